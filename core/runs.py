@@ -1,0 +1,122 @@
+"""Run records and the run status state machine (LEGACY_API.md §4).
+
+A run's status is never set directly by the engine: it follows from the run-level events the
+engine emits (:func:`status_after_event`), so storage, the CLI and the app agree on it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, field, replace
+from enum import Enum
+from typing import Any
+
+from .events import EventType
+
+
+class PipelineRunStatus(str, Enum):
+    NOT_STARTED = "NOT_STARTED"
+    QUEUED = "QUEUED"
+    STARTING = "STARTING"
+    STARTED = "STARTED"
+    SUCCESS = "SUCCESS"
+    FAILURE = "FAILURE"
+    CANCELING = "CANCELING"
+    CANCELED = "CANCELED"
+    MANAGED = "MANAGED"
+
+    @property
+    def is_finished(self) -> bool:
+        return self in FINISHED_STATUSES
+
+    @property
+    def is_in_progress(self) -> bool:
+        return self in IN_PROGRESS_STATUSES
+
+
+FINISHED_STATUSES = frozenset(
+    {PipelineRunStatus.SUCCESS, PipelineRunStatus.FAILURE, PipelineRunStatus.CANCELED}
+)
+IN_PROGRESS_STATUSES = frozenset(
+    {PipelineRunStatus.STARTING, PipelineRunStatus.STARTED, PipelineRunStatus.CANCELING}
+)
+
+_STATUS_BY_EVENT: dict[EventType, PipelineRunStatus] = {
+    EventType.PIPELINE_ENQUEUED: PipelineRunStatus.QUEUED,
+    EventType.PIPELINE_STARTING: PipelineRunStatus.STARTING,
+    EventType.PIPELINE_START: PipelineRunStatus.STARTED,
+    EventType.PIPELINE_SUCCESS: PipelineRunStatus.SUCCESS,
+    EventType.PIPELINE_FAILURE: PipelineRunStatus.FAILURE,
+    EventType.PIPELINE_INIT_FAILURE: PipelineRunStatus.FAILURE,
+    EventType.PIPELINE_CANCELING: PipelineRunStatus.CANCELING,
+    EventType.PIPELINE_CANCELED: PipelineRunStatus.CANCELED,
+}
+
+
+def status_after_event(event_type: EventType | None) -> PipelineRunStatus | None:
+    """The run status a run-level event moves the run to, or None if it changes nothing."""
+    if event_type is None:
+        return None
+    return _STATUS_BY_EVENT.get(event_type)
+
+
+# System tags (LEGACY_API.md §4). orch writes them under its own prefix and accepts the
+# legacy `dagster/` spelling when reading user input.
+SYSTEM_TAG_PREFIX = "orch/"
+LEGACY_SYSTEM_TAG_PREFIX = "dagster/"
+PARENT_RUN_ID_TAG = "orch/parent_run_id"
+ROOT_RUN_ID_TAG = "orch/root_run_id"
+STEP_SELECTION_TAG = "orch/step_selection"
+SOLID_SELECTION_TAG = "orch/solid_selection"
+IS_RESUME_RETRY_TAG = "orch/is_resume_retry"
+PRESET_NAME_TAG = "orch/preset_name"
+PRIORITY_TAG = "orch/priority"
+LEGACY_PRIORITY_TAG = "dagster/priority"
+
+
+def make_run_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass(slots=True)
+class PipelineRun:
+    """What storage keeps about one run (the legacy `PipelineRun`)."""
+
+    pipeline_name: str
+    run_id: str = field(default_factory=make_run_id)
+    run_config: dict[str, Any] = field(default_factory=dict)
+    mode: str = "default"
+    solid_selection: list[str] | None = None
+    solids_to_execute: list[str] | None = None
+    step_keys_to_execute: list[str] | None = None
+    status: PipelineRunStatus = PipelineRunStatus.NOT_STARTED
+    tags: dict[str, str] = field(default_factory=dict)
+    parent_run_id: str | None = None
+    root_run_id: str | None = None
+    pipeline_snapshot_id: str | None = None
+    execution_plan_snapshot_id: str | None = None
+    # Where the run's code comes from, so a fresh worker process can load it again:
+    # {"python_file": ..., "module_name": ..., "attribute": ..., "working_directory": ...}
+    pipeline_origin: dict[str, Any] | None = None
+    create_timestamp: float | None = None
+    start_time: float | None = None
+    end_time: float | None = None
+    worker_pid: int | None = None
+
+    def with_status(self, status: PipelineRunStatus) -> PipelineRun:
+        return replace(self, status=status)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["status"] = self.status.value
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PipelineRun:
+        d = dict(d)
+        d["status"] = PipelineRunStatus(d.get("status", "NOT_STARTED"))
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+DagsterRunStatus = PipelineRunStatus

@@ -1,0 +1,1 @@
+"""orch: a local-first data orchestrator."""
