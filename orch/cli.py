@@ -1,2 +1,34 @@
+"""The `orch` command line. Headless: nothing here may import Textual at module level.
+
+Each command group lives in its own module under ``orch/commands`` and is registered below.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="orch",
+    help="orch: a local-first data orchestrator with a terminal workbench.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    from .commands import register_all
+
+    register_all(app)
+
+
+_register()
+
+
 def main() -> None:
-    print("orch")
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""orch's benchmark suite: ``python -m benchmarks [NAME ...]``. Not part of CI timing."""

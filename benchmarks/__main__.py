@@ -1,0 +1,37 @@
+"""Run the benchmark suites: ``python -m benchmarks`` (all) or ``python -m benchmarks NAME``.
+
+Each suite is a module ``benchmarks/bench_<name>.py`` with a ``main(argv: list[str]) -> None``
+that prints its own table. Suites are discovered by file name, so adding one needs no edit here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+from pathlib import Path
+
+
+def _suites() -> list[str]:
+    here = Path(__file__).parent
+    return sorted(
+        m.name.removeprefix("bench_")
+        for m in pkgutil.iter_modules([str(here)])
+        if m.name.startswith("bench_")
+    )
+
+
+def main(argv: list[str]) -> None:
+    available = _suites()
+    wanted = [a for a in argv if not a.startswith("-")] or available
+    unknown = [w for w in wanted if w not in available]
+    if unknown:
+        sys.exit(f"unknown benchmark(s) {unknown}; available: {available}")
+    flags = [a for a in argv if a.startswith("-")]
+    for name in wanted:
+        print(f"\n=== {name}")
+        importlib.import_module(f"benchmarks.bench_{name}").main(flags)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
