@@ -16,6 +16,19 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _root() -> None:
+    """orch: a local-first data orchestrator with a terminal workbench."""
+
+
+@app.command("version")
+def version() -> None:
+    """Print orch's version."""
+    from importlib.metadata import version as dist_version
+
+    typer.echo(f"orch {dist_version('orch')}")
+
+
 def _register() -> None:
     from .commands import register_all
 
