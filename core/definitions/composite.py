@@ -1,0 +1,129 @@
+"""Composite solids: a subgraph used like a solid, flattened when the plan is built."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import DagsterInvalidDefinitionError
+from .composition import InputMappingHandle, InvokedOutputHandle, run_composition
+from .dependency import Graph, OutputRef
+from .io_defs import InputDefinition, OutputDefinition
+from .solid import NodeDefinition
+
+
+class CompositeSolidDefinition(NodeDefinition):
+    """A graph of solids with mapped inputs and outputs."""
+
+    def __init__(
+        self,
+        name: str,
+        graph: Graph,
+        input_defs: list[InputDefinition],
+        output_defs: list[OutputDefinition],
+        description: str | None = None,
+        tags: dict[str, Any] | None = None,
+        config_schema: Any = None,
+        config_fn: Callable[[Any], dict[str, Any]] | None = None,
+    ):
+        self._init_node(name, input_defs, output_defs, description, tags)
+        self.graph = graph
+        self.config_schema = config_schema
+        self.config_fn = config_fn
+        if (config_schema is None) != (config_fn is None):
+            raise DagsterInvalidDefinitionError(
+                f'Composite solid "{name}": config_schema and config_fn go together; '
+                "config_fn maps the composite's config to its children's config."
+            )
+        for input_name in graph.input_mappings:
+            if input_name not in self.input_dict:
+                raise DagsterInvalidDefinitionError(
+                    f'Composite solid "{name}" maps unknown input "{input_name}".'
+                )
+        for out in output_defs:
+            if out.name not in graph.output_mappings:
+                raise DagsterInvalidDefinitionError(
+                    f'Composite solid "{name}" declares output "{out.name}" but the body does '
+                    "not return a value for it."
+                )
+
+    @property
+    def is_composite(self) -> bool:
+        return True
+
+    @property
+    def required_resource_keys(self) -> frozenset[str]:
+        keys: set[str] = set()
+        for node in self.graph.nodes.values():
+            keys |= set(getattr(node.definition, "required_resource_keys", ()))
+        return frozenset(keys)
+
+    def snapshot(self) -> dict[str, Any]:
+        snap = super().snapshot()
+        snap["solids"] = [n for n in self.graph.order]
+        return snap
+
+
+def composite_solid(
+    name: str | Callable[..., Any] | None = None,
+    input_defs: list[InputDefinition] | None = None,
+    output_defs: list[OutputDefinition] | None = None,
+    description: str | None = None,
+    config_schema: Any = None,
+    config_fn: Callable[[Any], dict[str, Any]] | None = None,
+    tags: dict[str, Any] | None = None,
+):
+    """Decorator: the body wires inner solids; its parameters are the composite's inputs and
+    it returns the handle(s) that become its outputs (a dict for several)."""
+
+    def wrap(fn: Callable[..., Any]) -> CompositeSolidDefinition:
+        comp_name = name if isinstance(name, str) else fn.__name__
+        params = list(inspect.signature(fn).parameters)
+        inputs = input_defs if input_defs is not None else [InputDefinition(p) for p in params]
+        ctx, returned = run_composition(
+            comp_name, fn, {d.name: InputMappingHandle(d.name) for d in inputs}
+        )
+        output_mappings, outputs = _output_mappings(comp_name, returned, output_defs, ctx.nodes)
+        graph = Graph(comp_name, list(ctx.nodes.values()), ctx.deps,
+                      ctx.input_mappings, output_mappings)
+        return CompositeSolidDefinition(
+            comp_name, graph, inputs, outputs, description or inspect.getdoc(fn), tags,
+            config_schema, config_fn,
+        )
+
+    if callable(name):
+        fn, name = name, None
+        return wrap(fn)
+    return wrap
+
+
+def _output_mappings(comp_name, returned, output_defs, nodes):
+    if returned is None:
+        found: dict[str, InvokedOutputHandle] = {}
+    elif isinstance(returned, InvokedOutputHandle):
+        found = {(output_defs[0].name if output_defs else "result"): returned}
+    elif isinstance(returned, dict):
+        found = dict(returned)
+    elif isinstance(returned, tuple) and output_defs and len(returned) == len(output_defs):
+        found = {d.name: h for d, h in zip(output_defs, returned, strict=True)}
+    else:
+        raise DagsterInvalidDefinitionError(
+            f'Composite solid "{comp_name}" must return an output handle, a dict of them, or '
+            f"None; got {type(returned).__name__}."
+        )
+    for key, handle in found.items():
+        if not isinstance(handle, InvokedOutputHandle):
+            raise DagsterInvalidDefinitionError(
+                f'Composite solid "{comp_name}" returns {handle!r} for output "{key}"; return '
+                "the output of an inner solid invocation."
+            )
+    mappings = {key: OutputRef(h.node, h.output) for key, h in found.items()}
+    if output_defs is None:
+        output_defs = [
+            OutputDefinition(
+                nodes[h.node].definition.output_dict[h.output].dagster_type, name=key
+            )
+            for key, h in found.items()
+        ]
+    return mappings, list(output_defs)

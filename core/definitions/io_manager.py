@@ -1,0 +1,181 @@
+"""IO managers: how a step's outputs are stored and how downstream inputs load them."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..errors import DagsterInvariantViolationError
+from .resource import ResourceDefinition, _accept_optional_context
+
+
+class IOManager(ABC):
+    """Stores outputs (``handle_output``) and loads them as inputs (``load_input``)."""
+
+    @abstractmethod
+    def handle_output(self, context: Any, obj: Any) -> None: ...
+
+    @abstractmethod
+    def load_input(self, context: Any) -> Any: ...
+
+
+class RootInputManager(ABC):
+    """Provides a value for an input that has no upstream output."""
+
+    @abstractmethod
+    def load_input(self, context: Any) -> Any: ...
+
+
+class IOManagerDefinition(ResourceDefinition):
+    """A resource whose value is an :class:`IOManager`."""
+
+    def __init__(
+        self,
+        resource_fn: Callable[[Any], Any],
+        config_schema: Any = None,
+        description: str | None = None,
+        required_resource_keys: set[str] | None = None,
+        version: str | None = None,
+        input_config_schema: Any = None,
+        output_config_schema: Any = None,
+        persists_across_processes: bool = True,
+    ):
+        super().__init__(resource_fn, config_schema, description, required_resource_keys, version)
+        self.input_config_schema = input_config_schema
+        self.output_config_schema = output_config_schema
+        self.persists_across_processes = persists_across_processes
+
+    @staticmethod
+    def hardcoded_io_manager(value: IOManager, description: str | None = None):
+        return IOManagerDefinition(lambda _ctx: value, description=description)
+
+
+class RootInputManagerDefinition(ResourceDefinition):
+    """A resource whose value is a :class:`RootInputManager`."""
+
+    def __init__(self, resource_fn, config_schema=None, description=None,
+                 required_resource_keys=None, version=None, input_config_schema=None):
+        super().__init__(resource_fn, config_schema, description, required_resource_keys, version)
+        self.input_config_schema = input_config_schema
+
+
+def io_manager(
+    config_schema: Any = None,
+    description: str | None = None,
+    output_config_schema: Any = None,
+    input_config_schema: Any = None,
+    required_resource_keys: set[str] | None = None,
+    version: str | None = None,
+):
+    """Decorator: ``@io_manager def my_manager(init_context): return MyIOManager()``."""
+
+    def wrap(fn: Callable[[Any], Any]) -> IOManagerDefinition:
+        return IOManagerDefinition(
+            _accept_optional_context(fn), config_schema, description or fn.__doc__,
+            required_resource_keys, version, input_config_schema, output_config_schema,
+        )
+
+    if callable(config_schema) and not isinstance(config_schema, type | dict | list):
+        fn, config_schema = config_schema, None
+        return wrap(fn)
+    return wrap
+
+
+def root_input_manager(
+    config_schema: Any = None,
+    description: str | None = None,
+    input_config_schema: Any = None,
+    required_resource_keys: set[str] | None = None,
+    version: str | None = None,
+):
+    """Decorator: the function *is* ``load_input(context)``."""
+
+    def wrap(fn: Callable[[Any], Any]) -> RootInputManagerDefinition:
+        class _FnRootInputManager(RootInputManager):
+            def load_input(self, context: Any) -> Any:
+                return fn(context)
+
+        return RootInputManagerDefinition(
+            lambda _ctx: _FnRootInputManager(), config_schema, description or fn.__doc__,
+            required_resource_keys, version, input_config_schema,
+        )
+
+    if callable(config_schema) and not isinstance(config_schema, type | dict | list):
+        fn, config_schema = config_schema, None
+        return wrap(fn)
+    return wrap
+
+
+class InMemoryIOManager(IOManager):
+    """Keeps outputs in a dict; only steps in the same process can load them."""
+
+    def __init__(self) -> None:
+        self.values: dict[tuple[str, ...], Any] = {}
+
+    def handle_output(self, context: Any, obj: Any) -> None:
+        self.values[tuple(context.get_run_scoped_output_identifier())] = obj
+
+    def load_input(self, context: Any) -> Any:
+        up = context.upstream_output
+        key = tuple(up.get_run_scoped_output_identifier())
+        if key not in self.values:
+            raise DagsterInvariantViolationError(
+                f'Output "{up.name}" of step "{up.step_key}" (run {up.run_id}) is not in memory: '
+                "in-memory outputs live only in the process and run that produced them. "
+                "Use fs_io_manager to reuse outputs across processes or runs."
+            )
+        return self.values[key]
+
+
+mem_io_manager = IOManagerDefinition(
+    lambda _ctx: InMemoryIOManager(),
+    description="Keeps outputs in memory (the default).",
+    persists_across_processes=False,
+)
+
+
+class PickledObjectFilesystemIOManager(IOManager):
+    """Pickles each output to ``base_dir/<run_id>/<step_key>/<output_name>``."""
+
+    def __init__(self, base_dir: str | os.PathLike):
+        self.base_dir = Path(base_dir)
+
+    def _path(self, output_context: Any) -> Path:
+        """``base_dir/<run_id>/<step_key>/<output>`` (plus ``/<mapping_key>`` for dynamic)."""
+        return self.base_dir.joinpath(*output_context.get_run_scoped_output_identifier())
+
+    def handle_output(self, context: Any, obj: Any) -> None:
+        path = self._path(context)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as f:
+            pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)  # readers never see a half-written file
+
+    def load_input(self, context: Any) -> Any:
+        up = context.upstream_output
+        path = self._path(up)
+        if not path.exists():
+            raise DagsterInvariantViolationError(
+                f'No stored output "{up.name}" of step "{up.step_key}" from run {up.run_id} '
+                f"at {path}."
+            )
+        with open(path, "rb") as f:
+            return pickle.load(f)
+
+
+def _fs_io_manager_fn(init_context: Any) -> PickledObjectFilesystemIOManager:
+    config = init_context.resource_config or {}
+    base_dir = config.get("base_dir") or init_context.instance.storage_dir
+    return PickledObjectFilesystemIOManager(base_dir)
+
+
+fs_io_manager = IOManagerDefinition(
+    _fs_io_manager_fn,
+    config_schema=None,
+    description="Pickles outputs to the instance's storage directory (or base_dir).",
+)

@@ -1,0 +1,112 @@
+"""Presets: a named bundle of run config, mode, solid selection and tags."""
+
+from __future__ import annotations
+
+import glob
+from typing import Any
+
+from ..errors import DagsterInvalidDefinitionError, DagsterInvariantViolationError
+from .io_defs import check_valid_name
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """A new dict: ``override`` merged into ``base``; nested dicts merge, other values replace."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_yaml_files(patterns: list[str]) -> dict[str, Any]:
+    """Load and deep-merge YAML files (globs allowed), later files overriding earlier ones."""
+    import yaml
+
+    merged: dict[str, Any] = {}
+    for pattern in patterns:
+        paths = sorted(glob.glob(pattern)) or [pattern]
+        for path in paths:
+            try:
+                with open(path) as f:
+                    data = yaml.safe_load(f) or {}
+            except FileNotFoundError:
+                raise DagsterInvariantViolationError(
+                    f'Config file "{path}" (from "{pattern}") does not exist.'
+                ) from None
+            except yaml.YAMLError as e:
+                raise DagsterInvariantViolationError(f'Config file "{path}" is not valid YAML: {e}') from e
+            if not isinstance(data, dict):
+                raise DagsterInvariantViolationError(
+                    f'Config file "{path}" must contain a mapping at the top, got '
+                    f"{type(data).__name__}."
+                )
+            merged = deep_merge(merged, data)
+    return merged
+
+
+class PresetDefinition:
+    """``PresetDefinition("dev", run_config={...}, mode="local")``."""
+
+    def __init__(
+        self,
+        name: str,
+        run_config: dict[str, Any] | None = None,
+        solid_selection: list[str] | None = None,
+        mode: str | None = None,
+        tags: dict[str, Any] | None = None,
+    ):
+        self.name = check_valid_name(name, "Preset name")
+        if run_config is not None and not isinstance(run_config, dict):
+            raise DagsterInvalidDefinitionError(
+                f'Preset "{name}": run_config must be a dict, got {type(run_config).__name__}.'
+            )
+        self.run_config = run_config or {}
+        self.solid_selection = solid_selection
+        self.mode = mode or "default"
+        self.tags = tags or {}
+
+    @staticmethod
+    def from_files(name, config_files=None, solid_selection=None, mode=None, tags=None):
+        return PresetDefinition(name, load_yaml_files(list(config_files or [])),
+                                solid_selection, mode, tags)
+
+    @staticmethod
+    def from_yaml_strings(name, yaml_strings=None, solid_selection=None, mode=None, tags=None):
+        import yaml
+
+        merged: dict[str, Any] = {}
+        for i, text in enumerate(yaml_strings or []):
+            try:
+                data = yaml.safe_load(text) or {}
+            except yaml.YAMLError as e:
+                raise DagsterInvariantViolationError(
+                    f'Preset "{name}": YAML string {i} is not valid: {e}'
+                ) from e
+            merged = deep_merge(merged, data)
+        return PresetDefinition(name, merged, solid_selection, mode, tags)
+
+    @staticmethod
+    def from_pkg_resources(name, pkg_resource_defs=None, solid_selection=None, mode=None,
+                           tags=None):
+        from importlib import resources
+
+        texts = [
+            resources.files(pkg).joinpath(path).read_text()
+            for pkg, path in (pkg_resource_defs or [])
+        ]
+        return PresetDefinition.from_yaml_strings(name, texts, solid_selection, mode, tags)
+
+    def with_additional_config(self, run_config: dict[str, Any] | None) -> PresetDefinition:
+        return PresetDefinition(self.name, deep_merge(self.run_config, run_config or {}),
+                                self.solid_selection, self.mode, self.tags)
+
+    def get_environment_yaml(self) -> str:
+        import yaml
+
+        return yaml.safe_dump(self.run_config, default_flow_style=False)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"name": self.name, "mode": self.mode, "solid_selection": self.solid_selection,
+                "tags": {k: str(v) for k, v in self.tags.items()}, "run_config": self.run_config}

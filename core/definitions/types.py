@@ -1,0 +1,299 @@
+"""The runtime type system: what a solid's inputs and outputs are checked against.
+
+A :class:`DagsterType` has a name and a ``type_check_fn(context, value)`` returning a bool or a
+:class:`TypeCheck`. Built-ins (``Any, Bool, Int, Float, String, Nothing``) double as config
+types through ``to_config_type()``; ``List[...]``, ``Optional[...]``, ``Dict``, ``Set`` and
+``Tuple`` build parametrised types; plain Python annotations resolve through
+:func:`resolve_dagster_type`.
+"""
+
+from __future__ import annotations
+
+import builtins
+import typing
+from collections.abc import Callable
+from typing import Any as TypingAny
+
+from ..errors import DagsterInvalidDefinitionError
+from .events import TypeCheck
+
+
+class DagsterTypeLoader:
+    """Turns config (``solids.<s>.inputs.<i>``) into an input value."""
+
+    def __init__(self, config_schema: TypingAny, loader_fn: Callable[..., TypingAny]):
+        self.config_schema = config_schema
+        self.loader_fn = loader_fn
+
+    def construct_from_config_value(self, context: TypingAny, config_value: TypingAny) -> TypingAny:
+        return self.loader_fn(context, config_value)
+
+
+def dagster_type_loader(config_schema: TypingAny, required_resource_keys=None):
+    """Decorator: ``@dagster_type_loader(str) def load(context, value): ...``."""
+
+    def wrap(fn: Callable[..., TypingAny]) -> DagsterTypeLoader:
+        return DagsterTypeLoader(config_schema, fn)
+
+    return wrap
+
+
+class DagsterType:
+    """A named runtime type with a check function."""
+
+    def __init__(
+        self,
+        type_check_fn: Callable[[TypingAny, TypingAny], bool | TypeCheck],
+        name: str | None = None,
+        key: str | None = None,
+        description: str | None = None,
+        loader: DagsterTypeLoader | None = None,
+        materializer: TypingAny = None,
+        required_resource_keys: set[str] | None = None,
+        is_builtin: bool = False,
+        kind: str = "regular",
+        typing_type: TypingAny = TypingAny,
+    ):
+        if name is None and key is None:
+            raise DagsterInvalidDefinitionError("A DagsterType needs a name.")
+        self.name = name or key
+        self.key = key or name
+        self.description = description
+        self.type_check_fn = type_check_fn
+        self.loader = loader
+        self.materializer = materializer
+        self.required_resource_keys = set(required_resource_keys or ())
+        self.is_builtin = is_builtin
+        self.kind = kind
+        self.typing_type = typing_type
+
+    @property
+    def is_nothing(self) -> bool:
+        return self.kind == "nothing"
+
+    @property
+    def is_any(self) -> bool:
+        return self.kind == "any"
+
+    @property
+    def display_name(self) -> str:
+        return self.name
+
+    def type_check(self, context: TypingAny, value: TypingAny) -> TypeCheck:
+        result = self.type_check_fn(context, value)
+        if isinstance(result, TypeCheck):
+            return result
+        if isinstance(result, bool):
+            return TypeCheck(success=result)
+        raise DagsterInvalidDefinitionError(
+            f'Type check function of type "{self.display_name}" returned {result!r}; '
+            "it must return a bool or a TypeCheck."
+        )
+
+    def to_config_type(self) -> TypingAny:
+        """The config type for this runtime type (built-in scalars and Any only)."""
+        if self.config_type_name is None:
+            raise DagsterInvalidDefinitionError(
+                f'DagsterType "{self.display_name}" cannot be used as a config type.'
+            )
+        from .. import config as config_module
+
+        return getattr(config_module, self.config_type_name)
+
+    config_type_name: str | None = None
+
+    def snapshot(self) -> dict[str, TypingAny]:
+        return {"key": self.key, "name": self.display_name, "kind": self.kind,
+                "description": self.description}
+
+    def __repr__(self) -> str:
+        return f"<DagsterType {self.display_name}>"
+
+
+class _BuiltinScalar(DagsterType):
+    def __init__(self, name: str, python_types: tuple[type, ...], exclude_bool: bool):
+        def check(_ctx: TypingAny, value: TypingAny) -> TypeCheck:
+            ok = isinstance(value, python_types) and not (
+                exclude_bool and isinstance(value, bool)
+            )
+            if ok:
+                return TypeCheck(True)
+            return TypeCheck(
+                False,
+                description=f'Value "{value!r}" of python type "{type(value).__name__}" '
+                f'must be a {python_types[0].__name__}.',
+            )
+
+        super().__init__(check, name=name, is_builtin=True, kind="scalar")
+        self.config_type_name = name
+        self.python_types = python_types
+
+
+Any = DagsterType(lambda _c, _v: True, name="Any", is_builtin=True, kind="any")
+Any.config_type_name = "Any"
+Bool = _BuiltinScalar("Bool", (bool,), exclude_bool=False)
+Int = _BuiltinScalar("Int", (int,), exclude_bool=True)
+Float = _BuiltinScalar("Float", (float, int), exclude_bool=True)
+String = _BuiltinScalar("String", (str,), exclude_bool=False)
+Nothing = DagsterType(
+    lambda _c, v: TypeCheck(v is None, description="Value must be None for Nothing"),
+    name="Nothing",
+    is_builtin=True,
+    kind="nothing",
+)
+
+
+class PythonObjectDagsterType(DagsterType):
+    """A type checked with ``isinstance`` against one or more Python classes."""
+
+    def __init__(self, python_type: type | tuple[type, ...], name: str | None = None, **kwargs):
+        types_ = python_type if isinstance(python_type, tuple) else (python_type,)
+        self.python_type = python_type
+        type_name = name or types_[0].__name__
+
+        def check(_ctx: TypingAny, value: TypingAny) -> TypeCheck:
+            if isinstance(value, types_):
+                return TypeCheck(True)
+            return TypeCheck(
+                False,
+                description=f'Value of type {type(value)} failed type check for Dagster type '
+                f'{type_name}, expected value to be of Python type {types_[0].__name__}.',
+            )
+
+        super().__init__(check, name=type_name, **kwargs)
+
+
+class _ListType(DagsterType):
+    def __init__(self, inner: DagsterType):
+        self.inner_type = inner
+
+        def check(ctx: TypingAny, value: TypingAny) -> TypeCheck:
+            if not isinstance(value, list):
+                return TypeCheck(False, description=f"Value must be a list, got {value!r}")
+            for i, item in enumerate(value):
+                item_check = inner.type_check(ctx, item)
+                if not item_check.success:
+                    return TypeCheck(
+                        False, description=f"Item {i} of the list: {item_check.description}"
+                    )
+            return TypeCheck(True)
+
+        super().__init__(check, name=f"List[{inner.display_name}]", kind="list", is_builtin=True)
+
+
+class _OptionalType(DagsterType):
+    def __init__(self, inner: DagsterType):
+        self.inner_type = inner
+
+        def check(ctx: TypingAny, value: TypingAny) -> TypeCheck:
+            return TypeCheck(True) if value is None else inner.type_check(ctx, value)
+
+        super().__init__(
+            check, name=f"Optional[{inner.display_name}]", kind="nullable", is_builtin=True
+        )
+
+
+class _TypeFactory:
+    """``List[Int]``, ``Optional[String]``: indexing builds the parametrised DagsterType."""
+
+    def __init__(self, name: str, build: Callable[[DagsterType], DagsterType]):
+        self._name = name
+        self._build = build
+        self._cache: dict[int, DagsterType] = {}
+
+    def __getitem__(self, inner: TypingAny) -> DagsterType:
+        resolved = resolve_dagster_type(inner)
+        key = id(resolved)
+        if key not in self._cache:
+            self._cache[key] = self._build(resolved)
+        return self._cache[key]
+
+    def __repr__(self) -> str:
+        return self._name
+
+
+List = _TypeFactory("List", _ListType)
+Optional = _TypeFactory("Optional", _OptionalType)
+Dict = PythonObjectDagsterType(dict, name="Dict", is_builtin=True)
+Set = PythonObjectDagsterType(set, name="Set", is_builtin=True)
+Tuple = PythonObjectDagsterType(tuple, name="Tuple", is_builtin=True)
+
+_BUILTIN_BY_PYTHON: dict[TypingAny, DagsterType] = {
+    builtins.int: Int,
+    builtins.float: Float,
+    builtins.str: String,
+    builtins.bool: Bool,
+    builtins.dict: Dict,
+    builtins.set: Set,
+    builtins.tuple: Tuple,
+    TypingAny: Any,
+    None: Nothing,
+    type(None): Nothing,
+}
+
+_PYTHON_CLASS_TYPES: dict[type, DagsterType] = {}
+_LIST_OF_ANY = _ListType(Any)
+_BUILTIN_BY_PYTHON[builtins.list] = _LIST_OF_ANY
+
+
+def usable_as_dagster_type(
+    name: str | None = None, description: str | None = None, loader=None
+) -> Callable[[type], type]:
+    """Class decorator: annotations with this class resolve to a DagsterType for it."""
+
+    def wrap(cls: type) -> type:
+        _PYTHON_CLASS_TYPES[cls] = PythonObjectDagsterType(
+            cls, name=name or cls.__name__, description=description, loader=loader
+        )
+        return cls
+
+    if isinstance(name, type):  # used bare: @usable_as_dagster_type
+        cls, name = name, None
+        return wrap(cls)  # type: ignore[return-value]
+    return wrap
+
+
+def make_python_type_usable_as_dagster_type(python_type: type, dagster_type: DagsterType) -> None:
+    _PYTHON_CLASS_TYPES[python_type] = dagster_type
+
+
+def resolve_dagster_type(annotation: TypingAny) -> DagsterType:
+    """Resolve a DagsterType, a built-in Python type, a typing annotation or a class."""
+    if isinstance(annotation, DagsterType):
+        return annotation
+    if annotation is None or annotation is type(None):
+        return Nothing
+    try:
+        if annotation in _BUILTIN_BY_PYTHON:
+            return _BUILTIN_BY_PYTHON[annotation]
+    except TypeError:  # unhashable annotation
+        pass
+    if isinstance(annotation, _TypeFactory):
+        return annotation[Any]
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is list:
+        return List[args[0] if args else Any]
+    if origin is typing.Union:
+        non_none = [a for a in args if a is not type(None)]
+        if len(non_none) == 1 and len(args) == 2:
+            return Optional[non_none[0]]
+        return Any
+    if origin in (dict, set, tuple):
+        return _BUILTIN_BY_PYTHON[origin]
+    if isinstance(annotation, type):
+        if annotation in _PYTHON_CLASS_TYPES:
+            return _PYTHON_CLASS_TYPES[annotation]
+        created = PythonObjectDagsterType(annotation)
+        _PYTHON_CLASS_TYPES[annotation] = created
+        return created
+    if origin is not None:
+        return Any
+    raise DagsterInvalidDefinitionError(
+        f"Cannot resolve {annotation!r} to a DagsterType: use a DagsterType, a Python class or "
+        "a typing annotation such as List[int]."
+    )
+
+
+def is_list_like(dagster_type: DagsterType) -> bool:
+    return dagster_type.kind in ("list", "any", "nothing")

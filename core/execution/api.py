@@ -1,0 +1,316 @@
+"""The public execution API: ``execute_pipeline``, ``execute_pipeline_iterator``,
+``execute_solid``, and the run-level event sequence every entry point shares."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ..definitions.pipeline import PipelineDefinition
+from ..definitions.preset import deep_merge
+from ..definitions.reconstructable import ReconstructablePipeline
+from ..definitions.snapshot import pipeline_snapshot
+from ..errors import (
+    DagsterExecutionInterruptedError,
+    DagsterInvariantViolationError,
+    serializable_error_info,
+)
+from ..events import EventRecord, EventType
+from ..plan.plan import ExecutionPlan, create_execution_plan
+from ..runs import PRESET_NAME_TAG, SOLID_SELECTION_TAG, PipelineRun
+from ..selection import select_solids, split_selection
+from .context import RunContext
+from .executor import InitExecutorContext, executor_choice, get_executor_def
+from .loggers import build_event_loggers
+from .results import PipelineExecutionResult
+from .run_config import resolve_run_config
+from .scheduler import ActiveExecution
+
+
+@dataclass
+class PreparedRun:
+    """A run ready to execute: the subset pipeline, its config, mode and plan."""
+
+    pipeline_def: PipelineDefinition
+    run: PipelineRun
+    run_config: dict[str, Any]
+    plan: ExecutionPlan
+
+
+def _definition_of(pipeline: Any) -> tuple[PipelineDefinition, dict[str, Any] | None]:
+    if isinstance(pipeline, ReconstructablePipeline):
+        return pipeline.get_definition(), pipeline.origin
+    if isinstance(pipeline, PipelineDefinition):
+        return pipeline, None
+    raise DagsterInvariantViolationError(
+        f"Expected a PipelineDefinition or reconstructable(pipeline), got {type(pipeline)}."
+    )
+
+
+def _apply_preset(pipeline_def: PipelineDefinition, preset: str | None, run_config, mode,
+                  solid_selection, tags):
+    if preset is None:
+        return run_config or {}, mode, solid_selection, dict(tags or {})
+    preset_def = pipeline_def.get_preset(preset)
+    conflicts = [name for name, given in (("run_config", run_config), ("mode", mode),
+                                          ("solid_selection", solid_selection))
+                 if given is not None and given != getattr(preset_def, name)]
+    if conflicts:
+        raise DagsterInvariantViolationError(
+            f'Preset "{preset}" of pipeline "{pipeline_def.name}" sets the run config, mode and '
+            f"solid selection; do not also pass {', '.join(conflicts)}. Use "
+            "preset.with_additional_config(...) to extend its config."
+        )
+    merged_tags = {**preset_def.tags, **(tags or {}), PRESET_NAME_TAG: preset}
+    return preset_def.run_config, preset_def.mode, preset_def.solid_selection, merged_tags
+
+
+def prepare_run(
+    pipeline: Any,
+    run_config: dict[str, Any] | None = None,
+    mode: str | None = None,
+    preset: str | None = None,
+    tags: dict[str, Any] | None = None,
+    solid_selection: list[str] | str | None = None,
+    step_keys_to_execute: list[str] | None = None,
+    run_id: str | None = None,
+    parent_run_id: str | None = None,
+    root_run_id: str | None = None,
+    input_values: dict[tuple[str, str], Any] | None = None,
+) -> PreparedRun:
+    """Validate everything a run needs — preset, mode, selection, config, plan — before a run
+    record exists, so bad input never leaves a half-created run behind."""
+    pipeline_def, origin = _definition_of(pipeline)
+    run_config, mode, solid_selection, tags = _apply_preset(
+        pipeline_def, preset, run_config, mode, solid_selection, tags
+    )
+    mode_def = pipeline_def.get_mode_definition(mode)
+    solids_to_execute = None
+    if solid_selection:
+        parents, children = pipeline_def.graph.adjacency()
+        solids_to_execute = select_solids(solid_selection, parents, children)
+        tags[SOLID_SELECTION_TAG] = ",".join(split_selection(solid_selection))
+    subset_def = pipeline_def.get_pipeline_subset_def(solids_to_execute)
+    processed = resolve_run_config(subset_def, mode_def, run_config)
+    plan = create_execution_plan(subset_def, processed, step_keys_to_execute, input_values)
+    run = PipelineRun(
+        pipeline_name=pipeline_def.name,
+        run_config=run_config,
+        mode=mode_def.name,
+        solid_selection=split_selection(solid_selection) if solid_selection else None,
+        solids_to_execute=sorted(solids_to_execute) if solids_to_execute else None,
+        step_keys_to_execute=sorted(step_keys_to_execute) if step_keys_to_execute else None,
+        tags={**{k: str(v) for k, v in pipeline_def.tags.items()},
+              **{k: str(v) for k, v in tags.items()}},
+        parent_run_id=parent_run_id,
+        root_run_id=root_run_id,
+        pipeline_origin=origin,
+        **({"run_id": run_id} if run_id else {}),
+    )
+    return PreparedRun(subset_def, run, processed, plan)
+
+
+def _ephemeral_instance():
+    from ..instance import Instance
+
+    return Instance.ephemeral()
+
+
+def execute_run_iterator(
+    prepared: PreparedRun,
+    instance: Any,
+    raise_on_error: bool = False,
+    output_capture: dict | None = None,
+    output_run_ids: dict[str, str] | None = None,
+    known_mapping_keys: dict[tuple[str, str], list[str]] | None = None,
+    interrupted: Any = None,
+) -> Iterator[EventRecord]:
+    """Execute a prepared run, writing every event to the instance and the loggers."""
+    pipeline_def, run = prepared.pipeline_def, prepared.run
+    mode_def = pipeline_def.get_mode_definition(run.mode)
+    executor_name, executor_config = executor_choice(prepared.run_config)
+    executor_def = get_executor_def(executor_name, mode_def.executor_defs)
+    run_context = RunContext(
+        pipeline_def, run, prepared.run_config, mode_def, instance,
+        raise_on_error=raise_on_error, output_capture=output_capture,
+        plan=prepared.plan, output_run_ids=dict(output_run_ids or {}),
+    )
+    executor = executor_def.executor_creation_fn(InitExecutorContext(executor_config,
+                                                                     run_context))
+    run_context.retries_enabled = executor.retries_enabled
+    if interrupted is not None:
+        executor.interrupted = interrupted
+    active = ActiveExecution(prepared.plan, known_mapping_keys)
+    loggers = build_event_loggers(prepared.run_config)
+    writer = instance.event_writer(run.run_id)
+    try:
+        for event in _run_events(run_context, executor, active):
+            writer.write(event)
+            for log in loggers:
+                log(event)
+            yield event
+    finally:
+        writer.close()
+
+
+def _run_events(run_context: RunContext, executor: Any, active: ActiveExecution
+                ) -> Iterator[EventRecord]:
+    name = run_context.pipeline_name
+    pending = run_context.pending_logs
+    yield run_context.event(EventType.PIPELINE_START, f'Started execution of pipeline "{name}".')
+    try:
+        for event in executor.execute(run_context, active):
+            if pending:
+                yield from _drain(pending)
+            yield event
+    except DagsterExecutionInterruptedError:
+        yield from _drain(pending)
+        yield run_context.event(EventType.PIPELINE_CANCELED,
+                                f'Execution of pipeline "{name}" canceled.', level=40)
+        return
+    except BaseException as exc:
+        yield from _drain(pending)
+        yield run_context.event(
+            EventType.PIPELINE_FAILURE,
+            f'Execution of pipeline "{name}" failed. An exception was thrown during execution.',
+            level=40, data={"error": serializable_error_info(exc)},
+        )
+        raise
+    yield from _drain(pending)
+    failed = active.failed_steps()
+    if failed or active.abandoned:
+        yield run_context.event(
+            EventType.PIPELINE_FAILURE,
+            f'Execution of pipeline "{name}" failed. Steps failed: {failed}.',
+            level=40, data={"failed_steps": failed, "abandoned_steps": sorted(active.abandoned)},
+        )
+    else:
+        yield run_context.event(EventType.PIPELINE_SUCCESS,
+                                f'Finished execution of pipeline "{name}".')
+
+
+def _drain(pending: list[EventRecord]) -> Iterator[EventRecord]:
+    drained, pending[:] = list(pending), []
+    yield from drained
+
+
+def _create_run(instance: Any, prepared: PreparedRun) -> None:
+    stored = instance.create_run(prepared.run, pipeline_snapshot(prepared.pipeline_def),
+                                 prepared.plan.snapshot())
+    if stored is not None:
+        prepared.run = stored
+
+
+def execute_pipeline(
+    pipeline: Any,
+    run_config: dict[str, Any] | None = None,
+    mode: str | None = None,
+    preset: str | None = None,
+    tags: dict[str, Any] | None = None,
+    solid_selection: list[str] | None = None,
+    instance: Any = None,
+    raise_on_error: bool = True,
+    run_id: str | None = None,
+) -> PipelineExecutionResult:
+    """Execute a pipeline in this process and return its result.
+
+    With no ``instance`` an ephemeral in-memory one is used. ``raise_on_error`` re-raises the
+    first user exception (after the run's failure is recorded)."""
+    prepared = prepare_run(pipeline, run_config, mode, preset, tags, solid_selection,
+                           run_id=run_id)
+    instance = instance if instance is not None else _ephemeral_instance()
+    _create_run(instance, prepared)
+    capture: dict = {}
+    events = list(execute_run_iterator(prepared, instance, raise_on_error, capture))
+    return PipelineExecutionResult(prepared.pipeline_def, prepared.run.run_id, events, capture,
+                                   _output_loader(prepared, instance))
+
+
+def execute_pipeline_iterator(
+    pipeline: Any,
+    run_config: dict[str, Any] | None = None,
+    mode: str | None = None,
+    preset: str | None = None,
+    tags: dict[str, Any] | None = None,
+    solid_selection: list[str] | None = None,
+    instance: Any = None,
+) -> Iterator[EventRecord]:
+    """Execute a pipeline, yielding each event as it happens."""
+    prepared = prepare_run(pipeline, run_config, mode, preset, tags, solid_selection)
+    instance = instance if instance is not None else _ephemeral_instance()
+    _create_run(instance, prepared)
+    yield from execute_run_iterator(prepared, instance)
+
+
+def _output_loader(prepared: PreparedRun, instance: Any):
+    """Loads an output through its IO manager when it was not captured in this process."""
+
+    def load(step_key: str, output_name: str, mapping_key: str | None) -> Any:
+        from .context import InputContext, OutputContext
+        from .resources import ResourceScope
+
+        step = prepared.plan.steps[step_key]
+        out_def = step.solid_def.output_dict[output_name]
+        mode_def = prepared.pipeline_def.get_mode_definition(prepared.run.mode)
+        run_context = RunContext(prepared.pipeline_def, prepared.run, prepared.run_config,
+                                 mode_def, instance, plan=prepared.plan)
+        scope = ResourceScope()
+        for _ in scope.initialize(run_context, {out_def.io_manager_key}):
+            pass
+        try:
+            manager = scope.values[out_def.io_manager_key]
+            upstream = OutputContext(step_key=step_key, name=output_name,
+                                     run_id=prepared.run.run_id, mapping_key=mapping_key,
+                                     pipeline_name=prepared.pipeline_def.name)
+            return manager.load_input(InputContext(name=output_name, upstream_output=upstream,
+                                                   pipeline_name=prepared.pipeline_def.name))
+        finally:
+            for _ in scope.teardown(run_context):
+                pass
+
+    return load
+
+
+def execute_solid(
+    solid_def: Any,
+    mode_def: Any = None,
+    input_values: dict[str, Any] | None = None,
+    tags: dict[str, Any] | None = None,
+    run_config: dict[str, Any] | None = None,
+    raise_on_error: bool = True,
+    instance: Any = None,
+):
+    """Execute one solid (in a one-solid pipeline) with the given input values."""
+    from ..definitions.mode import ModeDefinition
+
+    pipeline_def = PipelineDefinition(
+        solid_defs=[solid_def],
+        name=f"ephemeral_{solid_def.name}_solid_pipeline",
+        mode_defs=[mode_def or ModeDefinition()],
+    )
+    values = {(solid_def.name, k): v for k, v in (input_values or {}).items()}
+    prepared = prepare_run(pipeline_def, run_config, tags=tags, input_values=values)
+    instance = instance if instance is not None else _ephemeral_instance()
+    _create_run(instance, prepared)
+    capture: dict = {}
+    events = list(execute_run_iterator(prepared, instance, raise_on_error, capture))
+    result = PipelineExecutionResult(prepared.pipeline_def, prepared.run.run_id, events, capture,
+                                     _output_loader(prepared, instance))
+    return result.result_for_solid(solid_def.name)
+
+
+def merge_run_configs(*configs: dict[str, Any] | None) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for c in configs:
+        merged = deep_merge(merged, c or {})
+    return merged
+
+
+__all__ = [
+    "execute_pipeline",
+    "execute_pipeline_iterator",
+    "execute_run_iterator",
+    "execute_solid",
+    "prepare_run",
+]

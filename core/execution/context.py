@@ -1,0 +1,324 @@
+"""The contexts handed to user code: solids, IO managers, resources and hooks."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..errors import DagsterInvariantViolationError, DagsterUnknownResourceError
+from ..events import EventRecord, EventType
+from ..runs import PipelineRun
+from .log_manager import LogManager
+
+if TYPE_CHECKING:
+    from ..definitions.mode import ModeDefinition
+    from ..definitions.pipeline import PipelineDefinition
+    from ..plan.plan import ExecutionStep
+
+
+class Resources:
+    """``context.resources``: attribute access to the resources a solid declared."""
+
+    def __init__(self, values: dict[str, Any], allowed: frozenset[str] | None = None):
+        self._values = values
+        self._allowed = allowed
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if (self._allowed is not None and name not in self._allowed) or name not in self._values:
+            raise DagsterUnknownResourceError(
+                name, sorted(self._allowed if self._allowed is not None else self._values)
+            )
+        return self._values[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._values
+
+    def _asdict(self) -> dict[str, Any]:
+        return dict(self._values)
+
+    def scoped(self, keys: frozenset[str]) -> Resources:
+        return Resources(self._values, keys)
+
+
+@dataclass
+class RunContext:
+    """Everything a run's steps share: definitions, the run record, config, the instance."""
+
+    pipeline_def: PipelineDefinition
+    run: PipelineRun
+    run_config: dict[str, Any]
+    mode_def: ModeDefinition
+    instance: Any
+    raise_on_error: bool = False
+    retries_enabled: bool = True
+    output_capture: dict[tuple[str, str, str | None], Any] | None = None
+    plan: Any = None
+    # For re-execution: which run produced each step's outputs (defaults to this run).
+    output_run_ids: dict[str, str] = field(default_factory=dict)
+    pending_logs: list[EventRecord] = field(default_factory=list)
+
+    @property
+    def run_id(self) -> str:
+        return self.run.run_id
+
+    @property
+    def pipeline_name(self) -> str:
+        return self.pipeline_def.name
+
+    def event(self, event_type: EventType | None, message: str = "", step_key: str | None = None,
+              level: int = 10, data: dict[str, Any] | None = None) -> EventRecord:
+        return EventRecord(self.run_id, self.pipeline_name, event_type, message, step_key,
+                           level, time.time(), data=data or {})
+
+    def solid_run_config(self, handle: str) -> dict[str, Any]:
+        node: Any = self.run_config
+        for part in handle.split("."):
+            node = ((node or {}).get("solids") or {}).get(part) or {}
+        return node
+
+    def solid_config(self, handle: str) -> Any:
+        return self.solid_run_config(handle).get("config")
+
+    def resource_config(self, key: str) -> Any:
+        return ((self.run_config.get("resources") or {}).get(key) or {}).get("config")
+
+    def run_id_for_step_output(self, step_key: str) -> str:
+        return self.output_run_ids.get(step_key, self.run_id)
+
+    def log_manager(self, step_key: str | None = None) -> LogManager:
+        return LogManager(self.run_id, self.pipeline_name, self.pending_logs.append, step_key)
+
+
+class SolidExecutionContext:
+    """``context`` inside a solid: config, resources, logging, run information."""
+
+    def __init__(self, run_context: RunContext, step: ExecutionStep, resources: Resources,
+                 retry_number: int, log: LogManager):
+        self._run = run_context
+        self._step = step
+        self.resources = resources
+        self.retry_number = retry_number
+        self.log = log
+
+    @property
+    def solid_config(self) -> Any:
+        return self._run.solid_config(self._step.handle)
+
+    @property
+    def run_id(self) -> str:
+        return self._run.run_id
+
+    @property
+    def pipeline_run(self) -> PipelineRun:
+        return self._run.run
+
+    run = pipeline_run
+
+    @property
+    def run_config(self) -> dict[str, Any]:
+        return self._run.run_config
+
+    @property
+    def pipeline_name(self) -> str:
+        return self._run.pipeline_name
+
+    @property
+    def pipeline_def(self) -> PipelineDefinition:
+        return self._run.pipeline_def
+
+    @property
+    def mode_def(self) -> ModeDefinition:
+        return self._run.mode_def
+
+    @property
+    def instance(self) -> Any:
+        return self._run.instance
+
+    @property
+    def solid_def(self) -> Any:
+        return self._step.solid_def
+
+    @property
+    def solid(self) -> Any:
+        return self._step.node
+
+    @property
+    def solid_handle(self) -> str:
+        return self._step.handle
+
+    @property
+    def step_key(self) -> str:
+        return self._step.key
+
+    def get_mapping_key(self) -> str | None:
+        return self._step.mapping_key
+
+    def has_tag(self, key: str) -> bool:
+        return key in self._run.run.tags
+
+    def get_tag(self, key: str) -> str | None:
+        return self._run.run.tags.get(key)
+
+
+@dataclass
+class OutputContext:
+    """What an IO manager's ``handle_output`` sees."""
+
+    step_key: str
+    name: str
+    run_id: str
+    pipeline_name: str = ""
+    mapping_key: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    config: Any = None
+    solid_def: Any = None
+    dagster_type: Any = None
+    log: LogManager | None = None
+    version: str | None = None
+    resource_config: Any = None
+    resources: Resources | None = None
+
+    def get_run_scoped_output_identifier(self) -> list[str]:
+        parts = [self.run_id, self.step_key, self.name]
+        return parts + [self.mapping_key] if self.mapping_key else parts
+
+
+@dataclass
+class InputContext:
+    """What an IO manager's (or root input manager's) ``load_input`` sees."""
+
+    name: str
+    pipeline_name: str = ""
+    solid_def: Any = None
+    config: Any = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    upstream_output: OutputContext | None = None
+    dagster_type: Any = None
+    log: LogManager | None = None
+    resource_config: Any = None
+    resources: Resources | None = None
+
+
+@dataclass
+class InitResourceContext:
+    """What a resource function receives."""
+
+    resource_config: Any = None
+    resources: Resources = field(default_factory=lambda: Resources({}))
+    resource_def: Any = None
+    log: LogManager | None = None
+    run_id: str | None = None
+    instance: Any = None
+    pipeline_run: PipelineRun | None = None
+
+    @property
+    def log_manager(self) -> LogManager | None:
+        return self.log
+
+
+@dataclass
+class HookContext:
+    """What a success/failure hook receives."""
+
+    step_key: str
+    solid: Any
+    mode_def: Any
+    resources: Resources
+    log: LogManager
+    solid_config: Any
+    pipeline_name: str
+    run_id: str
+    hook_def: Any = None
+    solid_exception: BaseException | None = None
+    solid_output_values: dict[str, Any] = field(default_factory=dict)
+
+
+def build_init_resource_context(config: Any = None, resources: dict[str, Any] | None = None,
+                                instance: Any = None) -> InitResourceContext:
+    """An init context for calling a resource function directly in a test."""
+    return InitResourceContext(resource_config=config, resources=Resources(dict(resources or {})),
+                               instance=instance)
+
+
+def build_solid_context(resources: dict[str, Any] | None = None, config: Any = None,
+                        resources_config: dict[str, Any] | None = None, instance: Any = None,
+                        mapping_key: str | None = None) -> SolidExecutionContext:
+    """A solid context for invoking a solid directly in a unit test.
+
+    ``resources`` maps keys to resource values or ResourceDefinitions (which are initialised
+    here, generator teardown excluded: use them as context managers in tests if it matters).
+    """
+    from ..definitions.mode import ModeDefinition
+    from ..definitions.pipeline import PipelineDefinition
+    from ..definitions.resource import ResourceDefinition
+
+    values: dict[str, Any] = {}
+    for key, value in (resources or {}).items():
+        if isinstance(value, ResourceDefinition):
+            init = InitResourceContext(resource_config=(resources_config or {}).get(key),
+                                       resources=Resources(dict(values)), instance=instance)
+            produced = value.resource_fn(init)
+            if value.is_generator:
+                produced = next(produced)
+            values[key] = produced
+        else:
+            values[key] = value
+    pipeline_def = PipelineDefinition(name="ephemeral_solid_invocation_pipeline")
+    run = PipelineRun(pipeline_name=pipeline_def.name)
+    run_context = RunContext(pipeline_def, run, {}, ModeDefinition(), instance)
+    context = _DirectInvocationContext(run_context, values, config, mapping_key)
+    return context
+
+
+class _DirectInvocationContext(SolidExecutionContext):
+    """A context not yet bound to a solid; bound when the solid is invoked with it."""
+
+    def __init__(self, run_context: RunContext, resources: dict[str, Any], config: Any,
+                 mapping_key: str | None):
+        self._run = run_context
+        self._resource_values = resources
+        self._config = config
+        self._mapping_key = mapping_key
+        self._bound_solid: Any = None
+        self.resources = Resources(resources)
+        self.retry_number = 0
+        self.log = run_context.log_manager()
+
+    def bind(self, solid_def: Any) -> _DirectInvocationContext:
+        missing = sorted(set(solid_def.required_resource_keys) - set(self._resource_values))
+        if missing:
+            raise DagsterInvariantViolationError(
+                f'Solid "{solid_def.name}" requires resource(s) {missing}, which the context '
+                f"does not provide. Pass them: build_solid_context(resources={{...}})."
+            )
+        self._bound_solid = solid_def
+        self.resources = Resources(self._resource_values,
+                                   frozenset(solid_def.required_resource_keys))
+        self.log = self._run.log_manager(solid_def.name)
+        return self
+
+    @property
+    def solid_config(self) -> Any:
+        return self._config
+
+    @property
+    def solid_def(self) -> Any:
+        return self._bound_solid
+
+    @property
+    def solid_handle(self) -> str:
+        return self._bound_solid.name if self._bound_solid else ""
+
+    @property
+    def step_key(self) -> str:
+        return self.solid_handle
+
+    def get_mapping_key(self) -> str | None:
+        return self._mapping_key
+
+    @property
+    def logged_events(self) -> list[EventRecord]:
+        return list(self._run.pending_logs)

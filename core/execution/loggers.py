@@ -1,0 +1,62 @@
+"""Loggers: where a run's events are printed. The default console logger writes the legacy
+one-line format to stderr at or above ``log_level`` (DEBUG)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from ..events import EventRecord
+
+EventLogger = Callable[[EventRecord], None]
+
+
+class LoggerDefinition:
+    """``@logger``: ``fn(init_context) -> logging.Logger``; the logger receives every event."""
+
+    def __init__(self, logger_fn: Callable[[Any], logging.Logger], config_schema: Any = None,
+                 description: str | None = None):
+        self.logger_fn = logger_fn
+        self.config_schema = config_schema
+        self.description = description
+
+
+def logger(config_schema: Any = None, description: str | None = None):
+    def wrap(fn: Callable[[Any], logging.Logger]) -> LoggerDefinition:
+        return LoggerDefinition(fn, config_schema, description or fn.__doc__)
+
+    if callable(config_schema) and not isinstance(config_schema, type | dict):
+        fn, config_schema = config_schema, None
+        return wrap(fn)
+    return wrap
+
+
+def _level(value: Any) -> int:
+    if isinstance(value, int):
+        return value
+    level = logging.getLevelName(str(value).upper())
+    return level if isinstance(level, int) else logging.DEBUG
+
+
+def console_event_logger(log_level: Any = "DEBUG", stream: Any = None) -> EventLogger:
+    threshold = _level(log_level)
+
+    def log(event: EventRecord) -> None:
+        if event.level >= threshold:
+            (stream or sys.stderr).write(event.console_line() + "\n")
+
+    return log
+
+
+def build_event_loggers(run_config: dict[str, Any], logger_defs: dict[str, Any] | None = None
+                        ) -> list[EventLogger]:
+    """The run's loggers from ``loggers:`` run config (console by default)."""
+    configured = run_config.get("loggers") or {"console": {}}
+    loggers: list[EventLogger] = []
+    for name, body in configured.items():
+        config = (body or {}).get("config") or {}
+        if name == "console":
+            loggers.append(console_event_logger(config.get("log_level", "DEBUG")))
+    return loggers

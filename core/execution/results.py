@@ -1,0 +1,213 @@
+"""Result objects of ``execute_pipeline`` / ``execute_solid``: outcomes and output values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import DagsterInvariantViolationError
+from ..events import EventRecord, EventType
+
+
+class SolidExecutionResult:
+    """The outcome of one solid (all its steps, including dynamic copies)."""
+
+    def __init__(self, handle: str, events: list[EventRecord],
+                 output_capture: dict[tuple[str, str, str | None], Any] | None,
+                 load_output: Any = None):
+        self.handle = handle
+        self.step_events = events
+        self._capture = output_capture
+        self._load_output = load_output
+
+    def _of(self, *types: EventType) -> list[EventRecord]:
+        return [e for e in self.step_events if e.event_type in types]
+
+    @property
+    def success(self) -> bool:
+        outcomes = self._of(EventType.STEP_SUCCESS, EventType.STEP_FAILURE, EventType.STEP_SKIPPED)
+        return bool(outcomes) and all(
+            e.event_type is not EventType.STEP_FAILURE for e in outcomes
+        ) and any(e.event_type is EventType.STEP_SUCCESS for e in outcomes)
+
+    @property
+    def skipped(self) -> bool:
+        outcomes = self._of(EventType.STEP_SUCCESS, EventType.STEP_FAILURE, EventType.STEP_SKIPPED)
+        return bool(outcomes) and all(e.event_type is EventType.STEP_SKIPPED for e in outcomes)
+
+    @property
+    def failure_data(self) -> dict[str, Any] | None:
+        failures = self._of(EventType.STEP_FAILURE)
+        return failures[-1].data if failures else None
+
+    @property
+    def materializations_during_compute(self) -> list[dict[str, Any]]:
+        return [e.data for e in self._of(EventType.ASSET_MATERIALIZATION)]
+
+    materializations = materializations_during_compute
+
+    @property
+    def materialization_events_during_compute(self) -> list[EventRecord]:
+        return self._of(EventType.ASSET_MATERIALIZATION)
+
+    @property
+    def expectation_results_during_compute(self) -> list[dict[str, Any]]:
+        return [e.data for e in self._of(EventType.STEP_EXPECTATION_RESULT)]
+
+    expectation_results = expectation_results_during_compute
+
+    @property
+    def input_events_during_compute(self) -> list[EventRecord]:
+        return self._of(EventType.STEP_INPUT)
+
+    @property
+    def output_events_during_compute(self) -> list[EventRecord]:
+        return self._of(EventType.STEP_OUTPUT)
+
+    @property
+    def compute_step_events(self) -> list[EventRecord]:
+        return self.step_events
+
+    def _value(self, step_key: str, output_name: str, mapping_key: str | None) -> Any:
+        key = (step_key, output_name, mapping_key)
+        if self._capture is not None and key in self._capture:
+            return self._capture[key]
+        if self._load_output is not None:
+            return self._load_output(step_key, output_name, mapping_key)
+        raise DagsterInvariantViolationError(
+            f'No value recorded for output "{output_name}" of step "{step_key}".'
+        )
+
+    @property
+    def output_values(self) -> dict[str, Any]:
+        """Every output's value; a dynamic output (or a mapped solid) maps key → value."""
+        values: dict[str, Any] = {}
+        for e in self._of(EventType.STEP_OUTPUT):
+            name = e.data["output_name"]
+            mapping_key = e.data.get("mapping_key")
+            step_mapping = e.step_key.split("[", 1)[1][:-1] if "[" in e.step_key else None
+            value = self._value(e.step_key, name, mapping_key)
+            if mapping_key is not None or step_mapping is not None:
+                values.setdefault(name, {})[mapping_key or step_mapping] = value
+            else:
+                values[name] = value
+        return values
+
+    def output_value(self, output_name: str = "result") -> Any:
+        """The value of one output (a dict by mapping key for dynamic or mapped outputs)."""
+        values = self.output_values
+        if output_name not in values:
+            produced = [e.data["output_name"] for e in self._of(EventType.STEP_OUTPUT)]
+            if not self.step_events:
+                raise DagsterInvariantViolationError(
+                    f'Solid "{self.handle}" did not run in this execution.'
+                )
+            if self.skipped or not self.success:
+                return None
+            raise DagsterInvariantViolationError(
+                f'Output "{output_name}" of solid "{self.handle}" was not produced. '
+                f"Outputs produced: {produced}."
+            )
+        return values[output_name]
+
+
+class CompositeSolidExecutionResult(SolidExecutionResult):
+    """A composite: its inner solids' results, and outputs through its output mappings."""
+
+    def __init__(self, handle: str, composite_def: Any, pipeline_result: PipelineExecutionResult):
+        events = [e for e in pipeline_result.step_event_list
+                  if e.step_key and (e.step_key.split("[", 1)[0] + ".").startswith(handle + ".")]
+        super().__init__(handle, events, pipeline_result._capture, pipeline_result._load_output)
+        self.composite_def = composite_def
+        self._pipeline_result = pipeline_result
+
+    def result_for_solid(self, name: str) -> SolidExecutionResult:
+        return self._pipeline_result.result_for_handle(f"{self.handle}.{name}")
+
+    @property
+    def success(self) -> bool:
+        return bool(self.step_events) and not any(
+            e.event_type is EventType.STEP_FAILURE for e in self.step_events
+        )
+
+    def output_value(self, output_name: str = "result") -> Any:
+        handle, inner_output = _leaf_for_output(self.composite_def, self.handle, output_name)
+        return self._pipeline_result.result_for_handle(handle).output_value(inner_output)
+
+    @property
+    def output_values(self) -> dict[str, Any]:
+        return {o.name: self.output_value(o.name) for o in self.composite_def.output_defs}
+
+
+def _leaf_for_output(definition: Any, handle: str, output_name: str) -> tuple[str, str]:
+    ref = definition.graph.output_mappings[output_name]
+    node = definition.graph.nodes[ref.node]
+    inner_handle = f"{handle}.{ref.node}"
+    if node.definition.is_composite:
+        return _leaf_for_output(node.definition, inner_handle, ref.output)
+    return inner_handle, ref.output
+
+
+class PipelineExecutionResult:
+    """What ``execute_pipeline`` returns."""
+
+    def __init__(self, pipeline_def: Any, run_id: str, event_list: list[EventRecord],
+                 output_capture: dict[tuple[str, str, str | None], Any] | None = None,
+                 load_output: Any = None):
+        self.pipeline_def = pipeline_def
+        self.run_id = run_id
+        # Like the legacy result, event_list holds structured events only; user log lines
+        # stay in all_events (and in the instance).
+        self.all_events = event_list
+        self.event_list = [e for e in event_list if e.is_dagster_event]
+        self._capture = output_capture
+        self._load_output = load_output
+
+    @property
+    def pipeline_name(self) -> str:
+        return self.pipeline_def.name
+
+    @property
+    def success(self) -> bool:
+        return any(e.event_type is EventType.PIPELINE_SUCCESS for e in self.event_list)
+
+    @property
+    def step_event_list(self) -> list[EventRecord]:
+        return [e for e in self.event_list if e.step_key is not None and e.is_dagster_event]
+
+    @property
+    def solid_result_list(self) -> list[SolidExecutionResult]:
+        return [self.result_for_solid(n.name) for n in self.pipeline_def.solids]
+
+    def events_for_step(self, step_key: str) -> list[EventRecord]:
+        return [e for e in self.step_event_list if e.step_key == step_key]
+
+    def result_for_solid(self, name: str) -> SolidExecutionResult:
+        if not self.pipeline_def.has_solid_named(name):
+            raise DagsterInvariantViolationError(
+                f'Pipeline "{self.pipeline_name}" has no solid named "{name}". '
+                f"Solids: {sorted(n.name for n in self.pipeline_def.solids)}."
+            )
+        return self.result_for_handle(name)
+
+    def result_for_handle(self, handle: str) -> SolidExecutionResult:
+        definition = _definition_at(self.pipeline_def, handle)
+        if definition.is_composite:
+            return CompositeSolidExecutionResult(handle, definition, self)
+        events = [e for e in self.step_event_list if e.step_key.split("[", 1)[0] == handle]
+        return SolidExecutionResult(handle, events, self._capture, self._load_output)
+
+    def output_for_solid(self, name: str, output_name: str = "result") -> Any:
+        return self.result_for_solid(name).output_value(output_name)
+
+
+def _definition_at(pipeline_def: Any, handle: str) -> Any:
+    graph = pipeline_def.graph
+    definition = None
+    for part in handle.split("."):
+        if graph is None or part not in graph.nodes:
+            raise DagsterInvariantViolationError(
+                f'Pipeline "{pipeline_def.name}" has no solid at handle "{handle}".'
+            )
+        definition = graph.nodes[part].definition
+        graph = getattr(definition, "graph", None)
+    return definition

@@ -1,0 +1,266 @@
+"""The one scheduler every executor shares.
+
+State per step, in the manner of dask's classic ``dask/local.py``:
+
+* **waiting** — some upstream steps are not finished (``waiting[key]`` holds their keys);
+* **ready** — every upstream step finished; queued by priority tag, then plan order;
+* **running** — handed to the launcher; its events come back through ``handle_event``;
+* **retry** — up for retry; becomes ready again when its delay has passed;
+* **finished** — succeeded, failed, skipped (all of one input's sources missing) or
+  abandoned (an upstream step failed: no step event, only an ERROR log line).
+
+Steps downstream of a dynamic output stay unresolved (``x[?]``) until the producer finishes,
+then the plan is resolved into one copy per mapping key. Executors only supply a launcher:
+how to start one step and how its events come back (:class:`StepLauncher`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from typing import Protocol
+
+from ..errors import DagsterExecutionInterruptedError
+from ..events import EventRecord, EventType
+from ..plan.plan import ExecutionPlan, ExecutionStep
+from ..plan.sources import FromMultipleSources, StepOutputHandle
+from .context import RunContext
+
+
+class StepLauncher(Protocol):
+    """How an executor runs steps. Every event a step produces must come back, in order,
+    from ``launch`` or ``poll``, ending with the step's outcome event."""
+
+    def free_slots(self) -> int: ...
+
+    def running(self) -> int: ...
+
+    def launch(self, step: ExecutionStep, attempt: int,
+               missing: frozenset[StepOutputHandle]) -> Iterator[EventRecord]: ...
+
+    def poll(self, timeout: float) -> Iterator[EventRecord]: ...
+
+    def terminate(self) -> Iterator[EventRecord]: ...
+
+
+class ActiveExecution:
+    """Which steps are waiting, ready, running, up for retry and finished."""
+
+    def __init__(self, plan: ExecutionPlan,
+                 known_mapping_keys: dict[tuple[str, str], list[str]] | None = None):
+        self.plan = plan
+        self.waiting: dict[str, set[str]] = {}
+        self.ready: list[str] = []
+        self.running: set[str] = set()
+        self.retry_at: dict[str, float] = {}
+        self.attempts: dict[str, int] = {}
+        self.succeeded: set[str] = set()
+        self.failed: set[str] = set()
+        self.skipped: set[str] = set()
+        self.abandoned: set[str] = set()
+        self.produced: set[StepOutputHandle] = set()
+        self.mapping_keys: dict[tuple[str, str], list[str]] = {}
+        self._candidates: list[str] = []
+        self._dependents: dict[str, set[str]] = {}
+        self._position = {k: i for i, k in enumerate(plan.order)}
+        for (producer, output), keys in (known_mapping_keys or {}).items():
+            if producer not in plan.step_keys_to_execute:
+                plan.resolve(producer, output, keys)
+        for step in plan.executable_steps():
+            if step.is_resolved:
+                self._add_waiting(step)
+
+    # -- bookkeeping ----------------------------------------------------------------------
+    def _is_external(self, key: str) -> bool:
+        """A step outside this run's selection: its outputs come from an earlier run."""
+        return key not in self.plan.step_keys_to_execute
+
+    def _finished(self, key: str) -> bool:
+        return key in self.succeeded or key in self.failed or key in self.skipped \
+            or key in self.abandoned
+
+    def _add_waiting(self, step: ExecutionStep) -> None:
+        pending = {k for k in step.upstream_keys()
+                   if not self._is_external(k) and not self._finished(k)}
+        if pending:
+            self.waiting[step.key] = pending
+            for upstream in pending:
+                self._dependents.setdefault(upstream, set()).add(step.key)
+        else:
+            self._candidates.append(step.key)
+
+    def _mark_finished(self, key: str) -> None:
+        self.running.discard(key)
+        for other in sorted(self._dependents.pop(key, ()), key=self._plan_position):
+            pending = self.waiting.get(other)
+            if pending is None:
+                continue
+            pending.discard(key)
+            if not pending:
+                del self.waiting[other]
+                self._candidates.append(other)
+
+    def _plan_position(self, key: str) -> int:
+        return self._position.get(key, 0)
+
+    def _resolve_dynamic(self, step_key: str) -> None:
+        step = self.plan.steps.get(step_key)
+        if step is None:
+            return
+        for out in step.solid_def.output_defs:
+            if not out.is_dynamic:
+                continue
+            keys = self.mapping_keys.get((step_key, out.name), [])
+            for new_step in self.plan.resolve(step_key, out.name, keys):
+                self._position[new_step.key] = len(self._position)
+                self._add_waiting(new_step)
+
+    # -- events -------------------------------------------------------------------------
+    def handle_event(self, event: EventRecord) -> None:
+        key = event.step_key
+        event_type = event.event_type
+        if key is None or event_type is None:
+            return
+        if event_type is EventType.STEP_OUTPUT:
+            mapping_key = event.data.get("mapping_key")
+            output = event.data["output_name"]
+            self.produced.add(StepOutputHandle(key, output, mapping_key))
+            if mapping_key is not None:
+                self.mapping_keys.setdefault((key, output), []).append(mapping_key)
+        elif event_type is EventType.STEP_SUCCESS:
+            self.succeeded.add(key)
+            self._mark_finished(key)
+            self._resolve_dynamic(key)
+        elif event_type is EventType.STEP_FAILURE:
+            self.failed.add(key)
+            self._mark_finished(key)
+        elif event_type is EventType.STEP_SKIPPED:
+            self.skipped.add(key)
+            self._mark_finished(key)
+            self._resolve_dynamic(key)
+        elif event_type is EventType.STEP_UP_FOR_RETRY:
+            self.running.discard(key)
+            self.attempts[key] = self.attempts.get(key, 0) + 1
+            self.retry_at[key] = time.monotonic() + float(event.data.get("seconds_to_wait") or 0)
+
+    # -- decisions ----------------------------------------------------------------------
+    def _output_missing(self, handle: StepOutputHandle) -> bool:
+        return not self._is_external(handle.step_key) and handle not in self.produced
+
+    def missing_for(self, step: ExecutionStep) -> frozenset[StepOutputHandle]:
+        return frozenset(
+            h for i in step.inputs for h in i.source.handles() if self._output_missing(h)
+        )
+
+    def _skip_reason(self, step: ExecutionStep) -> list[str] | None:
+        for step_input in step.inputs:
+            source = step_input.source
+            handles = source.handles()
+            if isinstance(source, FromMultipleSources) and not handles:
+                return [f"{step_input.name} (no values were collected)"]
+            if handles and all(self._output_missing(h) for h in handles):
+                return sorted({h.describe() for h in handles})
+        return None
+
+    def settle(self, run_context: RunContext) -> Iterator[EventRecord]:
+        """Decide the candidates: abandon, skip, or queue as ready. Cascades."""
+        while self._candidates:
+            key = self._candidates.pop(0)
+            step = self.plan.steps[key]
+            failed_deps = sorted(k for k in step.upstream_keys()
+                                 if k in self.failed or k in self.abandoned)
+            if failed_deps:
+                self.abandoned.add(key)
+                self._mark_finished(key)
+                yield run_context.event(
+                    None, f"Dependencies for step {key} failed: {failed_deps}. Not executing.",
+                    key, logging.ERROR, {"abandoned": True, "failed_dependencies": failed_deps},
+                )
+                continue
+            reason = self._skip_reason(step)
+            if reason is not None:
+                event = run_context.event(
+                    EventType.STEP_SKIPPED,
+                    f"Skipping step {key} due to skipped dependencies: {reason}.", key,
+                    data={"missing": reason},
+                )
+                self.handle_event(event)
+                yield event
+                continue
+            self.ready.append(key)
+        self._abandon_unresolvable(run_context)
+
+    def _abandon_unresolvable(self, run_context: RunContext) -> None:
+        for key in list(self.plan.step_keys_to_execute):
+            step = self.plan.steps.get(key)
+            if step is None or step.is_resolved or key in self.abandoned:
+                continue
+            producer = step.dynamic_source[0] if step.dynamic_source else None
+            if producer in self.failed or producer in self.abandoned:
+                self.abandoned.add(key)
+
+    def take_ready(self, limit: int) -> list[ExecutionStep]:
+        now = time.monotonic()
+        for key, when in list(self.retry_at.items()):
+            if when <= now:
+                del self.retry_at[key]
+                self.ready.append(key)
+        if limit <= 0 or not self.ready:
+            return []
+        self.ready.sort(key=lambda k: (-self.plan.steps[k].priority(), self._plan_position(k)))
+        taken, self.ready = self.ready[:limit], self.ready[limit:]
+        self.running.update(taken)
+        return [self.plan.steps[k] for k in taken]
+
+    def seconds_to_next_retry(self) -> float | None:
+        if not self.retry_at:
+            return None
+        return max(0.0, min(self.retry_at.values()) - time.monotonic())
+
+    @property
+    def is_complete(self) -> bool:
+        if self.waiting or self.ready or self.running or self.retry_at or self._candidates:
+            return False
+        return not any(
+            not self.plan.steps[k].is_resolved and k not in self.abandoned
+            for k in self.plan.step_keys_to_execute if k in self.plan.steps
+        )
+
+    @property
+    def unfinished_steps(self) -> list[str]:
+        return sorted(set(self.waiting) | set(self.ready) | self.running | set(self.retry_at))
+
+    def failed_steps(self) -> list[str]:
+        return [k for k in self.plan.order if k in self.failed]
+
+
+def drive(run_context: RunContext, active: ActiveExecution, launcher: StepLauncher,
+          interrupted: Callable[[], bool] = lambda: False) -> Iterator[EventRecord]:
+    """Run the plan to completion through ``launcher``, yielding every event in order."""
+    while True:
+        yield from active.settle(run_context)
+        if active.is_complete:
+            return
+        if interrupted():
+            yield from launcher.terminate()
+            raise DagsterExecutionInterruptedError("Execution was interrupted.")
+        for step in active.take_ready(launcher.free_slots()):
+            attempt = active.attempts.get(step.key, 0)
+            for event in launcher.launch(step, attempt, active.missing_for(step)):
+                active.handle_event(event)
+                yield event
+        if launcher.running():
+            wait = active.seconds_to_next_retry()
+            for event in launcher.poll(0.05 if wait is None else min(wait, 0.05)):
+                active.handle_event(event)
+                yield event
+        elif not active.ready and not active._candidates:
+            wait = active.seconds_to_next_retry()
+            if wait is None:
+                if active.is_complete:
+                    return
+                raise RuntimeError(
+                    f"Scheduler stalled with unfinished steps {active.unfinished_steps}."
+                )
+            time.sleep(min(wait, 0.1))

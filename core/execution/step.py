@@ -1,0 +1,365 @@
+"""Run one step: load inputs, call the compute function, store outputs, run hooks.
+
+The runner is a generator of events, identical whichever executor runs it (in the run
+process, in a forked child, on a Dask worker). Per-step event sequence (LEGACY_API.md §3):
+STEP_START/STEP_RESTARTED, LOADED_INPUT + STEP_INPUT per input, user events, STEP_OUTPUT +
+HANDLED_OUTPUT per output, STEP_SUCCESS/STEP_FAILURE/STEP_UP_FOR_RETRY, hook events.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from ..definitions.events import (
+    AssetMaterialization,
+    DynamicOutput,
+    ExpectationResult,
+    Failure,
+    Output,
+    RetryRequested,
+)
+from ..errors import (
+    DagsterInvariantViolationError,
+    DagsterStepOutputNotFoundError,
+    DagsterTypeCheckDidNotPass,
+    serializable_error_info,
+)
+from ..events import EventRecord, EventType
+from ..plan.plan import ExecutionStep, StepInput
+from ..plan.sources import (
+    FromConfig,
+    FromDefaultValue,
+    FromMultipleSources,
+    FromNothing,
+    FromRootInputManager,
+    FromStepOutput,
+    FromValue,
+    StepOutputHandle,
+)
+from .context import (
+    HookContext,
+    InputContext,
+    OutputContext,
+    Resources,
+    RunContext,
+    SolidExecutionContext,
+)
+from .resources import output_io_manager_key
+
+
+class StepRunner:
+    """Executes one attempt of one step, yielding its events in order."""
+
+    def __init__(self, run_context: RunContext, step: ExecutionStep, resources: Resources,
+                 attempt: int = 0, missing: frozenset[StepOutputHandle] = frozenset()):
+        self.rc = run_context
+        self.step = step
+        self.resources = resources
+        self.attempt = attempt
+        self.missing = missing
+        self.log_buffer: list[EventRecord] = []
+        self.log = run_context.log_manager(step.key)
+        self.log._emit = self.log_buffer.append
+        self.output_values: dict[str, Any] = {}
+        self.user_exception: BaseException | None = None
+
+    def _event(self, event_type: EventType, message: str, level: int = 10,
+               **data: Any) -> EventRecord:
+        return self.rc.event(event_type, message, self.step.key, level, data)
+
+    def _drain_logs(self) -> Iterator[EventRecord]:
+        if self.log_buffer:
+            drained, self.log_buffer[:] = list(self.log_buffer), []
+            yield from drained
+
+    def run(self) -> Iterator[EventRecord]:
+        step = self.step
+        started = time.perf_counter()
+        if self.attempt == 0:
+            yield self._event(EventType.STEP_START, f'Started execution of step "{step.key}".')
+        else:
+            yield self._event(EventType.STEP_RESTARTED,
+                              f'Started re-execution (attempt # {self.attempt + 1}) of step '
+                              f'"{step.key}".', retry_number=self.attempt)
+        succeeded = False
+        try:
+            inputs: dict[str, Any] = {}
+            for step_input in step.inputs:
+                yield from self._load_input(step_input, inputs)
+            yield from self._compute(inputs)
+            duration_ms = (time.perf_counter() - started) * 1000
+            yield self._event(EventType.STEP_SUCCESS,
+                              f'Finished execution of step "{step.key}" in '
+                              f"{_format_ms(duration_ms)}.", duration_ms=duration_ms)
+            succeeded = True
+        except Exception as exc:  # user code or engine-side errors inside the step
+            yield from self._drain_logs()
+            retry_event = self._retry_event(exc, started)
+            if retry_event is not None:
+                yield retry_event
+                return
+            self.user_exception = exc
+            yield self._failure_event(exc, started)
+        yield from self._hooks(succeeded)
+        if not succeeded and self.rc.raise_on_error and self.user_exception is not None:
+            raise self.user_exception
+
+    # -- inputs -------------------------------------------------------------------------
+    def _load_input(self, step_input: StepInput, inputs: dict[str, Any]) -> Iterator[EventRecord]:
+        source = step_input.source
+        input_def = step_input.definition
+        if isinstance(source, FromNothing) or input_def.is_nothing:
+            return
+        if isinstance(source, FromStepOutput):
+            value = yield from self._load_from_output(step_input, source.handle)
+        elif isinstance(source, FromMultipleSources):
+            value = []
+            for handle in source.handles():
+                if handle in self.missing:
+                    continue
+                item = yield from self._load_from_output(step_input, handle)
+                value.append(item)
+        elif isinstance(source, FromConfig):
+            loader = input_def.dagster_type.loader
+            value = (loader.construct_from_config_value(self._solid_context(), source.config_value)
+                     if loader else source.config_value)
+        elif isinstance(source, FromDefaultValue | FromValue):
+            value = source.value
+        elif isinstance(source, FromRootInputManager):
+            manager = getattr(self.resources, source.manager_key)
+            value = manager.load_input(InputContext(
+                name=input_def.name, pipeline_name=self.rc.pipeline_name,
+                solid_def=self.step.solid_def, metadata=input_def.metadata,
+                dagster_type=input_def.dagster_type, log=self.log, resources=self.resources,
+            ))
+            yield self._event(EventType.LOADED_INPUT,
+                              f'Loaded input "{input_def.name}" using input manager '
+                              f'"{source.manager_key}"', input_name=input_def.name,
+                              manager_key=source.manager_key)
+        else:
+            raise DagsterInvariantViolationError(
+                f'Input "{input_def.name}" of step "{self.step.key}" is not resolved '
+                f"({source.describe()})."
+            )
+        yield from self._drain_logs()
+        check = input_def.dagster_type.type_check(self._solid_context(), value)
+        type_name = input_def.dagster_type.display_name
+        passed = "passed" if check.success else "failed"
+        yield self._event(EventType.STEP_INPUT,
+                          f'Got input "{input_def.name}" of type "{type_name}". '
+                          f"(Type check {passed}).", input_name=input_def.name,
+                          type_check=check.to_data())
+        if not check.success:
+            raise DagsterTypeCheckDidNotPass(
+                f'Type check failed for step input "{input_def.name}" - expected type '
+                f'"{type_name}". {check.description or ""}'.strip(),
+                check.metadata_entries, input_def.dagster_type,
+            )
+        inputs[input_def.name] = value
+
+    def _load_from_output(self, step_input: StepInput, handle: StepOutputHandle):
+        manager_key = output_io_manager_key(self.rc, handle)
+        manager = getattr(self.resources, manager_key)
+        upstream_step = self.rc.plan.steps.get(handle.step_key) if self.rc.plan else None
+        upstream = OutputContext(
+            step_key=handle.step_key, name=handle.output_name,
+            run_id=self.rc.run_id_for_step_output(handle.step_key),
+            pipeline_name=self.rc.pipeline_name, mapping_key=handle.mapping_key,
+            solid_def=upstream_step.solid_def if upstream_step else None,
+        )
+        value = manager.load_input(InputContext(
+            name=step_input.name, pipeline_name=self.rc.pipeline_name,
+            solid_def=self.step.solid_def, metadata=step_input.definition.metadata,
+            upstream_output=upstream, dagster_type=step_input.definition.dagster_type,
+            log=self.log, resources=self.resources,
+        ))
+        yield self._event(EventType.LOADED_INPUT,
+                          f'Loaded input "{step_input.name}" using input manager '
+                          f'"{manager_key}", from output "{handle.output_name}" of step '
+                          f'"{handle.step_key}"', input_name=step_input.name,
+                          manager_key=manager_key, upstream_step_key=handle.step_key,
+                          upstream_output_name=handle.output_name,
+                          mapping_key=handle.mapping_key)
+        return value
+
+    # -- compute ------------------------------------------------------------------------
+    def _solid_context(self) -> SolidExecutionContext:
+        if not hasattr(self, "_ctx"):
+            scoped = self.resources.scoped(frozenset(self.step.solid_def.required_resource_keys))
+            self._ctx = SolidExecutionContext(self.rc, self.step, scoped, self.attempt, self.log)
+        return self._ctx
+
+    def _compute(self, inputs: dict[str, Any]) -> Iterator[EventRecord]:
+        solid_def = self.step.solid_def
+        seen_outputs: set[str] = set()
+        seen_keys: dict[str, set[str]] = {}
+        for item in solid_def.compute_fn(self._solid_context(), inputs):
+            yield from self._drain_logs()
+            if isinstance(item, Output | DynamicOutput):
+                yield from self._handle_output(item, seen_outputs, seen_keys)
+            elif isinstance(item, AssetMaterialization):
+                yield self._event(EventType.ASSET_MATERIALIZATION,
+                                  f"Materialized value {item.key.to_string()}.", **item.to_data())
+            elif isinstance(item, ExpectationResult):
+                outcome = "passed" if item.success else "failed"
+                yield self._event(EventType.STEP_EXPECTATION_RESULT,
+                                  f"Expectation{' ' + item.label if item.label else ''} "
+                                  f"{outcome}.", **item.to_data())
+            else:
+                raise DagsterInvariantViolationError(
+                    f'Compute function for solid "{solid_def.name}" yielded a value of type '
+                    f"{type(item)} rather than an instance of Output, DynamicOutput, "
+                    "AssetMaterialization or ExpectationResult. Values yielded by solids must "
+                    "be wrapped in one of these types."
+                )
+        yield from self._drain_logs()
+        for out in solid_def.output_defs:
+            if out.is_required and out.name not in seen_outputs:
+                raise DagsterStepOutputNotFoundError(
+                    f'Core compute for solid "{solid_def.name}" did not return an output for '
+                    f'non-optional output "{out.name}"', self.step.key, out.name,
+                )
+
+    def _handle_output(self, item: Output | DynamicOutput, seen_outputs: set[str],
+                       seen_keys: dict[str, set[str]]) -> Iterator[EventRecord]:
+        solid_def = self.step.solid_def
+        name = item.output_name
+        if name not in solid_def.output_dict:
+            raise DagsterInvariantViolationError(
+                f'Core compute for solid "{solid_def.name}" returned an output "{name}" that '
+                f"does not exist. The available outputs are {list(solid_def.output_dict)}."
+            )
+        out_def = solid_def.output_dict[name]
+        mapping_key = None
+        if isinstance(item, DynamicOutput):
+            if not out_def.is_dynamic:
+                raise DagsterInvariantViolationError(
+                    f'Solid "{solid_def.name}" yielded a DynamicOutput for output "{name}", '
+                    "which is not a DynamicOutputDefinition."
+                )
+            mapping_key = item.mapping_key
+            keys = seen_keys.setdefault(name, set())
+            if mapping_key in keys:
+                raise DagsterInvariantViolationError(
+                    f'Solid "{solid_def.name}" yielded output "{name}" with mapping_key '
+                    f'"{mapping_key}" more than once; mapping keys must be unique.'
+                )
+            keys.add(mapping_key)
+        elif out_def.is_dynamic:
+            raise DagsterInvariantViolationError(
+                f'Solid "{solid_def.name}" yielded an Output for dynamic output "{name}"; '
+                "yield DynamicOutput(value, mapping_key=...) instead."
+            )
+        elif name in seen_outputs:
+            raise DagsterInvariantViolationError(
+                f'Compute for solid "{solid_def.name}" returned an output "{name}" multiple times'
+            )
+        seen_outputs.add(name)
+        check = out_def.dagster_type.type_check(self._solid_context(), item.value)
+        type_name = out_def.dagster_type.display_name
+        passed = "passed" if check.success else "failed"
+        key_text = f" (mapping key {mapping_key})" if mapping_key else ""
+        yield self._event(EventType.STEP_OUTPUT,
+                          f'Yielded output "{name}"{key_text} of type "{type_name}". '
+                          f"(Type check {passed}).", output_name=name, mapping_key=mapping_key,
+                          type_check=check.to_data(),
+                          metadata=[e.to_dict() for e in item.all_metadata])
+        if not check.success:
+            raise DagsterTypeCheckDidNotPass(
+                f'Type check failed for step output "{name}" - expected type "{type_name}". '
+                f"{check.description or ''}".strip(), check.metadata_entries, out_def.dagster_type,
+            )
+        manager = getattr(self.resources, out_def.io_manager_key)
+        manager.handle_output(OutputContext(
+            step_key=self.step.key, name=name, run_id=self.rc.run_id,
+            pipeline_name=self.rc.pipeline_name, mapping_key=mapping_key,
+            metadata=out_def.metadata, solid_def=solid_def, dagster_type=out_def.dagster_type,
+            log=self.log, version=solid_def.version, resources=self.resources,
+        ), item.value)
+        yield from self._drain_logs()
+        yield self._event(EventType.HANDLED_OUTPUT,
+                          f'Handled output "{name}" using IO manager "{out_def.io_manager_key}"',
+                          output_name=name, mapping_key=mapping_key,
+                          manager_key=out_def.io_manager_key)
+        if self.rc.output_capture is not None:
+            self.rc.output_capture[(self.step.key, name, mapping_key)] = item.value
+        if mapping_key is None:
+            self.output_values[name] = item.value
+
+    # -- outcomes -----------------------------------------------------------------------
+    def _retry_event(self, exc: Exception, started: float) -> EventRecord | None:
+        if isinstance(exc, RetryRequested):
+            max_retries, wait = exc.max_retries, exc.seconds_to_wait
+        elif self.step.retry_policy is not None:
+            policy = self.step.retry_policy
+            max_retries, wait = policy.max_retries, policy.calculate_delay(self.attempt + 1)
+        else:
+            return None
+        if not self.rc.retries_enabled or self.attempt >= max_retries:
+            return None
+        cause = exc.__cause__ if isinstance(exc, RetryRequested) and exc.__cause__ else exc
+        return self._event(
+            EventType.STEP_UP_FOR_RETRY,
+            f'Execution of step "{self.step.key}" failed and has requested a retry'
+            f"{f' in {wait} seconds' if wait else ''}.",
+            error=serializable_error_info(cause), seconds_to_wait=wait,
+            retry_number=self.attempt + 1, max_retries=max_retries,
+        )
+
+    def _failure_event(self, exc: Exception, started: float) -> EventRecord:
+        data: dict[str, Any] = {
+            "error": serializable_error_info(exc),
+            "duration_ms": (time.perf_counter() - started) * 1000,
+            "error_source": "USER_CODE_ERROR",
+        }
+        if isinstance(exc, Failure):
+            data["user_failure"] = {
+                "description": exc.description,
+                "metadata": [e.to_dict() for e in exc.metadata_entries],
+            }
+        if isinstance(exc, RetryRequested):
+            data["error_source"] = "RETRIES_EXHAUSTED"
+        return self._event(EventType.STEP_FAILURE,
+                           f'Execution of step "{self.step.key}" failed.', level=40, **data)
+
+    def _hooks(self, succeeded: bool) -> Iterator[EventRecord]:
+        for hook in sorted(self.step.hook_defs, key=lambda h: h.name):
+            if not hook.should_run(succeeded):
+                yield self._event(EventType.HOOK_SKIPPED,
+                                  f'Skipped the execution of hook "{hook.name}". It did not meet '
+                                  "its triggering condition during the execution of "
+                                  f'"{self.step.key}".', hook_name=hook.name)
+                continue
+            context = HookContext(
+                step_key=self.step.key, solid=self.step.node, mode_def=self.rc.mode_def,
+                resources=self.resources.scoped(frozenset(hook.required_resource_keys)),
+                log=self.log, solid_config=self.rc.solid_config(self.step.handle),
+                pipeline_name=self.rc.pipeline_name, run_id=self.rc.run_id, hook_def=hook,
+                solid_exception=self.user_exception, solid_output_values=self.output_values,
+            )
+            try:
+                hook.hook_fn(context)
+            except Exception as e:
+                yield from self._drain_logs()
+                yield self._event(EventType.HOOK_ERRORED,
+                                  f'Error in hook "{hook.name}": {type(e).__name__}: {e}',
+                                  level=40, hook_name=hook.name,
+                                  error=serializable_error_info(e))
+                continue
+            yield from self._drain_logs()
+            yield self._event(EventType.HOOK_COMPLETED,
+                              f'Finished the execution of hook "{hook.name}" triggered for '
+                              f'"{self.step.key}".', hook_name=hook.name)
+
+
+def _format_ms(ms: float) -> str:
+    return f"{ms:.2f}ms" if ms < 1000 else f"{ms / 1000:.2f}s"
+
+
+def execute_step(run_context: RunContext, step: ExecutionStep, resources: Resources,
+                 attempt: int = 0, missing: frozenset[StepOutputHandle] = frozenset()
+                 ) -> Iterator[EventRecord]:
+    """The events of one attempt of ``step``."""
+    return StepRunner(run_context, step, resources, attempt, missing).run()

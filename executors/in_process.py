@@ -1,0 +1,71 @@
+"""The in-process executor: every step runs serially inside the run process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from orch.core.events import EventRecord
+from orch.core.execution.context import RunContext
+from orch.core.execution.executor import Executor, ExecutorDefinition, InitExecutorContext
+from orch.core.execution.resources import ResourceScope, required_resource_keys
+from orch.core.execution.scheduler import ActiveExecution, drive
+from orch.core.execution.step import execute_step
+from orch.core.plan.plan import ExecutionStep
+from orch.core.plan.sources import StepOutputHandle
+
+
+class _InlineLauncher:
+    """Runs a step to completion when launched; nothing is ever left running."""
+
+    def __init__(self, run_context: RunContext, scope: ResourceScope):
+        self.run_context = run_context
+        self.resources = scope.resources
+
+    def free_slots(self) -> int:
+        return 1
+
+    def running(self) -> int:
+        return 0
+
+    def launch(self, step: ExecutionStep, attempt: int,
+               missing: frozenset[StepOutputHandle]) -> Iterator[EventRecord]:
+        return execute_step(self.run_context, step, self.resources, attempt, missing)
+
+    def poll(self, timeout: float) -> Iterator[EventRecord]:
+        return iter(())
+
+    def terminate(self) -> Iterator[EventRecord]:
+        return iter(())
+
+
+class InProcessExecutor(Executor):
+    """Resources are initialised once for the run, steps run one at a time."""
+
+    def __init__(self, retries_enabled: bool = True):
+        self.retries_enabled = retries_enabled
+
+    def execute(self, run_context: RunContext, active: ActiveExecution
+                ) -> Iterator[EventRecord]:
+        plan = active.plan
+        scope = ResourceScope()
+        keys = required_resource_keys(run_context, plan.executable_steps())
+        try:
+            yield from scope.initialize(run_context, keys)
+            yield from drive(run_context, active, _InlineLauncher(run_context, scope))
+        except BaseException:
+            run_context.pending_logs.extend(scope.teardown(run_context))
+            raise
+        yield from scope.teardown(run_context)
+
+
+def _create(init: InitExecutorContext) -> InProcessExecutor:
+    retries = init.executor_config.get("retries") or {"enabled": {}}
+    return InProcessExecutor(retries_enabled="disabled" not in retries)
+
+
+in_process_executor = ExecutorDefinition(
+    "in_process",
+    config_schema=None,
+    executor_creation_fn=_create,
+    description="Runs every step serially in the run process.",
+)
