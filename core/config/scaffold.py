@@ -47,7 +47,7 @@ def scaffold_config(schema: object, required_only: bool = False) -> str:
     lines = _comment_lines(ct.description, 0)
     inline, block = scaffolder.value(ct, _MISSING, 0)
     if inline is not None:
-        note = scaffolder.note(ct, required=True)
+        note = "" if ct.kind.has_fields else scaffolder.note(ct, required=True)
         lines.append(f"{inline}  # {note}" if note else inline)
         lines.extend(block)
     else:
