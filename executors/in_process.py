@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from orch.core.config import Field, Selector, String
 from orch.core.events import EventRecord
 from orch.core.execution.context import RunContext
 from orch.core.execution.executor import Executor, ExecutorDefinition, InitExecutorContext
@@ -63,9 +64,12 @@ def _create(init: InitExecutorContext) -> InProcessExecutor:
     return InProcessExecutor(retries_enabled="disabled" not in retries)
 
 
+RETRIES_CONFIG = Field(Selector({"enabled": {}, "disabled": {}}), default_value={"enabled": {}})
+
 in_process_executor = ExecutorDefinition(
     "in_process",
-    config_schema=None,
+    config_schema={"retries": RETRIES_CONFIG,
+                   "marker_to_close": Field(String, is_required=False)},
     executor_creation_fn=_create,
     description="Runs every step serially in the run process.",
 )

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..config import Field, StringSource
 from ..errors import DagsterInvariantViolationError
 from .resource import ResourceDefinition, _accept_optional_context
 
@@ -176,6 +177,6 @@ def _fs_io_manager_fn(init_context: Any) -> PickledObjectFilesystemIOManager:
 
 fs_io_manager = IOManagerDefinition(
     _fs_io_manager_fn,
-    config_schema=None,
+    config_schema={"base_dir": Field(StringSource, is_required=False)},
     description="Pickles outputs to the instance's storage directory (or base_dir).",
 )

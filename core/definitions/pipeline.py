@@ -137,7 +137,8 @@ class PipelineDefinition:
                 raise DagsterInvariantViolationError(
                     f'Pipeline "{self.name}" has multiple modes (Available modes: '
                     f"{self.mode_names}) and you have attempted to execute it without "
-                    "specifying a mode. Set mode property on the PipelineRun object."
+                    f'specifying a mode. Pass mode="{self.mode_names[0]}" (or --mode on the '
+                    "command line) to choose one."
                 )
             return self.mode_definitions[0]
         for m in self.mode_definitions:

@@ -34,9 +34,18 @@ class ResourceDefinition:
         return self.configured_value is not _NO_CONFIG
 
     def configured(self, config_or_fn: Any, config_schema: Any = None) -> ResourceDefinition:
-        """A copy whose config is fixed (or computed from a smaller schema by a function)."""
+        """A copy whose config is fixed (validated now, defaults filled), or computed by a
+        function from config matching the smaller ``config_schema``."""
+        from .configured import validated_config
+
         copy = self._copy()
-        copy.configured_value = config_or_fn
+        if callable(config_or_fn):
+            schema = self.config_schema
+            copy.configured_value = lambda cfg: validated_config(
+                schema, config_or_fn(cfg), f"resource {self.description or 'configured'}")
+        else:
+            copy.configured_value = validated_config(self.config_schema, config_or_fn,
+                                                     "configured resource")
         copy.configured_schema = config_schema
         return copy
 

@@ -139,6 +139,12 @@ class SolidDefinition(NodeDefinition):
         # The user's function, for code hashes and direct invocation.
         self.source_fn = source_fn
         self._takes_context = True
+        # Set by .configured(): maps the run config given to this solid to the config the
+        # compute function sees.
+        self.config_mapping: Callable[[Any], Any] | None = None
+
+    def map_config(self, config: Any) -> Any:
+        return self.config_mapping(config) if self.config_mapping else config
 
     def configured(self, config_or_fn: Any, name: str | None = None, config_schema: Any = None):
         """A copy whose config is fixed (or mapped from a smaller schema by a function)."""

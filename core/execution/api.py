@@ -142,7 +142,7 @@ def execute_run_iterator(
     if interrupted is not None:
         executor.interrupted = interrupted
     active = ActiveExecution(prepared.plan, known_mapping_keys)
-    loggers = build_event_loggers(prepared.run_config)
+    loggers = build_event_loggers(prepared.run_config, mode_def.logger_defs, run.run_id)
     writer = instance.event_writer(run.run_id)
     try:
         for event in _run_events(run_context, executor, active):

@@ -105,7 +105,7 @@ class SolidExecutionContext:
 
     @property
     def solid_config(self) -> Any:
-        return self._run.solid_config(self._step.handle)
+        return self._step.solid_def.map_config(self._run.solid_config(self._step.handle))
 
     @property
     def run_id(self) -> str:
@@ -294,6 +294,11 @@ class _DirectInvocationContext(SolidExecutionContext):
                 f'Solid "{solid_def.name}" requires resource(s) {missing}, which the context '
                 f"does not provide. Pass them: build_solid_context(resources={{...}})."
             )
+        if solid_def.config_schema is not None:
+            from ..definitions.configured import validated_config
+
+            self._config = validated_config(solid_def.config_schema, self._config,
+                                            f'solid "{solid_def.name}"')
         self._bound_solid = solid_def
         self.resources = Resources(self._resource_values,
                                    frozenset(solid_def.required_resource_keys))
@@ -302,6 +307,8 @@ class _DirectInvocationContext(SolidExecutionContext):
 
     @property
     def solid_config(self) -> Any:
+        if self._bound_solid is not None:
+            return self._bound_solid.map_config(self._config)
         return self._config
 
     @property

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ..events import EventRecord
@@ -50,13 +51,32 @@ def console_event_logger(log_level: Any = "DEBUG", stream: Any = None) -> EventL
     return log
 
 
-def build_event_loggers(run_config: dict[str, Any], logger_defs: dict[str, Any] | None = None
-                        ) -> list[EventLogger]:
-    """The run's loggers from ``loggers:`` run config (console by default)."""
+@dataclass
+class InitLoggerContext:
+    logger_config: Any
+    logger_def: LoggerDefinition
+    run_id: str | None = None
+
+
+def _python_logger_sink(py_logger: logging.Logger) -> EventLogger:
+    def log(event: EventRecord) -> None:
+        py_logger.log(event.level, event.console_line(), extra={"orch_event": event.to_dict()})
+
+    return log
+
+
+def build_event_loggers(run_config: dict[str, Any], logger_defs: dict[str, Any] | None = None,
+                        run_id: str | None = None) -> list[EventLogger]:
+    """The run's loggers from ``loggers:`` run config: the console logger by default, and
+    any ``@logger`` of the mode that run config names."""
     configured = run_config.get("loggers") or {"console": {}}
     loggers: list[EventLogger] = []
     for name, body in configured.items():
         config = (body or {}).get("config") or {}
-        if name == "console":
+        if logger_defs and name in logger_defs:
+            definition = logger_defs[name]
+            py_logger = definition.logger_fn(InitLoggerContext(config, definition, run_id))
+            loggers.append(_python_logger_sink(py_logger))
+        elif name == "console":
             loggers.append(console_event_logger(config.get("log_level", "DEBUG")))
     return loggers
