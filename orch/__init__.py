@@ -4,6 +4,22 @@ Pipelines are written with the legacy Dagster solid API; a file written for it r
 its import line changed to ``from orch import ...``.
 """
 
+from orch.core.config import (
+    Array,
+    BoolSource,
+    DagsterInvalidConfigDefinitionError,
+    DagsterInvalidConfigError,
+    Enum,
+    EnumValue,
+    Field,
+    IntSource,
+    Noneable,
+    Permissive,
+    ScalarUnion,
+    Selector,
+    Shape,
+    StringSource,
+)
 from orch.core.definitions.composite import CompositeSolidDefinition, composite_solid
 from orch.core.definitions.dependency import (
     DependencyDefinition,
@@ -91,14 +107,17 @@ from orch.core.execution.context import (
 from orch.core.execution.executor import Executor, ExecutorDefinition, executor
 from orch.core.execution.loggers import LoggerDefinition, logger
 from orch.core.execution.results import PipelineExecutionResult, SolidExecutionResult
+from orch.core.execution.run_config import scaffold_run_config
 from orch.core.runs import DagsterRunStatus, PipelineRun, PipelineRunStatus
 
 __all__ = [
     "Any",
+    "Array",
     "AssetKey",
     "AssetMaterialization",
     "Backoff",
     "Bool",
+    "BoolSource",
     "CompositeSolidDefinition",
     "DagsterError",
     "DagsterEvent",
@@ -106,6 +125,8 @@ __all__ = [
     "DagsterExecutionInterruptedError",
     "DagsterExecutionStepExecutionError",
     "DagsterExecutionStepNotFoundError",
+    "DagsterInvalidConfigDefinitionError",
+    "DagsterInvalidConfigError",
     "DagsterInvalidDefinitionError",
     "DagsterInvalidInvocationError",
     "DagsterInvalidSubsetError",
@@ -123,6 +144,8 @@ __all__ = [
     "DynamicCollectDependencyDefinition",
     "DynamicOutput",
     "DynamicOutputDefinition",
+    "Enum",
+    "EnumValue",
     "EventMetadataEntry",
     "EventRecord",
     "EventType",
@@ -130,6 +153,7 @@ __all__ = [
     "ExecutorDefinition",
     "ExpectationResult",
     "Failure",
+    "Field",
     "Float",
     "HookContext",
     "HookDefinition",
@@ -139,17 +163,20 @@ __all__ = [
     "InputContext",
     "InputDefinition",
     "Int",
+    "IntSource",
     "Jitter",
     "List",
     "LoggerDefinition",
     "Materialization",
     "ModeDefinition",
     "MultiDependencyDefinition",
+    "Noneable",
     "Nothing",
     "Optional",
     "Output",
     "OutputContext",
     "OutputDefinition",
+    "Permissive",
     "PipelineDefinition",
     "PipelineExecutionResult",
     "PipelineRun",
@@ -163,12 +190,16 @@ __all__ = [
     "RetryRequested",
     "RootInputManager",
     "RootInputManagerDefinition",
+    "ScalarUnion",
+    "Selector",
     "Set",
+    "Shape",
     "SolidDefinition",
     "SolidExecutionContext",
     "SolidExecutionResult",
     "SolidInvocation",
     "String",
+    "StringSource",
     "Tuple",
     "TypeCheck",
     "build_init_resource_context",
@@ -186,14 +217,13 @@ __all__ = [
     "logger",
     "make_python_type_usable_as_dagster_type",
     "mem_io_manager",
-    "mode",
     "pipeline",
     "reconstructable",
     "repository",
     "resource",
     "root_input_manager",
+    "scaffold_run_config",
     "solid",
     "success_hook",
     "usable_as_dagster_type",
 ]
-__all__.remove("mode")

@@ -1,0 +1,1 @@
+"""Example pipelines used by the README quickstart and the tests."""
