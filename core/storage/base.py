@@ -1,0 +1,214 @@
+"""The storage interface an instance talks to, and the small records it returns.
+
+One :class:`Storage` keeps runs, run tags, snapshots, the event log, asset keys and the
+compute-log index. They live behind one object because a run-level event and the run status it
+implies must commit together. ``SqliteStorage`` is the embedded implementation; a PostgreSQL
+storage implements the same methods and is selected in ``orch.yaml``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from ..events import EventRecord, EventType
+from ..runs import PipelineRun, PipelineRunStatus
+
+AssetKeyLike = str | Sequence[str]
+
+
+def normalize_asset_key(key: AssetKeyLike) -> list[str]:
+    """``"a"`` → ``["a"]``; a list or tuple of strings → a list of strings."""
+    if isinstance(key, str):
+        return [key]
+    return [str(part) for part in key]
+
+
+class StepStatus(StrEnum):
+    """The last known state of a step in one run, derived from its step events."""
+
+    IN_PROGRESS = "IN_PROGRESS"
+    UP_FOR_RETRY = "UP_FOR_RETRY"
+    SUCCESS = "SUCCESS"
+    FAILURE = "FAILURE"
+    SKIPPED = "SKIPPED"
+
+
+@dataclass(frozen=True, slots=True)
+class StepStats:
+    """Per-step summary of a run: status, first start, end, and attempts (starts + restarts)."""
+
+    run_id: str
+    step_key: str
+    status: StepStatus
+    start_time: float | None
+    end_time: float | None
+    attempts: int
+
+    @property
+    def duration(self) -> float | None:
+        if self.start_time is None or self.end_time is None:
+            return None
+        return self.end_time - self.start_time
+
+
+@dataclass(frozen=True, slots=True)
+class ComputeLogInfo:
+    """One captured step's stdout/stderr files (a row of the compute-log index)."""
+
+    run_id: str
+    step_key: str
+    stdout_path: str | None
+    stderr_path: str | None
+    stdout_bytes: int = 0
+    stderr_bytes: int = 0
+    complete: bool = False
+    start_time: float | None = None
+    end_time: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunWorker:
+    """An in-progress run and the process that executes it (for crash recovery)."""
+
+    run_id: str
+    pipeline_name: str
+    status: PipelineRunStatus
+    pid: int
+    start_token: float | None
+
+
+class Storage(ABC):
+    """Runs, snapshots, events, asset keys and the compute-log index of one instance."""
+
+    @classmethod
+    @abstractmethod
+    def from_config(cls, config: dict[str, Any], root_dir: Path | None) -> Storage:
+        """Build from the ``config`` block of ``orch.yaml`` (paths relative to ``root_dir``)."""
+
+    # -- lifecycle ---------------------------------------------------------------------
+    @abstractmethod
+    def schema_version(self) -> int: ...
+
+    @abstractmethod
+    def migrate(self) -> tuple[int | None, int]:
+        """Apply pending migrations; returns (version before, version after)."""
+
+    @abstractmethod
+    def describe(self) -> dict[str, Any]:
+        """Facts for ``orch instance info`` (location, schema version, row counts)."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    def wipe(self) -> None:
+        """Delete every run, event, snapshot, asset key and compute-log row."""
+
+    # -- runs --------------------------------------------------------------------------
+    @abstractmethod
+    def add_run(self, run: PipelineRun) -> PipelineRun:
+        """Insert a new run; returns it with ``create_timestamp`` set."""
+
+    @abstractmethod
+    def get_run(self, run_id: str) -> PipelineRun | None: ...
+
+    @abstractmethod
+    def get_runs(
+        self,
+        statuses: Iterable[PipelineRunStatus] | None = None,
+        pipeline_name: str | None = None,
+        tags: dict[str, str | Sequence[str]] | None = None,
+        created_before: float | None = None,
+        created_after: float | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        *,
+        parent_run_id: str | None = None,
+        root_run_id: str | None = None,
+        run_ids: Iterable[str] | None = None,
+    ) -> list[PipelineRun]: ...
+
+    @abstractmethod
+    def get_runs_count(
+        self,
+        statuses: Iterable[PipelineRunStatus] | None = None,
+        pipeline_name: str | None = None,
+        tags: dict[str, str | Sequence[str]] | None = None,
+    ) -> int: ...
+
+    @abstractmethod
+    def update_run(self, run: PipelineRun) -> PipelineRun:
+        """Store the run's fields except status and start/end times, which follow events."""
+
+    @abstractmethod
+    def add_run_tags(self, run_id: str, tags: dict[str, str]) -> None: ...
+
+    @abstractmethod
+    def delete_run(self, run_id: str) -> bool:
+        """Delete the run, its tags, events and compute-log rows; False if there was none."""
+
+    @abstractmethod
+    def add_snapshot(self, snapshot_type: str, body: dict[str, Any]) -> str:
+        """Store a snapshot once under its content id; returns the id."""
+
+    @abstractmethod
+    def get_snapshot(self, snapshot_id: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    def request_cancel(self, run_id: str) -> bool:
+        """Set the run's cancel flag; False if the run is unknown or already finished."""
+
+    @abstractmethod
+    def is_cancel_requested(self, run_id: str) -> bool: ...
+
+    @abstractmethod
+    def in_progress_run_workers(self) -> list[RunWorker]:
+        """Runs in STARTING/STARTED/CANCELING that have a recorded worker pid."""
+
+    @abstractmethod
+    def fail_run_if_unchanged(self, worker: RunWorker, events: Sequence[EventRecord]) -> bool:
+        """Store ``events`` only if the run is still in progress under ``worker.pid``."""
+
+    # -- events ------------------------------------------------------------------------
+    @abstractmethod
+    def store_events(self, events: Sequence[EventRecord]) -> None:
+        """Commit events in one transaction, with the run-status and asset-key updates they
+        imply; sets ``storage_id`` on each record."""
+
+    @abstractmethod
+    def get_logs_for_run(
+        self,
+        run_id: str,
+        cursor: int = -1,
+        of_type: EventType | Iterable[EventType] | None = None,
+        step_key: str | None = None,
+        limit: int | None = None,
+    ) -> list[EventRecord]: ...
+
+    @abstractmethod
+    def get_step_stats(self, run_id: str) -> list[StepStats]: ...
+
+    @abstractmethod
+    def all_asset_keys(self) -> list[list[str]]: ...
+
+    @abstractmethod
+    def get_latest_materialization(self, asset_key: AssetKeyLike) -> EventRecord | None: ...
+
+    @abstractmethod
+    def change_token(self) -> object:
+        """A cheap value that changes whenever anything is committed (for tails)."""
+
+    # -- compute-log index -------------------------------------------------------------
+    @abstractmethod
+    def upsert_compute_log(self, info: ComputeLogInfo) -> None: ...
+
+    @abstractmethod
+    def get_compute_log(self, run_id: str, step_key: str) -> ComputeLogInfo | None: ...
+
+    @abstractmethod
+    def get_compute_logs(self, run_id: str) -> list[ComputeLogInfo]: ...

@@ -1,0 +1,294 @@
+"""Compute logs: every byte a step writes to stdout/stderr, in files, readable while it runs.
+
+:class:`LocalComputeLogManager` redirects the *file descriptors* 1 and 2 (``os.dup2``), so
+output from C extensions and child processes (``subprocess.run(["echo", "hi"])``) is captured
+too, and points Python's ``sys.stdout``/``sys.stderr`` at the same files. Files live at
+``<base_dir>/<run_id>/<step_key>.out|.err`` and are indexed in the storage's ``compute_logs``
+table (paths, sizes, a complete flag).
+
+Redirection is process-wide: anything another thread prints during a capture lands in that
+step's files. The in-process executor runs steps one at a time; the multiprocess executor
+captures inside each step's own process.
+
+The ephemeral instance uses :class:`NoOpComputeLogManager`: output goes where it always goes
+(the terminal, pytest's capture) and nothing is written to disk.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import sys
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from .base import ComputeLogInfo, Storage
+
+Stream = Literal["stdout", "stderr"]
+_SUFFIX = {"stdout": ".out", "stderr": ".err", "out": ".out", "err": ".err"}
+
+
+def logs_captured_data(
+    step_keys: Sequence[str], stdout_path: str | None, stderr_path: str | None
+) -> dict[str, Any]:
+    """The ``data`` of a LOGS_CAPTURED event."""
+    return {"step_keys": list(step_keys), "stdout": stdout_path, "stderr": stderr_path}
+
+
+@dataclass(frozen=True, slots=True)
+class CapturedLogs:
+    """Where one capture writes. Paths are None when capture is off (ephemeral instance)."""
+
+    run_id: str
+    step_key: str
+    stdout_path: str | None
+    stderr_path: str | None
+
+    def logs_captured_data(self) -> dict[str, Any]:
+        return logs_captured_data([self.step_key], self.stdout_path, self.stderr_path)
+
+
+class ComputeLogManager(ABC):
+    """Captures and serves the stdout/stderr of steps."""
+
+    @classmethod
+    @abstractmethod
+    def from_config(
+        cls, config: dict[str, Any], root_dir: Path | None, storage: Storage
+    ) -> ComputeLogManager: ...
+
+    @abstractmethod
+    def capture(self, run_id: str, step_key: str) -> AbstractContextManager[CapturedLogs]:
+        """Context manager: while open, the process's stdout/stderr go to the step's files."""
+
+    @abstractmethod
+    def read(
+        self,
+        run_id: str,
+        step_key: str,
+        stream: Stream = "stdout",
+        offset: int = 0,
+        max_bytes: int | None = None,
+    ) -> tuple[bytes, int, bool]:
+        """``(data, next_offset, complete)``: bytes from ``offset``; ``complete`` means the
+        capture has ended and nothing lies beyond ``next_offset``."""
+
+    @abstractmethod
+    def get_log_info(self, run_id: str, step_key: str) -> ComputeLogInfo | None: ...
+
+    @abstractmethod
+    def delete_logs(self, run_id: str | None = None) -> None:
+        """Delete one run's files, or all of them."""
+
+
+class NoOpComputeLogManager(ComputeLogManager):
+    """Captures nothing: output stays on the process's own stdout/stderr."""
+
+    @classmethod
+    def from_config(
+        cls, config: dict[str, Any], root_dir: Path | None, storage: Storage
+    ) -> NoOpComputeLogManager:
+        return cls()
+
+    @contextmanager
+    def capture(self, run_id: str, step_key: str) -> Iterator[CapturedLogs]:
+        yield CapturedLogs(run_id, step_key, None, None)
+
+    def read(
+        self,
+        run_id: str,
+        step_key: str,
+        stream: Stream = "stdout",
+        offset: int = 0,
+        max_bytes: int | None = None,
+    ) -> tuple[bytes, int, bool]:
+        return b"", offset, True
+
+    def get_log_info(self, run_id: str, step_key: str) -> ComputeLogInfo | None:
+        return None
+
+    def delete_logs(self, run_id: str | None = None) -> None:
+        return None
+
+
+class LocalComputeLogManager(ComputeLogManager):
+    """Files under ``base_dir`` (default ``ORCH_HOME/logs``), indexed in ``storage``.
+
+    ``orch.yaml``::
+
+        compute_logs:
+          module: orch.core.storage.compute_logs
+          class: LocalComputeLogManager
+          config: {base_dir: logs}      # relative to ORCH_HOME
+    """
+
+    def __init__(self, base_dir: str | Path, storage: Storage) -> None:
+        self.base_dir = Path(base_dir)
+        self.storage = storage
+
+    @classmethod
+    def from_config(
+        cls, config: dict[str, Any], root_dir: Path | None, storage: Storage
+    ) -> LocalComputeLogManager:
+        base_dir = Path(config.get("base_dir", "logs"))
+        if root_dir is not None and not base_dir.is_absolute():
+            base_dir = root_dir / base_dir
+        return cls(base_dir, storage)
+
+    def path_for(self, run_id: str, step_key: str, stream: Stream) -> Path:
+        safe_key = step_key.replace(os.sep, "_")
+        return self.base_dir / run_id / f"{safe_key}{_SUFFIX[stream]}"
+
+    @contextmanager
+    def capture(self, run_id: str, step_key: str) -> Iterator[CapturedLogs]:
+        out_path = self.path_for(run_id, step_key, "stdout")
+        err_path = self.path_for(run_id, step_key, "stderr")
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        started = time.time()
+        self.storage.upsert_compute_log(
+            ComputeLogInfo(run_id, step_key, str(out_path), str(err_path), start_time=started)
+        )
+        try:
+            with redirect_output(out_path, err_path):
+                yield CapturedLogs(run_id, step_key, str(out_path), str(err_path))
+        finally:
+            self.storage.upsert_compute_log(
+                ComputeLogInfo(
+                    run_id,
+                    step_key,
+                    str(out_path),
+                    str(err_path),
+                    stdout_bytes=_size(out_path),
+                    stderr_bytes=_size(err_path),
+                    complete=True,
+                    start_time=started,
+                    end_time=time.time(),
+                )
+            )
+
+    def read(
+        self,
+        run_id: str,
+        step_key: str,
+        stream: Stream = "stdout",
+        offset: int = 0,
+        max_bytes: int | None = None,
+    ) -> tuple[bytes, int, bool]:
+        # The flag is read before the bytes: if the capture had ended, the file was final.
+        info = self.storage.get_compute_log(run_id, step_key)
+        path = self.path_for(run_id, step_key, stream)
+        try:
+            with open(path, "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                f.seek(offset)
+                data = f.read(-1 if max_bytes is None else max_bytes)
+        except FileNotFoundError:
+            size, data = 0, b""
+        next_offset = offset + len(data)
+        complete = bool(info is not None and info.complete) and next_offset >= size
+        return data, next_offset, complete
+
+    def get_log_info(self, run_id: str, step_key: str) -> ComputeLogInfo | None:
+        return self.storage.get_compute_log(run_id, step_key)
+
+    def delete_logs(self, run_id: str | None = None) -> None:
+        target = self.base_dir if run_id is None else self.base_dir / run_id
+        shutil.rmtree(target, ignore_errors=True)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _flush_std_streams() -> None:
+    for stream in {
+        id(s): s for s in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__)
+    }.values():
+        if stream is not None:
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+    _flush_c_stdio()
+
+
+def _flush_c_stdio() -> None:
+    """fflush(NULL): push C-level stdio buffers (printf in extensions) to the current fds."""
+    global _libc_fflush
+    if _libc_fflush is None:
+        try:
+            import ctypes
+
+            _libc_fflush = ctypes.CDLL(None).fflush
+        except (OSError, AttributeError):
+            _libc_fflush = False
+    if _libc_fflush:
+        _libc_fflush(None)
+
+
+_libc_fflush: Any = None
+
+
+def _text_stream(fd: int) -> io.TextIOWrapper:
+    """A line-buffered text stream on its own duplicate of ``fd`` (like the real sys.stderr)."""
+    return io.TextIOWrapper(
+        io.BufferedWriter(io.FileIO(os.dup(fd), "w")),
+        encoding="utf-8",
+        errors="backslashreplace",
+        line_buffering=True,
+    )
+
+
+@contextmanager
+def redirect_output(stdout_path: str | Path, stderr_path: str | Path) -> Iterator[None]:
+    """Send fds 1 and 2 and ``sys.stdout``/``sys.stderr`` to files (appending); restore all
+    of them afterwards, also when the body raises."""
+    _flush_std_streams()
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+    out_fd = os.open(stdout_path, flags, 0o644)
+    err_fd = os.open(stderr_path, flags, 0o644)
+    saved = {fd: _dup_or_none(fd) for fd in (1, 2)}
+    old_stdout, old_stderr = sys.stdout, sys.stderr
+    new_stdout = new_stderr = None
+    try:
+        os.dup2(out_fd, 1)
+        os.dup2(err_fd, 2)
+        sys.stdout = new_stdout = _text_stream(out_fd)
+        sys.stderr = new_stderr = _text_stream(err_fd)
+        yield
+    finally:
+        for stream in (new_stdout, new_stderr):
+            if stream is not None:
+                try:
+                    stream.flush()
+                except (OSError, ValueError):
+                    pass
+        _flush_c_stdio()
+        sys.stdout, sys.stderr = old_stdout, old_stderr
+        for fd, copy in saved.items():
+            if copy is None:
+                os.close(fd)
+            else:
+                os.dup2(copy, fd)
+                os.close(copy)
+        for stream in (new_stdout, new_stderr):
+            if stream is not None:
+                stream.close()
+        os.close(out_fd)
+        os.close(err_fd)
+
+
+def _dup_or_none(fd: int) -> int | None:
+    try:
+        return os.dup(fd)
+    except OSError:  # fd was closed (daemonised process); restore it as closed
+        return None

@@ -1,0 +1,236 @@
+"""``EventWriter``: the single writer of one run's events.
+
+``write`` appends to an in-memory batch; the batch is committed in one transaction when
+
+* it reaches ``batch_size`` events (default 1000),
+* ``flush_interval`` seconds (default 0.05) have passed since its first event — a background
+  timer thread does this, so a quiet step's events still show up within ~50 ms,
+* a run-level event (``PIPELINE_*``), a step outcome (``STEP_SUCCESS/FAILURE/SKIPPED``) or
+  ``STEP_UP_FOR_RETRY`` is written: it is committed with everything before it, at once,
+* or ``flush``/``close`` is called (``close`` runs at interpreter exit for writers left open).
+
+So a process killed with SIGKILL loses at most the events of the last 50 ms window that had not
+reached one of those points; every step outcome that was written is on disk.
+
+Fork safety: the timer thread only ever holds the writer's locks while it flushes, and an
+``os.register_at_fork`` hook takes both locks around ``fork()``, so a forked child never inherits
+a half-written batch or a connection in use. In the child the writer starts empty (the parent
+still owns and commits the batch it had).
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import weakref
+from collections.abc import Sequence
+from types import TracebackType
+
+from ..events import RUN_EVENT_TYPES, STEP_OUTCOME_TYPES, EventRecord, EventType
+from .base import Storage
+
+_log = logging.getLogger(__name__)
+
+FLUSH_NOW_TYPES: frozenset[EventType] = (
+    RUN_EVENT_TYPES | STEP_OUTCOME_TYPES | {EventType.STEP_UP_FOR_RETRY}
+)
+
+_live_writers: weakref.WeakSet[EventWriter] = weakref.WeakSet()
+
+
+class EventWriter:
+    """Buffers one run's events and commits them in small batches (see module docstring).
+
+    ``flush_interval=None`` turns the timer off (no thread): events are then committed only by
+    count, by the ``flush_on`` event types, and by ``flush``/``close``. ``flush_on`` defaults to
+    :data:`FLUSH_NOW_TYPES` (run events, step outcomes, retries).
+    """
+
+    def __init__(
+        self,
+        storage: Storage,
+        run_id: str,
+        *,
+        batch_size: int = 1000,
+        flush_interval: float | None = 0.05,
+        flush_on: frozenset[EventType] = FLUSH_NOW_TYPES,
+    ) -> None:
+        self.storage = storage
+        self.run_id = run_id
+        self.batch_size = max(1, batch_size)
+        self.flush_interval = flush_interval
+        self.flush_on = flush_on
+        self._init_state()
+        _live_writers.add(self)
+
+    def _init_state(self) -> None:
+        self._buf: list[EventRecord] = []
+        self._lock = threading.Lock()  # guards _buf, _closed, _timer_idle
+        self._cond = threading.Condition(self._lock)  # the timer thread sleeps on it
+        self._flush_lock = threading.Lock()  # one flush at a time, so batches commit in order
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        # True while no timer ticks (no thread yet, or it sleeps after a quiet spell): the next
+        # write wakes it. Otherwise write() never signals the thread, which keeps the hot path
+        # free of thread hand-offs.
+        self._timer_idle = self.flush_interval is not None
+
+    # -- writing -----------------------------------------------------------------------
+    def write(self, event: EventRecord) -> None:
+        """Queue one event of this run; commits at once if it is a run event or step outcome."""
+        if event.run_id != self.run_id:
+            raise ValueError(
+                f"event of run {event.run_id} given to the writer of run {self.run_id}"
+            )
+        with self._lock:
+            if self._closed:
+                raise RuntimeError(f"the event writer of run {self.run_id} is closed")
+            buf = self._buf
+            buf.append(event)
+            full = len(buf) >= self.batch_size
+            if self._timer_idle:
+                self._wake_timer()
+        if full or event.event_type in self.flush_on:
+            self.flush()
+
+    def write_all(self, events: Sequence[EventRecord]) -> None:
+        for event in events:
+            self.write(event)
+
+    def flush(self) -> None:
+        """Commit everything written so far. On failure the events stay queued and it raises."""
+        with self._flush_lock:
+            with self._lock:
+                batch = self._buf
+                if not batch:
+                    return
+                self._buf = []
+            try:
+                self.storage.store_events(batch)
+            except BaseException:
+                with self._lock:
+                    self._buf[:0] = batch
+                raise
+
+    def close(self) -> None:
+        """Flush and stop the timer thread. Idempotent."""
+        try:
+            self.flush()
+        finally:
+            with self._lock:
+                self._closed = True
+                self._cond.notify()
+            thread = self._thread
+            if thread is not None and thread is not threading.current_thread():
+                thread.join()
+            _live_writers.discard(self)
+
+    @property
+    def pending(self) -> int:
+        """Events written but not yet committed."""
+        return len(self._buf)
+
+    def __enter__(self) -> EventWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- timer -------------------------------------------------------------------------
+    _IDLE_TICKS = 20  # quiet ticks (1 s at 50 ms) before the timer sleeps until the next write
+
+    def _wake_timer(self) -> None:
+        """Start or wake the timer thread; call with ``self._lock`` held."""
+        self._timer_idle = False
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._timer_loop, name=f"orch-event-writer-{self.run_id[:8]}", daemon=True
+            )
+            self._thread.start()
+        else:
+            self._cond.notify()
+
+    def _timer_loop(self) -> None:
+        """Every ``flush_interval``: commit whatever is queued (so nothing waits longer)."""
+        interval = self.flush_interval or 0.05
+        quiet = 0
+        while True:
+            with self._cond:
+                if self._closed:
+                    return
+                if quiet >= self._IDLE_TICKS:
+                    self._timer_idle = True
+                    quiet = 0
+                    self._cond.wait()
+                else:
+                    self._cond.wait(interval)
+                if self._closed:
+                    return
+                queued = bool(self._buf)
+            if not queued:
+                quiet += 1
+                continue
+            quiet = 0
+            try:
+                self.flush()
+            except Exception:
+                # The events stay queued; the next write, flush or tick retries.
+                _log.exception("orch: could not commit events of run %s; will retry", self.run_id)
+
+    # -- fork --------------------------------------------------------------------------
+    def _before_fork(self) -> None:
+        self._flush_lock.acquire()
+        self._lock.acquire()
+
+    def _after_fork_in_parent(self) -> None:
+        self._lock.release()
+        self._flush_lock.release()
+
+    def _after_fork_in_child(self) -> None:
+        closed = self._closed
+        self._init_state()
+        self._closed = closed
+
+
+_forking: list[EventWriter] = []
+
+
+def _before_fork() -> None:
+    _forking[:] = list(_live_writers)
+    for w in _forking:
+        w._before_fork()
+
+
+def _after_fork_in_parent() -> None:
+    for w in reversed(_forking):
+        w._after_fork_in_parent()
+    _forking.clear()
+
+
+def _after_fork_in_child() -> None:
+    for w in _forking:
+        w._after_fork_in_child()
+    _forking.clear()
+
+
+def _close_all_at_exit() -> None:
+    for w in list(_live_writers):
+        try:
+            w.close()
+        except Exception:
+            _log.exception("orch: could not flush events of run %s at exit", w.run_id)
+
+
+os.register_at_fork(
+    before=_before_fork,
+    after_in_parent=_after_fork_in_parent,
+    after_in_child=_after_fork_in_child,
+)
+atexit.register(_close_all_at_exit)

@@ -1,0 +1,192 @@
+"""The SQLite schema, its version, and the migrations between versions.
+
+``schema_version`` holds one row per applied version. Opening a database whose version is newer
+than this code knows raises :class:`OrchInstanceSchemaError` before anything is written; an
+older one is migrated forward, each migration in the same ``BEGIN IMMEDIATE`` transaction as
+its ``schema_version`` row, so a concurrent opener waits and then sees the finished schema.
+
+Adding a migration: bump :data:`SCHEMA_VERSION` and add ``MIGRATIONS[n] = fn(conn)``. ``fn``
+runs inside the transaction (no ``executescript``, which would commit); it may wrap the
+connection in ``sqlite_utils.Database(conn)`` for table rewrites (imported there, not at module
+level: sqlite-utils takes ~90 ms to import because it imports numpy).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+
+from ..errors import DagsterError
+from .sqlite_base import SqliteDatabase
+
+SCHEMA_VERSION = 1
+
+
+class OrchInstanceSchemaError(DagsterError):
+    """The database's schema cannot be used by this version of orch."""
+
+
+DagsterInstanceSchemaError = OrchInstanceSchemaError
+
+_V1 = [
+    """CREATE TABLE runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,   -- creation order; get_runs pages on it
+        run_id TEXT NOT NULL UNIQUE,
+        pipeline_name TEXT NOT NULL,
+        status TEXT NOT NULL,
+        mode TEXT,
+        run_config TEXT,                        -- JSON
+        tags TEXT,                              -- JSON object; exploded into run_tags
+        solid_selection TEXT,                   -- JSON list
+        solids_to_execute TEXT,                 -- JSON list
+        step_keys_to_execute TEXT,              -- JSON list
+        parent_run_id TEXT,
+        root_run_id TEXT,
+        pipeline_snapshot_id TEXT,
+        execution_plan_snapshot_id TEXT,
+        pipeline_origin TEXT,                   -- JSON
+        create_timestamp REAL NOT NULL,
+        update_timestamp REAL NOT NULL,
+        start_time REAL,
+        end_time REAL,
+        worker_pid INTEGER,
+        worker_start_token REAL,                -- process start time, to tell a reused pid
+        cancel_requested INTEGER NOT NULL DEFAULT 0
+    )""",
+    "CREATE INDEX ix_runs_status ON runs (status)",
+    "CREATE INDEX ix_runs_pipeline_name ON runs (pipeline_name, id)",
+    "CREATE INDEX ix_runs_parent_run_id ON runs (parent_run_id)",
+    "CREATE INDEX ix_runs_root_run_id ON runs (root_run_id)",
+    "CREATE INDEX ix_runs_create_timestamp ON runs (create_timestamp)",
+    """CREATE TABLE run_tags (
+        id INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT
+    )""",
+    "CREATE INDEX ix_run_tags_key_value ON run_tags (key, value)",
+    "CREATE INDEX ix_run_tags_run_id ON run_tags (run_id)",
+    """CREATE TABLE snapshots (
+        id INTEGER PRIMARY KEY,
+        snapshot_id TEXT NOT NULL UNIQUE,       -- sha256 of the canonical JSON body
+        snapshot_type TEXT NOT NULL,            -- 'pipeline' or 'execution_plan'
+        snapshot_body TEXT NOT NULL,
+        create_timestamp REAL NOT NULL
+    )""",
+    """CREATE TABLE event_logs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,   -- the read cursor
+        run_id TEXT NOT NULL,
+        timestamp REAL NOT NULL,
+        event_type TEXT,                        -- NULL for plain log lines
+        step_key TEXT,
+        level INTEGER NOT NULL,
+        message TEXT NOT NULL,
+        pid INTEGER,
+        pipeline_name TEXT,
+        body TEXT                               -- JSON payload (EventRecord.data); NULL if empty
+    )""",
+    "CREATE INDEX ix_event_logs_run_id ON event_logs (run_id, id)",
+    # Step and type filters are always within one run (step keys repeat in every run of a
+    # pipeline), so one index serves both. A commit touches one leaf of it per step; an index
+    # led by event_type would touch one leaf per type in the batch, which measured 25-40% of
+    # write throughput when every step outcome commits (benchmarks/bench_events.py).
+    "CREATE INDEX ix_event_logs_step_key_event_type ON event_logs (run_id, step_key, event_type)",
+    """CREATE TABLE asset_keys (
+        asset_key TEXT PRIMARY KEY,             -- JSON list of strings
+        last_event_id INTEGER NOT NULL,         -- event_logs.id of the latest materialization
+        last_run_id TEXT NOT NULL,
+        last_timestamp REAL NOT NULL
+    )""",
+    """CREATE TABLE compute_logs (
+        run_id TEXT NOT NULL,
+        step_key TEXT NOT NULL,
+        stdout_path TEXT,
+        stderr_path TEXT,
+        stdout_bytes INTEGER NOT NULL DEFAULT 0,
+        stderr_bytes INTEGER NOT NULL DEFAULT 0,
+        complete INTEGER NOT NULL DEFAULT 0,
+        start_time REAL,
+        end_time REAL,
+        PRIMARY KEY (run_id, step_key)
+    )""",
+]
+
+
+def _create_v1(conn: sqlite3.Connection) -> None:
+    for statement in _V1:
+        conn.execute(statement)
+
+
+# version -> the function that brings a database from version - 1 to it.
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _create_v1}
+
+
+def read_schema_version(conn: sqlite3.Connection) -> int | None:
+    """The database's schema version; None for an empty database.
+
+    Raises :class:`OrchInstanceSchemaError` for a database that has tables but is not orch's.
+    """
+    try:
+        row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+        return row[0] if row[0] is not None else 0
+    except sqlite3.OperationalError:
+        pass
+    (n_tables,) = conn.execute(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    ).fetchone()
+    if n_tables:
+        raise OrchInstanceSchemaError(
+            f"database at {_db_name(conn)} has tables but no schema_version: it is not an orch "
+            "database"
+        )
+    return None
+
+
+def _db_name(conn: sqlite3.Connection) -> str:
+    return conn.execute("PRAGMA database_list").fetchone()[2] or ":memory:"
+
+
+def _check_not_newer(conn: sqlite3.Connection, version: int | None) -> None:
+    if version is not None and version > SCHEMA_VERSION:
+        raise OrchInstanceSchemaError(
+            f"database at {_db_name(conn)} has schema version {version} but this orch "
+            f"understands up to {SCHEMA_VERSION}; upgrade orch"
+        )
+
+
+def migrate(db: SqliteDatabase) -> tuple[int | None, int]:
+    """Bring the database to :data:`SCHEMA_VERSION`; returns (version before, version after)."""
+    with db.write() as conn:
+        before = read_schema_version(conn)
+        _check_not_newer(conn, before)
+        if before is None:
+            conn.execute(
+                "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)"
+            )
+        for version in range((before or 0) + 1, SCHEMA_VERSION + 1):
+            MIGRATIONS[version](conn)
+            conn.execute(
+                "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                (version, time.time()),
+            )
+    return before, SCHEMA_VERSION
+
+
+def ensure_schema(db: SqliteDatabase, *, auto_migrate: bool = True) -> int:
+    """Check the version on open; create or migrate when needed. Returns the version in use.
+
+    One cheap read when the schema is current. With ``auto_migrate=False`` an older database
+    raises and asks for ``orch instance migrate`` instead.
+    """
+    with db.read() as conn:
+        version = read_schema_version(conn)
+        _check_not_newer(conn, version)
+        if version == SCHEMA_VERSION:
+            return version
+        if version is not None and not auto_migrate:
+            raise OrchInstanceSchemaError(
+                f"database at {_db_name(conn)} has schema version {version}; this orch needs "
+                f"{SCHEMA_VERSION}: run `orch instance migrate`"
+            )
+    return migrate(db)[1]
