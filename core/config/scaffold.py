@@ -34,6 +34,10 @@ _RESERVED = frozenset({"y", "yes", "n", "no", "true", "false", "on", "off", "nul
 _LONG_TYPE = 60
 # Characters PyYAML refuses raw, or reads as line breaks, inside a double-quoted scalar.
 _UNSAFE_CHARS = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
+# In a comment, also every control character: a line break would end the comment.
+_UNSAFE_IN_COMMENT = re.compile(
+    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]"
+)
 
 
 def scaffold_config(schema: object, required_only: bool = False) -> str:
@@ -48,11 +52,11 @@ def scaffold_config(schema: object, required_only: bool = False) -> str:
     inline, block = scaffolder.value(ct, _MISSING, 0)
     if inline is not None:
         note = "" if ct.kind.has_fields else scaffolder.note(ct, required=True)
-        lines.append(f"{inline}  # {note}" if note else inline)
+        lines.append(f"{inline}  # {_comment_safe(note)}" if note else inline)
         lines.extend(block)
     else:
         if ct.kind is K.SELECTOR:
-            lines.append(f"# {scaffolder.note(ct, required=True)}")
+            lines.append(f"# {_comment_safe(scaffolder.note(ct, required=True))}")
         lines.extend(block)
     return "\n".join(lines) + "\n"
 
@@ -202,7 +206,7 @@ class _Scaffolder:
         inline, block = self.value(ct, hint, indent + 2)
         note = self.note(ct, required)
         head = f"{pad}{_key(key)}:" + (f" {inline}" if inline is not None else "")
-        body = [f"{head}  # {note}" if note else head, *block]
+        body = [f"{head}  # {_comment_safe(note)}" if note else head, *block]
         if commented:
             body = [f"{line[:indent]}# {line[indent:]}" for line in body]
         return _comment_lines(description, indent) + body
@@ -234,7 +238,12 @@ def _comment_lines(description: str | None, indent: int) -> list[str]:
     if not description:
         return []
     pad = " " * indent
-    return [f"{pad}# {line}".rstrip() for line in description.splitlines()]
+    return [f"{pad}# {_comment_safe(line)}".rstrip() for line in description.splitlines()]
+
+
+def _comment_safe(text: str) -> str:
+    """Escape what cannot stand in a YAML comment (field names and enum values go into notes)."""
+    return _UNSAFE_IN_COMMENT.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def _key(key: object) -> str:
