@@ -33,11 +33,18 @@ class ModeDefinition:
                     f'Mode "{self.name}": resource "{key}" must be a ResourceDefinition (use '
                     f"@resource or ResourceDefinition.hardcoded_resource), got {definition!r}."
                 )
+        self.io_manager_is_default = "io_manager" not in resources
         resources.setdefault("io_manager", mem_io_manager)
         self.resource_defs: dict[str, ResourceDefinition] = resources
         self.logger_defs = dict(logger_defs) if logger_defs else None
         self.executor_defs = list(executor_defs) if executor_defs is not None else None
         self.description = description
+
+    def with_resources(self, resource_defs: dict[str, ResourceDefinition]) -> ModeDefinition:
+        """A copy with some resources replaced (the multiprocess executor swaps the default
+        in-memory IO manager for a persistent one this way)."""
+        return ModeDefinition(self.name, {**self.resource_defs, **resource_defs},
+                              self.logger_defs, self.executor_defs, self.description)
 
     def snapshot(self) -> dict[str, Any]:
         return {

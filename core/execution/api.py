@@ -21,7 +21,12 @@ from ..plan.plan import ExecutionPlan, create_execution_plan
 from ..runs import PRESET_NAME_TAG, SOLID_SELECTION_TAG, PipelineRun
 from ..selection import select_solids, split_selection
 from .context import RunContext
-from .executor import InitExecutorContext, executor_choice, get_executor_def
+from .executor import (
+    InitExecutorContext,
+    executor_choice,
+    get_executor_def,
+    mode_for_executor,
+)
 from .loggers import build_event_loggers
 from .results import PipelineExecutionResult
 from .run_config import resolve_run_config
@@ -36,6 +41,8 @@ class PreparedRun:
     run: PipelineRun
     run_config: dict[str, Any]
     plan: ExecutionPlan
+    mode_def: Any
+    executor_def: Any
 
 
 def _definition_of(pipeline: Any) -> tuple[PipelineDefinition, dict[str, Any] | None]:
@@ -93,6 +100,9 @@ def prepare_run(
         tags[SOLID_SELECTION_TAG] = ",".join(split_selection(solid_selection))
     subset_def = pipeline_def.get_pipeline_subset_def(solids_to_execute)
     processed = resolve_run_config(subset_def, mode_def, run_config)
+    executor_name, _ = executor_choice(processed)
+    executor_def = get_executor_def(executor_name, mode_def.executor_defs)
+    mode_def = mode_for_executor(mode_def, executor_def, subset_def)
     plan = create_execution_plan(subset_def, processed, step_keys_to_execute, input_values)
     run = PipelineRun(
         pipeline_name=pipeline_def.name,
@@ -108,7 +118,7 @@ def prepare_run(
         pipeline_origin=origin,
         **({"run_id": run_id} if run_id else {}),
     )
-    return PreparedRun(subset_def, run, processed, plan)
+    return PreparedRun(subset_def, run, processed, plan, mode_def, executor_def)
 
 
 def _ephemeral_instance():
@@ -127,10 +137,9 @@ def execute_run_iterator(
     interrupted: Any = None,
 ) -> Iterator[EventRecord]:
     """Execute a prepared run, writing every event to the instance and the loggers."""
-    pipeline_def, run = prepared.pipeline_def, prepared.run
-    mode_def = pipeline_def.get_mode_definition(run.mode)
-    executor_name, executor_config = executor_choice(prepared.run_config)
-    executor_def = get_executor_def(executor_name, mode_def.executor_defs)
+    pipeline_def, run, mode_def = prepared.pipeline_def, prepared.run, prepared.mode_def
+    _, executor_config = executor_choice(prepared.run_config)
+    executor_def = prepared.executor_def
     run_context = RunContext(
         pipeline_def, run, prepared.run_config, mode_def, instance,
         raise_on_error=raise_on_error, output_capture=output_capture,
@@ -252,9 +261,8 @@ def _output_loader(prepared: PreparedRun, instance: Any):
 
         step = prepared.plan.steps[step_key]
         out_def = step.solid_def.output_dict[output_name]
-        mode_def = prepared.pipeline_def.get_mode_definition(prepared.run.mode)
         run_context = RunContext(prepared.pipeline_def, prepared.run, prepared.run_config,
-                                 mode_def, instance, plan=prepared.plan)
+                                 prepared.mode_def, instance, plan=prepared.plan)
         scope = ResourceScope()
         for _ in scope.initialize(run_context, {out_def.io_manager_key}):
             pass

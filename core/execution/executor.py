@@ -41,12 +41,13 @@ class ExecutorDefinition:
     def __init__(self, name: str, config_schema: Any,
                  executor_creation_fn: Callable[[InitExecutorContext], Executor],
                  description: str | None = None,
-                 requirements: tuple[str, ...] = ()):
+                 requires_persistent_io: bool = False):
         self.name = name
         self.config_schema = config_schema
         self.executor_creation_fn = executor_creation_fn
         self.description = description
-        self.requirements = requirements
+        # Steps run in other processes, so outputs must be stored where they can load them.
+        self.requires_persistent_io = requires_persistent_io
 
 
 def executor(name: str | None = None, config_schema: Any = None):
@@ -120,3 +121,28 @@ def executor_choice(run_config: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         )
     name, body = next(iter(execution.items()))
     return name, ((body or {}).get("config") or {})
+
+
+def mode_for_executor(mode_def: Any, executor_def: ExecutorDefinition, pipeline_def: Any) -> Any:
+    """The mode a run really uses: an executor whose steps run in other processes swaps the
+    default in-memory IO manager for ``fs_io_manager``; an in-memory IO manager the user chose
+    explicitly is an error that says what to use instead."""
+    if not executor_def.requires_persistent_io:
+        return mode_def
+    from ..definitions.io_manager import fs_io_manager
+
+    keys = {o.io_manager_key for _, s in pipeline_def.iterate_leaf_solids() for o in s.output_defs}
+    for key in sorted(keys):
+        definition = mode_def.resource_defs[key]
+        if getattr(definition, "persists_across_processes", True):
+            continue
+        if key == "io_manager" and mode_def.io_manager_is_default:
+            mode_def = mode_def.with_resources({"io_manager": fs_io_manager})
+            continue
+        raise DagsterInvariantViolationError(
+            f'Pipeline "{pipeline_def.name}" uses the {executor_def.name} executor, but IO '
+            f'manager "{key}" of mode "{mode_def.name}" keeps solid outputs in memory, where '
+            "other processes cannot retrieve them. Please use a persistent IO manager such as "
+            f'fs_io_manager: ModeDefinition(resource_defs={{"{key}": fs_io_manager}}).'
+        )
+    return mode_def

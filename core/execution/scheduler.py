@@ -61,12 +61,14 @@ class ActiveExecution:
         self.abandoned: set[str] = set()
         self.produced: set[StepOutputHandle] = set()
         self.mapping_keys: dict[tuple[str, str], list[str]] = {}
+        # Collect steps whose producer succeeded with zero values: they run with [].
+        self._empty_collect_ok: set[str] = set()
         self._candidates: list[str] = []
         self._dependents: dict[str, set[str]] = {}
         self._position = {k: i for i, k in enumerate(plan.order)}
         for (producer, output), keys in (known_mapping_keys or {}).items():
             if producer not in plan.step_keys_to_execute:
-                plan.resolve(producer, output, keys)
+                self._note_empty_collects(plan.resolve(producer, output, keys), keys)
         for step in plan.executable_steps():
             if step.is_resolved:
                 self._add_waiting(step)
@@ -112,9 +114,22 @@ class ActiveExecution:
             if not out.is_dynamic:
                 continue
             keys = self.mapping_keys.get((step_key, out.name), [])
-            for new_step in self.plan.resolve(step_key, out.name, keys):
+            new_steps = self.plan.resolve(step_key, out.name, keys)
+            # A producer that ran and yielded no values: collect gets an empty list (legacy
+            # behaviour). A skipped producer, or an optional dynamic output that did not fire,
+            # skips the collect instead.
+            if step_key in self.succeeded and out.is_required:
+                self._note_empty_collects(new_steps, keys)
+            for new_step in new_steps:
                 self._position[new_step.key] = len(self._position)
                 self._add_waiting(new_step)
+
+    def _note_empty_collects(self, new_steps: list[ExecutionStep], keys: list[str]) -> None:
+        if keys:
+            return
+        for new_step in new_steps:
+            if new_step.mapping_key is None:
+                self._empty_collect_ok.add(new_step.key)
 
     # -- events -------------------------------------------------------------------------
     def handle_event(self, event: EventRecord) -> None:
@@ -158,6 +173,8 @@ class ActiveExecution:
             source = step_input.source
             handles = source.handles()
             if isinstance(source, FromMultipleSources) and not handles:
+                if step.key in self._empty_collect_ok:
+                    continue
                 return [f"{step_input.name} (no values were collected)"]
             if handles and all(self._output_missing(h) for h in handles):
                 return sorted({h.describe() for h in handles})
@@ -165,6 +182,13 @@ class ActiveExecution:
 
     def settle(self, run_context: RunContext) -> Iterator[EventRecord]:
         """Decide the candidates: abandon, skip, or queue as ready. Cascades."""
+        yield from self._settle_candidates(run_context)
+        # Unresolved steps whose producer failed can never resolve: abandon them, which may
+        # make their resolved dependents (e.g. a step after a collect) candidates in turn.
+        while (yield from self._abandon_unresolvable(run_context)):
+            yield from self._settle_candidates(run_context)
+
+    def _settle_candidates(self, run_context: RunContext) -> Iterator[EventRecord]:
         while self._candidates:
             key = self._candidates.pop(0)
             step = self.plan.steps[key]
@@ -189,16 +213,25 @@ class ActiveExecution:
                 yield event
                 continue
             self.ready.append(key)
-        self._abandon_unresolvable(run_context)
 
-    def _abandon_unresolvable(self, run_context: RunContext) -> None:
-        for key in list(self.plan.step_keys_to_execute):
+    def _abandon_unresolvable(self, run_context: RunContext) -> Iterator[EventRecord]:
+        """Abandon unresolved steps of failed producers; returns whether any were."""
+        abandoned_any = False
+        for key in [k for k in self.plan.order if k in self.plan.step_keys_to_execute]:
             step = self.plan.steps.get(key)
             if step is None or step.is_resolved or key in self.abandoned:
                 continue
             producer = step.dynamic_source[0] if step.dynamic_source else None
             if producer in self.failed or producer in self.abandoned:
                 self.abandoned.add(key)
+                self.waiting.pop(key, None)
+                self._mark_finished(key)
+                abandoned_any = True
+                yield run_context.event(
+                    None, f"Dependencies for step {key} failed: {[producer]}. Not executing.",
+                    key, logging.ERROR, {"abandoned": True, "failed_dependencies": [producer]},
+                )
+        return abandoned_any
 
     def take_ready(self, limit: int) -> list[ExecutionStep]:
         now = time.monotonic()
@@ -243,9 +276,13 @@ def drive(run_context: RunContext, active: ActiveExecution, launcher: StepLaunch
         if active.is_complete:
             return
         if interrupted():
+            yield run_context.event(EventType.PIPELINE_CANCELING,
+                                    "Sending run termination request.", level=logging.WARNING)
             yield from launcher.terminate()
             raise DagsterExecutionInterruptedError("Execution was interrupted.")
+        launched = False
         for step in active.take_ready(launcher.free_slots()):
+            launched = True
             attempt = active.attempts.get(step.key, 0)
             for event in launcher.launch(step, attempt, active.missing_for(step)):
                 active.handle_event(event)
@@ -255,11 +292,10 @@ def drive(run_context: RunContext, active: ActiveExecution, launcher: StepLaunch
             for event in launcher.poll(0.05 if wait is None else min(wait, 0.05)):
                 active.handle_event(event)
                 yield event
-        elif not active.ready and not active._candidates:
+        elif not launched and not active.ready and not active._candidates:
+            # Nothing ran since the last settle: only a pending retry can make progress.
             wait = active.seconds_to_next_retry()
             if wait is None:
-                if active.is_complete:
-                    return
                 raise RuntimeError(
                     f"Scheduler stalled with unfinished steps {active.unfinished_steps}."
                 )

@@ -86,6 +86,15 @@ class ComputeLogManager(ABC):
     def delete_logs(self, run_id: str | None = None) -> None:
         """Delete one run's files, or all of them."""
 
+    def begin_capture(self, run_id: str, step_key: str) -> CapturedLogs:
+        """Index a capture that another process performs (``redirect_output`` on the returned
+        paths); pair with :meth:`end_capture`. Used by executors that fork step processes,
+        so only the parent touches storage."""
+        return CapturedLogs(run_id, step_key, None, None)
+
+    def end_capture(self, captured: CapturedLogs) -> None:
+        """Mark a capture begun with :meth:`begin_capture` complete."""
+
 
 class NoOpComputeLogManager(ComputeLogManager):
     """Captures nothing: output stays on the process's own stdout/stderr."""
@@ -131,6 +140,7 @@ class LocalComputeLogManager(ComputeLogManager):
     def __init__(self, base_dir: str | Path, storage: Storage) -> None:
         self.base_dir = Path(base_dir)
         self.storage = storage
+        self._started: dict[tuple[str, str], float] = {}
 
     @classmethod
     def from_config(
@@ -147,30 +157,38 @@ class LocalComputeLogManager(ComputeLogManager):
 
     @contextmanager
     def capture(self, run_id: str, step_key: str) -> Iterator[CapturedLogs]:
+        captured = self.begin_capture(run_id, step_key)
+        try:
+            with redirect_output(captured.stdout_path, captured.stderr_path):
+                yield captured
+        finally:
+            self.end_capture(captured)
+
+    def begin_capture(self, run_id: str, step_key: str) -> CapturedLogs:
         out_path = self.path_for(run_id, step_key, "stdout")
         err_path = self.path_for(run_id, step_key, "stderr")
         out_path.parent.mkdir(parents=True, exist_ok=True)
-        started = time.time()
+        self._started[(run_id, step_key)] = started = time.time()
         self.storage.upsert_compute_log(
             ComputeLogInfo(run_id, step_key, str(out_path), str(err_path), start_time=started)
         )
-        try:
-            with redirect_output(out_path, err_path):
-                yield CapturedLogs(run_id, step_key, str(out_path), str(err_path))
-        finally:
-            self.storage.upsert_compute_log(
-                ComputeLogInfo(
-                    run_id,
-                    step_key,
-                    str(out_path),
-                    str(err_path),
-                    stdout_bytes=_size(out_path),
-                    stderr_bytes=_size(err_path),
-                    complete=True,
-                    start_time=started,
-                    end_time=time.time(),
-                )
+        return CapturedLogs(run_id, step_key, str(out_path), str(err_path))
+
+    def end_capture(self, captured: CapturedLogs) -> None:
+        out_path, err_path = Path(captured.stdout_path), Path(captured.stderr_path)
+        self.storage.upsert_compute_log(
+            ComputeLogInfo(
+                captured.run_id,
+                captured.step_key,
+                str(out_path),
+                str(err_path),
+                stdout_bytes=_size(out_path),
+                stderr_bytes=_size(err_path),
+                complete=True,
+                start_time=self._started.pop((captured.run_id, captured.step_key), None),
+                end_time=time.time(),
             )
+        )
 
     def read(
         self,
