@@ -242,6 +242,13 @@ def _resolve(obj: object, root: object, path: list[PathEntry], depth: int = 0) -
             return Array(ConfigAny)
         if obj is dict:
             return Permissive()
+        if issubclass(obj, _py_enum.Enum):
+            raise _definition_error(
+                f"{obj.__name__} is a Python enum class; wrap it for config with "
+                f"Enum.from_python_enum({obj.__name__}).",
+                root,
+                path,
+            )
         if issubclass(obj, ConfigType):
             raise _definition_error(
                 f"{obj.__name__} is a config type class; pass an instance instead, e.g. "

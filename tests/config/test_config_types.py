@@ -197,6 +197,16 @@ def test_to_config_type_returning_none_is_a_definition_error():
     assert "root:thing" in str(excinfo.value)
 
 
+def test_python_enum_class_gets_a_hint():
+    class Color(enum.Enum):
+        RED = 1
+
+    with pytest.raises(DagsterInvalidConfigDefinitionError) as excinfo:
+        resolve_config_type({"color": Color})
+    assert "Enum.from_python_enum(Color)" in str(excinfo.value)
+    assert "root:color" in str(excinfo.value)
+
+
 def test_enum_definition_and_python_enum():
     class Color(enum.Enum):
         RED = 1
@@ -260,3 +270,15 @@ def test_convert_potential_field():
     assert converted.is_required
     with pytest.raises(DagsterInvalidConfigDefinitionError, match="None is not a config schema"):
         convert_potential_field(None)
+
+
+def test_config_types_and_fields_pickle():
+    import pickle
+
+    schema = resolve_config_type(
+        {"a": Field(int, default_value=1), "s": StringSource, "n": Noneable([str])}
+    )
+    restored = pickle.loads(pickle.dumps(schema))
+    assert restored == schema
+    assert restored.fields["a"].default_value == 1
+    assert not pickle.loads(pickle.dumps(Field(int))).default_provided
