@@ -77,13 +77,17 @@ class Node:
 
     name: str
     definition: NodeDefinition
-    tags: dict[str, Any] = field(default_factory=dict)
+    # Tags given at the invocation (``.tag({...})`` / ``SolidInvocation(tags=...)``).
+    invocation_tags: dict[str, Any] = field(default_factory=dict)
     hook_defs: frozenset[HookDefinition] = frozenset()
     retry_policy: RetryPolicy | None = None
 
     @property
-    def merged_tags(self) -> dict[str, Any]:
-        return {**self.definition.tags, **self.tags}
+    def tags(self) -> dict[str, Any]:
+        """The definition's tags updated with the invocation's (legacy ``Solid.tags``)."""
+        return {**self.definition.tags, **self.invocation_tags}
+
+    merged_tags = tags
 
 
 class Graph:

@@ -181,7 +181,8 @@ def _infer_inputs(
     if input_defs is not None:
         by_name = {d.name: d for d in input_defs}
         param_names = [p.name for p in params]
-        missing = [n for n in by_name if n not in param_names]
+        # Nothing inputs only order execution: they carry no value and are not parameters.
+        missing = [n for n, d in by_name.items() if n not in param_names and not d.is_nothing]
         if missing:
             raise DagsterInvalidDefinitionError(
                 f'Solid "{solid_name}": input(s) {missing} are declared in input_defs but are '
@@ -193,7 +194,8 @@ def _infer_inputs(
                 f'Solid "{solid_name}": compute function parameter(s) {extra} have no '
                 "InputDefinition; add them to input_defs or remove them."
             )
-        return [by_name[n].with_inferred_type(hints.get(n)) for n in param_names]
+        return [d.with_inferred_type(hints.get(d.name)) if d.name in param_names else d
+                for d in input_defs]
     inferred = []
     for p in params:
         default = NO_DEFAULT if p.default is inspect.Parameter.empty else p.default
@@ -283,8 +285,6 @@ def _outputs_from_return(result: Any, solid_name: str, output_defs: list[OutputD
                 f'Solid "{solid_name}" has a dynamic output: yield DynamicOutput values '
                 "(or return a list of them)."
             )
-        if result is None and not out.is_required:
-            return
         yield Output(result, out.name)
         return
     if isinstance(result, tuple) and len(result) == len(output_defs):

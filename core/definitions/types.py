@@ -10,6 +10,7 @@ types through ``to_config_type()``; ``List[...]``, ``Optional[...]``, ``Dict``, 
 from __future__ import annotations
 
 import builtins
+import types
 import typing
 from collections.abc import Callable
 from typing import Any as TypingAny
@@ -274,7 +275,7 @@ def resolve_dagster_type(annotation: TypingAny) -> DagsterType:
     args = typing.get_args(annotation)
     if origin is list:
         return List[args[0] if args else Any]
-    if origin is typing.Union:
+    if origin is typing.Union or origin is types.UnionType:
         non_none = [a for a in args if a is not type(None)]
         if len(non_none) == 1 and len(args) == 2:
             return Optional[non_none[0]]

@@ -216,7 +216,7 @@ class StepRunner:
                 )
         yield from self._drain_logs()
         for out in solid_def.output_defs:
-            if out.is_required and out.name not in seen_outputs:
+            if out.is_required and not out.is_dynamic and out.name not in seen_outputs:
                 raise DagsterStepOutputNotFoundError(
                     f'Core compute for solid "{solid_def.name}" did not return an output for '
                     f'non-optional output "{out.name}"', self.step.key, out.name,

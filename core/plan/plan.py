@@ -263,6 +263,9 @@ class _PlanBuilder:
             cfg = self._solid_run_config(handle).get("inputs") or {}
             if input_name in cfg:
                 return FromConfig(handle, input_name, cfg[input_name])
+            comp_input = graph.nodes[node_name].definition.input_dict[input_name]
+            if comp_input.has_default_value:
+                return FromDefaultValue(comp_input.default_value)
         return None
 
     def _leaf_output(self, graph: Graph, prefix: str, ref: OutputRef) -> tuple[str, str]:

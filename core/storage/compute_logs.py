@@ -94,6 +94,7 @@ class ComputeLogManager(ABC):
 
     def end_capture(self, captured: CapturedLogs) -> None:
         """Mark a capture begun with :meth:`begin_capture` complete."""
+        return None
 
 
 class NoOpComputeLogManager(ComputeLogManager):
