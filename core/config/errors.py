@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from orch.core.config.evaluation import EvaluationError, PathEntry, stack_str
-from orch.core.errors import DagsterError
+from orch.core.errors import DagsterError, DagsterInvalidDefinitionError
 
 
 class DagsterInvalidConfigError(DagsterError):
@@ -26,7 +26,7 @@ class DagsterInvalidConfigError(DagsterError):
         super().__init__("".join(lines))
 
 
-class DagsterInvalidConfigDefinitionError(DagsterError):
+class DagsterInvalidConfigDefinitionError(DagsterInvalidDefinitionError):
     """A config *schema* is malformed (bad type, bad default, bad Field arguments).
 
     ``path`` locates the bad piece inside the schema that was being resolved (empty when the

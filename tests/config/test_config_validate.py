@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from orch.core.config import (
     Any,
@@ -392,12 +390,7 @@ def _typical_run_config() -> tuple[Shape, dict]:
     return schema, value
 
 
-def test_typical_run_config_validates_well_under_a_millisecond():
+def test_typical_run_config_validates():
+    # Its speed is measured by `python -m benchmarks config`, not asserted here.
     schema, value = _typical_run_config()
     assert validate_config(schema, value).success
-    timings = []
-    for _ in range(30):
-        start = time.perf_counter()
-        validate_config(schema, value)
-        timings.append(time.perf_counter() - start)
-    assert min(timings) < 0.001, min(timings)
