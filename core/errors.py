@@ -60,8 +60,11 @@ class DagsterStepOutputNotFoundError(DagsterError):
         self.output_name = output_name
 
 
-class DagsterExecutionInterruptedError(DagsterError):
-    """The run was interrupted (SIGINT/SIGTERM or a cancel request)."""
+class DagsterExecutionInterruptedError(BaseException):
+    """The run was interrupted (SIGINT/SIGTERM or a cancel request).
+
+    A BaseException, like KeyboardInterrupt, so ``except Exception`` in user code and in the
+    step runner does not swallow it."""
 
 
 class DagsterRunNotFoundError(DagsterError):

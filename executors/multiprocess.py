@@ -316,7 +316,6 @@ class MultiprocessExecutor(Executor):
         self.max_concurrent = max_concurrent
         self.retries_enabled = retries_enabled
         self.step_timeout = step_timeout
-        self.interrupted = lambda: False
 
     def execute(self, run_context: RunContext, active: ActiveExecution
                 ) -> Iterator[EventRecord]:
@@ -331,7 +330,7 @@ class MultiprocessExecutor(Executor):
             data={"max_concurrent": self.max_concurrent},
         )
         try:
-            yield from drive(run_context, active, launcher, self.interrupted)
+            yield from drive(run_context, active, launcher)
         except BaseException:
             run_context.pending_logs.extend(launcher.terminate())
             raise

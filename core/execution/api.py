@@ -149,7 +149,7 @@ def execute_run_iterator(
                                                                      run_context))
     run_context.retries_enabled = executor.retries_enabled
     if interrupted is not None:
-        executor.interrupted = interrupted
+        run_context.interrupted = interrupted
     active = ActiveExecution(prepared.plan, known_mapping_keys)
     loggers = build_event_loggers(prepared.run_config, mode_def.logger_defs, run.run_id)
     writer = instance.event_writer(run.run_id)
@@ -173,10 +173,15 @@ def _run_events(run_context: RunContext, executor: Any, active: ActiveExecution
             if pending:
                 yield from _drain(pending)
             yield event
-    except DagsterExecutionInterruptedError:
+    except (DagsterExecutionInterruptedError, KeyboardInterrupt) as interrupt:
         yield from _drain(pending)
+        if not run_context.cancel_reported:
+            yield run_context.event(EventType.PIPELINE_CANCELING,
+                                    "Sending run termination request.", level=30)
         yield run_context.event(EventType.PIPELINE_CANCELED,
                                 f'Execution of pipeline "{name}" canceled.', level=40)
+        if isinstance(interrupt, KeyboardInterrupt):
+            raise
         return
     except BaseException as exc:
         yield from _drain(pending)

@@ -59,6 +59,9 @@ class RunContext:
     # For re-execution: which run produced each step's outputs (defaults to this run).
     output_run_ids: dict[str, str] = field(default_factory=dict)
     pending_logs: list[EventRecord] = field(default_factory=list)
+    # Polled by the scheduler between steps: a cancel request (instance flag or signal).
+    interrupted: Any = field(default=lambda: False)
+    cancel_reported: bool = False
 
     @property
     def run_id(self) -> str:

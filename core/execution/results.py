@@ -8,6 +8,61 @@ from ..errors import DagsterInvariantViolationError
 from ..events import EventRecord, EventType
 
 
+class SerializableErrorInfo:
+    """An error as stored in an event: ``message``, ``cls_name``, ``stack``, ``cause``."""
+
+    def __init__(self, data: dict[str, Any]):
+        self._data = data
+        self.message: str = data.get("message", "")
+        self.cls_name: str | None = data.get("cls_name")
+        self.stack: list[str] = list(data.get("stack") or [])
+        cause = data.get("cause")
+        self.cause = SerializableErrorInfo(cause) if cause else None
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def to_string(self) -> str:
+        return self.message + "\n" + "".join(self.stack)
+
+    def __repr__(self) -> str:
+        return f"SerializableErrorInfo({self.cls_name!r}, {self.message!r})"
+
+
+class UserFailureData:
+    """What a raised ``Failure`` carried: its description and metadata entries."""
+
+    def __init__(self, data: dict[str, Any]):
+        self.description: str | None = data.get("description")
+        self.metadata_entries: list[dict[str, Any]] = list(data.get("metadata") or [])
+        self.label = "intentional-failure"
+
+
+class StepFailureData:
+    """``SolidExecutionResult.failure_data``, shaped like the legacy object
+    (``.error.cls_name``, ``.error.message``, ``.user_failure_data``); the raw event payload
+    stays readable by key (``failure_data["error"]``)."""
+
+    def __init__(self, data: dict[str, Any]):
+        self._data = data
+        self.error = SerializableErrorInfo(data["error"]) if data.get("error") else None
+        user = data.get("user_failure")
+        self.user_failure_data = UserFailureData(user) if user else None
+        self.error_source: str | None = data.get("error_source")
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._data
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._data.get(key, default)
+
+    def __repr__(self) -> str:
+        return f"StepFailureData(error={self.error!r}, error_source={self.error_source!r})"
+
+
 class SolidExecutionResult:
     """The outcome of one solid (all its steps, including dynamic copies)."""
 
@@ -35,9 +90,9 @@ class SolidExecutionResult:
         return bool(outcomes) and all(e.event_type is EventType.STEP_SKIPPED for e in outcomes)
 
     @property
-    def failure_data(self) -> dict[str, Any] | None:
+    def failure_data(self) -> StepFailureData | None:
         failures = self._of(EventType.STEP_FAILURE)
-        return failures[-1].data if failures else None
+        return StepFailureData(failures[-1].data) if failures else None
 
     @property
     def materializations_during_compute(self) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Protocol
 
 from ..errors import DagsterExecutionInterruptedError
@@ -268,14 +268,18 @@ class ActiveExecution:
         return [k for k in self.plan.order if k in self.failed]
 
 
-def drive(run_context: RunContext, active: ActiveExecution, launcher: StepLauncher,
-          interrupted: Callable[[], bool] = lambda: False) -> Iterator[EventRecord]:
-    """Run the plan to completion through ``launcher``, yielding every event in order."""
+def drive(run_context: RunContext, active: ActiveExecution, launcher: StepLauncher
+          ) -> Iterator[EventRecord]:
+    """Run the plan to completion through ``launcher``, yielding every event in order.
+
+    ``run_context.interrupted()`` is polled every turn; when it says so, running steps are
+    terminated and DagsterExecutionInterruptedError is raised (the run becomes CANCELED)."""
     while True:
         yield from active.settle(run_context)
         if active.is_complete:
             return
-        if interrupted():
+        if run_context.interrupted():
+            run_context.cancel_reported = True
             yield run_context.event(EventType.PIPELINE_CANCELING,
                                     "Sending run termination request.", level=logging.WARNING)
             yield from launcher.terminate()

@@ -91,8 +91,10 @@ class ExecutionPlan:
         self.steps: dict[str, ExecutionStep] = {s.key: s for s in steps}
         self.order: list[str] = [s.key for s in steps]
         all_keys = set(self.steps)
+        # Requested keys may name dynamic copies (`x[k]`) that exist only once resolved.
+        self._requested = set(step_keys_to_execute) if step_keys_to_execute is not None else None
         self.step_keys_to_execute: set[str] = (
-            set(step_keys_to_execute) & all_keys if step_keys_to_execute is not None else all_keys
+            self._requested & all_keys if self._requested is not None else all_keys
         )
 
     def get_step(self, key: str) -> ExecutionStep:
@@ -108,7 +110,7 @@ class ExecutionPlan:
         return [
             self.steps[k] for k in self.order
             if self.steps[k].dynamic_source == (producer_key, output_name)
-            and k in self.step_keys_to_execute
+            and not self.steps[k].is_resolved
         ]
 
     def resolve(self, producer_key: str, output_name: str, mapping_keys: list[str]
@@ -124,11 +126,13 @@ class ExecutionPlan:
             index = self.order.index(step.key)
             self.order[index:index + 1] = [s.key for s in replacements]
             del self.steps[step.key]
+            was_selected = step.key in self.step_keys_to_execute
             self.step_keys_to_execute.discard(step.key)
             for s in replacements:
                 self.steps[s.key] = s
-                self.step_keys_to_execute.add(s.key)
-            new_steps.extend(replacements)
+                if was_selected or (self._requested is not None and s.key in self._requested):
+                    self.step_keys_to_execute.add(s.key)
+                    new_steps.append(s)
         return new_steps
 
     def step_graph(self) -> tuple[dict[str, set[str]], dict[str, set[str]]]:

@@ -1,0 +1,182 @@
+"""Re-execution: run a subset of an earlier run's steps, loading every other input from the
+run that produced it (LEGACY_API.md §2, step selection for re-execution).
+
+The new run records ``parent_run_id``/``root_run_id`` and the selection tags. Outputs of steps
+that are not re-run are looked up along the chain of parents, so a re-execution of a
+re-execution still finds outputs computed several runs back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import DagsterInvariantViolationError, DagsterRunNotFoundError
+from ..events import EventType
+from ..plan.plan import ExecutionPlan
+from ..runs import (
+    IS_RESUME_RETRY_TAG,
+    PARENT_RUN_ID_TAG,
+    ROOT_RUN_ID_TAG,
+    STEP_SELECTION_TAG,
+    PipelineRun,
+)
+from ..selection import select_steps, split_selection
+
+_OUTCOMES = {EventType.STEP_SUCCESS, EventType.STEP_FAILURE, EventType.STEP_SKIPPED}
+
+
+def _run_chain(instance: Any, run: PipelineRun) -> list[PipelineRun]:
+    """The run's ancestors, nearest first."""
+    chain: list[PipelineRun] = []
+    parent_id = run.parent_run_id
+    while parent_id:
+        parent = instance.get_run(parent_id)
+        if parent is None:
+            break
+        chain.append(parent)
+        parent_id = parent.parent_run_id
+    return chain
+
+
+def _outputs_by_step(instance: Any, run_id: str) -> dict[str, list[tuple[str, str | None]]]:
+    produced: dict[str, list[tuple[str, str | None]]] = {}
+    for event in instance.get_logs_for_run(run_id, of_type=EventType.STEP_OUTPUT):
+        produced.setdefault(event.step_key, []).append(
+            (event.data["output_name"], event.data.get("mapping_key"))
+        )
+    return produced
+
+
+def parent_outputs(instance: Any, run: PipelineRun, plan: ExecutionPlan
+                   ) -> tuple[dict[str, str], dict[tuple[str, str], list[str]]]:
+    """For a re-execution: which earlier run produced each step output it will load, and the
+    mapping keys of dynamic outputs it will not recompute. ``({}, {})`` for a fresh run."""
+    if not run.parent_run_id:
+        return {}, {}
+    output_run_ids: dict[str, str] = {}
+    mapping_keys: dict[tuple[str, str], list[str]] = {}
+    for ancestor in _run_chain(instance, run):
+        for step_key, outputs in _outputs_by_step(instance, ancestor.run_id).items():
+            if step_key in output_run_ids:
+                continue
+            output_run_ids[step_key] = ancestor.run_id
+            for output_name, mapping_key in outputs:
+                if mapping_key is not None:
+                    mapping_keys.setdefault((step_key, output_name), []).append(mapping_key)
+    executing = set(run.step_keys_to_execute or ())
+    return (
+        {k: v for k, v in output_run_ids.items() if k not in executing},
+        {k: v for k, v in mapping_keys.items() if k[0] not in executing},
+    )
+
+
+def steps_from_failure(instance: Any, parent: PipelineRun, plan: ExecutionPlan) -> list[str]:
+    """Failed, interrupted and never-run steps of ``parent``, and everything downstream."""
+    outcomes: dict[str, EventType] = {}
+    for event in instance.get_logs_for_run(parent.run_id, of_type=_OUTCOMES):
+        outcomes[event.step_key] = event.event_type
+    _, children = plan.step_graph()
+    # Failed, interrupted (started, no outcome) and never-run steps; skipped ones only when
+    # downstream of those (the closure below adds them).
+    roots = [k for k in plan.order
+             if outcomes.get(k) is EventType.STEP_FAILURE or k not in outcomes]
+    if not roots:
+        raise DagsterInvariantViolationError(
+            f"Run {parent.run_id} has no failed or unfinished steps to re-execute from failure."
+        )
+    selected = set(roots)
+    frontier = list(roots)
+    while frontier:
+        for child in children.get(frontier.pop(), ()):
+            if child not in selected:
+                selected.add(child)
+                frontier.append(child)
+    return [k for k in plan.order if k in selected]
+
+
+def reexecution_args(instance: Any, pipeline: Any, parent_run_id: str,
+                     step_selection: list[str] | str | None = None,
+                     from_failure: bool = False, run_config: dict | None = None,
+                     mode: str | None = None, tags: dict | None = None) -> dict[str, Any]:
+    """Keyword arguments for ``prepare_run`` that make a child run of ``parent_run_id``."""
+    from .api import prepare_run
+
+    parent = instance.get_run(parent_run_id)
+    if parent is None:
+        raise DagsterRunNotFoundError(f"No run {parent_run_id} in this instance.")
+    if not instance.is_persistent:
+        raise DagsterInvariantViolationError(
+            "Re-execution needs a persistent instance (ORCH_HOME): an ephemeral one keeps no "
+            "outputs to reuse."
+        )
+    base = dict(run_config=parent.run_config if run_config is None else run_config,
+                mode=mode or parent.mode, solid_selection=parent.solid_selection)
+    full = prepare_run(pipeline, **base)
+    _check_persistent_io(full)
+    _, keys = parent_outputs(instance, PipelineRun(pipeline_name=parent.pipeline_name,
+                                                   parent_run_id=parent.run_id), full.plan)
+    for (producer, output), mapping in keys.items():
+        full.plan.resolve(producer, output, mapping)
+    if from_failure:
+        step_keys = steps_from_failure(instance, parent, full.plan)
+        selection_tag = {IS_RESUME_RETRY_TAG: "true"}
+    elif step_selection:
+        parents, children = full.plan.step_graph()
+        step_keys = sorted(select_steps(step_selection, parents, children))
+        selection_tag = {STEP_SELECTION_TAG: ",".join(split_selection(step_selection))}
+    else:
+        step_keys, selection_tag = None, {}
+    root = parent.root_run_id or parent.run_id
+    return dict(
+        base,
+        step_keys_to_execute=step_keys,
+        parent_run_id=parent.run_id,
+        root_run_id=root,
+        tags={**(tags or {}), PARENT_RUN_ID_TAG: parent.run_id, ROOT_RUN_ID_TAG: root,
+              **selection_tag},
+    )
+
+
+def _check_persistent_io(prepared: Any) -> None:
+    mode = prepared.mode_def
+    for step in prepared.plan.steps.values():
+        for out in step.solid_def.output_defs:
+            definition = mode.resource_defs[out.io_manager_key]
+            if not getattr(definition, "persists_across_processes", True):
+                raise DagsterInvariantViolationError(
+                    f'Cannot re-execute pipeline "{prepared.pipeline_def.name}": IO manager '
+                    f'"{out.io_manager_key}" of mode "{mode.name}" kept the outputs of the '
+                    "earlier run in memory, so there is nothing to reuse. Use a persistent IO "
+                    f'manager: ModeDefinition(resource_defs={{"{out.io_manager_key}": '
+                    "fs_io_manager}), then run the pipeline again."
+                )
+
+
+def reexecute_pipeline(pipeline: Any, parent_run_id: str, run_config: dict | None = None,
+                       step_selection: list[str] | None = None, mode: str | None = None,
+                       preset: str | None = None, tags: dict | None = None,
+                       instance: Any = None, raise_on_error: bool = True,
+                       from_failure: bool = False):
+    """Re-execute ``step_selection`` (or the failed part, ``from_failure``) of an earlier run,
+    in this process, reusing the outputs of every step not selected."""
+    from .api import _create_run, _output_loader, execute_run_iterator, prepare_run
+    from .results import PipelineExecutionResult
+
+    if instance is None:
+        raise DagsterInvariantViolationError("reexecute_pipeline needs the instance the parent "
+                                             "run was recorded in.")
+    if preset is not None:
+        from .api import _definition_of
+
+        preset_def = _definition_of(pipeline)[0].get_preset(preset)
+        run_config, mode = preset_def.run_config, preset_def.mode
+    args = reexecution_args(instance, pipeline, parent_run_id, step_selection, from_failure,
+                            run_config, mode, tags)
+    prepared = prepare_run(pipeline, **args)
+    _create_run(instance, prepared)
+    output_run_ids, keys = parent_outputs(instance, prepared.run, prepared.plan)
+    capture: dict = {}
+    events = list(execute_run_iterator(prepared, instance, raise_on_error, capture,
+                                       output_run_ids, keys))
+    return PipelineExecutionResult(prepared.pipeline_def, prepared.run.run_id, events, capture,
+                                   _output_loader(prepared, instance))

@@ -1,0 +1,127 @@
+"""The run worker: ``python -m orch.core.worker RUN_ID`` executes a stored run in a fresh
+process, so every run loads the current code. ``orch run``, the app and the daemon launch it.
+
+Exit codes: 0 success, 1 run failure, 2 the run or its code could not be loaded, 130 canceled.
+SIGTERM/SIGINT cancel the run: with the in-process executor the signal interrupts the running
+step at once; with the multiprocess executor it is noticed within one scheduler turn and the
+step processes are terminated. A cancel requested through the instance is polled too.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from typing import Any
+
+from .errors import DagsterExecutionInterruptedError, serializable_error_info
+from .events import EventRecord, EventType
+from .runs import PipelineRun, PipelineRunStatus
+
+EXIT_SUCCESS, EXIT_FAILURE, EXIT_LOAD_ERROR, EXIT_CANCELED = 0, 1, 2, 130
+CANCEL_POLL_SECONDS = 0.25
+
+
+class _CancelWatch:
+    """Decides, cheaply, whether the run should stop: a signal arrived, or the instance's
+    cancel flag is set (checked at most every CANCEL_POLL_SECONDS)."""
+
+    def __init__(self, instance: Any, run_id: str, raise_on_signal: bool):
+        self.instance = instance
+        self.run_id = run_id
+        self.raise_on_signal = raise_on_signal
+        self.signaled = False
+        self._next_check = 0.0
+
+    def on_signal(self, signum: int, _frame: Any) -> None:
+        if self.signaled:
+            return
+        self.signaled = True
+        if self.raise_on_signal:
+            raise DagsterExecutionInterruptedError(f"Received signal {signum}.")
+
+    def __call__(self) -> bool:
+        if self.signaled:
+            return True
+        now = time.monotonic()
+        if now >= self._next_check:
+            self._next_check = now + CANCEL_POLL_SECONDS
+            self.signaled = self.instance.is_cancel_requested(self.run_id)
+        return self.signaled
+
+
+def _fail_unloadable(instance: Any, run: PipelineRun, exc: BaseException) -> None:
+    """Record why the run could not start: the user's traceback, then PIPELINE_FAILURE."""
+    error = serializable_error_info(exc)
+    for event_type, message, data in (
+        (EventType.ENGINE_EVENT, f"Could not load the code of pipeline {run.pipeline_name}: "
+                                 f"{error['message']}", {"error": error}),
+        (EventType.PIPELINE_FAILURE, f'Execution of pipeline "{run.pipeline_name}" failed: its '
+                                     "code could not be loaded.", {"error": error}),
+    ):
+        instance.handle_new_event(EventRecord(run.run_id, run.pipeline_name, event_type,
+                                              message, level=40, data=data))
+
+
+def execute_stored_run(instance: Any, run_id: str) -> int:
+    """Load the run's code, execute it, and return the worker exit code."""
+    from .execution.api import execute_run_iterator, prepare_run
+    from .execution.reexecution import parent_outputs
+    from .workspace import load_pipeline_from_origin
+
+    run = instance.get_run(run_id)
+    if run is None:
+        print(f"orch worker: no run {run_id} in {instance.root_dir}", file=sys.stderr)
+        return EXIT_LOAD_ERROR
+    if run.status not in (PipelineRunStatus.NOT_STARTED, PipelineRunStatus.STARTING,
+                          PipelineRunStatus.QUEUED):
+        print(f"orch worker: run {run_id} is {run.status.value}; not starting it again",
+              file=sys.stderr)
+        return EXIT_LOAD_ERROR
+    try:
+        pipeline_def = load_pipeline_from_origin(run.pipeline_origin or {}, run.pipeline_name)
+        prepared = prepare_run(pipeline_def, run.run_config, run.mode,
+                               solid_selection=run.solid_selection,
+                               step_keys_to_execute=run.step_keys_to_execute, run_id=run.run_id)
+        output_run_ids, mapping_keys = parent_outputs(instance, run, prepared.plan)
+    except Exception as exc:
+        _fail_unloadable(instance, run, exc)
+        print(f"orch worker: could not load run {run_id}: {exc}", file=sys.stderr)
+        return EXIT_LOAD_ERROR
+    prepared.run = run
+    watch = _CancelWatch(instance, run_id,
+                         raise_on_signal=not prepared.executor_def.requires_persistent_io)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, watch.on_signal)
+    outcome = EventType.PIPELINE_FAILURE
+    try:
+        for event in execute_run_iterator(prepared, instance, raise_on_error=False,
+                                          output_run_ids=output_run_ids,
+                                          known_mapping_keys=mapping_keys, interrupted=watch):
+            if event.event_type in (EventType.PIPELINE_SUCCESS, EventType.PIPELINE_FAILURE,
+                                    EventType.PIPELINE_CANCELED):
+                outcome = event.event_type
+    except DagsterExecutionInterruptedError:
+        outcome = EventType.PIPELINE_CANCELED
+    if outcome is EventType.PIPELINE_SUCCESS:
+        return EXIT_SUCCESS
+    if outcome is EventType.PIPELINE_CANCELED:
+        return EXIT_CANCELED
+    return EXIT_FAILURE
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .instance import Instance
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m orch.core.worker RUN_ID", file=sys.stderr)
+        return EXIT_LOAD_ERROR
+    os.environ.setdefault("ORCH_WORKER", "1")
+    with Instance.get() as instance:
+        return execute_stored_run(instance, args[0])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
