@@ -96,7 +96,8 @@ class Storage(ABC):
 
     @abstractmethod
     def migrate(self) -> tuple[int | None, int]:
-        """Apply pending migrations; returns (version before, version after)."""
+        """Apply pending migrations; returns (version before, version after). A storage that
+        migrates when it opens reports the version it found then as "before"."""
 
     @abstractmethod
     def describe(self) -> dict[str, Any]:

@@ -2,8 +2,11 @@
 
 ``schema_version`` holds one row per applied version. Opening a database whose version is newer
 than this code knows raises :class:`OrchInstanceSchemaError` before anything is written; an
-older one is migrated forward, each migration in the same ``BEGIN IMMEDIATE`` transaction as
-its ``schema_version`` row, so a concurrent opener waits and then sees the finished schema.
+older one is migrated forward when it is opened (``orch instance migrate`` does the same
+explicitly and reports it), all pending migrations and their ``schema_version`` rows in one
+``BEGIN IMMEDIATE`` transaction, so a concurrent opener waits and then sees the finished schema.
+Migrations must stay additive (new tables, nullable or defaulted columns) so that a process
+still running the previous orch keeps working.
 
 Adding a migration: bump :data:`SCHEMA_VERSION` and add ``MIGRATIONS[n] = fn(conn)``. ``fn``
 runs inside the transaction (no ``executescript``, which would commit); it may wrap the
@@ -173,20 +176,14 @@ def migrate(db: SqliteDatabase) -> tuple[int | None, int]:
     return before, SCHEMA_VERSION
 
 
-def ensure_schema(db: SqliteDatabase, *, auto_migrate: bool = True) -> int:
-    """Check the version on open; create or migrate when needed. Returns the version in use.
+def ensure_schema(db: SqliteDatabase) -> tuple[int | None, int]:
+    """Check the version on open and create or migrate when needed.
 
-    One cheap read when the schema is current. With ``auto_migrate=False`` an older database
-    raises and asks for ``orch instance migrate`` instead.
+    Returns (version found, version in use); one cheap read when the schema is current.
     """
     with db.read() as conn:
         version = read_schema_version(conn)
         _check_not_newer(conn, version)
-        if version == SCHEMA_VERSION:
-            return version
-        if version is not None and not auto_migrate:
-            raise OrchInstanceSchemaError(
-                f"database at {_db_name(conn)} has schema version {version}; this orch needs "
-                f"{SCHEMA_VERSION}: run `orch instance migrate`"
-            )
-    return migrate(db)[1]
+    if version == SCHEMA_VERSION:
+        return version, version
+    return migrate(db)

@@ -37,12 +37,11 @@ class SqliteStorage(SqliteRunStorage, SqliteEventLogStorage, Storage):
           config: {path: orch.db, busy_timeout_s: 30}   # path relative to ORCH_HOME
     """
 
-    def __init__(
-        self, path: str | Path = MEMORY, *, busy_timeout_s: float = 30.0, auto_migrate: bool = True
-    ) -> None:
+    def __init__(self, path: str | Path = MEMORY, *, busy_timeout_s: float = 30.0) -> None:
         self.db = SqliteDatabase(path, busy_timeout_s=busy_timeout_s)
         try:
-            ensure_schema(self.db, auto_migrate=auto_migrate)
+            # (version found, version now): what opening did, for `orch instance migrate`.
+            self.schema_on_open = ensure_schema(self.db)
         except BaseException:
             self.db.close()
             raise
@@ -65,7 +64,9 @@ class SqliteStorage(SqliteRunStorage, SqliteEventLogStorage, Storage):
             return read_schema_version(conn) or 0
 
     def migrate(self) -> tuple[int | None, int]:
-        return migrate(self.db)
+        """(version found when this storage opened, version now): opening already migrates,
+        so this reports that and applies anything newer."""
+        return self.schema_on_open[0], migrate(self.db)[1]
 
     def describe(self) -> dict[str, Any]:
         with self.db.read() as conn:

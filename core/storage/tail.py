@@ -31,7 +31,9 @@ class EventTail:
         self.storage = storage
         self.run_id = run_id
         self.cursor = cursor
-        self.of_type = of_type if of_type is None or isinstance(of_type, EventType) else set(of_type)
+        self.of_type = (
+            of_type if of_type is None or isinstance(of_type, EventType) else set(of_type)
+        )
         self.step_key = step_key
         self._seen_token: object = None
 

@@ -1,0 +1,293 @@
+"""Event log: the batched writer, reads by cursor and filter, step stats, asset keys, tails."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+from orch.core.events import EventRecord, EventType
+from orch.core.instance import Instance
+from orch.core.runs import PipelineRun
+from orch.core.storage.base import StepStatus
+
+from .factories import event
+
+MakeRun = Callable[..., PipelineRun]
+
+
+def committed(home: Path, run_id: str) -> list[str]:
+    """Messages of a run as another connection sees them (i.e. committed)."""
+    conn = sqlite3.connect(home / "orch.db")
+    try:
+        rows = conn.execute(
+            "SELECT message FROM event_logs WHERE run_id = ? ORDER BY id", (run_id,)
+        ).fetchall()
+    finally:
+        conn.close()
+    return [r[0] for r in rows]
+
+
+def test_writer_batches_and_commits_at_outcomes(
+    instance: Instance, make_run: MakeRun, home: Path
+) -> None:
+    run = make_run()
+    writer = instance.event_writer(run.run_id, flush_interval=None)
+    writer.write(event(run, EventType.STEP_START, "a", "start"))
+    writer.write(event(run, None, "a", "a log line"))
+    assert committed(home, run.run_id) == []
+    assert writer.pending == 2
+    writer.write(event(run, EventType.STEP_SUCCESS, "a", "ok"))
+    assert committed(home, run.run_id) == ["start", "a log line", "ok"]
+    writer.write(event(run, EventType.STEP_START, "b", "b start"))
+    writer.write(event(run, EventType.STEP_UP_FOR_RETRY, "b", "retry"))
+    writer.write(event(run, EventType.STEP_RESTARTED, "b", "restart"))
+    writer.write(event(run, EventType.STEP_SKIPPED, "c", "skip"))
+    assert committed(home, run.run_id)[-1] == "skip"
+    writer.write(event(run, None, None, "last"))
+    writer.close()
+    assert committed(home, run.run_id)[-1] == "last"
+    writer.close()  # idempotent
+    with pytest.raises(RuntimeError, match="closed"):
+        writer.write(event(run, None, None, "late"))
+
+
+def test_writer_commits_by_count(instance: Instance, make_run: MakeRun, home: Path) -> None:
+    run = make_run()
+    with instance.event_writer(run.run_id, batch_size=10, flush_interval=None) as writer:
+        for i in range(25):
+            writer.write(event(run, None, "a", f"m{i}"))
+        assert len(committed(home, run.run_id)) == 20
+    assert len(committed(home, run.run_id)) == 25
+
+
+def test_writer_timer_commits_a_quiet_batch(
+    instance: Instance, make_run: MakeRun, home: Path
+) -> None:
+    run = make_run()
+    with instance.event_writer(run.run_id, flush_interval=0.02) as writer:
+        for round_ in range(3):  # also after the timer has gone idle and woken again
+            writer.write(event(run, EventType.STEP_START, "a", f"start {round_}"))
+            deadline = time.monotonic() + 2.0
+            while len(committed(home, run.run_id)) <= round_ and time.monotonic() < deadline:
+                time.sleep(0.005)
+            assert len(committed(home, run.run_id)) == round_ + 1
+            if round_ == 1:
+                time.sleep(0.02 * 25)  # longer than the idle spell
+
+
+def test_storage_ids_are_set_and_increasing(instance: Instance, make_run: MakeRun) -> None:
+    run = make_run()
+    events = [event(run, None, None, f"m{i}") for i in range(5)]
+    with instance.event_writer(run.run_id) as writer:
+        for e in events:
+            writer.write(e)
+    ids = [e.storage_id for e in events]
+    assert ids == sorted(ids) and len(set(ids)) == 5
+    assert [e.storage_id for e in instance.get_logs_for_run(run.run_id)] == ids
+
+
+def test_writer_rejects_other_runs_events(instance: Instance, make_run: MakeRun) -> None:
+    a, b = make_run(), make_run()
+    with instance.event_writer(a.run_id) as writer, pytest.raises(ValueError, match="writer"):
+        writer.write(event(b, None))
+
+
+def test_failed_commit_keeps_events_queued(instance: Instance, make_run: MakeRun) -> None:
+    run = make_run()
+    storage = instance.storage
+    calls = []
+
+    class Flaky:
+        def store_events(self, events: Sequence[EventRecord]) -> None:
+            calls.append(len(events))
+            if len(calls) == 1:
+                raise sqlite3.OperationalError("database is locked")
+            storage.store_events(events)
+
+    from orch.core.storage.event_writer import EventWriter
+
+    writer = EventWriter(Flaky(), run.run_id, flush_interval=None)  # type: ignore[arg-type]
+    writer.write(event(run, None, None, "one"))
+    with pytest.raises(sqlite3.OperationalError):
+        writer.write(event(run, EventType.STEP_SUCCESS, "a", "two"))
+    writer.write(event(run, None, None, "three"))
+    writer.close()
+    assert [e.message for e in instance.get_logs_for_run(run.run_id)] == ["one", "two", "three"]
+    assert calls == [2, 3]
+
+
+def test_event_round_trip_and_filters(instance: Instance, make_run: MakeRun) -> None:
+    run = make_run()
+    other = make_run()
+    written = [
+        event(run, EventType.PIPELINE_START, message="go", pid=11, timestamp=5.0),
+        event(run, EventType.STEP_START, "a"),
+        event(run, None, "a", "user log", level=20),
+        event(run, EventType.STEP_OUTPUT, "a", data={"output_name": "result", "n": [1, 2]}),
+        event(run, EventType.STEP_SUCCESS, "a"),
+        event(run, EventType.STEP_START, "b[k1]"),
+        event(run, EventType.STEP_FAILURE, "b[k1]", data={"error": {"message": "boom"}}),
+    ]
+    for e in written:
+        instance.handle_new_event(e)
+    instance.handle_new_event(event(other, EventType.STEP_START, "a"))
+
+    logs = instance.get_logs_for_run(run.run_id)
+    assert [e.to_dict() for e in logs] == [e.to_dict() for e in written]
+    assert logs[0].pid == 11 and logs[0].timestamp == 5.0 and logs[2].level == 20
+    assert logs[6].data == {"error": {"message": "boom"}} and logs[6].solid_handle == "b"
+
+    def types(**kw: object) -> list[EventType | None]:
+        return [e.event_type for e in instance.get_logs_for_run(run.run_id, **kw)]
+
+    assert types(of_type=EventType.STEP_START) == [EventType.STEP_START] * 2
+    assert types(of_type={EventType.STEP_SUCCESS, EventType.STEP_FAILURE}) == [
+        EventType.STEP_SUCCESS,
+        EventType.STEP_FAILURE,
+    ]
+    assert types(step_key="a") == [
+        EventType.STEP_START,
+        None,
+        EventType.STEP_OUTPUT,
+        EventType.STEP_SUCCESS,
+    ]
+    assert types(step_key="a", of_type=EventType.STEP_SUCCESS) == [EventType.STEP_SUCCESS]
+    cursor = logs[3].storage_id
+    assert types(cursor=cursor) == [e.event_type for e in written[4:]]
+    assert types(cursor=cursor, limit=1) == [EventType.STEP_SUCCESS]
+    assert types(cursor=logs[-1].storage_id) == []
+
+
+def test_step_stats(instance: Instance, make_run: MakeRun) -> None:
+    run = make_run()
+    plan = [
+        (EventType.STEP_START, "a", 1.0),
+        (EventType.STEP_SUCCESS, "a", 2.0),
+        (EventType.STEP_START, "b", 3.0),
+        (EventType.STEP_UP_FOR_RETRY, "b", 4.0),
+        (EventType.STEP_RESTARTED, "b", 5.0),
+        (EventType.STEP_FAILURE, "b", 6.0),
+        (EventType.STEP_SKIPPED, "c", 7.0),
+        (EventType.STEP_START, "d", 8.0),
+        (None, "d", 9.0),
+    ]
+    for event_type, step, ts in plan:
+        instance.handle_new_event(event(run, event_type, step, timestamp=ts))
+    stats = {s.step_key: s for s in instance.get_step_stats(run.run_id)}
+    assert list(stats) == ["a", "b", "c", "d"]
+    assert (stats["a"].status, stats["a"].start_time, stats["a"].end_time) == (
+        StepStatus.SUCCESS,
+        1.0,
+        2.0,
+    )
+    assert stats["a"].attempts == 1 and stats["a"].duration == 1.0
+    assert (stats["b"].status, stats["b"].attempts, stats["b"].start_time) == (
+        StepStatus.FAILURE,
+        2,
+        3.0,
+    )
+    assert stats["b"].end_time == 6.0
+    assert (stats["c"].status, stats["c"].attempts, stats["c"].start_time) == (
+        StepStatus.SKIPPED,
+        0,
+        None,
+    )
+    assert (stats["d"].status, stats["d"].end_time) == (StepStatus.IN_PROGRESS, None)
+
+
+def test_asset_keys_track_the_latest_materialization(instance: Instance, make_run: MakeRun) -> None:
+    first, second = make_run(), make_run()
+    m = EventType.ASSET_MATERIALIZATION
+    instance.handle_new_event(event(first, m, "a", data={"asset_key": ["db", "table"]}))
+    instance.handle_new_event(event(first, m, "a", data={"asset_key": "flat"}))
+    instance.handle_new_event(event(second, m, "a", data={"asset_key": ["db", "table"], "v": 2}))
+    assert instance.all_asset_keys() == [["db", "table"], ["flat"]]
+    latest = instance.get_latest_materialization(["db", "table"])
+    assert latest is not None and latest.run_id == second.run_id and latest.data["v"] == 2
+    assert instance.get_latest_materialization("flat").run_id == first.run_id
+    assert instance.get_latest_materialization(["flat"]).run_id == first.run_id
+    assert instance.get_latest_materialization("missing") is None
+    # Deleting the run that holds the latest falls back to the one before.
+    instance.delete_run(second.run_id)
+    assert instance.get_latest_materialization(["db", "table"]).run_id == first.run_id
+    instance.delete_run(first.run_id)
+    assert instance.all_asset_keys() == []
+
+
+def test_tail_returns_each_event_once(instance: Instance, make_run: MakeRun) -> None:
+    run = make_run()
+    tail = instance.tail(run.run_id)
+    assert tail.poll() == []
+    instance.handle_new_event(event(run, None, None, "1"))
+    instance.handle_new_event(event(run, None, None, "2"))
+    assert [e.message for e in tail.poll()] == ["1", "2"]
+    assert tail.poll() == []
+    with instance.event_writer(run.run_id, flush_interval=None) as writer:
+        writer.write(event(run, None, None, "3"))
+        assert tail.poll() == []  # not committed yet
+    assert [e.message for e in tail.poll(limit=5)] == ["3"]
+    typed = instance.tail(run.run_id, of_type=EventType.STEP_START)
+    instance.handle_new_event(event(run, EventType.STEP_START, "a", "4"))
+    assert [e.message for e in typed.poll()] == ["4"]
+
+
+def test_watch_ends_when_the_run_finishes(instance: Instance, make_run: MakeRun) -> None:
+    run = make_run()
+    for t in (EventType.PIPELINE_START, EventType.STEP_START, EventType.PIPELINE_SUCCESS):
+        instance.handle_new_event(event(run, t))
+    got = [e.event_type for e in instance.watch(run.run_id, timeout=5)]
+    assert got == [EventType.PIPELINE_START, EventType.STEP_START, EventType.PIPELINE_SUCCESS]
+    unfinished = make_run()
+    start = time.monotonic()
+    assert list(instance.watch(unfinished.run_id, timeout=0.1)) == []
+    assert time.monotonic() - start < 2
+
+
+def test_unclosed_writer_is_flushed_at_exit(home: Path, tmp_path: Path) -> None:
+    with Instance.get() as inst:
+        run = inst.create_run(PipelineRun("p"))
+    script = tmp_path / "w.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            from orch.core.events import EventRecord
+            from orch.core.instance import Instance
+            inst = Instance.get()
+            writer = inst.event_writer({run.run_id!r}, flush_interval=None)
+            for i in range(5):
+                writer.write(EventRecord({run.run_id!r}, "p", None, f"m{{i}}"))
+            """
+        )
+    )
+    subprocess.run([sys.executable, str(script)], check=True, env={**os.environ})
+    assert committed(home, run.run_id) == [f"m{i}" for i in range(5)]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_fork_while_events_are_queued(instance: Instance, make_run: MakeRun, home: Path) -> None:
+    """The child starts with an empty writer and its own connection; the parent's queued
+    events are committed once, by the parent."""
+    run = make_run()
+    writer = instance.event_writer(run.run_id, flush_interval=0.01)
+    writer.write(event(run, None, None, "before fork"))
+    pid = os.fork()
+    if pid == 0:  # child
+        code = 0
+        try:
+            if writer.pending != 0:
+                code = 3
+            writer.write(event(run, EventType.STEP_SUCCESS, "child", "from child"))
+        except BaseException:
+            code = 4
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    writer.close()
+    assert sorted(committed(home, run.run_id)) == ["before fork", "from child"]
