@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from orch.core.config import Field, Selector, String
-from orch.core.events import EventRecord
+from orch.core.events import EventRecord, EventType
 from orch.core.execution.context import RunContext
 from orch.core.execution.executor import Executor, ExecutorDefinition, InitExecutorContext
 from orch.core.execution.resources import ResourceScope, required_resource_keys
@@ -30,7 +30,21 @@ class _InlineLauncher:
 
     def launch(self, step: ExecutionStep, attempt: int,
                missing: frozenset[StepOutputHandle]) -> Iterator[EventRecord]:
-        return execute_step(self.run_context, step, self.resources, attempt, missing)
+        manager = getattr(self.run_context.instance, "compute_log_manager", None)
+        if manager is None or not self.run_context.instance.is_persistent:
+            return execute_step(self.run_context, step, self.resources, attempt, missing)
+        return self._captured(manager, step, attempt, missing)
+
+    def _captured(self, manager, step: ExecutionStep, attempt: int,
+                  missing: frozenset[StepOutputHandle]) -> Iterator[EventRecord]:
+        """The step's events while fds 1 and 2 go to its compute-log files."""
+        rc = self.run_context
+        with manager.capture(rc.run_id, step.key) as logs:
+            if logs.stdout_path:
+                yield rc.event(EventType.LOGS_CAPTURED,
+                               f'Started capturing logs for step "{step.key}".', step.key,
+                               data=logs.logs_captured_data())
+            yield from execute_step(rc, step, self.resources, attempt, missing)
 
     def poll(self, timeout: float) -> Iterator[EventRecord]:
         return iter(())

@@ -161,6 +161,8 @@ def execute_run_iterator(
             yield event
     finally:
         writer.close()
+        for log in loggers:
+            getattr(log, "close", lambda: None)()
 
 
 def _run_events(run_context: RunContext, executor: Any, active: ActiveExecution

@@ -4,6 +4,7 @@ one-line format to stderr at or above ``log_level`` (DEBUG)."""
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,14 +42,52 @@ def _level(value: Any) -> int:
     return level if isinstance(level, int) else logging.DEBUG
 
 
-def console_event_logger(log_level: Any = "DEBUG", stream: Any = None) -> EventLogger:
-    threshold = _level(log_level)
+class _ConsoleStream:
+    """The process's stderr as it was when the run started.
 
-    def log(event: EventRecord) -> None:
-        if event.level >= threshold:
-            (stream or sys.stderr).write(event.console_line() + "\n")
+    Compute-log capture points fd 2 at a step's log file while the step runs; the console
+    logger keeps writing to the terminal through its own duplicate of the original fd, so
+    structured lines do not leak into the step's captured stderr."""
 
-    return log
+    def __init__(self) -> None:
+        self._fd: int | None = None
+        self._file: Any = None
+
+    def write(self, text: str) -> None:
+        if self._file is None:
+            try:
+                sys.stderr.flush()
+                self._fd = os.dup(sys.stderr.fileno())
+                self._file = os.fdopen(self._fd, "w", buffering=1, encoding="utf-8",
+                                       errors="backslashreplace")
+            except (AttributeError, OSError, ValueError):  # no real fd (pytest capture...)
+                self._file = sys.stderr
+        self._file.write(text)
+
+    def close(self) -> None:
+        if self._fd is not None and self._file is not None:
+            self._file.close()
+            self._fd = self._file = None
+
+
+class ConsoleEventLogger:
+    """Writes the one-line console form of each event at or above ``log_level``."""
+
+    def __init__(self, log_level: Any = "DEBUG", stream: Any = None):
+        self.threshold = _level(log_level)
+        self.out = stream or _ConsoleStream()
+
+    def __call__(self, event: EventRecord) -> None:
+        if event.level >= self.threshold:
+            self.out.write(event.console_line() + "\n")
+
+    def close(self) -> None:
+        close = getattr(self.out, "close", None)
+        if isinstance(self.out, _ConsoleStream) and close is not None:
+            close()
+
+
+console_event_logger = ConsoleEventLogger
 
 
 @dataclass
