@@ -132,25 +132,34 @@ class SqliteEventLogStorage:
         conn: sqlite3.Connection, e: EventRecord, status: PipelineRunStatus
     ) -> None:
         now = time.time()
-        if status is PipelineRunStatus.STARTED:
-            # The process that starts executing the plan is the run worker unless one was set.
+        conn.execute(
+            "UPDATE runs SET status = ?, update_timestamp = ?, "
+            "start_time = CASE WHEN ? THEN COALESCE(start_time, ?) ELSE start_time END, "
+            "end_time = CASE WHEN ? THEN ? ELSE end_time END WHERE run_id = ?",
+            (
+                status.value,
+                now,
+                status is PipelineRunStatus.STARTED,
+                e.timestamp,
+                status in FINISHED_STATUSES,
+                e.timestamp,
+                e.run_id,
+            ),
+        )
+        # Who runs it, for crash recovery: a launcher names the worker it started in
+        # data["worker_pid"]; otherwise the process that starts executing the plan is the
+        # worker, unless one was recorded already.
+        named = e.data.get("worker_pid")
+        if isinstance(named, int):
             conn.execute(
-                "UPDATE runs SET status = ?, update_timestamp = ?, "
-                "start_time = COALESCE(start_time, ?), "
-                "worker_start_token = CASE WHEN worker_pid IS NULL THEN ? "
-                "ELSE worker_start_token END, "
-                "worker_pid = COALESCE(worker_pid, ?) WHERE run_id = ?",
-                (status.value, now, e.timestamp, process_start_token(e.pid), e.pid, e.run_id),
+                "UPDATE runs SET worker_pid = ?, worker_start_token = ? WHERE run_id = ?",
+                (named, process_start_token(named), e.run_id),
             )
-        elif status in FINISHED_STATUSES:
+        elif status is PipelineRunStatus.STARTED:
             conn.execute(
-                "UPDATE runs SET status = ?, update_timestamp = ?, end_time = ? WHERE run_id = ?",
-                (status.value, now, e.timestamp, e.run_id),
-            )
-        else:
-            conn.execute(
-                "UPDATE runs SET status = ?, update_timestamp = ? WHERE run_id = ?",
-                (status.value, now, e.run_id),
+                "UPDATE runs SET worker_pid = ?, worker_start_token = ? "
+                "WHERE run_id = ? AND worker_pid IS NULL",
+                (e.pid, process_start_token(e.pid), e.run_id),
             )
 
     @staticmethod

@@ -55,12 +55,18 @@ def test_run_with_a_dead_worker_is_failed_on_open(home: Path, events: list[Event
         assert len(inst.get_logs_for_run(run_id)) == len(events) + 2
 
 
-def test_starting_run_with_a_dead_worker_is_failed(home: Path) -> None:
+def test_starting_run_whose_launched_worker_died_is_failed(home: Path) -> None:
+    """A launcher names the worker it started in PIPELINE_STARTING's data["worker_pid"]."""
+    pid = dead_pid()
     with Instance.get() as inst:
-        run = inst.create_run(PipelineRun("p", worker_pid=dead_pid()))
-        inst.handle_new_event(event(run, EventType.PIPELINE_STARTING))
+        run = inst.create_run(PipelineRun("p"))
+        inst.handle_new_event(event(run, EventType.PIPELINE_STARTING, data={"worker_pid": pid}))
+        assert inst.get_run(run.run_id).worker_pid == pid
+        explicit = inst.create_run(PipelineRun("p", worker_pid=dead_pid()))
+        inst.handle_new_event(event(explicit, EventType.PIPELINE_STARTING))
     with Instance.get() as inst:
         assert inst.get_run(run.run_id).status is PipelineRunStatus.FAILURE
+        assert inst.get_run(explicit.run_id).status is PipelineRunStatus.FAILURE
 
 
 def test_live_worker_and_unstarted_runs_are_left_alone(home: Path) -> None:
