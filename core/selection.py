@@ -32,6 +32,8 @@ def _depth(part: str) -> int:
 
 def parse_clause(clause: str) -> Clause | None:
     """Parse one clause; None when it does not match the grammar."""
+    if not isinstance(clause, str):
+        return None
     match = CLAUSE_RE.match(clause.strip())
     if not match:
         return None
@@ -40,10 +42,13 @@ def parse_clause(clause: str) -> Clause | None:
 
 
 def split_selection(selection: str | Iterable[str]) -> list[str]:
-    """The CLI's ``-s "a,*b+"`` form or a list, as a list of stripped clauses."""
+    """The CLI's ``-s "a,*b+"`` form or a list, as a list of stripped clauses.
+
+    Empty pieces of a comma string are dropped (``"a,"``); in a list every item is a clause,
+    so a blank one is a malformed clause and the selection fails like any other."""
     if isinstance(selection, str):
         return [c.strip() for c in selection.split(",") if c.strip()]
-    return [c.strip() for c in selection if c and c.strip()]
+    return [c.strip() if isinstance(c, str) else c for c in selection]
 
 
 def _walk(start: str, edges: Mapping[str, Iterable[str]], depth: int) -> set[str]:

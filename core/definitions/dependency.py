@@ -257,6 +257,8 @@ def graph_from_explicit_dependencies(
                 f"has that name. Definitions: {sorted(defs_by_name)}."
             )
         node_name = inv.alias or inv.name
+        if node_name in nodes:
+            raise _duplicate_node(owner, node_name, defs_by_name[inv.name])
         nodes[node_name] = Node(
             node_name, defs_by_name[inv.name], dict(inv.tags or {}),
             frozenset(inv.hook_defs or ()), inv.retry_policy,
@@ -265,8 +267,18 @@ def graph_from_explicit_dependencies(
         deps[node_name] = {name: _coerce_dep(dep, owner) for name, dep in (inputs or {}).items()}
     for name, d in defs_by_name.items():
         if name not in used_defs:
-            nodes.setdefault(name, Node(name, d))
+            if name in nodes:
+                raise _duplicate_node(owner, name, d)
+            nodes[name] = Node(name, d)
     return Graph(owner, list(nodes.values()), deps)
+
+
+def _duplicate_node(owner: str, name: str, definition: NodeDefinition
+                    ) -> DagsterInvalidDefinitionError:
+    return DagsterInvalidDefinitionError(
+        f'"{owner}" has two solids named "{name}": give one an alias, '
+        f'e.g. SolidInvocation("{definition.name}", alias="{name}_2").'
+    )
 
 
 def _coerce_dep(dep: Any, owner: str) -> InputDep:
