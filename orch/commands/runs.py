@@ -1,0 +1,332 @@
+"""``orch runs``: list, show, follow the logs of, and delete the runs of an instance.
+
+Imports stay inside the commands so ``orch --help`` does not pay for storage or rich.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from orch.core.events import EventRecord, EventType
+    from orch.core.instance import Instance
+    from orch.core.runs import PipelineRun, PipelineRunStatus
+
+runs_app = typer.Typer(
+    help="Inspect, follow and delete runs.", no_args_is_help=True, add_completion=False
+)
+
+STATUS_STYLE = {
+    "SUCCESS": "green",
+    "FAILURE": "red",
+    "CANCELED": "yellow",
+    "CANCELING": "yellow",
+    "STARTED": "cyan",
+    "STARTING": "cyan",
+    "QUEUED": "blue",
+    "NOT_STARTED": "dim",
+    "IN_PROGRESS": "cyan",
+    "UP_FOR_RETRY": "yellow",
+    "SKIPPED": "dim",
+}
+LEVEL_STYLE = {"DEBUG": "dim", "WARNING": "yellow", "ERROR": "red", "CRITICAL": "bold red"}
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(runs_app, name="runs")
+
+
+# -- helpers shared with `orch instance` -----------------------------------------------------
+def open_instance() -> Instance:
+    """The instance at ORCH_HOME, or exit 2 with the reason it cannot be opened."""
+    from orch.core.errors import DagsterError
+    from orch.core.instance import Instance
+
+    try:
+        return Instance.get()
+    except DagsterError as e:
+        typer.echo(f"orch: {e}", err=True)
+        raise typer.Exit(2) from e
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"orch: {message}", err=True)
+    return typer.Exit(code)
+
+
+def print_json(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2, default=str))
+
+
+def _when(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
+
+
+def _duration(start: float | None, end: float | None) -> str:
+    if start is None:
+        return "-"
+    seconds = (end if end is not None else time.time()) - start
+    text = f"{seconds:.2f}s" if seconds < 60 else f"{int(seconds // 60)}m {seconds % 60:04.1f}s"
+    return text if end is not None else f"{text}…"
+
+
+def _styled(value: str) -> str:
+    style = STATUS_STYLE.get(value)
+    return f"[{style}]{value}[/]" if style else value
+
+
+def _resolve_run(instance: Instance, run_id: str) -> PipelineRun:
+    """The run with this id, or the only run whose id starts with it."""
+    run = instance.get_run(run_id)
+    if run is not None:
+        return run
+    matches = [r for r in instance.get_runs() if r.run_id.startswith(run_id)]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise fail(f"run id prefix {run_id!r} is ambiguous: {[r.run_id for r in matches]}")
+    raise fail(f"no run {run_id!r} in {instance.root_dir}")
+
+
+def _statuses(values: list[str] | None) -> list[PipelineRunStatus] | None:
+    from orch.core.runs import PipelineRunStatus
+
+    if not values:
+        return None
+    valid = [s.value for s in PipelineRunStatus]
+    out = []
+    for value in values:
+        for part in value.split(","):
+            name = part.strip().upper()
+            if name not in valid:
+                raise typer.BadParameter(f"unknown status {part!r}; choose from {valid}")
+            out.append(PipelineRunStatus(name))
+    return out
+
+
+def _event_types(values: list[str] | None) -> set[EventType] | None:
+    from orch.core.events import EventType
+
+    if not values:
+        return None
+    by_name = {t.name: t for t in EventType} | {t.value: t for t in EventType}
+    out = set()
+    for value in values:
+        for part in value.split(","):
+            name = part.strip().upper()
+            if name not in by_name:
+                choices = sorted({t.value for t in EventType})
+                raise typer.BadParameter(f"unknown event type {part!r}; choose from {choices}")
+            out.add(by_name[name])
+    return out
+
+
+def _run_json(run: PipelineRun) -> dict[str, Any]:
+    d = run.to_dict()
+    d["duration"] = (
+        None if run.start_time is None or run.end_time is None else (run.end_time - run.start_time)
+    )
+    return d
+
+
+# -- commands --------------------------------------------------------------------------------
+@runs_app.command("list")
+def list_runs(
+    status: list[str] = typer.Option(
+        None, "--status", "-s", help="Only runs with this status (repeat or comma-separate)."
+    ),
+    pipeline: str = typer.Option(None, "--pipeline", "-p", help="Only runs of this pipeline."),
+    limit: int = typer.Option(20, "--limit", "-n", help="At most this many runs (newest first)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+) -> None:
+    """List runs, newest first."""
+    statuses = _statuses(status)
+    with open_instance() as instance:
+        runs = instance.get_runs(statuses=statuses, pipeline_name=pipeline, limit=limit)
+    if as_json:
+        print_json([_run_json(r) for r in runs])
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if not runs:
+        console.print("No runs.")
+        return
+    # Short ids, like git and docker: every command here accepts a unique prefix.
+    table = Table(box=None, header_style="bold")
+    table.add_column("Run", no_wrap=True)
+    table.add_column("Pipeline", overflow="fold")
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Created", no_wrap=True)
+    table.add_column("Duration", justify="right", no_wrap=True)
+    for run in runs:
+        table.add_row(
+            run.run_id[:8],
+            run.pipeline_name,
+            _styled(run.status.value),
+            _when(run.create_timestamp),
+            _duration(run.start_time, run.end_time),
+        )
+    console.print(table)
+
+
+@runs_app.command("show")
+def show_run(
+    run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+) -> None:
+    """Show a run: status, step timings, and its lineage (parent, root, children)."""
+    with open_instance() as instance:
+        run = _resolve_run(instance, run_id)
+        steps = instance.get_step_stats(run.run_id)
+        children = instance.get_runs(parent_run_id=run.run_id)
+    if as_json:
+        print_json(
+            {
+                "run": _run_json(run),
+                "steps": [
+                    {
+                        "step_key": s.step_key,
+                        "status": s.status.value,
+                        "start_time": s.start_time,
+                        "end_time": s.end_time,
+                        "duration": s.duration,
+                        "attempts": s.attempts,
+                    }
+                    for s in steps
+                ],
+                "lineage": {
+                    "parent_run_id": run.parent_run_id,
+                    "root_run_id": run.root_run_id,
+                    "children": [c.run_id for c in children],
+                },
+            }
+        )
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold", no_wrap=True)
+    facts.add_column(overflow="fold")
+    facts.add_row("Run", run.run_id)
+    facts.add_row("Pipeline", f"{run.pipeline_name} (mode {run.mode})")
+    facts.add_row("Status", _styled(run.status.value))
+    facts.add_row("Created", _when(run.create_timestamp))
+    facts.add_row("Started", _when(run.start_time))
+    facts.add_row("Ended", _when(run.end_time))
+    facts.add_row("Duration", _duration(run.start_time, run.end_time))
+    if run.solid_selection:
+        facts.add_row("Selection", ", ".join(run.solid_selection))
+    if run.tags:
+        facts.add_row("Tags", ", ".join(f"{k}={v}" for k, v in sorted(run.tags.items())))
+    facts.add_row("Parent", run.parent_run_id or "-")
+    facts.add_row("Root", run.root_run_id or "-")
+    facts.add_row("Children", ", ".join(c.run_id for c in children) or "-")
+    console.print(facts)
+    if not steps:
+        console.print("\nNo step events yet.")
+        return
+    table = Table(box=None, header_style="bold", title="Steps", title_justify="left")
+    table.add_column("Step", no_wrap=True)
+    table.add_column("Status")
+    table.add_column("Attempts", justify="right")
+    table.add_column("Started", no_wrap=True)
+    table.add_column("Duration", justify="right")
+    for s in steps:
+        table.add_row(
+            s.step_key,
+            _styled(s.status.value),
+            str(s.attempts),
+            _when(s.start_time),
+            _duration(s.start_time, s.end_time) if s.start_time else "-",
+        )
+    console.print()
+    console.print(table)
+
+
+@runs_app.command("logs")
+def run_logs(
+    run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),
+    step: str = typer.Option(None, "--step", help="Only events of this step."),
+    event_type: list[str] = typer.Option(
+        None, "--type", "-t", help="Only these event types (repeat or comma-separate)."
+    ),
+    follow: bool = typer.Option(
+        False, "--follow", "-f", help="Keep printing new events until the run finishes."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
+) -> None:
+    """Print a run's structured events (the console line format, or JSON lines)."""
+    types = _event_types(event_type)
+    with open_instance() as instance:
+        run = _resolve_run(instance, run_id)
+        if follow:
+            events: Any = instance.watch(run.run_id, of_type=types, step_key=step)
+        else:
+            events = instance.get_logs_for_run(run.run_id, of_type=types, step_key=step)
+        emit = _json_line if as_json else _console_printer()
+        try:
+            for e in events:
+                emit(e)
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+
+
+def _json_line(e: EventRecord) -> None:
+    sys.stdout.write(e.to_json() + "\n")
+    sys.stdout.flush()
+
+
+def _console_printer() -> Any:
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(highlight=False, soft_wrap=True)
+
+    def emit(e: EventRecord) -> None:
+        style = LEVEL_STYLE.get(e.level_name)
+        line = escape(e.console_line())
+        console.print(f"[{style}]{line}[/]" if style else line)
+
+    return emit
+
+
+def _confirm_delete(what: str, force: bool) -> None:
+    if force:
+        return
+    answer = typer.prompt(f"This deletes {what}. Type DELETE to confirm", default="")
+    if answer.strip() != "DELETE":
+        raise fail("not deleted (you did not type DELETE)")
+
+
+@runs_app.command("delete")
+def delete_run(
+    run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),
+    force: bool = typer.Option(False, "--force", "-f", help="Do not ask for confirmation."),
+) -> None:
+    """Delete a run with its events and compute logs."""
+    with open_instance() as instance:
+        run = _resolve_run(instance, run_id)
+        _confirm_delete(f"run {run.run_id} ({run.pipeline_name}, {run.status.value})", force)
+        instance.delete_run(run.run_id)
+    typer.echo(f"Deleted run {run.run_id}.")
+
+
+@runs_app.command("wipe")
+def wipe_runs(
+    force: bool = typer.Option(False, "--force", "-f", help="Do not ask for confirmation."),
+) -> None:
+    """Delete every run, event and compute log of the instance."""
+    with open_instance() as instance:
+        count = instance.get_runs_count()
+        _confirm_delete(f"all {count} runs in {instance.root_dir}", force)
+        instance.wipe()
+    typer.echo(f"Deleted {count} runs.")
