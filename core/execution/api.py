@@ -185,6 +185,8 @@ def _run_events(run_context: RunContext, executor: Any, active: ActiveExecution
         if isinstance(interrupt, KeyboardInterrupt):
             raise
         return
+    except GeneratorExit:  # the consumer stopped iterating: nothing more may be yielded
+        raise
     except BaseException as exc:
         yield from _drain(pending)
         yield run_context.event(
@@ -192,7 +194,11 @@ def _run_events(run_context: RunContext, executor: Any, active: ActiveExecution
             f'Execution of pipeline "{name}" failed. An exception was thrown during execution.',
             level=40, data={"error": serializable_error_info(exc)},
         )
-        raise
+        # Like the legacy engine, an error outside any step (e.g. a resource that fails to
+        # initialise) ends the run as a failure; it is raised only with raise_on_error.
+        if run_context.raise_on_error or not isinstance(exc, Exception):
+            raise
+        return
     yield from _drain(pending)
     failed = active.failed_steps()
     if failed or active.abandoned:
@@ -296,16 +302,30 @@ def execute_solid(
     raise_on_error: bool = True,
     instance: Any = None,
 ):
-    """Execute one solid (in a one-solid pipeline) with the given input values."""
-    from ..definitions.mode import ModeDefinition
+    """Execute one solid (in a one-solid pipeline) with the given input values.
 
+    As in the legacy API, each input value comes from a solid named after the input that
+    returns it, so the input counts as connected (no ``solids.<s>.inputs`` config needed)."""
+    from ..definitions.dependency import DependencyDefinition
+    from ..definitions.mode import ModeDefinition
+    from ..definitions.solid import lambda_solid
+
+    def value_solid(input_name: str, value: Any):
+        return lambda_solid(name=input_name)(lambda: value)
+
+    solid_defs = [solid_def]
+    dependencies: dict[str, dict[str, Any]] = {solid_def.name: {}}
+    for input_name, value in (input_values or {}).items():
+        solid_defs.append(value_solid(input_name, value))
+        dependencies[solid_def.name][input_name] = DependencyDefinition(input_name)
     pipeline_def = PipelineDefinition(
-        solid_defs=[solid_def],
+        solid_defs=solid_defs,
         name=f"ephemeral_{solid_def.name}_solid_pipeline",
+        dependencies=dependencies,
         mode_defs=[mode_def or ModeDefinition()],
     )
-    values = {(solid_def.name, k): v for k, v in (input_values or {}).items()}
-    prepared = prepare_run(pipeline_def, run_config, tags=tags, input_values=values)
+    prepared = prepare_run(pipeline_def, run_config, mode=mode_def.name if mode_def else None,
+                           tags=tags)
     instance = instance if instance is not None else _ephemeral_instance()
     _create_run(instance, prepared)
     capture: dict = {}
