@@ -4,10 +4,32 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
-# One encoder object: json.dumps(obj, separators=...) builds a new encoder on every call.
-dumps_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
+
+def _compact_encoder() -> Callable[[Any], str]:
+    """Compact JSON (``default=str``) for the event hot path.
+
+    ``JSONEncoder.encode`` rebuilds its C encoder on every call; building it once halves the
+    cost of a small payload (0.7 vs 1.7 µs). No circular-reference check: a cyclic payload
+    raises RecursionError instead of ValueError.
+    """
+    c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if c_make_encoder is None:  # pragma: no cover - CPython always has the C accelerator
+        return json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
+    encode = c_make_encoder(
+        None, str, json.encoder.encode_basestring, None, ":", ",", False, False, True
+    )
+    join = "".join
+
+    def dumps(obj: Any) -> str:
+        return join(encode(obj, 0))
+
+    return dumps
+
+
+dumps_compact = _compact_encoder()
 _dumps_canonical = json.JSONEncoder(
     separators=(",", ":"), ensure_ascii=False, sort_keys=True, default=str
 ).encode
