@@ -3,8 +3,9 @@
 ``write`` appends to an in-memory batch; the batch is committed in one transaction when
 
 * it reaches ``batch_size`` events (default 1000),
-* ``flush_interval`` seconds (default 0.05) have passed since its first event — a background
-  timer thread does this, so a quiet step's events still show up within ~50 ms,
+* a background timer ticks every ``flush_interval`` seconds (default 0.05) and commits whatever
+  is queued, so no event waits longer than that (the thread sleeps after a quiet second and
+  the next write wakes it, committing that write at once),
 * a run-level event (``PIPELINE_*``), a step outcome (``STEP_SUCCESS/FAILURE/SKIPPED``) or
   ``STEP_UP_FOR_RETRY`` is written: it is committed with everything before it, at once,
 * or ``flush``/``close`` is called (``close`` runs at interpreter exit for writers left open).
