@@ -276,7 +276,9 @@ def drive(run_context: RunContext, active: ActiveExecution, launcher: StepLaunch
     terminated and DagsterExecutionInterruptedError is raised (the run becomes CANCELED)."""
     while True:
         yield from active.settle(run_context)
-        if active.is_complete:
+        # Every step has its outcome, but a launcher may still be running steps that send
+        # events after it (hooks, resource teardown): wait for them before returning.
+        if active.is_complete and not launcher.running():
             return
         if run_context.interrupted():
             run_context.cancel_reported = True
