@@ -123,6 +123,7 @@ class _ForkLauncher:
         if pid == 0:  # the step process
             os.close(read_fd)
             self._run_child(step, attempt, missing, write_fd, captured)  # never returns
+        _own_process_group(pid)  # also here: the child may not have done it yet
         os.close(write_fd)
         os.set_blocking(read_fd, False)
         child = _Child(step, attempt, pid, read_fd, time.monotonic(),
@@ -143,6 +144,7 @@ class _ForkLauncher:
         try:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            _own_process_group(0)
             _set_parent_death_signal()
             for fd in list(self.children):
                 os.close(fd)
@@ -260,15 +262,16 @@ class _ForkLauncher:
             if child.timeout is not None and not child.timed_out \
                     and now - child.started > child.timeout:
                 child.timed_out = True
-                _kill(child.pid, signal.SIGKILL)
+                _kill_group(child.pid, signal.SIGKILL)
         return iter(())
 
     # -- cancellation ---------------------------------------------------------------------
     def terminate(self) -> Iterator[EventRecord]:
-        """SIGTERM every step process, SIGKILL what is left after a grace period, reap all."""
+        """SIGTERM every step's process group, SIGKILL what is left of each group after a
+        grace period (the step's own children too), reap all."""
         children = list(self.children.values())
         for child in children:
-            _kill(child.pid, signal.SIGTERM)
+            _kill_group(child.pid, signal.SIGTERM)
         deadline = time.monotonic() + 2.0
         for child in children:
             while time.monotonic() < deadline:
@@ -277,8 +280,9 @@ class _ForkLauncher:
                     break
                 time.sleep(0.01)
             else:
-                _kill(child.pid, signal.SIGKILL)
+                _kill_group(child.pid, signal.SIGKILL)
                 os.waitpid(child.pid, 0)
+            _kill_group(child.pid, signal.SIGKILL)  # what the step started and left behind
             self.selector.unregister(child.fd)
             os.close(child.fd)
             del self.children[child.fd]
@@ -291,7 +295,7 @@ class _ForkLauncher:
 
     def close(self) -> None:
         for child in list(self.children.values()):
-            _kill(child.pid, signal.SIGKILL)
+            _kill_group(child.pid, signal.SIGKILL)
             try:
                 os.waitpid(child.pid, 0)
             except ChildProcessError:
@@ -299,6 +303,25 @@ class _ForkLauncher:
             os.close(child.fd)
         self.children.clear()
         self.selector.close()
+
+
+def _own_process_group(pid: int) -> None:
+    """Make the step process lead its own process group, so a cancel or timeout can signal
+    it together with every process it started (``subprocess`` children included)."""
+    try:
+        os.setpgid(pid, pid if pid else 0)
+    except OSError:  # already done by the other side, or the child has exited
+        pass
+
+
+def _kill_group(pid: int, sig: int) -> None:
+    """Signal the step process's group; fall back to the process alone."""
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass
+    except PermissionError:
+        _kill(pid, sig)
 
 
 def _kill(pid: int, sig: int) -> None:
