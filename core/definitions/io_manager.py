@@ -153,8 +153,19 @@ class PickledObjectFilesystemIOManager(IOManager):
         path = self._path(context)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "wb") as f:
-            pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            with open(tmp, "wb") as f:
+                pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            tmp.unlink(missing_ok=True)
+            kind = type(obj)
+            mapping = f" (mapping key {context.mapping_key!r})" if context.mapping_key else ""
+            raise DagsterInvariantViolationError(
+                f'Output "{context.name}" of step "{context.step_key}"{mapping} could not be '
+                f"pickled: a value of type {kind.__module__}.{kind.__qualname__} cannot be "
+                f"stored by the filesystem IO manager ({type(exc).__name__}: {exc}). Return a "
+                "picklable value, or give the output an IO manager that can store it."
+            ) from exc
         os.replace(tmp, path)  # readers never see a half-written file
 
     def load_input(self, context: Any) -> Any:
