@@ -86,8 +86,9 @@ class SolidExecutionResult:
 
     @property
     def skipped(self) -> bool:
-        outcomes = self._of(EventType.STEP_SUCCESS, EventType.STEP_FAILURE, EventType.STEP_SKIPPED)
-        return bool(outcomes) and all(e.event_type is EventType.STEP_SKIPPED for e in outcomes)
+        """True when every step event is a skip, as in the legacy result: so also for a solid
+        that never ran because an upstream step failed (abandoned, no step events)."""
+        return all(e.event_type is EventType.STEP_SKIPPED for e in self.step_events)
 
     @property
     def failure_data(self) -> StepFailureData | None:
@@ -152,11 +153,7 @@ class SolidExecutionResult:
         values = self.output_values
         if output_name not in values:
             produced = [e.data["output_name"] for e in self._of(EventType.STEP_OUTPUT)]
-            if not self.step_events:
-                raise DagsterInvariantViolationError(
-                    f'Solid "{self.handle}" did not run in this execution.'
-                )
-            if self.skipped or not self.success:
+            if self.skipped or not self.success:  # skipped, failed, or never ran (abandoned)
                 return None
             raise DagsterInvariantViolationError(
                 f'Output "{output_name}" of solid "{self.handle}" was not produced. '

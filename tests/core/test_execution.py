@@ -281,8 +281,13 @@ def test_failure_abandons_downstream_while_other_branches_finish():
         ("abandoned_2", logging.ERROR,
          "Dependencies for step abandoned_2 failed: ['abandoned_1']. Not executing."),
     ]
-    assert not result.result_for_solid("abandoned_1").success
-    assert not result.result_for_solid("abandoned_1").skipped
+    # Like the legacy result: a solid with no step events is not successful, "skipped"
+    # (vacuously: every one of its step events is a skip) and has no output values.
+    abandoned = result.result_for_solid("abandoned_1")
+    assert not abandoned.success
+    assert abandoned.skipped
+    assert abandoned.output_value() is None
+    assert abandoned.failure_data is None
     last = result.event_list[-1]
     assert last.event_type_value == "PIPELINE_FAILURE"
     assert last.message == 'Execution of pipeline "failing" failed. Steps failed: [\'explode\'].'
