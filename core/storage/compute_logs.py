@@ -31,7 +31,7 @@ from typing import Any, Literal
 from .base import ComputeLogInfo, Storage
 
 Stream = Literal["stdout", "stderr"]
-_SUFFIX = {"stdout": ".out", "stderr": ".err", "out": ".out", "err": ".err"}
+_SUFFIX = {"stdout": ".out", "stderr": ".err"}
 
 
 def logs_captured_data(

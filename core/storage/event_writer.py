@@ -26,7 +26,6 @@ import logging
 import os
 import threading
 import weakref
-from collections.abc import Sequence
 from types import TracebackType
 
 from ..events import RUN_EVENT_TYPES, STEP_OUTCOME_TYPES, EventRecord, EventType
@@ -95,10 +94,6 @@ class EventWriter:
                 self._wake_timer()
         if full or event.event_type in self.flush_on:
             self.flush()
-
-    def write_all(self, events: Sequence[EventRecord]) -> None:
-        for event in events:
-            self.write(event)
 
     def flush(self) -> None:
         """Commit everything written so far. On failure the events stay queued and it raises."""

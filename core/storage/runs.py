@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from ..errors import DagsterError
+from ..errors import DagsterError, DagsterRunNotFoundError
 from ..runs import IN_PROGRESS_STATUSES, PipelineRun, PipelineRunStatus
 from .base import RunWorker
 from .recovery import process_start_token
@@ -23,10 +23,6 @@ from .sqlite_base import SqliteDatabase
 
 class DagsterRunAlreadyExists(DagsterError):
     """A run with this run id is already stored."""
-
-
-class DagsterRunNotFoundError(DagsterError):
-    """No run with this run id is stored."""
 
 
 _RUN_COLUMNS = (

@@ -107,7 +107,3 @@ class SqliteDatabase:
             if self._conn is not None and self._pid == os.getpid():
                 self._conn.close()
             self._conn = None
-
-    @property
-    def is_closed(self) -> bool:
-        return self._conn is None

@@ -8,10 +8,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from orch.core.errors import DagsterRunNotFoundError
 from orch.core.events import EventType
 from orch.core.instance import Instance
 from orch.core.runs import PARENT_RUN_ID_TAG, PipelineRun, PipelineRunStatus, status_after_event
-from orch.core.storage.runs import DagsterRunAlreadyExists, DagsterRunNotFoundError
+from orch.core.storage.runs import DagsterRunAlreadyExists
 
 from .factories import event
 
