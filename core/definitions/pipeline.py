@@ -205,19 +205,24 @@ class PipelineDefinition:
 
     def code_hash_by_solid(self) -> dict[str, str]:
         """A hash of each leaf solid's source and config schema, to spot changed code."""
-        hashes = {}
-        for handle, solid_def in self.iterate_leaf_solids():
-            try:
-                source = inspect.getsource(solid_def.source_fn or solid_def.compute_fn)
-            except (OSError, TypeError):
-                source = solid_def.name
-            digest = hashlib.sha256(source.encode())
-            digest.update(repr(solid_def.config_schema).encode())
-            hashes[handle] = digest.hexdigest()[:16]
-        return hashes
+        return {handle: _code_hash(solid_def) for handle, solid_def in self.iterate_leaf_solids()}
 
     def __repr__(self) -> str:
         return f"<PipelineDefinition {self.name}>"
+
+
+def _code_hash(solid_def: SolidDefinition) -> str:
+    """Hash of a solid's source and config schema, computed once per definition object."""
+    cached = getattr(solid_def, "_code_hash", None)
+    if cached is None:
+        try:
+            source = inspect.getsource(solid_def.source_fn or solid_def.compute_fn)
+        except (OSError, TypeError):
+            source = solid_def.name
+        digest = hashlib.sha256(source.encode())
+        digest.update(repr(solid_def.config_schema).encode())
+        cached = solid_def._code_hash = digest.hexdigest()[:16]
+    return cached
 
 
 def pipeline(

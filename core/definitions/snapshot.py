@@ -52,6 +52,7 @@ def pipeline_snapshot(pipeline_def: PipelineDefinition) -> dict[str, Any]:
         "modes": [m.snapshot() for m in pipeline_def.mode_definitions],
         "presets": [p.snapshot() for p in pipeline_def.preset_defs],
         "leaf_solids": [h for h, _ in pipeline_def.iterate_leaf_solids()],
+        "code_hashes": pipeline_def.code_hash_by_solid(),
         "solids_to_execute": sorted(pipeline_def.solids_to_execute)
         if pipeline_def.solids_to_execute else None,
     }

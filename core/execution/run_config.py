@@ -75,7 +75,6 @@ def _solid_fields(graph: Graph, mapped_inputs: set[tuple[str, str]]) -> dict[str
                   for d in _unconnected_inputs(graph, node_name, mapped_inputs)}
         if inputs:
             entry["inputs"] = Field(Shape(inputs))
-        entry["outputs"] = _OPTIONAL_ANY
         fields[node_name] = Field(Shape(entry))
     return fields
 

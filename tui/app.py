@@ -1,0 +1,540 @@
+"""``orch dev``: the workbench app.
+
+Workers do the blocking work (loading the repository in a subprocess, launching runs through
+the CLI, reading SQLite) and only post messages; the ``on_*`` handlers own all state. The app
+never imports user code.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from orch.core.events import EventType
+from orch.tui.messages import (
+    DefinitionsLoaded,
+    EventsBatch,
+    LaunchFailed,
+    LoadFailed,
+    RepoChanged,
+    RunLaunched,
+    RunsRefreshed,
+)
+from orch.tui.services import launcher
+from orch.tui.services.snapshot import PipelineInfo, pipelines_of
+from orch.tui.state import RunView, downstream_of, node_of_step
+from orch.tui.widgets.dag_view import DagView
+from orch.tui.widgets.event_log import EventFilter, EventLog
+from orch.tui.widgets.log_file_view import LogFileView
+from orch.tui.widgets.tables import PlanTable, RunsTable
+from orch.tui.widgets.timeline import Timeline
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.command import Hit, Hits, Provider
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Header, Label, OptionList, Static, TabbedContent, TabPane
+from textual.widgets.option_list import Option
+
+EVENT_BATCH = 5000
+EVENT_POLL_SECONDS = 0.2
+RUNS_POLL_SECONDS = 1.0
+
+
+class OrchCommands(Provider):
+    """Command palette: every action, and "go to solid" for each solid of the pipeline."""
+
+    async def search(self, query: str) -> Hits:
+        app: OrchApp = self.app  # type: ignore[assignment]
+        matcher = self.matcher(query)
+        commands: list[tuple[str, Callable[[], Any], str]] = [
+            ("Run pipeline", app.action_run, "launch with the last launchpad config"),
+            ("Open launchpad", app.action_launchpad, "mode, preset, executor, config"),
+            ("Re-execute selected solids", app.action_reexecute, "and their downstream"),
+            ("Reload definitions", app.action_reload, "load the repository again"),
+            ("Toggle watch", app.action_toggle_watch, "re-execute on save"),
+            ("Toggle focus mode", app.dag.action_toggle_focus, "k hops around the cursor"),
+            ("Cancel run", app.action_cancel_run, "stop the displayed run"),
+            ("Filter events", app.action_filter_events, "level, type, step, text"),
+            ("Help", app.action_help, "keys and glyphs"),
+        ]
+        for node in app.dag.canvas.nodes if app.dag.canvas else ():
+            commands.append((f"Go to solid {node}", lambda n=node: app.goto(n), "DAG"))
+        for step_key in app.run_view.steps if app.run_view else ():
+            commands.append((f"Go to step {step_key}", lambda k=step_key: app.goto_step(k),
+                             "plan"))
+        for name, callback, help_text in commands:
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+
+
+class OrchApp(App):
+    """The workbench: pipelines and runs on the left, graph and output on the right."""
+
+    CSS_PATH = "styles/app.tcss"
+    TITLE = "orch dev"
+    COMMANDS = App.COMMANDS | {OrchCommands}
+    BINDINGS = [
+        Binding("r", "run", "Run"),
+        Binding("l", "launchpad", "Launchpad"),
+        Binding("x", "reexecute", "Re-exec"),
+        Binding("w", "toggle_watch", "Watch"),
+        Binding("c", "cancel_run", "Cancel"),
+        Binding("o", "toggle_stream", "out/err"),
+        Binding("slash", "filter_events", "Filter"),
+        Binding("ctrl+r", "reload", "Reload", show=False),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, load_snapshot: Callable[[], dict[str, Any]], instance: Any,
+                 target_args: list[str], watch_root: str | None = None, watch: bool = True,
+                 cwd: str | None = None, launch: Callable[..., str] | None = None,
+                 clock: Callable[[], float] = time.time):
+        super().__init__()
+        self.load_snapshot = load_snapshot
+        self.instance = instance
+        self.target_args = target_args
+        self.watch_root = watch_root
+        self.watch_enabled = watch
+        self.cwd = cwd
+        self._launch = launch or (lambda request: launcher.launch(
+            request, str(instance.root_dir) if instance.root_dir else None, cwd))
+        self.clock = clock
+        self.pipelines: dict[str, PipelineInfo] = {}
+        self.current: str | None = None
+        self.generation = 0
+        self.loading = False
+        self.reload_pending: str | None = None
+        self.load_error: str | None = None
+        self.run_view: RunView | None = None
+        self.run_pipeline: str | None = None
+        self.run_hashes: dict[str, str] = {}
+        self.launch_configs: dict[str, Any] = {}
+        self.log_stream = "stdout"
+        self.log_step: str | None = None
+        self._observer: Any = None
+
+    # -- layout -----------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="banner")
+        with Horizontal(id="body"):
+            with Vertical(id="sidebar"):
+                yield Label("Pipelines", classes="pane-title")
+                yield OptionList(id="pipelines")
+                yield Label("Runs", classes="pane-title")
+                yield RunsTable(id="runs")
+            with Vertical(id="main"):
+                with TabbedContent(id="graph-tabs"):
+                    with TabPane("DAG", id="tab-dag"):
+                        yield DagView(id="dag")
+                    with TabPane("Plan", id="tab-plan"):
+                        yield PlanTable(id="plan")
+                    with TabPane("Timeline", id="tab-timeline"):
+                        yield Timeline(id="timeline")
+                with TabbedContent(id="output-tabs"):
+                    with TabPane("Events", id="tab-events"):
+                        yield EventLog(id="events")
+                    with TabPane("Logs", id="tab-logs"):
+                        yield Label("", id="log-title")
+                        yield LogFileView(id="logs")
+        yield Footer()
+
+    @property
+    def dag(self) -> DagView:
+        return self.query_one(DagView)
+
+    def on_mount(self) -> None:
+        self.query_one("#banner").display = False
+        self.reload("startup")
+        self.set_interval(RUNS_POLL_SECONDS, self.refresh_runs)
+        self.set_interval(EVENT_POLL_SECONDS, self.poll_events)
+        self.refresh_runs()
+        if self.watch_enabled and self.watch_root:
+            self._start_watcher()
+        self._update_subtitle()
+
+    def on_unmount(self) -> None:
+        if self._observer is not None:
+            self._observer.stop()
+
+    def _update_subtitle(self) -> None:
+        watch = "watch on" if self.watch_enabled else "watch off"
+        selected = len(self.dag.selected)
+        self.sub_title = f"{self.current or '—'} · {watch} · {selected} selected"
+
+    # -- loading definitions --------------------------------------------------------------
+    def reload(self, reason: str) -> None:
+        """Load the repository again; at most one load runs and one waits."""
+        if self.loading:
+            self.reload_pending = reason
+            return
+        self.loading = True
+        self.generation += 1
+        self._load(self.generation, reason)
+
+    @work(thread=True, exclusive=True, group="loader", exit_on_error=False)
+    def _load(self, generation: int, reason: str) -> None:
+        try:
+            snapshot = self.load_snapshot()
+        except Exception as e:  # the loader reports user errors itself; this is a bug guard
+            self.post_message(LoadFailed(f"{type(e).__name__}: {e}", generation))
+            return
+        if snapshot.get("error"):
+            self.post_message(LoadFailed(snapshot["error"], generation))
+        else:
+            self.post_message(DefinitionsLoaded(snapshot, generation, reason))
+
+    def _load_finished(self) -> None:
+        self.loading = False
+        if self.reload_pending:
+            reason, self.reload_pending = self.reload_pending, None
+            self.reload(reason)
+
+    @on(DefinitionsLoaded)
+    def _definitions_loaded(self, message: DefinitionsLoaded) -> None:
+        self._load_finished()
+        if message.generation != self.generation:
+            return
+        self.load_error = None
+        self.query_one("#banner").display = False
+        self.pipelines = pipelines_of(message.snapshot)
+        options = self.query_one("#pipelines", OptionList)
+        options.clear_options()
+        options.add_options([Option(name, id=name) for name in self.pipelines])
+        if self.current not in self.pipelines:
+            self.current = next(iter(self.pipelines), None)
+        if self.current:
+            options.highlighted = list(self.pipelines).index(self.current)
+        self._show_pipeline()
+        if message.reason == "save" and self.watch_enabled and self.dag.selected:
+            self.action_reexecute()
+
+    @on(LoadFailed)
+    def _load_failed(self, message: LoadFailed) -> None:
+        self._load_finished()
+        if message.generation != self.generation:
+            return
+        self.load_error = message.error
+        banner = self.query_one("#banner", Static)
+        first = message.error.strip().splitlines()[-1] if message.error.strip() else "error"
+        banner.update(f"⚠ Loading the repository failed: {first}  — keeping the last good "
+                      "definitions (ctrl+p → 'Show load error')")
+        banner.display = True
+        self.notify(first, title="Load failed", severity="error", timeout=6)
+
+    def _show_pipeline(self) -> None:
+        info = self.pipelines.get(self.current or "")
+        if info is None:
+            self.dag.set_graph([], [])
+            return
+        self.dag.set_graph(info.nodes, info.edges)
+        self._mark_changed()
+        if self.run_view is None or self.run_pipeline != info.name:
+            self.query_one(PlanTable).show_plan(info.leaf_solids, None)
+        self._update_subtitle()
+
+    def _mark_changed(self) -> None:
+        info = self.pipelines.get(self.current or "")
+        if info is None or not self.run_hashes or self.run_pipeline != info.name:
+            self.dag.set_changed(set())
+            return
+        changed = {node_of_step(h) for h, digest in info.code_hashes.items()
+                   if self.run_hashes.get(h) not in (None, digest)}
+        self.dag.set_changed(changed)
+
+    @on(OptionList.OptionHighlighted, "#pipelines")
+    def _pipeline_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        name = event.option.id
+        if name and name != self.current:
+            self.current = name
+            self._show_pipeline()
+
+    # -- watching files -------------------------------------------------------------------
+    def _start_watcher(self) -> None:
+        from orch.tui.services.watcher import start_watcher
+
+        self._observer = start_watcher(
+            self.watch_root, lambda paths: self.post_message(RepoChanged(paths))
+        )
+
+    @on(RepoChanged)
+    def _repo_changed(self, message: RepoChanged) -> None:
+        self.reload("save")
+
+    # -- runs -----------------------------------------------------------------------------
+    def refresh_runs(self) -> None:
+        self._read_runs()
+
+    @work(thread=True, exclusive=True, group="runs", exit_on_error=False)
+    def _read_runs(self) -> None:
+        self.post_message(RunsRefreshed(self.instance.get_runs(limit=200)))
+
+    @on(RunsRefreshed)
+    def _runs_refreshed(self, message: RunsRefreshed) -> None:
+        self.query_one(RunsTable).show_runs(message.runs)
+
+    @on(RunsTable.RowSelected, "#runs")
+    def _run_selected(self, event: RunsTable.RowSelected) -> None:
+        self.show_run(str(event.row_key.value))
+
+    def show_run(self, run_id: str) -> None:
+        """Display a run: its events stream in from the start, in batches."""
+        run = self.instance.get_run(run_id)
+        if run is None:
+            return
+        self.run_view = RunView(run_id)
+        self.run_pipeline = run.pipeline_name
+        self.run_hashes = self._hashes_of_run(run)
+        self.query_one(EventLog).reset()
+        if run.pipeline_name in self.pipelines and run.pipeline_name != self.current:
+            self.current = run.pipeline_name
+            self._show_pipeline()
+        info = self.pipelines.get(run.pipeline_name)
+        plan_keys = self._plan_keys(run) or (info.leaf_solids if info else [])
+        self.query_one(PlanTable).show_plan(plan_keys, self.run_view)
+        self.dag.set_statuses({})
+        self._mark_changed()
+        self.query_one(Timeline).show(self.run_view)
+        self._show_step_logs(self.log_step)
+        self.poll_events()
+
+    def _plan_keys(self, run: Any) -> list[str]:
+        snapshot = self.instance.get_run_snapshot(run.execution_plan_snapshot_id) \
+            if run.execution_plan_snapshot_id else None
+        return [s["key"] for s in snapshot["steps"]] if snapshot else []
+
+    def _hashes_of_run(self, run: Any) -> dict[str, str]:
+        snapshot = self.instance.get_run_snapshot(run.pipeline_snapshot_id) \
+            if run.pipeline_snapshot_id else None
+        return dict((snapshot or {}).get("code_hashes") or {})
+
+    def poll_events(self) -> None:
+        view = self.run_view
+        if view is None or (view.finished and view.cursor >= 0 and not self._more_events):
+            return
+        self._read_events(view.run_id, view.cursor)
+
+    _more_events = True
+
+    @work(thread=True, exclusive=True, group="events", exit_on_error=False)
+    def _read_events(self, run_id: str, cursor: int) -> None:
+        events = self.instance.get_logs_for_run(run_id, cursor=cursor, limit=EVENT_BATCH)
+        self.post_message(EventsBatch(run_id, events))
+
+    @on(EventsBatch)
+    def _events_batch(self, message: EventsBatch) -> None:
+        view = self.run_view
+        if view is None or message.run_id != view.run_id:
+            return
+        self._more_events = len(message.events) >= EVENT_BATCH
+        if not message.events:
+            return
+        touched = view.apply(message.events)
+        self.query_one(EventLog).add_events(message.events)
+        if touched:
+            self.dag.set_statuses(view.node_statuses())
+            self.query_one(PlanTable).update_steps(view, touched)
+            self.query_one(Timeline).show(view)
+        if any(e.event_type is EventType.LOGS_CAPTURED for e in message.events):
+            self._show_step_logs(self.log_step)
+        if view.finished and any(e.event_type is not None and e.event_type.value in (
+                "PIPELINE_SUCCESS", "PIPELINE_FAILURE", "PIPELINE_CANCELED")
+                for e in message.events):
+            self.notify(f"Run {view.run_id[:8]} {view.status.lower()}",
+                        severity="information" if view.status == "SUCCESS" else "warning")
+            self.refresh_runs()
+        if self._more_events:
+            self.poll_events()
+
+    # -- launching ------------------------------------------------------------------------
+    def action_run(self) -> None:
+        info = self.pipelines.get(self.current or "")
+        if info is None:
+            self.notify("No pipeline loaded.", severity="warning")
+            return
+        choice = self.launch_configs.get(info.name)
+        request = launcher.LaunchRequest(info.name, self.target_args)
+        if choice is not None:
+            request.run_config, request.mode = choice.run_config, choice.mode
+            request.preset, request.executor = choice.preset, choice.executor
+        self._launch_worker(request)
+
+    def action_reexecute(self) -> None:
+        """Re-execute the selected solids and their downstream as a child of the shown run."""
+        info = self.pipelines.get(self.current or "")
+        if info is None or not self.dag.selected:
+            self.notify("Select solids in the DAG first (space).", severity="warning")
+            return
+        parent = self._parent_run(info.name)
+        if parent is None:
+            self.notify("Run the pipeline once first: re-execution reuses its outputs.",
+                        severity="warning")
+            return
+        chosen = downstream_of(set(self.dag.selected), info.edges)
+        keys = [k for k in (self.run_view.steps if self.run_view and
+                            self.run_view.run_id == parent else {})
+                if node_of_step(k) in chosen]
+        keys = keys or [h for h in info.leaf_solids if node_of_step(h) in chosen]
+        request = launcher.LaunchRequest(info.name, self.target_args, parent_run_id=parent,
+                                         step_selection=",".join(sorted(keys)))
+        choice = self.launch_configs.get(info.name)
+        if choice is not None:
+            request.executor = choice.executor
+        self._launch_worker(request)
+
+    def _parent_run(self, pipeline: str) -> str | None:
+        if self.run_view is not None and self.run_pipeline == pipeline:
+            return self.run_view.run_id
+        runs = self.instance.get_runs(pipeline_name=pipeline, limit=1)
+        return runs[0].run_id if runs else None
+
+    @work(thread=True, group="launch", exit_on_error=False)
+    def _launch_worker(self, request: launcher.LaunchRequest) -> None:
+        try:
+            run_id = self._launch(request)
+        except launcher.LaunchError as e:
+            self.post_message(LaunchFailed(str(e)))
+            return
+        self.post_message(RunLaunched(run_id, request.pipeline))
+
+    @on(RunLaunched)
+    def _run_launched(self, message: RunLaunched) -> None:
+        self.notify(f"Launched run {message.run_id[:8]} of {message.pipeline_name}")
+        self.show_run(message.run_id)
+        self.refresh_runs()
+
+    @on(LaunchFailed)
+    def _launch_failed(self, message: LaunchFailed) -> None:
+        self.notify(message.error[-600:], title="Launch refused", severity="error", timeout=10)
+
+    def action_launchpad(self) -> None:
+        from orch.tui.screens.launchpad import Launchpad
+
+        info = self.pipelines.get(self.current or "")
+        if info is None:
+            return
+        previous = self.launch_configs.get(info.name)
+        initial = None
+        if previous is not None and previous.run_config:
+            import yaml
+
+            initial = yaml.safe_dump(previous.run_config, sort_keys=False)
+
+        def launched(choice: Any) -> None:
+            if choice is not None:
+                self.launch_configs[info.name] = choice
+                self.action_run()
+
+        self.push_screen(Launchpad(info.name, info.modes, info.presets, info.config_schemas,
+                                   info.scaffolds(), initial), launched)
+
+    def action_cancel_run(self) -> None:
+        if self.run_view is None or self.run_view.finished:
+            self.notify("No running run is displayed.", severity="warning")
+            return
+        launcher.cancel(self.instance, self.run_view.run_id)
+        self.notify(f"Canceling run {self.run_view.run_id[:8]}…")
+
+    # -- steps and logs -------------------------------------------------------------------
+    @on(DagView.NodeHighlighted)
+    def _node_highlighted(self, message: DagView.NodeHighlighted) -> None:
+        keys = [k for k in (self.run_view.steps if self.run_view else {})
+                if node_of_step(k) == message.name]
+        self._show_step_logs(keys[0] if keys else message.name)
+
+    @on(DagView.SelectionChanged)
+    def _selection_changed(self, _message: DagView.SelectionChanged) -> None:
+        self._update_subtitle()
+
+    @on(PlanTable.RowHighlighted, "#plan")
+    def _plan_row(self, event: PlanTable.RowHighlighted) -> None:
+        if event.row_key is not None and event.row_key.value:
+            self._show_step_logs(str(event.row_key.value))
+
+    def _show_step_logs(self, step_key: str | None) -> None:
+        self.log_step = step_key
+        view = self.query_one(LogFileView)
+        title = self.query_one("#log-title", Label)
+        manager = getattr(self.instance, "compute_log_manager", None)
+        if step_key is None or self.run_view is None or not hasattr(manager, "path_for"):
+            title.update("compute logs: select a run and a step")
+            view.show_file(None, "No step selected.")
+            return
+        path = manager.path_for(self.run_view.run_id, step_key, self.log_stream)
+        title.update(f"{step_key} · {self.log_stream} · run {self.run_view.run_id[:8]}  (o: switch)")
+        view.show_file(str(path) if Path(path).exists() else None,
+                       f"No {self.log_stream} captured for {step_key} yet.",
+                       is_stderr=self.log_stream == "stderr")
+        if not Path(path).exists():
+            view.index = None
+            self._pending_log_path = str(path)
+
+    def action_toggle_stream(self) -> None:
+        self.log_stream = "stderr" if self.log_stream == "stdout" else "stdout"
+        self._show_step_logs(self.log_step)
+
+    def goto(self, node: str) -> None:
+        self.query_one("#graph-tabs", TabbedContent).active = "tab-dag"
+        self.dag.cursor = node
+        self.dag.focus()
+
+    def goto_step(self, step_key: str) -> None:
+        self.query_one("#graph-tabs", TabbedContent).active = "tab-plan"
+        table = self.query_one(PlanTable)
+        if step_key in table.rows:
+            table.move_cursor(row=table.get_row_index(step_key))
+            table.focus()
+
+    # -- misc actions ---------------------------------------------------------------------
+    def action_toggle_watch(self) -> None:
+        self.watch_enabled = not self.watch_enabled
+        if self.watch_enabled and self._observer is None and self.watch_root:
+            self._start_watcher()
+        self.notify(f"Watch {'on' if self.watch_enabled else 'off'}")
+        self._update_subtitle()
+
+    def action_reload(self) -> None:
+        self.reload("manual")
+
+    def action_filter_events(self) -> None:
+        from orch.tui.screens.prompt import PromptScreen
+
+        def apply(text: str | None) -> None:
+            if text is not None:
+                self.query_one(EventLog).set_filter(parse_filter(text))
+                self.query_one("#output-tabs", TabbedContent).active = "tab-events"
+
+        self.push_screen(PromptScreen("Filter events: level=INFO type=STEP step=clean text",
+                                      placeholder="empty shows everything"), apply)
+
+    def action_show_load_error(self) -> None:
+        from orch.tui.screens.prompt import TextScreen
+
+        if self.load_error:
+            self.push_screen(TextScreen(self.load_error))
+
+    def action_help(self) -> None:
+        from orch.tui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+
+def parse_filter(text: str) -> EventFilter:
+    """``level=INFO type=STEP step=clean some words`` → EventFilter."""
+    fields: dict[str, str] = {}
+    words = []
+    for token in text.split():
+        key, sep, value = token.partition("=")
+        if sep and key in ("level", "type", "step"):
+            fields[key] = value
+        else:
+            words.append(token)
+    level = logging.getLevelName(fields.get("level", "DEBUG").upper())
+    return EventFilter(level if isinstance(level, int) else logging.DEBUG,
+                       fields.get("type", ""), fields.get("step", ""), " ".join(words))

@@ -1,0 +1,63 @@
+"""Messages that flow from workers and services to the app's handlers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orch.core.events import EventRecord
+from textual.message import Message
+
+
+class DefinitionsLoaded(Message):
+    """A fresh snapshot of the repository loaded in a subprocess."""
+
+    def __init__(self, snapshot: dict[str, Any], generation: int, reason: str):
+        super().__init__()
+        self.snapshot = snapshot
+        self.generation = generation
+        self.reason = reason
+
+
+class LoadFailed(Message):
+    """Loading the repository failed; ``error`` carries the user's traceback."""
+
+    def __init__(self, error: str, generation: int):
+        super().__init__()
+        self.error = error
+        self.generation = generation
+
+
+class RepoChanged(Message):
+    """Files changed on disk (already debounced)."""
+
+    def __init__(self, paths: list[str]):
+        super().__init__()
+        self.paths = paths
+
+
+class EventsBatch(Message):
+    """New events of the displayed run, in storage order."""
+
+    def __init__(self, run_id: str, events: list[EventRecord]):
+        super().__init__()
+        self.run_id = run_id
+        self.events = events
+
+
+class RunsRefreshed(Message):
+    def __init__(self, runs: list[Any]):
+        super().__init__()
+        self.runs = runs
+
+
+class RunLaunched(Message):
+    def __init__(self, run_id: str, pipeline_name: str):
+        super().__init__()
+        self.run_id = run_id
+        self.pipeline_name = pipeline_name
+
+
+class LaunchFailed(Message):
+    def __init__(self, error: str):
+        super().__init__()
+        self.error = error

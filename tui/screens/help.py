@@ -1,0 +1,52 @@
+"""The help screen: what orch dev shows and every key binding."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+HELP = """
+# orch dev
+
+The workbench watches your repository, draws the selected pipeline, launches runs as separate
+worker processes and streams their events and compute logs from the instance (`ORCH_HOME`).
+
+| key | action |
+|---|---|
+| `r` | run the selected pipeline (last launchpad config) |
+| `l` | launchpad: mode, preset, executor, run config with validation |
+| `space` | select / unselect the solid under the cursor (DAG) |
+| `x` | re-execute the selected solids and their downstream, reusing upstream outputs |
+| `w` | watch on/off: with solids selected, a save re-executes them |
+| `f`, `+`, `-` | focus mode: only the solids within k hops of the cursor |
+| `arrows` | move between solids in the DAG |
+| `o` | compute log: switch stdout / stderr |
+| `/` | filter events (`level=INFO type=STEP step=clean text`) |
+| `c` | cancel the displayed run |
+| `ctrl+r` | reload definitions now |
+| `ctrl+p` | command palette (go to a solid, every action) |
+| `?` | this help; `q` quits |
+
+Status glyphs: ○ pending, ◐ running, ✓ success, ✗ failed, ⊘ skipped, ⊗ abandoned, ↻ retry.
+A `~` after the glyph marks a solid whose code changed since the displayed run; `●` marks a
+selected solid.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll { width: 80%; height: 80%; border: round $accent;
+                                  background: $panel; }
+    """
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Markdown(HELP)
+
+    def action_dismiss(self) -> None:
+        self.dismiss(None)

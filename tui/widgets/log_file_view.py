@@ -1,0 +1,143 @@
+"""A compute-log file shown toolong-style: an index of line offsets, lines read by ``pread``
+only when they are on screen, so a multi-GB log never sits in memory.
+
+The file is indexed incrementally (a bounded number of bytes per tick, so a huge existing file
+does not freeze the UI) and followed while the step still writes to it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from pathlib import Path
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Size
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+SCAN_BYTES_PER_TICK = 8 << 20
+CHUNK = 1 << 16
+CACHE_LINES = 2048
+MAX_LINE_CHARS = 4096
+
+
+class LineIndex:
+    """Byte offsets of line starts in a growing file. Holds offsets, never text."""
+
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        self.starts: list[int] = [0]
+        self.scanned = 0
+        self.size = 0
+
+    def scan(self, budget: int = SCAN_BYTES_PER_TICK) -> bool:
+        """Index up to ``budget`` new bytes; True if new lines were found."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            return False
+        try:
+            self.size = os.fstat(fd).st_size
+            if self.size < self.scanned:  # truncated or replaced: start over
+                self.starts, self.scanned = [0], 0
+            found = False
+            end = min(self.size, self.scanned + budget)
+            while self.scanned < end:
+                chunk = os.pread(fd, min(CHUNK, end - self.scanned), self.scanned)
+                if not chunk:
+                    break
+                base = self.scanned
+                pos = chunk.find(b"\n")
+                while pos != -1:
+                    self.starts.append(base + pos + 1)
+                    found = True
+                    pos = chunk.find(b"\n", pos + 1)
+                self.scanned += len(chunk)
+            return found
+        finally:
+            os.close(fd)
+
+    @property
+    def line_count(self) -> int:
+        """Complete lines, plus a trailing partial line if there is one."""
+        partial = 1 if self.scanned > self.starts[-1] else 0
+        return len(self.starts) - 1 + partial
+
+    def span(self, line: int) -> tuple[int, int]:
+        start = self.starts[line]
+        end = self.starts[line + 1] if line + 1 < len(self.starts) else self.scanned
+        return start, end
+
+    def read(self, line: int) -> str:
+        start, end = self.span(line)
+        with open(self.path, "rb") as f:
+            data = os.pread(f.fileno(), min(end - start, MAX_LINE_CHARS * 4), start)
+        return data.decode("utf-8", errors="replace").rstrip("\r\n")[:MAX_LINE_CHARS]
+
+
+class LogFileView(ScrollView, can_focus=True):
+    """Shows one log file; follows its end while ``follow`` is on."""
+
+    DEFAULT_CSS = """
+    LogFileView { background: $surface; }
+    """
+
+    follow: reactive[bool] = reactive(True)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.index: LineIndex | None = None
+        self._cache: OrderedDict[int, Strip] = OrderedDict()
+        self._style = Style()
+        self.placeholder = "No step selected."
+
+    def on_mount(self) -> None:
+        self.set_interval(0.2, self.poll)
+
+    def show_file(self, path: str | None, placeholder: str = "No output yet.",
+                  is_stderr: bool = False) -> None:
+        """Switch to another file (or none, showing ``placeholder``)."""
+        self.index = LineIndex(path) if path else None
+        self.placeholder = placeholder
+        self._style = Style(color="red") if is_stderr else Style()
+        self._cache.clear()
+        self.virtual_size = Size(0, 0)
+        self.scroll_to(0, 0, animate=False)
+        self.poll()
+        self.refresh()
+
+    def poll(self) -> None:
+        if self.index is None:
+            return
+        at_end = self.scroll_offset.y >= self.max_scroll_y
+        grew = self.index.scan()
+        count = self.index.line_count
+        if grew or count != self.virtual_size.height:
+            self._cache.pop(count - 1, None)  # the partial last line may have grown
+            self._cache.pop(count - 2, None)
+            self.virtual_size = Size(self.size.width, count)
+            if self.follow and at_end:
+                self.scroll_end(animate=False)
+            self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        line = y + int(self.scroll_offset.y)
+        if self.index is None or self.index.line_count == 0:
+            if y == 0:
+                return Strip([Segment(self.placeholder, Style(dim=True))]).extend_cell_length(
+                    width)
+            return Strip.blank(width)
+        if line >= self.index.line_count:
+            return Strip.blank(width)
+        strip = self._cache.get(line)
+        if strip is None:
+            strip = Strip([Segment(self.index.read(line).expandtabs(4), self._style)])
+            self._cache[line] = strip
+            if len(self._cache) > CACHE_LINES:
+                self._cache.popitem(last=False)
+        x = int(self.scroll_offset.x)
+        return strip.crop(x, x + width).extend_cell_length(width)

@@ -1,0 +1,90 @@
+"""The plan table (steps of the selected run) and the runs table (history)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from orch.tui.state import RunView, StepState
+from orch.tui.widgets.dag_view import STATUS_GLYPHS, STATUS_STYLES
+from rich.text import Text
+from textual.widgets import DataTable
+
+RUN_STATUS_STYLES = {
+    "SUCCESS": "green", "FAILURE": "red bold", "CANCELED": "magenta", "STARTED": "yellow",
+    "STARTING": "yellow", "CANCELING": "magenta", "NOT_STARTED": "grey62", "QUEUED": "grey62",
+}
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    return f"{seconds * 1000:.0f}ms" if seconds < 10 else f"{seconds:.1f}s"
+
+
+class PlanTable(DataTable):
+    """Step, state, attempt, duration and mapping key; click a header to sort."""
+
+    COLUMNS = ("step", "state", "attempt", "duration", "key")
+
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self.zebra_stripes = True
+        for column in self.COLUMNS:
+            self.add_column(column, key=column)
+
+    def show_plan(self, step_keys: list[str], view: RunView | None) -> None:
+        """Rows for the plan's steps (and any dynamic copies the run produced)."""
+        self.clear()
+        keys = list(step_keys)
+        if view is not None:
+            keys += [k for k in view.steps if k not in keys]
+        for key in keys:
+            state = view.steps.get(key) if view else None
+            self.add_row(*self._cells(key, state), key=key)
+
+    def update_steps(self, view: RunView, step_keys: set[str]) -> None:
+        for key in step_keys:
+            state = view.steps.get(key)
+            cells = self._cells(key, state)
+            if key in self.rows:
+                for column, value in zip(self.COLUMNS, cells, strict=True):
+                    self.update_cell(key, column, value)
+            else:
+                self.add_row(*cells, key=key)
+
+    @staticmethod
+    def _cells(key: str, state: StepState | None) -> tuple[Any, ...]:
+        status = state.status if state else "pending"
+        label = Text(f"{STATUS_GLYPHS[status]} {status}", style=STATUS_STYLES[status])
+        return (key, label, str(state.attempt) if state else "",
+                _duration(state.duration) if state else "",
+                (state.mapping_key or "") if state else "")
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        self.sort(event.column_key, key=lambda v: str(v))
+
+
+class RunsTable(DataTable):
+    """Run history: status, pipeline, started, duration, lineage."""
+
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        for column in ("run", "status", "pipeline", "started", "took", "lineage"):
+            self.add_column(column, key=column)
+
+    def show_runs(self, runs: list[Any]) -> None:
+        selected = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value \
+            if self.row_count else None
+        self.clear()
+        for run in runs:
+            status = run.status.value
+            started = time.strftime("%H:%M:%S", time.localtime(run.start_time)) \
+                if run.start_time else ""
+            took = _duration((run.end_time or time.time()) - run.start_time) \
+                if run.start_time else ""
+            lineage = f"↳ {run.parent_run_id[:8]}" if run.parent_run_id else ""
+            self.add_row(run.run_id[:8], Text(status, style=RUN_STATUS_STYLES.get(status, "")),
+                         run.pipeline_name, started, took, lineage, key=run.run_id)
+        if selected is not None and selected in self.rows:
+            self.move_cursor(row=self.get_row_index(selected))
