@@ -155,6 +155,10 @@ class ActiveExecution:
             self._mark_finished(key)
             self._resolve_dynamic(key)
         elif event_type is EventType.STEP_UP_FOR_RETRY:
+            # Outputs of the failed attempt do not count: the retry yields its own.
+            self.produced = {h for h in self.produced if h.step_key != key}
+            for producer_output in [po for po in self.mapping_keys if po[0] == key]:
+                del self.mapping_keys[producer_output]
             self.running.discard(key)
             self.attempts[key] = self.attempts.get(key, 0) + 1
             self.retry_at[key] = time.monotonic() + float(event.data.get("seconds_to_wait") or 0)

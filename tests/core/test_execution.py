@@ -1124,3 +1124,190 @@ def test_fs_io_manager_writes_pickles_under_the_instance_storage_dir():
     assert sorted(p.name for p in base.iterdir()) == sorted(
         ["count", "fan_out", "times_two[k0]", "times_two[k1]", "sum_all", "emit_one",
          "add_two"])
+
+
+# -- retries and dynamic/optional outputs -------------------------------------------------------
+
+
+def test_retried_dynamic_producer_maps_each_key_once():
+    attempts = []
+
+    @solid(output_defs=[DynamicOutputDefinition()], retry_policy=RetryPolicy(max_retries=1))
+    def flaky_fan_out(context):
+        attempts.append(context.retry_number)
+        yield DynamicOutput(1, mapping_key="k0")
+        yield DynamicOutput(2, mapping_key="k1")
+        if context.retry_number == 0:
+            raise BoomError("after yielding")
+
+    @pipeline
+    def p():
+        sum_all(flaky_fan_out().map(times_two).collect())
+
+    result = execute_pipeline(p)
+    assert attempts == [0, 1]
+    assert executed_steps(result) == ["flaky_fan_out", "times_two[k0]", "times_two[k1]",
+                                      "sum_all"]
+    assert log_lines(result, "sum_all") == ["collected [2, 4]"]
+    assert result.result_for_solid("sum_all").output_value() == 6
+
+
+def test_output_of_a_failed_attempt_does_not_count():
+    @solid(output_defs=[OutputDefinition(name="maybe", is_required=False)],
+           retry_policy=RetryPolicy(max_retries=1))
+    def changes_its_mind(context):
+        if context.retry_number == 0:
+            yield Output(1, "maybe")
+            raise BoomError("first attempt")
+
+    @pipeline
+    def p():
+        passthrough(changes_its_mind())
+
+    result = execute_pipeline(p)
+    assert step_types(result, "passthrough") == ["STEP_SKIPPED"]
+
+
+# -- more composition shapes --------------------------------------------------------------------
+
+
+def test_map_over_a_composite():
+    @composite_solid
+    def double_then_add(x):
+        return add_two(times_two(x))
+
+    @pipeline
+    def p():
+        sum_all(fan_out(count()).map(double_then_add).collect())
+
+    result = execute_pipeline(p, run_config={"solids": {"count": {"inputs": {"n": 2}}}})
+    assert executed_steps(result) == [
+        "count", "fan_out", "double_then_add.times_two[k0]", "double_then_add.times_two[k1]",
+        "double_then_add.add_two[k0]", "double_then_add.add_two[k1]", "sum_all"]
+    assert result.result_for_solid("double_then_add").output_value() == {"k0": 2, "k1": 22}
+    assert result.result_for_solid("sum_all").output_value() == 24
+
+
+def test_async_solids():
+    import asyncio
+
+    @solid
+    async def fetch(context) -> int:
+        await asyncio.sleep(0)
+        return 5
+
+    @solid(output_defs=[OutputDefinition(Int, "out0"), OutputDefinition(Int, "out1")])
+    async def stream(context, x: int):
+        for i in range(2):
+            await asyncio.sleep(0)
+            yield Output(x + i, f"out{i}")
+
+    @pipeline
+    def p():
+        stream(fetch())
+
+    result = execute_pipeline(p)
+    assert result.result_for_solid("fetch").output_value() == 5
+    assert result.result_for_solid("stream").output_values == {"out0": 5, "out1": 6}
+
+
+def test_root_input_manager():
+    from orch import root_input_manager
+
+    @root_input_manager
+    def table_loader(context):
+        return f"rows of {context.name}"
+
+    @solid(input_defs=[InputDefinition("orders", root_manager_key="loader")])
+    def read(context, orders):
+        return orders
+
+    @pipeline(mode_defs=[ModeDefinition(resource_defs={"loader": table_loader})])
+    def p():
+        read()
+
+    result = execute_pipeline(p)
+    assert result.result_for_solid("read").output_value() == "rows of orders"
+    assert step_types(result, "read") == SUCCESS_ONE_INPUT
+    assert events_of(result, "LOADED_INPUT", "read")[0].message == (
+        'Loaded input "orders" using input manager "loader"')
+
+
+def test_custom_io_manager_and_its_errors():
+    from orch import IOManager, io_manager
+
+    stored = {}
+
+    class DictIOManager(IOManager):
+        def handle_output(self, context, obj):
+            if obj == "unstorable":
+                raise OSError("disk full")
+            stored[(context.step_key, context.name)] = obj
+
+        def load_input(self, context):
+            up = context.upstream_output
+            return stored[(up.step_key, up.name)]
+
+    @io_manager
+    def dict_io(_):
+        return DictIOManager()
+
+    @solid(output_defs=[OutputDefinition(io_manager_key="dict_io")])
+    def produce(context):
+        return "value"
+
+    @solid(output_defs=[OutputDefinition(io_manager_key="dict_io")])
+    def cannot_store(context):
+        return "unstorable"
+
+    @pipeline(mode_defs=[ModeDefinition(resource_defs={"dict_io": dict_io})])
+    def p():
+        passthrough(produce())
+        passthrough.alias("never")(cannot_store())
+
+    result = run(p)
+    assert stored[("produce", "result")] == "value"
+    assert result.result_for_solid("passthrough").output_value() == "value"
+    assert events_of(result, "HANDLED_OUTPUT", "produce")[0].message == (
+        'Handled output "result" using IO manager "dict_io"')
+    assert events_of(result, "LOADED_INPUT", "passthrough")[0].data["manager_key"] == "dict_io"
+    assert step_types(result, "cannot_store") == ["STEP_START", "STEP_OUTPUT", "STEP_FAILURE"]
+    assert result.result_for_solid("cannot_store").failure_data.error.message == \
+        "OSError: disk full"
+    assert step_types(result, "never") == []
+
+
+def test_mode_selection():
+    @solid(required_resource_keys={"name"})
+    def who(context):
+        return context.resources.name
+
+    @pipeline(mode_defs=[
+        ModeDefinition("prod", resource_defs={"name": ResourceDefinition.hardcoded_resource("p")}),
+        ModeDefinition("test", resource_defs={"name": ResourceDefinition.hardcoded_resource("t")}),
+    ])
+    def p():
+        who()
+
+    assert execute_pipeline(p, mode="test").result_for_solid("who").output_value() == "t"
+    with pytest.raises(DagsterInvariantViolationError) as err:
+        execute_pipeline(p)
+    assert str(err.value).startswith(
+        "Pipeline \"p\" has multiple modes (Available modes: ['prod', 'test']) and you have "
+        "attempted to execute it without specifying a mode.")
+    with pytest.raises(DagsterInvariantViolationError,
+                       match=r"Could not find mode \"nope\".*Available modes: \['prod', 'test'\]"):
+        execute_pipeline(p, mode="nope")
+
+
+def test_reconstructable_pipeline_executes():
+    from orch import reconstructable
+
+    result = execute_pipeline(reconstructable(_module_level_pipeline))
+    assert result.success
+    assert result.result_for_solid("add_two").output_value() == 3
+
+
+@pipeline
+def _module_level_pipeline():
+    add_two(emit_one())
