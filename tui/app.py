@@ -151,6 +151,7 @@ class OrchApp(App):
 
     def on_mount(self) -> None:
         self.query_one("#banner").display = False
+        self.set_focus(self.dag)
         self.reload("startup")
         self.set_interval(RUNS_POLL_SECONDS, self.refresh_runs)
         self.set_interval(EVENT_POLL_SECONDS, self.poll_events)

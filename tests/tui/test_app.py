@@ -1,0 +1,94 @@
+"""Pilot tests of `orch dev`: the real app, a real instance, real run workers."""
+
+from __future__ import annotations
+
+import pytest
+from orch.core.instance import Instance
+from orch.core.launcher import create_run, launch_run
+from orch.tui.app import OrchApp, parse_filter
+from orch.tui.widgets.event_log import EventLog
+from orch.tui.widgets.log_file_view import LogFileView
+from orch.tui.widgets.tables import PlanTable, RunsTable
+
+from orch import reconstructable
+from sample_repo import sales
+
+SIZE = (120, 40)
+
+
+async def _wait_for(pilot, condition, seconds: float = 30.0) -> None:
+    for _ in range(int(seconds / 0.1)):
+        if condition():
+            return
+        await pilot.pause(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def _launcher(instance, pipelines):
+    """Launch like the CLI does, but from the test process: create the run, start a worker."""
+
+    def launch(request):
+        pipeline = reconstructable(pipelines[request.pipeline])
+        kwargs = {"run_config": request.run_config or {}}
+        if request.executor:
+            kwargs["run_config"] = {**kwargs["run_config"],
+                                    "execution": {request.executor: {}}}
+        run = create_run(instance, pipeline, **kwargs)
+        launch_run(instance, run)
+        return run.run_id
+
+    return launch
+
+
+@pytest.fixture
+def instance(orch_home):
+    with Instance.from_home(orch_home) as inst:
+        yield inst
+
+
+async def test_app_shows_pipelines_and_dag(instance, no_launch, make_snapshot):
+    app = OrchApp(lambda: make_snapshot(sales.sales_report, sales.hello), instance, [],
+                  watch=False, launch=no_launch)
+    async with app.run_test(size=SIZE) as pilot:
+        await _wait_for(pilot, lambda: app.dag.canvas is not None and app.dag.canvas.nodes)
+        assert list(app.pipelines) == ["sales_report", "hello"]
+        assert set(app.dag.canvas.nodes) == {"load_orders", "clean_orders", "report_rejected",
+                                             "summarize", "write_report"}
+        assert app.dag.cursor == "load_orders"
+        await pilot.press("right")
+        assert app.dag.cursor == "clean_orders"
+        await pilot.press("space")
+        assert app.dag.selected == {"clean_orders"}
+        assert "1 selected" in app.sub_title
+
+
+async def test_launch_a_run_and_watch_it_finish(instance, make_snapshot):
+    pipelines = {"sales_report": sales.sales_report}
+    app = OrchApp(lambda: make_snapshot(sales.sales_report), instance, [], watch=False,
+                  launch=_launcher(instance, pipelines))
+    async with app.run_test(size=SIZE) as pilot:
+        await _wait_for(pilot, lambda: bool(app.pipelines))
+        await pilot.press("r")
+        await _wait_for(pilot, lambda: app.run_view is not None and app.run_view.finished)
+        view = app.run_view
+        assert view.status == "SUCCESS"
+        assert app.dag._status == {"load_orders": "success", "clean_orders": "success",
+                                   "report_rejected": "success", "summarize": "success",
+                                   "write_report": "success"}
+        plan = app.query_one(PlanTable)
+        assert "summarize.top_customer" in plan.rows
+        lines = "\n".join(app.query_one(EventLog).lines)
+        assert "PIPELINE_SUCCESS" in lines and "STEP_SUCCESS" in lines
+        # The compute log pane shows the step's captured stdout.
+        app.goto("write_report")
+        await pilot.pause(0.3)
+        log_view = app.query_one(LogFileView)
+        assert log_view.index is not None
+        assert "report written to" in log_view.index.read(0)
+        await _wait_for(pilot, lambda: app.query_one(RunsTable).row_count == 1)
+
+
+async def test_event_filter_parsing():
+    f = parse_filter("level=WARNING type=STEP step=clean rows")
+    assert (f.event_type, f.step, f.text) == ("STEP", "clean", "rows")
+    assert f.min_level == 30
