@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -291,3 +292,24 @@ def test_fork_while_events_are_queued(instance: Instance, make_run: MakeRun, hom
     assert os.waitstatus_to_exitcode(status) == 0
     writer.close()
     assert sorted(committed(home, run.run_id)) == ["before fork", "from child"]
+
+
+def test_writer_shared_by_threads(instance: Instance, make_run: MakeRun) -> None:
+    run = make_run()
+    writer = instance.event_writer(run.run_id, batch_size=100, flush_interval=0.005)
+
+    def produce(t: int) -> None:
+        for i in range(2_000):
+            kind = EventType.STEP_SUCCESS if i % 50 == 49 else None
+            writer.write(event(run, kind, f"t{t}", f"{t}:{i}"))
+
+    threads = [threading.Thread(target=produce, args=(t,)) for t in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    writer.close()
+    messages = [e.message for e in instance.get_logs_for_run(run.run_id)]
+    assert len(messages) == 8_000
+    for t in range(4):
+        assert [m for m in messages if m.startswith(f"{t}:")] == [f"{t}:{i}" for i in range(2_000)]

@@ -107,3 +107,26 @@ def test_sigkilled_writer_loses_nothing_it_committed(home: Path, tmp_path: Path)
         assert stored.status is PipelineRunStatus.FAILURE
         assert events[-1].event_type is EventType.PIPELINE_FAILURE
         assert f"run worker process {proc.pid} exited" in events[-1].message
+
+
+def test_two_writer_processes_at_once(home: Path, tmp_path: Path) -> None:
+    """Two runs' workers commit into one file concurrently (WAL + busy timeout)."""
+    n = 10_000
+    with Instance.get() as inst:
+        runs = [inst.create_run(PipelineRun("p")) for _ in range(2)]
+    procs = [_start_writer(tmp_path, run.run_id, n) for run in runs]
+    assert [p.wait(timeout=60) for p in procs] == [0, 0]
+    with Instance.get() as inst:
+        for run in runs:
+            numbered = [e.data["i"] for e in inst.get_logs_for_run(run.run_id) if "i" in e.data]
+            assert numbered == list(range(n))
+            assert inst.get_run(run.run_id).status is PipelineRunStatus.SUCCESS
+
+
+def test_processes_creating_the_instance_at_once(home: Path) -> None:
+    code = "from orch.core.instance import Instance; Instance.get().close()"
+    procs = [subprocess.Popen([sys.executable, "-c", code], env=dict(os.environ)) for _ in range(4)]
+    assert [p.wait(timeout=60) for p in procs] == [0] * 4
+    conn = sqlite3.connect(home / "orch.db")
+    assert conn.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 1
+    conn.close()
