@@ -25,6 +25,7 @@ from __future__ import annotations
 import importlib
 import os
 import shutil
+import sqlite3
 import tempfile
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
@@ -58,7 +59,11 @@ _COMPONENT_DEFAULTS: dict[str, dict[str, Any]] = {
 _SPLIT_STORAGE_KEYS = ("run_storage", "event_log_storage")
 
 
-class OrchInstanceConfigError(DagsterError):
+class OrchInstanceError(DagsterError):
+    """The instance at ORCH_HOME cannot be opened."""
+
+
+class OrchInstanceConfigError(OrchInstanceError):
     """``orch.yaml`` cannot be used."""
 
 
@@ -99,9 +104,12 @@ class Instance:
         Fails runs left in progress by a worker process that no longer exists.
         """
         root = Path(path).expanduser().absolute()
-        root.mkdir(parents=True, exist_ok=True)
-        config = _load_config(root / CONFIG_FILE)
-        storage = _build(config, "storage", Storage, root)
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            config = _load_config(root / CONFIG_FILE)
+            storage = _build(config, "storage", Storage, root)
+        except (OSError, sqlite3.DatabaseError) as e:
+            raise OrchInstanceError(f"cannot open the instance at {root}: {e}") from e
         try:
             compute_logs = _build(config, "compute_logs", ComputeLogManager, root, storage)
             instance = cls(storage, compute_logs, root_dir=root, config=config)

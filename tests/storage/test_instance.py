@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from orch.core.events import EventType
-from orch.core.instance import Instance, OrchInstanceConfigError
+from orch.core.instance import Instance, OrchInstanceConfigError, OrchInstanceError
 from orch.core.runs import PipelineRun, PipelineRunStatus
 from orch.core.storage.compute_logs import LocalComputeLogManager, NoOpComputeLogManager
 from orch.core.storage.sqlite import SqliteStorage
@@ -150,3 +150,15 @@ def test_ephemeral_instance_is_cheap() -> None:
         inst.close()
     per_event = best / len(events)
     assert per_event < 0.1e-3 / 2, f"{per_event * 1e6:.1f} µs per event"
+
+
+def test_unusable_home_is_a_clear_error(tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    with pytest.raises(OrchInstanceError, match=f"cannot open the instance at {not_a_dir}"):
+        Instance.from_home(not_a_dir)
+    garbage = tmp_path / "garbage"
+    garbage.mkdir()
+    (garbage / "orch.db").write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(OrchInstanceError, match="not a database"):
+        Instance.from_home(garbage)
