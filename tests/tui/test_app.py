@@ -62,12 +62,18 @@ async def test_app_shows_pipelines_and_dag(instance, no_launch, make_snapshot):
         assert "1 selected" in app.sub_title
 
 
-async def test_launch_a_run_and_watch_it_finish(instance, make_snapshot):
+async def test_launch_a_run_and_watch_it_finish(instance, make_snapshot, tmp_path):
+    from orch.tui.screens.launchpad import LaunchChoice
+
     pipelines = {"sales_report": sales.sales_report}
     app = OrchApp(lambda: make_snapshot(sales.sales_report), instance, [], watch=False,
                   launch=_launcher(instance, pipelines))
+    out_dir = str(tmp_path / "reports")
     async with app.run_test(size=SIZE) as pilot:
         await _wait_for(pilot, lambda: bool(app.pipelines))
+        app.launch_configs["sales_report"] = LaunchChoice(
+            {"solids": {"write_report": {"config": {"out_dir": out_dir}}}}, None, None,
+            "in_process")
         await pilot.press("r")
         await _wait_for(pilot, lambda: app.run_view is not None and app.run_view.finished)
         view = app.run_view
