@@ -122,7 +122,8 @@ class ActiveExecution:
                 self._note_empty_collects(new_steps, keys)
             for new_step in new_steps:
                 self._position[new_step.key] = len(self._position)
-                self._add_waiting(new_step)
+                if new_step.is_resolved:  # a collect step may still wait on another producer
+                    self._add_waiting(new_step)
 
     def _note_empty_collects(self, new_steps: list[ExecutionStep], keys: list[str]) -> None:
         if keys:
@@ -225,15 +226,18 @@ class ActiveExecution:
             step = self.plan.steps.get(key)
             if step is None or step.is_resolved or key in self.abandoned:
                 continue
-            producer = step.dynamic_source[0] if step.dynamic_source else None
-            if producer in self.failed or producer in self.abandoned:
+            failed_producers = sorted(
+                k for k in step.upstream_keys() if k in self.failed or k in self.abandoned
+            )
+            if failed_producers:
                 self.abandoned.add(key)
                 self.waiting.pop(key, None)
                 self._mark_finished(key)
                 abandoned_any = True
                 yield run_context.event(
-                    None, f"Dependencies for step {key} failed: {[producer]}. Not executing.",
-                    key, logging.ERROR, {"abandoned": True, "failed_dependencies": [producer]},
+                    None, f"Dependencies for step {key} failed: {failed_producers}. "
+                    "Not executing.", key, logging.ERROR,
+                    {"abandoned": True, "failed_dependencies": failed_producers},
                 )
         return abandoned_any
 

@@ -107,10 +107,15 @@ class ExecutionPlan:
         return key in self.step_keys_to_execute
 
     def unresolved_for(self, producer_key: str, output_name: str) -> list[ExecutionStep]:
+        """Unresolved steps waiting on this dynamic output (a collect step may wait on
+        several producers: it is matched by any of its collect inputs)."""
+        target = (producer_key, output_name)
         return [
-            self.steps[k] for k in self.order
-            if self.steps[k].dynamic_source == (producer_key, output_name)
-            and not self.steps[k].is_resolved
+            step for step in (self.steps[k] for k in self.order)
+            if not step.is_resolved and (
+                step.dynamic_source == target
+                or any(isinstance(i.source, FromDynamicCollect)
+                       and i.source.dynamic_output == target for i in step.inputs))
         ]
 
     def resolve(self, producer_key: str, output_name: str, mapping_keys: list[str]
@@ -122,7 +127,8 @@ class ExecutionPlan:
             if step.kind == "UNRESOLVED_MAPPED":
                 replacements = [_resolved_copy(step, mk) for mk in mapping_keys]
             else:
-                replacements = [_resolved_collect(step, mapping_keys)]
+                replacements = [_resolved_collect(step, (producer_key, output_name),
+                                                  mapping_keys)]
             index = self.order.index(step.key)
             self.order[index:index + 1] = [s.key for s in replacements]
             del self.steps[step.key]
@@ -180,16 +186,24 @@ def _resolved_copy(step: ExecutionStep, mapping_key: str) -> ExecutionStep:
     )
 
 
-def _resolved_collect(step: ExecutionStep, mapping_keys: list[str]) -> ExecutionStep:
-    inputs = [
-        StepInput(i.name, i.definition,
-                  i.source.collect(mapping_keys) if isinstance(i.source, FromDynamicCollect)
-                  else i.source)
-        for i in step.inputs
-    ]
+def _resolved_collect(step: ExecutionStep, producer: tuple[str, str], mapping_keys: list[str]
+                      ) -> ExecutionStep:
+    """Resolve the collect inputs fed by ``producer``; the step stays UNRESOLVED_COLLECT
+    (waiting on the next producer) while other collect inputs remain."""
+    inputs = []
+    remaining: tuple[str, str] | None = None
+    for i in step.inputs:
+        source = i.source
+        if isinstance(source, FromDynamicCollect):
+            if source.dynamic_output == producer:
+                source = source.collect(mapping_keys)
+            elif remaining is None:
+                remaining = source.dynamic_output
+        inputs.append(StepInput(i.name, i.definition, source))
     return ExecutionStep(
         key=step.handle, handle=step.handle, solid_def=step.solid_def, node=step.node,
-        inputs=inputs, kind="COMPUTE", hook_defs=step.hook_defs,
+        inputs=inputs, kind="UNRESOLVED_COLLECT" if remaining else "COMPUTE",
+        dynamic_source=remaining, hook_defs=step.hook_defs,
         retry_policy=step.retry_policy, tags=step.tags,
     )
 
@@ -292,10 +306,10 @@ class _PlanBuilder:
         upstream = self.by_handle[leaf_handle]
         out_def = upstream.solid_def.output_dict[output]
         if dep.kind == "collect":
-            producer = (upstream.dynamic_source[0] if upstream.dynamic_source
-                        else leaf_handle)
+            producer, producer_output = upstream.dynamic_source or (leaf_handle, output)
             return FromDynamicCollect(producer, leaf_handle, output,
-                                      from_producer=upstream.dynamic_source is None)
+                                      from_producer=upstream.dynamic_source is None,
+                                      producer_output=producer_output)
         if out_def.is_dynamic:
             return FromPendingDynamicStepOutput(leaf_handle, output)
         if upstream.kind == "UNRESOLVED_MAPPED":

@@ -110,6 +110,13 @@ class FromDynamicCollect(InputSource):
     upstream_handle: str
     output_name: str
     from_producer: bool
+    # The producer's dynamic output (differs from output_name when collecting mapped copies).
+    producer_output: str | None = None
+
+    @property
+    def dynamic_output(self) -> tuple[str, str]:
+        """(producer step key, dynamic output name) whose mapping keys resolve this input."""
+        return self.producer_key, self.producer_output or self.output_name
 
     def step_keys(self) -> set[str]:
         return {self.producer_key}

@@ -1311,3 +1311,55 @@ def test_reconstructable_pipeline_executes():
 @pipeline
 def _module_level_pipeline():
     add_two(emit_one())
+
+
+@solid(output_defs=[DynamicOutputDefinition()])
+def letters(context):
+    for k in ("x", "y"):
+        yield DynamicOutput(k, mapping_key=k)
+
+
+@solid(output_defs=[DynamicOutputDefinition()])
+def more_letters(context):
+    for k in ("p", "q", "r"):
+        yield DynamicOutput(k, mapping_key=k)
+
+
+@solid
+def upper(context, s: str) -> str:
+    return s.upper()
+
+
+@solid
+def combine(context, xs, ys):
+    return xs, ys
+
+
+@pytest.mark.parametrize("first", ["letters", "more_letters"])
+def test_one_step_collecting_from_two_dynamic_producers(first):
+    @pipeline
+    def p():
+        combine(letters.tag({"dagster/priority": "1" if first == "letters" else "0"})()
+                .map(upper).collect(),
+                more_letters.tag({"dagster/priority": "1" if first != "letters" else "0"})()
+                .collect())
+
+    result = execute_pipeline(p)
+    assert executed_steps(result)[0] == first
+    assert result.result_for_solid("combine").output_value() == (["X", "Y"], ["p", "q", "r"])
+
+
+def test_collect_from_two_producers_one_failing():
+    @solid(output_defs=[DynamicOutputDefinition()])
+    def broken_letters(context):
+        raise BoomError("no letters")
+
+    @pipeline
+    def p():
+        combine(letters().map(upper).collect(), broken_letters().collect())
+
+    result = run(p)
+    assert step_types(result, "combine") == []
+    assert log_lines(result, "combine") == [
+        "Dependencies for step combine failed: ['broken_letters']. Not executing."]
+    assert result.result_for_solid("upper").output_value() == {"x": "X", "y": "Y"}
