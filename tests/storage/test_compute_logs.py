@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from orch.core.instance import Instance
-from orch.core.storage.compute_logs import logs_captured_data
+from orch.core.storage.compute_logs import logs_captured_data, redirect_output
 
 
 def _fd_identity(fd: int) -> tuple[int, int]:
@@ -108,3 +108,23 @@ def test_logs_captured_payload() -> None:
         "stdout": "/x.out",
         "stderr": "/x.err",
     }
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_capture_split_between_parent_and_step_process(instance: Instance) -> None:
+    """begin/end_capture index in the parent; the forked step process only redirects."""
+    manager = instance.compute_log_manager
+    captured = manager.begin_capture("run3", "forked")
+    assert manager.get_log_info("run3", "forked").complete is False
+    pid = os.fork()
+    if pid == 0:
+        try:
+            with redirect_output(captured.stdout_path, captured.stderr_path):
+                print("in the step process")
+                subprocess.run(["echo", "grandchild"], check=True)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    manager.end_capture(captured)
+    data, _, complete = manager.read("run3", "forked", "stdout")
+    assert data == b"in the step process\ngrandchild\n" and complete
