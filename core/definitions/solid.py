@@ -7,7 +7,11 @@ import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ..errors import DagsterInvalidDefinitionError, DagsterInvalidInvocationError
+from ..errors import (
+    DagsterInvalidDefinitionError,
+    DagsterInvalidInvocationError,
+    DagsterInvariantViolationError,
+)
 from .events import DynamicOutput, Output
 from .io_defs import (
     NO_DEFAULT,
@@ -270,7 +274,7 @@ def _outputs_from_return(result: Any, solid_name: str, output_defs: list[OutputD
         return
     if not output_defs:
         if result is not None:
-            raise DagsterInvalidDefinitionError(
+            raise DagsterInvariantViolationError(
                 f'Solid "{solid_name}" has no outputs but its compute function returned '
                 f"{type(result).__name__}; declare an output or return None."
             )
@@ -281,7 +285,7 @@ def _outputs_from_return(result: Any, solid_name: str, output_defs: list[OutputD
             if isinstance(result, list) and all(isinstance(r, DynamicOutput) for r in result):
                 yield from result
                 return
-            raise DagsterInvalidDefinitionError(
+            raise DagsterInvariantViolationError(
                 f'Solid "{solid_name}" has a dynamic output: yield DynamicOutput values '
                 "(or return a list of them)."
             )
@@ -291,7 +295,7 @@ def _outputs_from_return(result: Any, solid_name: str, output_defs: list[OutputD
         for value, out in zip(result, output_defs, strict=True):
             yield value if isinstance(value, Output) else Output(value, out.name)
         return
-    raise DagsterInvalidDefinitionError(
+    raise DagsterInvariantViolationError(
         f'Solid "{solid_name}" has {len(output_defs)} outputs '
         f"({[o.name for o in output_defs]}): yield an Output(value, name) for each, or return "
         "a tuple with one value per output."

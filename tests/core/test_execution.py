@@ -1363,3 +1363,39 @@ def test_collect_from_two_producers_one_failing():
     assert log_lines(result, "combine") == [
         "Dependencies for step combine failed: ['broken_letters']. Not executing."]
     assert result.result_for_solid("upper").output_value() == {"x": "X", "y": "Y"}
+
+
+def test_returned_values_that_do_not_fit_the_outputs():
+    @solid(output_defs=[])
+    def no_outputs(context):
+        return 5
+
+    @solid(output_defs=[OutputDefinition(name="a"), OutputDefinition(name="b")])
+    def wrong_arity(context):
+        return 1, 2, 3
+
+    @solid(output_defs=[DynamicOutputDefinition()])
+    def plain_value_for_dynamic(context):
+        return [1, 2]
+
+    @solid(output_defs=[])
+    def returns_none(context):
+        return None
+
+    @pipeline
+    def p():
+        no_outputs()
+        wrong_arity()
+        plain_value_for_dynamic()
+        returns_none()
+
+    result = run(p)
+    errors = {k: result.result_for_solid(k).failure_data.error
+              for k in ("no_outputs", "wrong_arity", "plain_value_for_dynamic")}
+    # Runtime misuse is an invariant violation (as in the legacy engine), not a definition error.
+    assert {e.cls_name for e in errors.values()} == {"DagsterInvariantViolationError"}
+    assert 'Solid "no_outputs" has no outputs but its compute function returned int' in \
+        errors["no_outputs"].message
+    assert "return a tuple with one value per output" in errors["wrong_arity"].message
+    assert "yield DynamicOutput values" in errors["plain_value_for_dynamic"].message
+    assert step_types(result, "returns_none") == ["STEP_START", "STEP_SUCCESS"]
