@@ -18,8 +18,12 @@ from orch import (
     DagsterError,
     DagsterExecutionStepNotFoundError,
     DagsterInvalidSubsetError,
+    DagsterInvariantViolationError,
+    DynamicOutput,
+    DynamicOutputDefinition,
     InputDefinition,
     Int,
+    composite_solid,
     pipeline,
     solid,
 )
@@ -327,3 +331,48 @@ def test_malformed_clause_always_raises_invalid_subset(dag, good, bad):
     if pieces and not all(_is_valid_known(p, nodes) for p in pieces):
         with pytest.raises(DagsterInvalidSubsetError):
             select_solids(bad, parents, children)
+
+
+# -- subsets with composites and dynamic outputs ---------------------------------------------
+
+
+@solid
+def double_it(context, x: int) -> int:
+    return x * 2
+
+
+@composite_solid
+def quad(x: int):
+    return double_it.alias("second")(double_it(x))
+
+
+@solid(output_defs=[DynamicOutputDefinition(Int)])
+def spread(context, x: int):
+    for i in range(x):
+        yield DynamicOutput(i, mapping_key=f"i{i}")
+
+
+@solid
+def total(context, xs) -> int:
+    return sum(xs)
+
+
+@pipeline
+def shapes():
+    spread(quad(load())).map(double_it.alias("each")).collect()
+    total(spread.alias("spread_2")(load()).map(double_it.alias("each_2")).collect())
+
+
+def test_composite_is_selected_whole():
+    result = run(shapes, solid_selection=["quad"],
+                 run_config={"solids": {"quad": {"inputs": {"x": 1}}}})
+    assert executed_steps(result) == ["quad.double_it", "quad.second"]
+    assert result.result_for_solid("quad").output_value() == 4
+
+
+def test_selection_with_dynamic_solids():
+    result = run(shapes, solid_selection=["+spread_2+", "each_2+"])
+    assert executed_steps(result) == ["load_2", "spread_2", "each_2[i0]", "each_2[i1]", "total"]
+    assert result.result_for_solid("total").output_value() == 2
+    with pytest.raises(DagsterInvariantViolationError, match='has no solid named "quad"'):
+        result.result_for_solid("quad")
