@@ -251,20 +251,23 @@ def build_solid_context(resources: dict[str, Any] | None = None, config: Any = N
                         mapping_key: str | None = None) -> SolidExecutionContext:
     """A solid context for invoking a solid directly in a unit test.
 
-    ``resources`` maps keys to resource values or ResourceDefinitions (which are initialised
-    here, generator teardown excluded: use them as context managers in tests if it matters).
+    ``resources`` maps keys to resource values or ResourceDefinitions, initialised here. Use
+    it as a context manager (``with build_solid_context(...) as context:``) to run the
+    teardown of generator resources on exit, in reverse order of initialisation.
     """
     from ..definitions.mode import ModeDefinition
     from ..definitions.pipeline import PipelineDefinition
     from ..definitions.resource import ResourceDefinition
 
     values: dict[str, Any] = {}
+    generators: list[Any] = []
     for key, value in (resources or {}).items():
         if isinstance(value, ResourceDefinition):
             init = InitResourceContext(resource_config=(resources_config or {}).get(key),
                                        resources=Resources(dict(values)), instance=instance)
             produced = value.resource_fn(init)
             if value.is_generator:
+                generators.append(produced)
                 produced = next(produced)
             values[key] = produced
         else:
@@ -273,6 +276,7 @@ def build_solid_context(resources: dict[str, Any] | None = None, config: Any = N
     run = PipelineRun(pipeline_name=pipeline_def.name)
     run_context = RunContext(pipeline_def, run, {}, ModeDefinition(), instance)
     context = _DirectInvocationContext(run_context, values, config, mapping_key)
+    context._generators = generators
     return context
 
 
@@ -289,6 +293,19 @@ class _DirectInvocationContext(SolidExecutionContext):
         self.resources = Resources(resources)
         self.retry_number = 0
         self.log = run_context.log_manager()
+
+    _generators: list[Any] = []
+
+    def __enter__(self) -> _DirectInvocationContext:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        while self._generators:
+            generator = self._generators.pop()
+            try:
+                next(generator)
+            except StopIteration:
+                pass
 
     def bind(self, solid_def: Any) -> _DirectInvocationContext:
         missing = sorted(set(solid_def.required_resource_keys) - set(self._resource_values))

@@ -1399,3 +1399,39 @@ def test_returned_values_that_do_not_fit_the_outputs():
     assert "return a tuple with one value per output" in errors["wrong_arity"].message
     assert "yield DynamicOutput values" in errors["plain_value_for_dynamic"].message
     assert step_types(result, "returns_none") == ["STEP_START", "STEP_SUCCESS"]
+
+
+def test_build_solid_context_as_a_context_manager_tears_resources_down():
+    log = []
+
+    def tracked(name):
+        @resource
+        def _res(_):
+            log.append(f"init {name}")
+            yield name
+            log.append(f"teardown {name}")
+
+        return _res
+
+    @solid(required_resource_keys={"a", "b"})
+    def uses(context):
+        return context.resources.a + context.resources.b
+
+    with build_solid_context(resources={"a": tracked("a"), "b": tracked("b")}) as context:
+        assert uses(context) == "ab"
+        assert log == ["init a", "init b"]
+    assert log == ["init a", "init b", "teardown b", "teardown a"]
+
+
+def test_run_and_pipeline_tags_in_the_context():
+    @solid
+    def tags(context):
+        return (context.get_tag("team"), context.has_tag("team"), context.has_tag("nope"),
+                context.pipeline_run.tags.get("ptag"), context.run_id == context.run.run_id)
+
+    @pipeline(tags={"ptag": "p"})
+    def p():
+        tags()
+
+    result = execute_pipeline(p, tags={"team": "data"})
+    assert result.result_for_solid("tags").output_value() == ("data", True, False, "p", True)
