@@ -86,6 +86,10 @@ class OrchApp(App):
         Binding("c", "cancel_run", "Cancel"),
         Binding("o", "toggle_stream", "out/err"),
         Binding("slash", "filter_events", "Filter"),
+        Binding("p", "focus('pipelines')", "Pipelines", show=False),
+        Binding("g", "focus('dag')", "DAG", show=False),
+        Binding("u", "focus('runs')", "Runs", show=False),
+        Binding("e", "focus('events')", "Events", show=False),
         Binding("ctrl+r", "reload", "Reload", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
@@ -499,6 +503,13 @@ class OrchApp(App):
             self._start_watcher()
         self.notify(f"Watch {'on' if self.watch_enabled else 'off'}")
         self._update_subtitle()
+
+    def action_focus(self, widget_id: str) -> None:
+        widget = self.query_one(f"#{widget_id}")
+        for tabs_id, pane in (("#graph-tabs", "tab-dag"), ("#output-tabs", "tab-events")):
+            if widget_id in ("dag", "events") and pane.endswith(widget_id):
+                self.query_one(tabs_id, TabbedContent).active = pane
+        widget.focus()
 
     def action_reload(self) -> None:
         self.reload("manual")

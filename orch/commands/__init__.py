@@ -6,7 +6,7 @@ import importlib
 
 import typer
 
-_MODULES: tuple[str, ...] = ("runs", "instance")
+_MODULES: tuple[str, ...] = ("runs", "instance", "dev")
 
 
 def register_all(app: typer.Typer) -> None:

@@ -26,6 +26,7 @@ worker processes and streams their events and compute logs from the instance (`O
 | `o` | compute log: switch stdout / stderr |
 | `/` | filter events (`level=INFO type=STEP step=clean text`) |
 | `c` | cancel the displayed run |
+| `p`, `g`, `u`, `e` | focus pipelines, DAG, runs, events (`tab` cycles) |
 | `ctrl+r` | reload definitions now |
 | `ctrl+p` | command palette (go to a solid, every action) |
 | `?` | this help; `q` quits |

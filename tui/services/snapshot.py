@@ -45,7 +45,23 @@ def pipelines_of(snapshot: dict[str, Any]) -> dict[str, PipelineInfo]:
             modes=[m["name"] for m in pipe.get("modes") or []] or ["default"],
             presets=list(pipe.get("presets") or []),
             code_hashes=dict(entry.get("code_hashes") or pipe.get("code_hashes") or {}),
-            config_schemas=dict(entry.get("run_config_schemas")
-                                or entry.get("config_schemas") or {}),
+            config_schemas=dict(entry.get("run_config_schemas") or {
+                m["name"]: m["run_config_schema"] for m in entry.get("modes") or []
+                if "run_config_schema" in m
+            }),
         )
     return out
+
+
+def subprocess_loader(target: Any, timeout: float = 30.0):
+    """A loader for the app: each call imports ``target`` (a WorkspaceTarget) in a fresh
+    process and returns the snapshot dict, or ``{"error": text}`` with the user's traceback."""
+    from orch.core.workspace import WorkspaceLoadError, load_repository_snapshot
+
+    def load() -> dict[str, Any]:
+        try:
+            return load_repository_snapshot(target, timeout=timeout).to_dict()
+        except WorkspaceLoadError as e:
+            return {"error": e.error.format()}
+
+    return load
