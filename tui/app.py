@@ -282,7 +282,8 @@ class OrchApp(App):
 
     @on(RunsRefreshed)
     def _runs_refreshed(self, message: RunsRefreshed) -> None:
-        self.query_one(RunsTable).show_runs(message.runs)
+        for table in self.query(RunsTable):  # none while the app shuts down
+            table.show_runs(message.runs)
 
     @on(RunsTable.RowSelected, "#runs")
     def _run_selected(self, event: RunsTable.RowSelected) -> None:
@@ -335,7 +336,7 @@ class OrchApp(App):
     @on(EventsBatch)
     def _events_batch(self, message: EventsBatch) -> None:
         view = self.run_view
-        if view is None or message.run_id != view.run_id:
+        if view is None or message.run_id != view.run_id or not self.query(EventLog):
             return
         self._more_events = len(message.events) >= EVENT_BATCH
         if not message.events:
