@@ -1435,3 +1435,70 @@ def test_run_and_pipeline_tags_in_the_context():
 
     result = execute_pipeline(p, tags={"team": "data"})
     assert result.result_for_solid("tags").output_value() == ("data", True, False, "p", True)
+
+
+def test_explicit_dependencies_with_dynamic_map_and_collect():
+    from orch import DependencyDefinition, DynamicCollectDependencyDefinition, PipelineDefinition
+
+    p = PipelineDefinition(
+        [count, fan_out, times_two, sum_all], name="explicit_dyn",
+        dependencies={
+            "fan_out": {"n": DependencyDefinition("count")},
+            "times_two": {"x": DependencyDefinition("fan_out")},  # a dynamic output: mapped
+            "sum_all": {"xs": DynamicCollectDependencyDefinition("times_two")},
+        },
+    )
+    result = execute_pipeline(p, run_config={"solids": {"count": {"inputs": {"n": 2}}}})
+    assert executed_steps(result) == ["count", "fan_out", "times_two[k0]", "times_two[k1]",
+                                      "sum_all"]
+    assert result.result_for_solid("sum_all").output_value() == 20
+
+
+def test_solid_invocation_hooks_retry_and_tags_in_explicit_form():
+    from orch import PipelineDefinition, SolidInvocation
+
+    HOOK_CALLS.clear()
+    calls = []
+
+    @solid
+    def flaky(context):
+        calls.append(context.retry_number)
+        if context.retry_number == 0:
+            raise BoomError("once")
+        return context.solid.tags["owner"]
+
+    p = PipelineDefinition(
+        [flaky], name="explicit",
+        dependencies={SolidInvocation("flaky", alias="renamed", tags={"owner": "me"},
+                                      hook_defs=frozenset({on_ok}),
+                                      retry_policy=RetryPolicy(max_retries=1)): {}},
+    )
+    result = execute_pipeline(p)
+    assert calls == [0, 1]
+    assert result.result_for_solid("renamed").output_value() == "me"
+    assert HOOK_CALLS == [("ok", "renamed", {"result": "me"})]
+
+
+def test_output_metadata_is_recorded():
+    @solid
+    def with_metadata(context):
+        yield Output(1, metadata={"rows": 3, "path": "/tmp/x"},
+                     metadata_entries=[EventMetadataEntry.url("http://x", "link")])
+
+    result = execute_pipeline(pipeline(name="p")(lambda: with_metadata()))
+    metadata = events_of(result, "STEP_OUTPUT")[0].data["metadata"]
+    assert [(m["label"], m["entry_type"], m["value"]) for m in metadata] == [
+        ("link", "url", "http://x"), ("rows", "int", 3), ("path", "text", "/tmp/x")]
+
+
+def test_failed_expectation_does_not_fail_the_step():
+    @solid
+    def checks(context):
+        yield ExpectationResult(success=False, label="positive", description="found -1")
+        yield Output(1)
+
+    result = execute_pipeline(pipeline(name="p")(lambda: checks()))
+    assert result.success
+    expectation = events_of(result, "STEP_EXPECTATION_RESULT")[0]
+    assert expectation.message == "Expectation positive failed."
+    assert expectation.data["success"] is False
