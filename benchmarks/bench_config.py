@@ -10,9 +10,8 @@ from pathlib import Path
 
 def main(argv: list[str]) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "config"))
-    from test_config_validate import _typical_run_config
-
     from orch.core.config import process_config, validate_config
+    from test_config_validate import _typical_run_config
 
     schema, value = _typical_run_config()
     import os
