@@ -222,6 +222,8 @@ class ActiveExecution:
     def _abandon_unresolvable(self, run_context: RunContext) -> Iterator[EventRecord]:
         """Abandon unresolved steps of failed producers; returns whether any were."""
         abandoned_any = False
+        if not self.failed and not self.abandoned:  # no failed producer: nothing to scan
+            return abandoned_any
         for key in [k for k in self.plan.order if k in self.plan.step_keys_to_execute]:
             step = self.plan.steps.get(key)
             if step is None or step.is_resolved or key in self.abandoned:
