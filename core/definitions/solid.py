@@ -178,10 +178,7 @@ def _infer_inputs(
                 f'Solid "{solid_name}": compute function has *args/**kwargs parameter "{p.name}"; '
                 "each input must be a named parameter."
             )
-    try:
-        hints = inspect.get_annotations(fn, eval_str=True)
-    except Exception:
-        hints = {}
+    hints = _type_hints(fn)
     if input_defs is not None:
         by_name = {d.name: d for d in input_defs}
         param_names = [p.name for p in params]
@@ -198,30 +195,75 @@ def _infer_inputs(
                 f'Solid "{solid_name}": compute function parameter(s) {extra} have no '
                 "InputDefinition; add them to input_defs or remove them."
             )
-        return [d.with_inferred_type(hints.get(d.name)) if d.name in param_names else d
-                for d in input_defs]
+        return [
+            d.with_inferred_type(_hint(hints, d.name, solid_name, f'input "{d.name}"'))
+            if d.name in param_names and not d._explicit_type else d
+            for d in input_defs
+        ]
     inferred = []
     for p in params:
         default = NO_DEFAULT if p.default is inspect.Parameter.empty else p.default
-        inferred.append(InputDefinition(p.name, hints.get(p.name), default_value=default))
+        annotation = _hint(hints, p.name, solid_name, f'input "{p.name}"')
+        inferred.append(InputDefinition(p.name, annotation, default_value=default))
     return inferred
 
 
-def _return_annotation(fn: Callable[..., Any]) -> Any:
+class _UnresolvedAnnotation:
+    """A string annotation (PEP 563) that could not be evaluated."""
+
+    def __init__(self, text: str, error: Exception):
+        self.text = text
+        self.error = error
+
+
+def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
+    """The function's annotations, evaluated one by one so that one that cannot be evaluated
+    (e.g. a class local to a function, under ``from __future__ import annotations``) does
+    not silently turn every other annotation into Any."""
+    try:
+        return inspect.get_annotations(fn, eval_str=True)
+    except Exception:
+        pass
+    hints: dict[str, Any] = {}
+    for name, annotation in inspect.get_annotations(fn).items():
+        if isinstance(annotation, str):
+            try:
+                annotation = eval(annotation, getattr(fn, "__globals__", {}))
+            except Exception as e:
+                annotation = _UnresolvedAnnotation(annotation, e)
+        hints[name] = annotation
+    return hints
+
+
+def _hint(hints: dict[str, Any], name: str, solid_name: str, what: str) -> Any:
+    annotation = hints.get(name)
+    if isinstance(annotation, _UnresolvedAnnotation):
+        raise DagsterInvalidDefinitionError(
+            f'Solid "{solid_name}": cannot evaluate the annotation "{annotation.text}" of '
+            f"{what} ({type(annotation.error).__name__}: {annotation.error}). String "
+            "annotations are evaluated in the module's globals: define or import the type at "
+            "module level, or give the type explicitly in input_defs / output_defs."
+        )
+    return annotation
+
+
+def _return_annotation(fn: Callable[..., Any], solid_name: str) -> Any:
     """The return annotation (``type(None)`` for ``-> None``), or None when there is none."""
     if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
         return None
-    try:
-        hints = inspect.get_annotations(fn, eval_str=True)
-    except Exception:
-        return None
+    hints = _type_hints(fn)
     if "return" not in hints:
         return None
-    return type(None) if hints["return"] is None else hints["return"]
+    annotation = _hint(hints, "return", solid_name, "the return value")
+    return type(None) if annotation is None else annotation
 
 
-def _infer_outputs(fn: Callable[..., Any], output_defs: list[OutputDefinition] | None):
-    annotation = _return_annotation(fn)
+def _infer_outputs(fn: Callable[..., Any], output_defs: list[OutputDefinition] | None,
+                   solid_name: str):
+    needs_annotation = output_defs is None or (
+        len(output_defs) == 1 and not output_defs[0]._explicit_type
+    )
+    annotation = _return_annotation(fn, solid_name) if needs_annotation else None
     if output_defs is not None:
         if len(output_defs) == 1 and annotation is not None:
             return [output_defs[0].with_inferred_type(annotation)]
@@ -333,7 +375,7 @@ def solid(
                 "its compute function takes no context: add a first parameter named `context`."
             )
         inputs = _infer_inputs(fn, solid_name, has_context, input_defs)
-        outputs = _infer_outputs(fn, output_defs)
+        outputs = _infer_outputs(fn, output_defs, solid_name)
         definition = SolidDefinition(
             name=solid_name,
             input_defs=inputs,

@@ -529,3 +529,45 @@ def test_repository_errors_name_the_choices():
         @repository
         def bad():
             return {"pipelinez": {}}
+
+
+# -- string annotations (this module uses `from __future__ import annotations`) -------------
+
+
+def test_unresolvable_annotation_is_a_definition_error_naming_the_parameter():
+    class Local:
+        pass
+
+    with pytest.raises(DagsterInvalidDefinitionError) as err:
+
+        @solid
+        def f(context, x: int, y: Local) -> int:
+            return x
+
+    assert str(err.value).startswith(
+        'Solid "f": cannot evaluate the annotation "Local" of input "y" (NameError: ')
+    assert "give the type explicitly in input_defs / output_defs" in str(err.value)
+
+    with pytest.raises(DagsterInvalidDefinitionError, match='"Local" of the return value'):
+
+        @solid
+        def g(context) -> Local:
+            return Local()
+
+
+def test_explicit_types_make_unresolvable_annotations_irrelevant():
+    class Local:
+        pass
+
+    @solid(input_defs=[InputDefinition("y", Any)], output_defs=[OutputDefinition(Int)])
+    def f(context, y: Local) -> Local:
+        return 1
+
+    @solid(input_defs=[InputDefinition("x"), InputDefinition("y", Any)])
+    def g(context, x: int, y: Local):
+        return x
+
+    assert f.input_dict["y"].dagster_type is Any
+    assert f.output_defs[0].dagster_type is Int
+    # The other annotations are still evaluated, not silently dropped.
+    assert g.input_dict["x"].dagster_type is Int
