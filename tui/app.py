@@ -8,6 +8,7 @@ never imports user code.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -122,6 +123,8 @@ class OrchApp(App):
         self.log_stream = "stdout"
         self.log_step: str | None = None
         self._observer: Any = None
+        self._tail: Any = None
+        self._tail_lock = threading.Lock()
 
     # -- layout -----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -295,6 +298,7 @@ class OrchApp(App):
         if run is None:
             return
         self.run_view = RunView(run_id)
+        self._tail = self.instance.tail(run_id)
         self.run_pipeline = run.pipeline_name
         self.run_hashes = self._hashes_of_run(run)
         self.query_one(EventLog).reset()
@@ -324,14 +328,17 @@ class OrchApp(App):
         view = self.run_view
         if view is None or (view.finished and view.cursor >= 0 and not self._more_events):
             return
-        self._read_events(view.run_id, view.cursor)
+        self._read_events(view.run_id, self._tail)
 
     _more_events = True
 
     @work(thread=True, exclusive=True, group="events", exit_on_error=False)
-    def _read_events(self, run_id: str, cursor: int) -> None:
-        events = self.instance.get_logs_for_run(run_id, cursor=cursor, limit=EVENT_BATCH)
-        self.post_message(EventsBatch(run_id, events))
+    def _read_events(self, run_id: str, tail: Any) -> None:
+        # The tail skips the query when nothing was committed since the last poll. Polls are
+        # serialised (an exclusive worker cannot stop a thread already reading), and each
+        # batch is posted before the next poll starts, so batches arrive in order.
+        with self._tail_lock:
+            self.post_message(EventsBatch(run_id, tail.poll(limit=EVENT_BATCH)))
 
     @on(EventsBatch)
     def _events_batch(self, message: EventsBatch) -> None:
