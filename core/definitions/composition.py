@@ -179,6 +179,14 @@ class PendingNodeInvocation:
             is_mapped = is_mapped or mapped
             if dep is not None:
                 deps[input_name] = dep
+        collected = [d.sources[0] for d in deps.values() if d.kind == "collect"]
+        if is_mapped and collected:
+            raise DagsterInvalidDefinitionError(
+                f'Solid "{name}" cannot both collect over the dynamic output '
+                f'"{collected[0].output}" of "{collected[0].node}" and be mapped over another '
+                "dynamic output (one copy per key). Collect in a solid outside the .map, "
+                "downstream of it."
+            )
         ctx.nodes[name] = Node(
             name, self.definition, dict(self.tags), self.hook_defs, self.retry_policy
         )

@@ -13,7 +13,7 @@ from ..definitions.io_defs import InputDefinition
 from ..definitions.pipeline import PipelineDefinition
 from ..definitions.retry import RetryPolicy
 from ..definitions.solid import SolidDefinition
-from ..errors import DagsterMissingInputError
+from ..errors import DagsterInvalidDefinitionError, DagsterMissingInputError
 from .sources import (
     FromConfig,
     FromDefaultValue,
@@ -335,6 +335,14 @@ class _PlanBuilder:
                 out_name = (source.output_name if source.from_producer
                             else self.by_handle[source.upstream_handle].dynamic_source[1])
                 dynamic_source, kind = (producer_step.key, out_name), "UNRESOLVED_COLLECT"
+        sources = [i.source for i in inputs]
+        if any(isinstance(s, FromDynamicCollect) for s in sources) and any(
+                isinstance(s, FromPendingDynamicStepOutput | FromUnresolvedStepOutput)
+                for s in sources):
+            raise DagsterInvalidDefinitionError(
+                f'Solid "{handle}" cannot both collect over a dynamic output and be mapped over '
+                "another one (one copy per key); collect in a solid downstream of the map."
+            )
         pipeline_def = self.pipeline_def
         step = ExecutionStep(
             key=f"{handle}[?]" if kind == "UNRESOLVED_MAPPED" else handle,

@@ -426,3 +426,48 @@ def test_string_type_in_wrong_place_is_caught_at_definition():
         wants_str(emit_int())
 
     assert p.solid_named("wants_str").definition.input_dict["s"].dagster_type is String
+
+
+def test_mapped_solid_cannot_also_collect():
+    @solid(output_defs=[DynamicOutputDefinition()])
+    def other(context):
+        yield DynamicOutput(1, mapping_key="p")
+
+    @solid
+    def combine(context, x, ys):
+        return x, ys
+
+    with pytest.raises(DagsterInvalidDefinitionError) as err:
+
+        @pipeline
+        def p():
+            others = other().collect()
+            dyn().map(lambda x: combine(x, others))
+
+    assert str(err.value).startswith(
+        'Solid "combine" cannot both collect over the dynamic output "result" of "other" and '
+        "be mapped over another dynamic output")
+
+
+def test_mapped_solid_cannot_also_collect_explicit_form():
+    from orch.core.plan.plan import create_execution_plan
+
+    from orch import DynamicCollectDependencyDefinition
+
+    @solid(output_defs=[DynamicOutputDefinition()])
+    def other(context):
+        yield DynamicOutput(1, mapping_key="p")
+
+    @solid
+    def combine(context, ys, x):
+        return x, ys
+
+    p = PipelineDefinition(
+        [dyn, other, combine], name="p",
+        dependencies={"combine": {"x": DependencyDefinition("dyn"),
+                                  "ys": DynamicCollectDependencyDefinition("other")}},
+    )
+    with pytest.raises(DagsterInvalidDefinitionError,
+                       match='Solid "combine" cannot both collect over a dynamic output and be '
+                             "mapped over another one"):
+        create_execution_plan(p)
