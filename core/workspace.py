@@ -1,16 +1,175 @@
-"""Loading user code: a Python file or module, and the pipelines and repositories in it."""
+"""Loading user code: a Python file, a module or a directory, the pipelines and repositories in
+it, and the JSON :class:`RepositorySnapshot` other processes draw and decide from.
+
+Two ways in:
+
+* in this process — :func:`load_workspace` imports the target and returns live definitions
+  (what ``orch run`` validates with before it creates a run, and what a run worker uses);
+* in a fresh subprocess — :func:`load_repository_snapshot` (and :class:`CodeServer`) start
+  ``python -m orch.core.workspace_server``, which imports the code and answers with a JSON
+  snapshot. User code that fails to import comes back as a structured :class:`LoadError` with
+  the user's traceback (the caller never crashes); a load that exceeds its timeout names the
+  module that was still importing. ``orch dev`` and ``orch run --watch`` only load this way.
+
+A target is ``-f file.py``, ``-m module`` or ``-f directory`` (its top-level ``.py`` files that
+define pipelines or repositories), with an optional ``-a attribute`` (a pipeline, a
+repository, or a function returning one) and ``-d working_directory`` (put on ``sys.path``;
+runs execute there; default: the current directory).
+"""
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
+import json
 import os
+import re
 import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .errors import DagsterInvariantViolationError
+from .errors import DagsterError, DagsterInvariantViolationError
+
+DEFAULT_LOAD_TIMEOUT = 60.0
+SNAPSHOT_FORMAT = 1
+
+# Files a directory target never imports (scripts and test scaffolding, not definitions).
+_SKIPPED_FILES = {"setup.py", "conftest.py", "noxfile.py", "manage.py"}
+_DEFINES_SOMETHING = re.compile(
+    r"@pipeline\b|@repository\b|\bPipelineDefinition\(|\bRepositoryDefinition\(|"
+    r"\bpipeline\(|\brepository\("
+)
+
+
+class WorkspaceLoadError(DagsterError):
+    """User code could not be loaded; ``.error`` is the structured :class:`LoadError`."""
+
+    def __init__(self, error: LoadError):
+        super().__init__(error.format())
+        self.error = error
+
+
+@dataclass
+class LoadError:
+    """Why a load failed, as data (JSON round-trips through :meth:`to_dict`).
+
+    ``kind``: ``import_error`` (the user's code raised while importing, syntax errors
+    included), ``not_found`` (no such file/module/attribute/pipeline), ``timeout``,
+    ``crash`` (the loader process died), ``invalid`` (the run request was rejected).
+    ``traceback`` is the user's part of the traceback; ``module``/``import_chain`` say which
+    module was importing (outermost first) when a timeout struck.
+    """
+
+    kind: str
+    message: str
+    traceback: str = ""
+    cls_name: str | None = None
+    module: str | None = None
+    import_chain: list[str] = field(default_factory=list)
+    location: str | None = None
+    output: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LoadError:
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def format(self) -> str:
+        """Human text: the message, then the user's traceback (when there is one)."""
+        parts = [self.message]
+        if self.traceback and self.traceback.strip() not in self.message:
+            parts.append(self.traceback.rstrip())
+        return "\n".join(parts)
+
+
+# -- targets ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WorkspaceTarget:
+    """Where user code lives. Paths are absolute once built with :meth:`from_options`."""
+
+    python_file: str | None = None
+    module_name: str | None = None
+    directory: str | None = None
+    attribute: str | None = None
+    working_directory: str | None = None
+
+    @classmethod
+    def from_options(cls, python_file: str | None = None, module_name: str | None = None,
+                     attribute: str | None = None, working_directory: str | None = None,
+                     directory: str | None = None) -> WorkspaceTarget:
+        """From CLI flags: ``-f`` may name a file or a directory. Raises on a bad combination."""
+        given = [x for x in (python_file, module_name, directory) if x]
+        if len(given) > 1:
+            raise DagsterInvariantViolationError(
+                "Give one code location: -f FILE.py, -f DIRECTORY or -m MODULE, not several."
+            )
+        if not given:
+            raise DagsterInvariantViolationError(
+                "No code location: pass -f FILE.py, -f DIRECTORY or -m MODULE."
+            )
+        wd = os.path.abspath(working_directory) if working_directory else os.getcwd()
+        if python_file:
+            path = Path(python_file) if os.path.isabs(python_file) else Path(wd) / python_file
+            if not path.exists() and not os.path.isabs(python_file):
+                path = Path(python_file).absolute()
+            if not path.exists():
+                raise DagsterInvariantViolationError(f'"{python_file}" does not exist.')
+            if path.is_dir():
+                directory, python_file = str(path.resolve()), None
+            else:
+                python_file = str(path.resolve())
+        elif directory:
+            directory = str(Path(directory).resolve())
+        return cls(python_file, module_name, directory, attribute, wd)
+
+    @classmethod
+    def from_origin(cls, origin: dict[str, Any]) -> WorkspaceTarget:
+        """The target that loads a run's ``pipeline_origin`` (whose attribute may be a
+        pipeline or a repository; either way the whole location is loaded)."""
+        return cls(origin.get("python_file"), origin.get("module_name"), None, None,
+                   origin.get("working_directory"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> WorkspaceTarget:
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    @property
+    def root(self) -> str:
+        """The directory to watch for changes: the file's or the directory itself; for a
+        module, the working directory."""
+        if self.python_file:
+            return str(Path(self.python_file).parent)
+        if self.directory:
+            return self.directory
+        return self.working_directory or os.getcwd()
+
+    def describe(self) -> str:
+        where = self.python_file or self.directory or f"module {self.module_name}"
+        return f"{where}{f' (attribute {self.attribute})' if self.attribute else ''}"
+
+
+# -- importing -------------------------------------------------------------------------------
+# A process that loads code once and then executes a run from it (the workspace server) turns
+# this cache on, so the run worker's load of the same origin does not import the file twice.
+_MODULE_CACHE: dict[tuple[str | None, str | None], ModuleType] | None = None
+
+
+def enable_module_cache() -> None:
+    global _MODULE_CACHE
+    if _MODULE_CACHE is None:
+        _MODULE_CACHE = {}
 
 
 def import_python_file(python_file: str, working_directory: str | None = None) -> ModuleType:
@@ -18,6 +177,9 @@ def import_python_file(python_file: str, working_directory: str | None = None) -
     path = Path(python_file).resolve()
     if not path.exists():
         raise DagsterInvariantViolationError(f'Python file "{python_file}" does not exist.')
+    key = (str(path), None)
+    if _MODULE_CACHE is not None and key in _MODULE_CACHE:
+        return _MODULE_CACHE[key]
     for entry in (working_directory, str(path.parent)):
         if entry and entry not in sys.path:
             sys.path.insert(0, entry)
@@ -28,6 +190,8 @@ def import_python_file(python_file: str, working_directory: str | None = None) -
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     spec.loader.exec_module(module)
+    if _MODULE_CACHE is not None:
+        _MODULE_CACHE[key] = module
     return module
 
 
@@ -62,22 +226,655 @@ def pipelines_in_module(module: ModuleType) -> dict[str, Any]:
 
 
 def load_pipeline_from_origin(origin: dict[str, Any], pipeline_name: str):
-    """Import the origin's code and return the pipeline named ``pipeline_name``."""
+    """Import the origin's code and return the pipeline named ``pipeline_name``.
+
+    ``origin["attribute"]`` may hold the pipeline, a repository containing it, or a plain
+    function returning either; otherwise every pipeline of the module is searched."""
     from .definitions.pipeline import PipelineDefinition
+    from .definitions.repository import RepositoryDefinition
 
     module = load_module_from_origin(origin)
     attribute = origin.get("attribute")
     if attribute and hasattr(module, attribute):
         value = getattr(module, attribute)
-        if callable(value) and not isinstance(value, PipelineDefinition):
+        if inspect.isfunction(value):
             value = value()
-        if isinstance(value, PipelineDefinition):
+        if isinstance(value, PipelineDefinition) and value.name == pipeline_name:
             return value
+        if isinstance(value, RepositoryDefinition) and value.has_pipeline(pipeline_name):
+            return value.get_pipeline(pipeline_name)
     pipelines = pipelines_in_module(module)
     if pipeline_name not in pipelines:
         raise DagsterInvariantViolationError(
-            f'No pipeline named "{pipeline_name}" in {origin.get("python_file") or origin.get("module_name")}. '
+            f'No pipeline named "{pipeline_name}" in '
+            f'{origin.get("python_file") or origin.get("module_name")}. '
             f"Pipelines: {sorted(pipelines)}."
         )
     value = pipelines[pipeline_name]
     return value if isinstance(value, PipelineDefinition) else value()
+
+
+# -- a loaded workspace ----------------------------------------------------------------------
+@dataclass
+class LoadedPipeline:
+    """One pipeline found in a workspace, with the origin a run worker re-imports it from."""
+
+    name: str
+    origin: dict[str, Any]
+    repository: str | None
+    _get: Callable[[], Any] = field(repr=False)
+    _definition: Any = field(default=None, repr=False)
+
+    def get_definition(self):
+        if self._definition is None:
+            self._definition = self._get()
+        return self._definition
+
+    def reconstructable(self):
+        """A ``ReconstructablePipeline`` for ``create_run``: carries this origin and the
+        already-loaded definition."""
+        from .definitions.reconstructable import ReconstructablePipeline
+
+        return ReconstructablePipeline(
+            self.name, python_file=self.origin.get("python_file"),
+            module_name=self.origin.get("module_name"), attribute=self.origin.get("attribute"),
+            working_directory=self.origin.get("working_directory"),
+            _definition=self.get_definition(),
+        )
+
+
+@dataclass
+class LoadedWorkspace:
+    """Live definitions of one target: pipelines by name, repositories, schedules, sensors."""
+
+    target: WorkspaceTarget
+    pipelines: dict[str, LoadedPipeline]
+    repositories: list[dict[str, Any]]
+    schedules: list[Any] = field(default_factory=list)
+    sensors: list[Any] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    load_seconds: float = 0.0
+
+    @property
+    def pipeline_names(self) -> list[str]:
+        return sorted(self.pipelines)
+
+    def get(self, name: str | None) -> LoadedPipeline:
+        """The pipeline called ``name``; with ``None`` the only one. Raises naming the
+        choices."""
+        return self.pipelines[choose_pipeline(self.pipeline_names, name, self.target)]
+
+
+def choose_pipeline(names: list[str], name: str | None, target: Any = None) -> str:
+    where = f" in {target.describe()}" if target is not None else ""
+    if name is None:
+        if len(names) == 1:
+            return names[0]
+        if not names:
+            raise DagsterInvariantViolationError(f"No pipelines found{where}.")
+        raise DagsterInvariantViolationError(
+            f"Several pipelines found{where}; choose one with -p: {', '.join(names)}."
+        )
+    if name not in names:
+        raise DagsterInvariantViolationError(
+            f'No pipeline named "{name}"{where}. Available pipelines: {", ".join(names)}.'
+        )
+    return name
+
+
+def _directory_files(directory: str) -> list[Path]:
+    files = []
+    for path in sorted(Path(directory).glob("*.py")):
+        name = path.name
+        if name.startswith(("_", ".")) or name in _SKIPPED_FILES or \
+                name.startswith("test_") or name.endswith("_test.py"):
+            continue
+        try:
+            text = path.read_text(errors="replace")
+        except OSError:
+            continue
+        if _DEFINES_SOMETHING.search(text):
+            files.append(path)
+    return files
+
+
+def _module_attribute_of(module: ModuleType, value: Any) -> str | None:
+    for name, candidate in vars(module).items():
+        if candidate is value:
+            return name
+    return None
+
+
+def load_workspace(target: WorkspaceTarget) -> LoadedWorkspace:
+    """Import the target in this process and collect its definitions."""
+    started = time.perf_counter()
+    wd = target.working_directory or os.getcwd()
+    if wd not in sys.path:
+        sys.path.insert(0, wd)
+    workspace = LoadedWorkspace(target, {}, [])
+    if target.directory:
+        files = _directory_files(target.directory)
+        if not files:
+            workspace.warnings.append(
+                f"No .py file in {target.directory} defines a pipeline or repository."
+            )
+        for path in files:
+            origin = {"python_file": str(path), "module_name": None, "attribute": None,
+                      "working_directory": wd}
+            _collect(workspace, import_python_file(str(path), wd), origin, target.attribute,
+                     attribute_required=False)
+    else:
+        origin = {"python_file": target.python_file, "module_name": target.module_name,
+                  "attribute": None, "working_directory": wd}
+        if target.module_name:
+            try:
+                module = import_module(target.module_name, wd)
+            except ModuleNotFoundError as e:
+                if e.name and target.module_name.startswith(e.name):
+                    raise DagsterInvariantViolationError(
+                        f'No module named "{target.module_name}" (looked in {wd} and on '
+                        "sys.path)."
+                    ) from e
+                raise
+        else:
+            module = import_python_file(target.python_file or "", wd)
+        _collect(workspace, module, origin, target.attribute, attribute_required=True)
+    workspace.load_seconds = time.perf_counter() - started
+    return workspace
+
+
+def _collect(workspace: LoadedWorkspace, module: ModuleType, origin: dict[str, Any],
+             attribute: str | None, attribute_required: bool) -> None:
+    from .definitions.pipeline import PipelineDefinition
+    from .definitions.repository import RepositoryDefinition
+
+    if attribute:
+        if not hasattr(module, attribute):
+            if not attribute_required:
+                return
+            candidates = sorted(
+                n for n, v in vars(module).items()
+                if isinstance(v, PipelineDefinition | RepositoryDefinition)
+            )
+            raise DagsterInvariantViolationError(
+                f'{workspace.target.describe()} has no attribute "{attribute}". Pipelines and '
+                f"repositories defined there: {', '.join(candidates) or 'none'}."
+            )
+        value = getattr(module, attribute)
+        if inspect.isfunction(value):
+            value = value()
+        if isinstance(value, PipelineDefinition):
+            _add(workspace, value.name, {**origin, "attribute": attribute}, None,
+                 lambda v=value: v, value)
+            return
+        if isinstance(value, RepositoryDefinition):
+            _add_repository(workspace, value, {**origin, "attribute": attribute})
+            return
+        raise DagsterInvariantViolationError(
+            f'Attribute "{attribute}" of {workspace.target.describe()} is a '
+            f"{type(value).__name__}, not a pipeline or repository (or a function returning "
+            "one)."
+        )
+    for name, value in list(vars(module).items()):
+        if isinstance(value, RepositoryDefinition):
+            _add_repository(workspace, value, {**origin, "attribute": name})
+    for name, value in list(vars(module).items()):
+        if isinstance(value, PipelineDefinition) and value.name not in workspace.pipelines:
+            _add(workspace, value.name, {**origin, "attribute": name}, None,
+                 lambda v=value: v, value)
+
+
+def _add_repository(workspace: LoadedWorkspace, repo: Any, origin: dict[str, Any]) -> None:
+    schedules = [_definition_summary(d) for d in repo.definitions_of("schedules")]
+    sensors = [_definition_summary(d) for d in repo.definitions_of("sensors")]
+    workspace.repositories.append({
+        "name": repo.name, "description": repo.description, "origin": origin,
+        "pipelines": repo.pipeline_names, "schedules": schedules, "sensors": sensors,
+    })
+    workspace.schedules.extend(schedules)
+    workspace.sensors.extend(sensors)
+    for name in repo.pipeline_names:
+        _add(workspace, name, origin, repo.name, lambda r=repo, n=name: r.get_pipeline(n))
+
+
+def _add(workspace: LoadedWorkspace, name: str, origin: dict[str, Any], repository: str | None,
+         getter: Callable[[], Any], definition: Any = None) -> None:
+    if name in workspace.pipelines:
+        known = workspace.pipelines[name]
+        if known.origin.get("python_file") != origin.get("python_file"):
+            workspace.warnings.append(
+                f'Pipeline "{name}" is defined in both {known.origin.get("python_file")} and '
+                f'{origin.get("python_file")}; using the first.'
+            )
+        return
+    workspace.pipelines[name] = LoadedPipeline(name, origin, repository, getter, definition)
+
+
+def _definition_summary(definition: Any) -> dict[str, Any]:
+    summary = {"name": getattr(definition, "name", repr(definition))}
+    for attr in ("pipeline_name", "cron_schedule", "mode", "solid_selection",
+                 "execution_timezone", "minimum_interval_seconds", "description"):
+        value = getattr(definition, attr, None)
+        if value is not None and not callable(value):
+            summary[attr] = value if isinstance(value, str | int | float | list) else str(value)
+    return summary
+
+
+# -- snapshots -------------------------------------------------------------------------------
+class RepositorySnapshot:
+    """A JSON description of everything a target defines (what ``orch dev`` draws and
+    ``orch run --watch`` decides from). The data is a plain dict: :attr:`data`."""
+
+    def __init__(self, data: dict[str, Any]):
+        self.data = data
+
+    @property
+    def pipelines(self) -> dict[str, dict[str, Any]]:
+        return self.data["pipelines"]
+
+    @property
+    def pipeline_names(self) -> list[str]:
+        return sorted(self.data["pipelines"])
+
+    @property
+    def repositories(self) -> list[dict[str, Any]]:
+        return self.data["repositories"]
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.data.get("warnings", [])
+
+    @property
+    def target(self) -> WorkspaceTarget:
+        return WorkspaceTarget.from_dict(self.data["target"])
+
+    def pipeline(self, name: str | None = None) -> dict[str, Any]:
+        return self.pipelines[choose_pipeline(self.pipeline_names, name, self.target)]
+
+    def code_hashes(self, pipeline_name: str) -> dict[str, str]:
+        return dict(self.pipelines[pipeline_name]["code_hashes"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.data
+
+    def to_json(self) -> str:
+        return json.dumps(self.data, default=str)
+
+    @classmethod
+    def from_json(cls, text: str) -> RepositorySnapshot:
+        return cls(json.loads(text))
+
+    def __repr__(self) -> str:
+        return f"<RepositorySnapshot {self.target.describe()}: {self.pipeline_names}>"
+
+
+def changed_solids(old: dict[str, str] | None, new: dict[str, str]) -> list[str]:
+    """Leaf solid handles whose code hash differs between two snapshots (or that are new)."""
+    old = old or {}
+    return sorted(h for h, digest in new.items() if old.get(h) != digest)
+
+
+def pipeline_entry(loaded: LoadedPipeline) -> dict[str, Any]:
+    """The snapshot of one pipeline: the stored ``pipeline_snapshot`` plus flattened views
+    (solids in execution order with inputs, outputs and types; edges; modes with their run
+    config schema; presets; code hashes; origin)."""
+    from .config import config_type_snapshot
+    from .definitions.snapshot import pipeline_snapshot
+    from .execution.run_config import run_config_schema
+
+    p = loaded.get_definition()
+    graph = p.graph
+    hashes = p.code_hash_by_solid()
+    solids, edges = [], []
+    for name in graph.order:
+        node = graph.nodes[name]
+        d = node.definition
+        deps = graph.deps.get(name, {})
+        inputs = []
+        for input_def in d.input_defs:
+            entry = input_def.snapshot()
+            dep = deps.get(input_def.name)
+            entry["depends_on"] = [{"solid": s.node, "output": s.output}
+                                   for s in (dep.sources if dep is not None else ())]
+            inputs.append(entry)
+            for s in entry["depends_on"]:
+                edges.append({"from": s["solid"], "output": s["output"], "to": name,
+                              "input": input_def.name, "kind": dep.kind})
+        solids.append({
+            "name": name,
+            "definition": d.name,
+            "description": d.description,
+            "is_composite": d.is_composite,
+            "inputs": inputs,
+            "outputs": [o.snapshot() for o in d.output_defs],
+            "required_resource_keys": sorted(getattr(d, "required_resource_keys", ()) or ()),
+            "tags": {k: str(v) for k, v in node.merged_tags.items()},
+            "has_config": getattr(d, "config_schema", None) is not None,
+            "leaf_handles": sorted(h for h in hashes if h == name or h.startswith(name + ".")),
+        })
+    leaves = []
+    for handle, solid_def in p.iterate_leaf_solids():
+        leaves.append({
+            "handle": handle, "definition": solid_def.name,
+            "inputs": [i.snapshot() for i in solid_def.input_defs],
+            "outputs": [o.snapshot() for o in solid_def.output_defs],
+            "code_hash": hashes.get(handle),
+        })
+    modes = []
+    for mode_def in p.mode_definitions:
+        mode = mode_def.snapshot()
+        mode["run_config_schema"] = config_type_snapshot(run_config_schema(p, mode_def))
+        modes.append(mode)
+    return {
+        "name": p.name,
+        "description": p.description,
+        "repository": loaded.repository,
+        "origin": loaded.origin,
+        "tags": {k: str(v) for k, v in p.tags.items()},
+        "solids": solids,
+        "edges": edges,
+        "leaf_solids": leaves,
+        "modes": modes,
+        "presets": [preset.snapshot() for preset in p.preset_defs],
+        "code_hashes": hashes,
+        "pipeline_snapshot": pipeline_snapshot(p),
+    }
+
+
+def repository_snapshot(workspace: LoadedWorkspace) -> RepositorySnapshot:
+    """Snapshot every pipeline of a loaded workspace."""
+    pipelines = {name: pipeline_entry(workspace.pipelines[name])
+                 for name in workspace.pipeline_names}
+    return RepositorySnapshot({
+        "format": SNAPSHOT_FORMAT,
+        "target": workspace.target.to_dict(),
+        "created_at": time.time(),
+        "load_seconds": round(workspace.load_seconds, 6),
+        "repositories": workspace.repositories,
+        "pipelines": pipelines,
+        "schedules": workspace.schedules,
+        "sensors": workspace.sensors,
+        "warnings": workspace.warnings,
+    })
+
+
+# -- errors from user code -------------------------------------------------------------------
+def _internal_roots() -> tuple[str, ...]:
+    core_dir = os.path.dirname(os.path.abspath(__file__))
+    roots = [core_dir + os.sep]
+    orch_pkg = sys.modules.get("orch")
+    if orch_pkg is not None and getattr(orch_pkg, "__file__", None):
+        roots.append(os.path.dirname(os.path.abspath(orch_pkg.__file__)) + os.sep)
+    return tuple(roots)
+
+
+def _is_internal(filename: str, roots: tuple[str, ...]) -> bool:
+    return filename.startswith("<frozen ") or filename.startswith(roots) or \
+        filename.endswith(("runpy.py", os.sep + "importlib" + os.sep + "__init__.py"))
+
+
+def user_traceback(exc: BaseException) -> str:
+    """The exception formatted without the loader's own leading frames (orch, importlib):
+    from the first frame in user code on (a syntax error shows its file, line and caret)."""
+    import traceback
+
+    roots = _internal_roots()
+
+    def trim(te: Any, seen: set[int]) -> None:
+        if te is None or id(te) in seen:
+            return
+        seen.add(id(te))
+        frames = list(te.stack)
+        first_user = next((i for i, f in enumerate(frames)
+                           if not _is_internal(f.filename, roots)), None)
+        if first_user is not None:
+            te.stack = traceback.StackSummary.from_list(frames[first_user:])
+        elif frames and te.exc_type is not None and issubclass(te.exc_type, SyntaxError):
+            te.stack = traceback.StackSummary.from_list([])
+        trim(te.__cause__, seen)
+        trim(te.__context__, seen)
+
+    te = traceback.TracebackException.from_exception(exc)
+    trim(te, set())
+    return "".join(te.format())
+
+
+def load_error_from_exception(exc: BaseException, target: WorkspaceTarget | None = None
+                              ) -> LoadError:
+    """A :class:`LoadError` for an exception raised while importing or collecting code."""
+    where = f" {target.describe()}" if target is not None else ""
+    if isinstance(exc, DagsterInvariantViolationError) and not isinstance(exc, WorkspaceLoadError):
+        return LoadError("not_found", str(exc), "", type(exc).__name__)
+    if isinstance(exc, WorkspaceLoadError):
+        return exc.error
+    detail = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, SyntaxError):
+        detail = f"SyntaxError: {exc.msg} ({exc.filename}, line {exc.lineno})"
+    return LoadError("import_error", f"Could not load{where}: {detail}", user_traceback(exc),
+                     type(exc).__name__)
+
+
+# -- loading in a subprocess -----------------------------------------------------------------
+SERVER_MODULE = "orch.core.workspace_server"
+# The server reports a timeout itself; these bound the wait for it (and for a server stuck in
+# C code, whose faulthandler dump arrives a second after the timeout).
+_REPORT_GRACE = 3.0
+_START_ALLOWANCE = 30.0
+_OUTPUT_TAIL_BYTES = 64 * 1024
+
+
+class CodeServer:
+    """A ``python -m orch.core.workspace_server`` process (one interpreter, started now).
+
+    :meth:`load` imports a target there and returns its snapshot. Afterwards the same process
+    can :meth:`launch` one run of a pipeline it loaded: it creates the run (validated, stored)
+    and then executes it as that run's worker (:func:`orch.core.worker.execute_stored_run`),
+    so a reload-and-run costs one process whose interpreter and orch were started ahead of
+    time. :attr:`process` is the ``Popen``; the server's stdout/stderr go to a temporary file
+    (:meth:`output`). Responses come over a private pipe, never mixed with user prints.
+    """
+
+    def __init__(self, cwd: str | None = None, env: dict[str, str] | None = None):
+        import subprocess
+        import tempfile
+
+        read_fd, write_fd = os.pipe()
+        self._output = tempfile.TemporaryFile()
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", SERVER_MODULE, str(write_fd)],
+                stdin=subprocess.PIPE, stdout=self._output, stderr=subprocess.STDOUT,
+                pass_fds=(write_fd,), cwd=cwd or None, env=env,
+            )
+        except BaseException:
+            os.close(read_fd)
+            self._output.close()
+            raise
+        finally:
+            os.close(write_fd)
+        self.cwd = cwd
+        self._fd: int | None = read_fd
+        self._buffer = b""
+        self.run_id: str | None = None
+        self.loaded: RepositorySnapshot | None = None
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    # -- protocol ----------------------------------------------------------------------
+    def _send(self, message: dict[str, Any]) -> bool:
+        try:
+            assert self.process.stdin is not None
+            self.process.stdin.write((json.dumps(message, default=str) + "\n").encode())
+            self.process.stdin.flush()
+            return True
+        except (BrokenPipeError, OSError, ValueError):
+            return False
+
+    def _receive(self, timeout: float | None) -> dict[str, Any] | None:
+        """The next message, or None on timeout or when the server closed its end."""
+        import select
+
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while b"\n" not in self._buffer:
+            if self._fd is None:
+                return None
+            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready, _, _ = select.select([self._fd], [], [], wait)
+            if not ready:
+                return None
+            chunk = os.read(self._fd, 1 << 16)
+            if not chunk:
+                os.close(self._fd)
+                self._fd = None
+                return None
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return json.loads(line)
+
+    def output(self, max_bytes: int = _OUTPUT_TAIL_BYTES) -> str:
+        """The tail of what the server printed (user prints while importing, crash dumps)."""
+        try:
+            self._output.flush()
+            size = os.fstat(self._output.fileno()).st_size
+            start = max(0, size - max_bytes)
+            data = os.pread(self._output.fileno(), size - start, start)
+        except (OSError, ValueError):
+            return ""
+        return data.decode(errors="replace")
+
+    def _fail(self, kind: str, message: str, **extra: Any) -> WorkspaceLoadError:
+        return WorkspaceLoadError(LoadError(kind, message, output=self.output(), **extra))
+
+    # -- requests ----------------------------------------------------------------------
+    def load(self, target: WorkspaceTarget, timeout: float = DEFAULT_LOAD_TIMEOUT
+             ) -> RepositorySnapshot:
+        """Import ``target`` in the server and return its snapshot; raise
+        :class:`WorkspaceLoadError` for an import error, a timeout or a crash."""
+        if not self._send({"op": "load", "target": target.to_dict(), "timeout": timeout}):
+            raise self._crashed(target)
+        ack = self._receive(_START_ALLOWANCE + timeout)
+        if ack is None:
+            raise self._crashed(target) if self.process.poll() is not None else \
+                self._stuck(target, timeout, starting=True)
+        reply = self._receive(timeout + _REPORT_GRACE)
+        if reply is None:
+            if self.process.poll() is None or _DUMP_MARKER in self.output():
+                raise self._stuck(target, timeout)
+            raise self._crashed(target)
+        if not reply.get("ok"):
+            error = LoadError.from_dict(reply["error"])
+            error.output = self.output()
+            raise WorkspaceLoadError(error)
+        self.loaded = RepositorySnapshot(reply["snapshot"])
+        return self.loaded
+
+    def launch(self, pipeline_name: str, *, run_config: dict[str, Any] | None = None,
+               mode: str | None = None, preset: str | None = None,
+               tags: dict[str, Any] | None = None, solid_selection: list[str] | None = None,
+               reexecute: dict[str, Any] | None = None, timeout: float = 120.0
+               ) -> dict[str, Any]:
+        """Create a run of a pipeline loaded by :meth:`load` and execute it in the server.
+
+        ``reexecute``: ``{"parent_run_id", "step_selection", "changed_solids",
+        "include_failed"}`` makes it a child run (see ``workspace_server.child_run_kwargs``).
+        Returns ``{"run_id": ..., "step_keys": [...] | None, "note": ...}``; ``run_id`` is
+        None when there was nothing to re-execute. Invalid input raises
+        :class:`WorkspaceLoadError` (kind ``invalid``) and no run exists."""
+        request = {"op": "launch", "pipeline": pipeline_name, "run_config": run_config,
+                   "mode": mode, "preset": preset, "tags": tags,
+                   "solid_selection": solid_selection, "reexecute": reexecute}
+        if not self._send(request):
+            raise self._fail("crash", "The code server exited before it could start the run.")
+        reply = self._receive(timeout)
+        if reply is None:
+            raise self._fail("crash", "The code server did not answer the run request.")
+        if not reply.get("ok"):
+            raise WorkspaceLoadError(LoadError.from_dict(reply["error"]))
+        self.run_id = reply.get("run_id")
+        return reply
+
+    def _crashed(self, target: WorkspaceTarget) -> WorkspaceLoadError:
+        code = self.process.wait()
+        how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+        return self._fail("crash", f"The process loading {target.describe()} {how}.")
+
+    def _stuck(self, target: WorkspaceTarget, timeout: float, starting: bool = False
+               ) -> WorkspaceLoadError:
+        self.kill()
+        output = self.output()
+        frames = _module_frames_in_dump(output)
+        if frames:
+            chain = [_module_name_of(f) for f, _ in frames]
+            filename, line = frames[-1]
+            via = " ← ".join(f'"{m}"' for m in reversed(chain[:-1]))
+            message = (f"Loading {target.describe()} timed out after {timeout:g} s: still "
+                       f'importing module "{chain[-1]}" ({filename}, line {line})'
+                       + (f", imported from {via}" if via else "") + ".")
+            return WorkspaceLoadError(LoadError("timeout", message, module=chain[-1],
+                                                import_chain=chain, output=output))
+        what = "start" if starting else "answer"
+        return self._fail("timeout", f"Loading {target.describe()} timed out after "
+                                     f"{timeout:g} s (the loader process did not {what}).")
+
+    # -- lifetime ----------------------------------------------------------------------
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+
+    def close(self) -> None:
+        """Stop an idle server (a server executing a run is left to finish; use
+        :attr:`process` to signal it) and release the pipes."""
+        if self.run_id is None and self.process.poll() is None:
+            self._send({"op": "exit"})
+            try:
+                self.process.stdin.close()  # type: ignore[union-attr]
+            except OSError:
+                pass
+            try:
+                self.process.wait(timeout=2)
+            except Exception:
+                self.kill()
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        if self.run_id is None or self.process.poll() is not None:
+            self._output.close()
+
+    def __enter__(self) -> CodeServer:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+_DUMP_FRAME = re.compile(r'File "([^"]+)", line (\d+) in <module>')
+_DUMP_MARKER = "Timeout ("
+
+
+def _module_frames_in_dump(text: str) -> list[tuple[str, int]]:
+    """User files executing module-level code in a faulthandler dump, outermost first."""
+    if _DUMP_MARKER not in text:
+        return []
+    dump = text[text.rindex(_DUMP_MARKER):]
+    roots = _internal_roots()
+    return [(f, int(n)) for f, n in reversed(_DUMP_FRAME.findall(dump))
+            if not _is_internal(f, roots)]
+
+
+def _module_name_of(filename: str) -> str:
+    path = Path(filename)
+    return path.parent.name if path.stem == "__init__" else path.stem
+
+
+def load_repository_snapshot(target: WorkspaceTarget, timeout: float = DEFAULT_LOAD_TIMEOUT,
+                             env: dict[str, str] | None = None) -> RepositorySnapshot:
+    """Load ``target`` in a fresh ``python -m orch.core.workspace_server`` process.
+
+    Returns the snapshot, or raises :class:`WorkspaceLoadError` whose ``.error`` says what
+    went wrong (the user's traceback for an import error; the module still importing when
+    ``timeout`` seconds passed). User code never runs in the calling process."""
+    with CodeServer(cwd=target.working_directory, env=env) as server:
+        return server.load(target, timeout=timeout)

@@ -1,0 +1,370 @@
+"""``python -m orch.core.workspace_server RESPONSE_FD``: the process user code is loaded in.
+
+The parent (:class:`orch.core.workspace.CodeServer`) writes one JSON request per line on
+stdin; answers go to ``RESPONSE_FD`` (a private pipe, so user prints on stdout never corrupt
+them). orch itself is imported before the first request arrives, so a server started ahead
+of time (``orch run --watch`` keeps one warm) spends a request on the user's code only.
+
+Requests:
+
+``{"op": "load", "target": {...}, "timeout": s}``
+    → ``{"started": true}`` at once, then ``{"ok": true, "snapshot": {...}}`` or
+    ``{"ok": false, "error": LoadError}``. If the load takes longer than ``timeout`` the server
+    answers with a ``timeout`` error naming the modules still importing (read from the main
+    thread's stack) and exits with code 3; a faulthandler dump one second later covers a
+    main thread stuck in C code.
+``{"op": "launch", "pipeline": name, "run_config", "mode", "preset", "tags",
+"solid_selection", "reexecute": {...} | null}``
+    → ``{"ok": true, "run_id", "step_keys", "note"}`` once the run is stored; the server then
+    executes it as the run's worker and exits with the worker's exit code (0, 1, 2, 130).
+``{"op": "exit"}`` or end of input → exit 0.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import json
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+EXIT_TIMEOUT = 3
+
+
+def _preload() -> None:
+    """Import what a load and a launch need, before any request (not user code)."""
+    from orch.core.config import config_type_snapshot  # noqa: F401
+    from orch.core.definitions.snapshot import pipeline_snapshot  # noqa: F401
+    from orch.core.execution import api, reexecution, run_config  # noqa: F401
+    from orch.core.execution.executor import get_executor_def
+    from orch.core.instance import Instance  # noqa: F401
+    from orch.core.launcher import create_run  # noqa: F401
+    from orch.core.worker import execute_stored_run  # noqa: F401
+
+    import orch  # noqa: F401  (the public API user code imports)
+
+    get_executor_def("in_process")
+
+
+class _Responder:
+    def __init__(self, fd: int):
+        self._file = os.fdopen(fd, "wb", buffering=0)
+        self._lock = threading.Lock()
+        self.closed_for_timeout = False
+
+    def send(self, message: dict[str, Any]) -> None:
+        data = (json.dumps(message, default=str) + "\n").encode()
+        with self._lock:
+            if not self.closed_for_timeout:
+                self._file.write(data)
+
+
+class _LoadWatchdog:
+    """Reports a load that exceeds its timeout: which modules were importing, then exits."""
+
+    def __init__(self, responder: _Responder, timeout: float, target: Any):
+        self.responder = responder
+        self.target = target
+        self.timeout = timeout
+        self.main_thread = threading.get_ident()
+        self.finished = False
+        self._timer = threading.Timer(timeout, self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _LoadWatchdog:
+        self._timer.start()
+        faulthandler.dump_traceback_later(self.timeout + 1.0, exit=True)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        with self.responder._lock:
+            self.finished = True
+        faulthandler.cancel_dump_traceback_later()
+        self._timer.cancel()
+        self._timer.join()
+
+    def _fire(self) -> None:
+        from orch.core.workspace import LoadError
+
+        frame = sys._current_frames().get(self.main_thread)
+        chain, location, stack = _importing(frame)
+        with self.responder._lock:
+            if self.finished:
+                return
+            if chain:
+                module, filename, line = chain[-1]
+                via = " ← ".join(f'"{m}"' for m, _, _ in reversed(chain[:-1]))
+                message = (f"Loading {self.target.describe()} timed out after "
+                           f"{self.timeout:g} s: still importing module \"{module}\" "
+                           f"({filename}, line {line})"
+                           + (f", imported from {via}" if via else "") + ".")
+                error = LoadError("timeout", message, stack, module=module,
+                                  import_chain=[m for m, _, _ in chain], location=location)
+            else:
+                message = (f"Loading {self.target.describe()} timed out after "
+                           f"{self.timeout:g} s; it was busy in {location}.")
+                error = LoadError("timeout", message, stack, location=location)
+            self.responder._file.write(
+                (json.dumps({"ok": False, "error": error.to_dict()}) + "\n").encode()
+            )
+            self.responder.closed_for_timeout = True
+        os._exit(EXIT_TIMEOUT)
+
+
+def _importing(frame: Any) -> tuple[list[tuple[str, str, int]], str, str]:
+    """(modules executing their module-level code, outermost first; where the innermost
+    frame is; the user's part of the stack as text)."""
+    import traceback
+
+    from orch.core.workspace import _internal_roots, _is_internal
+
+    roots = _internal_roots()
+    frames = []
+    while frame is not None:
+        frames.append(frame)
+        frame = frame.f_back
+    frames.reverse()
+    chain = [(f.f_globals.get("__name__", "?"), f.f_code.co_filename, f.f_lineno)
+             for f in frames
+             if f.f_code.co_name == "<module>" and not _is_internal(f.f_code.co_filename, roots)]
+    location = "?"
+    if frames:
+        inner = frames[-1]
+        location = f"{inner.f_code.co_name} ({inner.f_code.co_filename}, line {inner.f_lineno})"
+    first_user = next((i for i, f in enumerate(frames)
+                       if not _is_internal(f.f_code.co_filename, roots)), len(frames))
+    summary = traceback.StackSummary.extract(
+        (f, f.f_lineno) for f in frames[first_user:]
+        if not f.f_code.co_filename.startswith("<frozen ")
+    )
+    stack = "Traceback (most recent call last):\n" + "".join(summary.format()) if summary else ""
+    return chain, location, stack
+
+
+# -- requests --------------------------------------------------------------------------------
+class Server:
+    def __init__(self, responder: _Responder):
+        self.responder = responder
+        self.workspace: Any = None
+        self.target: Any = None
+
+    def load(self, request: dict[str, Any]) -> None:
+        from orch.core.workspace import (
+            WorkspaceTarget,
+            load_error_from_exception,
+            load_workspace,
+            repository_snapshot,
+        )
+
+        target = WorkspaceTarget.from_dict(request["target"])
+        self.target = target
+        if target.working_directory and os.path.isdir(target.working_directory):
+            os.chdir(target.working_directory)
+        self.responder.send({"started": True, "pid": os.getpid()})
+        try:
+            with _LoadWatchdog(self.responder, float(request.get("timeout") or 60), target):
+                self.workspace = load_workspace(target)
+                snapshot = repository_snapshot(self.workspace)
+        except (Exception, SystemExit) as exc:  # user code: report, never crash
+            self.workspace = None
+            self.responder.send({"ok": False,
+                                 "error": load_error_from_exception(exc, target).to_dict()})
+            return
+        self.responder.send({"ok": True, "snapshot": snapshot.to_dict()})
+
+    def launch(self, request: dict[str, Any]) -> int | None:
+        """Create the run; answer; execute it. None when nothing was started."""
+        from orch.core.errors import DagsterError
+        from orch.core.events import EventRecord, EventType
+        from orch.core.instance import Instance
+        from orch.core.launcher import create_run
+        from orch.core.workspace import LoadError
+
+        if self.workspace is None:
+            self.responder.send({"ok": False, "error": LoadError(
+                "invalid", "No code is loaded: send a successful load request first.").to_dict()})
+            return None
+        instance = Instance.get()
+        try:
+            loaded = self.workspace.get(request.get("pipeline"))
+            pipeline = loaded.reconstructable()
+            kwargs: dict[str, Any] | None = dict(
+                run_config=request.get("run_config"), mode=request.get("mode"),
+                preset=request.get("preset"), tags=request.get("tags"),
+                solid_selection=request.get("solid_selection"),
+            )
+            note = None
+            if kwargs["preset"] and kwargs["run_config"]:
+                kwargs = _expand_preset(pipeline.get_definition(), kwargs)
+            if request.get("reexecute"):
+                kwargs, note = child_run_kwargs(instance, pipeline, **request["reexecute"],
+                                                run_config=request.get("run_config"),
+                                                mode=request.get("mode"),
+                                                tags=request.get("tags"))
+            if kwargs is None:
+                self.responder.send({"ok": True, "run_id": None, "step_keys": [],
+                                     "note": note})
+                instance.close()
+                return None
+            run = create_run(instance, pipeline, **kwargs)
+        except (DagsterError, ValueError, TypeError, KeyError) as exc:
+            self.responder.send({"ok": False, "error": LoadError(
+                "invalid", str(exc), cls_name=type(exc).__name__).to_dict()})
+            instance.close()
+            return None
+        self.responder.send({"ok": True, "run_id": run.run_id,
+                             "step_keys": run.step_keys_to_execute, "note": note})
+        instance.handle_new_event(EventRecord(
+            run.run_id, run.pipeline_name, EventType.PIPELINE_STARTING,
+            f"Code server process {os.getpid()} loaded the code and is executing the run.",
+            data={"worker_pid": os.getpid()},
+        ))
+        from orch.core.worker import execute_stored_run
+
+        os.environ.setdefault("ORCH_WORKER", "1")
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            return execute_stored_run(instance, run.run_id)
+        finally:
+            instance.close()
+
+
+def _expand_preset(pipeline_def: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A preset plus extra run config (e.g. ``--executor``): the preset's config with the
+    extra merged in, its mode, selection and tags."""
+    from orch.core.definitions.preset import deep_merge
+    from orch.core.runs import PRESET_NAME_TAG
+
+    preset_def = pipeline_def.get_preset(kwargs["preset"])
+    return dict(run_config=deep_merge(preset_def.run_config, kwargs["run_config"]),
+                mode=preset_def.mode, solid_selection=preset_def.solid_selection,
+                tags={**{k: str(v) for k, v in preset_def.tags.items()},
+                      **(kwargs.get("tags") or {}), PRESET_NAME_TAG: kwargs["preset"]})
+
+
+def _outputs_persist(prepared: Any) -> bool:
+    mode = prepared.mode_def
+    for step in prepared.plan.steps.values():
+        for out in step.solid_def.output_defs:
+            definition = mode.resource_defs.get(out.io_manager_key)
+            if definition is not None and \
+                    not getattr(definition, "persists_across_processes", True):
+                return False
+    return True
+
+
+def child_run_kwargs(instance: Any, pipeline: Any, parent_run_id: str, *,
+                     step_selection: list[str] | str | None = None,
+                     changed_solids: list[str] | None = None, include_failed: bool = True,
+                     run_config: dict[str, Any] | None = None, mode: str | None = None,
+                     tags: dict[str, Any] | None = None
+                     ) -> tuple[dict[str, Any] | None, str | None]:
+    """``create_run`` kwargs for the next run of a watch loop, a child of ``parent_run_id``.
+
+    Steps: the ``step_selection`` over the parent's (resolved) plan, default all; with
+    ``changed_solids`` only those solids' steps and everything downstream of them (within
+    the selection); with ``include_failed`` also the steps of a parent that did not succeed
+    which failed or never finished, and their downstream (so a failure upstream of the
+    selection is retried rather than leaving nothing to load). ``(None, note)`` when nothing
+    is to run. When every step is selected and outputs live only in memory the run is a
+    fresh one (nothing could be reused anyway)."""
+    from orch.core.errors import DagsterInvariantViolationError, DagsterRunNotFoundError
+    from orch.core.execution.api import prepare_run
+    from orch.core.execution.reexecution import (
+        parent_outputs,
+        reexecution_args,
+        steps_from_failure,
+    )
+    from orch.core.runs import STEP_SELECTION_TAG, PipelineRun, PipelineRunStatus
+    from orch.core.selection import select_steps, split_selection
+
+    parent = instance.get_run(parent_run_id)
+    if parent is None:
+        raise DagsterRunNotFoundError(f"No run {parent_run_id} in this instance.")
+    run_config = parent.run_config if run_config is None else run_config
+    mode = mode or parent.mode
+    full = prepare_run(pipeline, run_config=run_config, mode=mode,
+                       solid_selection=parent.solid_selection)
+    _, keys = parent_outputs(instance, PipelineRun(pipeline_name=parent.pipeline_name,
+                                                   parent_run_id=parent.run_id), full.plan)
+    for (producer, output), mapping in keys.items():
+        full.plan.resolve(producer, output, mapping)
+    order = list(full.plan.order)
+    parents, children = full.plan.step_graph()
+    clauses = split_selection(step_selection) if step_selection else []
+    selected = set(select_steps(clauses, parents, children)) if clauses else set(order)
+    described = ",".join(clauses) if clauses else "*"
+    if changed_solids is not None:
+        changed = set(changed_solids)
+        roots = [k for k in order if k.split("[", 1)[0] in changed]
+        closure = set(roots)
+        frontier = list(roots)
+        while frontier:
+            for child in children.get(frontier.pop(), ()):
+                if child not in closure:
+                    closure.add(child)
+                    frontier.append(child)
+        selected &= closure
+        described = f"changed:{','.join(sorted(changed)) or '-'}" + \
+            (f" within {','.join(clauses)}" if clauses else "")
+    if include_failed and parent.status is not PipelineRunStatus.SUCCESS:
+        try:
+            retry = set(steps_from_failure(instance, parent, full.plan))
+        except DagsterInvariantViolationError:
+            retry = set()
+        if retry - selected:
+            described += f" + unfinished:{','.join(k for k in order if k in retry - selected)}"
+        selected |= retry
+    if not selected:
+        return None, ("No solid's code changed; nothing to re-execute."
+                      if changed_solids is not None else "Nothing selected to re-execute.")
+    everything = selected >= set(order)
+    if everything and not _outputs_persist(full):
+        return (dict(run_config=run_config, mode=mode, tags=tags,
+                     solid_selection=parent.solid_selection),
+                "Outputs are kept in memory, so nothing can be reused: running the whole "
+                "pipeline as a new run.")
+    step_keys = None if everything else [k for k in order if k in selected]
+    args = reexecution_args(instance, pipeline, parent_run_id, step_selection=step_keys,
+                            run_config=run_config, mode=mode, tags=tags)
+    if step_keys is not None:
+        args["tags"][STEP_SELECTION_TAG] = described
+    return args, None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1 or not args[0].isdigit():
+        print("usage: python -m orch.core.workspace_server RESPONSE_FD", file=sys.stderr)
+        return 2
+    responder = _Responder(int(args[0]))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it signals the run
+    _preload()
+    from orch.core.workspace import enable_module_cache
+
+    enable_module_cache()
+    server = Server(responder)
+    stdin = sys.stdin.buffer
+    while True:
+        line = stdin.readline()
+        if not line:
+            return 0
+        try:
+            request = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        op = request.get("op")
+        if op == "load":
+            server.load(request)
+        elif op == "launch":
+            code = server.launch(request)
+            if code is not None:
+                return code
+        elif op == "exit":
+            return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
