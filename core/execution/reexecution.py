@@ -70,6 +70,13 @@ def parent_outputs(instance: Any, run: PipelineRun, plan: ExecutionPlan
     )
 
 
+def _was_selected(run: PipelineRun, step_key: str) -> bool:
+    keys = run.step_keys_to_execute
+    if keys is None:
+        return True
+    return step_key in keys or f"{step_key.split('[', 1)[0]}[?]" in keys
+
+
 def steps_from_failure(instance: Any, parent: PipelineRun, plan: ExecutionPlan) -> list[str]:
     """Failed, interrupted and never-run steps of ``parent``, and everything downstream."""
     outcomes: dict[str, EventType] = {}
@@ -78,8 +85,11 @@ def steps_from_failure(instance: Any, parent: PipelineRun, plan: ExecutionPlan) 
     _, children = plan.step_graph()
     # Failed, interrupted (started, no outcome) and never-run steps; skipped ones only when
     # downstream of those (the closure below adds them).
+    # Only steps the parent was asked to execute: the rest of a partial re-execution's plan
+    # has no outcome there because its outputs came from further up the chain.
     roots = [k for k in plan.order
-             if outcomes.get(k) is EventType.STEP_FAILURE or k not in outcomes]
+             if (outcomes.get(k) is EventType.STEP_FAILURE or k not in outcomes)
+             and _was_selected(parent, k)]
     if not roots:
         raise DagsterInvariantViolationError(
             f"Run {parent.run_id} has no failed or unfinished steps to re-execute from failure."
