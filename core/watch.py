@@ -1,0 +1,336 @@
+"""Hot reload: watch a repository, debounce saves, reload the code in a subprocess and start
+the next run as a child of the last one (DESIGN.md §5). Shared by ``orch run --watch`` and the
+app; nothing here imports user code — that happens in :class:`~orch.core.workspace.CodeServer`
+processes, one of which is kept started ahead of time so a save costs the user's import, not
+an interpreter start.
+
+* :func:`is_ignored` — paths a save in which never triggers anything (``.orch/``,
+  ``__pycache__/``, VCS folders, editor swap and backup files).
+* :class:`Debouncer` — collects paths and calls back once they have been quiet for ``delay``.
+* :class:`RepositoryWatcher` — a watchdog observer on the repository root feeding a debouncer.
+* :class:`CodeServerPool` — one warm code server, replaced as soon as it is taken.
+* :class:`WatchSession` — the state of a watch loop: the last run, the code hashes it ran
+  with; :meth:`WatchSession.cycle` reloads and launches the next run.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .workspace import (
+    DEFAULT_LOAD_TIMEOUT,
+    CodeServer,
+    LoadError,
+    RepositorySnapshot,
+    WorkspaceLoadError,
+    WorkspaceTarget,
+    changed_solids,
+    choose_pipeline,
+)
+
+DEFAULT_DEBOUNCE_SECONDS = 0.1
+DEFAULT_EXTENSIONS = (".py",)
+
+IGNORED_DIRECTORIES = frozenset({
+    ".orch", "__pycache__", ".git", ".hg", ".svn", ".mypy_cache", ".pytest_cache",
+    ".ruff_cache", ".tox", ".nox", ".venv", "venv", "node_modules", ".ipynb_checkpoints",
+    ".idea", ".vscode", "build", "dist", ".eggs",
+})
+_IGNORED_SUFFIXES = (".swp", ".swo", ".swx", ".swpx", "~", ".tmp", ".bak", ".pyc", ".pyo",
+                     ".orig", ".crdownload", ".part")
+
+
+def is_ignored(path: str, root: str | None = None) -> bool:
+    """True for paths inside ignored folders and for editor temp files (``*.swp``, ``*~``,
+    ``.#x``, ``#x#``, vim's ``4913`` probe, ``.~lock.*``)."""
+    p = Path(path)
+    try:
+        parts = p.relative_to(root).parts if root else p.parts
+    except ValueError:
+        parts = p.parts
+    if any(part in IGNORED_DIRECTORIES or part.endswith(".egg-info") for part in parts[:-1]):
+        return True
+    name = p.name
+    return (name.endswith(_IGNORED_SUFFIXES) or name.startswith((".#", ".~lock"))
+            or (name.startswith("#") and name.endswith("#")) or name == "4913"
+            or name in IGNORED_DIRECTORIES)
+
+
+class Debouncer:
+    """Calls ``callback(paths)`` once ``delay`` seconds have passed without a new
+    :meth:`trigger` (one background thread; the callback runs on it)."""
+
+    def __init__(self, delay: float, callback: Callable[[set[str]], None]):
+        self.delay = delay
+        self.callback = callback
+        self._pending: set[str] = set()
+        self._deadline: float | None = None
+        self._cond = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._loop, name="orch-debounce", daemon=True)
+        self._thread.start()
+
+    def trigger(self, path: str) -> None:
+        with self._cond:
+            self._pending.add(path)
+            self._deadline = time.monotonic() + self.delay
+            self._cond.notify()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._closed and self._deadline is None:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                remaining = self._deadline - time.monotonic()  # type: ignore[operator]
+                if remaining > 0:
+                    self._cond.wait(remaining)
+                    continue
+                paths, self._pending, self._deadline = self._pending, set(), None
+            try:
+                self.callback(paths)
+            except Exception:  # a failing callback must not stop the watcher
+                import traceback
+
+                traceback.print_exc()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        self._thread.join(timeout=2)
+
+
+class RepositoryWatcher:
+    """Watches ``root`` recursively; calls ``on_change(paths)`` (debounced) when files with
+    one of ``extensions`` — or one of ``extra_files`` — are written, created, moved or
+    deleted, except ignored ones (:func:`is_ignored`)."""
+
+    def __init__(self, root: str, on_change: Callable[[set[str]], None], *,
+                 debounce: float = DEFAULT_DEBOUNCE_SECONDS,
+                 extensions: Iterable[str] | None = DEFAULT_EXTENSIONS,
+                 extra_files: Iterable[str] = ()):
+        self.root = os.path.abspath(root)
+        self.extensions = tuple(extensions) if extensions is not None else None
+        self.extra_files = {os.path.abspath(f) for f in extra_files}
+        self.debouncer = Debouncer(debounce, on_change)
+        self._observer: Any = None
+        self._extra_observed: set[str] = set()
+
+    def relevant(self, path: str) -> bool:
+        path = os.path.abspath(path)
+        if path in self.extra_files:
+            return True
+        if is_ignored(path, self.root):
+            return False
+        return self.extensions is None or path.endswith(self.extensions)
+
+    def start(self) -> RepositoryWatcher:
+        from watchdog.events import FileSystemEventHandler
+        from watchdog.observers import Observer
+
+        watcher = self
+
+        class Handler(FileSystemEventHandler):
+            def on_any_event(self, event: Any) -> None:
+                if event.event_type in ("opened", "closed_no_write") or event.is_directory:
+                    return
+                for path in (event.src_path, getattr(event, "dest_path", "")):
+                    if path and watcher.relevant(os.fsdecode(path)):
+                        watcher.debouncer.trigger(os.fsdecode(path))
+
+        self._observer = Observer()
+        self._observer.schedule(Handler(), self.root, recursive=True)
+        for extra in sorted({os.path.dirname(f) for f in self.extra_files}):
+            if os.path.isdir(extra) and not (extra + os.sep).startswith(self.root + os.sep):
+                self._observer.schedule(Handler(), extra, recursive=False)
+        self._observer.daemon = True
+        self._observer.start()
+        return self
+
+    def stop(self) -> None:
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join(timeout=2)
+            self._observer = None
+        self.debouncer.close()
+
+    def __enter__(self) -> RepositoryWatcher:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+class CodeServerPool:
+    """Keeps ``spares`` code servers started (interpreter up, orch imported, no user code),
+    so a reload does not wait for Python to start."""
+
+    def __init__(self, cwd: str | None = None, env: dict[str, str] | None = None,
+                 spares: int = 1):
+        self.cwd = cwd
+        self.env = env
+        self.spares = spares
+        self._ready: list[CodeServer] = []
+        self._lock = threading.Lock()
+        self.fill()
+
+    def fill(self) -> None:
+        with self._lock:
+            self._ready = [s for s in self._ready if s.process.poll() is None]
+            while len(self._ready) < self.spares:
+                self._ready.append(CodeServer(cwd=self.cwd, env=self.env))
+
+    def take(self) -> CodeServer:
+        with self._lock:
+            server = None
+            while self._ready and server is None:
+                candidate = self._ready.pop(0)
+                if candidate.process.poll() is None:
+                    server = candidate
+                else:
+                    candidate.close()
+            if server is None:
+                server = CodeServer(cwd=self.cwd, env=self.env)
+        self.fill()
+        return server
+
+    def close(self) -> None:
+        with self._lock:
+            for server in self._ready:
+                server.close()
+            self._ready = []
+
+
+@dataclass
+class Cycle:
+    """What one reload did: the snapshot (or why loading failed), and the run it started."""
+
+    number: int
+    snapshot: RepositorySnapshot | None = None
+    error: LoadError | None = None
+    run_id: str | None = None
+    server: CodeServer | None = None
+    pipeline_name: str | None = None
+    changed: list[str] | None = None
+    step_keys: list[str] | None = None
+    note: str | None = None
+    paths: list[str] = field(default_factory=list)
+    started_at: float = field(default_factory=time.time)
+
+    @property
+    def process(self) -> Any:
+        return self.server.process if self.server is not None else None
+
+
+class WatchSession:
+    """One pipeline under watch. The first :meth:`cycle` runs the whole pipeline (or, given
+    ``parent_run_id``, re-executes the selection from that run); each later cycle reloads the
+    code and re-executes the selection — only solids whose code hash changed and their
+    downstream with ``changed_only`` — as a child of the last run, so upstream outputs are
+    loaded, not recomputed. ``run_config`` may be a callable, re-evaluated every cycle (the
+    CLI re-reads its ``-c`` files)."""
+
+    def __init__(self, target: WorkspaceTarget, pipeline_name: str | None = None, *,
+                 orch_home: str | None = None,
+                 run_config: dict[str, Any] | Callable[[], dict[str, Any] | None] | None = None,
+                 mode: str | None = None, preset: str | None = None,
+                 tags: dict[str, Any] | None = None, selection: str | list[str] | None = None,
+                 changed_only: bool = False, parent_run_id: str | None = None,
+                 load_timeout: float = DEFAULT_LOAD_TIMEOUT, env: dict[str, str] | None = None,
+                 pool: CodeServerPool | None = None):
+        self.target = target
+        self.pipeline_name = pipeline_name
+        self.run_config = run_config
+        self.mode = mode
+        self.preset = preset
+        self.tags = tags
+        self.selection = selection
+        self.changed_only = changed_only
+        self.load_timeout = load_timeout
+        self.last_run_id = parent_run_id
+        self.last_hashes: dict[str, str] | None = None
+        self.last_snapshot: RepositorySnapshot | None = None
+        self.count = 0
+        child_env = dict(os.environ if env is None else env)
+        if orch_home is not None:
+            child_env["ORCH_HOME"] = str(orch_home)
+        self.pool = pool or CodeServerPool(cwd=target.working_directory, env=child_env)
+
+    def _run_config(self) -> dict[str, Any] | None:
+        return self.run_config() if callable(self.run_config) else self.run_config
+
+    def load(self) -> RepositorySnapshot:
+        """Reload the snapshot only (raises :class:`WorkspaceLoadError`)."""
+        server = self.pool.take()
+        try:
+            snapshot = server.load(self.target, self.load_timeout)
+        finally:
+            server.close()
+        self.last_snapshot = snapshot
+        return snapshot
+
+    def cycle(self, paths: Iterable[str] = ()) -> Cycle:
+        """Reload the code and start the next run (in the process that loaded it)."""
+        self.count += 1
+        cycle = Cycle(self.count, paths=sorted(paths))
+        server = self.pool.take()
+        try:
+            try:
+                snapshot = server.load(self.target, self.load_timeout)
+            except WorkspaceLoadError as e:
+                cycle.error = e.error
+                return cycle
+            cycle.snapshot = snapshot
+            self.last_snapshot = snapshot
+            try:
+                name = choose_pipeline(snapshot.pipeline_names, self.pipeline_name,
+                                       self.target)
+            except Exception as e:
+                cycle.error = LoadError("not_found", str(e))
+                return cycle
+            cycle.pipeline_name = name
+            hashes = snapshot.code_hashes(name)
+            try:
+                run_config = self._run_config()
+            except Exception as e:
+                cycle.error = LoadError("invalid", str(e), cls_name=type(e).__name__)
+                return cycle
+            if self.last_run_id is None:
+                request: dict[str, Any] = dict(run_config=run_config, mode=self.mode,
+                                               preset=self.preset, tags=self.tags)
+            else:
+                changed = None
+                if self.changed_only and self.last_hashes is not None:
+                    changed = changed_solids(self.last_hashes, hashes)
+                    cycle.changed = changed
+                request = dict(run_config=run_config, mode=self.mode, tags=self.tags,
+                               reexecute={"parent_run_id": self.last_run_id,
+                                          "step_selection": self.selection,
+                                          "changed_solids": changed, "include_failed": True})
+            try:
+                reply = server.launch(name, **request)
+            except WorkspaceLoadError as e:
+                cycle.error = e.error
+                return cycle
+            cycle.note = reply.get("note")
+            cycle.step_keys = reply.get("step_keys")
+            self.last_hashes = hashes
+            if reply.get("run_id"):
+                cycle.run_id = reply["run_id"]
+                cycle.server = server
+                self.last_run_id = cycle.run_id
+            return cycle
+        finally:
+            if cycle.server is None:
+                server.close()
+
+    def close(self) -> None:
+        self.pool.close()
