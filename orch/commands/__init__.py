@@ -6,7 +6,7 @@ import importlib
 
 import typer
 
-_MODULES: tuple[str, ...] = ("runs", "instance", "dev")
+_MODULES: tuple[str, ...] = ("runs", "instance", "dev", "run", "pipeline", "plan", "config")
 
 
 def register_all(app: typer.Typer) -> None:

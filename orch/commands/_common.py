@@ -1,0 +1,157 @@
+"""Shared pieces of the commands that load user code: target flags, errors, run options.
+
+Nothing heavy at module level: the CLI must start fast, and must never import Textual.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+EXIT_OK, EXIT_FAILURE, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+PythonFile = Annotated[str | None, typer.Option(
+    "--python-file", "-f", help="A Python file, or a directory whose .py files define pipelines.",
+    rich_help_panel="Code location")]
+ModuleName = Annotated[str | None, typer.Option(
+    "--module-name", "-m", help="A Python module (importable from the working directory).",
+    rich_help_panel="Code location")]
+Attribute = Annotated[str | None, typer.Option(
+    "--attribute", "-a", help="The pipeline or repository (or a function returning one) to load.",
+    rich_help_panel="Code location")]
+WorkingDirectory = Annotated[str | None, typer.Option(
+    "--working-directory", "-d", help="Put on sys.path; runs execute there (default: current).",
+    rich_help_panel="Code location")]
+PipelineName = Annotated[str | None, typer.Option(
+    "--pipeline", "-p", help="The pipeline (optional when the code defines only one).")]
+ConfigFiles = Annotated[list[str] | None, typer.Option(
+    "--config", "-c", help="Run config YAML file or glob; repeatable, deep-merged in order.")]
+Preset = Annotated[str | None, typer.Option("--preset", help="A preset of the pipeline.")]
+Mode = Annotated[str | None, typer.Option("--mode", help="The mode to run in.")]
+Tags = Annotated[str | None, typer.Option("--tags", help='Run tags as JSON, e.g. \'{"team": "a"}\'.')]
+Selection = Annotated[str | None, typer.Option(
+    "--solid-selection", "-s",
+    help='Solids to run, e.g. "a,*b+" (with --parent: steps of the parent run to re-execute).')]
+
+
+def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
+    """Print ``orch: error: ...`` on stderr and exit (2 = invalid input)."""
+    sys.stderr.write(f"orch: error: {message.rstrip()}\n")
+    sys.stderr.flush()
+    raise typer.Exit(code)
+
+
+def make_target(python_file: str | None, module_name: str | None, attribute: str | None,
+                working_directory: str | None):
+    from orch.core.errors import DagsterError
+    from orch.core.workspace import WorkspaceTarget
+
+    try:
+        return WorkspaceTarget.from_options(python_file, module_name, attribute,
+                                            working_directory)
+    except DagsterError as e:
+        fail(str(e))
+
+
+def load_in_process(target: Any):
+    """Import the target here (the commands that validate or inspect definitions do)."""
+    from orch.core.workspace import load_error_from_exception, load_workspace
+
+    try:
+        workspace = load_workspace(target)
+    except (Exception, SystemExit) as exc:
+        fail(load_error_from_exception(exc, target).format())
+    for warning in workspace.warnings:
+        sys.stderr.write(f"orch: warning: {warning}\n")
+    return workspace
+
+
+def choose(workspace: Any, pipeline_name: str | None):
+    """The LoadedPipeline named ``pipeline_name`` (or the only one); exit 2 listing the
+    choices otherwise."""
+    from orch.core.errors import DagsterError
+
+    try:
+        return workspace.get(pipeline_name)
+    except DagsterError as e:
+        fail(str(e))
+
+
+def parse_tags(tags: str | None) -> dict[str, str]:
+    if not tags:
+        return {}
+    try:
+        value = json.loads(tags)
+    except json.JSONDecodeError as e:
+        fail(f"--tags must be a JSON object, e.g. '{{\"team\": \"data\"}}': {e}")
+    if not isinstance(value, dict):
+        fail(f"--tags must be a JSON object, got {type(value).__name__}.")
+    reserved = [k for k in value if str(k).startswith(("orch/", "dagster/"))]
+    if reserved:
+        fail(f"Tags with the orch/ or dagster/ prefix are reserved for orch: {reserved}.")
+    return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in value.items()}
+
+
+def load_config_files(config_files: list[str] | None) -> dict[str, Any] | None:
+    if not config_files:
+        return None
+    from orch.core.definitions.preset import load_yaml_files
+    from orch.core.errors import DagsterError
+
+    try:
+        return load_yaml_files(list(config_files))
+    except DagsterError as e:
+        fail(str(e))
+
+
+def execution_config(executor: str | None, max_concurrent: int | None) -> dict[str, Any] | None:
+    """``execution:`` run config from --executor / --max-concurrent (None when not given)."""
+    if executor is None and max_concurrent is None:
+        return None
+    name = executor or "multiprocess"
+    if max_concurrent is not None and name != "multiprocess":
+        fail("--max-concurrent applies to the multiprocess executor only.")
+    config: dict[str, Any] = {}
+    if max_concurrent is not None:
+        if max_concurrent < 0:
+            fail("--max-concurrent must be 0 (one per CPU) or more.")
+        config["max_concurrent"] = max_concurrent
+    return {"execution": {name: {"config": config}}}
+
+
+def run_kwargs(pipeline_def: Any, *, config_files: list[str] | None, preset: str | None,
+               mode: str | None, tags: str | None, selection: str | None,
+               executor: str | None = None, max_concurrent: int | None = None
+               ) -> dict[str, Any]:
+    """``prepare_run`` keyword arguments from the CLI flags. A preset is expanded here so
+    --executor/--tags can still add to it; combining it with -c, --mode or -s is an error."""
+    from orch.core.definitions.preset import deep_merge
+    from orch.core.errors import DagsterError
+    from orch.core.runs import PRESET_NAME_TAG
+
+    run_config = load_config_files(config_files)
+    extra = execution_config(executor, max_concurrent)
+    user_tags = parse_tags(tags)
+    solid_selection = [c.strip() for c in selection.split(",") if c.strip()] \
+        if selection else None
+    if preset is not None:
+        clashes = [flag for flag, given in (("-c/--config", config_files), ("--mode", mode),
+                                            ("-s/--solid-selection", selection)) if given]
+        if clashes:
+            fail(f"--preset sets the run config, mode and solid selection; do not combine it "
+                 f"with {', '.join(clashes)}.")
+        try:
+            preset_def = pipeline_def.get_preset(preset)
+        except DagsterError as e:
+            fail(str(e))
+        return dict(run_config=deep_merge(preset_def.run_config, extra or {}),
+                    mode=preset_def.mode, solid_selection=preset_def.solid_selection,
+                    tags={**{k: str(v) for k, v in preset_def.tags.items()}, **user_tags,
+                          PRESET_NAME_TAG: preset})
+    if extra:
+        run_config = deep_merge(run_config or {}, extra)
+    return dict(run_config=run_config, mode=mode, solid_selection=solid_selection,
+                tags=user_tags)

@@ -1,0 +1,556 @@
+"""Following a run from SQLite while its worker executes it: progress on stderr (rich live
+display on a terminal, plain lines otherwise), ``--json`` events on stdout, a JUnit report and
+GitHub Actions annotations at the end, and Ctrl-C as a clean cancel.
+
+Every view reads the same stored events (``instance.tail``), so what ``orch run`` shows is
+exactly what the app and ``orch runs`` show later.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from ._common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK
+
+POLL_SECONDS = 0.01
+CANCEL_GRACE_SECONDS = 30.0
+STDERR_TAIL_LINES = 30
+
+# -- step states -----------------------------------------------------------------------------
+PENDING, RUNNING, SUCCESS, FAILED, SKIPPED, RETRYING, NOT_EXECUTED = (
+    "pending", "running", "success", "failed", "skipped", "retrying", "not executed")
+
+
+@dataclass
+class StepState:
+    key: str
+    status: str = PENDING
+    start: float | None = None
+    end: float | None = None
+    attempts: int = 0
+    error: dict[str, Any] | None = None
+    message: str = ""
+
+    @property
+    def duration(self) -> float | None:
+        if self.start is None:
+            return None
+        return (self.end or time.time()) - self.start
+
+
+class RunTracker:
+    """Step states of one run, updated from its events in order."""
+
+    def __init__(self, run: Any, step_keys: list[str]):
+        self.run = run
+        self.steps: dict[str, StepState] = {k: StepState(k) for k in step_keys}
+        self.status: str | None = None
+        self.started: float | None = None
+        self.ended: float | None = None
+        self.run_error: dict[str, Any] | None = None
+        self.run_message = ""
+
+    def _step(self, key: str) -> StepState:
+        if key not in self.steps:
+            # A dynamic copy `x[k]` replaces its placeholder `x[?]`, in place.
+            placeholder = f"{key.split('[', 1)[0]}[?]"
+            items = list(self.steps.items())
+            index = next((i for i, (k, _) in enumerate(items) if k == placeholder), None)
+            state = StepState(key)
+            if index is None:
+                items.append((key, state))
+            else:
+                resolved = [i for i, (k, _) in enumerate(items)
+                            if k.split("[", 1)[0] == key.split("[", 1)[0] and k != placeholder]
+                items.insert((resolved[-1] + 1) if resolved else index, (key, state))
+            self.steps = dict(items)
+        return self.steps[key]
+
+    def visible_steps(self) -> list[StepState]:
+        resolved = {k.split("[", 1)[0] for k in self.steps if "[" in k and not k.endswith("[?]")}
+        return [s for k, s in self.steps.items()
+                if not (k.endswith("[?]") and k.split("[", 1)[0] in resolved)]
+
+    def event(self, e: Any) -> None:
+        t = e.event_type_value
+        if t is None:
+            return
+        if e.step_key:
+            state = self._step(e.step_key)
+            if t in ("STEP_START", "STEP_RESTARTED"):
+                state.status = RUNNING
+                state.attempts += 1
+                if state.start is None:
+                    state.start = e.timestamp
+                state.end = None
+            elif t == "STEP_SUCCESS":
+                state.status, state.end = SUCCESS, e.timestamp
+            elif t == "STEP_FAILURE":
+                state.status, state.end = FAILED, e.timestamp
+                state.error = e.data.get("error") or {"message": e.message}
+                state.message = e.message
+            elif t == "STEP_SKIPPED":
+                state.status, state.end, state.message = SKIPPED, e.timestamp, e.message
+            elif t == "STEP_UP_FOR_RETRY":
+                state.status, state.message = RETRYING, e.message
+                state.error = e.data.get("error")
+            return
+        if t == "PIPELINE_START":
+            self.started = e.timestamp
+        elif t in ("PIPELINE_SUCCESS", "PIPELINE_FAILURE", "PIPELINE_CANCELED"):
+            self.status = t.removeprefix("PIPELINE_")
+            self.ended = e.timestamp
+            self.run_message = e.message
+            self.run_error = e.data.get("error")
+            for state in self.steps.values():
+                if state.status in (PENDING, RUNNING, RETRYING):
+                    state.status = NOT_EXECUTED if state.status == PENDING else FAILED
+                    if state.end is None and state.start is not None:
+                        state.end = e.timestamp
+                    if state.status == FAILED and state.error is None:
+                        state.error = {"message": f"Step did not finish ({self.status})."}
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for s in self.visible_steps():
+            out[s.status] = out.get(s.status, 0) + 1
+        return out
+
+    def elapsed(self) -> float:
+        if self.started is None:
+            return 0.0
+        return (self.ended or time.time()) - self.started
+
+
+def plan_step_keys(instance: Any, run: Any) -> list[str]:
+    snapshot = instance.get_run_snapshot(run.execution_plan_snapshot_id) \
+        if run.execution_plan_snapshot_id else None
+    if not snapshot:
+        return list(run.step_keys_to_execute or [])
+    return list(snapshot.get("step_keys_to_execute") or [s["key"] for s in snapshot["steps"]])
+
+
+def _fmt_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    if seconds < 0.001:
+        return "<1ms"
+    return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.2f}s"
+
+
+def error_text(error: dict[str, Any] | None) -> str:
+    if not error:
+        return ""
+    return str(error.get("message") or "")
+
+
+def error_stack(error: dict[str, Any] | None) -> str:
+    if not error:
+        return ""
+    text = "".join(error.get("stack") or [])
+    cause = error.get("cause")
+    if cause:
+        text += "\nCaused by: " + str(cause.get("message", "")) + "\n" + \
+            "".join(cause.get("stack") or [])
+    return text
+
+
+# -- sinks -----------------------------------------------------------------------------------
+class Sink:
+    def start(self, tracker: RunTracker) -> None: ...
+    def event(self, e: Any, tracker: RunTracker) -> None: ...
+    def note(self, text: str) -> None: ...
+    def finish(self, tracker: RunTracker) -> None: ...
+
+
+class JsonSink(Sink):
+    """Every event as one JSON object per line (stdout)."""
+
+    def __init__(self, stream: IO[str]):
+        self.stream = stream
+
+    def event(self, e: Any, tracker: RunTracker) -> None:
+        self.stream.write(json.dumps(e.to_dict(), default=str) + "\n")
+        self.stream.flush()
+
+
+class PlainSink(Sink):
+    """One line per step transition and user log line (CI logs, pipes)."""
+
+    def __init__(self, stream: IO[str], verbose: bool = False):
+        self.stream = stream
+        self.verbose = verbose
+
+    def _line(self, text: str) -> None:
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def start(self, tracker: RunTracker) -> None:
+        run = tracker.run
+        self._line(f"orch: run {run.run_id} of {run.pipeline_name} "
+                   f"({len(tracker.steps)} step{'s' if len(tracker.steps) != 1 else ''})")
+
+    def note(self, text: str) -> None:
+        self._line(f"orch: {text}")
+
+    def event(self, e: Any, tracker: RunTracker) -> None:
+        if self.verbose:
+            self._line(e.console_line())
+            return
+        t = e.event_type_value
+        key = e.step_key
+        if t is None:
+            if e.level >= 20:
+                where = f"[{key}] " if key else ""
+                self._line(f"  {where}{e.level_name}: {e.message}")
+            return
+        if t == "STEP_START":
+            self._line(f"  START    {key}")
+        elif t == "STEP_RESTARTED":
+            self._line(f"  RETRY    {key} (attempt {tracker.steps[key].attempts})")
+        elif t == "STEP_SUCCESS":
+            self._line(f"  OK       {key} ({_fmt_seconds(tracker.steps[key].duration)})")
+        elif t == "STEP_FAILURE":
+            self._line(f"  FAILED   {key}: {error_text(e.data.get('error')) or e.message}")
+        elif t == "STEP_SKIPPED":
+            self._line(f"  SKIPPED  {key}")
+        elif t == "STEP_UP_FOR_RETRY":
+            self._line(f"  UP FOR RETRY {key}: {e.message}")
+        elif t == "PIPELINE_FAILURE" and e.data.get("error"):
+            self._line(f"  ERROR    {error_text(e.data['error'])}")
+        elif t == "ENGINE_EVENT" and e.level >= 30:
+            self._line(f"  {e.level_name}: {e.message}")
+        elif t == "PIPELINE_CANCELING":
+            self._line("  CANCELING the run")
+
+    def finish(self, tracker: RunTracker) -> None:
+        self._line(summary_line(tracker))
+
+
+def summary_line(tracker: RunTracker) -> str:
+    counts = tracker.counts()
+    parts = [f"{n} {status}" for status, n in counts.items() if n]
+    return (f"orch: run {tracker.run.run_id} {tracker.status or 'ENDED'} in "
+            f"{_fmt_seconds(tracker.elapsed())} ({', '.join(parts) or 'no steps'})")
+
+
+class RichSink(Sink):
+    """A live table of steps on a terminal (stderr), refreshed ~10 times a second."""
+
+    _STYLE = {PENDING: ("·", "dim"), RUNNING: ("▶", "yellow"), SUCCESS: ("✓", "green"),
+              FAILED: ("✗", "bold red"), SKIPPED: ("-", "dim"), RETRYING: ("↻", "yellow"),
+              NOT_EXECUTED: ("-", "dim red")}
+
+    def __init__(self, stream: IO[str]):
+        from rich.console import Console
+
+        self.console = Console(file=stream, stderr=stream is sys.stderr)
+        self.live: Any = None
+        self.tracker: RunTracker | None = None
+        self.logs: list[str] = []
+
+    def _render(self) -> Any:
+        from rich.console import Group
+        from rich.spinner import Spinner
+        from rich.table import Table
+        from rich.text import Text
+
+        tracker = self.tracker
+        assert tracker is not None
+        table = Table(box=None, show_header=False, padding=(0, 1), expand=False)
+        table.add_column(width=2)
+        table.add_column()
+        table.add_column(justify="right")
+        table.add_column(overflow="fold")
+        for state in tracker.visible_steps():
+            if state.status == RUNNING:
+                mark: Any = Spinner("dots", style="yellow")
+            else:
+                symbol, style = self._STYLE[state.status]
+                mark = Text(symbol, style=style)
+            detail = error_text(state.error) if state.status == FAILED else \
+                (state.message if state.status == RETRYING else "")
+            table.add_row(mark, Text(state.key, style="bold" if state.status == RUNNING else ""),
+                          _fmt_seconds(state.duration), Text(detail, style="red"))
+        counts = tracker.counts()
+        header = Text.assemble(
+            (f"{tracker.run.pipeline_name} ", "bold"), (f"run {tracker.run.run_id[:8]}  ", "dim"),
+            (f"{counts.get(SUCCESS, 0)} done  ", "green"),
+            (f"{counts.get(RUNNING, 0)} running  ", "yellow"),
+            (f"{counts.get(FAILED, 0)} failed  ", "red" if counts.get(FAILED) else "dim"),
+            (f"{tracker.elapsed():.1f}s", "bold"),
+        )
+        return Group(header, *[Text(line, style="dim") for line in self.logs[-5:]], table)
+
+    def start(self, tracker: RunTracker) -> None:
+        from rich.live import Live
+
+        self.tracker = tracker
+        self.logs = []
+        self.live = Live(get_renderable=self._render, console=self.console,
+                         refresh_per_second=10, transient=False)
+        self.live.start()
+
+    def note(self, text: str) -> None:
+        self.console.print(f"[bold]orch:[/bold] {text}", highlight=False)
+
+    def event(self, e: Any, tracker: RunTracker) -> None:
+        if e.event_type is None and e.level >= 20:
+            self.logs.append(f"{e.step_key + ': ' if e.step_key else ''}{e.message}")
+
+    def finish(self, tracker: RunTracker) -> None:
+        if self.live is not None:
+            self.live.refresh()
+            self.live.stop()
+            self.live = None
+        style = "green" if tracker.status == "SUCCESS" else "red"
+        self.console.print(summary_line(tracker), style=style, highlight=False)
+
+
+# -- the follow loop -------------------------------------------------------------------------
+@dataclass
+class FollowResult:
+    run: Any
+    tracker: RunTracker
+    exit_code: int
+    interrupted: bool = False
+    superseded: bool = False
+    worker_output: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def _signal_process(process: Any, sig: int) -> None:
+    try:
+        process.send_signal(sig)
+    except (ProcessLookupError, OSError):
+        pass
+
+
+def follow_run(instance: Any, run: Any, process: Any, sinks: list[Sink], *,
+               worker_output: Callable[[], str] | None = None,
+               should_stop: Callable[[], bool] | None = None,
+               wait_for_exit: bool = True) -> FollowResult:
+    """Stream ``run``'s events to ``sinks`` until its worker ``process`` has exited and every
+    event is read. Ctrl-C (or SIGTERM to this process) cancels the run: SIGTERM to the worker,
+    which marks it CANCELED; a second Ctrl-C kills the worker. ``should_stop`` (polled) cancels
+    the run the same way, for a newer run replacing it (watch mode). Without
+    ``wait_for_exit`` it returns once the run's final event is read, leaving the worker to
+    tear down on its own (``orch run`` exits ~40 ms sooner)."""
+    tracker = RunTracker(run, plan_step_keys(instance, run))
+    for sink in sinks:
+        sink.start(tracker)
+    tail = instance.tail(run.run_id)
+    interrupted = superseded = False
+    cancel_deadline: float | None = None
+
+    def dispatch(events: list[Any]) -> None:
+        for e in events:
+            tracker.event(e)
+            for sink in sinks:
+                sink.event(e, tracker)
+
+    def cancel() -> None:
+        nonlocal cancel_deadline
+        if cancel_deadline is None:
+            cancel_deadline = time.monotonic() + CANCEL_GRACE_SECONDS
+            instance.request_cancel(run.run_id)
+            _signal_process(process, signal.SIGTERM)
+
+    try:
+        while True:
+            try:
+                events = tail.poll()
+                dispatch(events)
+                if process.poll() is not None:
+                    dispatch(tail.poll())
+                    break
+                if tracker.status is not None and not wait_for_exit:
+                    break  # the run is over; its worker only tears down now
+                if should_stop is not None and not superseded and should_stop():
+                    superseded = True
+                    cancel()
+                if cancel_deadline is not None and time.monotonic() > cancel_deadline:
+                    _signal_process(process, signal.SIGKILL)
+                if not events:
+                    time.sleep(POLL_SECONDS)
+            except KeyboardInterrupt:
+                if interrupted:  # a second Ctrl-C: stop waiting
+                    _signal_process(process, signal.SIGKILL)
+                interrupted = True
+                for sink in sinks:
+                    sink.note("interrupted: canceling the run (Ctrl-C again to kill it)")
+                cancel()
+        # The worker is gone; a worker that died without reporting is failed by recovery.
+        current = instance.get_run(run.run_id)
+        if current is not None and not current.status.is_finished:
+            instance.recover_crashed_runs()
+            dispatch(tail.poll())
+    finally:
+        for sink in sinks:
+            sink.finish(tracker)
+    final = instance.get_run(run.run_id) or run
+    code = process.poll()
+    status = final.status.value
+    if interrupted or superseded or status == "CANCELED":
+        exit_code = EXIT_INTERRUPTED
+    elif status == "SUCCESS":
+        exit_code = EXIT_OK
+    elif code == EXIT_INVALID:
+        exit_code = EXIT_INVALID
+    else:
+        exit_code = EXIT_FAILURE
+    output = worker_output() if worker_output is not None else ""
+    return FollowResult(final, tracker, exit_code, interrupted, superseded, output)
+
+
+class TerminateAsInterrupt:
+    """While active, SIGTERM to this process raises KeyboardInterrupt (a CI job being
+    stopped cancels its run the same way Ctrl-C does)."""
+
+    def __enter__(self) -> TerminateAsInterrupt:
+        self._previous = signal.signal(signal.SIGTERM, self._handler)
+        return self
+
+    @staticmethod
+    def _handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    def __exit__(self, *exc: Any) -> None:
+        signal.signal(signal.SIGTERM, self._previous)
+
+
+# -- reports ---------------------------------------------------------------------------------
+def stderr_tail(instance: Any, run_id: str, step_key: str, lines: int = STDERR_TAIL_LINES) -> str:
+    try:
+        data, _, _ = instance.compute_log_manager.read(run_id, step_key, "stderr")
+    except Exception:
+        return ""
+    text = data.decode(errors="replace")
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def write_junit(path: str, instance: Any, result: FollowResult) -> None:
+    """One testcase per step; a failed step carries its error, stack and stderr tail."""
+    import xml.etree.ElementTree as ET
+
+    tracker, run = result.tracker, result.run
+    steps = tracker.visible_steps()
+    failures = sum(1 for s in steps if s.status == FAILED)
+    skipped = sum(1 for s in steps if s.status in (SKIPPED, NOT_EXECUTED, PENDING))
+    suites = ET.Element("testsuites", name="orch", tests=str(len(steps)),
+                        failures=str(failures), errors="0", skipped=str(skipped),
+                        time=f"{tracker.elapsed():.3f}")
+    suite = ET.SubElement(suites, "testsuite", name=run.pipeline_name, tests=str(len(steps)),
+                          failures=str(failures), errors="0", skipped=str(skipped),
+                          time=f"{tracker.elapsed():.3f}",
+                          timestamp=time.strftime("%Y-%m-%dT%H:%M:%S",
+                                                  time.localtime(tracker.started or time.time())))
+    props = ET.SubElement(suite, "properties")
+    for name, value in (("run_id", run.run_id), ("status", run.status.value),
+                        ("mode", run.mode), ("parent_run_id", run.parent_run_id or "")):
+        ET.SubElement(props, "property", name=name, value=str(value))
+    for state in steps:
+        case = ET.SubElement(suite, "testcase", classname=run.pipeline_name, name=state.key,
+                             time=f"{state.duration or 0.0:.3f}")
+        if state.status == FAILED:
+            message = error_text(state.error) or state.message or "step failed"
+            failure = ET.SubElement(case, "failure", message=message,
+                                    type=(state.error or {}).get("cls_name") or "StepFailure")
+            tail = stderr_tail(instance, run.run_id, state.key)
+            body = message + "\n" + error_stack(state.error)
+            if tail:
+                body += f"\n--- stderr of {state.key} (last {STDERR_TAIL_LINES} lines) ---\n{tail}\n"
+                ET.SubElement(case, "system-err").text = tail
+            failure.text = body
+        elif state.status in (SKIPPED, NOT_EXECUTED, PENDING):
+            reason = state.message or ("not executed: an upstream step failed"
+                                       if state.status == NOT_EXECUTED else state.status)
+            ET.SubElement(case, "skipped", message=reason)
+    if tracker.status == "FAILURE" and tracker.run_error and not failures:
+        case = ET.SubElement(suite, "testcase", classname=run.pipeline_name, name="(run)",
+                             time=f"{tracker.elapsed():.3f}")
+        failure = ET.SubElement(case, "failure", message=error_text(tracker.run_error),
+                                type=tracker.run_error.get("cls_name") or "RunFailure")
+        failure.text = error_text(tracker.run_error) + "\n" + error_stack(tracker.run_error)
+        suites.set("failures", "1")
+        suite.set("failures", "1")
+        suite.set("tests", str(len(steps) + 1))
+    ET.indent(suites)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+_FRAME = re.compile(r'File "([^"]+)", line (\d+)')
+
+
+def _user_location(error: dict[str, Any] | None) -> tuple[str, int] | None:
+    """The innermost frame of the stack that lies under the current directory and outside
+    orch: where a GitHub annotation should point."""
+    if not error:
+        return None
+    cwd = os.getcwd() + os.sep
+    orch_dirs = tuple(os.path.dirname(os.path.dirname(m.__file__)) + os.sep
+                      for m in (sys.modules.get("orch.core"),) if m and m.__file__)
+    found = None
+    for frame in error.get("stack") or []:
+        match = _FRAME.search(frame)
+        if not match:
+            continue
+        filename = match.group(1)
+        if filename.startswith(cwd) and not any(
+                filename.startswith(d + sub) for d in orch_dirs
+                for sub in ("core" + os.sep, "orch" + os.sep, "executors" + os.sep)):
+            found = (os.path.relpath(filename), int(match.group(2)))
+    return found
+
+
+def github_annotations(instance: Any, result: FollowResult, stream: IO[str]) -> None:
+    """``::error`` workflow commands for failed steps (and a run that failed without one)."""
+    tracker, run = result.tracker, result.run
+    emitted = 0
+    for state in tracker.visible_steps():
+        if state.status != FAILED:
+            continue
+        message = error_text(state.error) or state.message or "step failed"
+        tail = stderr_tail(instance, run.run_id, state.key, lines=10)
+        if tail:
+            message += f"\n--- stderr (last lines) ---\n{tail}"
+        props = [f"title={_escape_property(f'{run.pipeline_name}: step {state.key} failed')}"]
+        where = _user_location(state.error)
+        if where:
+            props.insert(0, f"file={_escape_property(where[0])},line={where[1]}")
+        stream.write(f"::error {','.join(props)}::{_escape_data(message)}\n")
+        emitted += 1
+    if not emitted and tracker.status == "FAILURE":
+        message = error_text(tracker.run_error) or tracker.run_message or "run failed"
+        title = _escape_property(f"{run.pipeline_name}: run {run.run_id[:8]} failed")
+        stream.write(f"::error title={title}::{_escape_data(message)}\n")
+    stream.flush()
+
+
+def make_sinks(*, json_output: bool, verbose: bool, quiet: bool = False) -> list[Sink]:
+    """``--json`` to stdout; progress on stderr: live on a terminal, plain lines otherwise."""
+    sinks: list[Sink] = []
+    if json_output:
+        sinks.append(JsonSink(sys.stdout))
+    if not quiet:
+        use_rich = sys.stderr.isatty() and not verbose and os.environ.get("TERM") != "dumb"
+        sinks.append(RichSink(sys.stderr) if use_rich else PlainSink(sys.stderr, verbose))
+    return sinks

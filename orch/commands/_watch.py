@@ -1,0 +1,134 @@
+"""``orch run --watch``: run, then on every save reload the code (in a subprocess) and
+re-execute the selection as a child of the last run, reusing upstream outputs.
+
+The loop itself lives in ``orch.core.watch`` (the app uses the same pieces); this module only
+prints and follows runs.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import queue
+import sys
+from typing import Any
+
+from ._common import EXIT_INTERRUPTED, fail, make_target, parse_tags
+
+
+def _note(text: str) -> None:
+    sys.stderr.write(f"orch: {text}\n")
+    sys.stderr.flush()
+
+
+def watch_loop(instance: Any, *, python_file: str | None, module_name: str | None,
+               attribute: str | None, working_directory: str | None, pipeline: str | None,
+               config: list[str] | None, preset: str | None, mode: str | None,
+               tags: str | None, selection: str | None, executor: str | None,
+               max_concurrent: int | None, parent: str | None, from_failure: bool,
+               changed: bool, json_output: bool, junit: str | None, verbose: bool,
+               quiet: bool, load_timeout: float) -> int:
+    from orch.core.watch import RepositoryWatcher, WatchSession
+    from orch.core.workspace import WorkspaceTarget
+
+    from ._common import execution_config
+    from ._follow import TerminateAsInterrupt, follow_run, make_sinks
+    from .run import _report
+
+    if from_failure:
+        fail("--watch already re-executes a failed run's unfinished steps with the selection; "
+             "drop --from-failure.")
+    if preset and (config or mode):
+        fail("--preset sets the run config and mode; do not combine it with -c or --mode.")
+    user_tags = parse_tags(tags) or None
+    extra = execution_config(executor, max_concurrent)
+    parent_id = None
+    if parent is not None:
+        parent_run = instance.get_run(parent)
+        if parent_run is None:
+            fail(f'No run "{parent}" in {instance.root_dir}.')
+        parent_id = parent_run.run_id
+        pipeline = pipeline or parent_run.pipeline_name
+        if python_file or module_name:
+            target = make_target(python_file, module_name, attribute, working_directory)
+        elif parent_run.pipeline_origin:
+            target = WorkspaceTarget.from_origin(parent_run.pipeline_origin)
+        else:
+            fail(f"Run {parent_id} does not record where its code came from; give -f or -m.")
+    else:
+        target = make_target(python_file, module_name, attribute, working_directory)
+
+    def run_config() -> dict[str, Any] | None:
+        from orch.core.definitions.preset import deep_merge, load_yaml_files
+
+        merged = load_yaml_files(list(config)) if config else None
+        if extra:
+            merged = deep_merge(merged or {}, extra)
+        return merged
+
+    session = WatchSession(
+        target, pipeline, orch_home=str(instance.root_dir), run_config=run_config, mode=mode,
+        preset=preset, tags=user_tags, selection=selection, changed_only=changed,
+        parent_run_id=parent_id, load_timeout=load_timeout,
+    )
+    config_paths = [p for pattern in (config or []) for p in (glob.glob(pattern) or [pattern])]
+    changes: queue.Queue[set[str]] = queue.Queue()
+    watcher = RepositoryWatcher(target.root, changes.put, extra_files=config_paths)
+    sinks = make_sinks(json_output=json_output, verbose=verbose, quiet=quiet)
+
+    def describe(paths: list[str]) -> str:
+        shown = [os.path.relpath(p, target.root) for p in paths[:3]]
+        return ", ".join(shown) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+
+    try:
+        with TerminateAsInterrupt():
+            watcher.start()
+            _note(f"watching {target.root} for changes (Ctrl-C to stop)")
+            cycle = session.cycle()
+            while True:
+                if cycle.error is not None:
+                    _note(cycle.error.format())
+                    if cycle.error.output.strip() and cycle.error.kind != "timeout":
+                        _note("output while loading:\n" + cycle.error.output.rstrip()[-2000:])
+                    _note("waiting for the next save")
+                elif cycle.run_id is None:
+                    _note(cycle.note or "nothing to run")
+                else:
+                    if cycle.note:
+                        _note(cycle.note)
+                    if cycle.changed is not None:
+                        _note(f"changed solids: {', '.join(cycle.changed) or 'none'}")
+                    run = instance.get_run(cycle.run_id)
+                    result = follow_run(instance, run, cycle.process, sinks,
+                                        worker_output=cycle.server.output,
+                                        should_stop=lambda: not changes.empty())
+                    cycle.server.close()
+                    _report(instance, result, junit=junit, json_output=json_output)
+                    if result.interrupted:
+                        return EXIT_INTERRUPTED
+                    if result.superseded:
+                        _note("a newer save arrived: canceled this run")
+                paths = _next_change(changes)
+                _note(f"change in {describe(sorted(paths))}: reloading")
+                cycle = session.cycle(paths)
+    except KeyboardInterrupt:
+        _note("stopped watching")
+        return EXIT_INTERRUPTED
+    finally:
+        watcher.stop()
+        session.close()
+
+
+def _next_change(changes: queue.Queue[set[str]]) -> set[str]:
+    """Block until a (debounced) change arrives; merge any already queued after it."""
+    while True:
+        try:
+            paths = set(changes.get(timeout=0.5))
+            break
+        except queue.Empty:
+            continue
+    while True:
+        try:
+            paths |= changes.get_nowait()
+        except queue.Empty:
+            return paths

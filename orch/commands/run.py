@@ -1,0 +1,279 @@
+"""``orch run`` (headless, for CI and the terminal) and ``orch launch`` (fire and forget).
+
+``orch run`` validates the pipeline in this process — invalid config, an unknown pipeline,
+solid, preset or mode exit with code 2 before any run exists — then stores the run, starts
+the run worker (``python -m orch.core.worker RUN_ID``) and follows the run's events from
+SQLite. Exit codes: 0 success, 1 run failure, 2 invalid input, 130 interrupted (Ctrl-C
+cancels the run cleanly: it ends CANCELED).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from ._common import (
+    EXIT_INTERRUPTED,
+    Attribute,
+    ConfigFiles,
+    Mode,
+    ModuleName,
+    PipelineName,
+    Preset,
+    PythonFile,
+    Selection,
+    Tags,
+    WorkingDirectory,
+    choose,
+    execution_config,
+    fail,
+    load_config_files,
+    load_in_process,
+    make_target,
+    parse_tags,
+    run_kwargs,
+)
+
+Executor = Annotated[str | None, typer.Option(
+    "--executor", help="in_process (default) or multiprocess (each step in its own process).")]
+MaxConcurrent = Annotated[int | None, typer.Option(
+    "--max-concurrent", help="Steps at once with the multiprocess executor (0: one per CPU).")]
+Parent = Annotated[str | None, typer.Option(
+    "--parent", help="Re-execute steps of this earlier run, loading the other outputs from it.",
+    rich_help_panel="Re-execution")]
+FromFailure = Annotated[bool, typer.Option(
+    "--from-failure", help="With --parent: re-execute its failed and unfinished steps and their "
+    "downstream.", rich_help_panel="Re-execution")]
+JsonOutput = Annotated[bool, typer.Option(
+    "--json", help="Stream every event as one JSON object per line on stdout.",
+    rich_help_panel="Output")]
+Junit = Annotated[str | None, typer.Option(
+    "--junit", help="Write a JUnit XML report (one test case per step) to this path.",
+    rich_help_panel="Output")]
+Verbose = Annotated[bool, typer.Option(
+    "--verbose", "-v", help="Print every event as a log line instead of the progress view.",
+    rich_help_panel="Output")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.",
+                                     rich_help_panel="Output")]
+Watch = Annotated[bool, typer.Option(
+    "--watch", "-w", help="After the run, re-execute the selection on every save (Ctrl-C "
+    "stops).", rich_help_panel="Watch")]
+Changed = Annotated[bool, typer.Option(
+    "--changed", help="With --watch: re-execute only solids whose code changed, and their "
+    "downstream.", rich_help_panel="Watch")]
+LoadTimeout = Annotated[float, typer.Option(
+    "--load-timeout", help="Seconds a code reload may take in watch mode.",
+    rich_help_panel="Watch")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
+    app.command("launch")(launch)
+
+
+# -- building the run ------------------------------------------------------------------------
+def _prepare(instance: Any, *, python_file: str | None, module_name: str | None,
+             attribute: str | None, working_directory: str | None, pipeline: str | None,
+             config: list[str] | None, preset: str | None, mode: str | None, tags: str | None,
+             selection: str | None, executor: str | None, max_concurrent: int | None,
+             parent: str | None, from_failure: bool) -> tuple[Any, dict[str, Any]]:
+    """(the loaded pipeline, ``create_run`` kwargs), or exit 2 with the reason."""
+    from orch.core.errors import DagsterError
+
+    if parent is None:
+        if from_failure:
+            fail("--from-failure re-executes an earlier run: give it with --parent RUN_ID.")
+        target = make_target(python_file, module_name, attribute, working_directory)
+        loaded = choose(load_in_process(target), pipeline)
+        return loaded, run_kwargs(loaded.get_definition(), config_files=config, preset=preset,
+                                  mode=mode, tags=tags, selection=selection, executor=executor,
+                                  max_concurrent=max_concurrent)
+
+    from orch.core.definitions.preset import deep_merge
+    from orch.core.execution.reexecution import reexecution_args
+    from orch.core.workspace import WorkspaceTarget
+
+    if from_failure and selection:
+        fail("Give either --from-failure or -s (a step selection), not both.")
+    if preset:
+        fail("--preset does not apply to a re-execution: it reuses the parent run's config "
+             "(override with -c).")
+    parent_run = instance.get_run(parent)
+    if parent_run is None:
+        matches = [r for r in instance.get_runs(limit=500) if r.run_id.startswith(parent)]
+        if len(matches) != 1:
+            fail(f'No run "{parent}" in {instance.root_dir}.'
+                 + (" The id prefix is ambiguous." if matches else ""))
+        parent_run = matches[0]
+    if python_file or module_name:
+        target = make_target(python_file, module_name, attribute, working_directory)
+    elif parent_run.pipeline_origin:
+        target = WorkspaceTarget.from_origin(parent_run.pipeline_origin)
+    else:
+        fail(f"Run {parent_run.run_id} does not record where its code came from; give -f or -m.")
+    if pipeline and pipeline != parent_run.pipeline_name:
+        fail(f'Run {parent_run.run_id} is a run of "{parent_run.pipeline_name}", not '
+             f'"{pipeline}".')
+    loaded = choose(load_in_process(target), parent_run.pipeline_name)
+    run_config = load_config_files(config)
+    extra = execution_config(executor, max_concurrent)
+    if extra:
+        run_config = deep_merge(run_config if run_config is not None else parent_run.run_config,
+                                extra)
+    try:
+        kwargs = reexecution_args(instance, loaded.reconstructable(), parent_run.run_id,
+                                  step_selection=selection, from_failure=from_failure,
+                                  run_config=run_config, mode=mode, tags=parse_tags(tags))
+    except DagsterError as e:
+        fail(str(e))
+    return loaded, kwargs
+
+
+def _create(instance: Any, loaded: Any, kwargs: dict[str, Any]) -> Any:
+    from orch.core.errors import DagsterError
+    from orch.core.launcher import create_run
+
+    try:
+        return create_run(instance, loaded.reconstructable(), **kwargs)
+    except DagsterError as e:
+        fail(str(e))
+
+
+def _open_instance() -> Any:
+    from orch.core.errors import DagsterError
+    from orch.core.instance import Instance
+
+    try:
+        return Instance.get()
+    except DagsterError as e:
+        fail(str(e))
+
+
+def _report(instance: Any, result: Any, *, junit: str | None, json_output: bool) -> None:
+    from ._follow import github_annotations, write_junit
+
+    if junit:
+        write_junit(junit, instance, result)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        github_annotations(instance, result, sys.stderr if json_output else sys.stdout)
+    if result.worker_output and result.run.status.value != "SUCCESS" and \
+            result.exit_code != EXIT_INTERRUPTED and \
+            result.tracker.status is None:
+        sys.stderr.write("orch: the run worker's output:\n" + result.worker_output[-4000:])
+
+
+# -- orch run --------------------------------------------------------------------------------
+def run(
+    python_file: PythonFile = None,
+    module_name: ModuleName = None,
+    attribute: Attribute = None,
+    working_directory: WorkingDirectory = None,
+    pipeline: PipelineName = None,
+    config: ConfigFiles = None,
+    preset: Preset = None,
+    mode: Mode = None,
+    tags: Tags = None,
+    selection: Selection = None,
+    executor: Executor = None,
+    max_concurrent: MaxConcurrent = None,
+    parent: Parent = None,
+    from_failure: FromFailure = False,
+    json_output: JsonOutput = False,
+    junit: Junit = None,
+    verbose: Verbose = False,
+    quiet: Quiet = False,
+    watch: Watch = False,
+    changed: Changed = False,
+    load_timeout: LoadTimeout = 60.0,
+) -> None:
+    """Run a pipeline headless: validate, execute in a run worker, follow its progress.
+
+    Exit code 0 success, 1 run failure, 2 invalid input, 130 interrupted (run CANCELED).
+    """
+    from ._follow import TerminateAsInterrupt, follow_run, make_sinks
+
+    if executor is not None and executor not in ("in_process", "multiprocess"):
+        fail(f'Unknown executor "{executor}". Choose in_process or multiprocess.')
+    if changed and not watch:
+        fail("--changed works with --watch: it re-executes solids whose code changed on save.")
+    instance = _open_instance()
+    if watch:
+        from ._watch import watch_loop
+
+        code = watch_loop(instance, python_file=python_file, module_name=module_name,
+                          attribute=attribute, working_directory=working_directory,
+                          pipeline=pipeline, config=config, preset=preset, mode=mode,
+                          tags=tags, selection=selection, executor=executor,
+                          max_concurrent=max_concurrent, parent=parent,
+                          from_failure=from_failure, changed=changed, json_output=json_output,
+                          junit=junit, verbose=verbose, quiet=quiet, load_timeout=load_timeout)
+        raise typer.Exit(code)
+
+    import tempfile
+
+    from orch.core.launcher import launch_run
+
+    with TerminateAsInterrupt():
+        try:
+            loaded, kwargs = _prepare(
+                instance, python_file=python_file, module_name=module_name, attribute=attribute,
+                working_directory=working_directory, pipeline=pipeline, config=config,
+                preset=preset, mode=mode, tags=tags, selection=selection, executor=executor,
+                max_concurrent=max_concurrent, parent=parent, from_failure=from_failure)
+            stored = _create(instance, loaded, kwargs)
+            worker_log = tempfile.TemporaryFile()
+            process = launch_run(instance, stored, stdout=worker_log, stderr=worker_log)
+        except KeyboardInterrupt:
+            sys.stderr.write("orch: interrupted before the run started\n")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+
+        def worker_output() -> str:
+            worker_log.seek(0)
+            return worker_log.read().decode(errors="replace")
+
+        sinks = make_sinks(json_output=json_output, verbose=verbose, quiet=quiet)
+        result = follow_run(instance, stored, process, sinks, worker_output=worker_output,
+                            wait_for_exit=False)
+    _report(instance, result, junit=junit, json_output=json_output)
+    instance.close()
+    raise typer.Exit(result.exit_code)
+
+
+# -- orch launch -----------------------------------------------------------------------------
+def launch(
+    python_file: PythonFile = None,
+    module_name: ModuleName = None,
+    attribute: Attribute = None,
+    working_directory: WorkingDirectory = None,
+    pipeline: PipelineName = None,
+    config: ConfigFiles = None,
+    preset: Preset = None,
+    mode: Mode = None,
+    tags: Tags = None,
+    selection: Selection = None,
+    executor: Executor = None,
+    max_concurrent: MaxConcurrent = None,
+    parent: Parent = None,
+    from_failure: FromFailure = False,
+) -> None:
+    """Create a run and start its worker without waiting; print the run id.
+
+    Follow it with ``orch runs`` or the app; the run's events land in the instance as usual.
+    """
+    import subprocess
+
+    from orch.core.launcher import launch_run
+
+    instance = _open_instance()
+    loaded, kwargs = _prepare(
+        instance, python_file=python_file, module_name=module_name, attribute=attribute,
+        working_directory=working_directory, pipeline=pipeline, config=config, preset=preset,
+        mode=mode, tags=tags, selection=selection, executor=executor,
+        max_concurrent=max_concurrent, parent=parent, from_failure=from_failure)
+    stored = _create(instance, loaded, kwargs)
+    launch_run(instance, stored, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    typer.echo(stored.run_id)
+    instance.close()
