@@ -133,8 +133,14 @@ class RepositoryWatcher:
         return self.extensions is None or path.endswith(self.extensions)
 
     def start(self) -> RepositoryWatcher:
+        import logging
+
         from watchdog.events import FileSystemEventHandler
         from watchdog.observers import Observer
+
+        # watchdog logs a spurious error when stopped with events pending; keep it off stderr.
+        logging.getLogger("watchdog").addHandler(logging.NullHandler())
+        logging.getLogger("watchdog").propagate = False
 
         watcher = self
 

@@ -756,11 +756,11 @@ class CodeServer:
             raise self._crashed(target)
         ack = self._receive(_START_ALLOWANCE + timeout)
         if ack is None:
-            raise self._crashed(target) if self.process.poll() is not None else \
+            raise self._crashed(target) if self._exited() else \
                 self._stuck(target, timeout, starting=True)
         reply = self._receive(timeout + _REPORT_GRACE)
         if reply is None:
-            if self.process.poll() is None or _DUMP_MARKER in self.output():
+            if not self._exited() or _DUMP_MARKER in self.output():
                 raise self._stuck(target, timeout)
             raise self._crashed(target)
         if not reply.get("ok"):
@@ -794,6 +794,17 @@ class CodeServer:
             raise WorkspaceLoadError(LoadError.from_dict(reply["error"]))
         self.run_id = reply.get("run_id")
         return reply
+
+    def _exited(self) -> bool:
+        """Whether the server is gone (its end of the pipe closes a moment before the
+        process can be reaped)."""
+        if self._fd is not None:
+            return self.process.poll() is not None
+        try:
+            self.process.wait(timeout=2)
+        except Exception:
+            return False
+        return True
 
     def _crashed(self, target: WorkspaceTarget) -> WorkspaceLoadError:
         code = self.process.wait()

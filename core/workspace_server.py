@@ -48,6 +48,28 @@ def _preload() -> None:
     get_executor_def("in_process")
 
 
+def _compile_from_source_under(*roots: str | None) -> None:
+    """Never run cached bytecode of the user's own files.
+
+    A ``.pyc`` is trusted when the source's mtime, in whole seconds, and size match, so a
+    save that keeps the size (``x + 1`` → ``x + 2``) within the second of the previous load
+    would run the old code: exactly what a hot-reload loop does. Files under ``roots``
+    (except installed packages) are compiled from source, and no bytecode is written for
+    them; everything else keeps its cache."""
+    from importlib.machinery import SourceFileLoader
+
+    prefixes = tuple(os.path.join(os.path.abspath(r), "") for r in roots if r)
+    original = getattr(SourceFileLoader.path_stats, "__wrapped__", SourceFileLoader.path_stats)
+
+    def path_stats(self: Any, path: str) -> Any:
+        if path.startswith(prefixes) and "-packages" + os.sep not in path:
+            raise OSError("orch: user code is compiled from source")
+        return original(self, path)
+
+    path_stats.__wrapped__ = original  # type: ignore[attr-defined]
+    SourceFileLoader.path_stats = path_stats  # type: ignore[method-assign]
+
+
 class _Responder:
     def __init__(self, fd: int):
         self._file = os.fdopen(fd, "wb", buffering=0)
@@ -160,6 +182,7 @@ class Server:
 
         target = WorkspaceTarget.from_dict(request["target"])
         self.target = target
+        _compile_from_source_under(target.root, target.working_directory)
         if target.working_directory and os.path.isdir(target.working_directory):
             os.chdir(target.working_directory)
         self.responder.send({"started": True, "pid": os.getpid()})

@@ -1,0 +1,34 @@
+"""Ctrl-C on `orch run`: the run is CANCELED, the exit code 130, no process left behind."""
+
+from __future__ import annotations
+
+import signal
+
+import psutil
+import pytest
+
+from .conftest import events, runs, wait_for
+
+
+@pytest.mark.parametrize("executor", ["in_process", "multiprocess"])
+def test_ctrl_c_cancels_the_run(orch, home, repo, executor):
+    proc = orch.popen("run", "-f", str(repo), "-p", "slow", "--executor", executor)
+    try:
+        parent = psutil.Process(proc.pid)
+        run = wait_for(lambda: runs(home)[0] if home.exists() and runs(home) else None)
+        wait_for(lambda: events(home, run.run_id, "STEP_START"), timeout=15)
+        family = [parent, *parent.children(recursive=True)]
+        assert len(family) >= 2  # orch run and its worker (and, multiprocess, a step process)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "canceling" in err.lower()
+    [run] = runs(home)
+    assert run.status.value == "CANCELED"
+    kinds = [e.event_type_value for e in events(home, run.run_id)]
+    assert kinds[-1] == "PIPELINE_CANCELED"
+    _gone, alive = psutil.wait_procs(family[1:], timeout=5)
+    assert not alive, f"left running: {alive}"
