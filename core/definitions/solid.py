@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -289,13 +288,20 @@ def _make_compute(
         if is_async_gen:
             yield from _drain_async_gen(call(context, inputs))
             return
-        result = asyncio.run(call(context, inputs)) if is_async else call(context, inputs)
+        if is_async:
+            import asyncio  # only for async solids: importing it costs ~50 ms at startup
+
+            result = asyncio.run(call(context, inputs))
+        else:
+            result = call(context, inputs)
         yield from _outputs_from_return(result, solid_name, output_defs)
 
     return compute
 
 
 def _drain_async_gen(agen: Any) -> Iterator[Any]:
+    import asyncio
+
     loop = asyncio.new_event_loop()
     try:
         while True:
