@@ -23,6 +23,7 @@ from ._common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK
 POLL_SECONDS = 0.01
 CANCEL_GRACE_SECONDS = 30.0
 STDERR_TAIL_LINES = 30
+_FRAME = re.compile(r'File "([^"]+)", line (\d+)')
 
 # -- step states -----------------------------------------------------------------------------
 PENDING, RUNNING, SUCCESS, FAILED, SKIPPED, RETRYING, NOT_EXECUTED = (
@@ -152,14 +153,33 @@ def error_text(error: dict[str, Any] | None) -> str:
     return str(error.get("message") or "")
 
 
+def _user_frames(frames: list[str]) -> list[str]:
+    """Drop orch's own leading frames (the step runner calling the compute function)."""
+    roots = _orch_dirs()
+    for i, frame in enumerate(frames):
+        match = _FRAME.search(frame)
+        if match and not match.group(1).startswith(roots):
+            return frames[i:]
+    return frames
+
+
+def _orch_dirs() -> tuple[str, ...]:
+    dirs = []
+    for name in ("orch.core", "orch.executors", "orch"):
+        module = sys.modules.get(name)
+        if module is not None and getattr(module, "__file__", None):
+            dirs.append(os.path.dirname(os.path.abspath(module.__file__)) + os.sep)
+    return tuple(dirs)
+
+
 def error_stack(error: dict[str, Any] | None) -> str:
     if not error:
         return ""
-    text = "".join(error.get("stack") or [])
+    text = "".join(_user_frames(list(error.get("stack") or [])))
     cause = error.get("cause")
     if cause:
         text += "\nCaused by: " + str(cause.get("message", "")) + "\n" + \
-            "".join(cause.get("stack") or [])
+            "".join(_user_frames(list(cause.get("stack") or [])))
     return text
 
 
@@ -497,27 +517,18 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-_FRAME = re.compile(r'File "([^"]+)", line (\d+)')
-
-
 def _user_location(error: dict[str, Any] | None) -> tuple[str, int] | None:
     """The innermost frame of the stack that lies under the current directory and outside
     orch: where a GitHub annotation should point."""
     if not error:
         return None
     cwd = os.getcwd() + os.sep
-    orch_dirs = tuple(os.path.dirname(os.path.dirname(m.__file__)) + os.sep
-                      for m in (sys.modules.get("orch.core"),) if m and m.__file__)
+    roots = _orch_dirs()
     found = None
     for frame in error.get("stack") or []:
         match = _FRAME.search(frame)
-        if not match:
-            continue
-        filename = match.group(1)
-        if filename.startswith(cwd) and not any(
-                filename.startswith(d + sub) for d in orch_dirs
-                for sub in ("core" + os.sep, "orch" + os.sep, "executors" + os.sep)):
-            found = (os.path.relpath(filename), int(match.group(2)))
+        if match and match.group(1).startswith(cwd) and not match.group(1).startswith(roots):
+            found = (os.path.relpath(match.group(1)), int(match.group(2)))
     return found
 
 
