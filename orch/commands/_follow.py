@@ -26,8 +26,9 @@ STDERR_TAIL_LINES = 30
 _FRAME = re.compile(r'File "([^"]+)", line (\d+)')
 
 # -- step states -----------------------------------------------------------------------------
-PENDING, RUNNING, SUCCESS, FAILED, SKIPPED, RETRYING, NOT_EXECUTED = (
-    "pending", "running", "success", "failed", "skipped", "retrying", "not executed")
+PENDING, RUNNING, SUCCESS, FAILED, SKIPPED, RETRYING, NOT_EXECUTED, CANCELED = (
+    "pending", "running", "success", "failed", "skipped", "retrying", "not executed",
+    "canceled")
 
 
 @dataclass
@@ -111,9 +112,10 @@ class RunTracker:
             self.ended = e.timestamp
             self.run_message = e.message
             self.run_error = e.data.get("error")
+            unfinished = CANCELED if self.status == "CANCELED" else FAILED
             for state in self.steps.values():
                 if state.status in (PENDING, RUNNING, RETRYING):
-                    state.status = NOT_EXECUTED if state.status == PENDING else FAILED
+                    state.status = NOT_EXECUTED if state.status == PENDING else unfinished
                     if state.end is None and state.start is not None:
                         state.end = e.timestamp
                     if state.status == FAILED and state.error is None:
@@ -267,7 +269,7 @@ class RichSink(Sink):
 
     _STYLE = {PENDING: ("·", "dim"), RUNNING: ("▶", "yellow"), SUCCESS: ("✓", "green"),
               FAILED: ("✗", "bold red"), SKIPPED: ("-", "dim"), RETRYING: ("↻", "yellow"),
-              NOT_EXECUTED: ("-", "dim red")}
+              NOT_EXECUTED: ("-", "dim red"), CANCELED: ("■", "yellow")}
 
     def __init__(self, stream: IO[str]):
         from rich.console import Console
@@ -344,6 +346,7 @@ class FollowResult:
     interrupted: bool = False
     superseded: bool = False
     worker_output: str = ""
+    worker_exit: int | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -428,7 +431,7 @@ def follow_run(instance: Any, run: Any, process: Any, sinks: list[Sink], *,
     else:
         exit_code = EXIT_FAILURE
     output = worker_output() if worker_output is not None else ""
-    return FollowResult(final, tracker, exit_code, interrupted, superseded, output)
+    return FollowResult(final, tracker, exit_code, interrupted, superseded, output, code)
 
 
 class TerminateAsInterrupt:
@@ -464,7 +467,7 @@ def write_junit(path: str, instance: Any, result: FollowResult) -> None:
     tracker, run = result.tracker, result.run
     steps = tracker.visible_steps()
     failures = sum(1 for s in steps if s.status == FAILED)
-    skipped = sum(1 for s in steps if s.status in (SKIPPED, NOT_EXECUTED, PENDING))
+    skipped = sum(1 for s in steps if s.status in (SKIPPED, NOT_EXECUTED, PENDING, CANCELED))
     suites = ET.Element("testsuites", name="orch", tests=str(len(steps)),
                         failures=str(failures), errors="0", skipped=str(skipped),
                         time=f"{tracker.elapsed():.3f}")
@@ -490,9 +493,10 @@ def write_junit(path: str, instance: Any, result: FollowResult) -> None:
                 body += f"\n--- stderr of {state.key} (last {STDERR_TAIL_LINES} lines) ---\n{tail}\n"
                 ET.SubElement(case, "system-err").text = tail
             failure.text = body
-        elif state.status in (SKIPPED, NOT_EXECUTED, PENDING):
-            reason = state.message or ("not executed: an upstream step failed"
-                                       if state.status == NOT_EXECUTED else state.status)
+        elif state.status in (SKIPPED, NOT_EXECUTED, PENDING, CANCELED):
+            reason = state.message or {
+                NOT_EXECUTED: "not executed: an upstream step failed or the run ended",
+                CANCELED: "canceled while running"}.get(state.status, state.status)
             ET.SubElement(case, "skipped", message=reason)
     if tracker.status == "FAILURE" and tracker.run_error and not failures:
         case = ET.SubElement(suite, "testcase", classname=run.pipeline_name, name="(run)",

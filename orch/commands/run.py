@@ -159,10 +159,13 @@ def _report(instance: Any, result: Any, *, junit: str | None, json_output: bool)
         write_junit(junit, instance, result)
     if os.environ.get("GITHUB_ACTIONS") == "true":
         github_annotations(instance, result, sys.stderr if json_output else sys.stdout)
-    if result.worker_output and result.run.status.value != "SUCCESS" and \
-            result.exit_code != EXIT_INTERRUPTED and \
-            result.tracker.status is None:
-        sys.stderr.write("orch: the run worker's output:\n" + result.worker_output[-4000:])
+    code = result.worker_exit
+    if code is not None and code not in (0, 1, 130) and not result.interrupted:
+        how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+        sys.stderr.write(f"orch: the run worker {how}\n")
+        tail = result.worker_output.rstrip().splitlines()[-15:]
+        if tail:
+            sys.stderr.write("orch: the end of its output:\n" + "\n".join(tail) + "\n")
 
 
 # -- orch run --------------------------------------------------------------------------------
