@@ -395,8 +395,9 @@ def follow_run(instance: Any, run: Any, process: Any, sinks: list[Sink], *,
                 if process.poll() is not None:
                     dispatch(tail.poll())
                     break
-                if tracker.status is not None and not wait_for_exit:
-                    break  # the run is over; its worker only tears down now
+                if tracker.status is not None and not wait_for_exit and cancel_deadline is None:
+                    break  # the run is over; its worker only tears down now (a canceled
+                    # run's worker is waited for: it may still be stopping step processes)
                 if should_stop is not None and not superseded and should_stop():
                     superseded = True
                     cancel()
