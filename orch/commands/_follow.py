@@ -59,6 +59,7 @@ class RunTracker:
         self.ended: float | None = None
         self.run_error: dict[str, Any] | None = None
         self.run_message = ""
+        self.followed_since = time.time()
 
     def _step(self, key: str) -> StepState:
         if key not in self.steps:
@@ -308,7 +309,8 @@ class RichSink(Sink):
             (f"{counts.get(SUCCESS, 0)} done  ", "green"),
             (f"{counts.get(RUNNING, 0)} running  ", "yellow"),
             (f"{counts.get(FAILED, 0)} failed  ", "red" if counts.get(FAILED) else "dim"),
-            (f"{tracker.elapsed():.1f}s", "bold"),
+            (f"{(time.time() - tracker.followed_since) if tracker.ended is None else tracker.elapsed():.1f}s",
+             "bold"),
         )
         return Group(header, *[Text(line, style="dim") for line in self.logs[-5:]], table)
 
