@@ -116,6 +116,10 @@ class WorkspaceTarget:
                 "No code location: pass -f FILE.py, -f DIRECTORY or -m MODULE."
             )
         wd = os.path.abspath(working_directory) if working_directory else os.getcwd()
+        if not os.path.isdir(wd):
+            raise DagsterInvariantViolationError(
+                f'Working directory "{working_directory}" does not exist.'
+            )
         if python_file:
             path = Path(python_file) if os.path.isabs(python_file) else Path(wd) / python_file
             if not path.exists() and not os.path.isabs(python_file):
