@@ -20,12 +20,12 @@ def _wide(n: int):
 
 def _loader_for_sample():
     """The real loader (a subprocess importing sample_repo), if the workspace offers it."""
-    try:
-        from orch.tui.services.snapshot import subprocess_loader
-    except ImportError:
-        return None
+    from orch.core.workspace import WorkspaceTarget
+    from orch.tui.services.snapshot import subprocess_loader
+
     root = Path(__file__).resolve().parent.parent
-    return subprocess_loader(["-f", str(root / "sample_repo" / "sales.py")], str(root))
+    return subprocess_loader(WorkspaceTarget.from_options(
+        python_file=str(root / "sample_repo" / "sales.py"), working_directory=str(root)))
 
 
 async def _start_to_dag(load, home: str) -> float:
@@ -36,6 +36,8 @@ async def _start_to_dag(load, home: str) -> float:
     app = OrchApp(load, Instance.from_home(home), [], watch=False)
     async with app.run_test(size=(120, 40)) as pilot:
         while app.dag.canvas is None or not app.dag.canvas.nodes:
+            if app.load_error or time.perf_counter() - start > 30:
+                raise RuntimeError(f"the app did not draw a DAG: {app.load_error}")
             await pilot.pause(0.005)
         elapsed = time.perf_counter() - start
     return elapsed
@@ -73,6 +75,41 @@ async def _frame_times(snapshot, home: str, rounds: int = 60) -> tuple[float, li
     return layout_seconds, frames
 
 
+async def _event_throughput(snapshot, home: str, seconds: float = 2.0,
+                            rate: int = 10_000) -> tuple[int, float, float]:
+    """Feed the app `rate` events/s (as the SQLite tail would, in 0.2 s batches) and measure
+    how long each batch keeps the UI thread busy."""
+    from orch.core.events import EventRecord, EventType
+    from orch.core.instance import Instance
+    from orch.tui.app import OrchApp
+    from orch.tui.messages import EventsBatch
+    from orch.tui.state import RunView
+
+    app = OrchApp(lambda: snapshot, Instance.from_home(home), [], watch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        while app.dag.canvas is None:
+            await pilot.pause(0.01)
+        app.run_view = RunView("bench")
+        names = list(app.dag.canvas.nodes)
+        batch = int(rate * 0.2)
+        busy = []
+        sid = 0
+        for i in range(int(seconds / 0.2)):
+            events = []
+            for j in range(batch):
+                sid += 1
+                step = names[(i * batch + j) % len(names)]
+                kind = EventType.STEP_START if j % 3 == 0 else (
+                    EventType.STEP_OUTPUT if j % 3 == 1 else None)
+                events.append(EventRecord("bench", "p", kind, f"event {sid}", step,
+                                          20 if kind is None else 10, storage_id=sid))
+            start = time.perf_counter()
+            app._events_batch(EventsBatch("bench", events))
+            await pilot.pause()
+            busy.append(time.perf_counter() - start)
+    return sid, statistics.median(busy), max(busy)
+
+
 def main(argv: list[str]) -> None:
     home = tempfile.mkdtemp(prefix="orch-bench-tui-")
     canned = _wide(30)
@@ -83,6 +120,9 @@ def main(argv: list[str]) -> None:
         runs = [asyncio.run(_start_to_dag(loader, home)) for _ in range(3)]
         print(f"start → first DAG (sample_repo, subprocess loader): median "
               f"{statistics.median(runs):.3f} s  (target < 1 s)")
+    count, median_busy, worst = asyncio.run(_event_throughput(_wide(30), home))
+    print(f"events pane at 10,000 events/s: {count} events in 0.2 s batches; UI busy per batch "
+          f"median {median_busy * 1000:.0f} ms, worst {worst * 1000:.0f} ms (of 200 ms)")
     layout, frames = asyncio.run(_frame_times(_wide(500), home))
     frames_ms = sorted(f * 1000 for f in frames)
     print(f"500-solid DAG: layout {layout:.3f} s; frame (restyle + render visible rows) "

@@ -472,6 +472,8 @@ class OrchApp(App):
 
     def _show_step_logs(self, step_key: str | None) -> None:
         self.log_step = step_key
+        if not self.query(LogFileView):  # the app is shutting down
+            return
         view = self.query_one(LogFileView)
         title = self.query_one("#log-title", Label)
         manager = getattr(self.instance, "compute_log_manager", None)

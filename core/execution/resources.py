@@ -6,7 +6,11 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ..errors import DagsterInvalidDefinitionError, DagsterResourceFunctionError
+from ..errors import (
+    DagsterInvalidDefinitionError,
+    DagsterResourceFunctionError,
+    serializable_error_info,
+)
 from ..events import EventRecord, EventType
 from .context import InitResourceContext, Resources, RunContext
 
@@ -92,7 +96,17 @@ class ResourceScope:
         timings: dict[str, float] = {}
         for key in order:
             start = time.perf_counter()
-            self.values[key] = self._build(run_context, key, resource_defs[key])
+            try:
+                self.values[key] = self._build(run_context, key, resource_defs[key])
+            except DagsterResourceFunctionError as e:
+                yield run_context.event(
+                    EventType.RESOURCE_INIT_FAILURE,
+                    f'Initialization of resource "{key}" failed: {e.user_exception}',
+                    step_key, level=40,
+                    data={"resource_key": key,
+                          "error": serializable_error_info(e.user_exception)},
+                )
+                raise
             timings[key] = round((time.perf_counter() - start) * 1000, 3)
         yield run_context.event(
             EventType.ENGINE_EVENT, f"Finished initialization of resources [{', '.join(order)}].",

@@ -341,7 +341,10 @@ def test_resource_init_failure_ends_the_run_as_a_failure():
 
     result = run(p)
     assert not result.success
-    assert types(result) == ["PIPELINE_START", "PIPELINE_FAILURE"]
+    assert types(result) == ["PIPELINE_START", "RESOURCE_INIT_FAILURE", "PIPELINE_FAILURE"]
+    failure = next(e for e in result.event_list if e.event_type_value == "RESOURCE_INIT_FAILURE")
+    assert failure.message == 'Initialization of resource "db" failed: no db'
+    assert failure.data["error"]["cls_name"] == "ValueError"
     assert result.event_list[-1].data["error"]["cls_name"] == "DagsterResourceFunctionError"
     with pytest.raises(DagsterResourceFunctionError, match='ResourceDefinition "db"'):
         execute_pipeline(p)
