@@ -170,6 +170,9 @@ class OrchApp(App):
     def on_unmount(self) -> None:
         if self._observer is not None:
             self._observer.stop()
+        close_loader = getattr(self.load_snapshot, "close", None)
+        if close_loader is not None:
+            close_loader()
 
     def _update_subtitle(self) -> None:
         watch = "watch on" if self.watch_enabled else "watch off"
@@ -265,11 +268,11 @@ class OrchApp(App):
 
     # -- watching files -------------------------------------------------------------------
     def _start_watcher(self) -> None:
-        from orch.tui.services.watcher import start_watcher
+        from orch.core.watch import RepositoryWatcher
 
-        self._observer = start_watcher(
-            self.watch_root, lambda paths: self.post_message(RepoChanged(paths))
-        )
+        self._observer = RepositoryWatcher(
+            self.watch_root, lambda paths: self.post_message(RepoChanged(sorted(paths)))
+        ).start()
 
     @on(RepoChanged)
     def _repo_changed(self, message: RepoChanged) -> None:

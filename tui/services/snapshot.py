@@ -53,15 +53,33 @@ def pipelines_of(snapshot: dict[str, Any]) -> dict[str, PipelineInfo]:
     return out
 
 
-def subprocess_loader(target: Any, timeout: float = 30.0):
-    """A loader for the app: each call imports ``target`` (a WorkspaceTarget) in a fresh
-    process and returns the snapshot dict, or ``{"error": text}`` with the user's traceback."""
-    from orch.core.workspace import WorkspaceLoadError, load_repository_snapshot
+class SubprocessLoader:
+    """The app's loader: each call imports ``target`` (a WorkspaceTarget) in a fresh process
+    and returns the snapshot dict, or ``{"error": text}`` with the user's traceback.
 
-    def load() -> dict[str, Any]:
+    A started-ahead code server (interpreter up, orch imported, no user code yet) waits for
+    the next save, so a reload does not pay for starting Python."""
+
+    def __init__(self, target: Any, timeout: float = 30.0):
+        from orch.core.watch import CodeServerPool
+
+        self.target = target
+        self.timeout = timeout
+        self.pool = CodeServerPool(cwd=target.working_directory)
+
+    def __call__(self) -> dict[str, Any]:
+        from orch.core.workspace import WorkspaceLoadError
+
+        server = self.pool.take()
         try:
-            return load_repository_snapshot(target, timeout=timeout).to_dict()
+            return server.load(self.target, timeout=self.timeout).to_dict()
         except WorkspaceLoadError as e:
             return {"error": e.error.format()}
+        finally:
+            server.close()
 
-    return load
+    def close(self) -> None:
+        self.pool.close()
+
+
+subprocess_loader = SubprocessLoader

@@ -1,0 +1,136 @@
+"""Hot reload against a real repository on disk: the loader runs in a subprocess, a broken
+save keeps the last good DAG under an error banner, and a save with solids selected
+re-executes them as a child of the last run."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+from orch.core.instance import Instance
+from orch.core.workspace import WorkspaceTarget
+from orch.tui.app import OrchApp
+from orch.tui.services.snapshot import subprocess_loader
+
+SIZE = (120, 40)
+
+PIPELINE = textwrap.dedent('''
+    from orch import ModeDefinition, fs_io_manager, pipeline, solid
+
+    @solid
+    def extract(context):
+        return {value}
+
+    @solid
+    def transform(context, x):
+        return x * 2
+
+    @solid
+    def load(context, y):
+        context.log.info(f"loaded {{y}}")
+        return y
+
+    @pipeline(mode_defs=[ModeDefinition(resource_defs={{"io_manager": fs_io_manager}})])
+    def etl():
+        load(transform(extract()))
+''')
+
+
+async def _wait_for(pilot, condition, seconds: float = 30.0) -> None:
+    for _ in range(int(seconds / 0.1)):
+        if condition():
+            return
+        await pilot.pause(0.1)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture
+def repo(tmp_path):
+    (tmp_path / "repo").mkdir()
+    path = tmp_path / "repo" / "etl.py"
+    path.write_text(PIPELINE.format(value=1))
+    return path
+
+
+@pytest.fixture
+def instance(orch_home):
+    with Instance.from_home(orch_home) as inst:
+        yield inst
+
+
+async def test_broken_save_shows_banner_and_keeps_the_dag(repo, instance, no_launch):
+    target = WorkspaceTarget.from_options(python_file=str(repo))
+    app = OrchApp(subprocess_loader(target), instance, [], watch=False, launch=no_launch)
+    async with app.run_test(size=SIZE) as pilot:
+        await _wait_for(pilot, lambda: app.dag.canvas is not None and app.dag.canvas.nodes)
+        repo.write_text("from orch import solid\n\n@solid\ndef broken(:\n")
+        app.action_reload()
+        await _wait_for(pilot, lambda: app.load_error is not None)
+        banner = app.query_one("#banner")
+        assert banner.display
+        assert "SyntaxError" in app.load_error and "etl.py" in app.load_error
+        assert set(app.dag.canvas.nodes) == {"extract", "transform", "load"}
+        repo.write_text(PIPELINE.format(value=2))
+        app.action_reload()
+        await _wait_for(pilot, lambda: app.load_error is None)
+        assert not banner.display
+
+
+async def test_save_reexecutes_selected_solids(repo, instance, tmp_path):
+    from orch.core.launcher import create_run, launch_run
+    from orch.core.workspace import load_workspace
+
+    target = WorkspaceTarget.from_options(python_file=str(repo))
+
+    def launch(request):
+        pipeline = load_workspace(target).get(request.pipeline).reconstructable()
+        kwargs = {}
+        if request.parent_run_id:
+            from orch.core.execution.reexecution import reexecution_args
+
+            kwargs = reexecution_args(instance, pipeline, request.parent_run_id,
+                                      step_selection=request.step_selection)
+        run = create_run(instance, pipeline, **kwargs)
+        launch_run(instance, run)
+        return run.run_id
+
+    app = OrchApp(subprocess_loader(target), instance, [], watch_root=str(repo.parent),
+                  watch=True, launch=launch)
+    async with app.run_test(size=SIZE) as pilot:
+        await _wait_for(pilot, lambda: app.dag.canvas is not None and app.dag.canvas.nodes)
+        await pilot.press("r")
+        await _wait_for(pilot, lambda: app.run_view is not None and app.run_view.finished)
+        first = app.run_view.run_id
+        app.dag.cursor = "transform"
+        await pilot.press("space")
+        repo.write_text(PIPELINE.format(value=1).replace("x * 2", "x * 3"))
+        await _wait_for(pilot, lambda: app.run_view.run_id != first, seconds=20)
+        await _wait_for(pilot, lambda: app.run_view.finished)
+        child = instance.get_run(app.run_view.run_id)
+        assert child.parent_run_id == first
+        assert sorted(child.step_keys_to_execute) == ["load", "transform"]
+        assert app.run_view.status == "SUCCESS"
+        started = [k for k, s in app.run_view.steps.items() if s.start is not None]
+        assert sorted(started) == ["load", "transform"]  # extract was not recomputed
+
+
+async def test_changed_code_is_marked_after_reload(repo, instance, tmp_path):
+    from orch.core.launcher import create_run, launch_run
+    from orch.core.workspace import load_workspace
+
+    target = WorkspaceTarget.from_options(python_file=str(repo))
+
+    def launch(request):
+        run = create_run(instance, load_workspace(target).get(request.pipeline).reconstructable())
+        launch_run(instance, run)
+        return run.run_id
+
+    app = OrchApp(subprocess_loader(target), instance, [], watch=False, launch=launch)
+    async with app.run_test(size=SIZE) as pilot:
+        await _wait_for(pilot, lambda: app.dag.canvas is not None and app.dag.canvas.nodes)
+        await pilot.press("r")
+        await _wait_for(pilot, lambda: app.run_view is not None and app.run_view.finished)
+        assert app.dag.changed == set()
+        repo.write_text(PIPELINE.format(value=1).replace("x * 2", "x * 5"))
+        app.action_reload()
+        await _wait_for(pilot, lambda: app.dag.changed == {"transform"})
