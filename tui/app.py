@@ -87,6 +87,11 @@ class OrchApp(App):
         Binding("c", "cancel_run", "Cancel"),
         Binding("o", "toggle_stream", "out/err"),
         Binding("slash", "filter_events", "Filter"),
+        Binding("1", "tab('graph-tabs', 'tab-dag')", "DAG", show=False),
+        Binding("2", "tab('graph-tabs', 'tab-plan')", "Plan", show=False),
+        Binding("3", "tab('graph-tabs', 'tab-timeline')", "Timeline", show=False),
+        Binding("4", "tab('output-tabs', 'tab-events')", "Events", show=False),
+        Binding("5", "tab('output-tabs', 'tab-logs')", "Logs", show=False),
         Binding("p", "focus('pipelines')", "Pipelines", show=False),
         Binding("g", "focus('dag')", "DAG", show=False),
         Binding("u", "focus('runs')", "Runs", show=False),
@@ -310,8 +315,11 @@ class OrchApp(App):
             self._show_pipeline()
         info = self.pipelines.get(run.pipeline_name)
         plan_keys = self._plan_keys(run) or (info.leaf_solids if info else [])
+        if run.step_keys_to_execute:
+            executed = set(run.step_keys_to_execute)
+            self.run_view.mark_reused([k for k in plan_keys if k not in executed])
         self.query_one(PlanTable).show_plan(plan_keys, self.run_view)
-        self.dag.set_statuses({})
+        self.dag.set_statuses(self.run_view.node_statuses())
         self._mark_changed()
         self.query_one(Timeline).show(self.run_view)
         self._show_step_logs(self.log_step)
@@ -516,6 +524,11 @@ class OrchApp(App):
             self._start_watcher()
         self.notify(f"Watch {'on' if self.watch_enabled else 'off'}")
         self._update_subtitle()
+
+    def action_tab(self, tabs_id: str, pane_id: str) -> None:
+        self.query_one(f"#{tabs_id}", TabbedContent).active = pane_id
+        if pane_id == "tab-timeline" and self.run_view is not None:
+            self.query_one(Timeline).show(self.run_view)
 
     def action_focus(self, widget_id: str) -> None:
         widget = self.query_one(f"#{widget_id}")

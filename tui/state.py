@@ -18,7 +18,8 @@ _STATUS_BY_EVENT = {
     EventType.STEP_SKIPPED: "skipped",
     EventType.STEP_UP_FOR_RETRY: "retry",
 }
-_PRECEDENCE = ["failed", "running", "retry", "abandoned", "pending", "skipped", "success"]
+_PRECEDENCE = ["failed", "running", "retry", "abandoned", "pending", "skipped", "success",
+               "reused"]
 
 
 def node_of_step(step_key: str) -> str:
@@ -89,6 +90,11 @@ class RunView:
                 step.start = step.start or event.timestamp
             touched.add(event.step_key)
         return touched
+
+    def mark_reused(self, step_keys: list[str]) -> None:
+        """Steps this run does not execute: a re-execution loads their outputs instead."""
+        for key in step_keys:
+            self._step(key).status = "reused"
 
     def _step(self, key: str) -> StepState:
         if key not in self.steps:

@@ -27,11 +27,14 @@ worker processes and streams their events and compute logs from the instance (`O
 | `/` | filter events (`level=INFO type=STEP step=clean text`) |
 | `c` | cancel the displayed run |
 | `p`, `g`, `u`, `e` | focus pipelines, DAG, runs, events (`tab` cycles) |
+| `1` to `5` | show DAG, plan, timeline, events, compute logs |
 | `ctrl+r` | reload definitions now |
 | `ctrl+p` | command palette (go to a solid, every action) |
 | `?` | this help; `q` quits |
 
-Status glyphs: ○ pending, ◐ running, ✓ success, ✗ failed, ⊘ skipped, ⊗ abandoned, ↻ retry.
+Status glyphs: ○ pending, ◐ running, ✓ success, ✗ failed, ⊘ skipped, ⊗ abandoned, ↻ retry,
+↩ reused (a re-execution loaded its outputs from an earlier run). In the runs list, `↳` marks
+a re-execution.
 A `~` after the glyph marks a solid whose code changed since the displayed run; `●` marks a
 selected solid.
 """

@@ -26,6 +26,7 @@ STATUS_GLYPHS = {
     "skipped": "⊘",
     "abandoned": "⊗",
     "retry": "↻",
+    "reused": "↩",
 }
 STATUS_STYLES = {
     "pending": Style(color="grey62"),
@@ -35,6 +36,7 @@ STATUS_STYLES = {
     "skipped": Style(color="blue"),
     "abandoned": Style(color="magenta"),
     "retry": Style(color="dark_orange"),
+    "reused": Style(color="green", dim=True),
 }
 EDGE_STYLE = Style(color="grey42")
 CURSOR_STYLE = Style(reverse=True)

@@ -70,7 +70,7 @@ class RunsTable(DataTable):
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
-        for column in ("run", "status", "pipeline", "started", "took", "lineage"):
+        for column in ("run", "status", "took", "pipeline", "started"):
             self.add_column(column, key=column)
 
     def show_runs(self, runs: list[Any]) -> None:
@@ -83,8 +83,9 @@ class RunsTable(DataTable):
                 if run.start_time else ""
             took = _duration((run.end_time or time.time()) - run.start_time) \
                 if run.start_time else ""
-            lineage = f"↳ {run.parent_run_id[:8]}" if run.parent_run_id else ""
-            self.add_row(run.run_id[:8], Text(status, style=RUN_STATUS_STYLES.get(status, "")),
-                         run.pipeline_name, started, took, lineage, key=run.run_id)
+            # A re-execution is marked and indented under the run it reuses (compact lineage).
+            label = f"↳{run.run_id[:7]}" if run.parent_run_id else run.run_id[:8]
+            self.add_row(label, Text(status, style=RUN_STATUS_STYLES.get(status, "")), took,
+                         run.pipeline_name, started, key=run.run_id)
         if selected is not None and selected in self.rows:
             self.move_cursor(row=self.get_row_index(selected))
