@@ -36,7 +36,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Label, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
@@ -147,7 +147,7 @@ class OrchApp(App):
                         yield DagView(id="dag")
                     with TabPane("Plan", id="tab-plan"):
                         yield PlanTable(id="plan")
-                    with TabPane("Timeline", id="tab-timeline"):
+                    with TabPane("Timeline", id="tab-timeline"), VerticalScroll():
                         yield Timeline(id="timeline")
                 with TabbedContent(id="output-tabs"):
                     with TabPane("Events", id="tab-events"):

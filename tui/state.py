@@ -43,7 +43,7 @@ class StepState:
     def duration(self) -> float | None:
         if self.start is None:
             return None
-        return (self.end or self.start) - self.start
+        return (self.end if self.end is not None else self.start) - self.start
 
 
 @dataclass
@@ -87,7 +87,8 @@ class RunView:
                 step.attempt = int(event.data.get("retry_number", step.attempt)) + 1
             elif et in (EventType.STEP_SUCCESS, EventType.STEP_FAILURE, EventType.STEP_SKIPPED):
                 step.end = event.timestamp
-                step.start = step.start or event.timestamp
+                if step.start is None:
+                    step.start = event.timestamp
             touched.add(event.step_key)
         return touched
 
