@@ -30,3 +30,11 @@ def test_public_api_names_resolve():
     import orch
 
     assert [n for n in orch.__all__ if not hasattr(orch, n)] == []
+
+
+def test_readme_quickstart_runs(tmp_path, monkeypatch):
+    import re
+
+    monkeypatch.chdir(tmp_path)
+    code = re.search(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S).group(1)
+    exec(compile(code, "README.md", "exec"), {})
