@@ -90,3 +90,40 @@ def no_launch():
 
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+
+
+def configured_pipeline():
+    """A pipeline with solid and resource config and two modes (for the launchpad)."""
+    from orch import (
+        Field,
+        ModeDefinition,
+        PresetDefinition,
+        StringSource,
+        pipeline,
+        resource,
+        solid,
+    )
+
+    @resource(config_schema={"url": StringSource, "pool": Field(int, default_value=4)})
+    def warehouse(init_context):
+        return init_context.resource_config
+
+    @solid(config_schema={"table": str, "limit": Field(int, default_value=100)},
+           required_resource_keys={"warehouse"})
+    def extract(context):
+        return context.solid_config["table"]
+
+    @solid
+    def publish(context, rows):
+        return rows
+
+    @pipeline(
+        mode_defs=[ModeDefinition("dev", resource_defs={"warehouse": warehouse}),
+                   ModeDefinition("prod", resource_defs={"warehouse": warehouse})],
+        preset_defs=[PresetDefinition("nightly", {"solids": {"extract": {"config": {
+            "table": "orders"}}}}, mode="prod")],
+    )
+    def nightly_export():
+        publish(extract())
+
+    return nightly_export
