@@ -218,7 +218,7 @@ def test_cli_reports_a_newer_schema(runs: dict[str, PipelineRun], home: Path) ->
 def test_command_modules_import_nothing_up_front() -> None:
     """`orch --help` pays for typer only: storage, rich and yaml load inside the commands."""
     code = (
-        "import sys, orch, typer; before = set(sys.modules); "
+        "import sys, json, orch, typer; before = set(sys.modules); "
         "import orch.commands.runs, orch.commands.instance; "
         "print(sorted(set(sys.modules) - before - {'orch.commands.runs', "
         "'orch.commands.instance', 'orch.commands'}))"
