@@ -224,6 +224,20 @@ def _create_run(instance: Any, prepared: PreparedRun) -> None:
         prepared.run = stored
 
 
+def execute_in_process(prepared: PreparedRun, instance: Any, raise_on_error: bool,
+                       output_run_ids: dict[str, str] | None = None,
+                       known_mapping_keys: dict[tuple[str, str], list[str]] | None = None,
+                       ) -> PipelineExecutionResult:
+    """Store the prepared run, execute it here, and return its result (output values
+    captured in memory, or loaded through their IO managers)."""
+    _create_run(instance, prepared)
+    capture: dict = {}
+    events = list(execute_run_iterator(prepared, instance, raise_on_error, capture,
+                                       output_run_ids, known_mapping_keys))
+    return PipelineExecutionResult(prepared.pipeline_def, prepared.run.run_id, events, capture,
+                                   _output_loader(prepared, instance))
+
+
 def execute_pipeline(
     pipeline: Any,
     run_config: dict[str, Any] | None = None,
@@ -242,11 +256,7 @@ def execute_pipeline(
     prepared = prepare_run(pipeline, run_config, mode, preset, tags, solid_selection,
                            run_id=run_id)
     instance = instance if instance is not None else _ephemeral_instance()
-    _create_run(instance, prepared)
-    capture: dict = {}
-    events = list(execute_run_iterator(prepared, instance, raise_on_error, capture))
-    return PipelineExecutionResult(prepared.pipeline_def, prepared.run.run_id, events, capture,
-                                   _output_loader(prepared, instance))
+    return execute_in_process(prepared, instance, raise_on_error)
 
 
 def execute_pipeline_iterator(
@@ -327,11 +337,7 @@ def execute_solid(
     prepared = prepare_run(pipeline_def, run_config, mode=mode_def.name if mode_def else None,
                            tags=tags)
     instance = instance if instance is not None else _ephemeral_instance()
-    _create_run(instance, prepared)
-    capture: dict = {}
-    events = list(execute_run_iterator(prepared, instance, raise_on_error, capture))
-    result = PipelineExecutionResult(prepared.pipeline_def, prepared.run.run_id, events, capture,
-                                     _output_loader(prepared, instance))
+    result = execute_in_process(prepared, instance, raise_on_error)
     return result.result_for_solid(solid_def.name)
 
 

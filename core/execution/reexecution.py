@@ -169,8 +169,7 @@ def reexecute_pipeline(pipeline: Any, parent_run_id: str, run_config: dict | Non
                        from_failure: bool = False):
     """Re-execute ``step_selection`` (or the failed part, ``from_failure``) of an earlier run,
     in this process, reusing the outputs of every step not selected."""
-    from .api import _create_run, _output_loader, execute_run_iterator, prepare_run
-    from .results import PipelineExecutionResult
+    from .api import execute_in_process, prepare_run
 
     if instance is None:
         raise DagsterInvariantViolationError("reexecute_pipeline needs the instance the parent "
@@ -183,10 +182,5 @@ def reexecute_pipeline(pipeline: Any, parent_run_id: str, run_config: dict | Non
     args = reexecution_args(instance, pipeline, parent_run_id, step_selection, from_failure,
                             run_config, mode, tags)
     prepared = prepare_run(pipeline, **args)
-    _create_run(instance, prepared)
     output_run_ids, keys = parent_outputs(instance, prepared.run, prepared.plan)
-    capture: dict = {}
-    events = list(execute_run_iterator(prepared, instance, raise_on_error, capture,
-                                       output_run_ids, keys))
-    return PipelineExecutionResult(prepared.pipeline_def, prepared.run.run_id, events, capture,
-                                   _output_loader(prepared, instance))
+    return execute_in_process(prepared, instance, raise_on_error, output_run_ids, keys)
