@@ -6,19 +6,19 @@ from pathlib import Path
 
 import typer
 
+from ._common import Attribute, ModuleName, PythonFile, WorkingDirectory
+
 
 def register(app: typer.Typer) -> None:
     app.command("dev")(dev)
 
 
 def dev(
-    target: str = typer.Argument(".", help="A Python file, a directory, or -m MODULE."),
-    module_name: str | None = typer.Option(None, "-m", "--module-name",
-                                           help="Load this module instead of a path."),
-    attribute: str | None = typer.Option(None, "-a", "--attribute",
-                                         help="The repository or pipeline attribute."),
-    working_directory: str | None = typer.Option(None, "-d", "--working-directory",
-                                                 help="Where to import from (default: cwd)."),
+    target: str = typer.Argument(".", help="A Python file or a directory (default: here)."),
+    python_file: PythonFile = None,
+    module_name: ModuleName = None,
+    attribute: Attribute = None,
+    working_directory: WorkingDirectory = None,
     watch: bool = typer.Option(True, "--watch/--no-watch",
                                help="Reload on save; re-execute selected solids."),
     load_timeout: float = typer.Option(30.0, "--load-timeout",
@@ -35,7 +35,8 @@ def dev(
                                                      attribute=attribute,
                                                      working_directory=working_directory)
         else:
-            workspace = WorkspaceTarget.from_options(python_file=target, attribute=attribute,
+            workspace = WorkspaceTarget.from_options(python_file=python_file or target,
+                                                     attribute=attribute,
                                                      working_directory=working_directory)
     except DagsterError as e:
         typer.echo(f"orch dev: {e}", err=True)

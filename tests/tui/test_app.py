@@ -98,3 +98,13 @@ async def test_event_filter_parsing():
     f = parse_filter("level=WARNING type=STEP step=clean rows")
     assert (f.event_type, f.step, f.text) == ("STEP", "clean", "rows")
     assert f.min_level == 30
+
+
+def test_orch_dev_with_a_missing_target_says_so(tmp_path):
+    import subprocess
+
+    done = subprocess.run(["orch", "dev", str(tmp_path / "nope.py")], capture_output=True,
+                          text=True, env={**__import__("os").environ,
+                                          "ORCH_HOME": str(tmp_path / "home")})
+    assert done.returncode == 2
+    assert "nope.py" in done.stderr and "does not exist" in done.stderr
