@@ -22,18 +22,20 @@ def _as_type(schema: object) -> ConfigType:
     return resolve_config_type(schema)
 
 
-def type_display(config_type: object) -> str:
+def type_display(config_type: object, max_depth: int | None = None) -> str:
     """Render a config type on one line, the way error messages show it.
 
     Fields are sorted, optional ones marked with ``?``: ``{ a: Int b?: [String] }``;
     ``Int?`` is ``Noneable(Int)``; source types show their name (``StringSource``).
+    Dicts nested deeper than ``max_depth`` show as ``{...}``.
     """
     ct = _as_type(config_type)
     kind = ct.kind
+    deeper = None if max_depth is None else max_depth - 1
     if kind is ConfigTypeKind.ARRAY:
-        return f"[{type_display(ct.inner_type)}]"  # type: ignore[attr-defined]
+        return f"[{type_display(ct.inner_type, max_depth)}]"  # type: ignore[attr-defined]
     if kind is ConfigTypeKind.NONEABLE:
-        return f"{type_display(ct.inner_type)}?"  # type: ignore[attr-defined]
+        return f"{type_display(ct.inner_type, max_depth)}?"  # type: ignore[attr-defined]
     if kind is ConfigTypeKind.SCALAR_UNION:
         if ct.given_name:
             return ct.given_name
@@ -43,9 +45,11 @@ def type_display(config_type: object) -> str:
         fields = ct.fields  # type: ignore[attr-defined]
         if not fields:
             return "{}"
+        if max_depth is not None and max_depth <= 0:
+            return "{...}"
         entries = [
             f"{name}{'' if fields[name].is_required else '?'}: "
-            f"{type_display(fields[name].config_type)}"
+            f"{type_display(fields[name].config_type, deeper)}"
             for name in sorted(fields)
         ]
         return "{ " + " ".join(entries) + " }"

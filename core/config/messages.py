@@ -101,6 +101,9 @@ def enum_value_missing(ct: ConfigType, path: Sequence[PathEntry], value: str) ->
     )
 
 
+EXPECTED_DISPLAY_LIMIT = 200
+
+
 def _quoted_names(names: Sequence[object]) -> str:
     return ", ".join(f'"{name}"' for name in names)
 
@@ -115,6 +118,8 @@ def unexpected_entries(
     names = sorted(unexpected, key=str)
     suggestions = {str(name): guess for name in names if (guess := suggest(name, candidates))}
     expected = type_display(ct)
+    if len(expected) > EXPECTED_DISPLAY_LIMIT:  # a whole run config: show its top level only
+        expected = type_display(ct, max_depth=1)
     if len(names) == 1:
         reason = Reason.FIELD_NOT_DEFINED
         message = f'Received unexpected config entry "{names[0]}" {path_msg(path)}.'
