@@ -166,7 +166,7 @@ def main(argv: list[str]) -> None:
             groups = [
                 ("all", [lat for lat, _ in seen]),
                 (
-                    "outcomes (committed at once)",
+                    "outcomes (group commit ≤ 2 ms)",
                     [lat for lat, t in seen if t in outcome],
                 ),
                 ("other (batched, ≤ 50 ms)", [lat for lat, t in seen if t not in outcome]),

@@ -6,12 +6,15 @@
 * a background timer ticks every ``flush_interval`` seconds (default 0.05) and commits whatever
   is queued, so no event waits longer than that (the thread sleeps after a quiet second and
   the next write wakes it, committing that write at once),
-* a run-level event (``PIPELINE_*``), a step outcome (``STEP_SUCCESS/FAILURE/SKIPPED``) or
-  ``STEP_UP_FOR_RETRY`` is written: it is committed with everything before it, at once,
+* a run-level event (``PIPELINE_*``) is written: it is committed with everything before it, at
+  once; so is a step outcome (``STEP_SUCCESS/FAILURE/SKIPPED``) or ``STEP_UP_FOR_RETRY``,
+  unless the last commit was less than ``group_commit`` seconds (2 ms) ago — then the timer
+  commits it within that time, together with the outcomes that follow (group commit: a burst of
+  fast steps costs one transaction, not one each),
 * or ``flush``/``close`` is called (``close`` runs at interpreter exit for writers left open).
 
 So a process killed with SIGKILL loses at most the events of the last 50 ms window that had not
-reached one of those points; every step outcome that was written is on disk.
+reached one of those points, and at most the step outcomes of the last 2 ms.
 
 Fork safety: the timer thread only ever holds the writer's locks while it flushes, and an
 ``os.register_at_fork`` hook takes both locks around ``fork()``, so a forked child never inherits
@@ -25,6 +28,7 @@ import atexit
 import logging
 import os
 import threading
+import time
 import weakref
 from types import TracebackType
 
@@ -56,12 +60,15 @@ class EventWriter:
         batch_size: int = 1000,
         flush_interval: float | None = 0.05,
         flush_on: frozenset[EventType] = FLUSH_NOW_TYPES,
+        group_commit: float = 0.002,
     ) -> None:
         self.storage = storage
         self.run_id = run_id
         self.batch_size = max(1, batch_size)
         self.flush_interval = flush_interval
         self.flush_on = flush_on
+        # Without a timer thread nothing could commit a deferred outcome: commit at once.
+        self.group_commit = group_commit if flush_interval is not None else 0.0
         self._init_state()
         _live_writers.add(self)
 
@@ -71,6 +78,8 @@ class EventWriter:
         self._cond = threading.Condition(self._lock)  # the timer thread sleeps on it
         self._flush_lock = threading.Lock()  # one flush at a time, so batches commit in order
         self._closed = False
+        self._last_commit = 0.0
+        self._urgent = False  # a deferred outcome waits: the timer ticks after group_commit
         self._thread: threading.Thread | None = None
         # True while no timer ticks (no thread yet, or it sleeps after a quiet spell): the next
         # write wakes it. Otherwise write() never signals the thread, which keeps the hot path
@@ -92,8 +101,15 @@ class EventWriter:
             full = len(buf) >= self.batch_size
             if self._timer_idle:
                 self._wake_timer()
-        if full or event.event_type in self.flush_on:
+        if full or event.event_type in RUN_EVENT_TYPES:
             self.flush()
+        elif event.event_type in self.flush_on:
+            if time.monotonic() - self._last_commit >= self.group_commit:
+                self.flush()
+            else:
+                with self._lock:
+                    self._urgent = True
+                    self._cond.notify()
 
     def flush(self) -> None:
         """Commit everything written so far. On failure the events stay queued and it raises."""
@@ -109,6 +125,7 @@ class EventWriter:
                 with self._lock:
                     self._buf[:0] = batch
                 raise
+            self._last_commit = time.monotonic()
 
     def close(self) -> None:
         """Flush and stop the timer thread. Idempotent."""
@@ -166,10 +183,11 @@ class EventWriter:
                     quiet = 0
                     self._cond.wait()
                 else:
-                    self._cond.wait(interval)
+                    self._cond.wait(self.group_commit if self._urgent else interval)
                 if self._closed:
                     return
                 queued = bool(self._buf)
+                self._urgent = False
             if not queued:
                 quiet += 1
                 continue
