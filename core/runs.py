@@ -7,7 +7,7 @@ engine emits (:func:`status_after_event`), so storage, the CLI and the app agree
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -102,9 +102,6 @@ class PipelineRun:
     start_time: float | None = None
     end_time: float | None = None
     worker_pid: int | None = None
-
-    def with_status(self, status: PipelineRunStatus) -> PipelineRun:
-        return replace(self, status=status)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

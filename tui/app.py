@@ -494,12 +494,10 @@ class OrchApp(App):
             return
         path = manager.path_for(self.run_view.run_id, step_key, self.log_stream)
         title.update(f"{step_key} · {self.log_stream} · run {self.run_view.run_id[:8]}  (o: switch)")
+        # Until the step starts there is no file; LOGS_CAPTURED brings us back here.
         view.show_file(str(path) if Path(path).exists() else None,
                        f"No {self.log_stream} captured for {step_key} yet.",
                        is_stderr=self.log_stream == "stderr")
-        if not Path(path).exists():
-            view.index = None
-            self._pending_log_path = str(path)
 
     def action_toggle_stream(self) -> None:
         self.log_stream = "stderr" if self.log_stream == "stdout" else "stdout"

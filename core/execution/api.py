@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..definitions.pipeline import PipelineDefinition
-from ..definitions.preset import deep_merge
 from ..definitions.reconstructable import ReconstructablePipeline
 from ..definitions.snapshot import pipeline_snapshot
 from ..errors import (
@@ -340,12 +339,6 @@ def execute_solid(
     result = execute_in_process(prepared, instance, raise_on_error)
     return result.result_for_solid(solid_def.name)
 
-
-def merge_run_configs(*configs: dict[str, Any] | None) -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for c in configs:
-        merged = deep_merge(merged, c or {})
-    return merged
 
 
 __all__ = [
