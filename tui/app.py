@@ -493,7 +493,7 @@ class OrchApp(App):
             view.show_file(None, "No step selected.")
             return
         path = manager.path_for(self.run_view.run_id, step_key, self.log_stream)
-        title.update(f"{step_key} · {self.log_stream} · run {self.run_view.run_id[:8]}  (o: switch)")
+        title.update(f"{step_key} · {self.log_stream} · run {self.run_view.run_id[:8]} (o)")
         # Until the step starts there is no file; LOGS_CAPTURED brings us back here.
         view.show_file(str(path) if Path(path).exists() else None,
                        f"No {self.log_stream} captured for {step_key} yet.",

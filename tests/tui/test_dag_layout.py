@@ -79,3 +79,12 @@ def test_timeline_fits_its_width():
     text = render_timeline(view, 50, now=1.0).plain
     assert max(len(line) for line in text.splitlines()) <= 50
     assert "1000ms" in text
+
+
+def test_launchpad_flags_placeholders_left_empty():
+    from orch.tui.screens.launchpad import empty_values, validate_yaml
+
+    value, errors = validate_yaml("solids: {x: {config: {table: '', n: 1}}}", None)
+    assert errors == [] and empty_values(value) == ["solids.x.config.table"]
+    value, errors = validate_yaml("solids: [", None)
+    assert value is None and errors[0].startswith("YAML:")

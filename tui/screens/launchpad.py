@@ -22,6 +22,16 @@ class LaunchChoice:
     executor: str
 
 
+def empty_values(value: Any, path: str = "") -> list[str]:
+    """Paths of empty strings: scaffold placeholders ("") the user has not filled in yet."""
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in empty_values(v, f"{path}.{k}" if path
+                                                                   else str(k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in empty_values(v, f"{path}[{i}]")]
+    return [path] if value == "" else []
+
+
 def validate_yaml(text: str, schema_snapshot: dict[str, Any] | None
                   ) -> tuple[dict[str, Any] | None, list[str]]:
     """Parse and validate run config text: (value, error lines)."""
@@ -107,7 +117,12 @@ class Launchpad(ModalScreen[LaunchChoice | None]):
         self.value, errors = validate_yaml(text, self.schemas.get(self.mode or ""))
         box = self.query_one("#config-errors", Static)
         box.set_class(not errors, "ok")
-        box.update("\n".join(f"✗ {e}" for e in errors) if errors else "✓ config is valid")
+        if errors:
+            box.update("\n".join(f"✗ {e}" for e in errors))
+            return
+        empty = empty_values(self.value)
+        box.update("✓ config is valid" + (
+            f" — but still empty: {', '.join(empty)} (scaffold placeholders?)" if empty else ""))
 
     @on(Select.Changed, "#preset")
     def _preset_chosen(self) -> None:
