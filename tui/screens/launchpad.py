@@ -64,6 +64,7 @@ class Launchpad(ModalScreen[LaunchChoice | None]):
     #config-editor { height: 1fr; }
     #config-errors { height: auto; max-height: 8; color: $error; }
     #config-errors.ok { color: $success; }
+    #config-errors.warn { color: $warning; }
     #launchpad-buttons { height: auto; align-horizontal: right; }
     """
 
@@ -117,10 +118,12 @@ class Launchpad(ModalScreen[LaunchChoice | None]):
         self.value, errors = validate_yaml(text, self.schemas.get(self.mode or ""))
         box = self.query_one("#config-errors", Static)
         box.set_class(not errors, "ok")
+        box.set_class(False, "warn")
         if errors:
             box.update("\n".join(f"✗ {e}" for e in errors))
             return
         empty = empty_values(self.value)
+        box.set_class(bool(empty), "warn")
         box.update("✓ config is valid" + (
             f" — but still empty: {', '.join(empty)} (scaffold placeholders?)" if empty else ""))
 
