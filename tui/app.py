@@ -129,6 +129,7 @@ class OrchApp(App):
         self.log_step: str | None = None
         self._observer: Any = None
         self._tail: Any = None
+        self._more_events = True  # the last batch was full: read again without waiting
         self._tail_lock = threading.Lock()
 
     # -- layout -----------------------------------------------------------------------------
@@ -340,8 +341,6 @@ class OrchApp(App):
         if view is None or (view.finished and view.cursor >= 0 and not self._more_events):
             return
         self._read_events(view.run_id, self._tail)
-
-    _more_events = True
 
     @work(thread=True, exclusive=True, group="events", exit_on_error=False)
     def _read_events(self, run_id: str, tail: Any) -> None:
