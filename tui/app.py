@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -104,7 +103,7 @@ class OrchApp(App):
     def __init__(self, load_snapshot: Callable[[], dict[str, Any]], instance: Any,
                  target_args: list[str], watch_root: str | None = None, watch: bool = True,
                  cwd: str | None = None, launch: Callable[..., str] | None = None,
-                 clock: Callable[[], float] = time.time):
+                 pipeline: str | None = None):
         super().__init__()
         self.load_snapshot = load_snapshot
         self.instance = instance
@@ -114,9 +113,8 @@ class OrchApp(App):
         self.cwd = cwd
         self._launch = launch or (lambda request: launcher.launch(
             request, str(instance.root_dir) if instance.root_dir else None, cwd))
-        self.clock = clock
         self.pipelines: dict[str, PipelineInfo] = {}
-        self.current: str | None = None
+        self.current: str | None = pipeline
         self.generation = 0
         self.loading = False
         self.reload_pending: str | None = None
@@ -229,6 +227,10 @@ class OrchApp(App):
         if self.current:
             options.highlighted = list(self.pipelines).index(self.current)
         self._show_pipeline()
+        if message.reason == "startup" and self.run_view is None and self.current:
+            latest = self.instance.get_runs(pipeline_name=self.current, limit=1)
+            if latest:  # pick up where the last session left off
+                self.show_run(latest[0].run_id)
         if message.reason == "save" and self.watch_enabled and self.dag.selected:
             self.action_reexecute()
 

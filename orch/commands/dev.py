@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import Attribute, ModuleName, PythonFile, WorkingDirectory
+from ._common import Attribute, ModuleName, PipelineName, PythonFile, WorkingDirectory
 
 
 def register(app: typer.Typer) -> None:
@@ -19,6 +19,7 @@ def dev(
     module_name: ModuleName = None,
     attribute: Attribute = None,
     working_directory: WorkingDirectory = None,
+    pipeline: PipelineName = None,
     watch: bool = typer.Option(True, "--watch/--no-watch",
                                help="Reload on save; re-execute selected solids."),
     load_timeout: float = typer.Option(30.0, "--load-timeout",
@@ -53,6 +54,7 @@ def dev(
             watch_root=workspace.root,
             watch=watch,
             cwd=workspace.working_directory,
+            pipeline=pipeline,
         )
     raise typer.Exit(code)
 
