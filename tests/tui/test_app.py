@@ -112,3 +112,19 @@ def test_orch_dev_with_a_missing_target_says_so(tmp_path):
                                           "ORCH_HOME": str(tmp_path / "home")})
     assert done.returncode == 2
     assert "nope.py" in done.stderr and "does not exist" in done.stderr
+
+
+async def test_opens_on_the_chosen_pipelines_latest_run(instance, make_snapshot, no_launch,
+                                                        tmp_path):
+    from orch import execute_pipeline
+
+    result = execute_pipeline(sales.sales_report, instance=instance, run_config={
+        "solids": {"write_report": {"config": {"out_dir": str(tmp_path)}}},
+        "loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
+    app = OrchApp(lambda: make_snapshot(sales.hello, sales.sales_report), instance, [],
+                  watch=False, launch=no_launch, pipeline="sales_report")
+    async with app.run_test(size=SIZE) as pilot:
+        await _wait_for(pilot, lambda: app.run_view is not None and app.run_view.finished)
+        assert app.current == "sales_report"
+        assert app.run_view.run_id == result.run_id
+        assert set(app.dag._status.values()) == {"success"}
