@@ -313,3 +313,43 @@ def test_writer_shared_by_threads(instance: Instance, make_run: MakeRun) -> None
     assert len(messages) == 8_000
     for t in range(4):
         assert [m for m in messages if m.startswith(f"{t}:")] == [f"{t}:{i}" for i in range(2_000)]
+
+
+def test_step_outcomes_in_a_burst_share_commits(
+    instance: Instance, make_run: MakeRun, home: Path
+) -> None:
+    """Group commit: outcomes arriving within 2 ms of the last commit are committed by the
+    timer with the ones that follow — fewer transactions, every outcome still on disk soon."""
+    run = make_run()
+    commits = 0
+    store = instance.storage.store_events
+
+    def counting(events):
+        nonlocal commits
+        commits += 1
+        return store(events)
+
+    instance.storage.store_events = counting  # type: ignore[method-assign]
+    try:
+        with instance.event_writer(run.run_id, flush_interval=0.05) as writer:
+            for i in range(200):
+                writer.write(event(run, EventType.STEP_START, f"s{i}", f"start {i}"))
+                writer.write(event(run, EventType.STEP_SUCCESS, f"s{i}", f"ok {i}"))
+            deadline = time.monotonic() + 1.0
+            while len(committed(home, run.run_id)) < 400 and time.monotonic() < deadline:
+                time.sleep(0.002)
+            assert len(committed(home, run.run_id)) == 400  # before close: the timer did it
+    finally:
+        instance.storage.store_events = store  # type: ignore[method-assign]
+    assert commits < 100, commits
+
+
+def test_an_isolated_outcome_is_committed_at_once(
+    instance: Instance, make_run: MakeRun, home: Path
+) -> None:
+    run = make_run()
+    with instance.event_writer(run.run_id, flush_interval=0.05) as writer:
+        writer.write(event(run, EventType.STEP_START, "a", "start"))
+        time.sleep(0.01)  # longer than the group-commit window since the last commit
+        writer.write(event(run, EventType.STEP_SUCCESS, "a", "ok"))
+        assert committed(home, run.run_id) == ["start", "ok"]
