@@ -146,7 +146,11 @@ class RepositoryWatcher:
 
         class Handler(FileSystemEventHandler):
             def on_any_event(self, event: Any) -> None:
-                if event.event_type in ("opened", "closed_no_write") or event.is_directory:
+                # A save is its modify (or create/move) events. The close that follows can
+                # arrive much later when the writer is descheduled between write and close,
+                # and would then count as a second save: ignore opens and closes.
+                if event.event_type in ("opened", "closed", "closed_no_write") \
+                        or event.is_directory:
                     return
                 for path in (event.src_path, getattr(event, "dest_path", "")):
                     if path and watcher.relevant(os.fsdecode(path)):
