@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -148,6 +149,12 @@ def repo(tmp_path) -> Path:
     return write_repo(tmp_path)
 
 
+def _as_foreground_process() -> None:
+    """Ctrl-C reaches a foreground command with SIGINT at its default. When the test run itself
+    was started in the background, SIGINT is ignored and children would inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Orch:
     def __init__(self, cwd: Path, env: dict[str, str]):
         self.cwd = cwd
@@ -161,7 +168,8 @@ class Orch:
     def popen(self, *args: str, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
               env: dict[str, str] | None = None) -> subprocess.Popen:
         return subprocess.Popen([ORCH, *args], cwd=self.cwd, env={**self.env, **(env or {})},
-                                stdout=stdout, stderr=stderr, text=True)
+                                stdout=stdout, stderr=stderr, text=True,
+                                preexec_fn=_as_foreground_process)
 
 
 @pytest.fixture
