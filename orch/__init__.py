@@ -12,6 +12,12 @@ from __future__ import annotations
 import importlib as _importlib
 
 _EXPORTS: dict[str, tuple[str, str]] = {
+    "file_relative_path": ("orch.core.legacy_helpers", "file_relative_path"),
+    "build_output_context": ("orch.core.legacy_helpers", "build_output_context"),
+    "build_input_context": ("orch.core.legacy_helpers", "build_input_context"),
+    "validate_run_config": ("orch.core.legacy_helpers", "validate_run_config"),
+    "check_dagster_type": ("orch.core.legacy_helpers", "check_dagster_type"),
+    "configured": ("orch.core.legacy_helpers", "configured"),
     "Any": ("orch.core.definitions.types", "Any"),
     "Array": ("orch.core.config", "Array"),
     "AssetKey": ("orch.core.definitions.events", "AssetKey"),
