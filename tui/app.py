@@ -25,7 +25,7 @@ from orch.tui.messages import (
 )
 from orch.tui.services import launcher
 from orch.tui.services.snapshot import PipelineInfo, pipelines_of
-from orch.tui.state import RunView, downstream_of, node_of_step
+from orch.tui.state import RunView, downstream_of, node_of_step, node_statuses
 from orch.tui.widgets.dag_view import DagView
 from orch.tui.widgets.event_log import EventFilter, EventLog
 from orch.tui.widgets.log_file_view import LogFileView
@@ -322,7 +322,7 @@ class OrchApp(App):
             executed = set(run.step_keys_to_execute)
             self.run_view.mark_reused([k for k in plan_keys if k not in executed])
         self.query_one(PlanTable).show_plan(plan_keys, self.run_view)
-        self.dag.set_statuses(self.run_view.node_statuses())
+        self.dag.set_statuses(node_statuses(self.run_view))
         self._mark_changed()
         self.query_one(Timeline).show(self.run_view)
         self._show_step_logs(self.log_step)
@@ -363,7 +363,7 @@ class OrchApp(App):
         touched = view.apply(message.events)
         self.query_one(EventLog).add_events(message.events)
         if touched:
-            self.dag.set_statuses(view.node_statuses())
+            self.dag.set_statuses(node_statuses(view))
             self.query_one(PlanTable).update_steps(view, touched)
             self.query_one(Timeline).show(view)
         if any(e.event_type is EventType.LOGS_CAPTURED for e in message.events):

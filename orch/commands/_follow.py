@@ -18,121 +18,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from orch.core.run_progress import (
+    ABANDONED,
+    CANCELED,
+    FAILED,
+    NOT_EXECUTED,
+    PENDING,
+    RETRYING,
+    RUNNING,
+    SKIPPED,
+    SUCCESS,
+    RunProgress,
+)
+
 from ._common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK
 
 POLL_SECONDS = 0.01
 CANCEL_GRACE_SECONDS = 30.0
 STDERR_TAIL_LINES = 30
 _FRAME = re.compile(r'File "([^"]+)", line (\d+)')
-
-# -- step states -----------------------------------------------------------------------------
-PENDING, RUNNING, SUCCESS, FAILED, SKIPPED, RETRYING, NOT_EXECUTED, CANCELED = (
-    "pending", "running", "success", "failed", "skipped", "retrying", "not executed",
-    "canceled")
-
-
-@dataclass
-class StepState:
-    key: str
-    status: str = PENDING
-    start: float | None = None
-    end: float | None = None
-    attempts: int = 0
-    error: dict[str, Any] | None = None
-    message: str = ""
-
-    @property
-    def duration(self) -> float | None:
-        if self.start is None:
-            return None
-        return (self.end or time.time()) - self.start
-
-
-class RunTracker:
-    """Step states of one run, updated from its events in order."""
-
-    def __init__(self, run: Any, step_keys: list[str]):
-        self.run = run
-        self.steps: dict[str, StepState] = {k: StepState(k) for k in step_keys}
-        self.status: str | None = None
-        self.started: float | None = None
-        self.ended: float | None = None
-        self.run_error: dict[str, Any] | None = None
-        self.run_message = ""
-        self.followed_since = time.time()
-
-    def _step(self, key: str) -> StepState:
-        if key not in self.steps:
-            # A dynamic copy `x[k]` replaces its placeholder `x[?]`, in place.
-            placeholder = f"{key.split('[', 1)[0]}[?]"
-            items = list(self.steps.items())
-            index = next((i for i, (k, _) in enumerate(items) if k == placeholder), None)
-            state = StepState(key)
-            if index is None:
-                items.append((key, state))
-            else:
-                resolved = [i for i, (k, _) in enumerate(items)
-                            if k.split("[", 1)[0] == key.split("[", 1)[0] and k != placeholder]
-                items.insert((resolved[-1] + 1) if resolved else index, (key, state))
-            self.steps = dict(items)
-        return self.steps[key]
-
-    def visible_steps(self) -> list[StepState]:
-        resolved = {k.split("[", 1)[0] for k in self.steps if "[" in k and not k.endswith("[?]")}
-        return [s for k, s in self.steps.items()
-                if not (k.endswith("[?]") and k.split("[", 1)[0] in resolved)]
-
-    def event(self, e: Any) -> None:
-        t = e.event_type_value
-        if t is None:
-            return
-        if e.step_key:
-            state = self._step(e.step_key)
-            if t in ("STEP_START", "STEP_RESTARTED"):
-                state.status = RUNNING
-                state.attempts += 1
-                if state.start is None:
-                    state.start = e.timestamp
-                state.end = None
-            elif t == "STEP_SUCCESS":
-                state.status, state.end = SUCCESS, e.timestamp
-            elif t == "STEP_FAILURE":
-                state.status, state.end = FAILED, e.timestamp
-                state.error = e.data.get("error") or {"message": e.message}
-                state.message = e.message
-            elif t == "STEP_SKIPPED":
-                state.status, state.end, state.message = SKIPPED, e.timestamp, e.message
-            elif t == "STEP_UP_FOR_RETRY":
-                state.status, state.message = RETRYING, e.message
-                state.error = e.data.get("error")
-            return
-        if t == "PIPELINE_START":
-            self.started = e.timestamp
-        elif t in ("PIPELINE_SUCCESS", "PIPELINE_FAILURE", "PIPELINE_CANCELED"):
-            self.status = t.removeprefix("PIPELINE_")
-            self.ended = e.timestamp
-            self.run_message = e.message
-            self.run_error = e.data.get("error")
-            unfinished = CANCELED if self.status == "CANCELED" else FAILED
-            for state in self.steps.values():
-                if state.status in (PENDING, RUNNING, RETRYING):
-                    state.status = NOT_EXECUTED if state.status == PENDING else unfinished
-                    if state.end is None and state.start is not None:
-                        state.end = e.timestamp
-                    if state.status == FAILED and state.error is None:
-                        state.error = {"message": f"Step did not finish ({self.status})."}
-
-    def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for s in self.visible_steps():
-            out[s.status] = out.get(s.status, 0) + 1
-        return out
-
-    def elapsed(self) -> float:
-        if self.started is None:
-            return 0.0
-        return (self.ended or time.time()) - self.started
-
 
 def plan_step_keys(instance: Any, run: Any) -> list[str]:
     snapshot = instance.get_run_snapshot(run.execution_plan_snapshot_id) \
@@ -188,10 +92,10 @@ def error_stack(error: dict[str, Any] | None) -> str:
 
 # -- sinks -----------------------------------------------------------------------------------
 class Sink:
-    def start(self, tracker: RunTracker) -> None: ...
-    def event(self, e: Any, tracker: RunTracker) -> None: ...
+    def start(self, tracker: RunProgress) -> None: ...
+    def event(self, e: Any, tracker: RunProgress) -> None: ...
     def note(self, text: str) -> None: ...
-    def finish(self, tracker: RunTracker) -> None: ...
+    def finish(self, tracker: RunProgress) -> None: ...
 
 
 class JsonSink(Sink):
@@ -200,7 +104,7 @@ class JsonSink(Sink):
     def __init__(self, stream: IO[str]):
         self.stream = stream
 
-    def event(self, e: Any, tracker: RunTracker) -> None:
+    def event(self, e: Any, tracker: RunProgress) -> None:
         self.stream.write(json.dumps(e.to_dict(), default=str) + "\n")
         self.stream.flush()
 
@@ -216,7 +120,7 @@ class PlainSink(Sink):
         self.stream.write(text + "\n")
         self.stream.flush()
 
-    def start(self, tracker: RunTracker) -> None:
+    def start(self, tracker: RunProgress) -> None:
         run = tracker.run
         self._line(f"orch: run {run.run_id} of {run.pipeline_name} "
                    f"({len(tracker.steps)} step{'s' if len(tracker.steps) != 1 else ''})")
@@ -224,7 +128,7 @@ class PlainSink(Sink):
     def note(self, text: str) -> None:
         self._line(f"orch: {text}")
 
-    def event(self, e: Any, tracker: RunTracker) -> None:
+    def event(self, e: Any, tracker: RunProgress) -> None:
         if self.verbose:
             self._line(e.console_line())
             return
@@ -254,14 +158,14 @@ class PlainSink(Sink):
         elif t == "PIPELINE_CANCELING":
             self._line("  CANCELING the run")
 
-    def finish(self, tracker: RunTracker) -> None:
+    def finish(self, tracker: RunProgress) -> None:
         self._line(summary_line(tracker))
 
 
-def summary_line(tracker: RunTracker) -> str:
+def summary_line(tracker: RunProgress) -> str:
     counts = tracker.counts()
     parts = [f"{n} {status}" for status, n in counts.items() if n]
-    return (f"orch: run {tracker.run.run_id} {tracker.status or 'ENDED'} in "
+    return (f"orch: run {tracker.run.run_id} {tracker.status if tracker.finished else 'ENDED'} in "
             f"{_fmt_seconds(tracker.elapsed())} ({', '.join(parts) or 'no steps'})")
 
 
@@ -270,14 +174,15 @@ class RichSink(Sink):
 
     _STYLE = {PENDING: ("·", "dim"), RUNNING: ("▶", "yellow"), SUCCESS: ("✓", "green"),
               FAILED: ("✗", "bold red"), SKIPPED: ("-", "dim"), RETRYING: ("↻", "yellow"),
-              NOT_EXECUTED: ("-", "dim red"), CANCELED: ("■", "yellow")}
+              NOT_EXECUTED: ("-", "dim red"), ABANDONED: ("-", "dim red"),
+              CANCELED: ("■", "yellow")}
 
     def __init__(self, stream: IO[str]):
         from rich.console import Console
 
         self.console = Console(file=stream, stderr=stream is sys.stderr)
         self.live: Any = None
-        self.tracker: RunTracker | None = None
+        self.tracker: RunProgress | None = None
         self.logs: list[str] = []
 
     def _render(self) -> Any:
@@ -297,7 +202,7 @@ class RichSink(Sink):
             if state.status == RUNNING:
                 mark: Any = Spinner("dots", style="yellow")
             else:
-                symbol, style = self._STYLE[state.status]
+                symbol, style = self._STYLE.get(state.status, ("·", "dim"))
                 mark = Text(symbol, style=style)
             detail = error_text(state.error) if state.status == FAILED else \
                 (state.message if state.status == RETRYING else "")
@@ -314,7 +219,7 @@ class RichSink(Sink):
         )
         return Group(header, *[Text(line, style="dim") for line in self.logs[-5:]], table)
 
-    def start(self, tracker: RunTracker) -> None:
+    def start(self, tracker: RunProgress) -> None:
         from rich.live import Live
 
         self.tracker = tracker
@@ -326,11 +231,11 @@ class RichSink(Sink):
     def note(self, text: str) -> None:
         self.console.print(f"[bold]orch:[/bold] {text}", highlight=False)
 
-    def event(self, e: Any, tracker: RunTracker) -> None:
+    def event(self, e: Any, tracker: RunProgress) -> None:
         if e.event_type is None and e.level >= 20:
             self.logs.append(f"{e.step_key + ': ' if e.step_key else ''}{e.message}")
 
-    def finish(self, tracker: RunTracker) -> None:
+    def finish(self, tracker: RunProgress) -> None:
         if self.live is not None:
             self.live.refresh()
             self.live.stop()
@@ -343,7 +248,7 @@ class RichSink(Sink):
 @dataclass
 class FollowResult:
     run: Any
-    tracker: RunTracker
+    tracker: RunProgress
     exit_code: int
     interrupted: bool = False
     superseded: bool = False
@@ -369,7 +274,7 @@ def follow_run(instance: Any, run: Any, process: Any, sinks: list[Sink], *,
     the run the same way, for a newer run replacing it (watch mode). Without
     ``wait_for_exit`` it returns once the run's final event is read, leaving the worker to
     tear down on its own (``orch run`` exits ~40 ms sooner)."""
-    tracker = RunTracker(run, plan_step_keys(instance, run))
+    tracker = RunProgress(run.run_id, plan_step_keys(instance, run), run=run)
     for sink in sinks:
         sink.start(tracker)
     tail = instance.tail(run.run_id)
@@ -397,7 +302,7 @@ def follow_run(instance: Any, run: Any, process: Any, sinks: list[Sink], *,
                 if process.poll() is not None:
                     dispatch(tail.poll())
                     break
-                if tracker.status is not None and not wait_for_exit and cancel_deadline is None:
+                if tracker.finished and not wait_for_exit and cancel_deadline is None:
                     break  # the run is over; its worker only tears down now (a canceled
                     # run's worker is waited for: it may still be stopping step processes)
                 if should_stop is not None and not superseded and should_stop():
@@ -470,7 +375,8 @@ def write_junit(path: str, instance: Any, result: FollowResult) -> None:
     tracker, run = result.tracker, result.run
     steps = tracker.visible_steps()
     failures = sum(1 for s in steps if s.status == FAILED)
-    skipped = sum(1 for s in steps if s.status in (SKIPPED, NOT_EXECUTED, PENDING, CANCELED))
+    skipped = sum(1 for s in steps
+                  if s.status in (SKIPPED, NOT_EXECUTED, PENDING, CANCELED, ABANDONED))
     suites = ET.Element("testsuites", name="orch", tests=str(len(steps)),
                         failures=str(failures), errors="0", skipped=str(skipped),
                         time=f"{tracker.elapsed():.3f}")
@@ -496,7 +402,7 @@ def write_junit(path: str, instance: Any, result: FollowResult) -> None:
                 body += f"\n--- stderr of {state.key} (last {STDERR_TAIL_LINES} lines) ---\n{tail}\n"
                 ET.SubElement(case, "system-err").text = tail
             failure.text = body
-        elif state.status in (SKIPPED, NOT_EXECUTED, PENDING, CANCELED):
+        elif state.status in (SKIPPED, NOT_EXECUTED, PENDING, CANCELED, ABANDONED):
             reason = state.message or {
                 NOT_EXECUTED: "not executed: an upstream step failed or the run ended",
                 CANCELED: "canceled while running"}.get(state.status, state.status)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from orch.core.events import EventRecord, EventType
 from orch.tui.dag_layout import layout_dag, neighbourhood
-from orch.tui.state import RunView, downstream_of, node_of_step
+from orch.tui.state import RunView, downstream_of, node_of_step, node_statuses
 from orch.tui.widgets.timeline import render_timeline
 
 SALES = (
@@ -65,7 +65,7 @@ def test_run_view_folds_events_into_step_and_node_states():
     assert view.cursor == 8 and view.status == "START"
     assert view.steps["load"].duration == 0.5
     assert view.steps["fan[k1]"].mapping_key == "k1"
-    assert view.node_statuses() == {"load": "success", "outer": "running", "fan": "failed",
+    assert node_statuses(view) == {"load": "success", "outer": "running", "fan": "failed",
                                     "after": "abandoned"}
     assert node_of_step("outer.inner[k]") == "outer"
     view.apply([_event(EventType.PIPELINE_FAILURE, ts=3, sid=9)])

@@ -32,7 +32,7 @@ worker processes and streams their events and compute logs from the instance (`O
 | `ctrl+p` | command palette (go to a solid, every action) |
 | `?` | this help; `q` quits |
 
-Status glyphs: ○ pending, ◐ running, ✓ success, ✗ failed, ⊘ skipped, ⊗ abandoned, ↻ retry,
+Status glyphs: ○ pending, ◐ running, ✓ success, ✗ failed, ⊘ skipped, ⊗ abandoned, ↻ retrying, · not executed, ■ canceled,
 ↩ reused (a re-execution loaded its outputs from an earlier run). In the runs list, `↳` marks
 a re-execution.
 A `~` after the glyph marks a solid whose code changed since the displayed run; `●` marks a

@@ -25,7 +25,9 @@ STATUS_GLYPHS = {
     "failed": "✗",
     "skipped": "⊘",
     "abandoned": "⊗",
-    "retry": "↻",
+    "retrying": "↻",
+    "not executed": "·",
+    "canceled": "■",
     "reused": "↩",
 }
 STATUS_STYLES = {
@@ -35,7 +37,9 @@ STATUS_STYLES = {
     "failed": Style(color="red", bold=True),
     "skipped": Style(color="blue"),
     "abandoned": Style(color="magenta"),
-    "retry": Style(color="dark_orange"),
+    "retrying": Style(color="dark_orange"),
+    "not executed": Style(color="grey42"),
+    "canceled": Style(color="magenta", bold=True),
     "reused": Style(color="green", dim=True),
 }
 EDGE_STYLE = Style(color="grey42")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from orch.tui.state import RunView, StepState
+from orch.core.run_progress import StepState
+from orch.tui.state import RunView
 from orch.tui.widgets.dag_view import STATUS_GLYPHS, STATUS_STYLES
 from rich.text import Text
 from textual.widgets import DataTable
@@ -57,7 +58,7 @@ class PlanTable(DataTable):
     def _cells(key: str, state: StepState | None) -> tuple[Any, ...]:
         status = state.status if state else "pending"
         label = Text(f"{STATUS_GLYPHS[status]} {status}", style=STATUS_STYLES[status])
-        return (key, label, str(state.attempt) if state else "",
+        return (key, label, str(state.attempts or "") if state else "",
                 _duration(state.duration) if state else "",
                 (state.mapping_key or "") if state else "")
 
