@@ -206,56 +206,19 @@ def import_module(module_name: str, working_directory: str | None = None) -> Mod
     return importlib.import_module(module_name)
 
 
-def load_module_from_origin(origin: dict[str, Any]) -> ModuleType:
-    if origin.get("python_file"):
-        return import_python_file(origin["python_file"], origin.get("working_directory"))
-    if origin.get("module_name"):
-        return import_module(origin["module_name"], origin.get("working_directory"))
-    raise DagsterInvariantViolationError(f"Code origin {origin} names no file or module.")
-
-
-def pipelines_in_module(module: ModuleType) -> dict[str, Any]:
-    """Every pipeline a module defines, directly or through @repository definitions."""
-    from .definitions.pipeline import PipelineDefinition
-    from .definitions.repository import RepositoryDefinition
-
-    found: dict[str, Any] = {}
-    for value in list(vars(module).values()):
-        if isinstance(value, PipelineDefinition):
-            found.setdefault(value.name, value)
-        elif isinstance(value, RepositoryDefinition):
-            for name in value.pipeline_names:
-                found.setdefault(name, lambda r=value, n=name: r.get_pipeline(n))
-    return found
-
-
 def load_pipeline_from_origin(origin: dict[str, Any], pipeline_name: str):
-    """Import the origin's code and return the pipeline named ``pipeline_name``.
-
-    ``origin["attribute"]`` may hold the pipeline, a repository containing it, or a plain
-    function returning either; otherwise every pipeline of the module is searched."""
-    from .definitions.pipeline import PipelineDefinition
-    from .definitions.repository import RepositoryDefinition
-
-    module = load_module_from_origin(origin)
-    attribute = origin.get("attribute")
-    if attribute and hasattr(module, attribute):
-        value = getattr(module, attribute)
-        if inspect.isfunction(value):
-            value = value()
-        if isinstance(value, PipelineDefinition) and value.name == pipeline_name:
-            return value
-        if isinstance(value, RepositoryDefinition) and value.has_pipeline(pipeline_name):
-            return value.get_pipeline(pipeline_name)
-    pipelines = pipelines_in_module(module)
-    if pipeline_name not in pipelines:
+    """Import the origin's code (in this process) and return the pipeline named
+    ``pipeline_name``. ``origin["attribute"]`` may hold the pipeline, a repository containing
+    it, or a function returning either; without one, the whole module is searched."""
+    target = WorkspaceTarget(origin.get("python_file"), origin.get("module_name"), None,
+                             origin.get("attribute"), origin.get("working_directory"))
+    workspace = load_workspace(target)
+    if pipeline_name not in workspace.pipelines:
         raise DagsterInvariantViolationError(
-            f'No pipeline named "{pipeline_name}" in '
-            f'{origin.get("python_file") or origin.get("module_name")}. '
-            f"Pipelines: {sorted(pipelines)}."
+            f'No pipeline named "{pipeline_name}" in {target.describe()}. '
+            f"Pipelines: {workspace.pipeline_names}."
         )
-    value = pipelines[pipeline_name]
-    return value if isinstance(value, PipelineDefinition) else value()
+    return workspace.pipelines[pipeline_name].get_definition()
 
 
 # -- a loaded workspace ----------------------------------------------------------------------
