@@ -127,3 +127,12 @@ def configured_pipeline():
         publish(extract())
 
     return nightly_export
+
+
+async def wait_for(pilot, condition, seconds: float = 30.0) -> None:
+    """Let the app run until ``condition()`` holds (workers post their messages meanwhile)."""
+    for _ in range(int(seconds / 0.1)):
+        if condition():
+            return
+        await pilot.pause(0.1)
+    raise AssertionError("condition not met in time")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import wait_for
 from orch.core.instance import Instance
 from orch.core.launcher import create_run, launch_run
 from orch.tui.app import OrchApp, parse_filter
@@ -15,13 +16,6 @@ from sample_repo import sales
 
 SIZE = (120, 40)
 
-
-async def _wait_for(pilot, condition, seconds: float = 30.0) -> None:
-    for _ in range(int(seconds / 0.1)):
-        if condition():
-            return
-        await pilot.pause(0.1)
-    raise AssertionError("condition not met in time")
 
 
 def _launcher(instance, pipelines):
@@ -50,7 +44,7 @@ async def test_app_shows_pipelines_and_dag(instance, no_launch, make_snapshot):
     app = OrchApp(lambda: make_snapshot(sales.sales_report, sales.hello), instance, [],
                   watch=False, launch=no_launch)
     async with app.run_test(size=SIZE) as pilot:
-        await _wait_for(pilot, lambda: app.dag.canvas is not None and app.dag.canvas.nodes)
+        await wait_for(pilot, lambda: app.dag.canvas is not None and app.dag.canvas.nodes)
         assert list(app.pipelines) == ["sales_report", "hello"]
         assert set(app.dag.canvas.nodes) == {"load_orders", "clean_orders", "report_rejected",
                                              "summarize", "write_report"}
@@ -70,12 +64,12 @@ async def test_launch_a_run_and_watch_it_finish(instance, make_snapshot, tmp_pat
                   launch=_launcher(instance, pipelines))
     out_dir = str(tmp_path / "reports")
     async with app.run_test(size=SIZE) as pilot:
-        await _wait_for(pilot, lambda: bool(app.pipelines))
+        await wait_for(pilot, lambda: bool(app.pipelines))
         app.launch_configs["sales_report"] = LaunchChoice(
             {"solids": {"write_report": {"config": {"out_dir": out_dir}}}}, None, None,
             "in_process")
         await pilot.press("r")
-        await _wait_for(pilot, lambda: app.run_view is not None and app.run_view.finished)
+        await wait_for(pilot, lambda: app.run_view is not None and app.run_view.finished)
         view = app.run_view
         assert view.status == "SUCCESS"
         assert app.dag._status == {"load_orders": "success", "clean_orders": "success",
@@ -91,7 +85,7 @@ async def test_launch_a_run_and_watch_it_finish(instance, make_snapshot, tmp_pat
         log_view = app.query_one(LogFileView)
         assert log_view.index is not None
         assert "report written to" in log_view.index.read(0)
-        await _wait_for(pilot, lambda: app.query_one(RunsTable).row_count == 1)
+        await wait_for(pilot, lambda: app.query_one(RunsTable).row_count == 1)
 
 
 async def test_event_filter_parsing():
@@ -124,7 +118,7 @@ async def test_opens_on_the_chosen_pipelines_latest_run(instance, make_snapshot,
     app = OrchApp(lambda: make_snapshot(sales.hello, sales.sales_report), instance, [],
                   watch=False, launch=no_launch, pipeline="sales_report")
     async with app.run_test(size=SIZE) as pilot:
-        await _wait_for(pilot, lambda: app.run_view is not None and app.run_view.finished)
+        await wait_for(pilot, lambda: app.run_view is not None and app.run_view.finished)
         assert app.current == "sales_report"
         assert app.run_view.run_id == result.run_id
         assert set(app.dag._status.values()) == {"success"}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+from conftest import wait_for
 from orch.core.instance import Instance
 from orch.core.workspace import WorkspaceTarget
 from orch.tui.app import OrchApp
@@ -36,13 +37,6 @@ PIPELINE = textwrap.dedent('''
 ''')
 
 
-async def _wait_for(pilot, condition, seconds: float = 30.0) -> None:
-    for _ in range(int(seconds / 0.1)):
-        if condition():
-            return
-        await pilot.pause(0.1)
-    raise AssertionError("condition not met in time")
-
 
 @pytest.fixture
 def repo(tmp_path):
@@ -62,17 +56,17 @@ async def test_broken_save_shows_banner_and_keeps_the_dag(repo, instance, no_lau
     target = WorkspaceTarget.from_options(python_file=str(repo))
     app = OrchApp(subprocess_loader(target), instance, [], watch=False, launch=no_launch)
     async with app.run_test(size=SIZE) as pilot:
-        await _wait_for(pilot, lambda: app.dag.canvas is not None and app.dag.canvas.nodes)
+        await wait_for(pilot, lambda: app.dag.canvas is not None and app.dag.canvas.nodes)
         repo.write_text("from orch import solid\n\n@solid\ndef broken(:\n")
         app.action_reload()
-        await _wait_for(pilot, lambda: app.load_error is not None)
+        await wait_for(pilot, lambda: app.load_error is not None)
         banner = app.query_one("#banner")
         assert banner.display
         assert "SyntaxError" in app.load_error and "etl.py" in app.load_error
         assert set(app.dag.canvas.nodes) == {"extract", "transform", "load"}
         repo.write_text(PIPELINE.format(value=2))
         app.action_reload()
-        await _wait_for(pilot, lambda: app.load_error is None)
+        await wait_for(pilot, lambda: app.load_error is None)
         assert not banner.display
 
 
@@ -97,15 +91,15 @@ async def test_save_reexecutes_selected_solids(repo, instance, tmp_path):
     app = OrchApp(subprocess_loader(target), instance, [], watch_root=str(repo.parent),
                   watch=True, launch=launch)
     async with app.run_test(size=SIZE) as pilot:
-        await _wait_for(pilot, lambda: app.dag.canvas is not None and app.dag.canvas.nodes)
+        await wait_for(pilot, lambda: app.dag.canvas is not None and app.dag.canvas.nodes)
         await pilot.press("r")
-        await _wait_for(pilot, lambda: app.run_view is not None and app.run_view.finished)
+        await wait_for(pilot, lambda: app.run_view is not None and app.run_view.finished)
         first = app.run_view.run_id
         app.dag.cursor = "transform"
         await pilot.press("space")
         repo.write_text(PIPELINE.format(value=1).replace("x * 2", "x * 3"))
-        await _wait_for(pilot, lambda: app.run_view.run_id != first, seconds=20)
-        await _wait_for(pilot, lambda: app.run_view.finished)
+        await wait_for(pilot, lambda: app.run_view.run_id != first, seconds=20)
+        await wait_for(pilot, lambda: app.run_view.finished)
         child = instance.get_run(app.run_view.run_id)
         assert child.parent_run_id == first
         assert sorted(child.step_keys_to_execute) == ["load", "transform"]
@@ -127,10 +121,10 @@ async def test_changed_code_is_marked_after_reload(repo, instance, tmp_path):
 
     app = OrchApp(subprocess_loader(target), instance, [], watch=False, launch=launch)
     async with app.run_test(size=SIZE) as pilot:
-        await _wait_for(pilot, lambda: app.dag.canvas is not None and app.dag.canvas.nodes)
+        await wait_for(pilot, lambda: app.dag.canvas is not None and app.dag.canvas.nodes)
         await pilot.press("r")
-        await _wait_for(pilot, lambda: app.run_view is not None and app.run_view.finished)
+        await wait_for(pilot, lambda: app.run_view is not None and app.run_view.finished)
         assert app.dag.changed == set()
         repo.write_text(PIPELINE.format(value=1).replace("x * 2", "x * 5"))
         app.action_reload()
-        await _wait_for(pilot, lambda: app.dag.changed == {"transform"})
+        await wait_for(pilot, lambda: app.dag.changed == {"transform"})
