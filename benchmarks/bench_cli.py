@@ -17,7 +17,6 @@ orch from source; the suite reports that as-is figure and the figure with a byte
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import statistics
 import subprocess
@@ -56,7 +55,7 @@ WATCHED = textwrap.dedent('''
 
 
 def _orch() -> str:
-    return shutil.which("orch") or str(Path(sys.executable).parent / "orch")
+    return str(Path(sys.executable).parent / "orch")
 
 
 def _envs(home: Path, cache_dir: Path) -> list[tuple[str, dict[str, str]]]:

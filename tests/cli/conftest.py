@@ -4,7 +4,6 @@ repositories, each with its own ORCH_HOME."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_repo" / "sales.py"
-ORCH = shutil.which("orch") or str(Path(sys.executable).parent / "orch")
+ORCH = str(Path(sys.executable).parent / "orch")
 
 # A repository whose solids log each call to calls.log beside the file, so a test can prove a
 # solid's compute did (not) run.

@@ -95,12 +95,11 @@ async def test_event_filter_parsing():
 
 
 def test_orch_dev_with_a_missing_target_says_so(tmp_path):
-    import shutil
     import subprocess
     import sys
     from pathlib import Path
 
-    orch = shutil.which("orch") or str(Path(sys.executable).parent / "orch")
+    orch = str(Path(sys.executable).parent / "orch")
     done = subprocess.run([orch, "dev", str(tmp_path / "nope.py")], capture_output=True,
                           text=True, env={**__import__("os").environ,
                                           "ORCH_HOME": str(tmp_path / "home")})
