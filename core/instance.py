@@ -40,6 +40,7 @@ from .runs import PipelineRun, PipelineRunStatus
 from .storage.base import AssetKeyLike, StepStats, Storage
 from .storage.compute_logs import ComputeLogManager, NoOpComputeLogManager
 from .storage.event_writer import EventWriter
+from .storage.paths import make_private_dir
 from .storage.recovery import recover_crashed_runs
 from .storage.sqlite import SqliteStorage
 from .storage.tail import DEFAULT_POLL_INTERVAL, EventTail, follow
@@ -105,7 +106,7 @@ class Instance:
         """
         root = Path(path).expanduser().absolute()
         try:
-            root.mkdir(parents=True, exist_ok=True)
+            make_private_dir(root)
             config = _load_config(root / CONFIG_FILE)
             storage = _build(config, "storage", Storage, root)
         except (OSError, sqlite3.DatabaseError) as e:
@@ -133,9 +134,7 @@ class Instance:
     def storage_dir(self) -> Path:
         """Where the fs IO manager keeps outputs: ``ORCH_HOME/storage``, or for the ephemeral
         instance a temporary directory created on first access and removed with the instance."""
-        path = self._base_dir() / "storage"
-        path.mkdir(exist_ok=True)
-        return path
+        return make_private_dir(self._base_dir() / "storage")
 
     @property
     def logs_dir(self) -> Path:

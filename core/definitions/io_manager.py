@@ -11,6 +11,7 @@ from typing import Any
 
 from ..config import Field, StringSource
 from ..errors import DagsterInvariantViolationError
+from ..storage.paths import FILE_MODE, contained, make_private_dir
 from .resource import ResourceDefinition, _accept_optional_context
 
 
@@ -147,14 +148,14 @@ class PickledObjectFilesystemIOManager(IOManager):
 
     def _path(self, output_context: Any) -> Path:
         """``base_dir/<run_id>/<step_key>/<output>`` (plus ``/<mapping_key>`` for dynamic)."""
-        return self.base_dir.joinpath(*output_context.get_run_scoped_output_identifier())
+        return contained(self.base_dir, *output_context.get_run_scoped_output_identifier())
 
     def handle_output(self, context: Any, obj: Any) -> None:
         path = self._path(context)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(path.parent)
         tmp = path.with_name(path.name + ".tmp")
         try:
-            with open(tmp, "wb") as f:
+            with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE), "wb") as f:
                 pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
         except (pickle.PicklingError, TypeError, AttributeError) as exc:
             tmp.unlink(missing_ok=True)

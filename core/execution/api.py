@@ -19,6 +19,7 @@ from ..events import EventRecord, EventType
 from ..plan.plan import ExecutionPlan, create_execution_plan
 from ..runs import PRESET_NAME_TAG, SOLID_SELECTION_TAG, PipelineRun
 from ..selection import select_solids, split_selection
+from ..storage.paths import check_run_id
 from .context import RunContext
 from .executor import (
     InitExecutorContext,
@@ -87,6 +88,8 @@ def prepare_run(
 ) -> PreparedRun:
     """Validate everything a run needs — preset, mode, selection, config, plan — before a run
     record exists, so bad input never leaves a half-created run behind."""
+    if run_id is not None:
+        check_run_id(run_id)
     pipeline_def, origin = _definition_of(pipeline)
     run_config, mode, solid_selection, tags = _apply_preset(
         pipeline_def, preset, run_config, mode, solid_selection, tags

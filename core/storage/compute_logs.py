@@ -17,6 +17,7 @@ The ephemeral instance uses :class:`NoOpComputeLogManager`: output goes where it
 from __future__ import annotations
 
 import io
+import logging
 import os
 import shutil
 import sys
@@ -29,7 +30,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .base import ComputeLogInfo, Storage
+from .paths import FILE_MODE, OrchInvalidIdError, check_run_id, contained, make_private_dir
 
+_log = logging.getLogger(__name__)
 Stream = Literal["stdout", "stderr"]
 _SUFFIX = {"stdout": ".out", "stderr": ".err"}
 
@@ -153,8 +156,9 @@ class LocalComputeLogManager(ComputeLogManager):
         return cls(base_dir, storage)
 
     def path_for(self, run_id: str, step_key: str, stream: Stream) -> Path:
+        """``base_dir/<run_id>/<step_key>.out|.err``; refuses ids that would leave base_dir."""
         safe_key = step_key.replace(os.sep, "_")
-        return self.base_dir / run_id / f"{safe_key}{_SUFFIX[stream]}"
+        return contained(self.base_dir, check_run_id(run_id), f"{safe_key}{_SUFFIX[stream]}")
 
     @contextmanager
     def capture(self, run_id: str, step_key: str) -> Iterator[CapturedLogs]:
@@ -168,7 +172,7 @@ class LocalComputeLogManager(ComputeLogManager):
     def begin_capture(self, run_id: str, step_key: str) -> CapturedLogs:
         out_path = self.path_for(run_id, step_key, "stdout")
         err_path = self.path_for(run_id, step_key, "stderr")
-        out_path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(out_path.parent)
         self._started[(run_id, step_key)] = started = time.time()
         self.storage.upsert_compute_log(
             ComputeLogInfo(run_id, step_key, str(out_path), str(err_path), start_time=started)
@@ -217,7 +221,16 @@ class LocalComputeLogManager(ComputeLogManager):
         return self.storage.get_compute_log(run_id, step_key)
 
     def delete_logs(self, run_id: str | None = None) -> None:
-        target = self.base_dir if run_id is None else self.base_dir / run_id
+        """Delete one run's log directory (or all); never anything outside ``base_dir``: an id
+        that is not a valid run id (stored by an older orch) has its files left alone."""
+        if run_id is None:
+            shutil.rmtree(self.base_dir, ignore_errors=True)
+            return
+        try:
+            target = contained(self.base_dir, check_run_id(run_id))
+        except OrchInvalidIdError:
+            _log.warning("orch: not deleting compute logs of run %r: not a valid run id", run_id)
+            return
         shutil.rmtree(target, ignore_errors=True)
 
 
@@ -273,8 +286,8 @@ def redirect_output(stdout_path: str | Path, stderr_path: str | Path) -> Iterato
     of them afterwards, also when the body raises."""
     _flush_std_streams()
     flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
-    out_fd = os.open(stdout_path, flags, 0o644)
-    err_fd = os.open(stderr_path, flags, 0o644)
+    out_fd = os.open(stdout_path, flags, FILE_MODE)
+    err_fd = os.open(stderr_path, flags, FILE_MODE)
     saved = {fd: _dup_or_none(fd) for fd in (1, 2)}
     old_stdout, old_stderr = sys.stdout, sys.stderr
     new_stdout = new_stderr = None

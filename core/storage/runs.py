@@ -16,6 +16,7 @@ from typing import Any
 from ..errors import DagsterError, DagsterRunNotFoundError
 from ..runs import IN_PROGRESS_STATUSES, PipelineRun, PipelineRunStatus
 from .base import RunWorker
+from .paths import check_run_id
 from .recovery import process_start_token
 from .serde import canonical_json, content_id, dumps_compact, dumps_or_none, loads, loads_or_none
 from .sqlite_base import SqliteDatabase
@@ -78,6 +79,7 @@ class SqliteRunStorage:
 
     # -- runs --------------------------------------------------------------------------
     def add_run(self, run: PipelineRun) -> PipelineRun:
+        check_run_id(run.run_id)
         now = time.time()
         run = replace(run, create_timestamp=run.create_timestamp or now)
         token = process_start_token(run.worker_pid) if run.worker_pid else None

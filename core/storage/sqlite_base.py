@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .paths import FILE_MODE
+
 MEMORY = ":memory:"
 
 # Connections inherited over fork are parked here rather than closed: closing one in the child
@@ -46,6 +48,9 @@ class SqliteDatabase:
         self.local_commits = 0
 
     def _connect(self) -> sqlite3.Connection:
+        if not self.is_memory and not os.path.exists(self.path):
+            # Private from the first byte; SQLite gives the -wal and -shm files the same mode.
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, FILE_MODE))
         conn = sqlite3.connect(
             self.path,
             isolation_level=None,  # autocommit; transactions are explicit BEGIN/COMMIT

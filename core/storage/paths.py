@@ -1,0 +1,84 @@
+"""Ids that become paths, and paths that must stay inside the instance.
+
+A run id, a step key (with its mapping key), an output name or an asset key part ends up as a
+component of a path under ``ORCH_HOME`` (``logs/<run_id>/<step_key>.out``,
+``storage/<run_id>/<step_key>/<output>``). :func:`check_path_component` is the check at the
+boundary — where a run id or key is accepted — and :func:`contained` is the last line of
+defence before anything is written or deleted: the joined path, resolved, must lie under its
+root.
+
+Files and directories orch creates are private to their owner (:data:`DIR_MODE`,
+:data:`FILE_MODE`): runs hold config, data and tracebacks.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from ..errors import DagsterInvariantViolationError
+
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+
+# Letters, digits, `_ . - [ ]` (step keys are `solid.inner[mapping_key]`); not `.`/`..`.
+_COMPONENT = re.compile(r"^[A-Za-z0-9_\-\[\]][A-Za-z0-9_.\-\[\]]{0,199}$")
+
+
+class OrchInvalidIdError(DagsterInvariantViolationError, ValueError):
+    """An id that would become a path holds something a path component must not."""
+
+
+class OrchPathEscapeError(DagsterInvariantViolationError):
+    """A path built under an instance directory would land outside it."""
+
+
+def check_path_component(value: object, what: str) -> str:
+    """``value`` if it is safe as one path component; else :class:`OrchInvalidIdError`.
+
+    Safe: 1-200 letters, digits, ``_ - . [ ]``, not starting with ``.``. So no ``/``, no
+    ``..``, no absolute path, no NUL, nothing hidden.
+    """
+    if not isinstance(value, str) or not _COMPONENT.match(value):
+        raise OrchInvalidIdError(
+            f"Invalid {what} {value!r}: it becomes a file name under ORCH_HOME, so it may only "
+            "contain letters, digits, '_', '-', '.', '[' and ']' (1-200 characters, not "
+            "starting with '.')."
+        )
+    return value
+
+
+def check_run_id(run_id: object) -> str:
+    return check_path_component(run_id, "run id")
+
+
+def contained(root: str | os.PathLike[str], *parts: str) -> Path:
+    """``root/part/...``, refused with :class:`OrchPathEscapeError` unless it stays under
+    ``root`` once symlinks and ``..`` are resolved."""
+    base = Path(root).resolve()
+    path = base.joinpath(*parts).resolve()
+    if path != base and not path.is_relative_to(base):
+        raise OrchPathEscapeError(
+            f"Refusing to use {Path(root).joinpath(*parts)}: it resolves to {path}, outside "
+            f"{base}."
+        )
+    return path
+
+
+def make_private_dir(path: Path) -> Path:
+    """``mkdir -p`` with :data:`DIR_MODE` for every directory created (whatever the umask)."""
+    missing = []
+    current = path
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    for created in missing:
+        try:
+            os.chmod(created, DIR_MODE)
+        except OSError:
+            pass
+    return path
