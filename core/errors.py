@@ -83,6 +83,10 @@ class DagsterExecutionStepExecutionError(DagsterUserCodeExecutionError):
     """User code in a step's compute function raised."""
 
 
+class DagsterTypeLoadingError(DagsterUserCodeExecutionError):
+    """A type's loader raised while turning input config into a value."""
+
+
 class DagsterResourceFunctionError(DagsterUserCodeExecutionError):
     """A resource's initialisation function raised."""
 

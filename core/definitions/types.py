@@ -15,6 +15,7 @@ import typing
 from collections.abc import Callable
 from typing import Any as TypingAny
 
+from .. import config
 from ..errors import DagsterInvalidDefinitionError
 from .events import TypeCheck
 
@@ -28,6 +29,58 @@ class DagsterTypeLoader:
 
     def construct_from_config_value(self, context: TypingAny, config_value: TypingAny) -> TypingAny:
         return self.loader_fn(context, config_value)
+
+
+def _load_selected_source(config_value: dict[str, TypingAny]) -> TypingAny:
+    """``{value: X}`` -> X; ``{json: {path}}`` -> the file's ``"value"`` entry (the layout
+    output materialization writes); ``{pickle: {path}}`` -> the unpickled object."""
+    (kind, options), = config_value.items()
+    if kind == "value":
+        return options
+    if kind == "json":
+        import json
+
+        with open(options["path"], encoding="utf8") as f:
+            return json.load(f)["value"]
+    import pickle
+
+    with open(options["path"], "rb") as f:
+        return pickle.load(f)
+
+
+class _SourceSelectorLoader(DagsterTypeLoader):
+    """The built-in input config of ``Any`` (``{value|json|pickle}``) and of the scalars (the
+    bare scalar, or that selector)."""
+
+    def __init__(self, config_type_name: str, bare_scalar: bool):
+        value_type = getattr(config, config_type_name)
+        path = {"path": config.Field(config.String)}
+        selector = config.Selector({"value": config.Field(value_type), "json": path,
+                                    "pickle": path})
+        super().__init__(config.ScalarUnion(value_type, selector) if bare_scalar else selector,
+                         self._load)
+
+    @staticmethod
+    def _load(_context: TypingAny, config_value: TypingAny) -> TypingAny:
+        return _load_selected_source(config_value) if isinstance(config_value, dict) \
+            else config_value
+
+
+class _WrappingLoader(DagsterTypeLoader):
+    """``List[T]`` (an array of T's config) and ``Optional[T]`` (T's config or None)."""
+
+    def __init__(self, inner: DagsterTypeLoader, kind: str):
+        wrap = config.Array if kind == "list" else config.Noneable
+        super().__init__(wrap(inner.config_schema), self._load)
+        self._inner = inner
+        self._kind = kind
+
+    def _load(self, context: TypingAny, config_value: TypingAny) -> TypingAny:
+        if self._kind == "list":
+            return [self._inner.construct_from_config_value(context, v) for v in config_value]
+        if config_value is None:
+            return None
+        return self._inner.construct_from_config_value(context, config_value)
 
 
 def dagster_type_loader(config_schema: TypingAny, required_resource_keys=None):
@@ -97,9 +150,7 @@ class DagsterType:
             raise DagsterInvalidDefinitionError(
                 f'DagsterType "{self.display_name}" cannot be used as a config type.'
             )
-        from .. import config as config_module
-
-        return getattr(config_module, self.config_type_name)
+        return getattr(config, self.config_type_name)
 
     config_type_name: str | None = None
 
@@ -125,12 +176,14 @@ class _BuiltinScalar(DagsterType):
                 f'must be a {python_types[0].__name__}.',
             )
 
-        super().__init__(check, name=name, is_builtin=True, kind="scalar")
+        super().__init__(check, name=name, is_builtin=True, kind="scalar",
+                         loader=_SourceSelectorLoader(name, bare_scalar=True))
         self.config_type_name = name
         self.python_types = python_types
 
 
-Any = DagsterType(lambda _c, _v: True, name="Any", is_builtin=True, kind="any")
+Any = DagsterType(lambda _c, _v: True, name="Any", is_builtin=True, kind="any",
+                  loader=_SourceSelectorLoader("Any", bare_scalar=False))
 Any.config_type_name = "Any"
 Bool = _BuiltinScalar("Bool", (bool,), exclude_bool=False)
 Int = _BuiltinScalar("Int", (int,), exclude_bool=True)
@@ -179,7 +232,8 @@ class _ListType(DagsterType):
                     )
             return TypeCheck(True)
 
-        super().__init__(check, name=f"List[{inner.display_name}]", kind="list", is_builtin=True)
+        super().__init__(check, name=f"List[{inner.display_name}]", kind="list", is_builtin=True,
+                         loader=_WrappingLoader(inner.loader, "list") if inner.loader else None)
 
 
 class _OptionalType(DagsterType):
@@ -190,7 +244,8 @@ class _OptionalType(DagsterType):
             return TypeCheck(True) if value is None else inner.type_check(ctx, value)
 
         super().__init__(
-            check, name=f"Optional[{inner.display_name}]", kind="nullable", is_builtin=True
+            check, name=f"Optional[{inner.display_name}]", kind="nullable", is_builtin=True,
+            loader=_WrappingLoader(inner.loader, "nullable") if inner.loader else None,
         )
 
 
@@ -215,7 +270,8 @@ class _TypeFactory:
 
 List = _TypeFactory("List", _ListType)
 Optional = _TypeFactory("Optional", _OptionalType)
-Dict = PythonObjectDagsterType(dict, name="Dict", is_builtin=True)
+Dict = PythonObjectDagsterType(dict, name="Dict", is_builtin=True, loader=DagsterTypeLoader(
+    config.Permissive(), lambda _context, value: value))
 Set = PythonObjectDagsterType(set, name="Set", is_builtin=True)
 Tuple = PythonObjectDagsterType(tuple, name="Tuple", is_builtin=True)
 

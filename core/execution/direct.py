@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from ..definitions.events import DynamicOutput, Output
@@ -11,7 +12,8 @@ from .context import _DirectInvocationContext, build_solid_context
 
 def invoke_solid_directly(solid_def: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
     """Run the compute function with the given inputs and return what it produced: the value
-    of a single output, a tuple for several, or the list of yielded objects for generators."""
+    of a single output, a tuple for several, or (for a generator solid) a generator of the
+    objects it yields."""
     args = list(args)
     context = None
     if solid_def._takes_context:
@@ -28,15 +30,21 @@ def invoke_solid_directly(solid_def: Any, args: tuple, kwargs: dict[str, Any]) -
             context = build_solid_context()
         context = context.bind(solid_def)
     inputs = _bind_inputs(solid_def, args, kwargs)
-    produced = list(solid_def.compute_fn(context, inputs))
     if solid_def.source_fn is not None and _is_generator(solid_def):
-        return produced
+        return _yielded(solid_def, context, inputs)
+    produced = list(solid_def.compute_fn(context, inputs))
     values = [p.value for p in produced if isinstance(p, Output | DynamicOutput)]
     if any(isinstance(p, DynamicOutput) for p in produced):
         return produced
     if len(solid_def.output_defs) == 1:
         return values[0] if values else None
     return tuple(values)
+
+
+def _yielded(solid_def: Any, context: Any, inputs: dict[str, Any]) -> Iterator[Any]:
+    """A generator solid called directly returns a generator, as in Dagster: the body runs
+    as the caller iterates, yielding the Output / event objects it yields."""
+    yield from solid_def.compute_fn(context, inputs)
 
 
 def _is_generator(solid_def: Any) -> bool:

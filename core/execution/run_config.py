@@ -33,13 +33,8 @@ _OPTIONAL_ANY = Field(ConfigAny, is_required=False)
 
 
 def _input_field(input_def: Any) -> Field:
-    dagster_type = input_def.dagster_type
-    if dagster_type.loader is not None:
-        schema: Any = dagster_type.loader.config_schema
-    elif dagster_type.config_type_name is not None:
-        schema = dagster_type.to_config_type()
-    else:
-        schema = ConfigAny
+    loader = input_def.dagster_type.loader
+    schema = loader.config_schema if loader is not None else ConfigAny
     optional = input_def.has_default_value or input_def.root_manager_key is not None
     return Field(schema, is_required=not optional)
 

@@ -9,7 +9,7 @@ HANDLED_OUTPUT per output, STEP_SUCCESS/STEP_FAILURE/STEP_UP_FOR_RETRY, hook eve
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 from ..definitions.events import (
@@ -24,6 +24,7 @@ from ..errors import (
     DagsterInvariantViolationError,
     DagsterStepOutputNotFoundError,
     DagsterTypeCheckDidNotPass,
+    DagsterTypeLoadingError,
     serializable_error_info,
 )
 from ..events import EventRecord, EventType
@@ -86,8 +87,15 @@ class StepRunner:
         succeeded = False
         try:
             inputs: dict[str, Any] = {}
+            loaded = []  # every input is loaded before any is type-checked, as in Dagster
             for step_input in step.inputs:
-                yield from self._load_input(step_input, inputs)
+                if not (isinstance(step_input.source, FromNothing)
+                        or step_input.definition.is_nothing):
+                    value = yield from self._load_input(step_input)
+                    loaded.append((step_input, value))
+            for step_input, value in loaded:
+                yield from self._check_input(step_input.definition, value)
+                inputs[step_input.name] = value
             yield from self._compute(inputs)
             duration_ms = (time.perf_counter() - started) * 1000
             yield self._event(EventType.STEP_SUCCESS,
@@ -104,14 +112,15 @@ class StepRunner:
             yield self._failure_event(exc, started)
         yield from self._hooks(succeeded)
         if not succeeded and self.rc.raise_on_error and self.user_exception is not None:
-            raise self.user_exception
+            exc = self.user_exception
+            if isinstance(exc, DagsterTypeLoadingError):  # the user's error, as Dagster raises it
+                raise exc.user_exception from exc
+            raise exc
 
     # -- inputs -------------------------------------------------------------------------
-    def _load_input(self, step_input: StepInput, inputs: dict[str, Any]) -> Iterator[EventRecord]:
+    def _load_input(self, step_input: StepInput) -> Generator[EventRecord, None, Any]:
         source = step_input.source
         input_def = step_input.definition
-        if isinstance(source, FromNothing) or input_def.is_nothing:
-            return
         if isinstance(source, FromStepOutput):
             value = yield from self._load_from_output(step_input, source.handle)
         elif isinstance(source, FromMultipleSources):
@@ -122,9 +131,7 @@ class StepRunner:
                 item = yield from self._load_from_output(step_input, handle)
                 value.append(item)
         elif isinstance(source, FromConfig):
-            loader = input_def.dagster_type.loader
-            value = (loader.construct_from_config_value(self._solid_context(), source.config_value)
-                     if loader else source.config_value)
+            value = self._load_from_config(input_def, source.config_value)
         elif isinstance(source, FromDefaultValue | FromValue):
             value = source.value
         elif isinstance(source, FromRootInputManager):
@@ -144,6 +151,9 @@ class StepRunner:
                 f"({source.describe()})."
             )
         yield from self._drain_logs()
+        return value
+
+    def _check_input(self, input_def: Any, value: Any) -> Iterator[EventRecord]:
         check = input_def.dagster_type.type_check(self._solid_context(), value)
         type_name = input_def.dagster_type.display_name
         passed = "passed" if check.success else "failed"
@@ -157,7 +167,17 @@ class StepRunner:
                 f'"{type_name}". {check.description or ""}'.strip(),
                 check.metadata_entries, input_def.dagster_type,
             )
-        inputs[input_def.name] = value
+
+    def _load_from_config(self, input_def: Any, config_value: Any) -> Any:
+        loader = input_def.dagster_type.loader
+        if loader is None:
+            return config_value
+        try:
+            return loader.construct_from_config_value(self._solid_context(), config_value)
+        except Exception as exc:
+            raise DagsterTypeLoadingError(
+                f'Error occurred while loading input "{input_def.name}" of step '
+                f'"{self.step.key}" from config: {type(exc).__name__}: {exc}', exc) from exc
 
     def _load_from_output(self, step_input: StepInput, handle: StepOutputHandle):
         manager_key = output_io_manager_key(self.rc, handle)

@@ -365,7 +365,7 @@ def shapes():
 
 def test_composite_is_selected_whole():
     result = run(shapes, solid_selection=["quad"],
-                 run_config={"solids": {"quad": {"inputs": {"x": 1}}}})
+                 run_config={"solids": {"quad": {"inputs": {"x": {"value": 1}}}}})
     assert executed_steps(result) == ["quad.double_it", "quad.second"]
     assert result.result_for_solid("quad").output_value() == 4
 
