@@ -33,7 +33,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .errors import DagsterError, DagsterInvariantViolationError
+from .errors import ORCH, DagsterError, DagsterInvariantViolationError, frame_kind
 
 DEFAULT_LOAD_TIMEOUT = 60.0
 SNAPSHOT_FORMAT = 1
@@ -566,17 +566,9 @@ def repository_snapshot(workspace: LoadedWorkspace) -> RepositorySnapshot:
 
 
 # -- errors from user code -------------------------------------------------------------------
-def _internal_roots() -> tuple[str, ...]:
-    core_dir = os.path.dirname(os.path.abspath(__file__))
-    roots = [core_dir + os.sep]
-    orch_pkg = sys.modules.get("orch")
-    if orch_pkg is not None and getattr(orch_pkg, "__file__", None):
-        roots.append(os.path.dirname(os.path.abspath(orch_pkg.__file__)) + os.sep)
-    return tuple(roots)
-
-
-def _is_internal(filename: str, roots: tuple[str, ...]) -> bool:
-    return filename.startswith("<frozen ") or filename.startswith(roots) or \
+def is_loader_frame(filename: str) -> bool:
+    """A frame of orch or of Python's import machinery (not of the code being loaded)."""
+    return frame_kind(filename) == ORCH or filename.startswith("<frozen ") or \
         filename.endswith(("runpy.py", os.sep + "importlib" + os.sep + "__init__.py"))
 
 
@@ -585,15 +577,13 @@ def user_traceback(exc: BaseException) -> str:
     from the first frame in user code on (a syntax error shows its file, line and caret)."""
     import traceback
 
-    roots = _internal_roots()
-
     def trim(te: Any, seen: set[int]) -> None:
         if te is None or id(te) in seen:
             return
         seen.add(id(te))
         frames = list(te.stack)
         first_user = next((i for i, f in enumerate(frames)
-                           if not _is_internal(f.filename, roots)), None)
+                           if not is_loader_frame(f.filename)), None)
         if first_user is not None:
             te.stack = traceback.StackSummary.from_list(frames[first_user:])
         elif frames and te.exc_type is not None and issubclass(te.exc_type, SyntaxError):
@@ -837,9 +827,8 @@ def _module_frames_in_dump(text: str) -> list[tuple[str, int]]:
     if _DUMP_MARKER not in text:
         return []
     dump = text[text.rindex(_DUMP_MARKER):]
-    roots = _internal_roots()
     return [(f, int(n)) for f, n in reversed(_DUMP_FRAME.findall(dump))
-            if not _is_internal(f, roots)]
+            if not is_loader_frame(f)]
 
 
 def _module_name_of(filename: str) -> str:

@@ -140,9 +140,8 @@ def _importing(frame: Any) -> tuple[list[tuple[str, str, int]], str, str]:
     frame is; the user's part of the stack as text)."""
     import traceback
 
-    from orch.core.workspace import _internal_roots, _is_internal
+    from orch.core.workspace import is_loader_frame
 
-    roots = _internal_roots()
     frames = []
     while frame is not None:
         frames.append(frame)
@@ -150,13 +149,13 @@ def _importing(frame: Any) -> tuple[list[tuple[str, str, int]], str, str]:
     frames.reverse()
     chain = [(f.f_globals.get("__name__", "?"), f.f_code.co_filename, f.f_lineno)
              for f in frames
-             if f.f_code.co_name == "<module>" and not _is_internal(f.f_code.co_filename, roots)]
+             if f.f_code.co_name == "<module>" and not is_loader_frame(f.f_code.co_filename)]
     location = "?"
     if frames:
         inner = frames[-1]
         location = f"{inner.f_code.co_name} ({inner.f_code.co_filename}, line {inner.f_lineno})"
     first_user = next((i for i, f in enumerate(frames)
-                       if not _is_internal(f.f_code.co_filename, roots)), len(frames))
+                       if not is_loader_frame(f.f_code.co_filename)), len(frames))
     summary = traceback.StackSummary.extract(
         (f, f.f_lineno) for f in frames[first_user:]
         if not f.f_code.co_filename.startswith("<frozen ")

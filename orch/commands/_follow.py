@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import sys
 import time
@@ -18,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from orch.core.errors import error_location, format_error
 from orch.core.run_progress import (
     ABANDONED,
     CANCELED,
@@ -36,7 +36,6 @@ from ._common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK
 POLL_SECONDS = 0.01
 CANCEL_GRACE_SECONDS = 30.0
 STDERR_TAIL_LINES = 30
-_FRAME = re.compile(r'File "([^"]+)", line (\d+)')
 
 def plan_step_keys(instance: Any, run: Any) -> list[str]:
     snapshot = instance.get_run_snapshot(run.execution_plan_snapshot_id) \
@@ -60,34 +59,15 @@ def error_text(error: dict[str, Any] | None) -> str:
     return str(error.get("message") or "")
 
 
-def _user_frames(frames: list[str]) -> list[str]:
-    """Drop orch's own leading frames (the step runner calling the compute function)."""
-    roots = _orch_dirs()
-    for i, frame in enumerate(frames):
-        match = _FRAME.search(frame)
-        if match and not match.group(1).startswith(roots):
-            return frames[i:]
-    return frames
-
-
-def _orch_dirs() -> tuple[str, ...]:
-    dirs = []
-    for name in ("orch.core", "orch.executors", "orch"):
-        module = sys.modules.get(name)
-        if module is not None and getattr(module, "__file__", None):
-            dirs.append(os.path.dirname(os.path.abspath(module.__file__)) + os.sep)
-    return tuple(dirs)
-
-
-def error_stack(error: dict[str, Any] | None) -> str:
-    if not error:
-        return ""
-    text = "".join(_user_frames(list(error.get("stack") or [])))
-    cause = error.get("cause")
-    if cause:
-        text += "\nCaused by: " + str(cause.get("message", "")) + "\n" + \
-            "".join(_user_frames(list(cause.get("stack") or [])))
-    return text
+def traceback_lines(error: dict[str, Any] | None, *, verbose: bool = False,
+                    indent: str = "    ") -> list[str]:
+    """The user's traceback of an error payload (``format_error``) under its headline:
+    the lines after the message, indented."""
+    text = format_error(error, verbose=verbose)
+    lines = text.splitlines()
+    if lines and lines[0] == error_text(error):
+        lines = lines[1:]
+    return [indent + line for line in lines]
 
 
 # -- sinks -----------------------------------------------------------------------------------
@@ -120,6 +100,10 @@ class PlainSink(Sink):
         self.stream.write(text + "\n")
         self.stream.flush()
 
+    def _lines(self, lines: list[str]) -> None:
+        if lines:
+            self._line("\n".join(lines))
+
     def start(self, tracker: RunProgress) -> None:
         run = tracker.run
         self._line(f"orch: run {run.run_id} of {run.pipeline_name} "
@@ -131,6 +115,8 @@ class PlainSink(Sink):
     def event(self, e: Any, tracker: RunProgress) -> None:
         if self.verbose:
             self._line(e.console_line())
+            if e.event_type_value in _ERROR_EVENTS and e.data.get("error"):
+                self._lines(traceback_lines(e.data["error"], verbose=True))
             return
         t = e.event_type_value
         key = e.step_key
@@ -147,10 +133,11 @@ class PlainSink(Sink):
             self._line(f"  OK       {key} ({_fmt_seconds(tracker.steps[key].duration)})")
         elif t == "STEP_FAILURE":
             self._line(f"  FAILED   {key}: {error_text(e.data.get('error')) or e.message}")
+            self._lines(traceback_lines(e.data.get("error"), indent=" " * 11))
         elif t == "STEP_SKIPPED":
             self._line(f"  SKIPPED  {key}")
         elif t == "STEP_UP_FOR_RETRY":
-            self._line(f"  UP FOR RETRY {key}: {e.message}")
+            self._line(f"  UP FOR RETRY {key}: {_retry_reason(e)}")
         elif t == "PIPELINE_FAILURE" and e.data.get("error"):
             self._line(f"  ERROR    {error_text(e.data['error'])}")
         elif t == "ENGINE_EVENT" and e.level >= 30:
@@ -160,6 +147,23 @@ class PlainSink(Sink):
 
     def finish(self, tracker: RunProgress) -> None:
         self._line(summary_line(tracker))
+
+
+_ERROR_EVENTS = ("STEP_FAILURE", "STEP_UP_FOR_RETRY", "PIPELINE_FAILURE", "HOOK_ERRORED")
+
+
+def _retry_reason(e: Any) -> str:
+    error = e.data.get("error")
+    if not error:
+        return e.message
+    where = error_location(error)
+    return error_text(error) + (f" (at {_short_path(where)})" if where else "")
+
+
+def _short_path(location: str) -> str:
+    """``file:line`` relative to the current directory when the file lies under it."""
+    cwd = os.getcwd() + os.sep
+    return location[len(cwd):] if location.startswith(cwd) else location
 
 
 def summary_line(tracker: RunProgress) -> str:
@@ -240,6 +244,14 @@ class RichSink(Sink):
             self.live.refresh()
             self.live.stop()
             self.live = None
+        for state in tracker.visible_steps():
+            if state.status == FAILED and state.error:
+                self.console.print(f"{state.key} failed: {error_text(state.error)}",
+                                   style="bold red", highlight=False, markup=False)
+                lines = traceback_lines(state.error)
+                if lines:
+                    self.console.print("\n".join(lines), highlight=False, markup=False,
+                                       soft_wrap=True)
         style = "green" if tracker.status == "SUCCESS" else "red"
         self.console.print(summary_line(tracker), style=style, highlight=False)
 
@@ -397,7 +409,7 @@ def write_junit(path: str, instance: Any, result: FollowResult) -> None:
             failure = ET.SubElement(case, "failure", message=message,
                                     type=(state.error or {}).get("cls_name") or "StepFailure")
             tail = stderr_tail(instance, run.run_id, state.key)
-            body = message + "\n" + error_stack(state.error)
+            body = format_error(state.error, verbose=True) or message
             if tail:
                 body += f"\n--- stderr of {state.key} (last {STDERR_TAIL_LINES} lines) ---\n{tail}\n"
                 ET.SubElement(case, "system-err").text = tail
@@ -412,7 +424,7 @@ def write_junit(path: str, instance: Any, result: FollowResult) -> None:
                              time=f"{tracker.elapsed():.3f}")
         failure = ET.SubElement(case, "failure", message=error_text(tracker.run_error),
                                 type=tracker.run_error.get("cls_name") or "RunFailure")
-        failure.text = error_text(tracker.run_error) + "\n" + error_stack(tracker.run_error)
+        failure.text = format_error(tracker.run_error, verbose=True)
         suites.set("failures", "1")
         suite.set("failures", "1")
         suite.set("tests", str(len(steps) + 1))
@@ -431,18 +443,15 @@ def _escape_property(text: str) -> str:
 
 
 def _user_location(error: dict[str, Any] | None) -> tuple[str, int] | None:
-    """The innermost frame of the stack that lies under the current directory and outside
-    orch: where a GitHub annotation should point."""
-    if not error:
+    """The innermost user frame, when it lies under the current directory: where a GitHub
+    annotation should point."""
+    where = error_location(error)
+    if not where:
         return None
-    cwd = os.getcwd() + os.sep
-    roots = _orch_dirs()
-    found = None
-    for frame in error.get("stack") or []:
-        match = _FRAME.search(frame)
-        if match and match.group(1).startswith(cwd) and not match.group(1).startswith(roots):
-            found = (os.path.relpath(match.group(1)), int(match.group(2)))
-    return found
+    path, _, line = where.rpartition(":")
+    if not path.startswith(os.getcwd() + os.sep):
+        return None
+    return os.path.relpath(path), int(line)
 
 
 def github_annotations(instance: Any, result: FollowResult, stream: IO[str]) -> None:

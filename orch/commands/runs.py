@@ -186,6 +186,7 @@ def show_run(
         run = _resolve_run(instance, run_id)
         steps = instance.get_step_stats(run.run_id)
         children = instance.get_runs(parent_run_id=run.run_id)
+        errors = _failures(instance, run.run_id)
     if as_json:
         print_json(
             {
@@ -198,6 +199,7 @@ def show_run(
                         "end_time": s.end_time,
                         "duration": s.duration,
                         "attempts": s.attempts,
+                        "error": errors.get(s.step_key),
                     }
                     for s in steps
                 ],
@@ -206,6 +208,7 @@ def show_run(
                     "root_run_id": run.root_run_id,
                     "children": [c.run_id for c in children],
                 },
+                "error": errors.get(None),
             }
         )
         return
@@ -250,6 +253,32 @@ def show_run(
         )
     console.print()
     console.print(table)
+    _print_errors(console, errors)
+
+
+def _failures(instance: Instance, run_id: str) -> dict[str | None, dict[str, Any]]:
+    """The error payload of each failed step (its last failure), and of the run (key None)."""
+    from orch.core.events import EventType
+
+    kinds = {EventType.STEP_FAILURE, EventType.PIPELINE_FAILURE}
+    out: dict[str | None, dict[str, Any]] = {}
+    for e in instance.get_logs_for_run(run_id, of_type=kinds):
+        if e.data.get("error"):
+            out[e.step_key] = e.data["error"]
+    return out
+
+
+def _print_errors(console: Any, errors: dict[str | None, dict[str, Any]]) -> None:
+    from orch.core.errors import format_error
+
+    for key, error in errors.items():
+        if key is None and len(errors) > 1:
+            continue  # the run failed because its steps did: they are shown
+        console.print()
+        title = f"Step {key} failed:" if key else "The run failed:"
+        console.print(title, style="bold red", highlight=False, markup=False)
+        console.print(format_error(error, verbose=True), highlight=False, markup=False,
+                      soft_wrap=True)
 
 
 @runs_app.command("logs")
@@ -289,12 +318,17 @@ def _console_printer() -> Any:
     from rich.console import Console
     from rich.markup import escape
 
+    from orch.core.errors import format_error
+
     console = Console(highlight=False, soft_wrap=True)
 
     def emit(e: EventRecord) -> None:
         style = LEVEL_STYLE.get(e.level_name)
         line = escape(e.console_line())
         console.print(f"[{style}]{line}[/]" if style else line)
+        if e.data.get("error"):
+            text = format_error(e.data["error"], verbose=True)
+            console.print("\n".join("    " + t for t in text.splitlines()), markup=False)
 
     return emit
 
