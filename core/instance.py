@@ -161,9 +161,13 @@ class Instance:
     ) -> PipelineRun:
         """Store a new run and its snapshots (each stored once under its sha256 content id).
 
-        Returns the run with the snapshot ids and ``create_timestamp`` set.
+        Returns the run with the snapshot ids and ``create_timestamp`` set. A persistent
+        instance records this process as responsible for the run until a launcher or worker
+        takes over, so a run whose creator dies before launching it does not stay NOT_STARTED.
         """
         updates: dict[str, Any] = {}
+        if self.is_persistent and run.worker_pid is None:
+            updates["worker_pid"] = os.getpid()
         if pipeline_snapshot is not None:
             updates["pipeline_snapshot_id"] = self.storage.add_snapshot(
                 "pipeline", pipeline_snapshot

@@ -27,18 +27,25 @@ def create_run(instance: Any, pipeline: Any, **prepare_kwargs: Any) -> PipelineR
 
 def launch_run(instance: Any, run: PipelineRun, *, stdout: Any = None, stderr: Any = None,
                env: dict[str, str] | None = None) -> subprocess.Popen:
-    """Start ``python -m orch.core.worker RUN_ID`` for a stored run (PIPELINE_STARTING)."""
+    """Start ``python -m orch.core.worker RUN_ID`` for a stored run.
+
+    PIPELINE_STARTING is committed *before* the worker exists (naming this process as the one
+    responsible), so it can never land after the worker's own events; once the worker runs,
+    its pid is recorded for crash recovery. If this process dies in between, recovery fails
+    the run instead of leaving it STARTING."""
     child_env = dict(os.environ if env is None else env)
     if instance.root_dir is not None:
         child_env["ORCH_HOME"] = str(instance.root_dir)
     working_directory = (run.pipeline_origin or {}).get("working_directory") or os.getcwd()
+    instance.handle_new_event(EventRecord(
+        run.run_id, run.pipeline_name, EventType.PIPELINE_STARTING,
+        f"Launching a run worker process from process {os.getpid()}.",
+        data={"worker_pid": os.getpid()},
+    ))
     process = subprocess.Popen(
         [sys.executable, "-m", "orch.core.worker", run.run_id],
         cwd=working_directory, env=child_env, stdout=stdout, stderr=stderr,
         start_new_session=False,
     )
-    instance.handle_new_event(EventRecord(
-        run.run_id, run.pipeline_name, EventType.PIPELINE_STARTING,
-        f"Launched run worker process {process.pid}.", data={"worker_pid": process.pid},
-    ))
+    instance.storage.set_run_worker(run.run_id, process.pid)
     return process

@@ -41,6 +41,33 @@ IN_PROGRESS_STATUSES = frozenset(
     {PipelineRunStatus.STARTING, PipelineRunStatus.STARTED, PipelineRunStatus.CANCELING}
 )
 
+# A run only moves forward through these ranks; a terminal status is never left. Storage
+# enforces it (an event whose status would go back is stored, but changes no status), so a
+# late PIPELINE_STARTING can never turn a finished run back into a running one.
+_STATUS_RANK: dict[PipelineRunStatus, int] = {
+    PipelineRunStatus.NOT_STARTED: 0,
+    PipelineRunStatus.MANAGED: 0,
+    PipelineRunStatus.QUEUED: 1,
+    PipelineRunStatus.STARTING: 2,
+    PipelineRunStatus.STARTED: 3,
+    PipelineRunStatus.CANCELING: 4,
+    PipelineRunStatus.SUCCESS: 5,
+    PipelineRunStatus.FAILURE: 5,
+    PipelineRunStatus.CANCELED: 5,
+}
+
+
+def statuses_before(status: PipelineRunStatus) -> tuple[PipelineRunStatus, ...]:
+    """The statuses a run may move to ``status`` from (every status ranked below it)."""
+    rank = _STATUS_RANK[status]
+    return tuple(s for s, r in _STATUS_RANK.items() if r < rank)
+
+
+def is_forward(current: PipelineRunStatus | None, new: PipelineRunStatus) -> bool:
+    """True if a run in ``current`` may move to ``new`` (always, from no status)."""
+    return current is None or _STATUS_RANK[current] < _STATUS_RANK[new]
+
+
 _STATUS_BY_EVENT: dict[EventType, PipelineRunStatus] = {
     EventType.PIPELINE_ENQUEUED: PipelineRunStatus.QUEUED,
     EventType.PIPELINE_STARTING: PipelineRunStatus.STARTING,

@@ -168,8 +168,13 @@ class Storage(ABC):
     def is_cancel_requested(self, run_id: str) -> bool: ...
 
     @abstractmethod
+    def set_run_worker(self, run_id: str, pid: int) -> bool:
+        """Record the process now responsible for a run not yet finished; False if finished."""
+
+    @abstractmethod
     def in_progress_run_workers(self) -> list[RunWorker]:
-        """Runs in STARTING/STARTED/CANCELING that have a recorded worker pid."""
+        """Runs in NOT_STARTED/STARTING/STARTED/CANCELING that have a recorded worker pid (the
+        process that created, launched or executes them)."""
 
     @abstractmethod
     def fail_run_if_unchanged(self, worker: RunWorker, events: Sequence[EventRecord]) -> bool:

@@ -14,9 +14,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..events import EventRecord, EventType
-from ..runs import FINISHED_STATUSES, PipelineRunStatus, status_after_event
+from ..runs import FINISHED_STATUSES, PipelineRunStatus, status_after_event, statuses_before
 from .base import AssetKeyLike, StepStats, StepStatus, normalize_asset_key
-from .recovery import process_start_token
+from .runs import set_worker
 from .serde import canonical_json, dumps_compact, loads
 from .sqlite_base import SqliteDatabase
 
@@ -33,6 +33,9 @@ _SELECT = (
 _EVENT_TYPES: dict[str, EventType] = {t.value: t for t in EventType}
 _RUN_STATUS_BY_EVENT: dict[EventType, PipelineRunStatus] = {
     t: s for t in EventType if (s := status_after_event(t)) is not None
+}
+_STATUSES_BEFORE: dict[PipelineRunStatus, tuple[str, ...]] = {
+    s: tuple(b.value for b in statuses_before(s)) for s in PipelineRunStatus
 }
 _MATERIALIZATION = EventType.ASSET_MATERIALIZATION
 _NEEDS_MORE_THAN_INSERT = frozenset(_RUN_STATUS_BY_EVENT) | {_MATERIALIZATION}
@@ -131,36 +134,31 @@ class SqliteEventLogStorage:
     def _apply_run_event(
         conn: sqlite3.Connection, e: EventRecord, status: PipelineRunStatus
     ) -> None:
-        now = time.time()
+        """Move the run to ``status`` if that is forward (see ``runs.statuses_before``)."""
+        before = _STATUSES_BEFORE[status]
         conn.execute(
             "UPDATE runs SET status = ?, update_timestamp = ?, "
             "start_time = CASE WHEN ? THEN COALESCE(start_time, ?) ELSE start_time END, "
-            "end_time = CASE WHEN ? THEN ? ELSE end_time END WHERE run_id = ?",
+            "end_time = CASE WHEN ? THEN ? ELSE end_time END "
+            f"WHERE run_id = ? AND status IN ({', '.join('?' * len(before))})",
             (
                 status.value,
-                now,
+                time.time(),
                 status is PipelineRunStatus.STARTED,
                 e.timestamp,
                 status in FINISHED_STATUSES,
                 e.timestamp,
                 e.run_id,
+                *before,
             ),
         )
-        # Who runs it, for crash recovery: a launcher names the worker it started in
-        # data["worker_pid"]; otherwise the process that starts executing the plan is the
-        # worker, unless one was recorded already.
-        named = e.data.get("worker_pid")
+        # Who runs it, for crash recovery: a launcher names the process responsible for the
+        # run in data["worker_pid"] (itself until the worker it starts takes over); the
+        # process that starts executing the plan is the worker from then on (also when a
+        # cancel request already moved the run on to CANCELING).
+        named = e.pid if status is PipelineRunStatus.STARTED else e.data.get("worker_pid")
         if isinstance(named, int):
-            conn.execute(
-                "UPDATE runs SET worker_pid = ?, worker_start_token = ? WHERE run_id = ?",
-                (named, process_start_token(named), e.run_id),
-            )
-        elif status is PipelineRunStatus.STARTED:
-            conn.execute(
-                "UPDATE runs SET worker_pid = ?, worker_start_token = ? "
-                "WHERE run_id = ? AND worker_pid IS NULL",
-                (e.pid, process_start_token(e.pid), e.run_id),
-            )
+            set_worker(conn, e.run_id, named)
 
     @staticmethod
     def _record_materialization(conn: sqlite3.Connection, e: EventRecord) -> None:

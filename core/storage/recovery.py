@@ -13,6 +13,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from ..events import EventRecord, EventType
+from ..runs import PipelineRunStatus
 
 if TYPE_CHECKING:
     from .base import RunWorker, Storage
@@ -87,7 +88,10 @@ def recover_crashed_runs(storage: Storage) -> list[str]:
 
 
 def worker_exit_events(worker: RunWorker) -> list[EventRecord]:
-    reason = f"run worker process {worker.pid} exited without reporting an outcome"
+    if worker.status is PipelineRunStatus.NOT_STARTED:
+        reason = (f"process {worker.pid}, which created the run, exited before launching it")
+    else:
+        reason = f"run worker process {worker.pid} exited without reporting an outcome"
     data = {"reason": "worker_exited", "worker_pid": worker.pid, "status": worker.status.value}
     common = {"run_id": worker.run_id, "pipeline_name": worker.pipeline_name, "pid": os.getpid()}
     return [

@@ -33,6 +33,8 @@ _RUN_COLUMNS = (
     "worker_pid"
 )
 _IN_PROGRESS = tuple(s.value for s in IN_PROGRESS_STATUSES)
+# Recovery also fails a run left NOT_STARTED by a process that died before launching it.
+_RECOVERABLE = (PipelineRunStatus.NOT_STARTED.value, *_IN_PROGRESS)
 
 
 def _row_to_run(row: tuple[Any, ...]) -> PipelineRun:
@@ -70,6 +72,17 @@ def _set_tag_rows(conn: sqlite3.Connection, run_id: str, tags: dict[str, str]) -
         "INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?)",
         [(run_id, k, str(v)) for k, v in tags.items()],
     )
+
+
+def set_worker(conn: sqlite3.Connection, run_id: str, pid: int) -> bool:
+    """Record ``pid`` as the process responsible for an in-progress run (with its start
+    token, so a reused pid is told apart); False if the run is not in progress."""
+    cur = conn.execute(
+        "UPDATE runs SET worker_pid = ?, worker_start_token = ? "
+        f"WHERE run_id = ? AND status IN ({', '.join('?' * len(_RECOVERABLE))})",
+        (pid, process_start_token(pid), run_id, *_RECOVERABLE),
+    )
+    return cur.rowcount > 0
 
 
 class SqliteRunStorage:
@@ -316,12 +329,16 @@ class SqliteRunStorage:
             ).fetchone()
         return bool(row and row[0])
 
+    def set_run_worker(self, run_id: str, pid: int) -> bool:
+        with self.db.write() as conn:
+            return set_worker(conn, run_id, pid)
+
     def in_progress_run_workers(self) -> list[RunWorker]:
         with self.db.read() as conn:
             rows = conn.execute(
                 "SELECT run_id, pipeline_name, status, worker_pid, worker_start_token FROM runs "
-                f"WHERE status IN ({', '.join('?' * len(_IN_PROGRESS))}) "
+                f"WHERE status IN ({', '.join('?' * len(_RECOVERABLE))}) "
                 "AND worker_pid IS NOT NULL",
-                _IN_PROGRESS,
+                _RECOVERABLE,
             ).fetchall()
         return [RunWorker(r[0], r[1], PipelineRunStatus(r[2]), r[3], r[4]) for r in rows]

@@ -85,10 +85,11 @@ def test_start_event_records_the_worker(instance: Instance, make_run: MakeRun) -
     run = make_run()
     instance.handle_new_event(event(run, EventType.PIPELINE_START, pid=4242))
     assert instance.get_run(run.run_id).worker_pid == 4242
+    # The process that starts executing is the worker, over the launcher named before it.
     other = make_run()
     instance.update_run(replace(other, worker_pid=777))
     instance.handle_new_event(event(other, EventType.PIPELINE_START, pid=4242))
-    assert instance.get_run(other.run_id).worker_pid == 777  # an explicit pid is kept
+    assert instance.get_run(other.run_id).worker_pid == 4242
 
 
 def test_filters(instance: Instance, make_run: MakeRun) -> None:
