@@ -1,10 +1,37 @@
-"""The ``orch dev`` workbench (Textual). Import ``run_app`` only from ``orch dev``: nothing
-headless may import this package."""
+"""The ``orch dev`` workbench (Textual). Import it only from ``orch dev``: nothing headless may
+import this package."""
 
+from __future__ import annotations
 
-def run_app(**kwargs):
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from orch.core.instance import Instance
+    from orch.core.workspace import WorkspaceTarget
     from orch.tui.app import OrchApp
+    from orch.tui.services.launcher import LaunchChoice
 
-    app = OrchApp(**kwargs)
+
+def build_app(target: WorkspaceTarget, instance: Instance, *, watch: bool = True,
+              load_timeout: float = 30.0, pipeline: str | None = None,
+              initial_choice: LaunchChoice | None = None) -> OrchApp:
+    """The app on a code location: definitions load, and runs start, in code servers taken
+    from one pool of started-ahead processes that record into ``instance``."""
+    from orch.core.watch import CodeServerPool
+    from orch.tui.app import OrchApp
+    from orch.tui.services.launcher import Launcher
+    from orch.tui.services.snapshot import SubprocessLoader
+
+    env = dict(os.environ)
+    if instance.root_dir is not None:
+        env["ORCH_HOME"] = str(instance.root_dir)
+    pool = CodeServerPool(cwd=target.working_directory, env=env)
+    return OrchApp(SubprocessLoader(target, pool, load_timeout), instance,
+                   launcher=Launcher(target, pool, load_timeout), watch_root=target.root,
+                   watch=watch, pipeline=pipeline, initial_choice=initial_choice)
+
+
+def run_app(app: OrchApp) -> int:
     app.run()
     return app.return_code or 0

@@ -1,8 +1,9 @@
 """``orch dev``: the workbench app.
 
-Workers do the blocking work (loading the repository in a subprocess, launching runs through
-the CLI, reading SQLite) and only post messages; the ``on_*`` handlers own all state. The app
-never imports user code.
+Workers do the blocking work (loading the repository in a subprocess, launching runs in code
+servers, reading SQLite) and only post messages; the ``on_*`` handlers own all state. A
+worker that fails anyway reaches one handler (:meth:`OrchApp._worker_state_changed`) that
+shows the error and logs it. The app never imports user code.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from orch.core.events import EventType
 from orch.tui.messages import (
@@ -24,8 +25,9 @@ from orch.tui.messages import (
     RunsRefreshed,
 )
 from orch.tui.services import launcher
+from orch.tui.services.launcher import LaunchChoice, LaunchChoices, Launched, LaunchRequest
 from orch.tui.services.snapshot import PipelineInfo, pipelines_of
-from orch.tui.state import RunView, downstream_of, node_of_step, node_statuses
+from orch.tui.state import RunView, banner_text, node_of_step, node_statuses
 from orch.tui.widgets.dag_view import DagView
 from orch.tui.widgets.event_log import EventFilter, EventLog
 from orch.tui.widgets.log_file_view import LogFileView
@@ -34,10 +36,14 @@ from orch.tui.widgets.timeline import Timeline
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.command import Hit, Hits, Provider
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Label, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
+
+if TYPE_CHECKING:
+    from orch.core.instance import Instance
 
 EVENT_BATCH = 5000
 EVENT_POLL_SECONDS = 0.2
@@ -45,39 +51,51 @@ RUNS_POLL_SECONDS = 1.0
 
 
 class OrchCommands(Provider):
-    """Command palette: every action, and "go to solid" for each solid of the pipeline."""
+    """The command palette's one provider, so its order is orch's: the empty query lists the
+    app's actions first (:meth:`OrchApp.orch_commands`), then Textual's own (theme, keys,
+    screenshot...); a query also finds "go to solid" / "go to step" targets."""
+
+    def _commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
+        app: OrchApp = self.app  # type: ignore[assignment]
+        textual_own = [(c.title, c.help, c.callback)
+                       for c in App.get_system_commands(app, self.screen) if c.discover]
+        return app.orch_commands() + sorted(textual_own, key=lambda c: c[0])
+
+    async def discover(self) -> Hits:
+        for title, help_text, callback in self._commands():
+            yield DiscoveryHit(title, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
         app: OrchApp = self.app  # type: ignore[assignment]
         matcher = self.matcher(query)
-        commands: list[tuple[str, Callable[[], Any], str]] = [
-            ("Run pipeline", app.action_run, "launch with the last launchpad config"),
-            ("Open launchpad", app.action_launchpad, "mode, preset, executor, config"),
-            ("Re-execute selected solids", app.action_reexecute, "and their downstream"),
-            ("Reload definitions", app.action_reload, "load the repository again"),
-            ("Toggle watch", app.action_toggle_watch, "re-execute on save"),
-            ("Toggle focus mode", app.dag.action_toggle_focus, "k hops around the cursor"),
-            ("Cancel run", app.action_cancel_run, "stop the displayed run"),
-            ("Filter events", app.action_filter_events, "level, type, step, text"),
-            ("Help", app.action_help, "keys and glyphs"),
-        ]
+        targets = self._commands()
         for node in app.dag.canvas.nodes if app.dag.canvas else ():
-            commands.append((f"Go to solid {node}", lambda n=node: app.goto(n), "DAG"))
+            targets.append((f"Go to solid {node}", "DAG", lambda n=node: app.goto(n)))
         for step_key in app.run_view.steps if app.run_view else ():
-            commands.append((f"Go to step {step_key}", lambda k=step_key: app.goto_step(k),
-                             "plan"))
-        for name, callback, help_text in commands:
-            score = matcher.match(name)
+            targets.append((f"Go to step {step_key}", "plan",
+                            lambda k=step_key: app.goto_step(k)))
+        for title, help_text, callback in targets:
+            score = matcher.match(title)
             if score > 0:
-                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+                yield Hit(score, matcher.highlight(title), callback, help=help_text)
 
 
-class OrchApp(App):
+class RunLauncher(Protocol):
+    """What the app needs to start runs (:class:`orch.tui.services.launcher.Launcher`)."""
+
+    def launch(self, request: LaunchRequest) -> Launched: ...
+
+    def running(self) -> list[str]: ...
+
+    def close(self) -> None: ...
+
+
+class OrchApp(App[int]):
     """The workbench: pipelines and runs on the left, graph and output on the right."""
 
     CSS_PATH = "styles/app.tcss"
     TITLE = "orch dev"
-    COMMANDS = App.COMMANDS | {OrchCommands}
+    COMMANDS = {OrchCommands}
     BINDINGS = [
         Binding("r", "run", "Run"),
         Binding("l", "launchpad", "Launchpad"),
@@ -96,23 +114,21 @@ class OrchApp(App):
         Binding("u", "focus('runs')", "Runs", show=False),
         Binding("e", "focus('events')", "Events", show=False),
         Binding("ctrl+r", "reload", "Reload", show=False),
+        Binding("exclamation_mark", "show_load_error", "Load error", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, load_snapshot: Callable[[], dict[str, Any]], instance: Any,
-                 target_args: list[str], watch_root: str | None = None, watch: bool = True,
-                 cwd: str | None = None, launch: Callable[..., str] | None = None,
-                 pipeline: str | None = None):
+    def __init__(self, load_snapshot: Callable[[], dict[str, Any]], instance: Instance, *,
+                 launcher: RunLauncher | None = None, watch_root: str | None = None,
+                 watch: bool = True, pipeline: str | None = None,
+                 initial_choice: LaunchChoice | None = None):
         super().__init__()
         self.load_snapshot = load_snapshot
         self.instance = instance
-        self.target_args = target_args
+        self.launcher = launcher
         self.watch_root = watch_root
         self.watch_enabled = watch
-        self.cwd = cwd
-        self._launch = launch or (lambda request: launcher.launch(
-            request, str(instance.root_dir) if instance.root_dir else None, cwd))
         self.pipelines: dict[str, PipelineInfo] = {}
         self.current: str | None = pipeline
         self.generation = 0
@@ -122,13 +138,41 @@ class OrchApp(App):
         self.run_view: RunView | None = None
         self.run_pipeline: str | None = None
         self.run_hashes: dict[str, str] = {}
-        self.launch_configs: dict[str, Any] = {}
+        self.launch_choices = LaunchChoices(instance.root_dir)
+        self._initial_choice = initial_choice
         self.log_stream = "stdout"
         self.log_step: str | None = None
         self._observer: Any = None
         self._tail: Any = None
         self._more_events = True  # the last batch was full: read again without waiting
         self._tail_lock = threading.Lock()
+
+    def orch_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
+        """Every action of the app, for the command palette, in the order it lists them."""
+        dag = self.dag
+        return [
+            ("Run pipeline", "r: with the last launch choice", self.action_run),
+            ("Open launchpad", "l: mode, preset, executor, run config", self.action_launchpad),
+            ("Re-execute selected solids", "x: and their downstream, reusing the rest",
+             self.action_reexecute),
+            ("Cancel run", "c: stop the displayed run", self.action_cancel_run),
+            ("Toggle watch", "w: re-execute the selection on save", self.action_toggle_watch),
+            ("Select solid under cursor", "space (DAG)", dag.action_toggle_selected),
+            ("Toggle focus mode", "f: only the solids near the cursor", dag.action_toggle_focus),
+            ("Filter events", "/: level, type, step, text", self.action_filter_events),
+            ("Switch stdout / stderr", "o: compute log stream", self.action_toggle_stream),
+            ("Show DAG", "1", lambda: self.action_tab("graph-tabs", "tab-dag")),
+            ("Show plan", "2", lambda: self.action_tab("graph-tabs", "tab-plan")),
+            ("Show timeline", "3", lambda: self.action_tab("graph-tabs", "tab-timeline")),
+            ("Show events", "4", lambda: self.action_tab("output-tabs", "tab-events")),
+            ("Show compute logs", "5", lambda: self.action_tab("output-tabs", "tab-logs")),
+            ("Focus pipelines", "p", lambda: self.action_focus("pipelines")),
+            ("Focus runs", "u", lambda: self.action_focus("runs")),
+            ("Show load error", "!: the traceback of the last failed load",
+             self.action_show_load_error),
+            ("Reload definitions", "ctrl+r: load the repository again", self.action_reload),
+            ("Help", "?: keys and glyphs", self.action_help),
+        ]
 
     # -- layout -----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -174,6 +218,8 @@ class OrchApp(App):
     def on_unmount(self) -> None:
         if self._observer is not None:
             self._observer.stop()
+        if self.launcher is not None:
+            self.launcher.close()
         close_loader = getattr(self.load_snapshot, "close", None)
         if close_loader is not None:
             close_loader()
@@ -227,6 +273,8 @@ class OrchApp(App):
         if self.current:
             options.highlighted = list(self.pipelines).index(self.current)
         self._show_pipeline()
+        if message.reason == "startup":
+            self._apply_initial_choice()
         if message.reason == "startup" and self.run_view is None and self.current:
             latest = self.instance.get_runs(pipeline_name=self.current, limit=1)
             if latest:  # pick up where the last session left off
@@ -241,11 +289,10 @@ class OrchApp(App):
             return
         self.load_error = message.error
         banner = self.query_one("#banner", Static)
-        first = message.error.strip().splitlines()[-1] if message.error.strip() else "error"
-        banner.update(f"⚠ Loading the repository failed: {first}  — keeping the last good "
-                      "definitions (ctrl+p → 'Show load error')")
+        banner.update(banner_text(message.error, has_definitions=bool(self.pipelines)))
         banner.display = True
-        self.notify(first, title="Load failed", severity="error", timeout=6)
+        summary = message.error.strip().splitlines()[0] if message.error.strip() else "error"
+        self.notify(summary[:300], title="Load failed", severity="error", timeout=6)
 
     def _show_pipeline(self) -> None:
         info = self.pipelines.get(self.current or "")
@@ -378,17 +425,54 @@ class OrchApp(App):
             self.poll_events()
 
     # -- launching ------------------------------------------------------------------------
+    def _choice_for(self, info: PipelineInfo) -> LaunchChoice | None:
+        """The last launch choice for a pipeline; None when one must be made (several modes
+        and nothing chosen yet)."""
+        choice = self.launch_choices.get(info.name)
+        if choice is not None:
+            return choice
+        if len(info.modes) > 1:
+            return None
+        return LaunchChoice(mode=info.modes[0] if info.modes else None)
+
+    def _apply_initial_choice(self) -> None:
+        """``orch dev --mode/--preset/-c``: checked against the pipeline once it is loaded."""
+        choice, self._initial_choice = self._initial_choice, None
+        info = self.pipelines.get(self.current or "")
+        if choice is None or info is None:
+            return
+        if choice.mode is not None and choice.mode not in info.modes:
+            self.notify(f'Unknown mode "{choice.mode}" for pipeline {info.name}. Choose one '
+                        f'of: {", ".join(info.modes)}.', title="orch dev --mode",
+                        severity="error", timeout=10)
+            return
+        if choice.preset is not None:
+            preset = next((p for p in info.presets if p["name"] == choice.preset), None)
+            if preset is None:
+                names = ", ".join(p["name"] for p in info.presets) or "(none defined)"
+                self.notify(f'Unknown preset "{choice.preset}" for pipeline {info.name}. '
+                            f"Choose one of: {names}.", title="orch dev --preset",
+                            severity="error", timeout=10)
+                return
+            choice.run_config = {**(preset.get("run_config") or {}), **choice.run_config}
+            choice.mode = preset.get("mode") or choice.mode
+            choice.solid_selection = preset.get("solid_selection")
+        if choice.mode is None and len(info.modes) == 1:
+            choice.mode = info.modes[0]
+        self.launch_choices.set(info.name, choice)
+
     def action_run(self) -> None:
         info = self.pipelines.get(self.current or "")
         if info is None:
             self.notify("No pipeline loaded.", severity="warning")
             return
-        choice = self.launch_configs.get(info.name)
-        request = launcher.LaunchRequest(info.name, self.target_args)
-        if choice is not None:
-            request.run_config, request.mode = choice.run_config, choice.mode
-            request.preset, request.executor = choice.preset, choice.executor
-        self._launch_worker(request)
+        choice = self._choice_for(info)
+        if choice is None:
+            self.notify(f"{info.name} has modes {', '.join(info.modes)}: choose one in the "
+                        "launchpad (it is remembered for r).", severity="warning")
+            self.action_launchpad()
+            return
+        self._launch_worker(LaunchRequest(info.name, choice))
 
     def action_reexecute(self) -> None:
         """Re-execute the selected solids and their downstream as a child of the shown run."""
@@ -401,17 +485,10 @@ class OrchApp(App):
             self.notify("Run the pipeline once first: re-execution reuses its outputs.",
                         severity="warning")
             return
-        chosen = downstream_of(set(self.dag.selected), info.edges)
-        keys = [k for k in (self.run_view.steps if self.run_view and
-                            self.run_view.run_id == parent else {})
-                if node_of_step(k) in chosen]
-        keys = keys or [h for h in info.leaf_solids if node_of_step(h) in chosen]
-        request = launcher.LaunchRequest(info.name, self.target_args, parent_run_id=parent,
-                                         step_selection=",".join(sorted(keys)))
-        choice = self.launch_configs.get(info.name)
-        if choice is not None:
-            request.executor = choice.executor
-        self._launch_worker(request)
+        # Solids, not step keys: the run resolves mapped copies from the keys it produces.
+        selection = [f"{name}*" for name in sorted(self.dag.selected)]
+        self._launch_worker(LaunchRequest(info.name, parent_run_id=parent,
+                                          step_selection=selection))
 
     def _parent_run(self, pipeline: str) -> str | None:
         if self.run_view is not None and self.run_pipeline == pipeline:
@@ -420,18 +497,27 @@ class OrchApp(App):
         return runs[0].run_id if runs else None
 
     @work(thread=True, group="launch", exit_on_error=False)
-    def _launch_worker(self, request: launcher.LaunchRequest) -> None:
-        try:
-            run_id = self._launch(request)
-        except launcher.LaunchError as e:
-            self.post_message(LaunchFailed(str(e)))
+    def _launch_worker(self, request: LaunchRequest) -> None:
+        if self.launcher is None:
+            self.post_message(LaunchFailed("This workbench was opened without a code "
+                                           "location, so it cannot start runs."))
             return
-        self.post_message(RunLaunched(run_id, request.pipeline))
+        try:
+            launched = self.launcher.launch(request)
+        except launcher.LaunchError as e:
+            self.post_message(LaunchFailed(e.error.format()))
+            return
+        self.post_message(RunLaunched(launched))
 
     @on(RunLaunched)
     def _run_launched(self, message: RunLaunched) -> None:
-        self.notify(f"Launched run {message.run_id[:8]} of {message.pipeline_name}")
-        self.show_run(message.run_id)
+        launched = message.launched
+        if launched.run_id is None:
+            self.notify(launched.note or "Nothing to run.", severity="warning")
+            return
+        note = f" — {launched.note}" if launched.note else ""
+        self.notify(f"Launched run {launched.run_id[:8]} of {launched.pipeline}{note}")
+        self.show_run(launched.run_id)
         self.refresh_runs()
 
     @on(LaunchFailed)
@@ -443,21 +529,15 @@ class OrchApp(App):
 
         info = self.pipelines.get(self.current or "")
         if info is None:
+            self.notify("No pipeline loaded.", severity="warning")
             return
-        previous = self.launch_configs.get(info.name)
-        initial = None
-        if previous is not None and previous.run_config:
-            import yaml
 
-            initial = yaml.safe_dump(previous.run_config, sort_keys=False)
-
-        def launched(choice: Any) -> None:
+        def launched(choice: LaunchChoice | None) -> None:
             if choice is not None:
-                self.launch_configs[info.name] = choice
-                self.action_run()
+                self.launch_choices.set(info.name, choice)
+                self._launch_worker(LaunchRequest(info.name, choice))
 
-        self.push_screen(Launchpad(info.name, info.modes, info.presets, info.config_schemas,
-                                   info.scaffolds(), initial), launched)
+        self.push_screen(Launchpad(info, self.launch_choices.get(info.name)), launched)
 
     def action_cancel_run(self) -> None:
         if self.run_view is None or self.run_view.finished:
@@ -465,6 +545,42 @@ class OrchApp(App):
             return
         launcher.cancel(self.instance, self.run_view.run_id)
         self.notify(f"Canceling run {self.run_view.run_id[:8]}…")
+
+    async def action_quit(self) -> None:
+        """Quit; with runs this app started still going, ask whether to leave or cancel them."""
+        from orch.tui.screens.prompt import QuitScreen
+
+        running = self.launcher.running() if self.launcher is not None else []
+        if not running:
+            self.exit(0)
+            return
+
+        def chosen(answer: str | None) -> None:
+            if answer == "cancel":
+                for run_id in running:
+                    launcher.cancel(self.instance, run_id)
+            if answer in ("cancel", "leave"):
+                self.exit(0)
+
+        self.push_screen(QuitScreen(running), chosen)
+
+    # -- worker errors --------------------------------------------------------------------
+    @on(Worker.StateChanged)
+    def _worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every worker's failure is shown and logged: none is swallowed."""
+        if event.state is not WorkerState.ERROR:
+            return
+        error = event.worker.error
+        what = {"loader": "Loading the repository", "launch": "Launching a run",
+                "events": "Reading the run's events", "runs": "Reading the runs list"
+                }.get(event.worker.group, f"Background task {event.worker.name}")
+        text = f"{type(error).__name__}: {error}"
+        self.log.error(f"{what} failed: {text}")
+        self.notify(text[-600:], title=f"{what} failed", severity="error", timeout=10)
+        if event.worker.group == "loader":
+            self._load_finished()
+        elif event.worker.group == "events" and self.run_view is not None:
+            self.query_one(EventLog).border_subtitle = f"⚠ {what} failed: {text}"[:200]
 
     # -- steps and logs -------------------------------------------------------------------
     @on(DagView.NodeHighlighted)
@@ -554,7 +670,9 @@ class OrchApp(App):
         from orch.tui.screens.prompt import TextScreen
 
         if self.load_error:
-            self.push_screen(TextScreen(self.load_error))
+            self.push_screen(TextScreen(self.load_error, title="Loading the repository failed"))
+        else:
+            self.notify("The repository loaded without errors.")
 
     def action_help(self) -> None:
         from orch.tui.screens.help import HelpScreen

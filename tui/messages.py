@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orch.core.events import EventRecord
 from textual.message import Message
+
+if TYPE_CHECKING:
+    from orch.core.runs import PipelineRun
+    from orch.tui.services.launcher import Launched
 
 
 class DefinitionsLoaded(Message):
@@ -45,16 +49,18 @@ class EventsBatch(Message):
 
 
 class RunsRefreshed(Message):
-    def __init__(self, runs: list[Any]):
+    def __init__(self, runs: list[PipelineRun]):
         super().__init__()
         self.runs = runs
 
 
 class RunLaunched(Message):
-    def __init__(self, run_id: str, pipeline_name: str):
+    """A launch was answered: the run is stored and executing (or there was nothing to run,
+    ``launched.run_id`` is None, and ``launched.note`` says why)."""
+
+    def __init__(self, launched: Launched):
         super().__init__()
-        self.run_id = run_id
-        self.pipeline_name = pipeline_name
+        self.launched = launched
 
 
 class LaunchFailed(Message):

@@ -5,6 +5,7 @@ No Textual here, so it is unit-testable on its own.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from orch.core.run_progress import RunProgress
@@ -54,3 +55,25 @@ def downstream_of(nodes: set[str], edges: list[tuple[str, str]]) -> set[str]:
                 found.add(child)
                 frontier.append(child)
     return found
+
+
+_FRAME = re.compile(r'File "([^"]+)", line (\d+)')
+
+
+def error_location(traceback_text: str) -> str | None:
+    """``file:line`` of the innermost frame of a traceback text (the user's, as the loader
+    keeps only user frames), or None."""
+    frames = _FRAME.findall(traceback_text)
+    return f"{frames[-1][0]}:{frames[-1][1]}" if frames else None
+
+
+def banner_text(error: str, has_definitions: bool) -> str:
+    """The broken-load banner: what failed, where, what is on screen, how to see more."""
+    lines = error.strip().splitlines() or ["error"]
+    where = error_location(error)
+    kept = "keeping the last good definitions" if has_definitions else \
+        "no definitions could be loaded yet"
+    return (f"⚠ {lines[0]}\n"
+            + (f"  at {where}" + (f": {lines[-1].strip()}" if len(lines) > 1 else "") + "\n"
+               if where else "")
+            + f"  {kept} — press ! (or ctrl+p → Show load error) for the traceback")

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
-from ._common import Attribute, ModuleName, PipelineName, PythonFile, WorkingDirectory
+from ._common import (
+    Attribute,
+    ConfigFiles,
+    Mode,
+    ModuleName,
+    PipelineName,
+    Preset,
+    PythonFile,
+    WorkingDirectory,
+    fail,
+    load_config_files,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -20,12 +29,18 @@ def dev(
     attribute: Attribute = None,
     working_directory: WorkingDirectory = None,
     pipeline: PipelineName = None,
+    mode: Mode = None,
+    preset: Preset = None,
+    config: ConfigFiles = None,
     watch: bool = typer.Option(True, "--watch/--no-watch",
                                help="Reload on save; re-execute selected solids."),
     load_timeout: float = typer.Option(30.0, "--load-timeout",
                                        help="Seconds a repository load may take."),
 ) -> None:
-    """Open the workbench on a repository: DAG, runs, events and compute logs, live."""
+    """Open the workbench on a repository: DAG, runs, events and compute logs, live.
+
+    --mode, --preset and -c set how `r` launches the pipeline (remembered per pipeline in
+    ORCH_HOME, changed in the launchpad with `l`)."""
     from orch.core.errors import DagsterError
     from orch.core.instance import Instance
     from orch.core.workspace import WorkspaceTarget
@@ -40,33 +55,17 @@ def dev(
                                                      attribute=attribute,
                                                      working_directory=working_directory)
     except DagsterError as e:
-        typer.echo(f"orch dev: {e}", err=True)
-        raise typer.Exit(2) from None
-    target_args = _target_args(workspace)
-    from orch.tui import run_app
-    from orch.tui.services.snapshot import subprocess_loader
+        fail(str(e))
+    if preset is not None and (mode is not None or config):
+        fail("--preset sets the run config and mode; do not combine it with --mode or -c.")
+    run_config = load_config_files(config)
+    from orch.tui import build_app, run_app
+    from orch.tui.services.launcher import LaunchChoice
 
+    choice = LaunchChoice(run_config=run_config or {}, mode=mode, preset=preset) \
+        if (mode or preset or config) else None
     with Instance.get() as instance:
-        code = run_app(
-            load_snapshot=subprocess_loader(workspace, load_timeout),
-            instance=instance,
-            target_args=target_args,
-            watch_root=workspace.root,
-            watch=watch,
-            cwd=workspace.working_directory,
-            pipeline=pipeline,
-        )
+        app = build_app(workspace, instance, watch=watch, load_timeout=load_timeout,
+                        pipeline=pipeline, initial_choice=choice)
+        code = run_app(app)
     raise typer.Exit(code)
-
-
-def _target_args(workspace) -> list[str]:
-    """The same code location as flags for `orch launch`."""
-    if workspace.module_name:
-        args = ["-m", workspace.module_name]
-    else:
-        args = ["-f", str(Path(workspace.python_file or workspace.directory))]
-    if workspace.attribute:
-        args += ["-a", workspace.attribute]
-    if workspace.working_directory:
-        args += ["-d", workspace.working_directory]
-    return args

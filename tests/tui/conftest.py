@@ -81,14 +81,6 @@ def make_snapshot():
     return snapshot_of
 
 
-@pytest.fixture
-def no_launch():
-    def refuse(_request):
-        raise AssertionError("this test does not launch runs")
-
-    return refuse
-
-
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
 

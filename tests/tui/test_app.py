@@ -5,33 +5,15 @@ from __future__ import annotations
 import pytest
 from conftest import wait_for
 from orch.core.instance import Instance
-from orch.core.launcher import create_run, launch_run
 from orch.tui.app import OrchApp, parse_filter
 from orch.tui.widgets.event_log import EventLog
 from orch.tui.widgets.log_file_view import LogFileView
 from orch.tui.widgets.tables import PlanTable, RunsTable
 
-from orch import reconstructable
 from sample_repo import sales
 
 SIZE = (120, 40)
 
-
-
-def _launcher(instance, pipelines):
-    """Launch like the CLI does, but from the test process: create the run, start a worker."""
-
-    def launch(request):
-        pipeline = reconstructable(pipelines[request.pipeline])
-        kwargs = {"run_config": request.run_config or {}}
-        if request.executor:
-            kwargs["run_config"] = {**kwargs["run_config"],
-                                    "execution": {request.executor: {}}}
-        run = create_run(instance, pipeline, **kwargs)
-        launch_run(instance, run)
-        return run.run_id
-
-    return launch
 
 
 @pytest.fixture
@@ -40,9 +22,9 @@ def instance(orch_home):
         yield inst
 
 
-async def test_app_shows_pipelines_and_dag(instance, no_launch, make_snapshot):
-    app = OrchApp(lambda: make_snapshot(sales.sales_report, sales.hello), instance, [],
-                  watch=False, launch=no_launch)
+async def test_app_shows_pipelines_and_dag(instance, make_snapshot):
+    app = OrchApp(lambda: make_snapshot(sales.sales_report, sales.hello), instance,
+                  watch=False)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.dag.canvas is not None and app.dag.canvas.nodes)
         assert list(app.pipelines) == ["sales_report", "hello"]
@@ -56,19 +38,24 @@ async def test_app_shows_pipelines_and_dag(instance, no_launch, make_snapshot):
         assert "1 selected" in app.sub_title
 
 
-async def test_launch_a_run_and_watch_it_finish(instance, make_snapshot, tmp_path):
-    from orch.tui.screens.launchpad import LaunchChoice
+async def test_launch_a_run_and_watch_it_finish(instance, tmp_path):
+    """The sample repository, as the README opens it: launchpad, edited config, ctrl+l."""
+    from pathlib import Path
 
-    pipelines = {"sales_report": sales.sales_report}
-    app = OrchApp(lambda: make_snapshot(sales.sales_report), instance, [], watch=False,
-                  launch=_launcher(instance, pipelines))
+    from orch.core.workspace import WorkspaceTarget
+    from orch.tui import build_app
+
+    sample = Path(sales.__file__)
+    target = WorkspaceTarget.from_options(python_file=str(sample))
+    app = build_app(target, instance, watch=False, pipeline="sales_report")
     out_dir = str(tmp_path / "reports")
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: bool(app.pipelines))
-        app.launch_configs["sales_report"] = LaunchChoice(
-            {"solids": {"write_report": {"config": {"out_dir": out_dir}}}}, None, None,
-            "in_process")
-        await pilot.press("r")
+        await pilot.press("l")
+        await wait_for(pilot, lambda: app.screen.query("#config-editor"))
+        await pilot.click("#config-editor")
+        await pilot.press("f7", *f"solids: {{write_report: {{config: {{out_dir: {out_dir}}}}}}}")
+        await pilot.press("ctrl+l")
         await wait_for(pilot, lambda: app.run_view is not None and app.run_view.finished)
         view = app.run_view
         assert view.status == "SUCCESS"
@@ -79,6 +66,7 @@ async def test_launch_a_run_and_watch_it_finish(instance, make_snapshot, tmp_pat
         assert "summarize.top_customer" in plan.rows
         lines = "\n".join(app.query_one(EventLog).lines)
         assert "PIPELINE_SUCCESS" in lines and "STEP_SUCCESS" in lines
+        assert (Path(out_dir) / "report.txt").exists() or any(Path(out_dir).iterdir())
         # The compute log pane shows the step's captured stdout.
         app.goto("write_report")
         await pilot.pause(0.3)
@@ -107,15 +95,14 @@ def test_orch_dev_with_a_missing_target_says_so(tmp_path):
     assert "nope.py" in done.stderr and "does not exist" in done.stderr
 
 
-async def test_opens_on_the_chosen_pipelines_latest_run(instance, make_snapshot, no_launch,
-                                                        tmp_path):
+async def test_opens_on_the_chosen_pipelines_latest_run(instance, make_snapshot, tmp_path):
     from orch import execute_pipeline
 
     result = execute_pipeline(sales.sales_report, instance=instance, run_config={
         "solids": {"write_report": {"config": {"out_dir": str(tmp_path)}}},
         "loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
-    app = OrchApp(lambda: make_snapshot(sales.hello, sales.sales_report), instance, [],
-                  watch=False, launch=no_launch, pipeline="sales_report")
+    app = OrchApp(lambda: make_snapshot(sales.hello, sales.sales_report), instance,
+                  watch=False, pipeline="sales_report")
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.run_view is not None and app.run_view.finished)
         assert app.current == "sales_report"

@@ -10,8 +10,7 @@ import pytest
 from conftest import wait_for
 from orch.core.instance import Instance
 from orch.core.workspace import WorkspaceTarget
-from orch.tui.app import OrchApp
-from orch.tui.services.snapshot import subprocess_loader
+from orch.tui import build_app
 
 SIZE = (120, 40)
 
@@ -52,9 +51,9 @@ def instance(orch_home):
         yield inst
 
 
-async def test_broken_save_shows_banner_and_keeps_the_dag(repo, instance, no_launch):
+async def test_broken_save_shows_banner_and_keeps_the_dag(repo, instance):
     target = WorkspaceTarget.from_options(python_file=str(repo))
-    app = OrchApp(subprocess_loader(target), instance, [], watch=False, launch=no_launch)
+    app = build_app(target, instance, watch=False)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.dag.canvas is not None and app.dag.canvas.nodes)
         repo.write_text("from orch import solid\n\n@solid\ndef broken(:\n")
@@ -71,25 +70,8 @@ async def test_broken_save_shows_banner_and_keeps_the_dag(repo, instance, no_lau
 
 
 async def test_save_reexecutes_selected_solids(repo, instance, tmp_path):
-    from orch.core.launcher import create_run, launch_run
-    from orch.core.workspace import load_workspace
-
     target = WorkspaceTarget.from_options(python_file=str(repo))
-
-    def launch(request):
-        pipeline = load_workspace(target).get(request.pipeline).reconstructable()
-        kwargs = {}
-        if request.parent_run_id:
-            from orch.core.execution.reexecution import reexecution_args
-
-            kwargs = reexecution_args(instance, pipeline, request.parent_run_id,
-                                      step_selection=request.step_selection)
-        run = create_run(instance, pipeline, **kwargs)
-        launch_run(instance, run)
-        return run.run_id
-
-    app = OrchApp(subprocess_loader(target), instance, [], watch_root=str(repo.parent),
-                  watch=True, launch=launch)
+    app = build_app(target, instance, watch=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.dag.canvas is not None and app.dag.canvas.nodes)
         await pilot.press("r")
@@ -109,17 +91,8 @@ async def test_save_reexecutes_selected_solids(repo, instance, tmp_path):
 
 
 async def test_changed_code_is_marked_after_reload(repo, instance, tmp_path):
-    from orch.core.launcher import create_run, launch_run
-    from orch.core.workspace import load_workspace
-
     target = WorkspaceTarget.from_options(python_file=str(repo))
-
-    def launch(request):
-        run = create_run(instance, load_workspace(target).get(request.pipeline).reconstructable())
-        launch_run(instance, run)
-        return run.run_id
-
-    app = OrchApp(subprocess_loader(target), instance, [], watch=False, launch=launch)
+    app = build_app(target, instance, watch=False)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.dag.canvas is not None and app.dag.canvas.nodes)
         await pilot.press("r")

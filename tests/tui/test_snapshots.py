@@ -13,10 +13,8 @@ SIZE = (120, 40)
 
 
 def _app(home, snapshot) -> OrchApp:
-    def refuse(_request):
-        raise AssertionError("snapshot tests do not launch runs")
-
-    return OrchApp(lambda: snapshot, Instance.from_home(home), [], watch=False, launch=refuse)
+    # No launcher: snapshot tests never start runs.
+    return OrchApp(lambda: snapshot, Instance.from_home(home), watch=False)
 
 
 async def _loaded(pilot) -> None:

@@ -1,13 +1,14 @@
-"""A one-line prompt (event filter) and a text viewer (load errors)."""
+"""Small modal screens: a one-line prompt (event filter), a text viewer (load errors), the
+quit question."""
 
 from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 
 class PromptScreen(ModalScreen[str | None]):
@@ -48,13 +49,55 @@ class TextScreen(ModalScreen[None]):
                                   background: $panel; }
     """
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, title: str = ""):
         super().__init__()
         self.text = text
+        self.title_text = title
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll():
+        with VerticalScroll() as scroll:
+            scroll.border_title = self.title_text
+            scroll.border_subtitle = "esc close"
             yield Static(self.text, markup=False)
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+class QuitScreen(ModalScreen[str | None]):
+    """Quitting with runs in progress: leave them running, cancel them, or stay."""
+
+    BINDINGS = [Binding("l", "answer('leave')", "Leave running"),
+                Binding("c", "answer('cancel')", "Cancel runs"),
+                Binding("escape,s", "answer('stay')", "Stay")]
+    DEFAULT_CSS = """
+    QuitScreen { align: center middle; }
+    QuitScreen > Vertical { width: 64; height: auto; border: round $warning;
+                            background: $panel; padding: 0 1; }
+    QuitScreen Horizontal { height: auto; }
+    """
+
+    def __init__(self, run_ids: list[str]):
+        super().__init__()
+        self.run_ids = run_ids
+
+    def compose(self) -> ComposeResult:
+        runs = ", ".join(r[:8] for r in self.run_ids)
+        count = len(self.run_ids)
+        with Vertical():
+            yield Label(f"{count} run{'s' if count > 1 else ''} started here "
+                        f"{'are' if count > 1 else 'is'} still in progress: {runs}")
+            yield Label("l  leave running (they finish and are stored)\n"
+                        "c  cancel them, then quit\n"
+                        "s  stay (esc)")
+            with Horizontal():
+                yield Button("Leave running", id="leave", variant="primary")
+                yield Button("Cancel runs", id="cancel", variant="error")
+                yield Button("Stay", id="stay")
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id)
+
+    def action_answer(self, answer: str) -> None:
+        self.dismiss(answer)

@@ -4,9 +4,13 @@ returns (the app never imports user code)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orch.tui.state import pipeline_graph
+
+if TYPE_CHECKING:
+    from orch.core.watch import CodeServerPool
+    from orch.core.workspace import WorkspaceTarget
 
 
 @dataclass
@@ -54,18 +58,17 @@ def pipelines_of(snapshot: dict[str, Any]) -> dict[str, PipelineInfo]:
 
 
 class SubprocessLoader:
-    """The app's loader: each call imports ``target`` (a WorkspaceTarget) in a fresh process
-    and returns the snapshot dict, or ``{"error": text}`` with the user's traceback.
+    """The app's loader: each call imports ``target`` in a fresh code server taken from
+    ``pool`` (started ahead: interpreter up, orch imported, no user code yet) and returns the
+    snapshot dict, or ``{"error": text}`` with the user's traceback."""
 
-    A started-ahead code server (interpreter up, orch imported, no user code yet) waits for
-    the next save, so a reload does not pay for starting Python."""
-
-    def __init__(self, target: Any, timeout: float = 30.0):
+    def __init__(self, target: WorkspaceTarget, pool: CodeServerPool | None = None,
+                 timeout: float = 30.0):
         from orch.core.watch import CodeServerPool
 
         self.target = target
         self.timeout = timeout
-        self.pool = CodeServerPool(cwd=target.working_directory)
+        self.pool = pool or CodeServerPool(cwd=target.working_directory)
 
     def __call__(self) -> dict[str, Any]:
         from orch.core.workspace import WorkspaceLoadError
@@ -82,4 +85,5 @@ class SubprocessLoader:
         self.pool.close()
 
 
-subprocess_loader = SubprocessLoader
+def subprocess_loader(target: WorkspaceTarget, timeout: float = 30.0) -> SubprocessLoader:
+    return SubprocessLoader(target, timeout=timeout)

@@ -1,0 +1,315 @@
+"""The workbench driven by keys, as a person uses it: a repository on disk, the app built the
+way `orch dev` builds it (code servers load the code and execute the runs), a real instance.
+Assertions are on what the screen shows and what the instance stored."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+import time
+
+import pytest
+from conftest import wait_for
+from orch.core.instance import Instance
+from orch.core.runs import FINISHED_STATUSES, PRESET_NAME_TAG, PipelineRunStatus
+from orch.core.workspace import WorkspaceTarget
+from orch.tui import build_app
+from orch.tui.services.launcher import LaunchChoice
+
+SIZE = (140, 42)
+
+SHOP = textwrap.dedent('''
+    import os
+    import time
+
+    from orch import (Field, ModeDefinition, PresetDefinition, fs_io_manager, pipeline,
+                      resource, solid)
+
+
+    @resource(config_schema={"prefix": Field(str, default_value="")})
+    def greeter(init_context):
+        yield init_context.resource_config["prefix"]
+        marker = os.environ.get("SHOP_TEARDOWN")
+        if marker:
+            with open(marker, "a") as f:
+                f.write("torn down\\n")
+
+
+    @solid(config_schema={"name": Field(str, default_value="world")},
+           required_resource_keys={"greeter"})
+    def greet(context):
+        message = context.resources.greeter + "hello " + context.solid_config["name"]
+        print(message)
+        return message
+
+
+    @solid
+    def shout(context, message):
+        return message.upper()
+
+
+    MODES = [
+        ModeDefinition("dev", resource_defs={
+            "greeter": greeter.configured({"prefix": "dev: "}), "io_manager": fs_io_manager}),
+        ModeDefinition("prod", resource_defs={
+            "greeter": greeter.configured({"prefix": "prod: "}), "io_manager": fs_io_manager}),
+    ]
+
+
+    @pipeline(mode_defs=MODES, preset_defs=[PresetDefinition(
+        "loud", {"solids": {"greet": {"config": {"name": "preset"}}}}, mode="prod")])
+    def shop():
+        shout(greet())
+
+
+    @solid(config_schema={"seconds": Field(float, default_value=30.0)})
+    def nap(context):
+        print("napping", flush=True)
+        time.sleep(context.solid_config["seconds"])
+
+
+    @pipeline
+    def sleepy():
+        nap()
+''')
+
+
+@pytest.fixture
+def repo(tmp_path):
+    (tmp_path / "repo").mkdir()
+    path = tmp_path / "repo" / "shop.py"
+    path.write_text(SHOP)
+    return path
+
+
+@pytest.fixture
+def instance(orch_home):
+    with Instance.from_home(orch_home) as inst:
+        yield inst
+
+
+def _app(repo, instance, **kwargs):
+    return build_app(WorkspaceTarget.from_options(python_file=str(repo)), instance,
+                     watch=False, **kwargs)
+
+
+async def _loaded(pilot, pipeline: str | None = None) -> None:
+    app = pilot.app
+    await wait_for(pilot, lambda: app.dag.canvas is not None and app.dag.canvas.nodes
+                   and (pipeline is None or app.current == pipeline))
+
+
+async def _finished_run(pilot):
+    app = pilot.app
+    await wait_for(pilot, lambda: app.run_view is not None and app.run_view.finished)
+    return app.instance.get_run(app.run_view.run_id)
+
+
+def _stdout_of(instance, run_id: str, step: str) -> str:
+    path = instance.compute_log_manager.path_for(run_id, step, "stdout")
+    return open(path).read() if os.path.exists(path) else ""
+
+
+async def test_launchpad_without_preset_launches_the_edited_config(repo, instance):
+    app = _app(repo, instance, pipeline="shop")
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot, "shop")
+        await pilot.press("l")
+        await wait_for(pilot, lambda: app.screen.query("#config-editor"))
+        await pilot.click("#config-editor")
+        await pilot.press("f7", *"solids: {greet: {config: {name: edited}}}")
+        await pilot.press("ctrl+l")
+        run = await _finished_run(pilot)
+        assert run.status is PipelineRunStatus.SUCCESS
+        assert run.mode == "dev"  # the first mode, as the launchpad showed it
+        assert run.run_config["solids"] == {"greet": {"config": {"name": "edited"}}}
+        assert _stdout_of(instance, run.run_id, "greet").strip() == "dev: hello edited"
+
+
+async def test_preset_fills_the_editor_and_what_is_edited_runs(repo, instance):
+    app = _app(repo, instance, pipeline="shop")
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot, "shop")
+        await pilot.press("l")
+        await wait_for(pilot, lambda: app.screen.query("#preset"))
+        await wait_for(pilot, lambda: app.screen.focused is app.screen.query_one("#mode"))
+        await pilot.press("tab", "enter", "down", "enter")  # the one preset, "loud"
+        editor = app.screen.query_one("#config-editor")
+        await wait_for(pilot, lambda: "preset" in editor.text)
+        assert str(app.screen.query_one("#mode").value) == "prod"
+        await pilot.click("#config-editor")
+        await pilot.press("f7", *"solids: {greet: {config: {name: tweaked}}}")
+        await pilot.press("ctrl+l")
+        run = await _finished_run(pilot)
+        assert run.status is PipelineRunStatus.SUCCESS
+        assert run.mode == "prod"
+        assert run.tags[PRESET_NAME_TAG] == "loud"
+        assert _stdout_of(instance, run.run_id, "greet").strip() == "prod: hello tweaked"
+
+
+async def test_r_on_a_two_mode_pipeline_asks_for_a_mode_once(repo, instance):
+    app = _app(repo, instance, pipeline="shop")
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot, "shop")
+        await pilot.press("r")  # two modes, nothing chosen yet: the launchpad opens
+        await wait_for(pilot, lambda: app.screen.query("#mode"))
+        await wait_for(pilot, lambda: app.screen.focused is app.screen.query_one("#mode"))
+        await pilot.press("enter", "down", "enter")  # prod
+        await wait_for(pilot, lambda: str(app.screen.query_one("#mode").value) == "prod")
+        await pilot.press("ctrl+l")
+        run = await _finished_run(pilot)
+        assert run.mode == "prod"
+        assert _stdout_of(instance, run.run_id, "greet").strip() == "prod: hello world"
+    # A new session remembers the choice: r launches at once, in prod.
+    app = _app(repo, instance, pipeline="shop")
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot, "shop")
+        first = app.run_view.run_id if app.run_view else None
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.run_view is not None and app.run_view.run_id != first)
+        run = await _finished_run(pilot)
+        assert run.mode == "prod"
+        assert not app.screen.query("#config-editor")  # no launchpad this time
+
+
+async def test_orch_dev_mode_and_config_flags_set_what_r_runs(repo, instance, tmp_path):
+    choice = LaunchChoice(run_config={"solids": {"greet": {"config": {"name": "flag"}}}},
+                          mode="prod")
+    app = _app(repo, instance, pipeline="shop", initial_choice=choice)
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot, "shop")
+        await pilot.press("r")
+        run = await _finished_run(pilot)
+        assert run.mode == "prod"
+        assert _stdout_of(instance, run.run_id, "greet").strip() == "prod: hello flag"
+
+
+async def test_orch_dev_unknown_mode_is_named_with_the_choices(repo, instance):
+    app = _app(repo, instance, pipeline="shop", initial_choice=LaunchChoice(mode="staging"))
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot, "shop")
+        await wait_for(pilot, lambda: any("staging" in str(n.message)
+                                          for n in app._notifications))
+        texts = [str(n.message) for n in app._notifications]
+        assert any('Unknown mode "staging"' in t and "dev, prod" in t for t in texts)
+
+
+async def test_launch_refused_shows_the_config_error_path(repo, instance):
+    app = _app(repo, instance, pipeline="sleepy")
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot, "sleepy")
+        app.launch_choices.set("sleepy", LaunchChoice(
+            run_config={"solids": {"nap": {"config": {"seconds": "long"}}}}))
+        await pilot.press("r")
+        await wait_for(pilot, lambda: any("Launch refused" in str(n.title)
+                                          for n in app._notifications))
+        refused = next(n for n in app._notifications if "Launch refused" in str(n.title))
+        assert "root:solids:nap:config:seconds" in str(refused.message)
+        assert instance.get_runs() == []  # nothing was created
+
+
+async def test_quit_with_a_run_in_progress_asks_then_cancels_it(repo, instance):
+    app = _app(repo, instance, pipeline="sleepy")
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot, "sleepy")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.run_view is not None
+                       and app.run_view.steps.get("nap") is not None
+                       and app.run_view.steps["nap"].status == "running")
+        run_id = app.run_view.run_id
+        await pilot.press("q")
+        await wait_for(pilot, lambda: "still in progress" in str(
+            app.screen.query_one("Label").render()) if app.screen.query("Label") else False)
+        await pilot.press("c")
+    deadline = time.time() + 20
+    while time.time() < deadline and instance.get_run(run_id).status not in FINISHED_STATUSES:
+        time.sleep(0.1)
+    assert instance.get_run(run_id).status is PipelineRunStatus.CANCELED
+
+
+async def test_quit_and_leave_the_run_running(repo, instance):
+    app = _app(repo, instance, pipeline="sleepy")
+    app.launch_choices.set("sleepy", LaunchChoice(
+        run_config={"solids": {"nap": {"config": {"seconds": 1.0}}}}))
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot, "sleepy")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.run_view is not None
+                       and app.run_view.steps.get("nap") is not None)
+        run_id = app.run_view.run_id
+        await pilot.press("q")
+        await wait_for(pilot, lambda: bool(app.screen.query("Button#leave")))
+        await pilot.press("l")
+    deadline = time.time() + 20
+    while time.time() < deadline and instance.get_run(run_id).status not in FINISHED_STATUSES:
+        time.sleep(0.1)
+    assert instance.get_run(run_id).status is PipelineRunStatus.SUCCESS
+
+
+async def test_broken_save_banner_names_the_file_and_line(repo, instance):
+    app = _app(repo, instance, pipeline="shop")
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot, "shop")
+        repo.write_text(SHOP.replace('    return message.upper()',
+                                     '    return message.upper()\n\n{}["missing"]'))
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: app.load_error is not None)
+        banner = str(app.query_one("#banner").render())
+        line = SHOP.replace('    return message.upper()',
+                            '    return message.upper()\n\n{}["missing"]').splitlines().index(
+            '{}["missing"]') + 1
+        assert f"shop.py:{line}" in banner
+        assert "KeyError" in banner and "keeping the last good definitions" in banner
+        await pilot.press("exclamation_mark")
+        await wait_for(pilot, lambda: app.screen.query("TextScreen Static")
+                       if hasattr(app.screen, "query") else False)
+        shown = str(app.screen.query_one("Static").render())
+        assert "Traceback" in shown and f'line {line}' in shown
+        await pilot.press("escape")
+        assert set(app.dag.canvas.nodes) == {"greet", "shout"}
+
+
+async def test_first_load_broken_does_not_claim_last_good_definitions(repo, instance):
+    repo.write_text("from orch import solid\n\n@solid\ndef broken(:\n")
+    app = _app(repo, instance)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.load_error is not None)
+        banner = str(app.query_one("#banner").render())
+        assert "shop.py:4" in banner
+        assert "last good" not in banner and "no definitions could be loaded yet" in banner
+
+
+async def test_palette_lists_orch_commands_first(repo, instance):
+    app = _app(repo, instance, pipeline="shop")
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot, "shop")
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: app.screen.query("CommandList")
+                       and app.screen.query_one("CommandList").option_count > 10)
+        options = app.screen.query_one("CommandList")
+        titles = [str(options.get_option_at_index(i).prompt).split("\n")[0]
+                  for i in range(options.option_count)]
+        assert titles[:3] == ["Run pipeline", "Open launchpad", "Re-execute selected solids"]
+        for wanted in ("Cancel run", "Toggle watch", "Filter events", "Switch stdout / stderr",
+                       "Show DAG", "Show plan", "Show timeline", "Show events",
+                       "Show compute logs", "Show load error", "Help"):
+            assert wanted in titles
+        await pilot.press(*"launchpad", "enter")
+        await wait_for(pilot, lambda: app.screen.query("#config-editor"))
+
+
+def test_orch_dev_rejects_preset_with_mode(repo, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    orch = str(Path(sys.executable).parent / "orch")
+    env = {**os.environ, "ORCH_HOME": str(tmp_path / "home")}
+    done = subprocess.run([orch, "dev", str(repo), "--preset", "loud", "--mode", "dev"],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 2
+    assert "--preset" in done.stderr and "--mode" in done.stderr
+    done = subprocess.run([orch, "dev", str(repo), "-c", str(tmp_path / "missing.yaml")],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 2
+    assert "missing.yaml" in done.stderr
