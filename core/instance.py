@@ -1,6 +1,7 @@
 """The instance: where a project's runs, events, compute logs and stored outputs live.
 
-``Instance.get()`` opens ``$ORCH_HOME`` (default ``./.orch``), creating it on first use.
+``Instance.get(code_location)`` opens ``$ORCH_HOME`` or, without it, the ``.orch`` folder of
+the project the code belongs to (:func:`locate_home`), creating it on first use.
 ``ORCH_HOME/orch.yaml`` is optional; it selects each component by module and class::
 
     storage:                       # runs, events, snapshots, asset keys (one transaction scope)
@@ -29,7 +30,7 @@ import sqlite3
 import tempfile
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -68,10 +69,42 @@ class OrchInstanceConfigError(OrchInstanceError):
     """``orch.yaml`` cannot be used."""
 
 
-def default_home() -> Path:
-    """``$ORCH_HOME``, or ``./.orch`` relative to the current directory."""
+# A folder holding one of these is a project's root: its instance is ROOT/.orch.
+PROJECT_MARKERS = (DEFAULT_HOME, "pyproject.toml", ".git")
+
+
+@dataclass(frozen=True)
+class HomeLocation:
+    """Which instance a command uses, and why (``orch instance info`` shows both)."""
+
+    path: Path
+    reason: str
+
+
+def locate_home(code_location: str | Path | None = None) -> HomeLocation:
+    """The instance a command uses: ``$ORCH_HOME`` when set; otherwise the ``.orch`` folder
+    of the project the code belongs to — from the code location (a file's directory, or the
+    directory itself; the current directory when there is none), the nearest folder up the
+    tree holding ``.orch``, ``pyproject.toml`` or ``.git``; with none, the start folder."""
     env = os.environ.get(ORCH_HOME_ENV)
-    return Path(env).expanduser().absolute() if env else Path.cwd() / DEFAULT_HOME
+    if env:
+        return HomeLocation(Path(env).expanduser().absolute(), f"{ORCH_HOME_ENV} is set")
+    start = Path(code_location).expanduser().absolute() if code_location else Path.cwd()
+    if not start.is_dir():
+        start = start.parent
+    what = f"the code in {start}" if code_location else f"the current directory {start}"
+    for folder in (start, *start.parents):
+        marker = next((m for m in PROJECT_MARKERS if (folder / m).exists()), None)
+        if marker is not None:
+            return HomeLocation(folder / DEFAULT_HOME,
+                                f"{folder} holds {marker}: the nearest project folder of {what}")
+    return HomeLocation(start / DEFAULT_HOME,
+                        f"no folder from {what} up holds .orch, pyproject.toml or .git")
+
+
+def default_home(code_location: str | Path | None = None) -> Path:
+    """The instance folder :func:`locate_home` chooses."""
+    return locate_home(code_location).path
 
 
 class Instance:
@@ -89,14 +122,19 @@ class Instance:
         self.compute_log_manager = compute_log_manager
         self.root_dir = root_dir
         self.config = config or {}
+        self.home_reason: str | None = None
         self._temp_dir: Path | None = None
         self._cleanup: weakref.finalize | None = None
 
     # -- construction ------------------------------------------------------------------
     @classmethod
-    def get(cls) -> Instance:
-        """The instance at ``$ORCH_HOME`` (default ``./.orch``)."""
-        return cls.from_home(default_home())
+    def get(cls, code_location: str | Path | None = None) -> Instance:
+        """The instance of the project ``code_location`` belongs to (see
+        :func:`locate_home`; ``$ORCH_HOME`` wins)."""
+        where = locate_home(code_location)
+        instance = cls.from_home(where.path)
+        instance.home_reason = where.reason
+        return instance
 
     @classmethod
     def from_home(cls, path: str | Path) -> Instance:
@@ -334,6 +372,7 @@ class Instance:
         """What ``orch instance info`` shows."""
         return {
             "root_dir": str(self.root_dir) if self.root_dir else None,
+            "chosen_because": self.home_reason,
             "persistent": self.is_persistent,
             "config_file": str(self.root_dir / CONFIG_FILE) if self.root_dir else None,
             "config": self.config,

@@ -56,6 +56,27 @@ def make_target(python_file: str | None, module_name: str | None, attribute: str
         fail(str(e))
 
 
+def open_instance(code_location: str | None = None) -> Any:
+    """The instance of the project ``code_location`` belongs to (``$ORCH_HOME`` wins; see
+    ``orch.core.instance.locate_home``), or exit 2 with the reason it cannot be opened."""
+    from orch.core.errors import DagsterError
+    from orch.core.instance import Instance
+
+    try:
+        return Instance.get(code_location)
+    except DagsterError as e:
+        fail(str(e))
+
+
+def target_code_location(python_file: str | None, module_name: str | None,
+                         attribute: str | None, working_directory: str | None) -> str | None:
+    """Where the given code lives (a file's folder, a directory, a module's working
+    directory), or None when no code location was given."""
+    if not (python_file or module_name):
+        return None
+    return make_target(python_file, module_name, attribute, working_directory).root
+
+
 def load_in_process(target: Any):
     """Import the target here (the commands that validate or inspect definitions do)."""
     from orch.core.workspace import load_error_from_exception, load_workspace

@@ -64,7 +64,7 @@ def dev(
 
     choice = LaunchChoice(run_config=run_config or {}, mode=mode, preset=preset) \
         if (mode or preset or config) else None
-    with Instance.get() as instance:
+    with Instance.get(workspace.root) as instance:
         app = build_app(workspace, instance, watch=watch, load_timeout=load_timeout,
                         pipeline=pipeline, initial_choice=choice)
         code = run_app(app)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from .runs import open_instance, print_json
+from ._common import (
+    ModuleName,
+    PythonFile,
+    WorkingDirectory,
+    open_instance,
+    target_code_location,
+)
+from .runs import print_json
 
 instance_app = typer.Typer(
     help="Inspect and maintain the instance (ORCH_HOME).",
@@ -18,9 +25,19 @@ def register(app: typer.Typer) -> None:
 
 
 @instance_app.command("info")
-def info(as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts.")) -> None:
-    """Show the instance's location, configuration, storage and schema version."""
-    with open_instance() as instance:
+def info(
+    python_file: PythonFile = None,
+    module_name: ModuleName = None,
+    working_directory: WorkingDirectory = None,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+) -> None:
+    """Show which instance is used and why, its configuration, storage and schema version.
+
+    Without ORCH_HOME, the instance is the .orch folder of the project the code belongs to:
+    the nearest folder holding .orch, pyproject.toml or .git, from the code location given
+    here (-f/-m/-d) or the current directory up."""
+    location = target_code_location(python_file, module_name, None, working_directory)
+    with open_instance(location) as instance:
         facts = instance.info()
     if as_json:
         print_json(facts)
@@ -32,7 +49,8 @@ def info(as_json: bool = typer.Option(False, "--json", help="Print JSON for scri
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
-    grid.add_row("ORCH_HOME", facts["root_dir"])
+    grid.add_row("Instance", facts["root_dir"])
+    grid.add_row("Chosen because", facts["chosen_because"] or "-")
     grid.add_row("Config file", facts["config_file"] + ("" if facts["config"] else " (absent)"))
     grid.add_row("Storage", f"{storage['class']} at {storage.get('path', '-')}")
     grid.add_row("Schema version", str(storage.get("schema_version", "-")))

@@ -33,8 +33,10 @@ from ._common import (
     load_config_files,
     load_in_process,
     make_target,
+    open_instance,
     parse_tags,
     run_kwargs,
+    target_code_location,
 )
 
 Executor = Annotated[str | None, typer.Option(
@@ -142,16 +144,6 @@ def _create(instance: Any, loaded: Any, kwargs: dict[str, Any]) -> Any:
         fail(str(e))
 
 
-def _open_instance() -> Any:
-    from orch.core.errors import DagsterError
-    from orch.core.instance import Instance
-
-    try:
-        return Instance.get()
-    except DagsterError as e:
-        fail(str(e))
-
-
 def _report(instance: Any, result: Any, *, junit: str | None, json_output: bool) -> None:
     from ._follow import github_annotations, write_junit
 
@@ -202,7 +194,8 @@ def run(
         fail(f'Unknown executor "{executor}". Choose in_process or multiprocess.')
     if changed and not watch:
         fail("--changed works with --watch: it re-executes solids whose code changed on save.")
-    instance = _open_instance()
+    instance = open_instance(target_code_location(python_file, module_name, attribute,
+                                                  working_directory))
     if watch:
         from ._watch import watch_loop
 
@@ -270,7 +263,8 @@ def launch(
 
     from orch.core.launcher import launch_run
 
-    instance = _open_instance()
+    instance = open_instance(target_code_location(python_file, module_name, attribute,
+                                                  working_directory))
     loaded, kwargs = _prepare(
         instance, python_file=python_file, module_name=module_name, attribute=attribute,
         working_directory=working_directory, pipeline=pipeline, config=config, preset=preset,

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from ._common import open_instance
+
 if TYPE_CHECKING:
     from orch.core.events import EventRecord, EventType
     from orch.core.instance import Instance
@@ -42,18 +44,6 @@ def register(app: typer.Typer) -> None:
 
 
 # -- helpers shared with `orch instance` -----------------------------------------------------
-def open_instance() -> Instance:
-    """The instance at ORCH_HOME, or exit 2 with the reason it cannot be opened."""
-    from orch.core.errors import DagsterError
-    from orch.core.instance import Instance
-
-    try:
-        return Instance.get()
-    except DagsterError as e:
-        typer.echo(f"orch: {e}", err=True)
-        raise typer.Exit(2) from e
-
-
 def fail(message: str, code: int = 1) -> typer.Exit:
     typer.echo(f"orch: {message}", err=True)
     return typer.Exit(code)
