@@ -1,6 +1,16 @@
 """Input config for List, Optional and Dict inputs goes through the inner type's loader."""
 
-from orch import Dict, InputDefinition, Int, List, Optional, String, execute_pipeline, pipeline, solid
+from orch import (
+    Dict,
+    InputDefinition,
+    Int,
+    List,
+    Optional,
+    String,
+    execute_pipeline,
+    pipeline,
+    solid,
+)
 
 
 @solid(input_defs=[InputDefinition("names", List[String])])
