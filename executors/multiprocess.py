@@ -22,6 +22,7 @@ import pickle
 import selectors
 import signal
 import struct
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ from orch.core.execution.scheduler import ActiveExecution, drive
 from orch.core.execution.step import execute_step
 from orch.core.plan.plan import ExecutionStep
 from orch.core.plan.sources import StepOutputHandle
+from orch.core.storage.event_writer import unpoison
+from orch.core.storage.serde import dumps_compact, loads
 
 _HEADER = struct.Struct("!I")
 _OUTCOMES = frozenset({EventType.STEP_SUCCESS, EventType.STEP_FAILURE,
@@ -65,6 +68,56 @@ def _set_parent_death_signal() -> None:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
+        pass
+
+
+class _Pipe:
+    """A step process's end of its event pipe: ``send(event)`` writes one length-prefixed
+    pickle. An event whose data does not pickle goes as the plain JSON data storage would
+    keep (or a note saying why not)."""
+
+    def __init__(self, write_fd: int):
+        self.write_fd = write_fd
+        self.outcome_sent = False
+
+    def __call__(self, event: EventRecord) -> None:
+        try:
+            payload = pickle.dumps(event, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:
+            event = unpoison(event)
+            try:
+                event.data = loads(dumps_compact(event.data))
+            except (Exception, RecursionError):
+                event.data = {}
+            payload = pickle.dumps(event, protocol=pickle.HIGHEST_PROTOCOL)
+        view = memoryview(_HEADER.pack(len(payload)) + payload)
+        while view:
+            written = os.write(self.write_fd, view)
+            view = view[written:]
+        if event.event_type in _OUTCOMES:
+            self.outcome_sent = True
+
+
+def _report_child_crash(rc: RunContext, step: ExecutionStep, exc: BaseException,
+                        send: _Pipe) -> None:
+    """Something escaped the step runner in a step process: its traceback goes to the step's
+    stderr and, if the pipe still works, a STEP_FAILURE that names it goes to the parent."""
+    import traceback
+
+    exc._orch_reported = True  # type: ignore[attr-defined]
+    try:
+        traceback.print_exception(exc)
+        sys.stderr.flush()
+    except BaseException:
+        pass
+    if send.outcome_sent:
+        return
+    try:
+        send(rc.event(EventType.STEP_FAILURE,
+                      f'Execution of step "{step.key}" failed: {type(exc).__name__} escaped the '
+                      f"step process ({exc}).", step.key, 40,
+                      {"error": serializable_error_info(exc), "error_source": "FRAMEWORK_ERROR"}))
+    except BaseException:
         pass
 
 
@@ -141,6 +194,7 @@ class _ForkLauncher:
     def _run_child(self, step: ExecutionStep, attempt: int,
                    missing: frozenset[StepOutputHandle], write_fd: int, captured: Any) -> None:
         status = 0
+        send = _Pipe(write_fd)
         try:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -155,25 +209,23 @@ class _ForkLauncher:
                 from orch.core.storage.compute_logs import redirect_output
 
                 with redirect_output(captured.stdout_path, captured.stderr_path):
-                    self._child_events(rc, step, attempt, missing, write_fd)
+                    try:
+                        self._child_events(rc, step, attempt, missing, send)
+                    except BaseException as exc:
+                        _report_child_crash(rc, step, exc, send)
+                        raise
             else:
-                self._child_events(rc, step, attempt, missing, write_fd)
-        except BaseException:
+                self._child_events(rc, step, attempt, missing, send)
+        except BaseException as exc:
+            if not getattr(exc, "_orch_reported", False):
+                _report_child_crash(self.rc, step, exc, send)
             status = 70
         finally:
             os._exit(status)
 
     @staticmethod
     def _child_events(rc: RunContext, step: ExecutionStep, attempt: int,
-                      missing: frozenset[StepOutputHandle], write_fd: int) -> None:
-        def send(event: EventRecord) -> None:
-            payload = pickle.dumps(event, protocol=pickle.HIGHEST_PROTOCOL)
-            data = _HEADER.pack(len(payload)) + payload
-            view = memoryview(data)
-            while view:
-                written = os.write(write_fd, view)
-                view = view[written:]
-
+                      missing: frozenset[StepOutputHandle], send: _Pipe) -> None:
         scope = ResourceScope()
         try:
             for event in scope.initialize(rc, required_resource_keys(rc, [step]), step.key):

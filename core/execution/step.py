@@ -8,6 +8,7 @@ HANDLED_OUTPUT per output, STEP_SUCCESS/STEP_FAILURE/STEP_UP_FOR_RETRY, hook eve
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Generator, Iterator
 from typing import Any
@@ -39,6 +40,7 @@ from ..plan.sources import (
     FromValue,
     StepOutputHandle,
 )
+from ..storage.serde import dumps_compact, loads
 from .context import (
     HookContext,
     InputContext,
@@ -110,6 +112,17 @@ class StepRunner:
                 return
             self.user_exception = exc
             yield self._failure_event(exc, started)
+        except (SystemExit, KeyboardInterrupt) as exc:
+            # User code left with sys.exit() or raised KeyboardInterrupt: the step fails with
+            # that cause (never left in progress). A real Ctrl-C can only look like this where
+            # SIGINT still raises KeyboardInterrupt (not in a run worker, which turns signals
+            # into a cancel, nor in a step process, which ignores SIGINT): there the run is
+            # interrupted once the failure is recorded.
+            yield from self._drain_logs()
+            self.user_exception = exc
+            yield self._failure_event(exc, started)
+            if isinstance(exc, KeyboardInterrupt) and _sigint_raises():
+                raise
         yield from self._hooks(succeeded)
         if not succeeded and self.rc.raise_on_error and self.user_exception is not None:
             exc = self.user_exception
@@ -160,7 +173,8 @@ class StepRunner:
         yield self._event(EventType.STEP_INPUT,
                           f'Got input "{input_def.name}" of type "{type_name}". '
                           f"(Type check {passed}).", input_name=input_def.name,
-                          type_check=check.to_data())
+                          type_check=_plain(check.to_data(), self._where(
+                              f'the type check of input "{input_def.name}"')))
         if not check.success:
             raise DagsterTypeCheckDidNotPass(
                 f'Type check failed for step input "{input_def.name}" - expected type '
@@ -221,12 +235,15 @@ class StepRunner:
                 yield from self._handle_output(item, seen_outputs, seen_keys)
             elif isinstance(item, AssetMaterialization):
                 yield self._event(EventType.ASSET_MATERIALIZATION,
-                                  f"Materialized value {item.key.to_string()}.", **item.to_data())
+                                  f"Materialized value {item.key.to_string()}.",
+                                  **_plain(item.to_data(), self._where("an asset "
+                                                                       "materialization")))
             elif isinstance(item, ExpectationResult):
                 outcome = "passed" if item.success else "failed"
                 yield self._event(EventType.STEP_EXPECTATION_RESULT,
                                   f"Expectation{' ' + item.label if item.label else ''} "
-                                  f"{outcome}.", **item.to_data())
+                                  f"{outcome}.", **_plain(item.to_data(), self._where(
+                                      "an expectation result")))
             else:
                 raise DagsterInvariantViolationError(
                     f'Compute function for solid "{solid_def.name}" yielded a value of type '
@@ -284,8 +301,10 @@ class StepRunner:
         yield self._event(EventType.STEP_OUTPUT,
                           f'Yielded output "{name}"{key_text} of type "{type_name}". '
                           f"(Type check {passed}).", output_name=name, mapping_key=mapping_key,
-                          type_check=check.to_data(),
-                          metadata=[e.to_dict() for e in item.all_metadata])
+                          type_check=_plain(check.to_data(), self._where(
+                              f'the type check of output "{name}"')),
+                          metadata=_plain_entries([e.to_dict() for e in item.all_metadata],
+                                                  self._where(f'output "{name}"')))
         if not check.success:
             raise DagsterTypeCheckDidNotPass(
                 f'Type check failed for step output "{name}" - expected type "{type_name}". '
@@ -328,7 +347,10 @@ class StepRunner:
             retry_number=self.attempt + 1, max_retries=max_retries,
         )
 
-    def _failure_event(self, exc: Exception, started: float) -> EventRecord:
+    def _where(self, what: str) -> str:
+        return f'{what} of step "{self.step.key}"'
+
+    def _failure_event(self, exc: BaseException, started: float) -> EventRecord:
         data: dict[str, Any] = {
             "error": serializable_error_info(exc),
             "duration_ms": (time.perf_counter() - started) * 1000,
@@ -337,12 +359,16 @@ class StepRunner:
         if isinstance(exc, Failure):
             data["user_failure"] = {
                 "description": exc.description,
-                "metadata": [e.to_dict() for e in exc.metadata_entries],
+                "metadata": _plain_entries([e.to_dict() for e in exc.metadata_entries],
+                                           self._where("the Failure"), on_error="describe"),
             }
         if isinstance(exc, RetryRequested):
             data["error_source"] = "RETRIES_EXHAUSTED"
-        return self._event(EventType.STEP_FAILURE,
-                           f'Execution of step "{self.step.key}" failed.', level=40, **data)
+        message = f'Execution of step "{self.step.key}" failed.'
+        if not isinstance(exc, Exception):
+            message = (f'Execution of step "{self.step.key}" failed: user code raised '
+                       f"{type(exc).__name__}({exc}).")
+        return self._event(EventType.STEP_FAILURE, message, level=40, **data)
 
     def _hooks(self, succeeded: bool) -> Iterator[EventRecord]:
         for hook in sorted(self.step.hook_defs, key=lambda h: h.name):
@@ -372,6 +398,52 @@ class StepRunner:
             yield self._event(EventType.HOOK_COMPLETED,
                               f'Finished the execution of hook "{hook.name}" triggered for '
                               f'"{self.step.key}".', hook_name=hook.name)
+
+
+def _sigint_raises() -> bool:
+    return signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+class DagsterUnstorableDataError(DagsterInvariantViolationError):
+    """A step produced event data (metadata, a type check) that cannot be stored."""
+
+
+def _why_unstorable(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "it is cyclic or nested too deeply (RecursionError)"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _plain_value(value: Any) -> Any:
+    """``value`` as the plain JSON data storage keeps (so it also pickles across processes)."""
+    if isinstance(value, dict | list):
+        return loads(dumps_compact(value))
+    return value
+
+
+def _plain_entries(entries: list[dict[str, Any]], where: str,
+                   on_error: str = "raise") -> list[dict[str, Any]]:
+    """Metadata entries whose values are plain data; an entry that cannot be stored raises
+    :class:`DagsterUnstorableDataError` naming it (or, with ``on_error="describe"``, is
+    replaced by a note saying why)."""
+    out = []
+    for entry in entries:
+        try:
+            out.append({**entry, "value": _plain_value(entry.get("value"))})
+        except (RecursionError, ValueError, TypeError) as exc:
+            message = (f'Metadata entry "{entry.get("label")}" of {where} cannot be stored: '
+                       f"{_why_unstorable(exc)}.")
+            if on_error != "describe":
+                raise DagsterUnstorableDataError(message) from None
+            out.append({**entry, "entry_type": "text", "value": message})
+    return out
+
+
+def _plain(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """``data`` (a ``to_data()`` dict) with its metadata entries made plain (see above)."""
+    if data.get("metadata"):
+        return {**data, "metadata": _plain_entries(data["metadata"], where)}
+    return data
 
 
 def _format_ms(ms: float) -> str:

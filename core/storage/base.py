@@ -85,6 +85,11 @@ class RunWorker:
 class Storage(ABC):
     """Runs, snapshots, events, asset keys and the compute-log index of one instance."""
 
+    # Errors that say the storage cannot be written *now* (locked, full, read-only), as
+    # opposed to a write whose content is at fault: writers keep what they could not commit
+    # only for these.
+    transient_errors: tuple[type[BaseException], ...] = ()
+
     @classmethod
     @abstractmethod
     def from_config(cls, config: dict[str, Any], root_dir: Path | None) -> Storage:

@@ -34,6 +34,7 @@ from types import TracebackType
 
 from ..events import RUN_EVENT_TYPES, STEP_OUTCOME_TYPES, EventRecord, EventType
 from .base import Storage
+from .serde import dumps_compact
 
 _log = logging.getLogger(__name__)
 
@@ -112,7 +113,13 @@ class EventWriter:
                     self._cond.notify()
 
     def flush(self) -> None:
-        """Commit everything written so far. On failure the events stay queued and it raises."""
+        """Commit everything written so far.
+
+        If storage is unavailable (its ``transient_errors``: locked, full, read-only) the
+        events stay queued and it raises. Any other failure is the batch's own content: the
+        events whose data cannot be stored are replaced by a note saying why (see
+        :func:`unpoison`) and the rest is committed; a batch is never queued again for it.
+        """
         with self._flush_lock:
             with self._lock:
                 batch = self._buf
@@ -121,11 +128,25 @@ class EventWriter:
                 self._buf = []
             try:
                 self.storage.store_events(batch)
-            except BaseException:
+            except self.storage.transient_errors:
                 with self._lock:
                     self._buf[:0] = batch
                 raise
+            except (Exception, RecursionError):
+                self._store_unpoisoned(batch)
             self._last_commit = time.monotonic()
+
+    def _store_unpoisoned(self, batch: list[EventRecord]) -> None:
+        cleaned = [unpoison(e) for e in batch]
+        try:
+            self.storage.store_events(cleaned)
+        except self.storage.transient_errors:
+            with self._lock:
+                self._buf[:0] = cleaned
+            raise
+        except Exception:
+            _log.exception("orch: dropped %d events of run %s that could not be stored",
+                           len(cleaned), self.run_id)
 
     def close(self) -> None:
         """Flush and stop the timer thread. Idempotent."""
@@ -211,6 +232,32 @@ class EventWriter:
         closed = self._closed
         self._init_state()
         self._closed = closed
+
+
+def unpoison(event: EventRecord) -> EventRecord:
+    """``event`` itself if storage can encode it, else a copy whose data says why not
+    (its type, step and message stay, so the run's record stays whole)."""
+    reason = _unstorable_reason(event)
+    if reason is None:
+        return event
+    return EventRecord(
+        event.run_id, event.pipeline_name, event.event_type,
+        f"{event.message} [orch could not store this event's data: {reason}]",
+        event.step_key, event.level if isinstance(event.level, int) else 40, event.timestamp,
+        event.pid, {"unstorable": reason, "keys": sorted(map(str, event.data))},
+    )
+
+
+def _unstorable_reason(event: EventRecord) -> str | None:
+    if not isinstance(event.message, str) or not isinstance(event.level, int):
+        return "its message or level is not plain text"
+    try:
+        dumps_compact(event.data)
+    except RecursionError:
+        return "its data is cyclic or nested too deeply (RecursionError)"
+    except Exception as exc:
+        return f"its data cannot be encoded ({type(exc).__name__}: {exc})"
+    return None
 
 
 _forking: list[EventWriter] = []

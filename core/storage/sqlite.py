@@ -37,6 +37,8 @@ class SqliteStorage(SqliteRunStorage, SqliteEventLogStorage, Storage):
           config: {path: orch.db, busy_timeout_s: 30}   # path relative to ORCH_HOME
     """
 
+    transient_errors = (sqlite3.OperationalError,)
+
     def __init__(self, path: str | Path = MEMORY, *, busy_timeout_s: float = 30.0) -> None:
         self.db = SqliteDatabase(path, busy_timeout_s=busy_timeout_s)
         try:

@@ -84,10 +84,17 @@ def interrupts(context) -> int:
     raise KeyboardInterrupt("user code raised it")
 
 
+@solid
+def unpicklable(context):
+    import threading
+    yield Output(2, metadata={"holder": {"lock": threading.Lock()}})
+
+
 @pipeline(mode_defs=[LOCAL])
 def base_exceptions():
     exits()
     interrupts()
+    unpicklable()
     plus(one())
 '''
 

@@ -106,6 +106,8 @@ def test_failed_commit_keeps_events_queued(instance: Instance, make_run: MakeRun
     calls = []
 
     class Flaky:
+        transient_errors = storage.transient_errors
+
         def store_events(self, events: Sequence[EventRecord]) -> None:
             calls.append(len(events))
             if len(calls) == 1:
