@@ -8,13 +8,13 @@ shows the error and logs it. The app never imports user code.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from orch.core.events import EventType
+from orch.core.errors import error_location
+from orch.core.events import EventRecord, EventType
 from orch.tui.messages import (
     DefinitionsLoaded,
     EventsBatch,
@@ -29,7 +29,8 @@ from orch.tui.services.launcher import LaunchChoice, LaunchChoices, Launched, La
 from orch.tui.services.snapshot import PipelineInfo, pipelines_of
 from orch.tui.state import RunView, banner_text, node_of_step, node_statuses
 from orch.tui.widgets.dag_view import DagView
-from orch.tui.widgets.event_log import EventFilter, EventLog
+from orch.tui.widgets.error_panel import ErrorPanel, failed_steps
+from orch.tui.widgets.event_log import EventLog, FilterError, parse_filter
 from orch.tui.widgets.log_file_view import LogFileView
 from orch.tui.widgets.tables import PlanTable, RunsTable
 from orch.tui.widgets.timeline import Timeline
@@ -45,6 +46,8 @@ from textual.worker import Worker, WorkerState
 if TYPE_CHECKING:
     from orch.core.instance import Instance
 
+RUN_ENDS = frozenset({EventType.PIPELINE_SUCCESS, EventType.PIPELINE_FAILURE,
+                      EventType.PIPELINE_CANCELED})
 EVENT_BATCH = 5000
 EVENT_POLL_SECONDS = 0.2
 RUNS_POLL_SECONDS = 1.0
@@ -109,6 +112,7 @@ class OrchApp(App[int]):
         Binding("3", "tab('graph-tabs', 'tab-timeline')", "Timeline", show=False),
         Binding("4", "tab('output-tabs', 'tab-events')", "Events", show=False),
         Binding("5", "tab('output-tabs', 'tab-logs')", "Logs", show=False),
+        Binding("6", "tab('output-tabs', 'tab-errors')", "Errors", show=False),
         Binding("p", "focus('pipelines')", "Pipelines", show=False),
         Binding("g", "focus('dag')", "DAG", show=False),
         Binding("u", "focus('runs')", "Runs", show=False),
@@ -160,12 +164,17 @@ class OrchApp(App[int]):
             ("Select solid under cursor", "space (DAG)", dag.action_toggle_selected),
             ("Toggle focus mode", "f: only the solids near the cursor", dag.action_toggle_focus),
             ("Filter events", "/: level, type, step, text", self.action_filter_events),
+            ("Clear event filter", "show every event", self.action_clear_filter),
+            ("Event details", "enter on an event: full payload, error, metadata",
+             self.action_event_details),
             ("Switch stdout / stderr", "o: compute log stream", self.action_toggle_stream),
             ("Show DAG", "1", lambda: self.action_tab("graph-tabs", "tab-dag")),
             ("Show plan", "2", lambda: self.action_tab("graph-tabs", "tab-plan")),
             ("Show timeline", "3", lambda: self.action_tab("graph-tabs", "tab-timeline")),
             ("Show events", "4", lambda: self.action_tab("output-tabs", "tab-events")),
             ("Show compute logs", "5", lambda: self.action_tab("output-tabs", "tab-logs")),
+            ("Show errors", "6: where the failed steps failed (file:line)",
+             lambda: self.action_tab("output-tabs", "tab-errors")),
             ("Focus pipelines", "p", lambda: self.action_focus("pipelines")),
             ("Focus runs", "u", lambda: self.action_focus("runs")),
             ("Show load error", "!: the traceback of the last failed load",
@@ -198,6 +207,8 @@ class OrchApp(App[int]):
                     with TabPane("Logs", id="tab-logs"):
                         yield Label("", id="log-title")
                         yield LogFileView(id="logs")
+                    with TabPane("Errors", id="tab-errors"):
+                        yield ErrorPanel(id="errors")
         yield Footer()
 
     @property
@@ -415,14 +426,29 @@ class OrchApp(App[int]):
             self.query_one(Timeline).show(view)
         if any(e.event_type is EventType.LOGS_CAPTURED for e in message.events):
             self._show_step_logs(self.log_step)
-        if view.finished and any(e.event_type is not None and e.event_type.value in (
-                "PIPELINE_SUCCESS", "PIPELINE_FAILURE", "PIPELINE_CANCELED")
-                for e in message.events):
-            self.notify(f"Run {view.run_id[:8]} {view.status.lower()}",
-                        severity="information" if view.status == "SUCCESS" else "warning")
-            self.refresh_runs()
+        if any(e.event_type in (EventType.STEP_FAILURE, EventType.STEP_UP_FOR_RETRY)
+               for e in message.events):
+            self.query_one(ErrorPanel).show(view, self.log_step)
+        if view.finished and any(e.event_type in RUN_ENDS for e in message.events):
+            self._run_ended(view)
         if self._more_events:
             self.poll_events()
+
+    def _run_ended(self, view: RunView) -> None:
+        self.refresh_runs()
+        failures = failed_steps(view)
+        if view.status == "SUCCESS" or not failures:
+            self.notify(f"Run {view.run_id[:8]} {view.status.lower()}",
+                        severity="information" if view.status == "SUCCESS" else "warning")
+            return
+        first = failures[0]
+        where = error_location(first.error)
+        self.notify(f"{first.key}: {(first.error or {}).get('message') or first.message}"
+                    + (f"\nat {where}" if where else "") + "\n(6 shows the traceback)",
+                    title=f"Run {view.run_id[:8]} {view.status.lower()}", severity="error",
+                    timeout=10)
+        self.query_one(ErrorPanel).show(view, self.log_step)
+        self.query_one("#output-tabs", TabbedContent).active = "tab-errors"
 
     # -- launching ------------------------------------------------------------------------
     def _choice_for(self, info: PipelineInfo) -> LaunchChoice | None:
@@ -585,9 +611,10 @@ class OrchApp(App[int]):
     # -- steps and logs -------------------------------------------------------------------
     @on(DagView.NodeHighlighted)
     def _node_highlighted(self, message: DagView.NodeHighlighted) -> None:
-        keys = [k for k in (self.run_view.steps if self.run_view else {})
-                if node_of_step(k) == message.name]
-        self._show_step_logs(keys[0] if keys else message.name)
+        steps = self.run_view.steps if self.run_view else {}
+        keys = [k for k in steps if node_of_step(k) == message.name]
+        failed = [k for k in keys if steps[k].error is not None]
+        self._show_step_logs((failed or keys or [message.name])[0])
 
     @on(DagView.SelectionChanged)
     def _selection_changed(self, _message: DagView.SelectionChanged) -> None:
@@ -602,6 +629,7 @@ class OrchApp(App[int]):
         self.log_step = step_key
         if not self.query(LogFileView):  # the app is shutting down
             return
+        self.query_one(ErrorPanel).show(self.run_view, step_key)
         view = self.query_one(LogFileView)
         title = self.query_one("#log-title", Label)
         manager = getattr(self.instance, "compute_log_manager", None)
@@ -660,11 +688,40 @@ class OrchApp(App[int]):
 
         def apply(text: str | None) -> None:
             if text is not None:
-                self.query_one(EventLog).set_filter(parse_filter(text))
-                self.query_one("#output-tabs", TabbedContent).active = "tab-events"
+                self._set_filter(text)
 
+        current = self.query_one(EventLog).filter.source
         self.push_screen(PromptScreen("Filter events: level=INFO type=STEP step=clean text",
-                                      placeholder="empty shows everything"), apply)
+                                      value=current, placeholder="empty shows everything",
+                                      validate=_filter_problem), apply)
+
+    def _set_filter(self, text: str) -> None:
+        events = self.query_one(EventLog)
+        events.set_filter(parse_filter(text))
+        tabs = self.query_one("#output-tabs", TabbedContent)
+        tabs.active = "tab-events"
+        label = "Events" if not events.filter.active else \
+            f"Events [{events.filter.describe()}]"
+        tabs.get_tab("tab-events").label = label
+
+    def action_clear_filter(self) -> None:
+        self._set_filter("")
+
+    def action_event_details(self) -> None:
+        event = self.query_one(EventLog).chosen
+        if event is None:
+            self.notify("No event to show.", severity="warning")
+            return
+        self._show_event(event)
+
+    @on(EventLog.Chosen)
+    def _event_chosen(self, message: EventLog.Chosen) -> None:
+        self._show_event(message.event)
+
+    def _show_event(self, event: EventRecord) -> None:
+        from orch.tui.screens.event_detail import EventDetailScreen
+
+        self.push_screen(EventDetailScreen(event))
 
     def action_show_load_error(self) -> None:
         from orch.tui.screens.prompt import TextScreen
@@ -680,16 +737,9 @@ class OrchApp(App[int]):
         self.push_screen(HelpScreen())
 
 
-def parse_filter(text: str) -> EventFilter:
-    """``level=INFO type=STEP step=clean some words`` → EventFilter."""
-    fields: dict[str, str] = {}
-    words = []
-    for token in text.split():
-        key, sep, value = token.partition("=")
-        if sep and key in ("level", "type", "step"):
-            fields[key] = value
-        else:
-            words.append(token)
-    level = logging.getLevelName(fields.get("level", "DEBUG").upper())
-    return EventFilter(level if isinstance(level, int) else logging.DEBUG,
-                       fields.get("type", ""), fields.get("step", ""), " ".join(words))
+def _filter_problem(text: str) -> str | None:
+    try:
+        parse_filter(text)
+    except FilterError as e:
+        return str(e)
+    return None

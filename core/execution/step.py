@@ -173,7 +173,7 @@ class StepRunner:
         yield self._event(EventType.STEP_INPUT,
                           f'Got input "{input_def.name}" of type "{type_name}". '
                           f"(Type check {passed}).", input_name=input_def.name,
-                          type_check=_plain(check.to_data(), self._where(
+                          dagster_type=type_name, type_check=_plain(check.to_data(), self._where(
                               f'the type check of input "{input_def.name}"')))
         if not check.success:
             raise DagsterTypeCheckDidNotPass(
@@ -301,7 +301,7 @@ class StepRunner:
         yield self._event(EventType.STEP_OUTPUT,
                           f'Yielded output "{name}"{key_text} of type "{type_name}". '
                           f"(Type check {passed}).", output_name=name, mapping_key=mapping_key,
-                          type_check=_plain(check.to_data(), self._where(
+                          dagster_type=type_name, type_check=_plain(check.to_data(), self._where(
                               f'the type check of output "{name}"')),
                           metadata=_plain_entries([e.to_dict() for e in item.all_metadata],
                                                   self._where(f'output "{name}"')))

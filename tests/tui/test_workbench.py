@@ -71,7 +71,20 @@ SHOP = textwrap.dedent('''
     @pipeline
     def sleepy():
         nap()
+
+
+    @solid
+    def lookup(context):
+        context.log.info("looking up b")
+        table = {"a": 1}
+        return table["b"]
+
+
+    @pipeline
+    def broken():
+        lookup()
 ''')
+FAILING_LINE = SHOP.splitlines().index('    return table["b"]') + 1
 
 
 @pytest.fixture
@@ -313,3 +326,56 @@ def test_orch_dev_rejects_preset_with_mode(repo, tmp_path):
                           capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 2
     assert "missing.yaml" in done.stderr
+
+
+async def test_a_failed_step_shows_where_it_failed(repo, instance):
+    app = _app(repo, instance, pipeline="broken")
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot, "broken")
+        await pilot.press("r")
+        run = await _finished_run(pilot)
+        assert run.status is PipelineRunStatus.FAILURE
+        # The errors pane comes forward with the user's traceback.
+        tabs = app.query_one("#output-tabs")
+        await wait_for(pilot, lambda: tabs.active == "tab-errors")
+        shown = str(app.query_one("#error-text").render())
+        assert f"shop.py:{FAILING_LINE}" in shown
+        assert "KeyError: 'b'" in shown and 'return table["b"]' in shown
+        assert "execution/step.py" not in shown  # orch's own frames are collapsed
+        # Any event opens in full: enter on the STEP_FAILURE line.
+        await pilot.press("4", "e")
+        events = app.query_one("#events")
+        failure_row = next(i for i, e in enumerate(events.shown)
+                           if e.event_type_value == "STEP_FAILURE")
+        await pilot.press("home", *["down"] * failure_row)
+        assert events.chosen.event_type_value == "STEP_FAILURE"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: bool(app.screen.query("#event-details")))
+        details = str(app.screen.query_one("#event-details").render())
+        assert f"Error at {repo}:{FAILING_LINE}" in details
+        assert 'table["b"]' in details
+        await pilot.press("escape")
+        assert not app.screen.query("#event-details")
+
+
+async def test_event_filter_errors_and_title(repo, instance):
+    app = _app(repo, instance, pipeline="broken")
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot, "broken")
+        await pilot.press("r")
+        await _finished_run(pilot)
+        await pilot.press("slash", *"colour=red", "enter")
+        await wait_for(pilot, lambda: bool(app.screen.query("#prompt-error")))
+        problem = str(app.screen.query_one("#prompt-error").render())
+        assert 'Unknown filter key "colour"' in problem and "level, type, step" in problem
+        assert app.screen.query("Input")  # enter did not close the box
+        await pilot.press("ctrl+u", *"type=STEP_FAILURE", "enter")
+        await wait_for(pilot, lambda: not app.screen.query("#prompt-error"))
+        events = app.query_one("#events")
+        assert [e.event_type_value for e in events.shown] == ["STEP_FAILURE"]
+        tab = app.query_one("#output-tabs").get_tab("tab-events")
+        assert "type~STEP_FAILURE" in str(tab.label)
+        await pilot.press("slash")
+        await wait_for(pilot, lambda: bool(app.screen.query("Input")))
+        assert app.screen.query_one("Input").value == "type=STEP_FAILURE"
+        await pilot.press("escape")

@@ -3,6 +3,8 @@ quit question."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,30 +14,47 @@ from textual.widgets import Button, Input, Label, Static
 
 
 class PromptScreen(ModalScreen[str | None]):
+    """One line of input. With ``validate`` (text → problem or None) the problem shows under
+    the input as you type, and enter keeps the screen open until the text is valid."""
+
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
     DEFAULT_CSS = """
     PromptScreen { align: center middle; }
-    PromptScreen > Vertical { width: 70; height: auto; border: round $accent;
+    PromptScreen > Vertical { width: 80; max-width: 95%; height: auto; border: round $accent;
                               background: $panel; padding: 0 1; }
+    PromptScreen #prompt-error { color: $error; height: auto; }
     """
 
-    def __init__(self, title: str, value: str = "", placeholder: str = ""):
+    def __init__(self, title: str, value: str = "", placeholder: str = "",
+                 validate: Callable[[str], str | None] | None = None):
         super().__init__()
         self.title_text = title
         self.value = value
         self.placeholder = placeholder
+        self.validate = validate
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.title_text)
             yield Input(self.value, placeholder=self.placeholder)
+            yield Static("", id="prompt-error", markup=False)
 
     def on_mount(self) -> None:
         self.query_one(Input).cursor_blink = False
 
+    def _problem(self, text: str) -> str | None:
+        problem = self.validate(text) if self.validate is not None else None
+        self.query_one("#prompt-error", Static).update(f"✗ {problem}" if problem else "")
+        return problem
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        self._problem(event.value)
+
     @on(Input.Submitted)
     def _submit(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value)
+        if self._problem(event.value) is None:
+            self.dismiss(event.value)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
