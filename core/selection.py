@@ -113,13 +113,34 @@ def select_solids(
     return result
 
 
+def expand_mapped_clauses(clauses: list[str], step_keys: Iterable[str]) -> list[str]:
+    """Each clause whose name is a mapped solid, not a step key, as one clause per copy."""
+    keys = list(step_keys)
+    known = set(keys)
+    out: list[str] = []
+    for raw in clauses:
+        parsed = parse_clause(raw)
+        copies = [k for k in keys if k.startswith(f"{parsed.name}[")] \
+            if parsed is not None and parsed.name not in known else []
+        if not copies:
+            out.append(raw)
+            continue
+        prefix, _, suffix = raw.strip().partition(parsed.name)
+        out.extend(f"{prefix}{copy}{suffix}" for copy in copies)
+    return out
+
+
 def select_steps(
     clauses: str | Iterable[str],
     parents: Mapping[str, Iterable[str]],
     children: Mapping[str, Iterable[str]],
 ) -> set[str]:
-    """Resolve a step selection over a plan's step graph (keys such as ``x[k1]`` allowed)."""
-    clause_list = split_selection(clauses)
+    """Resolve a step selection over a plan's step graph (keys such as ``x[k1]`` allowed).
+
+    A clause naming a mapped solid (``fx_convert*``) selects each of its copies
+    (``fx_convert[k]``, or ``fx_convert[?]`` before its keys are known) with the same
+    prefix and suffix."""
+    clause_list = expand_mapped_clauses(split_selection(clauses), parents)
     for c in clause_list:
         parsed = parse_clause(c)
         if parsed is not None and parsed.name not in parents:

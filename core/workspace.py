@@ -735,7 +735,7 @@ class CodeServer:
         """Create a run of a pipeline loaded by :meth:`load` and execute it in the server.
 
         ``reexecute``: ``{"parent_run_id", "step_selection", "changed_solids",
-        "include_failed"}`` makes it a child run (see ``workspace_server.child_run_kwargs``).
+        "include_failed"}`` makes it a child run (see ``reexecution.child_run_kwargs``).
         Returns ``{"run_id": ..., "step_keys": [...] | None, "note": ...}``; ``run_id`` is
         None when there was nothing to re-execute. Invalid input raises
         :class:`WorkspaceLoadError` (kind ``invalid``) and no run exists."""

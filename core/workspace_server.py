@@ -221,6 +221,8 @@ class Server:
             if kwargs["preset"] and kwargs["run_config"]:
                 kwargs = _expand_preset(pipeline.get_definition(), kwargs)
             if request.get("reexecute"):
+                from orch.core.execution.reexecution import child_run_kwargs
+
                 kwargs, note = child_run_kwargs(instance, pipeline, **request["reexecute"],
                                                 run_config=request.get("run_config"),
                                                 mode=request.get("mode"),
@@ -264,96 +266,6 @@ def _expand_preset(pipeline_def: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
                 mode=preset_def.mode, solid_selection=preset_def.solid_selection,
                 tags={**{k: str(v) for k, v in preset_def.tags.items()},
                       **(kwargs.get("tags") or {}), PRESET_NAME_TAG: kwargs["preset"]})
-
-
-def _outputs_persist(prepared: Any) -> bool:
-    mode = prepared.mode_def
-    for step in prepared.plan.steps.values():
-        for out in step.solid_def.output_defs:
-            definition = mode.resource_defs.get(out.io_manager_key)
-            if definition is not None and \
-                    not getattr(definition, "persists_across_processes", True):
-                return False
-    return True
-
-
-def child_run_kwargs(instance: Any, pipeline: Any, parent_run_id: str, *,
-                     step_selection: list[str] | str | None = None,
-                     changed_solids: list[str] | None = None, include_failed: bool = True,
-                     run_config: dict[str, Any] | None = None, mode: str | None = None,
-                     tags: dict[str, Any] | None = None
-                     ) -> tuple[dict[str, Any] | None, str | None]:
-    """``create_run`` kwargs for the next run of a watch loop, a child of ``parent_run_id``.
-
-    Steps: the ``step_selection`` over the parent's (resolved) plan, default all; with
-    ``changed_solids`` only those solids' steps and everything downstream of them (within
-    the selection); with ``include_failed`` also the steps of a parent that did not succeed
-    which failed or never finished, and their downstream (so a failure upstream of the
-    selection is retried rather than leaving nothing to load). ``(None, note)`` when nothing
-    is to run. When every step is selected and outputs live only in memory the run is a
-    fresh one (nothing could be reused anyway)."""
-    from orch.core.errors import DagsterInvariantViolationError, DagsterRunNotFoundError
-    from orch.core.execution.api import prepare_run
-    from orch.core.execution.reexecution import (
-        parent_outputs,
-        reexecution_args,
-        steps_from_failure,
-    )
-    from orch.core.runs import STEP_SELECTION_TAG, PipelineRun, PipelineRunStatus
-    from orch.core.selection import select_steps, split_selection
-
-    parent = instance.get_run(parent_run_id)
-    if parent is None:
-        raise DagsterRunNotFoundError(f"No run {parent_run_id} in this instance.")
-    run_config = parent.run_config if run_config is None else run_config
-    mode = mode or parent.mode
-    full = prepare_run(pipeline, run_config=run_config, mode=mode,
-                       solid_selection=parent.solid_selection)
-    _, keys = parent_outputs(instance, PipelineRun(pipeline_name=parent.pipeline_name,
-                                                   parent_run_id=parent.run_id), full.plan)
-    for (producer, output), mapping in keys.items():
-        full.plan.resolve(producer, output, mapping)
-    order = list(full.plan.order)
-    parents, children = full.plan.step_graph()
-    clauses = split_selection(step_selection) if step_selection else []
-    selected = set(select_steps(clauses, parents, children)) if clauses else set(order)
-    described = ",".join(clauses) if clauses else "*"
-    if changed_solids is not None:
-        changed = set(changed_solids)
-        roots = [k for k in order if k.split("[", 1)[0] in changed]
-        closure = set(roots)
-        frontier = list(roots)
-        while frontier:
-            for child in children.get(frontier.pop(), ()):
-                if child not in closure:
-                    closure.add(child)
-                    frontier.append(child)
-        selected &= closure
-        described = f"changed:{','.join(sorted(changed)) or '-'}" + \
-            (f" within {','.join(clauses)}" if clauses else "")
-    if include_failed and parent.status is not PipelineRunStatus.SUCCESS:
-        try:
-            retry = set(steps_from_failure(instance, parent, full.plan))
-        except DagsterInvariantViolationError:
-            retry = set()
-        if retry - selected:
-            described += f" + unfinished:{','.join(k for k in order if k in retry - selected)}"
-        selected |= retry
-    if not selected:
-        return None, ("No solid's code changed; nothing to re-execute."
-                      if changed_solids is not None else "Nothing selected to re-execute.")
-    everything = selected >= set(order)
-    if everything and not _outputs_persist(full):
-        return (dict(run_config=run_config, mode=mode, tags=tags,
-                     solid_selection=parent.solid_selection),
-                "Outputs are kept in memory, so nothing can be reused: running the whole "
-                "pipeline as a new run.")
-    step_keys = None if everything else [k for k in order if k in selected]
-    args = reexecution_args(instance, pipeline, parent_run_id, step_selection=step_keys,
-                            run_config=run_config, mode=mode, tags=tags)
-    if step_keys is not None:
-        args["tags"][STEP_SELECTION_TAG] = described
-    return args, None
 
 
 def main(argv: list[str] | None = None) -> int:

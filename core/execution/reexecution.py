@@ -4,6 +4,12 @@ run that produced it (LEGACY_API.md §2, step selection for re-execution).
 The new run records ``parent_run_id``/``root_run_id`` and the selection tags. Outputs of steps
 that are not re-run are looked up along the chain of parents, so a re-execution of a
 re-execution still finds outputs computed several runs back.
+
+This module holds every re-execution rule: ``orch run --parent``/``--from-failure``
+(:func:`reexecution_args`), the watch loop's and the app's child runs
+(:func:`child_run_kwargs`), and :func:`reexecute_pipeline`. A selection is made over the
+parent's plan (mapped steps resolved to the parent's keys); a mapped step whose producer is
+re-executed is resolved again from the keys the producer yields (:func:`mapped_from_new_keys`).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from ..runs import (
     ROOT_RUN_ID_TAG,
     STEP_SELECTION_TAG,
     PipelineRun,
+    PipelineRunStatus,
 )
 from ..selection import select_steps, split_selection
 
@@ -94,6 +101,12 @@ def steps_from_failure(instance: Any, parent: PipelineRun, plan: ExecutionPlan) 
         raise DagsterInvariantViolationError(
             f"Run {parent.run_id} has no failed or unfinished steps to re-execute from failure."
         )
+    selected = with_downstream(roots, children)
+    return [k for k in plan.order if k in selected]
+
+
+def with_downstream(roots: list[str], children: dict[str, set[str]]) -> set[str]:
+    """``roots`` and every step downstream of them."""
     selected = set(roots)
     frontier = list(roots)
     while frontier:
@@ -101,7 +114,42 @@ def steps_from_failure(instance: Any, parent: PipelineRun, plan: ExecutionPlan) 
             if child not in selected:
                 selected.add(child)
                 frontier.append(child)
-    return [k for k in plan.order if k in selected]
+    return selected
+
+
+def _parent_plan(instance: Any, pipeline: Any, parent: PipelineRun, run_config: dict | None,
+                 mode: str) -> tuple[Any, dict[str, tuple[str, str]]]:
+    """The pipeline's plan with each dynamic output the parent produced resolved to the
+    parent's mapping keys, and its mapped steps: handle -> (``x[?]`` key, producer key)."""
+    from .api import prepare_run
+
+    full = prepare_run(pipeline, run_config=run_config, mode=mode,
+                       solid_selection=parent.solid_selection)
+    mapped = {s.handle: (s.key, s.dynamic_source[0]) for s in full.plan.steps.values()
+              if s.kind == "UNRESOLVED_MAPPED" and s.dynamic_source}
+    _, keys = parent_outputs(instance, PipelineRun(pipeline_name=parent.pipeline_name,
+                                                   parent_run_id=parent.run_id), full.plan)
+    for (producer, output), mapping in keys.items():
+        full.plan.resolve(producer, output, mapping)
+    return full, mapped
+
+
+def mapped_from_new_keys(plan: ExecutionPlan, mapped: dict[str, tuple[str, str]],
+                         selected: set[str]) -> set[str]:
+    """A producer that is re-executed yields its mapping keys anew. Where the selection holds
+    every copy of a mapped step (``x[k]`` for the parent's keys) and that step's producer, it
+    holds the mapped step itself (``x[?]``) instead: the run resolves the copies from the
+    keys the producer yields now, so a new key gets its copy and a key that is gone is not
+    run (nor collected)."""
+    out = set(selected)
+    for handle, (placeholder, producer) in mapped.items():
+        if producer not in selected:
+            continue  # the producer's keys come from the parent: its copies stay as chosen
+        copies = {k for k in plan.order if plan.steps[k].handle == handle and
+                  (plan.steps[k].mapping_key is not None or k == placeholder)}
+        if copies and copies <= selected:
+            out = (out - copies) | {placeholder}
+    return out
 
 
 def reexecution_args(instance: Any, pipeline: Any, parent_run_id: str,
@@ -109,8 +157,6 @@ def reexecution_args(instance: Any, pipeline: Any, parent_run_id: str,
                      from_failure: bool = False, run_config: dict | None = None,
                      mode: str | None = None, tags: dict | None = None) -> dict[str, Any]:
     """Keyword arguments for ``prepare_run`` that make a child run of ``parent_run_id``."""
-    from .api import prepare_run
-
     parent = instance.get_run(parent_run_id)
     if parent is None:
         raise DagsterRunNotFoundError(f"No run {parent_run_id} in this instance.")
@@ -121,21 +167,19 @@ def reexecution_args(instance: Any, pipeline: Any, parent_run_id: str,
         )
     base = dict(run_config=parent.run_config if run_config is None else run_config,
                 mode=mode or parent.mode, solid_selection=parent.solid_selection)
-    full = prepare_run(pipeline, **base)
+    full, mapped = _parent_plan(instance, pipeline, parent, base["run_config"], base["mode"])
     _check_persistent_io(full)
-    _, keys = parent_outputs(instance, PipelineRun(pipeline_name=parent.pipeline_name,
-                                                   parent_run_id=parent.run_id), full.plan)
-    for (producer, output), mapping in keys.items():
-        full.plan.resolve(producer, output, mapping)
     if from_failure:
-        step_keys = steps_from_failure(instance, parent, full.plan)
+        step_keys: list[str] | None = steps_from_failure(instance, parent, full.plan)
         selection_tag = {IS_RESUME_RETRY_TAG: "true"}
     elif step_selection:
         parents, children = full.plan.step_graph()
-        step_keys = sorted(select_steps(step_selection, parents, children))
+        step_keys = list(select_steps(step_selection, parents, children))
         selection_tag = {STEP_SELECTION_TAG: ",".join(split_selection(step_selection))}
     else:
         step_keys, selection_tag = None, {}
+    if step_keys is not None:
+        step_keys = sorted(mapped_from_new_keys(full.plan, mapped, set(step_keys)))
     root = parent.root_run_id or parent.run_id
     return dict(
         base,
@@ -147,19 +191,86 @@ def reexecution_args(instance: Any, pipeline: Any, parent_run_id: str,
     )
 
 
-def _check_persistent_io(prepared: Any) -> None:
+def _memory_io_manager(prepared: Any) -> str | None:
+    """The key of an IO manager of the run's mode that keeps outputs only in memory (so a
+    later run cannot load them), or None."""
     mode = prepared.mode_def
     for step in prepared.plan.steps.values():
         for out in step.solid_def.output_defs:
-            definition = mode.resource_defs[out.io_manager_key]
-            if not getattr(definition, "persists_across_processes", True):
-                raise DagsterInvariantViolationError(
-                    f'Cannot re-execute pipeline "{prepared.pipeline_def.name}": IO manager '
-                    f'"{out.io_manager_key}" of mode "{mode.name}" kept the outputs of the '
-                    "earlier run in memory, so there is nothing to reuse. Use a persistent IO "
-                    f'manager: ModeDefinition(resource_defs={{"{out.io_manager_key}": '
-                    "fs_io_manager}), then run the pipeline again."
-                )
+            definition = mode.resource_defs.get(out.io_manager_key)
+            if definition is not None and \
+                    not getattr(definition, "persists_across_processes", True):
+                return out.io_manager_key
+    return None
+
+
+def child_run_kwargs(instance: Any, pipeline: Any, parent_run_id: str, *,
+                     step_selection: list[str] | str | None = None,
+                     changed_solids: list[str] | None = None, include_failed: bool = True,
+                     run_config: dict[str, Any] | None = None, mode: str | None = None,
+                     tags: dict[str, Any] | None = None
+                     ) -> tuple[dict[str, Any] | None, str | None]:
+    """``create_run`` kwargs for the next run of a watch loop, a child of ``parent_run_id``.
+
+    Steps: the ``step_selection`` over the parent's (resolved) plan, default all; with
+    ``changed_solids`` only those solids' steps and everything downstream of them (within
+    the selection); with ``include_failed`` also the steps of a parent that did not succeed
+    which failed or never finished, and their downstream (so a failure upstream of the
+    selection is retried rather than leaving nothing to load). ``(None, note)`` when nothing
+    is to run. When every step is selected and outputs live only in memory the run is a
+    fresh one (nothing could be reused anyway)."""
+    parent = instance.get_run(parent_run_id)
+    if parent is None:
+        raise DagsterRunNotFoundError(f"No run {parent_run_id} in this instance.")
+    run_config = parent.run_config if run_config is None else run_config
+    mode = mode or parent.mode
+    full, _ = _parent_plan(instance, pipeline, parent, run_config, mode)
+    order = list(full.plan.order)
+    parents, children = full.plan.step_graph()
+    clauses = split_selection(step_selection) if step_selection else []
+    selected = set(select_steps(clauses, parents, children)) if clauses else set(order)
+    described = ",".join(clauses) if clauses else "*"
+    if changed_solids is not None:
+        changed = set(changed_solids)
+        roots = [k for k in order if full.plan.steps[k].handle in changed]
+        selected &= with_downstream(roots, children)
+        described = f"changed:{','.join(sorted(changed)) or '-'}" + \
+            (f" within {','.join(clauses)}" if clauses else "")
+    if include_failed and parent.status is not PipelineRunStatus.SUCCESS:
+        try:
+            retry = set(steps_from_failure(instance, parent, full.plan))
+        except DagsterInvariantViolationError:
+            retry = set()
+        if retry - selected:
+            described += f" + unfinished:{','.join(k for k in order if k in retry - selected)}"
+        selected |= retry
+    if not selected:
+        return None, ("No solid's code changed; nothing to re-execute."
+                      if changed_solids is not None else "Nothing selected to re-execute.")
+    everything = selected >= set(order)
+    if everything and _memory_io_manager(full) is not None:
+        return (dict(run_config=run_config, mode=mode, tags=tags,
+                     solid_selection=parent.solid_selection),
+                "Outputs are kept in memory, so nothing can be reused: running the whole "
+                "pipeline as a new run.")
+    step_keys = None if everything else [k for k in order if k in selected]
+    args = reexecution_args(instance, pipeline, parent_run_id, step_selection=step_keys,
+                            run_config=run_config, mode=mode, tags=tags)
+    if step_keys is not None:
+        args["tags"][STEP_SELECTION_TAG] = described
+    return args, None
+
+
+def _check_persistent_io(prepared: Any) -> None:
+    key = _memory_io_manager(prepared)
+    if key is not None:
+        raise DagsterInvariantViolationError(
+            f'Cannot re-execute pipeline "{prepared.pipeline_def.name}": IO manager "{key}" '
+            f'of mode "{prepared.mode_def.name}" kept the outputs of the earlier run in '
+            "memory, so there is nothing to reuse. Use a persistent IO manager: "
+            f'ModeDefinition(resource_defs={{"{key}": fs_io_manager}}), then run the '
+            "pipeline again."
+        )
 
 
 def reexecute_pipeline(pipeline: Any, parent_run_id: str, run_config: dict | None = None,
