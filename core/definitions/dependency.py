@@ -7,6 +7,7 @@ defined, naming the solid and the fix.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -199,19 +200,23 @@ class Graph:
                 )
 
     def _topological_order(self) -> list[str]:
+        """Kahn's algorithm, linear in nodes + edges: ready nodes in first-in first-out
+        order, a node's children in definition order (the order users see in plans)."""
         parents, children = self.adjacency()
+        index = {n: i for i, n in enumerate(self.nodes)}
         pending = {n: len(p) for n, p in parents.items()}
-        ready = [n for n in self.nodes if pending[n] == 0]
+        ready = deque(n for n in self.nodes if pending[n] == 0)
         order: list[str] = []
         while ready:
-            n = ready.pop(0)
+            n = ready.popleft()
             order.append(n)
-            for c in sorted(children[n], key=list(self.nodes).index):
+            for c in sorted(children[n], key=index.__getitem__):
                 pending[c] -= 1
                 if pending[c] == 0:
                     ready.append(c)
         if len(order) != len(self.nodes):
-            cycle = _find_cycle({n: parents[n] for n in self.nodes if n not in order})
+            placed = set(order)
+            cycle = _find_cycle({n: parents[n] for n in self.nodes if n not in placed})
             raise DagsterInvalidDefinitionError(
                 f'"{self.owner}" has a circular dependency: {" -> ".join(cycle)}. '
                 "Remove one of these edges."

@@ -3,7 +3,9 @@
 State per step, in the manner of dask's classic ``dask/local.py``:
 
 * **waiting** — some upstream steps are not finished (``waiting[key]`` holds their keys);
-* **ready** — every upstream step finished; queued by priority tag, then plan order;
+* **ready** — every upstream step finished; a heap ordered by priority tag (highest first),
+  then plan position, both computed once per step, so queueing and taking a step cost
+  O(log n) however many are ready;
 * **running** — handed to the launcher; its events come back through ``handle_event``;
 * **retry** — up for retry; becomes ready again when its delay has passed;
 * **finished** — succeeded, failed, skipped (all of one input's sources missing) or
@@ -16,8 +18,10 @@ how to start one step and how its events come back (:class:`StepLauncher`).
 
 from __future__ import annotations
 
+import heapq
 import logging
 import time
+from collections import deque
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -51,7 +55,9 @@ class ActiveExecution:
                  known_mapping_keys: dict[tuple[str, str], list[str]] | None = None):
         self.plan = plan
         self.waiting: dict[str, set[str]] = {}
-        self.ready: list[str] = []
+        # Heap of (-priority, plan position, key); see ``_queue``.
+        self._ready: list[tuple[int, int, str]] = []
+        self._rank: dict[str, tuple[int, int, str]] = {}
         self.running: set[str] = set()
         self.retry_at: dict[str, float] = {}
         self.attempts: dict[str, int] = {}
@@ -63,15 +69,19 @@ class ActiveExecution:
         self.mapping_keys: dict[tuple[str, str], list[str]] = {}
         # Collect steps whose producer succeeded with zero values: they run with [].
         self._empty_collect_ok: set[str] = set()
-        self._candidates: list[str] = []
+        self._candidates: deque[str] = deque()
         self._dependents: dict[str, set[str]] = {}
         self._position = {k: i for i, k in enumerate(plan.order)}
         for (producer, output), keys in (known_mapping_keys or {}).items():
             if producer not in plan.step_keys_to_execute:
                 self._note_empty_collects(plan.resolve(producer, output, keys), keys)
+        # Selected steps still waiting for a dynamic output's keys (``x[?]``, collects).
+        self._unresolved: set[str] = set()
         for step in plan.executable_steps():
             if step.is_resolved:
                 self._add_waiting(step)
+            else:
+                self._unresolved.add(step.key)
 
     # -- bookkeeping ----------------------------------------------------------------------
     def _is_external(self, key: str) -> bool:
@@ -106,6 +116,19 @@ class ActiveExecution:
     def _plan_position(self, key: str) -> int:
         return self._position.get(key, 0)
 
+    def _queue(self, key: str) -> None:
+        """Make a step ready. Its rank is computed once per step, never by a sort."""
+        rank = self._rank.get(key)
+        if rank is None:
+            rank = self._rank[key] = (-self.plan.steps[key].priority(),
+                                      self._plan_position(key), key)
+        heapq.heappush(self._ready, rank)
+
+    @property
+    def ready(self) -> list[str]:
+        """Ready step keys in the order they will be taken."""
+        return [key for _, _, key in sorted(self._ready)]
+
     def _resolve_dynamic(self, step_key: str) -> None:
         step = self.plan.steps.get(step_key)
         if step is None:
@@ -115,6 +138,9 @@ class ActiveExecution:
                 continue
             keys = self.mapping_keys.get((step_key, out.name), [])
             new_steps = self.plan.resolve(step_key, out.name, keys)
+            self._unresolved = {k for k in self._unresolved
+                                if k in self.plan.step_keys_to_execute
+                                and not self.plan.steps[k].is_resolved}
             # A producer that ran and yielded no values: collect gets an empty list (legacy
             # behaviour). A skipped producer, or an optional dynamic output that did not fire,
             # skips the collect instead.
@@ -124,6 +150,8 @@ class ActiveExecution:
                 self._position[new_step.key] = len(self._position)
                 if new_step.is_resolved:  # a collect step may still wait on another producer
                     self._add_waiting(new_step)
+                else:
+                    self._unresolved.add(new_step.key)
 
     def _note_empty_collects(self, new_steps: list[ExecutionStep], keys: list[str]) -> None:
         if keys:
@@ -195,7 +223,7 @@ class ActiveExecution:
 
     def _settle_candidates(self, run_context: RunContext) -> Iterator[EventRecord]:
         while self._candidates:
-            key = self._candidates.pop(0)
+            key = self._candidates.popleft()
             step = self.plan.steps[key]
             failed_deps = sorted(k for k in step.upstream_keys()
                                  if k in self.failed or k in self.abandoned)
@@ -217,22 +245,22 @@ class ActiveExecution:
                 self.handle_event(event)
                 yield event
                 continue
-            self.ready.append(key)
+            self._queue(key)
 
     def _abandon_unresolvable(self, run_context: RunContext) -> Iterator[EventRecord]:
         """Abandon unresolved steps of failed producers; returns whether any were."""
         abandoned_any = False
-        if not self.failed and not self.abandoned:  # no failed producer: nothing to scan
+        # Nothing to scan without a failed producer or an unresolved step.
+        if not self._unresolved or (not self.failed and not self.abandoned):
             return abandoned_any
-        for key in [k for k in self.plan.order if k in self.plan.step_keys_to_execute]:
-            step = self.plan.steps.get(key)
-            if step is None or step.is_resolved or key in self.abandoned:
-                continue
+        for key in [k for k in self.plan.order if k in self._unresolved]:
+            step = self.plan.steps[key]
             failed_producers = sorted(
                 k for k in step.upstream_keys() if k in self.failed or k in self.abandoned
             )
             if failed_producers:
                 self.abandoned.add(key)
+                self._unresolved.discard(key)
                 self.waiting.pop(key, None)
                 self._mark_finished(key)
                 abandoned_any = True
@@ -245,16 +273,18 @@ class ActiveExecution:
 
     def take_ready(self, limit: int) -> list[ExecutionStep]:
         now = time.monotonic()
-        for key, when in list(self.retry_at.items()):
-            if when <= now:
-                del self.retry_at[key]
-                self.ready.append(key)
-        if limit <= 0 or not self.ready:
-            return []
-        self.ready.sort(key=lambda k: (-self.plan.steps[k].priority(), self._plan_position(k)))
-        taken, self.ready = self.ready[:limit], self.ready[limit:]
+        if self.retry_at:
+            for key, when in list(self.retry_at.items()):
+                if when <= now:
+                    del self.retry_at[key]
+                    self._queue(key)
+        taken = [heapq.heappop(self._ready)[2] for _ in range(min(limit, len(self._ready)))]
         self.running.update(taken)
         return [self.plan.steps[k] for k in taken]
+
+    @property
+    def has_ready_or_candidates(self) -> bool:
+        return bool(self._ready or self._candidates)
 
     def seconds_to_next_retry(self) -> float | None:
         if not self.retry_at:
@@ -263,12 +293,9 @@ class ActiveExecution:
 
     @property
     def is_complete(self) -> bool:
-        if self.waiting or self.ready or self.running or self.retry_at or self._candidates:
+        if self.waiting or self._ready or self.running or self.retry_at or self._candidates:
             return False
-        return not any(
-            not self.plan.steps[k].is_resolved and k not in self.abandoned
-            for k in self.plan.step_keys_to_execute if k in self.plan.steps
-        )
+        return not self._unresolved
 
     @property
     def unfinished_steps(self) -> list[str]:
@@ -308,7 +335,7 @@ def drive(run_context: RunContext, active: ActiveExecution, launcher: StepLaunch
             for event in launcher.poll(0.05 if wait is None else min(wait, 0.05)):
                 active.handle_event(event)
                 yield event
-        elif not launched and not active.ready and not active._candidates:
+        elif not launched and not active.has_ready_or_candidates:
             # Nothing ran since the last settle: only a pending retry can make progress.
             wait = active.seconds_to_next_retry()
             if wait is None:
