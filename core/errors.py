@@ -94,6 +94,15 @@ class DagsterTypeLoadingError(DagsterUserCodeExecutionError):
     """A type's loader raised while turning input config into a value."""
 
 
+class DagsterTypeCheckError(DagsterUserCodeExecutionError):
+    """A type's check function itself raised (it did not return a verdict)."""
+
+
+class DagsterUnmetExecutorRequirementsError(DagsterError):
+    """The chosen executor cannot run this pipeline as given (not reconstructable, in-memory
+    outputs, ephemeral instance)."""
+
+
 class DagsterResourceFunctionError(DagsterUserCodeExecutionError):
     """A resource's initialisation function raised."""
 

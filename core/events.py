@@ -144,6 +144,67 @@ class EventRecord:
         return self.event_type is EventType.PIPELINE_FAILURE
 
     @property
+    def is_step_start(self) -> bool:
+        return self.event_type is EventType.STEP_START
+
+    @property
+    def is_step_restarted(self) -> bool:
+        return self.event_type is EventType.STEP_RESTARTED
+
+    @property
+    def is_step_up_for_retry(self) -> bool:
+        return self.event_type is EventType.STEP_UP_FOR_RETRY
+
+    @property
+    def is_handled_output(self) -> bool:
+        return self.event_type is EventType.HANDLED_OUTPUT
+
+    @property
+    def is_loaded_input(self) -> bool:
+        return self.event_type is EventType.LOADED_INPUT
+
+    @property
+    def is_step_materialization(self) -> bool:
+        return self.event_type is EventType.STEP_MATERIALIZATION
+
+    @property
+    def is_asset_materialization(self) -> bool:
+        return self.event_type is EventType.STEP_MATERIALIZATION
+
+    @property
+    def is_expectation_result(self) -> bool:
+        return self.event_type is EventType.STEP_EXPECTATION_RESULT
+
+    @property
+    def is_engine_event(self) -> bool:
+        return self.event_type is EventType.ENGINE_EVENT
+
+    @property
+    def is_pipeline_start(self) -> bool:
+        return self.event_type is EventType.PIPELINE_START
+
+    @property
+    def is_resource_init_failure(self) -> bool:
+        return self.event_type is EventType.RESOURCE_INIT_FAILURE
+
+    @property
+    def is_pipeline_event(self) -> bool:
+        return self.event_type in RUN_EVENT_TYPES
+
+    @property
+    def is_run_success(self) -> bool:
+        return self.is_pipeline_success
+
+    @property
+    def is_run_failure(self) -> bool:
+        return self.is_pipeline_failure
+
+    @property
+    def is_hook_event(self) -> bool:
+        return self.event_type in (EventType.HOOK_COMPLETED, EventType.HOOK_ERRORED,
+                                   EventType.HOOK_SKIPPED)
+
+    @property
     def is_failure(self) -> bool:
         return self.event_type in (EventType.STEP_FAILURE, EventType.PIPELINE_FAILURE)
 

@@ -5,12 +5,14 @@ run, a one-off type check, and the ``@configured`` decorator."""
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable
 from typing import Any
 
 from .definitions.events import TypeCheck
 from .definitions.types import resolve_dagster_type
 from .execution.context import InputContext, OutputContext, Resources
+from .instance import Instance
 
 
 def file_relative_path(dunderfile: str, relative_path: str) -> str:
@@ -74,3 +76,49 @@ def configured(configurable: Any, config_schema: Any = None, **kwargs: Any
         return configurable.configured(fn, config_schema=config_schema)
 
     return wrap
+
+
+class EventLogEntry:
+    """One stored event in the legacy shape: ``dagster_event`` is the structured event (None
+    for a user's log line); everything else reads through to the record."""
+
+    def __init__(self, record: Any):
+        self._record = record
+        self.dagster_event = record if record.is_dagster_event else None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._record, name)
+
+    @property
+    def user_message(self) -> str:
+        return self._record.message
+
+    @property
+    def is_dagster_event(self) -> bool:
+        return self.dagster_event is not None
+
+
+class DagsterInstance(Instance):
+    """The legacy instance API over orch's :class:`Instance`: ``DagsterInstance.get()`` (from
+    ``ORCH_HOME``), ``.ephemeral()``, ``.local_temp()``, ``get_run_by_id``, ``all_logs``."""
+
+    @classmethod
+    def local_temp(cls, tempdir: str | None = None,
+                   overrides: dict[str, Any] | None = None) -> DagsterInstance:
+        """A persistent instance in a fresh temporary directory (or ``tempdir``)."""
+        root = tempdir or tempfile.mkdtemp(prefix="orch-local-temp-")
+        if overrides:
+            import yaml
+
+            with open(os.path.join(root, "orch.yaml"), "w") as f:
+                yaml.safe_dump(overrides, f)
+        return cls.from_home(root)
+
+    def get_run_by_id(self, run_id: str) -> Any:
+        return self.get_run(run_id)
+
+    def has_run(self, run_id: str) -> bool:
+        return self.get_run(run_id) is not None
+
+    def all_logs(self, run_id: str, of_type: Any = None) -> list[EventLogEntry]:
+        return [EventLogEntry(r) for r in self.get_logs_for_run(run_id, of_type=of_type)]

@@ -33,6 +33,17 @@ def none_not_allowed(ct: ConfigType, path: Sequence[PathEntry]) -> EvaluationErr
     )
 
 
+def unstorable_value(path: Sequence[PathEntry], problem: str) -> EvaluationError:
+    """A value under Any/Permissive that run config cannot hold (it is stored as JSON)."""
+    return EvaluationError(
+        Reason.RUNTIME_TYPE_MISMATCH,
+        f"Value {path_msg(path)} {problem}; run config must be plain data (it is stored "
+        "with the run as JSON).",
+        list(path),
+        {"problem": problem},
+    )
+
+
 def scalar_mismatch(ct: ConfigType, path: Sequence[PathEntry], value: object) -> EvaluationError:
     return EvaluationError(
         Reason.RUNTIME_TYPE_MISMATCH,

@@ -73,6 +73,7 @@ def _validate(
         ct = ct.inner_type  # type: ignore[attr-defined]
         kind = ct.kind
     if kind is K.ANY:
+        _check_plain_data(value, path, errors)
         return
     if value is None:
         errors.append(messages.none_not_allowed(ct, path))
@@ -123,10 +124,44 @@ def _validate_shape(
         errors.append(messages.missing_entries(ct, path, missing))
     for key, item in value.items():
         field = fields.get(key)
+        path.append(key)
         if field is not None:
-            path.append(key)
             _validate(field.config_type, item, path, errors)
-            path.pop()
+        elif ct.kind is K.PERMISSIVE_SHAPE:
+            _check_plain_data(item, path, errors)
+        path.pop()
+
+
+MAX_FREE_FORM_DEPTH = 500
+
+
+def _check_plain_data(value: Any, path: list[PathEntry], errors: list[EvaluationError]) -> None:
+    """A free-form value (under Any or a Permissive's extra keys) must be finite plain data:
+    no container inside itself, at most MAX_FREE_FORM_DEPTH levels deep. Walked without
+    recursion, so a pathological value is an error here rather than a RecursionError later."""
+    if not isinstance(value, dict | list | tuple):
+        return
+    on_path: set[int] = set()
+    stack: list[tuple[Any, list[PathEntry], bool]] = [(value, [], False)]
+    while stack:
+        item, rel, leaving = stack.pop()
+        if leaving:
+            on_path.discard(id(item))
+            continue
+        if id(item) in on_path:
+            errors.append(messages.unstorable_value(
+                [*path, *rel], "contains itself (a cyclic reference)"))
+            return
+        if len(rel) >= MAX_FREE_FORM_DEPTH:
+            errors.append(messages.unstorable_value(
+                path, f"is nested more than {MAX_FREE_FORM_DEPTH} levels deep"))
+            return
+        on_path.add(id(item))
+        stack.append((item, rel, True))
+        children = item.items() if isinstance(item, dict) else enumerate(item)
+        for key, child in children:
+            if isinstance(child, dict | list | tuple):
+                stack.append((child, [*rel, key], False))
 
 
 def _validate_selector(

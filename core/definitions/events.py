@@ -79,14 +79,23 @@ def normalize_metadata(
     return entries
 
 
-@dataclass(frozen=True, init=False)
 class AssetKey:
-    """A path identifying an asset: ``AssetKey("orders")`` or ``AssetKey(["warehouse", "orders"])``."""
+    """A path identifying an asset: ``AssetKey("orders")`` or ``AssetKey(["warehouse", "orders"])``;
+    ``path`` is a list, as in the legacy API."""
 
-    path: tuple[str, ...]
+    __slots__ = ("path",)
 
     def __init__(self, path: str | list[str] | tuple[str, ...]):
-        object.__setattr__(self, "path", (path,) if isinstance(path, str) else tuple(path))
+        self.path: list[str] = [path] if isinstance(path, str) else list(path)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AssetKey) and self.path == other.path
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.path))
+
+    def __repr__(self) -> str:
+        return f"AssetKey({self.path!r})"
 
     @staticmethod
     def from_coerceable(value: str | list[str] | tuple[str, ...] | AssetKey) -> AssetKey:
@@ -142,9 +151,16 @@ class AssetMaterialization:
     partition: str | None = None
     metadata: dict[str, Any] | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "asset_key", AssetKey.from_coerceable(self.asset_key))
+
     @property
     def key(self) -> AssetKey:
-        return AssetKey.from_coerceable(self.asset_key)
+        return self.asset_key
+
+    @property
+    def label(self) -> str:
+        return " ".join(self.asset_key.path)
 
     @staticmethod
     def file(path: str, description: str | None = None) -> AssetMaterialization:

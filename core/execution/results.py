@@ -4,8 +4,35 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..definitions.events import (
+    AssetKey,
+    AssetMaterialization,
+    EventMetadataEntry,
+    ExpectationResult,
+)
 from ..errors import DagsterInvariantViolationError
 from ..events import EventRecord, EventType
+
+
+def _metadata_entries(data: list[dict[str, Any]] | None) -> list[EventMetadataEntry]:
+    return [EventMetadataEntry(d.get("label", ""), d.get("description"),
+                               d.get("entry_type", "text"), d.get("value"))
+            for d in data or []]
+
+
+def materialization_from_data(data: dict[str, Any]) -> AssetMaterialization:
+    """The AssetMaterialization an ASSET_MATERIALIZATION event records."""
+    return AssetMaterialization(asset_key=AssetKey(data.get("asset_key") or []),
+                                description=data.get("description"),
+                                metadata_entries=_metadata_entries(data.get("metadata")),
+                                partition=data.get("partition"))
+
+
+def expectation_from_data(data: dict[str, Any]) -> ExpectationResult:
+    """The ExpectationResult a STEP_EXPECTATION_RESULT event records."""
+    return ExpectationResult(success=bool(data.get("success")), label=data.get("label"),
+                             description=data.get("description"),
+                             metadata_entries=_metadata_entries(data.get("metadata")))
 
 
 class SerializableErrorInfo:
@@ -34,7 +61,7 @@ class UserFailureData:
 
     def __init__(self, data: dict[str, Any]):
         self.description: str | None = data.get("description")
-        self.metadata_entries: list[dict[str, Any]] = list(data.get("metadata") or [])
+        self.metadata_entries = _metadata_entries(data.get("metadata"))
         self.label = "intentional-failure"
 
 
@@ -68,8 +95,9 @@ class SolidExecutionResult:
 
     def __init__(self, handle: str, events: list[EventRecord],
                  output_capture: dict[tuple[str, str, str | None], Any] | None,
-                 load_output: Any = None):
+                 load_output: Any = None, solid: Any = None):
         self.handle = handle
+        self.solid = solid  # the invocation (``.name``, ``.definition``), when known
         self.step_events = events
         self._capture = output_capture
         self._load_output = load_output
@@ -96,8 +124,14 @@ class SolidExecutionResult:
         return StepFailureData(failures[-1].data) if failures else None
 
     @property
-    def materializations_during_compute(self) -> list[dict[str, Any]]:
-        return [e.data for e in self._of(EventType.ASSET_MATERIALIZATION)]
+    def retry_attempts(self) -> int:
+        """How many times the solid's step was retried."""
+        return len(self._of(EventType.STEP_RESTARTED))
+
+    @property
+    def materializations_during_compute(self) -> list[AssetMaterialization]:
+        return [materialization_from_data(e.data)
+                for e in self._of(EventType.ASSET_MATERIALIZATION)]
 
     materializations = materializations_during_compute
 
@@ -106,8 +140,8 @@ class SolidExecutionResult:
         return self._of(EventType.ASSET_MATERIALIZATION)
 
     @property
-    def expectation_results_during_compute(self) -> list[dict[str, Any]]:
-        return [e.data for e in self._of(EventType.STEP_EXPECTATION_RESULT)]
+    def expectation_results_during_compute(self) -> list[ExpectationResult]:
+        return [expectation_from_data(e.data) for e in self._of(EventType.STEP_EXPECTATION_RESULT)]
 
     expectation_results = expectation_results_during_compute
 
@@ -165,15 +199,27 @@ class SolidExecutionResult:
 class CompositeSolidExecutionResult(SolidExecutionResult):
     """A composite: its inner solids' results, and outputs through its output mappings."""
 
-    def __init__(self, handle: str, composite_def: Any, pipeline_result: PipelineExecutionResult):
+    def __init__(self, handle: str, composite_def: Any, pipeline_result: PipelineExecutionResult,
+                 solid: Any = None):
         events = [e for e in pipeline_result.step_event_list
                   if e.step_key and (e.step_key.split("[", 1)[0] + ".").startswith(handle + ".")]
-        super().__init__(handle, events, pipeline_result._capture, pipeline_result._load_output)
+        super().__init__(handle, events, pipeline_result._capture, pipeline_result._load_output,
+                         solid)
         self.composite_def = composite_def
         self._pipeline_result = pipeline_result
 
     def result_for_solid(self, name: str) -> SolidExecutionResult:
         return self._pipeline_result.result_for_handle(f"{self.handle}.{name}")
+
+    @property
+    def solid_result_list(self) -> list[SolidExecutionResult]:
+        """The results of the composite's own solids."""
+        return [self.result_for_solid(name) for name in self.composite_def.graph.order]
+
+    @property
+    def skipped(self) -> bool:
+        """The legacy composite result has no ``skipped``: ask its solids."""
+        raise AttributeError("'CompositeSolidExecutionResult' object has no attribute 'skipped'")
 
     @property
     def success(self) -> bool:
@@ -230,6 +276,14 @@ class PipelineExecutionResult:
     def solid_result_list(self) -> list[SolidExecutionResult]:
         return [self.result_for_solid(n.name) for n in self.pipeline_def.solids]
 
+    @property
+    def events_by_step_key(self) -> dict[str | None, list[EventRecord]]:
+        """Every structured event by step key; run-level events under ``None``."""
+        grouped: dict[str | None, list[EventRecord]] = {}
+        for event in self.event_list:
+            grouped.setdefault(event.step_key, []).append(event)
+        return grouped
+
     def events_for_step(self, step_key: str) -> list[EventRecord]:
         return [e for e in self.step_event_list if e.step_key == step_key]
 
@@ -242,24 +296,24 @@ class PipelineExecutionResult:
         return self.result_for_handle(name)
 
     def result_for_handle(self, handle: str) -> SolidExecutionResult:
-        definition = _definition_at(self.pipeline_def, handle)
-        if definition.is_composite:
-            return CompositeSolidExecutionResult(handle, definition, self)
+        node = _node_at(self.pipeline_def, handle)
+        if node.definition.is_composite:
+            return CompositeSolidExecutionResult(handle, node.definition, self, node)
         events = [e for e in self.step_event_list if e.step_key.split("[", 1)[0] == handle]
-        return SolidExecutionResult(handle, events, self._capture, self._load_output)
+        return SolidExecutionResult(handle, events, self._capture, self._load_output, node)
 
     def output_for_solid(self, name: str, output_name: str = "result") -> Any:
         return self.result_for_solid(name).output_value(output_name)
 
 
-def _definition_at(pipeline_def: Any, handle: str) -> Any:
+def _node_at(pipeline_def: Any, handle: str) -> Any:
     graph = pipeline_def.graph
-    definition = None
+    node = None
     for part in handle.split("."):
         if graph is None or part not in graph.nodes:
             raise DagsterInvariantViolationError(
                 f'Pipeline "{pipeline_def.name}" has no solid at handle "{handle}".'
             )
-        definition = graph.nodes[part].definition
-        graph = getattr(definition, "graph", None)
-    return definition
+        node = graph.nodes[part]
+        graph = getattr(node.definition, "graph", None)
+    return node

@@ -28,7 +28,7 @@ def load_golden(case: str) -> dict[str, Any]:
 
 def _is_leaf(value: Any) -> bool:
     if isinstance(value, dict):
-        return not value or "__repr__" in value
+        return not value or "__repr__" in value or "__error__" in value
     if isinstance(value, list):
         return all(not isinstance(v, dict | list) for v in value)
     return True
@@ -52,7 +52,9 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def _explains(diff: Difference, case: str, path: str, golden: Any, actual: Any) -> bool:
-    if not fnmatch.fnmatchcase(case, diff.case) or not fnmatch.fnmatchcase(path, diff.path):
+    patterns = (diff.path,) if isinstance(diff.path, str) else diff.path
+    if not fnmatch.fnmatchcase(case, diff.case) or \
+            not any(fnmatch.fnmatchcase(path, p) for p in patterns):
         return False
     return diff.expect is None or diff.expect(golden) == actual
 

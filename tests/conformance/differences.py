@@ -24,12 +24,13 @@ IGNORED_EVENT_TYPES: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Difference:
-    """Orch may differ from the oracle at flattened ``path`` (fnmatch) of cases matching
+    """Orch may differ from the oracle at flattened ``path`` (fnmatch; or any of several) of
+    cases matching
     ``case``: with ``expect``, only by giving ``expect(oracle_value)``; without, in any way."""
 
     name: str
     reason: str
-    path: str
+    path: str | tuple[str, ...]
     case: str = "*"
     expect: Callable[[Any], Any] | None = None
 
@@ -56,5 +57,61 @@ DIFFERENCES: list[Difference] = [
                "orch's carries only the user's own cause (same reason as user-error-class).",
         path="*/cause",
         expect=_without_step_wrapper,
+    ),
+    Difference(
+        name="collect-after-empty-dynamic-skips",
+        reason="A skipped dynamic producer, or an optional dynamic output that yields nothing, "
+               "skips the collect step (and what follows it); Dagster runs it with []. A skip "
+               "says what happened; an empty list pretends there was work to gather.",
+        case="dynamic_skip_collect",
+        path="run_skip_collect/*",
+    ),
+    Difference(
+        name="system-tags-prefix",
+        reason="orch records re-execution lineage as system tags with the orch/ prefix "
+               "(orch/parent_run_id, orch/root_run_id, orch/step_selection) so the CLI and the "
+               "app can show it; Dagster 0.15's reexecute_pipeline sets no tags. dagster/priority "
+               "is still honoured.",
+        case="reexecution_basic",
+        path="run_parent_tags/value/2",
+        expect=lambda oracle: ["orch/parent_run_id", "orch/root_run_id", "orch/step_selection"],
+    ),
+    Difference(
+        name="multiprocess-needs-no-reconstructable",
+        reason="orch's multiprocess executor forks step processes from the run worker, which "
+               "already holds the definitions, so an in-memory (not reconstructable) pipeline "
+               "runs; Dagster spawns fresh interpreters that must re-import it.",
+        case="multiprocess_executor",
+        path="run_not_reconstructable/*",
+    ),
+    Difference(
+        name="resources-built-once-per-run",
+        reason="orch builds a run's resources once, before its first step, so a resource that "
+               "fails to initialise fails the run with a run-level RESOURCE_INIT_FAILURE; "
+               "Dagster (re)builds them around each step in process and reports the failure on "
+               "the first step that needs them.",
+        case="resources_failure",
+        path="run_not_raising/*",
+    ),
+    Difference(
+        name="free-form-config-is-plain-data",
+        reason="orch stores a run's config with the run, as JSON, so a value under Any or a "
+               "Permissive's extra keys that contains itself, or is nested more than 500 "
+               "levels, is a config error naming its path; Dagster never walks such values and "
+               "runs (issue 11 #10: previously orch crashed with RecursionError while storing).",
+        case="config_deep_values",
+        path=("run_cyclic_any/*", "run_very_deep_any/*"),
+    ),
+    Difference(
+        name="invariant-errors-are-dagster-errors",
+        reason="Where Dagster's internal argument checks raise its check-library CheckError / "
+               "ParameterCheckError (a preset combined with a conflicting mode; a Field with a "
+               "default and is_required=True), orch raises a DagsterError subclass "
+               "(DagsterInvariantViolationError / DagsterInvalidConfigDefinitionError) whose "
+               "message names the conflict: one family of errors for users to catch.",
+        path=("run_preset_and_mode_conflict/raised", "run_required_with_default/raised"),
+        expect=lambda oracle: {"CheckError": "DagsterInvariantViolationError",
+                               "ParameterCheckError": "DagsterInvalidConfigDefinitionError",
+                               }.get(oracle),
     ),
 ]

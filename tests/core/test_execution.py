@@ -144,9 +144,9 @@ def test_user_events_come_between_inputs_and_outputs():
         "HANDLED_OUTPUT", "STEP_SUCCESS",
     ]
     solid_result = result.result_for_solid("reports")
-    assert solid_result.materializations_during_compute[0]["asset_key"] == ["table"]
-    assert solid_result.materializations_during_compute[0]["metadata"][0]["value"] == 3
-    assert solid_result.expectation_results_during_compute[0]["label"] == "non_empty"
+    assert solid_result.materializations_during_compute[0].asset_key.path == ["table"]
+    assert solid_result.materializations_during_compute[0].metadata_entries[0].value == 3
+    assert solid_result.expectation_results_during_compute[0].label == "non_empty"
 
 
 def test_run_status_recorded_in_the_instance():
@@ -315,7 +315,7 @@ def test_structured_failure():
     failure = result.result_for_solid("fails").failure_data
     assert failure.error.cls_name == "Failure"
     assert failure.user_failure_data.description == "bad data"
-    assert failure.user_failure_data.metadata_entries[0]["value"] == "row 3"
+    assert failure.user_failure_data.metadata_entries[0].value == "row 3"
 
 
 def test_raise_on_error_reraises_the_users_exception():

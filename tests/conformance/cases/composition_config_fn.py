@@ -1,0 +1,50 @@
+"""A composite's config_fn maps its own config onto its children's."""
+
+from orch import composite_solid, execute_pipeline, pipeline, solid
+
+
+@solid(config_schema={"word": str})
+def say(context):
+    return context.solid_config["word"]
+
+
+@solid(config_schema={"times": int})
+def repeat(context, word):
+    return " ".join([word] * context.solid_config["times"])
+
+
+@composite_solid(
+    config_fn=lambda cfg: {"say": {"config": {"word": cfg["word"]}},
+                           "repeat": {"config": {"times": cfg["n"]}}},
+    config_schema={"word": str, "n": int},
+)
+def say_many():
+    return repeat(say())
+
+
+@pipeline
+def config_fn_pipeline():
+    say_many()
+
+
+def run_config_fn():
+    return execute_pipeline(config_fn_pipeline, run_config={
+        "solids": {"say_many": {"config": {"word": "hey", "n": 3}}}})
+
+
+def run_config_fn_missing():
+    return execute_pipeline(config_fn_pipeline, run_config={
+        "solids": {"say_many": {"config": {"word": "hey"}}}})
+
+
+def run_inner_config_without_fn():
+    @composite_solid
+    def plain():
+        return repeat(say())
+
+    @pipeline
+    def plain_pipeline():
+        plain()
+
+    return execute_pipeline(plain_pipeline, run_config={"solids": {"plain": {"solids": {
+        "say": {"config": {"word": "yo"}}, "repeat": {"config": {"times": 2}}}}}})
