@@ -1,7 +1,8 @@
 """instance_for_test: a temporary persistent instance, as users' own tests use it."""
 
-from orch import execute_pipeline, pipeline, solid
 from orch.core.test_utils import instance_for_test
+
+from orch import execute_pipeline, pipeline, solid
 
 
 @solid
