@@ -208,7 +208,8 @@ class _ForkLauncher:
             if captured is not None and captured.stdout_path:
                 from orch.core.storage.compute_logs import redirect_output
 
-                with redirect_output(captured.stdout_path, captured.stderr_path):
+                with redirect_output(captured.stdout_path, captured.stderr_path,
+                                     (rc.run_id, step.key)):
                     try:
                         self._child_events(rc, step, attempt, missing, send)
                     except BaseException as exc:

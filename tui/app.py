@@ -8,6 +8,7 @@ shows the error and logs it. The app never imports user code.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -30,11 +31,12 @@ from orch.tui.services.snapshot import PipelineInfo, pipelines_of
 from orch.tui.state import RunView, banner_text, node_of_step, node_statuses
 from orch.tui.widgets.dag_view import DagView
 from orch.tui.widgets.error_panel import ErrorPanel, failed_steps
-from orch.tui.widgets.event_log import EventLog, FilterError, parse_filter
+from orch.tui.widgets.event_log import EventLog, FilterError, format_log_line, parse_filter
 from orch.tui.widgets.log_file_view import LogFileView
 from orch.tui.widgets.tables import PlanTable, RunsTable
 from orch.tui.widgets.timeline import Timeline
-from textual import on, work
+from rich.style import Style
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -46,6 +48,13 @@ from textual.worker import Worker, WorkerState
 if TYPE_CHECKING:
     from orch.core.instance import Instance
 
+LOG_LINE_STYLES = {
+    logging.DEBUG: Style(color="grey50", italic=True),
+    logging.INFO: Style(color="cyan", italic=True),
+    logging.WARNING: Style(color="yellow", italic=True),
+    logging.ERROR: Style(color="red", bold=True, italic=True),
+    logging.CRITICAL: Style(color="red", bold=True, italic=True),
+}
 RUN_ENDS = frozenset({EventType.PIPELINE_SUCCESS, EventType.PIPELINE_FAILURE,
                       EventType.PIPELINE_CANCELED})
 EVENT_BATCH = 5000
@@ -99,14 +108,18 @@ class OrchApp(App[int]):
     CSS_PATH = "styles/app.tcss"
     TITLE = "orch dev"
     COMMANDS = {OrchCommands}
+    # Footer order is priority order: at 80 columns the first ones must still show.
     BINDINGS = [
         Binding("r", "run", "Run"),
-        Binding("l", "launchpad", "Launchpad"),
+        Binding("l", "launchpad", "Launch"),
+        Binding("c", "cancel_run", "Cancel"),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
         Binding("x", "reexecute", "Re-exec"),
         Binding("w", "toggle_watch", "Watch"),
-        Binding("c", "cancel_run", "Cancel"),
         Binding("o", "toggle_stream", "out/err"),
         Binding("slash", "filter_events", "Filter"),
+        Binding("ctrl+b", "toggle_sidebar", "Sidebar", show=False),
         Binding("1", "tab('graph-tabs', 'tab-dag')", "DAG", show=False),
         Binding("2", "tab('graph-tabs', 'tab-plan')", "Plan", show=False),
         Binding("3", "tab('graph-tabs', 'tab-timeline')", "Timeline", show=False),
@@ -119,8 +132,6 @@ class OrchApp(App[int]):
         Binding("e", "focus('events')", "Events", show=False),
         Binding("ctrl+r", "reload", "Reload", show=False),
         Binding("exclamation_mark", "show_load_error", "Load error", show=False),
-        Binding("question_mark", "help", "Help"),
-        Binding("q", "quit", "Quit"),
     ]
 
     def __init__(self, load_snapshot: Callable[[], dict[str, Any]], instance: Instance, *,
@@ -177,6 +188,7 @@ class OrchApp(App[int]):
              lambda: self.action_tab("output-tabs", "tab-errors")),
             ("Focus pipelines", "p", lambda: self.action_focus("pipelines")),
             ("Focus runs", "u", lambda: self.action_focus("runs")),
+            ("Toggle sidebar", "ctrl+b: pipelines and runs", self.action_toggle_sidebar),
             ("Show load error", "!: the traceback of the last failed load",
              self.action_show_load_error),
             ("Reload definitions", "ctrl+r: load the repository again", self.action_reload),
@@ -225,6 +237,18 @@ class OrchApp(App[int]):
         if self.watch_enabled and self.watch_root:
             self._start_watcher()
         self._update_subtitle()
+
+    NARROW = 100  # columns below which the sidebar narrows and the footer compacts
+
+    def on_resize(self, event: events.Resize) -> None:
+        narrow = event.size.width < self.NARROW
+        self.screen.set_class(narrow, "-narrow")
+        for footer in self.query(Footer):
+            footer.compact = narrow
+
+    def action_toggle_sidebar(self) -> None:
+        sidebar = self.query_one("#sidebar")
+        sidebar.display = not sidebar.display
 
     def on_unmount(self) -> None:
         if self._observer is not None:
@@ -426,17 +450,25 @@ class OrchApp(App[int]):
             self.query_one(Timeline).show(view)
         if any(e.event_type is EventType.LOGS_CAPTURED for e in message.events):
             self._show_step_logs(self.log_step)
+        elif any(e.event_type is None and e.step_key == self.log_step for e in message.events):
+            self._show_step_log_lines()
         if any(e.event_type in (EventType.STEP_FAILURE, EventType.STEP_UP_FOR_RETRY)
                for e in message.events):
             self.query_one(ErrorPanel).show(view, self.log_step)
-        if view.finished and any(e.event_type in RUN_ENDS for e in message.events):
-            self._run_ended(view)
+        ends = [e for e in message.events if e.event_type in RUN_ENDS]
+        if view.finished and ends:
+            # A run that ended before we opened it is shown, not announced.
+            self._run_ended(view, announce=ends[-1].timestamp >= view.followed_since - 1.0)
         if self._more_events:
             self.poll_events()
 
-    def _run_ended(self, view: RunView) -> None:
+    def _run_ended(self, view: RunView, announce: bool) -> None:
         self.refresh_runs()
         failures = failed_steps(view)
+        if not announce:
+            if failures:
+                self.query_one(ErrorPanel).show(view, self.log_step)
+            return
         if view.status == "SUCCESS" or not failures:
             self.notify(f"Run {view.run_id[:8]} {view.status.lower()}",
                         severity="information" if view.status == "SUCCESS" else "warning")
@@ -639,10 +671,27 @@ class OrchApp(App[int]):
             return
         path = manager.path_for(self.run_view.run_id, step_key, self.log_stream)
         title.update(f"{step_key} · {self.log_stream} · run {self.run_view.run_id[:8]} (o)")
+        state = self.run_view.steps.get(step_key)
+        placeholder = f"No {self.log_stream} captured for {step_key} yet."
+        if state is not None and state.end is not None:
+            placeholder = f"{step_key} finished ({state.status}) without writing to " \
+                          f"{self.log_stream}."
         # Until the step starts there is no file; LOGS_CAPTURED brings us back here.
-        view.show_file(str(path) if Path(path).exists() else None,
-                       f"No {self.log_stream} captured for {step_key} yet.",
+        view.show_file(str(path) if Path(path).exists() else None, placeholder,
                        is_stderr=self.log_stream == "stderr")
+        self._show_step_log_lines()
+
+    def _show_step_log_lines(self) -> None:
+        """The step's ``context.log`` lines, between its prints where they were written."""
+        if self.log_step is None or not self.query(LogFileView):
+            return
+        lines = []
+        for e in self.query_one(EventLog).events:
+            offsets = e.data.get("log_offsets") if e.event_type is None else None
+            if offsets and e.step_key == self.log_step and self.log_stream in offsets:
+                lines.append((offsets[self.log_stream], format_log_line(e),
+                              LOG_LINE_STYLES.get(e.level, LOG_LINE_STYLES[logging.INFO])))
+        self.query_one(LogFileView).set_inserts(lines)
 
     def action_toggle_stream(self) -> None:
         self.log_stream = "stderr" if self.log_stream == "stdout" else "stdout"

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 
 from ..events import EventRecord
+from ..storage.compute_logs import capture_offsets
 
 
 class LogManager:
@@ -29,8 +30,13 @@ class LogManager:
         if isinstance(level, str):
             level = logging.getLevelName(level.upper())
         message = str(msg) % args if args else str(msg)
+        data = {}
+        if self.step_key is not None:
+            offsets = capture_offsets(self.run_id, self.step_key)
+            if offsets is not None:  # where the line falls in the step's captured output
+                data["log_offsets"] = offsets
         self._emit(EventRecord(self.run_id, self.pipeline_name, None, message,
-                               self.step_key, int(level)))
+                               self.step_key, int(level), data=data))
 
     def debug(self, msg: str, *args: object, **_: object) -> None:
         self.log(logging.DEBUG, msg, *args)

@@ -164,7 +164,8 @@ class LocalComputeLogManager(ComputeLogManager):
     def capture(self, run_id: str, step_key: str) -> Iterator[CapturedLogs]:
         captured = self.begin_capture(run_id, step_key)
         try:
-            with redirect_output(captured.stdout_path, captured.stderr_path):
+            with redirect_output(captured.stdout_path, captured.stderr_path,
+                                 (run_id, step_key)):
                 yield captured
         finally:
             self.end_capture(captured)
@@ -280,10 +281,29 @@ def _text_stream(fd: int) -> io.TextIOWrapper:
     )
 
 
+_capturing: tuple[str, str] | None = None  # (run_id, step_key) whose output fds 1/2 hold now
+
+
+def capture_offsets(run_id: str, step_key: str) -> dict[str, int] | None:
+    """How many bytes the step has written so far to its captured stdout and stderr, when
+    this process is capturing that step's output (else None). A ``context.log`` line records
+    them, so a viewer can show it where it fell between the step's prints."""
+    if _capturing != (run_id, step_key):
+        return None
+    _flush_std_streams()
+    try:
+        return {"stdout": os.fstat(1).st_size, "stderr": os.fstat(2).st_size}
+    except OSError:
+        return None
+
+
 @contextmanager
-def redirect_output(stdout_path: str | Path, stderr_path: str | Path) -> Iterator[None]:
+def redirect_output(stdout_path: str | Path, stderr_path: str | Path,
+                    owner: tuple[str, str] | None = None) -> Iterator[None]:
     """Send fds 1 and 2 and ``sys.stdout``/``sys.stderr`` to files (appending); restore all
-    of them afterwards, also when the body raises."""
+    of them afterwards, also when the body raises. ``owner`` is the (run id, step key) the
+    output belongs to (see :func:`capture_offsets`)."""
+    global _capturing
     _flush_std_streams()
     flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
     out_fd = os.open(stdout_path, flags, FILE_MODE)
@@ -296,8 +316,10 @@ def redirect_output(stdout_path: str | Path, stderr_path: str | Path) -> Iterato
         os.dup2(err_fd, 2)
         sys.stdout = new_stdout = _text_stream(out_fd)
         sys.stderr = new_stderr = _text_stream(err_fd)
+        _capturing = owner
         yield
     finally:
+        _capturing = None
         for stream in (new_stdout, new_stderr):
             if stream is not None:
                 try:

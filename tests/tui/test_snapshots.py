@@ -57,3 +57,70 @@ def test_launchpad(snap_compare, snapshot_home, make_snapshot):
         await pilot.pause(0.2)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=open_launchpad)
+
+
+NARROW = (80, 24)
+
+
+def test_main_screen_80x24(snap_compare, snapshot_home, make_snapshot):
+    app = _app(snapshot_home, make_snapshot(sales.sales_report, sales.regional_revenue,
+                                            sales.hello))
+    assert snap_compare(app, terminal_size=NARROW, run_before=_loaded)
+
+
+def test_launchpad_80x24(snap_compare, snapshot_home, make_snapshot):
+    from conftest import configured_pipeline
+
+    app = _app(snapshot_home, make_snapshot(configured_pipeline()))
+
+    async def open_launchpad(pilot) -> None:
+        await _loaded(pilot)
+        await pilot.press("l")
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=NARROW, run_before=open_launchpad)
+
+
+def _failed_run(home) -> str:
+    """A stored failed run of `hello` with a fixed error payload and fixed times (the screen
+    must not depend on the host's paths or clock)."""
+    from orch.core.events import EventRecord, EventType
+    from orch.core.runs import PipelineRun
+
+    with Instance.from_home(home) as instance:
+        run = instance.create_run(PipelineRun(pipeline_name="hello", run_id="0" * 8 + "-" +
+                                              "1" * 4 + "-" + "2" * 4 + "-" + "3" * 4 + "-"
+                                              + "4" * 12))
+        error = {"cls_name": "KeyError", "message": "KeyError: 'b'", "frames": [
+            {"file": "repo/hello.py", "line": 12, "name": "say_hello",
+             "code": 'return greetings["b"]', "kind": "user"}],
+            "location": "repo/hello.py:12"}
+        t = 1_700_000_000.0
+        for offset, kind, step, data in (
+                (0.0, EventType.PIPELINE_START, None, {}),
+                (0.1, EventType.STEP_START, "say_hello", {}),
+                (0.2, EventType.STEP_FAILURE, "say_hello", {"error": error}),
+                (0.3, EventType.PIPELINE_FAILURE, None, {})):
+            instance.handle_new_event(EventRecord(run.run_id, "hello", kind, kind.value, step,
+                                                  timestamp=t + offset, pid=1, data=data))
+        return run.run_id
+
+
+def test_error_panel_80x24(snap_compare, snapshot_home, make_snapshot, monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    _failed_run(snapshot_home)
+    app = _app(snapshot_home, make_snapshot(sales.hello))
+
+    async def show_errors(pilot) -> None:
+        await _loaded(pilot)
+        for _ in range(100):
+            if app.run_view is not None and app.run_view.finished:
+                break
+            await pilot.pause(0.05)
+        await pilot.press("6")
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=NARROW, run_before=show_errors)

@@ -83,6 +83,24 @@ SHOP = textwrap.dedent('''
     @pipeline
     def broken():
         lookup()
+
+
+    @solid
+    def chatty(context):
+        print("before", flush=True)
+        context.log.info("in the middle")
+        print("after", flush=True)
+
+
+    @solid
+    def quiet(context):
+        return 1
+
+
+    @pipeline
+    def talk():
+        chatty()
+        quiet()
 ''')
 FAILING_LINE = SHOP.splitlines().index('    return table["b"]') + 1
 
@@ -379,3 +397,40 @@ async def test_event_filter_errors_and_title(repo, instance):
         await wait_for(pilot, lambda: bool(app.screen.query("Input")))
         assert app.screen.query_one("Input").value == "type=STEP_FAILURE"
         await pilot.press("escape")
+
+
+def _rows(view) -> list[str]:
+    return [view.render_line(y).text.rstrip() for y in range(view.row_count)]
+
+
+async def test_compute_logs_interleave_the_steps_log_lines(repo, instance):
+    app = _app(repo, instance, pipeline="talk")
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot, "talk")
+        await pilot.press("r")
+        await _finished_run(pilot)
+        await pilot.press("5")
+        app.goto("chatty")
+        logs = app.query_one("#logs")
+        await wait_for(pilot, lambda: logs.row_count == 3)
+        rows = _rows(logs)
+        assert rows[0] == "before" and rows[2] == "after"
+        assert "INFO" in rows[1] and "in the middle" in rows[1]
+        app.goto("quiet")
+        await wait_for(pilot, lambda: logs.row_count == 0)
+        await pilot.pause(0.2)
+        assert "quiet finished (success) without writing to stdout" in \
+            logs.render_line(0).text
+
+
+async def test_at_80_by_24_the_footer_keeps_cancel_help_and_quit(repo, instance):
+    app = _app(repo, instance, pipeline="shop")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _loaded(pilot, "shop")
+        await pilot.pause(0.2)
+        visible = {k.key for k in app.screen.query("FooterKey")
+                   if k.region.width and k.region.right <= 80}
+        assert {"c", "question_mark", "q", "r", "l"} <= visible
+        assert app.query_one("#sidebar").size.width <= 25
+        await pilot.press("ctrl+b")
+        assert not app.query_one("#sidebar").display

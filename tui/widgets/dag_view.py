@@ -56,7 +56,7 @@ class DagView(ScrollView, can_focus=True):
         Binding("down", "move(0, 1)", "Down", show=False),
         Binding("left", "move(-1, 0)", "Left", show=False),
         Binding("right", "move(1, 0)", "Right", show=False),
-        Binding("space", "toggle_selected", "Select solid"),
+        Binding("space", "toggle_selected", "Select"),
         Binding("f", "toggle_focus", "Focus"),
         Binding("plus,equals_sign", "hops(1)", "More hops", show=False),
         Binding("minus", "hops(-1)", "Fewer hops", show=False),

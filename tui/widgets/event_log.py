@@ -36,6 +36,13 @@ def format_event(event: EventRecord) -> str:
     return f"{when}.{millis:03d} {kind:<22} {step}{first}{' …' if rest else ''}"
 
 
+def format_log_line(event: EventRecord) -> str:
+    """A ``context.log`` line as the compute-log pane shows it between the step's output."""
+    when = time.strftime("%H:%M:%S", time.localtime(event.timestamp))
+    first, _, rest = event.message.strip().partition("\n")
+    return f"▏{when} {event.level_name:<7} {first}{' …' if rest else ''}"
+
+
 class EventFilter:
     """Which events to show. Empty fields match everything. ``text`` is what was typed."""
 

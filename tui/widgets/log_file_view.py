@@ -1,5 +1,7 @@
 """A compute-log file shown toolong-style: an index of line offsets, lines read by ``pread``
-only when they are on screen, so a multi-GB log never sits in memory.
+only when they are on screen, so a multi-GB log never sits in memory. The step's structured
+``context.log`` lines are shown in between, where they fell (each records the byte offset of
+the output written before it), as dagit interleaves them.
 
 The file is indexed incrementally (a bounded number of bytes per tick, so a huge existing file
 does not freeze the UI) and followed while the step still writes to it.
@@ -8,6 +10,7 @@ does not freeze the UI) and followed while the step still writes to it.
 from __future__ import annotations
 
 import os
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from pathlib import Path
 
@@ -93,6 +96,7 @@ class LogFileView(ScrollView, can_focus=True):
         self._cache: OrderedDict[int, Strip] = OrderedDict()
         self._style = Style()
         self.placeholder = "No step selected."
+        self._inserts: list[tuple[int, Strip]] = []  # (byte offset, line), by offset
 
     def on_mount(self) -> None:
         self.set_interval(0.2, self.poll)
@@ -101,6 +105,7 @@ class LogFileView(ScrollView, can_focus=True):
                   is_stderr: bool = False) -> None:
         """Switch to another file (or none, showing ``placeholder``)."""
         self.index = LineIndex(path) if path else None
+        self._inserts = []
         self.placeholder = placeholder
         self._style = Style(color="red") if is_stderr else Style()
         self._cache.clear()
@@ -109,29 +114,63 @@ class LogFileView(ScrollView, can_focus=True):
         self.poll()
         self.refresh()
 
+    def set_inserts(self, lines: list[tuple[int, str, Style]]) -> None:
+        """Structured lines to show between the file's lines: (byte offset, text, style)."""
+        inserts = sorted(((o, Strip([Segment(t, st)])) for o, t, st in lines),
+                         key=lambda item: item[0])
+        if [o for o, _ in inserts] == [o for o, _ in self._inserts] and \
+                len(inserts) == len(self._inserts):
+            return
+        self._inserts = inserts
+        self._resize(force=True)
+
+    @property
+    def row_count(self) -> int:
+        return (self.index.line_count if self.index else 0) + len(self._inserts)
+
+    def _insert_rows(self) -> list[int]:
+        """The display row of each insert: before the first line starting at its offset."""
+        if self.index is None:
+            return list(range(len(self._inserts)))
+        starts, count = self.index.starts, self.index.line_count
+        return [min(bisect_left(starts, offset), count) + k
+                for k, (offset, _) in enumerate(self._inserts)]
+
     def poll(self) -> None:
         if self.index is None:
             return
-        at_end = self.scroll_offset.y >= self.max_scroll_y
         grew = self.index.scan()
-        count = self.index.line_count
-        if grew or count != self.virtual_size.height:
+        self._resize(force=grew)
+
+    def _resize(self, force: bool = False) -> None:
+        at_end = self.scroll_offset.y >= self.max_scroll_y
+        rows = self.row_count
+        if force or rows != self.virtual_size.height:
+            count = self.index.line_count if self.index else 0
             self._cache.pop(count - 1, None)  # the partial last line may have grown
             self._cache.pop(count - 2, None)
-            self.virtual_size = Size(self.size.width, count)
+            self.virtual_size = Size(self.size.width, rows)
             if self.follow and at_end:
                 self.scroll_end(animate=False)
             self.refresh()
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        line = y + int(self.scroll_offset.y)
-        if self.index is None or self.index.line_count == 0:
+        row = y + int(self.scroll_offset.y)
+        if self.row_count == 0:
             if y == 0:
                 return Strip([Segment(self.placeholder, Style(dim=True))]).extend_cell_length(
                     width)
             return Strip.blank(width)
-        if line >= self.index.line_count:
+        if row >= self.row_count:
+            return Strip.blank(width)
+        x = int(self.scroll_offset.x)
+        insert_rows = self._insert_rows()
+        k = bisect_left(insert_rows, row)
+        if k < len(insert_rows) and insert_rows[k] == row:
+            return self._inserts[k][1].crop(x, x + width).extend_cell_length(width)
+        line = row - bisect_right(insert_rows, row)
+        if self.index is None:
             return Strip.blank(width)
         strip = self._cache.get(line)
         if strip is None:
@@ -139,5 +178,4 @@ class LogFileView(ScrollView, can_focus=True):
             self._cache[line] = strip
             if len(self._cache) > CACHE_LINES:
                 self._cache.popitem(last=False)
-        x = int(self.scroll_offset.x)
         return strip.crop(x, x + width).extend_cell_length(width)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orch.core.run_progress import StepState
 from orch.tui.state import RunView
@@ -11,9 +11,18 @@ from orch.tui.widgets.dag_view import STATUS_GLYPHS, STATUS_STYLES
 from rich.text import Text
 from textual.widgets import DataTable
 
+if TYPE_CHECKING:
+    from orch.core.runs import PipelineRun
+
 RUN_STATUS_STYLES = {
     "SUCCESS": "green", "FAILURE": "red bold", "CANCELED": "magenta", "STARTED": "yellow",
     "STARTING": "yellow", "CANCELING": "magenta", "NOT_STARTED": "grey62", "QUEUED": "grey62",
+}
+
+
+RUN_STATUS_GLYPHS = {
+    "SUCCESS": "✓", "FAILURE": "✗", "CANCELED": "■", "STARTED": "◐", "STARTING": "◐",
+    "CANCELING": "◐", "NOT_STARTED": "○", "QUEUED": "○",
 }
 
 
@@ -67,26 +76,29 @@ class PlanTable(DataTable):
 
 
 class RunsTable(DataTable):
-    """Run history: status, pipeline, started, duration, lineage."""
+    """Run history: status glyph and id, pipeline, status, duration, start. The pipeline
+    comes second so a narrow sidebar still shows it."""
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
-        for column in ("run", "status", "took", "pipeline", "started"):
+        for column in ("run", "pipeline", "status", "took", "started"):
             self.add_column(column, key=column)
 
-    def show_runs(self, runs: list[Any]) -> None:
+    def show_runs(self, runs: list[PipelineRun]) -> None:
         selected = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value \
             if self.row_count else None
         self.clear()
         for run in runs:
             status = run.status.value
+            style = RUN_STATUS_STYLES.get(status, "")
             started = time.strftime("%H:%M:%S", time.localtime(run.start_time)) \
                 if run.start_time else ""
             took = _duration((run.end_time or time.time()) - run.start_time) \
                 if run.start_time else ""
             # A re-execution is marked and indented under the run it reuses (compact lineage).
             label = f"↳{run.run_id[:7]}" if run.parent_run_id else run.run_id[:8]
-            self.add_row(label, Text(status, style=RUN_STATUS_STYLES.get(status, "")), took,
-                         run.pipeline_name, started, key=run.run_id)
+            glyph = RUN_STATUS_GLYPHS.get(status, " ")
+            self.add_row(Text(f"{glyph} {label}", style=style), run.pipeline_name,
+                         Text(status, style=style), took, started, key=run.run_id)
         if selected is not None and selected in self.rows:
             self.move_cursor(row=self.get_row_index(selected))
