@@ -64,16 +64,17 @@ def check_dagster_type(dagster_type: Any, value: Any) -> TypeCheck:
 def configured(configurable: Any, config_schema: Any = None, **kwargs: Any
                ) -> Callable[[Callable[[Any], Any]], Any]:
     """``@configured(my_resource, {"env": str}) def dev(config): return {...}``: the function
-    maps the new (smaller) config to the original one. Solids take their name from the
-    function."""
+    maps the new (smaller) config to the original one; or ``configured(my_solid,
+    name="fixed")({...})`` with the config itself. Solids take their name from ``name=`` or
+    the function."""
 
-    def wrap(fn: Callable[[Any], Any]) -> Any:
-        from .definitions.solid import SolidDefinition
+    def wrap(config_or_fn: Any) -> Any:
+        from .definitions.solid import NodeDefinition
 
-        if isinstance(configurable, SolidDefinition):
-            return configurable.configured(fn, name=kwargs.get("name", fn.__name__),
-                                           config_schema=config_schema)
-        return configurable.configured(fn, config_schema=config_schema)
+        if isinstance(configurable, NodeDefinition):
+            name = kwargs.get("name") or getattr(config_or_fn, "__name__", None)
+            return configurable.configured(config_or_fn, name=name, config_schema=config_schema)
+        return configurable.configured(config_or_fn, config_schema=config_schema)
 
     return wrap
 

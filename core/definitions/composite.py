@@ -31,7 +31,7 @@ class CompositeSolidDefinition(NodeDefinition):
         self.graph = graph
         self.config_schema = config_schema
         self.config_fn = config_fn
-        if (config_schema is None) != (config_fn is None):
+        if config_schema is not None and config_fn is None:
             raise DagsterInvalidDefinitionError(
                 f'Composite solid "{name}": config_schema and config_fn go together; '
                 "config_fn maps the composite's config to its children's config."
@@ -51,6 +51,38 @@ class CompositeSolidDefinition(NodeDefinition):
     @property
     def is_composite(self) -> bool:
         return True
+
+    def configured(self, config_or_fn: Any, name: str | None = None,
+                   config_schema: Any = None) -> CompositeSolidDefinition:
+        """A copy whose config is fixed to ``config_or_fn`` (then it takes none), or mapped
+        from a new ``config_schema`` by the function, before its own ``config_fn`` runs."""
+        from .configured import validated_config
+
+        if self.config_fn is None:
+            raise DagsterInvalidDefinitionError(
+                f'Composite solid "{self.name}" has no config_fn, so it has no config to '
+                "configure: give it config_schema and config_fn first."
+            )
+        if not name:
+            raise DagsterInvalidDefinitionError(
+                f'Configuring composite solid "{self.name}" needs a new name: '
+                f'{self.name}.configured(config, name="{self.name}_configured").'
+            )
+        inner_fn, schema, what = self.config_fn, self.config_schema, f'solid "{name}"'
+        if callable(config_or_fn):
+            fn = config_or_fn
+
+            def config_fn(cfg: Any) -> dict[str, Any]:
+                return inner_fn(validated_config(schema, fn(cfg), what))
+            new_schema = config_schema
+        else:
+            fixed = validated_config(schema, config_or_fn, what)
+
+            def config_fn(_cfg: Any) -> dict[str, Any]:
+                return inner_fn(fixed)
+            new_schema = None
+        return CompositeSolidDefinition(name, self.graph, self.input_defs, self.output_defs,
+                                        self.description, self.tags, new_schema, config_fn)
 
     @property
     def required_resource_keys(self) -> frozenset[str]:
@@ -81,9 +113,16 @@ def composite_solid(
         comp_name = name if isinstance(name, str) else fn.__name__
         params = list(inspect.signature(fn).parameters)
         inputs = input_defs if input_defs is not None else [InputDefinition(p) for p in params]
+        _check_inputs_are_parameters(comp_name, inputs, params)
         ctx, returned = run_composition(
             comp_name, fn, {d.name: InputMappingHandle(d.name) for d in inputs}
         )
+        unused = [d.name for d in inputs if d.name not in ctx.input_mappings]
+        if unused:
+            raise DagsterInvalidDefinitionError(
+                f'@composite_solid "{comp_name}" has unmapped input(s) {unused}: pass each to '
+                "an inner solid invocation, or remove it."
+            )
         output_mappings, outputs = _output_mappings(comp_name, returned, output_defs, ctx.nodes)
         graph = Graph(comp_name, list(ctx.nodes.values()), ctx.deps,
                       ctx.input_mappings, output_mappings)
@@ -96,6 +135,17 @@ def composite_solid(
         fn, name = name, None
         return wrap(fn)
     return wrap
+
+
+def _check_inputs_are_parameters(comp_name: str, inputs: list[InputDefinition],
+                                 params: list[str]) -> None:
+    missing = [d.name for d in inputs if d.name not in params]
+    if missing:
+        raise DagsterInvalidDefinitionError(
+            f'@composite_solid "{comp_name}" declares input(s) {missing} that its function '
+            f"does not take (its parameters: {params}); add them as parameters and pass them "
+            "to inner solids."
+        )
 
 
 def _output_mappings(comp_name, returned, output_defs, nodes):

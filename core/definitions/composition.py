@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import DagsterInvalidDefinitionError
+from ..errors import DagsterInvalidDefinitionError, DagsterInvariantViolationError
 from .dependency import InputDep, Node, OutputRef
 from .hooks import HookDefinition
 from .retry import RetryPolicy
@@ -70,8 +70,15 @@ class InvokedOutputHandle:
     owner: str
 
     def alias(self, *_: Any) -> Any:
-        raise DagsterInvalidDefinitionError(
+        raise DagsterInvariantViolationError(
             "alias() is called on a solid before invoking it: my_solid.alias('x')(...)."
+        )
+
+    def __iter__(self) -> Any:
+        raise DagsterInvariantViolationError(
+            f'Attempted to unpack the output "{self.output}" of solid "{self.node}" in '
+            f'"{self.owner}": it has a single output. Only a solid with several outputs '
+            "returns a tuple to unpack."
         )
 
 
@@ -163,11 +170,7 @@ class PendingNodeInvocation:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not _STACK:
-            if self.given_alias or self.tags or self.hook_defs or self.retry_policy:
-                raise DagsterInvalidDefinitionError(
-                    f'Solid "{self.definition.name}" was aliased/tagged outside a @pipeline or '
-                    "@composite_solid body; these modifiers only apply inside one."
-                )
+            # Outside composition the modifiers have nothing to modify: invoke directly.
             return self.definition(*args, **kwargs)
         ctx = _STACK[-1]
         name = ctx.unique_name(self.definition, self.given_alias)

@@ -42,7 +42,7 @@ class RetryPolicy:
         if not self.delay:
             return 0.0
         if self.backoff is Backoff.EXPONENTIAL:
-            delay = self.delay * (2 ** (attempt_num - 1))
+            delay = self.delay * ((2 ** attempt_num) - 1)  # 1, 3, 7, ... delays, as Dagster
         elif self.backoff is Backoff.LINEAR:
             delay = self.delay * attempt_num
         else:

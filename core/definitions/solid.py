@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -313,6 +314,12 @@ def _drain_async_gen(agen: Any) -> Iterator[Any]:
         loop.close()
 
 
+@dataclass(frozen=True)
+class ImplicitOutput(Output):
+    """An Output made from a compute function's plain return value (not one it returned or
+    yielded itself): direct invocation hands back the value, not this object."""
+
+
 def _outputs_from_return(result: Any, solid_name: str, output_defs: list[OutputDefinition]):
     if isinstance(result, Output | DynamicOutput):
         yield result
@@ -337,11 +344,11 @@ def _outputs_from_return(result: Any, solid_name: str, output_defs: list[OutputD
                 f'Solid "{solid_name}" has a dynamic output: yield DynamicOutput values '
                 "(or return a list of them)."
             )
-        yield Output(result, out.name)
+        yield ImplicitOutput(result, out.name)
         return
     if isinstance(result, tuple) and len(result) == len(output_defs):
         for value, out in zip(result, output_defs, strict=True):
-            yield value if isinstance(value, Output) else Output(value, out.name)
+            yield value if isinstance(value, Output) else ImplicitOutput(value, out.name)
         return
     raise DagsterInvariantViolationError(
         f'Solid "{solid_name}" has {len(output_defs)} outputs '

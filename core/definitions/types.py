@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any as TypingAny
 
 from .. import config
-from ..errors import DagsterInvalidDefinitionError
+from ..errors import DagsterInvalidDefinitionError, DagsterTypeCheckError
 from .events import TypeCheck
 
 
@@ -134,7 +134,12 @@ class DagsterType:
         return self.name
 
     def type_check(self, context: TypingAny, value: TypingAny) -> TypeCheck:
-        result = self.type_check_fn(context, value)
+        try:
+            result = self.type_check_fn(context, value)
+        except Exception as exc:  # the check itself broke: not a verdict on the value
+            raise DagsterTypeCheckError(
+                f'Error occurred while type-checking a value of type "{self.display_name}": '
+                f"{type(exc).__name__}: {exc}", exc) from exc
         if isinstance(result, TypeCheck):
             return result
         if isinstance(result, bool):

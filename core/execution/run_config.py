@@ -54,8 +54,9 @@ def _solid_fields(graph: Graph, mapped_inputs: set[tuple[str, str]]) -> dict[str
         definition = node.definition
         entry: dict[str, Field] = {}
         if definition.is_composite:
-            if definition.config_fn is not None:
-                entry["config"] = Field(definition.config_schema)
+            if definition.config_fn is not None:  # no schema: configured, config ignored
+                entry["config"] = (Field(definition.config_schema)
+                                   if definition.config_schema is not None else _OPTIONAL_ANY)
             else:
                 inner = definition.graph
                 inner_mapped = {t for targets in inner.input_mappings.values() for t in targets}

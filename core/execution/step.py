@@ -26,6 +26,7 @@ from ..errors import (
     DagsterStepOutputNotFoundError,
     DagsterTypeCheckDidNotPass,
     DagsterTypeLoadingError,
+    DagsterUserCodeExecutionError,
     serializable_error_info,
 )
 from ..events import EventRecord, EventType
@@ -67,6 +68,7 @@ class StepRunner:
         self.log._emit = self.log_buffer.append
         self.output_values: dict[str, Any] = {}
         self.user_exception: BaseException | None = None
+        self.retries_exhausted = False
 
     def _event(self, event_type: EventType, message: str, level: int = 10,
                **data: Any) -> EventRecord:
@@ -111,7 +113,7 @@ class StepRunner:
                 yield retry_event
                 return
             self.user_exception = exc
-            yield self._failure_event(exc, started)
+            yield self._failure_event(self._exhausted_retries(exc), started)
         except (SystemExit, KeyboardInterrupt) as exc:
             # User code left with sys.exit() or raised KeyboardInterrupt: the step fails with
             # that cause (never left in progress). A real Ctrl-C can only look like this where
@@ -124,9 +126,10 @@ class StepRunner:
             if isinstance(exc, KeyboardInterrupt) and _sigint_raises():
                 raise
         yield from self._hooks(succeeded)
-        if not succeeded and self.rc.raise_on_error and self.user_exception is not None:
+        if not succeeded and self.rc.raise_on_error and self.user_exception is not None \
+                and not self.retries_exhausted:  # as in Dagster: a failed result, no raise
             exc = self.user_exception
-            if isinstance(exc, DagsterTypeLoadingError):  # the user's error, as Dagster raises it
+            if isinstance(exc, DagsterUserCodeExecutionError):  # the user's error, as Dagster
                 raise exc.user_exception from exc
             raise exc
 
@@ -346,6 +349,20 @@ class StepRunner:
             error=serializable_error_info(cause), seconds_to_wait=wait,
             retry_number=self.attempt + 1, max_retries=max_retries,
         )
+
+    def _exhausted_retries(self, exc: Exception) -> Exception:
+        """The error a failed step reports: for a step that asked for retries and ran out,
+        a RetryRequested whose cause is the last attempt's error, as Dagster reports it."""
+        if isinstance(exc, RetryRequested):
+            self.retries_exhausted = True
+            return exc
+        policy = self.step.retry_policy
+        if policy is None or not self.rc.retries_enabled:
+            return exc
+        self.retries_exhausted = True
+        wrapper = RetryRequested(max_retries=policy.max_retries)
+        wrapper.__cause__ = exc
+        return wrapper
 
     def _where(self, what: str) -> str:
         return f'{what} of step "{self.step.key}"'

@@ -114,4 +114,13 @@ DIFFERENCES: list[Difference] = [
                                "ParameterCheckError": "DagsterInvalidConfigDefinitionError",
                                }.get(oracle),
     ),
+    Difference(
+        name="direct-invocation-unknown-output",
+        reason="A solid called directly that yields an output it does not declare raises "
+               "DagsterInvariantViolationError naming its outputs (as a pipeline run fails the "
+               "step); Dagster's direct invocation leaks a bare KeyError.",
+        case="direct_invocation_generators",
+        path="run_unknown/raised",
+        expect=lambda oracle: "DagsterInvariantViolationError",
+    ),
 ]

@@ -19,6 +19,7 @@ from orch import (
     ResourceDefinition,
     SolidInvocation,
     String,
+    build_solid_context,
     composite_solid,
     pipeline,
     resource,
@@ -235,9 +236,10 @@ def test_pipeline_function_must_take_no_parameters():
             b(x)
 
 
-def test_modifiers_outside_composition():
-    with pytest.raises(DagsterInvalidDefinitionError, match="outside a @pipeline"):
-        a.alias("z")()
+def test_modifiers_outside_composition_invoke_directly():
+    # As in Dagster 0.15.10 (tests/conformance/cases/direct_invocation_outputs.py).
+    assert a.alias("z")() == 1
+    assert a.tag({"k": "v"})(build_solid_context(), x=3) == 1
 
 
 def test_composite_must_return_inner_handles_for_declared_outputs():
