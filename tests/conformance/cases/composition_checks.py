@@ -47,6 +47,7 @@ def run_unpack_single_output():
     @pipeline
     def unpacks():
         a, b = one()
+        add(a, b)
 
     return unpacks
 
