@@ -434,3 +434,28 @@ async def test_at_80_by_24_the_footer_keeps_cancel_help_and_quit(repo, instance)
         assert app.query_one("#sidebar").size.width <= 25
         await pilot.press("ctrl+b")
         assert not app.query_one("#sidebar").display
+
+
+async def test_plan_pane_puts_resolved_copies_in_place_of_the_placeholder(instance, tmp_path):
+    from pathlib import Path
+
+    from orch.tui.widgets.tables import PlanTable
+
+    from sample_repo import sales
+
+    app = build_app(WorkspaceTarget.from_options(python_file=str(Path(sales.__file__))),
+                    instance, watch=False, pipeline="regional_revenue")
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot, "regional_revenue")
+        await pilot.press("r")
+        run = await _finished_run(pilot)
+        assert run.status is PipelineRunStatus.SUCCESS
+        await pilot.press("2")
+        await pilot.pause(0.2)
+        plan = app.query_one(PlanTable)
+        keys = [str(k.value) for k in plan.rows]
+        copies = [k for k in keys if k.startswith("region_revenue[")]
+        assert copies and "region_revenue[?]" not in keys
+        assert keys == ["load_orders", "split_by_region", *copies, "revenue_summary"]
+        states = [str(plan.get_cell(k, "state")) for k in keys]
+        assert all(s.endswith("success") for s in states)

@@ -32,10 +32,32 @@ def _duration(seconds: float | None) -> str:
     return f"{seconds * 1000:.0f}ms" if seconds < 10 else f"{seconds:.1f}s"
 
 
+def plan_order(step_keys: list[str], view: RunView | None) -> list[str]:
+    """The plan's steps in plan order, each unresolved ``x[?]`` replaced by the copies the
+    run resolved (``x[a]``, ``x[b]``) at its place; other steps the run reports come last."""
+    if view is None:
+        return list(step_keys)
+    resolved: dict[str, list[str]] = {}
+    for key in view.steps:
+        if "[" in key and not key.endswith("[?]"):
+            resolved.setdefault(key.split("[", 1)[0], []).append(key)
+    order: list[str] = []
+    for key in step_keys:
+        base = key.split("[", 1)[0]
+        if "[" in key and base in resolved:
+            order += [k for k in resolved.pop(base) if k not in order]
+        elif key not in order:
+            order.append(key)
+    for copies in resolved.values():
+        order += [k for k in copies if k not in order]
+    return order + [k for k in view.steps if k not in order and not k.endswith("[?]")]
+
+
 class PlanTable(DataTable):
     """Step, state, attempt, duration and mapping key; click a header to sort."""
 
     COLUMNS = ("step", "state", "attempt", "duration", "key")
+    _plan_keys: list[str] = []
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
@@ -46,10 +68,8 @@ class PlanTable(DataTable):
     def show_plan(self, step_keys: list[str], view: RunView | None) -> None:
         """Rows for the plan's steps (and any dynamic copies the run produced)."""
         self.clear()
-        keys = list(step_keys)
-        if view is not None:
-            keys += [k for k in view.steps if k not in keys]
-        for key in keys:
+        self._plan_keys = list(step_keys)
+        for key in plan_order(step_keys, view):
             state = view.steps.get(key) if view else None
             self.add_row(*self._cells(key, state), key=key)
 
@@ -59,7 +79,10 @@ class PlanTable(DataTable):
             cells = self._cells(key, state)
             if key in self.rows:
                 for column, value in zip(self.COLUMNS, cells, strict=True):
-                    self.update_cell(key, column, value)
+                    self.update_cell(key, column, value, update_width=True)
+            elif "[" in key:  # a mapped copy resolved: the plan's order places it
+                self.show_plan(self._plan_keys, view)
+                return
             else:
                 self.add_row(*cells, key=key)
 
