@@ -74,8 +74,79 @@ def traceback_lines(error: dict[str, Any] | None, *, verbose: bool = False,
 class Sink:
     def start(self, tracker: RunProgress) -> None: ...
     def event(self, e: Any, tracker: RunProgress) -> None: ...
+    def output(self, step_key: str, stream: str, line: str) -> None:
+        """One line a step wrote to its stdout or stderr."""
     def note(self, text: str) -> None: ...
     def finish(self, tracker: RunProgress) -> None: ...
+
+
+def output_line(step_key: str, stream: str, line: str) -> str:
+    """A step's output line as ``orch run`` prints it, prefixed like its log lines."""
+    return f"  [{step_key}] {stream}: {line}"
+
+
+_STEP_ENDS = ("STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED", "STEP_UP_FOR_RETRY")
+
+
+class StepOutputTail:
+    """New lines of each running step's stdout/stderr, read from the compute-log files its
+    LOGS_CAPTURED event names (a retry appends to the same files)."""
+
+    def __init__(self) -> None:
+        self.offsets: dict[tuple[str, str], int] = {}
+        self.partial: dict[tuple[str, str], bytes] = {}
+        self.paths: dict[tuple[str, str], str] = {}
+        self.active: set[str] = set()
+
+    def event(self, e: Any) -> list[tuple[str, str, str]]:
+        """Track the event's step; the lines of a step that just ended."""
+        key = e.step_key
+        t = e.event_type_value
+        if key and t == "LOGS_CAPTURED":
+            for stream in ("stdout", "stderr"):
+                if e.data.get(stream):
+                    self.paths[(key, stream)] = e.data[stream]
+                    self.offsets.setdefault((key, stream), 0)
+            self.active.add(key)
+        elif key in self.active and t in _STEP_ENDS:
+            self.active.discard(key)
+            return self._read(key, final=True)
+        return []
+
+    def poll(self) -> list[tuple[str, str, str]]:
+        """Complete lines written since the last poll by the running steps."""
+        lines: list[tuple[str, str, str]] = []
+        for key in sorted(self.active):
+            lines += self._read(key, final=False)
+        return lines
+
+    def close(self) -> list[tuple[str, str, str]]:
+        lines: list[tuple[str, str, str]] = []
+        for key in sorted(self.active):
+            lines += self._read(key, final=True)
+        self.active.clear()
+        return lines
+
+    def _read(self, key: str, final: bool) -> list[tuple[str, str, str]]:
+        lines: list[tuple[str, str, str]] = []
+        for stream in ("stdout", "stderr"):
+            where = (key, stream)
+            if where not in self.paths:
+                continue
+            try:
+                with open(self.paths[where], "rb") as f:
+                    f.seek(self.offsets[where])
+                    data = f.read()
+            except OSError:
+                continue
+            self.offsets[where] += len(data)
+            text = self.partial.pop(where, b"") + data
+            complete, _, rest = text.rpartition(b"\n") if not final else (text, b"", b"")
+            if rest:
+                self.partial[where] = rest
+            for line in complete.decode(errors="replace").splitlines():
+                lines.append((key, stream, line))
+        return lines
 
 
 class JsonSink(Sink):
@@ -106,11 +177,13 @@ class PlainSink(Sink):
 
     def start(self, tracker: RunProgress) -> None:
         run = tracker.run
-        self._line(f"orch: run {run.run_id} of {run.pipeline_name} "
-                   f"({len(tracker.steps)} step{'s' if len(tracker.steps) != 1 else ''})")
+        self._line(f"orch: run {run.run_id} of {run.pipeline_name} ({step_count(tracker)})")
 
     def note(self, text: str) -> None:
         self._line(f"orch: {text}")
+
+    def output(self, step_key: str, stream: str, line: str) -> None:
+        self._line(output_line(step_key, stream, line))
 
     def event(self, e: Any, tracker: RunProgress) -> None:
         if self.verbose:
@@ -164,6 +237,16 @@ def _short_path(location: str) -> str:
     """``file:line`` relative to the current directory when the file lies under it."""
     cwd = os.getcwd() + os.sep
     return location[len(cwd):] if location.startswith(cwd) else location
+
+
+def step_count(tracker: RunProgress) -> str:
+    """"5 steps", or for a run with mapped steps not yet resolved "4 steps + fx[?] per
+    mapping key" (their copies are known only once their producer has run)."""
+    keys = list(tracker.steps)
+    mapped = [k for k in keys if k.endswith("[?]")]
+    fixed = len(keys) - len(mapped)
+    text = f"{fixed} step{'s' if fixed != 1 else ''}"
+    return text + (f" + {', '.join(mapped)} per mapping key" if mapped else "")
 
 
 def summary_line(tracker: RunProgress) -> str:
@@ -235,6 +318,10 @@ class RichSink(Sink):
     def note(self, text: str) -> None:
         self.console.print(f"[bold]orch:[/bold] {text}", highlight=False)
 
+    def output(self, step_key: str, stream: str, line: str) -> None:
+        self.console.print(output_line(step_key, stream, line), style="dim", highlight=False,
+                           markup=False, soft_wrap=True)
+
     def event(self, e: Any, tracker: RunProgress) -> None:
         if e.event_type is None and e.level >= 20:
             self.logs.append(f"{e.step_key + ': ' if e.step_key else ''}{e.message}")
@@ -293,11 +380,20 @@ def follow_run(instance: Any, run: Any, process: Any, sinks: list[Sink], *,
     interrupted = superseded = False
     cancel_deadline: float | None = None
 
+    output = StepOutputTail()
+
+    def emit(lines: list[tuple[str, str, str]]) -> None:
+        for key, stream, line in lines:
+            for sink in sinks:
+                sink.output(key, stream, line)
+
     def dispatch(events: list[Any]) -> None:
         for e in events:
+            emit(output.event(e))  # a step's last lines come before its outcome
             tracker.event(e)
             for sink in sinks:
                 sink.event(e, tracker)
+        emit(output.poll())
 
     def cancel() -> None:
         nonlocal cancel_deadline
@@ -337,6 +433,7 @@ def follow_run(instance: Any, run: Any, process: Any, sinks: list[Sink], *,
             instance.recover_crashed_runs()
             dispatch(tail.poll())
     finally:
+        emit(output.close())
         for sink in sinks:
             sink.finish(tracker)
     final = instance.get_run(run.run_id) or run

@@ -278,15 +278,27 @@ def run_logs(
     event_type: list[str] = typer.Option(
         None, "--type", "-t", help="Only these event types (repeat or comma-separate)."
     ),
+    stdout: bool = typer.Option(
+        False, "--stdout", help="With --step: what the step wrote to stdout (its compute log)."
+    ),
+    stderr: bool = typer.Option(
+        False, "--stderr", help="With --step: what the step wrote to stderr (its compute log)."
+    ),
     follow: bool = typer.Option(
         False, "--follow", "-f", help="Keep printing new events until the run finishes."
     ),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
 ) -> None:
-    """Print a run's structured events (the console line format, or JSON lines)."""
+    """Print a run's structured events (the console line format, or JSON lines), or with
+    --step KEY --stdout/--stderr the step's captured output."""
+    if stdout or stderr:
+        _compute_log(run_id, step, "stderr" if stderr else "stdout", stdout and stderr, follow)
+        return
     types = _event_types(event_type)
     with open_instance() as instance:
         run = _resolve_run(instance, run_id)
+        if step is not None:
+            _check_step(instance, run, step)
         if follow:
             events: Any = instance.watch(run.run_id, of_type=types, step_key=step)
         else:
@@ -297,6 +309,60 @@ def run_logs(
                 emit(e)
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
+
+
+def _run_step_keys(instance: Instance, run: PipelineRun) -> list[str]:
+    """The steps the run has events of, in the order they first appear."""
+    keys: dict[str, None] = {}
+    for e in instance.get_logs_for_run(run.run_id):
+        if e.step_key:
+            keys.setdefault(e.step_key, None)
+    return list(keys)
+
+
+def _check_step(instance: Instance, run: PipelineRun, step: str) -> None:
+    keys = _run_step_keys(instance, run)
+    if step not in keys:
+        raise fail(f"run {run.run_id} has no step {step!r}; its steps: "
+                   f"{', '.join(keys) or 'none yet'}", code=2)
+
+
+def _compute_log(run_id: str, step: str | None, stream: str, both: bool, follow: bool) -> None:
+    """Copy a step's captured stdout or stderr to stdout (with --follow, until the capture
+    is complete or the run has finished)."""
+    if both:
+        raise fail("give one of --stdout and --stderr", code=2)
+    with open_instance() as instance:
+        run = _resolve_run(instance, run_id)
+        if step is None:
+            raise fail(f"--{stream} needs --step KEY; steps of run {run.run_id[:8]}: "
+                       f"{', '.join(_run_step_keys(instance, run)) or 'none yet'}", code=2)
+        _check_step(instance, run, step)
+        try:
+            wrote, finished = _copy_log(instance, run.run_id, step, stream, follow)
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+    if not wrote:
+        typer.echo(f"orch: step {step} wrote nothing to {stream}{'' if finished else ' yet'}.",
+                   err=True)
+
+
+def _copy_log(instance: Instance, run_id: str, step: str, stream: str, follow: bool
+              ) -> tuple[bool, bool]:
+    """(whether anything was written, whether the run had finished)."""
+    manager = instance.compute_log_manager
+    offset, wrote = 0, False
+    while True:
+        run = instance.get_run(run_id)
+        finished = run is None or run.status.is_finished
+        data, offset, complete = manager.read(run_id, step, stream, offset)
+        if data:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+            wrote = True
+        if not follow or complete or finished:
+            return wrote, finished
+        time.sleep(0.1)
 
 
 def _json_line(e: EventRecord) -> None:

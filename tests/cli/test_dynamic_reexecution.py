@@ -68,7 +68,10 @@ def _joined(home, run_id) -> str:
 def test_reexecuted_producer_resolves_mapped_steps_from_its_new_keys(orch, home, tmp_path):
     repo = write_repo(tmp_path, DYNAMIC, "fanout.py")
     (tmp_path / "keys.txt").write_text("a b")
-    assert orch("run", "-f", str(repo)).returncode == 0
+    first = orch("run", "-f", str(repo))
+    assert first.returncode == 0, first.stderr
+    assert "(3 steps + shout[?] per mapping key)" in first.stderr  # copies known later
+    assert "(5 success)" in first.stderr
     [parent] = runs(home)
 
     (tmp_path / "keys.txt").write_text("b c")  # "a" is gone, "c" is new

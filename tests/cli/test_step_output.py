@@ -1,0 +1,99 @@
+"""Step stdout/stderr (issue 10 #8): `orch run` shows them live, prefixed by the step key,
+unless -q; `orch runs logs RUN --step KEY --stdout|--stderr` prints a step's compute log."""
+
+from __future__ import annotations
+
+import time
+
+from .conftest import runs, wait_for, write_repo
+
+CHATTY = '''
+import sys
+import time
+from pathlib import Path
+
+from orch import ModeDefinition, fs_io_manager, pipeline, solid
+
+HERE = Path(__file__).parent
+
+
+@solid
+def talk(context) -> int:
+    print("hello on stdout")
+    print("careful on stderr", file=sys.stderr)
+    return 1
+
+
+@solid
+def slow_talk(context, x: int) -> int:
+    print("first line", flush=True)
+    while not (HERE / "go").exists():
+        time.sleep(0.02)
+    print("second line")
+    return x
+
+
+@pipeline(mode_defs=[ModeDefinition(resource_defs={"io_manager": fs_io_manager})])
+def chatty():
+    slow_talk(talk())
+'''
+
+
+def test_run_shows_step_output_live_and_runs_logs_reads_it(orch, home, tmp_path):
+    repo = write_repo(tmp_path, CHATTY, "chatty.py")
+    err_path = tmp_path / "run.err"
+    with open(err_path, "w") as err:
+        proc = orch.popen("run", "-f", str(repo), stderr=err)
+        # The first line of a running step is shown while the step still runs.
+        wait_for(lambda: "[slow_talk] stdout: first line" in err_path.read_text(), timeout=20)
+        assert proc.poll() is None
+        (tmp_path / "go").write_text("")
+        assert proc.wait(timeout=20) == 0
+    text = err_path.read_text()
+    assert "  [talk] stdout: hello on stdout" in text
+    assert "  [talk] stderr: careful on stderr" in text
+    assert text.index("[talk] stdout: hello") < text.index("OK       talk")
+    assert text.index("[slow_talk] stdout: second line") < text.index("OK       slow_talk")
+
+    [run] = runs(home)
+    out = orch("runs", "logs", run.run_id[:8], "--step", "talk", "--stdout")
+    assert out.returncode == 0 and out.stdout == "hello on stdout\n"
+    err = orch("runs", "logs", run.run_id, "--step", "talk", "--stderr")
+    assert err.returncode == 0 and err.stdout == "careful on stderr\n"
+    quiet_step = orch("runs", "logs", run.run_id, "--step", "slow_talk", "--stderr")
+    assert quiet_step.stdout == "" and "wrote nothing to stderr" in quiet_step.stderr
+
+    unknown = orch("runs", "logs", run.run_id, "--step", "nope", "--stdout")
+    assert unknown.returncode == 2 and "talk, slow_talk" in unknown.stderr
+    no_step = orch("runs", "logs", run.run_id, "--stdout")
+    assert no_step.returncode == 2 and "--step" in no_step.stderr
+
+
+def test_quiet_and_json_keep_step_output_off_the_terminal(orch, home, tmp_path):
+    repo = write_repo(tmp_path, CHATTY, "chatty.py")
+    (tmp_path / "go").write_text("")
+    quiet = orch("run", "-f", str(repo), "-q")
+    assert quiet.returncode == 0 and "hello on stdout" not in quiet.stderr + quiet.stdout
+    multi = orch("run", "-f", str(repo), "--executor", "multiprocess", "--json")
+    assert multi.returncode == 0
+    assert "[talk] stdout: hello on stdout" in multi.stderr
+    assert all(line.startswith("{") for line in multi.stdout.splitlines())
+
+
+def test_runs_logs_follows_a_running_steps_output(orch, home, tmp_path):
+    repo = write_repo(tmp_path, CHATTY, "chatty.py")
+    proc = orch.popen("run", "-f", str(repo), "-q")
+    try:
+        run = wait_for(lambda: runs(home) and runs(home)[0], timeout=20)
+        wait_for(lambda: orch("runs", "logs", run.run_id, "--step", "slow_talk",
+                              "--stdout").stdout == "first line\n", timeout=20)
+        follower = orch.popen("runs", "logs", run.run_id, "--step", "slow_talk", "--stdout",
+                              "--follow")
+        time.sleep(0.3)
+        assert follower.poll() is None  # still following: the step has not finished
+        (tmp_path / "go").write_text("")
+        out, _ = follower.communicate(timeout=20)
+        assert out == "first line\nsecond line\n"
+    finally:
+        (tmp_path / "go").write_text("")
+        proc.wait(timeout=20)
