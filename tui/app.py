@@ -463,6 +463,10 @@ class OrchApp(App[int]):
             self.poll_events()
 
     def _run_ended(self, view: RunView, announce: bool) -> None:
+        # The run's end settles steps that never finished (canceled, failed): every view.
+        self.dag.set_statuses(node_statuses(view))
+        self.query_one(PlanTable).update_steps(view, set(view.steps))
+        self.query_one(Timeline).show(view)
         self.refresh_runs()
         failures = failed_steps(view)
         if not announce:

@@ -459,3 +459,19 @@ async def test_plan_pane_puts_resolved_copies_in_place_of_the_placeholder(instan
         assert keys == ["load_orders", "split_by_region", *copies, "revenue_summary"]
         states = [str(plan.get_cell(k, "state")) for k in keys]
         assert all(s.endswith("success") for s in states)
+
+
+async def test_cancel_settles_the_interrupted_step_in_every_pane(repo, instance):
+    app = _app(repo, instance, pipeline="sleepy")
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot, "sleepy")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.run_view is not None
+                       and app.run_view.steps.get("nap") is not None
+                       and app.run_view.steps["nap"].status == "running")
+        await pilot.press("c")
+        run = await _finished_run(pilot)
+        assert run.status is PipelineRunStatus.CANCELED
+        await wait_for(pilot, lambda: app.dag._status.get("nap") == "canceled")
+        plan = app.query_one("#plan")
+        assert str(plan.get_cell("nap", "state")).endswith("canceled")
