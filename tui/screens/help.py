@@ -16,8 +16,8 @@ worker processes and streams their events and compute logs from the instance (`O
 
 | key | action |
 |---|---|
-| `r` | run the selected pipeline (last launchpad config) |
-| `l` | launchpad: mode, preset, executor, run config with validation |
+| `r` | run the selected pipeline with the last launch choice (asks for a mode once) |
+| `l` | launchpad: mode, preset, executor, run config with validation; `ctrl+l` launches |
 | `space` | select / unselect the solid under the cursor (DAG) |
 | `x` | re-execute the selected solids and their downstream, reusing upstream outputs |
 | `w` | watch on/off: with solids selected, a save re-executes them |
@@ -25,9 +25,12 @@ worker processes and streams their events and compute logs from the instance (`O
 | `arrows` | move between solids in the DAG |
 | `o` | compute log: switch stdout / stderr |
 | `/` | filter events (`level=INFO type=STEP step=clean text`) |
+| `enter` | on an event: its full payload (error stack, metadata, type) |
+| `!` | the traceback of the last failed load |
+| `ctrl+b` | hide / show the sidebar |
 | `c` | cancel the displayed run |
 | `p`, `g`, `u`, `e` | focus pipelines, DAG, runs, events (`tab` cycles) |
-| `1` to `5` | show DAG, plan, timeline, events, compute logs |
+| `1` to `6` | show DAG, plan, timeline, events, compute logs, errors |
 | `ctrl+r` | reload definitions now |
 | `ctrl+p` | command palette (go to a solid, every action) |
 | `?` | this help; `q` quits |
@@ -36,7 +39,7 @@ Status glyphs: ○ pending, ◐ running, ✓ success, ✗ failed, ⊘ skipped, �
 ↩ reused (a re-execution loaded its outputs from an earlier run). In the runs list, `↳` marks
 a re-execution.
 A `~` after the glyph marks a solid whose code changed since the displayed run; `●` marks a
-selected solid.
+selected solid; `*` marks one that is both.
 """
 
 
