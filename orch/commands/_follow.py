@@ -256,6 +256,20 @@ def summary_line(tracker: RunProgress) -> str:
             f"{_fmt_seconds(tracker.elapsed())} ({', '.join(parts) or 'no steps'})")
 
 
+def outcome_lines(tracker: RunProgress) -> list[str]:
+    """A finished run in brief (what ``--watch -q`` prints of each run): the summary line
+    and each failed step with its error and where in user code it was raised."""
+    lines = [summary_line(tracker)]
+    for state in tracker.visible_steps():
+        if state.status == FAILED:
+            where = error_location(state.error)
+            lines.append(f"  FAILED   {state.key}: {error_text(state.error) or state.message}"
+                         + (f" (at {_short_path(where)})" if where else ""))
+    if tracker.status == "FAILURE" and len(lines) == 1 and tracker.run_error:
+        lines.append(f"  ERROR    {error_text(tracker.run_error)}")
+    return lines
+
+
 class RichSink(Sink):
     """A live table of steps on a terminal (stderr), refreshed ~10 times a second."""
 

@@ -32,7 +32,7 @@ def watch_loop(instance: Any, *, python_file: str | None, module_name: str | Non
     from orch.core.workspace import WorkspaceTarget
 
     from ._common import execution_config
-    from ._follow import TerminateAsInterrupt, follow_run, make_sinks
+    from ._follow import TerminateAsInterrupt, follow_run, make_sinks, outcome_lines
     from .run import _report
 
     if from_failure:
@@ -103,6 +103,8 @@ def watch_loop(instance: Any, *, python_file: str | None, module_name: str | Non
                                         worker_output=cycle.server.output,
                                         should_stop=lambda: not changes.empty())
                     cycle.server.close()
+                    if quiet and not result.interrupted:
+                        _note("\n".join(outcome_lines(result.tracker)).removeprefix("orch: "))
                     _report(instance, result, junit=junit, json_output=json_output)
                     if result.interrupted:
                         return EXIT_INTERRUPTED

@@ -105,3 +105,31 @@ def test_watch_changed_reexecutes_only_changed_solids_and_downstream(orch, home,
     finally:
         code = _stop(proc, family) if proc.poll() is None else proc.returncode
     assert code == 130
+
+
+def test_watch_changed_quiet_reports_a_failed_child_run(orch, home, tmp_path):
+    repo = write_repo(tmp_path)
+    err_path = tmp_path / "watch.err"
+    with open(err_path, "w") as err:
+        proc = orch.popen("run", "--watch", "--changed", "-q", "-f", str(repo), "-p", "etl",
+                          stderr=err, stdout=None)
+    family: list = []
+    try:
+        [first] = wait_for(lambda: _finished_runs(home, 1), timeout=20)
+        wait_for(lambda: f"run {first.run_id} SUCCESS" in _stderr(err_path), timeout=5)
+        family = psutil.Process(proc.pid).children(recursive=True)
+        broken = REPO.replace('    context.log.info(f"loaded {x}")',
+                              '    raise KeyError("missing")')
+        write_repo(tmp_path, broken)
+        [_, second] = wait_for(lambda: _finished_runs(home, 2), timeout=10)
+        assert second.status.value == "FAILURE"
+        line = next(i for i, t in enumerate(repo.read_text().splitlines(), 1)
+                    if 'KeyError("missing")' in t)
+        text = wait_for(lambda: f"run {second.run_id} FAILURE" in (t := _stderr(err_path)) and t,
+                        timeout=5)
+        assert f"FAILED   load: KeyError: 'missing' (at repo.py:{line})" in text  # cwd-relative
+        assert "START" not in text  # quiet: no progress, only each run's outcome
+        family += psutil.Process(proc.pid).children(recursive=True)
+    finally:
+        code = _stop(proc, family) if proc.poll() is None else proc.returncode
+    assert code == 130
