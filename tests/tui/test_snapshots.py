@@ -115,12 +115,14 @@ def test_error_panel_80x24(snap_compare, snapshot_home, make_snapshot, monkeypat
     app = _app(snapshot_home, make_snapshot(sales.hello))
 
     async def show_errors(pilot) -> None:
-        await _loaded(pilot)
-        for _ in range(100):
-            if app.run_view is not None and app.run_view.finished:
+        # Not _loaded: event polls are exclusive workers, so waiting for every worker to
+        # complete would meet one a newer poll cancelled.
+        for _ in range(200):
+            if app.dag.canvas is not None and app.run_view is not None and \
+                    app.run_view.finished:
                 break
             await pilot.pause(0.05)
         await pilot.press("6")
-        await pilot.pause(0.2)
+        await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=NARROW, run_before=show_errors)
