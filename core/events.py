@@ -257,6 +257,21 @@ class EventRecord:
         )
 
 
+def closing_step_failure(run_id: str, pipeline_name: str, step_key: str, what: str, *,
+                         canceled: bool, pid: int | None = None) -> EventRecord:
+    """The STEP_FAILURE that ends a step its run left open: ``what`` says how
+    ("was canceled: the run was canceled"); recovery uses it for a dead worker's steps."""
+    message = f'Execution of step "{step_key}" {what}.'
+    data = {"error": {"cls_name": "StepCanceled" if canceled else "StepInterrupted",
+                      "message": message, "stack": []},
+            "error_source": "INTERRUPTED" if canceled else "RUN_ENDED", "canceled": canceled}
+    event = EventRecord(run_id, pipeline_name, EventType.STEP_FAILURE, message, step_key, 40,
+                        data=data)
+    if pid is not None:
+        event.pid = pid
+    return event
+
+
 # Legacy names: `DagsterEvent` and `EventLogEntry` are both this record in orch.
 DagsterEvent = EventRecord
 EventLogEntry = EventRecord

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 import time
 from typing import Any
 
@@ -49,6 +50,20 @@ class _CancelWatch:
             self._next_check = now + CANCEL_POLL_SECONDS
             self.signaled = self.instance.is_cancel_requested(self.run_id)
         return self.signaled
+
+
+def _signal_on_cancel_request(instance: Any, run_id: str, stop: threading.Event) -> None:
+    """In-process runs: turn a cancel requested through the instance into SIGTERM to this
+    process, which interrupts the running step like Ctrl-C does (between bytecodes: a long
+    call into C code is interrupted when it returns)."""
+    while not stop.wait(CANCEL_POLL_SECONDS):
+        try:
+            requested = instance.is_cancel_requested(run_id)
+        except Exception:
+            continue
+        if requested:
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
 
 
 def _fail_unloadable(instance: Any, run: PipelineRun, exc: BaseException) -> None:
@@ -90,10 +105,14 @@ def execute_stored_run(instance: Any, run_id: str) -> int:
         print(f"orch worker: could not load run {run_id}: {exc}", file=sys.stderr)
         return EXIT_LOAD_ERROR
     prepared.run = run
-    watch = _CancelWatch(instance, run_id,
-                         raise_on_signal=not prepared.executor_def.requires_persistent_io)
+    in_process = not prepared.executor_def.requires_persistent_io
+    watch = _CancelWatch(instance, run_id, raise_on_signal=in_process)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, watch.on_signal)
+    stop_polling = threading.Event()
+    if in_process:  # steps run on this thread: a requested cancel must interrupt them too
+        threading.Thread(target=_signal_on_cancel_request, args=(instance, run_id, stop_polling),
+                         name="orch-cancel-poll", daemon=True).start()
     outcome = EventType.PIPELINE_FAILURE
     try:
         for event in execute_run_iterator(prepared, instance, raise_on_error=False,
@@ -104,6 +123,8 @@ def execute_stored_run(instance: Any, run_id: str) -> int:
                 outcome = event.event_type
     except DagsterExecutionInterruptedError:
         outcome = EventType.PIPELINE_CANCELED
+    finally:
+        stop_polling.set()
     if outcome is EventType.PIPELINE_SUCCESS:
         return EXIT_SUCCESS
     if outcome is EventType.PIPELINE_CANCELED:

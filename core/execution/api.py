@@ -31,6 +31,7 @@ from .loggers import build_event_loggers
 from .results import PipelineExecutionResult
 from .run_config import resolve_run_config
 from .scheduler import ActiveExecution
+from .step import OpenSteps
 
 
 @dataclass
@@ -169,6 +170,16 @@ def execute_run_iterator(
 
 def _run_events(run_context: RunContext, executor: Any, active: ActiveExecution
                 ) -> Iterator[EventRecord]:
+    """The run's events; a run that ends while steps are open (canceled, or failed outside
+    any step) first gives each of them a STEP_FAILURE saying so, so no step stays running."""
+    open_steps = OpenSteps()
+    for event in _run_events_closing(run_context, executor, active, open_steps):
+        open_steps.note(event)
+        yield event
+
+
+def _run_events_closing(run_context: RunContext, executor: Any, active: ActiveExecution,
+                        open_steps: OpenSteps) -> Iterator[EventRecord]:
     name = run_context.pipeline_name
     pending = run_context.pending_logs
     yield run_context.event(EventType.PIPELINE_START, f'Started execution of pipeline "{name}".')
@@ -182,6 +193,7 @@ def _run_events(run_context: RunContext, executor: Any, active: ActiveExecution
         if not run_context.cancel_reported:
             yield run_context.event(EventType.PIPELINE_CANCELING,
                                     "Sending run termination request.", level=30)
+        yield from open_steps.close(run_context, canceled=True, cause="the run was canceled")
         yield run_context.event(EventType.PIPELINE_CANCELED,
                                 f'Execution of pipeline "{name}" canceled.', level=40)
         if isinstance(interrupt, KeyboardInterrupt):
@@ -191,6 +203,8 @@ def _run_events(run_context: RunContext, executor: Any, active: ActiveExecution
         raise
     except BaseException as exc:
         yield from _drain(pending)
+        yield from open_steps.close(run_context, canceled=False,
+                                    cause=f"the run failed ({type(exc).__name__}: {exc})")
         yield run_context.event(
             EventType.PIPELINE_FAILURE,
             f'Execution of pipeline "{name}" failed. An exception was thrown during execution.',

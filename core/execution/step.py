@@ -29,7 +29,7 @@ from ..errors import (
     DagsterUserCodeExecutionError,
     serializable_error_info,
 )
-from ..events import EventRecord, EventType
+from ..events import EventRecord, EventType, closing_step_failure
 from ..plan.plan import ExecutionStep, StepInput
 from ..plan.sources import (
     FromConfig,
@@ -415,6 +415,32 @@ class StepRunner:
             yield self._event(EventType.HOOK_COMPLETED,
                               f'Finished the execution of hook "{hook.name}" triggered for '
                               f'"{self.step.key}".', hook_name=hook.name)
+
+
+_STARTS = frozenset({EventType.STEP_START, EventType.STEP_RESTARTED})
+_ENDS = frozenset({EventType.STEP_SUCCESS, EventType.STEP_FAILURE, EventType.STEP_SKIPPED})
+
+
+class OpenSteps:
+    """The steps of a run that started and have no outcome yet (running, or up for retry),
+    followed from the run's events in order; :meth:`close` gives each a terminal event when
+    the run ends without them (canceled, or failed outside any step)."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, None] = {}
+
+    def note(self, event: EventRecord) -> None:
+        if event.event_type in _STARTS:
+            self.keys[event.step_key] = None
+        elif event.event_type in _ENDS:
+            self.keys.pop(event.step_key, None)
+
+    def close(self, rc: RunContext, *, canceled: bool, cause: str) -> Iterator[EventRecord]:
+        for key in list(self.keys):
+            how = "was canceled" if canceled else "did not finish"
+            yield closing_step_failure(rc.run_id, rc.pipeline_name, key, f"{how}: {cause}",
+                                       canceled=canceled)
+        self.keys.clear()
 
 
 def _sigint_raises() -> bool:

@@ -79,6 +79,30 @@ def rows_to_events(rows: Iterable[tuple[Any, ...]]) -> list[EventRecord]:
     ]
 
 
+def step_stats(conn: sqlite3.Connection, run_id: str) -> list[StepStats]:
+    """The steps of a run folded from their step events (within the caller's snapshot or
+    transaction)."""
+    types = list(_STEP_STATUS_BY_EVENT)
+    rows = conn.execute(
+        "SELECT step_key, event_type, timestamp FROM event_logs "
+        f"WHERE run_id = ? AND event_type IN ({', '.join('?' * len(types))}) "
+        "AND step_key IS NOT NULL ORDER BY id",
+        [run_id, *types],
+    ).fetchall()
+    stats: dict[str, list[Any]] = {}  # step_key -> [status, start, end, attempts]
+    for step_key, event_type, timestamp in rows:
+        s = stats.setdefault(step_key, [None, None, None, 0])
+        s[0] = _STEP_STATUS_BY_EVENT[event_type]
+        if event_type in _STEP_STARTS:
+            s[3] += 1
+            if s[1] is None:
+                s[1] = timestamp
+            s[2] = None
+        elif event_type in _STEP_ENDS:
+            s[2] = timestamp
+    return [StepStats(run_id, k, s[0], s[1], s[2], s[3]) for k, s in stats.items()]
+
+
 def asset_key_text(key: AssetKeyLike) -> str:
     return canonical_json(normalize_asset_key(key))
 
@@ -207,26 +231,8 @@ class SqliteEventLogStorage:
 
     def get_step_stats(self, run_id: str) -> list[StepStats]:
         """One entry per step that has step events, in order of first appearance."""
-        types = list(_STEP_STATUS_BY_EVENT)
         with self.db.read() as conn:
-            rows = conn.execute(
-                "SELECT step_key, event_type, timestamp FROM event_logs "
-                f"WHERE run_id = ? AND event_type IN ({', '.join('?' * len(types))}) "
-                "AND step_key IS NOT NULL ORDER BY id",
-                [run_id, *types],
-            ).fetchall()
-        stats: dict[str, list[Any]] = {}  # step_key -> [status, start, end, attempts]
-        for step_key, event_type, timestamp in rows:
-            s = stats.setdefault(step_key, [None, None, None, 0])
-            s[0] = _STEP_STATUS_BY_EVENT[event_type]
-            if event_type in _STEP_STARTS:
-                s[3] += 1
-                if s[1] is None:
-                    s[1] = timestamp
-                s[2] = None
-            elif event_type in _STEP_ENDS:
-                s[2] = timestamp
-        return [StepStats(run_id, k, s[0], s[1], s[2], s[3]) for k, s in stats.items()]
+            return step_stats(conn, run_id)
 
     def all_asset_keys(self) -> list[list[str]]:
         with self.db.read() as conn:

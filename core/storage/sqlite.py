@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..events import EventRecord
-from .base import ComputeLogInfo, RunWorker, Storage
-from .event_log import SqliteEventLogStorage, asset_key_text
+from ..events import EventRecord, closing_step_failure
+from .base import ComputeLogInfo, RunWorker, StepStatus, Storage
+from .event_log import SqliteEventLogStorage, asset_key_text, step_stats
 from .runs import SqliteRunStorage
 from .schema import ensure_schema, migrate, read_schema_version
 from .serde import loads
@@ -23,6 +23,7 @@ from .sqlite_base import MEMORY, SqliteDatabase
 
 DEFAULT_DB_NAME = "orch.db"
 
+_OPEN_STEP_STATUSES = frozenset({StepStatus.IN_PROGRESS, StepStatus.UP_FOR_RETRY})
 _TABLES = ("runs", "run_tags", "snapshots", "event_logs", "asset_keys", "compute_logs")
 
 
@@ -127,13 +128,22 @@ class SqliteStorage(SqliteRunStorage, SqliteEventLogStorage, Storage):
 
     # -- crash recovery ----------------------------------------------------------------
     def fail_run_if_unchanged(self, worker: RunWorker, events: Sequence[EventRecord]) -> bool:
+        """Also ends every step the run left open (running or up for retry) with a
+        STEP_FAILURE naming the dead process, before ``events``, in the same transaction."""
         with self.db.write() as conn:
             row = conn.execute(
                 "SELECT status, worker_pid FROM runs WHERE run_id = ?", (worker.run_id,)
             ).fetchone()
             if row is None or row[0] != worker.status.value or row[1] != worker.pid:
                 return False
-            self._insert_events(conn, events)
+            closing = [
+                closing_step_failure(
+                    worker.run_id, worker.pipeline_name, s.step_key,
+                    f"did not finish: its run worker process {worker.pid} exited",
+                    canceled=False, pid=os.getpid())
+                for s in step_stats(conn, worker.run_id) if s.status in _OPEN_STEP_STATUSES
+            ]
+            self._insert_events(conn, [*closing, *events])
         return True
 
     # -- compute-log index -------------------------------------------------------------
