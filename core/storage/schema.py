@@ -133,8 +133,9 @@ def read_schema_version(conn: sqlite3.Connection) -> int | None:
     try:
         row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
         return row[0] if row[0] is not None else 0
-    except sqlite3.OperationalError:
-        pass
+    except sqlite3.OperationalError as e:
+        if "no such table" not in str(e):  # busy, locked, I/O: not an answer about the schema
+            raise
     (n_tables,) = conn.execute(
         "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
     ).fetchone()
@@ -181,9 +182,14 @@ def ensure_schema(db: SqliteDatabase) -> tuple[int | None, int]:
 
     Returns (version found, version in use); one cheap read when the schema is current.
     """
-    with db.read() as conn:
-        version = read_schema_version(conn)
-        _check_not_newer(conn, version)
+    try:
+        with db.read() as conn:
+            version = read_schema_version(conn)
+            _check_not_newer(conn, version)
+    except sqlite3.OperationalError:
+        # Another process is creating the database (busy while it switches to WAL): ask again
+        # inside a write transaction, which waits for it.
+        return migrate(db)
     if version == SCHEMA_VERSION:
         return version, version
     return migrate(db)
