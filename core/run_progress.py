@@ -121,7 +121,9 @@ class RunProgress:
             elif t == "STEP_SUCCESS":
                 state.status, state.end = SUCCESS, e.timestamp
             elif t == "STEP_FAILURE":
-                state.status, state.end = FAILED, e.timestamp
+                # A step its run left open when it was canceled ends canceled, not failed.
+                state.status = CANCELED if e.data.get("canceled") else FAILED
+                state.end = e.timestamp
                 state.error = e.data.get("error") or {"message": e.message}
                 state.message = e.message
             elif t == "STEP_SKIPPED":
