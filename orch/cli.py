@@ -29,12 +29,28 @@ def version() -> None:
     typer.echo(f"orch {dist_version('orch')}")
 
 
+def _flags_without_type_labels() -> None:
+    """typer labels every option with its type in --help, flags too (``--json <bool>``); a
+    flag takes no value, so it gets no label."""
+    from typer.core import TyperOption
+
+    labelled = getattr(TyperOption, "display_type_rich", None)
+    if labelled is None:
+        return
+
+    def display_type_rich(self: TyperOption, ctx: typer.Context) -> str | None:
+        return None if self.is_flag else labelled(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
 def _register() -> None:
     from .commands import register_all
 
     register_all(app)
 
 
+_flags_without_type_labels()
 _register()
 
 

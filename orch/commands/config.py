@@ -17,6 +17,7 @@ from ._common import (
     fail,
     load_in_process,
     make_target,
+    require_mode,
 )
 
 config_app = typer.Typer(help="Run config helpers.", no_args_is_help=True)
@@ -44,6 +45,7 @@ def scaffold(
     workspace = load_in_process(make_target(python_file, module_name, attribute,
                                             working_directory))
     loaded = choose(workspace, pipeline)
+    require_mode(loaded.get_definition(), mode)
     try:
         text = scaffold_run_config(loaded.get_definition(), mode, required_only)
     except DagsterError as e:

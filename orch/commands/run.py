@@ -257,7 +257,7 @@ def launch(
 ) -> None:
     """Create a run and start its worker without waiting; print the run id.
 
-    Follow it with ``orch runs`` or the app; the run's events land in the instance as usual.
+    Follow it with "orch runs logs RUN_ID -f" or in the app (orch dev).
     """
     import subprocess
 

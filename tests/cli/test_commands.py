@@ -105,3 +105,43 @@ def test_cli_commands_never_import_textual(env, tmp_path, repo):
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "TEXTUAL: []" in done.stdout
+
+
+TWO_MODES = '''
+from orch import ModeDefinition, PresetDefinition, pipeline, solid
+
+
+@solid
+def one(context) -> int:
+    return 1
+
+
+@pipeline(mode_defs=[ModeDefinition("live"), ModeDefinition("test")],
+          preset_defs=[PresetDefinition("dev", mode="test")])
+def two_modes():
+    one()
+'''
+
+
+def test_a_pipeline_with_several_modes_asks_for_one_in_words_that_fit(orch, tmp_path):
+    (tmp_path / "modes.py").write_text(TWO_MODES)
+    for command in (["config", "scaffold"], ["plan"], ["run"], ["launch"]):
+        done = orch(*command, "-f", "modes.py")
+        assert done.returncode == 2, (command, done.stderr)
+        assert "attempted to execute" not in done.stderr
+        assert 'Pipeline "two_modes" has several modes (live, test): choose one with --mode, ' \
+            "e.g. --mode live" in done.stderr
+    assert "--preset dev" in orch("plan", "-f", "modes.py").stderr
+    assert orch("config", "scaffold", "-f", "modes.py", "--mode", "test").returncode == 0
+    assert orch("plan", "-f", "modes.py", "--preset", "dev").returncode == 0
+
+
+def test_help_shows_no_type_label_on_flags_and_no_stray_markup(orch):
+    for command in ([], ["run"], ["launch"], ["plan"], ["runs", "logs"], ["runs", "show"],
+                    ["instance", "info"], ["config", "scaffold"]):
+        shown = orch(*command, "--help", env={"COLUMNS": "200"})
+        assert shown.returncode == 0, shown.stderr
+        assert "<bool>" not in shown.stdout, command
+        assert "``" not in shown.stdout and "`" not in shown.stdout, command
+    run_help = orch("run", "--help", env={"COLUMNS": "200"}).stdout
+    assert "--json" in run_help and "<str>" in run_help  # options that take a value keep it
