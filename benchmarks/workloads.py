@@ -49,7 +49,8 @@ def chain(n: int, persistent: bool = False) -> PipelineDefinition:
         name = f"step_{i}"
         deps[SolidInvocation("step", alias=name)] = {"x": DependencyDefinition(prev)}
         prev = name
-    return PipelineDefinition([source, step], name=f"chain_{n}", dependencies=deps,
+    solids = [source, step] if n > 1 else [source]  # an unused definition is a node too
+    return PipelineDefinition(solids, name=f"chain_{n}", dependencies=deps,
                               mode_defs=_modes(persistent))
 
 

@@ -1,0 +1,206 @@
+"""The real entry point, as a user runs it: ``orch run`` as a subprocess.
+
+Every suite reports this figure first. What a user gets, and so what is measured:
+
+* one persistent SQLite instance in a temporary ``ORCH_HOME`` (warmed by one untimed run),
+  compute-log capture on (the instance's default), ``fs_io_manager`` (the workloads' mode);
+* the environment as configured: when it sets ``PYTHONDONTWRITEBYTECODE`` (this machine does)
+  orch compiles from source in every process — a figure with a bytecode cache says so;
+* wall time of the whole process, the engine time from the run record (``PIPELINE_START`` →
+  end), the events stored, and the peak RSS of the largest process (``wait4``).
+
+Figures taken under load are printed with the load average beside them; compare ratios taken
+in the same run (orch vs peer, 10,000 steps vs 100, orch vs the fork floor), not absolutes.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+WORKLOAD_FILE = """\
+import sys
+sys.path.insert(0, {root!r})
+from benchmarks.workloads import {builder}
+
+{name} = {builder}({args}persistent=True)
+"""
+
+
+def load() -> str:
+    """The 1-minute load average and the CPU count, for printing beside a figure."""
+    one, five, _ = os.getloadavg()
+    return f"load {one:.1f}/{five:.1f} on {os.cpu_count()} CPUs"
+
+
+def orch_script() -> str:
+    """The ``orch`` console script beside the interpreter running the benchmarks."""
+    return str(Path(sys.executable).parent / "orch")
+
+
+def timing_env(home: Path, bytecode_cache: Path | None = None) -> dict[str, str]:
+    """The environment a timed process gets: the user's, with ``ORCH_HOME``; never a
+    ``PYTHONPYCACHEPREFIX`` inherited by accident (with ``PYTHONDONTWRITEBYTECODE`` it makes
+    every import recompile). ``bytecode_cache`` turns a cache on, in that directory."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPYCACHEPREFIX",
+                                                             "GITHUB_ACTIONS")}
+    env["ORCH_HOME"] = str(home)
+    if bytecode_cache is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(bytecode_cache)
+    return env
+
+
+def bytecode_label(bytecode_cache: bool = False) -> str:
+    if bytecode_cache:
+        return "with a bytecode cache"
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        return "no bytecode cache (PYTHONDONTWRITEBYTECODE, as configured)"
+    return "bytecode as configured"
+
+
+@dataclass
+class Measured:
+    """One whole-process run."""
+
+    wall: float
+    engine: float | None = None  # run record start → end
+    steps: int = 0
+    events: int = 0
+    max_rss_mb: float = 0.0
+    run_id: str | None = None
+
+    @property
+    def engine_ms_per_step(self) -> float:
+        return (self.engine or 0.0) / max(1, self.steps) * 1000
+
+
+def timed_process(argv: Sequence[str], env: dict[str, str], cwd: Path,
+                  timeout: float = 1800) -> tuple[float, float, str]:
+    """Run ``argv`` to completion: (wall seconds, peak RSS MB of it or its largest waited-for
+    descendant, stderr tail). Raises with the stderr when it fails."""
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(list(argv), env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+                                stderr=err)
+        deadline = start + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                proc.kill()
+                raise RuntimeError(f"{' '.join(argv)} took over {timeout:g} s")
+            time.sleep(0.002)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        tail = err.read()[-3000:].decode(errors="replace")
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}:\n{tail}")
+    return wall, usage.ru_maxrss / 1024, tail
+
+
+class OrchHome:
+    """A persistent instance in a temporary ORCH_HOME, and the workload files run in it."""
+
+    def __init__(self, scratch: Path, bytecode_cache: bool = False):
+        self.scratch = scratch
+        self.home = scratch / "orch_home"
+        self.cache = scratch / "pycache" if bytecode_cache else None
+        self.label = bytecode_label(bytecode_cache)
+        self._warmed: set[tuple[str, ...]] = set()
+
+    def workload(self, name: str) -> Path:
+        """A pipeline file a user could have written: ``chain_N``, ``fanout_N`` or
+        ``wide_N`` (N/10 layers of 10 solids; ``wide_200`` is BENCHMARKS.md's 20 x 10)."""
+        shape, size = name.rsplit("_", 1)
+        n = int(size)
+        builder, args = {"chain": ("chain", f"{n}, "), "fanout": ("fanout", f"{n}, "),
+                         "wide": ("wide", f"{max(1, n // 10)}, {min(n, 10)}, ")}[shape]
+        path = self.scratch / "workloads" / f"{name}.py"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(WORKLOAD_FILE.format(root=str(ROOT), builder=builder,
+                                                 name=name, args=args))
+        return path
+
+    def env(self) -> dict[str, str]:
+        return timing_env(self.home, self.cache)
+
+    def argv(self, name: str, executor: str = "in_process", max_concurrent: int = 2,
+             quiet: bool = True) -> list[str]:
+        argv = [orch_script(), "run", "-f", str(self.workload(name)), "-p", name,
+                "--executor", executor]
+        if executor == "multiprocess":
+            argv += ["--max-concurrent", str(max_concurrent)]
+        return argv + (["-q"] if quiet else [])
+
+    def orch_run(self, name: str, executor: str = "in_process", max_concurrent: int = 2,
+                 quiet: bool = True, warm: str = "each") -> Measured:
+        """``orch run -f WORKLOAD -p NAME --executor E [-q]`` once, with its run record's
+        figures. Warm-up (untimed): ``warm="each"`` runs this very command once first,
+        ``"home"`` only one single-solid run per home (as the Dagster side gets)."""
+        argv = self.argv(name, executor, max_concurrent, quiet)
+        first = self.argv("chain_1") if warm == "home" else argv
+        if tuple(first) not in self._warmed:  # the instance, its schema, the OS caches
+            timed_process(first, self.env(), self.scratch)
+            self._warmed.add(tuple(first))
+        wall, rss, _ = timed_process(argv, self.env(), self.scratch)
+        return self._with_run_record(Measured(wall, max_rss_mb=rss))
+
+    def _with_run_record(self, measured: Measured) -> Measured:
+        from orch.core.instance import Instance
+
+        with Instance.from_home(self.home) as instance:
+            run = instance.get_runs(limit=1)[0]
+            events = instance.get_logs_for_run(run.run_id)
+        measured.run_id = run.run_id
+        if run.start_time is not None and run.end_time is not None:
+            measured.engine = run.end_time - run.start_time
+        measured.events = len(events)
+        measured.steps = sum(1 for e in events if e.event_type_value == "STEP_SUCCESS")
+        return measured
+
+
+def median_runs(run: Callable[[], Measured], repeats: int) -> list[Measured]:
+    return [run() for _ in range(repeats)]
+
+
+def interleave(runs: dict[str, Callable[[], Measured]], repeats: int
+               ) -> dict[str, list[Measured]]:
+    """Each callable ``repeats`` times, round-robin (a, b, a, b, ...), so a change of load
+    hits both sides alike."""
+    results: dict[str, list[Measured]] = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, run in runs.items():
+            results[name].append(run())
+    return results
+
+
+def med(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def summary(runs: Sequence[Measured]) -> Measured:
+    """The medians of several runs of one command."""
+    engines = [r.engine for r in runs if r.engine is not None]
+    return Measured(
+        wall=med([r.wall for r in runs]),
+        engine=med(engines) if engines else None,
+        steps=runs[-1].steps, events=runs[-1].events,
+        max_rss_mb=med([r.max_rss_mb for r in runs]),
+    )
+
+
+def mark(ok: bool) -> str:
+    return "ok" if ok else "NOT MET"
