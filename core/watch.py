@@ -31,7 +31,6 @@ from .workspace import (
     WorkspaceLoadError,
     WorkspaceTarget,
     changed_solids,
-    choose_pipeline,
 )
 
 DEFAULT_DEBOUNCE_SECONDS = 0.1
@@ -301,8 +300,7 @@ class WatchSession:
             cycle.snapshot = snapshot
             self.last_snapshot = snapshot
             try:
-                name = choose_pipeline(snapshot.pipeline_names, self.pipeline_name,
-                                       self.target)
+                name = snapshot.choose(self.pipeline_name)
             except Exception as e:
                 cycle.error = LoadError("not_found", str(e))
                 return cycle

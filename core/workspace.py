@@ -33,7 +33,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .errors import ORCH, DagsterError, DagsterInvariantViolationError, frame_kind
+from .errors import (
+    ORCH,
+    DagsterError,
+    DagsterInvariantViolationError,
+    error_location,
+    frame_kind,
+    serializable_error_info,
+)
 
 DEFAULT_LOAD_TIMEOUT = 60.0
 SNAPSHOT_FORMAT = 1
@@ -61,8 +68,9 @@ class LoadError:
     ``kind``: ``import_error`` (the user's code raised while importing, syntax errors
     included), ``not_found`` (no such file/module/attribute/pipeline), ``timeout``,
     ``crash`` (the loader process died), ``invalid`` (the run request was rejected).
-    ``traceback`` is the user's part of the traceback; ``module``/``import_chain`` say which
-    module was importing (outermost first) when a timeout struck.
+    ``traceback`` is the user's part of the traceback; ``location`` where in the user's code
+    (``file:line`` for an import error); ``module``/``import_chain`` say which module was
+    importing (outermost first) when a timeout struck.
     """
 
     kind: str
@@ -73,6 +81,7 @@ class LoadError:
     import_chain: list[str] = field(default_factory=list)
     location: str | None = None
     output: str = ""
+    file: str | None = None  # for a directory target: the one file that did not load
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -261,6 +270,8 @@ class LoadedWorkspace:
     sensors: list[Any] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     load_seconds: float = 0.0
+    # A directory target's files that did not load (the others did): one LoadError each.
+    load_errors: list[LoadError] = field(default_factory=list)
 
     @property
     def pipeline_names(self) -> list[str]:
@@ -269,11 +280,15 @@ class LoadedWorkspace:
     def get(self, name: str | None) -> LoadedPipeline:
         """The pipeline called ``name``; with ``None`` the only one. Raises naming the
         choices."""
-        return self.pipelines[choose_pipeline(self.pipeline_names, name, self.target)]
+        return self.pipelines[choose_pipeline(self.pipeline_names, name, self.target,
+                                              [e.file for e in self.load_errors if e.file])]
 
 
-def choose_pipeline(names: list[str], name: str | None, target: Any = None) -> str:
+def choose_pipeline(names: list[str], name: str | None, target: Any = None,
+                    broken_files: list[str] | None = None) -> str:
     where = f" in {target.describe()}" if target is not None else ""
+    if broken_files:
+        where += f" (not loaded: {', '.join(os.path.basename(f) for f in broken_files)})"
     if name is None:
         if len(names) == 1:
             return names[0]
@@ -326,10 +341,9 @@ def load_workspace(target: WorkspaceTarget) -> LoadedWorkspace:
                 f"No .py file in {target.directory} defines a pipeline or repository."
             )
         for path in files:
-            origin = {"python_file": str(path), "module_name": None, "attribute": None,
-                      "working_directory": wd}
-            _collect(workspace, import_python_file(str(path), wd), origin, target.attribute,
-                     attribute_required=False)
+            _collect_file(workspace, path, wd)
+        if workspace.load_errors and not workspace.pipelines:
+            raise WorkspaceLoadError(workspace.load_errors[0])
     else:
         origin = {"python_file": target.python_file, "module_name": target.module_name,
                   "attribute": None, "working_directory": wd}
@@ -348,6 +362,21 @@ def load_workspace(target: WorkspaceTarget) -> LoadedWorkspace:
         _collect(workspace, module, origin, target.attribute, attribute_required=True)
     workspace.load_seconds = time.perf_counter() - started
     return workspace
+
+
+def _collect_file(workspace: LoadedWorkspace, path: Path, wd: str) -> None:
+    """Load one file of a directory target; a file that fails to load is recorded in
+    ``load_errors`` and the other files still load."""
+    origin = {"python_file": str(path), "module_name": None, "attribute": None,
+              "working_directory": wd}
+    try:
+        module = import_python_file(str(path), wd)
+        _collect(workspace, module, origin, workspace.target.attribute,
+                 attribute_required=False)
+    except (Exception, SystemExit) as exc:
+        error = load_error_from_exception(exc, WorkspaceTarget(python_file=str(path)))
+        error.file = str(path)
+        workspace.load_errors.append(error)
 
 
 def _collect(workspace: LoadedWorkspace, module: ModuleType, origin: dict[str, Any],
@@ -452,11 +481,22 @@ class RepositorySnapshot:
         return self.data.get("warnings", [])
 
     @property
+    def load_errors(self) -> list[LoadError]:
+        """The files of a directory target that did not load (the rest did)."""
+        return [LoadError.from_dict(e) for e in self.data.get("load_errors", [])]
+
+    @property
     def target(self) -> WorkspaceTarget:
         return WorkspaceTarget.from_dict(self.data["target"])
 
+    def choose(self, name: str | None = None) -> str:
+        """The pipeline name ``name`` (or the only pipeline); raises naming the choices and
+        the files that did not load."""
+        return choose_pipeline(self.pipeline_names, name, self.target,
+                               [e.file for e in self.load_errors if e.file])
+
     def pipeline(self, name: str | None = None) -> dict[str, Any]:
-        return self.pipelines[choose_pipeline(self.pipeline_names, name, self.target)]
+        return self.pipelines[self.choose(name)]
 
     def code_hashes(self, pipeline_name: str) -> dict[str, str]:
         return dict(self.pipelines[pipeline_name]["code_hashes"])
@@ -562,6 +602,7 @@ def repository_snapshot(workspace: LoadedWorkspace) -> RepositorySnapshot:
         "schedules": workspace.schedules,
         "sensors": workspace.sensors,
         "warnings": workspace.warnings,
+        "load_errors": [e.to_dict() for e in workspace.load_errors],
     })
 
 
@@ -608,7 +649,8 @@ def load_error_from_exception(exc: BaseException, target: WorkspaceTarget | None
     if isinstance(exc, SyntaxError):
         detail = f"SyntaxError: {exc.msg} ({exc.filename}, line {exc.lineno})"
     return LoadError("import_error", f"Could not load{where}: {detail}", user_traceback(exc),
-                     type(exc).__name__)
+                     type(exc).__name__,
+                     location=error_location(serializable_error_info(exc)))
 
 
 # -- loading in a subprocess -----------------------------------------------------------------

@@ -6,6 +6,7 @@ Nothing heavy at module level: the CLI must start fast, and must never import Te
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Annotated, Any, NoReturn
 
@@ -77,6 +78,12 @@ def target_code_location(python_file: str | None, module_name: str | None,
     return make_target(python_file, module_name, attribute, working_directory).root
 
 
+def load_error_note(error: Any) -> str:
+    """A file of a directory target that did not load, and why (the user's traceback)."""
+    name = os.path.basename(error.file) if error.file else "a file"
+    return f"{name} did not load, so its pipelines are missing:\n{error.format()}"
+
+
 def load_in_process(target: Any):
     """Import the target here (the commands that validate or inspect definitions do)."""
     from orch.core.workspace import load_error_from_exception, load_workspace
@@ -87,6 +94,8 @@ def load_in_process(target: Any):
         fail(load_error_from_exception(exc, target).format())
     for warning in workspace.warnings:
         sys.stderr.write(f"orch: warning: {warning}\n")
+    for error in workspace.load_errors:
+        sys.stderr.write(f"orch: warning: {load_error_note(error)}\n")
     return workspace
 
 

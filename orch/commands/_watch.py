@@ -92,8 +92,10 @@ def watch_loop(instance: Any, *, python_file: str | None, module_name: str | Non
                         _note("output while loading:\n" + cycle.error.output.rstrip()[-2000:])
                     _note("waiting for the next save")
                 elif cycle.run_id is None:
+                    _note_load_errors(cycle.snapshot)
                     _note(cycle.note or "nothing to run")
                 else:
+                    _note_load_errors(cycle.snapshot)
                     if cycle.note:
                         _note(cycle.note)
                     if cycle.changed is not None:
@@ -119,6 +121,14 @@ def watch_loop(instance: Any, *, python_file: str | None, module_name: str | Non
     finally:
         watcher.stop()
         session.close()
+
+
+def _note_load_errors(snapshot: Any) -> None:
+    """Files of a directory target that did not load (their pipelines are missing)."""
+    from ._common import load_error_note
+
+    for error in snapshot.load_errors if snapshot is not None else []:
+        _note(f"warning: {load_error_note(error)}")
 
 
 def _next_change(changes: queue.Queue[set[str]]) -> set[str]:

@@ -141,3 +141,40 @@ def test_debouncer_coalesces_bursts():
     finally:
         debouncer.close()
     assert got == [{"a", "b"}, {"c"}]
+
+
+GOOD = "from orch import pipeline, solid\n\n@solid\ndef b(_):\n    return 1\n\n" \
+    "@pipeline\ndef good_pipe():\n    b()\n"
+BROKEN = "from orch import pipeline, solid\n\n@solid\ndef a(_):\n    return 1\n\n" \
+    "undefined_name()\n\n@pipeline\ndef broken_pipe():\n    a()\n"
+
+
+def test_a_directory_with_one_broken_file_loads_the_others_and_names_it(orch, home, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a_broken.py").write_text(BROKEN)
+    (src / "good.py").write_text(GOOD)
+
+    # The snapshot the app draws from: the good file's pipelines and the broken file's error.
+    snap = load_repository_snapshot(WorkspaceTarget.from_options(str(src)), timeout=30)
+    assert snap.pipeline_names == ["good_pipe"]
+    [error] = snap.load_errors
+    assert error.file == str(src / "a_broken.py") and error.cls_name == "NameError"
+    assert error.location == f"{src / 'a_broken.py'}:7"
+    assert 'a_broken.py", line 7, in <module>' in error.traceback
+
+    listed = orch("pipeline", "list", "-f", "src")
+    assert listed.returncode == 0, listed.stderr
+    assert "good_pipe" in listed.stdout
+    assert "a_broken.py did not load" in listed.stderr and "undefined_name" in listed.stderr
+
+    ran = orch("run", "-f", "src", "-q")
+    assert ran.returncode == 0, ran.stderr
+    missing = orch("run", "-f", "src", "-p", "broken_pipe")
+    assert missing.returncode == 2
+    assert "(not loaded: a_broken.py)" in missing.stderr and "good_pipe" in missing.stderr
+
+    # Every file broken: the load fails with the first file's error, as before.
+    (src / "good.py").write_text(BROKEN.replace("broken_pipe", "other"))
+    with pytest.raises(WorkspaceLoadError, match="a_broken.py: NameError"):
+        load_repository_snapshot(WorkspaceTarget.from_options(str(src)), timeout=30)
