@@ -176,5 +176,5 @@ def test_a_directory_with_one_broken_file_loads_the_others_and_names_it(orch, ho
 
     # Every file broken: the load fails with the first file's error, as before.
     (src / "good.py").write_text(BROKEN.replace("broken_pipe", "other"))
-    with pytest.raises(WorkspaceLoadError, match="a_broken.py: NameError"):
+    with pytest.raises(WorkspaceLoadError, match=r"a_broken\.py: NameError"):
         load_repository_snapshot(WorkspaceTarget.from_options(str(src)), timeout=30)
