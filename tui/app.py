@@ -28,7 +28,13 @@ from orch.tui.messages import (
 from orch.tui.services import launcher
 from orch.tui.services.launcher import LaunchChoice, LaunchChoices, Launched, LaunchRequest
 from orch.tui.services.snapshot import PipelineInfo, pipelines_of
-from orch.tui.state import RunView, banner_text, node_of_step, node_statuses
+from orch.tui.state import (
+    RunView,
+    banner_text,
+    mapped_summaries,
+    node_of_step,
+    node_statuses,
+)
 from orch.tui.widgets.dag_view import DagView
 from orch.tui.widgets.error_panel import ErrorPanel, failed_steps
 from orch.tui.widgets.event_log import EventLog, FilterError, format_log_line, parse_filter
@@ -154,6 +160,7 @@ class OrchApp(App[int]):
         self.run_pipeline: str | None = None
         self.run_hashes: dict[str, str] = {}
         self.launch_choices = LaunchChoices(instance.root_dir)
+        self.expanded: dict[str, set[str]] = {}  # pipeline → composites drawn opened
         self._initial_choice = initial_choice
         self.log_stream = "stdout"
         self.log_step: str | None = None
@@ -174,6 +181,8 @@ class OrchApp(App[int]):
             ("Toggle watch", "w: re-execute the selection on save", self.action_toggle_watch),
             ("Select solid under cursor", "space (DAG)", dag.action_toggle_selected),
             ("Toggle focus mode", "f: only the solids near the cursor", dag.action_toggle_focus),
+            ("Expand or collapse composite", "enter (DAG): its inner solids",
+             dag.action_expand),
             ("Filter events", "/: level, type, step, text", self.action_filter_events),
             ("Clear event filter", "show every event", self.action_clear_filter),
             ("Event details", "enter on an event: full payload, error, metadata",
@@ -209,6 +218,7 @@ class OrchApp(App[int]):
                 with TabbedContent(id="graph-tabs"):
                     with TabPane("DAG", id="tab-dag"):
                         yield DagView(id="dag")
+                        yield Label("", id="dag-edges")
                     with TabPane("Plan", id="tab-plan"):
                         yield PlanTable(id="plan")
                     with TabPane("Timeline", id="tab-timeline"), VerticalScroll():
@@ -334,8 +344,10 @@ class OrchApp(App[int]):
         if info is None:
             self.dag.set_graph([], [])
             return
-        self.dag.set_graph(info.nodes, info.edges)
+        self.dag.set_graph(*info.graph(self.expanded.get(info.name, set())))
         self._mark_changed()
+        if self.run_view is not None and self.run_pipeline == info.name:
+            self._show_statuses(self.run_view)
         if self.run_view is None or self.run_pipeline != info.name:
             self.query_one(PlanTable).show_plan(info.leaf_solids, None)
         self._update_subtitle()
@@ -345,7 +357,8 @@ class OrchApp(App[int]):
         if info is None or not self.run_hashes or self.run_pipeline != info.name:
             self.dag.set_changed(set())
             return
-        changed = {node_of_step(h) for h, digest in info.code_hashes.items()
+        shown = set(self.dag._graph_nodes)
+        changed = {node_of_step(h, shown) for h, digest in info.code_hashes.items()
                    if self.run_hashes.get(h) not in (None, digest)}
         self.dag.set_changed(changed)
 
@@ -404,7 +417,7 @@ class OrchApp(App[int]):
             executed = set(run.step_keys_to_execute)
             self.run_view.mark_reused([k for k in plan_keys if k not in executed])
         self.query_one(PlanTable).show_plan(plan_keys, self.run_view)
-        self.dag.set_statuses(node_statuses(self.run_view))
+        self._show_statuses(self.run_view)
         self._mark_changed()
         self.query_one(Timeline).show(self.run_view)
         self._show_step_logs(self.log_step)
@@ -445,7 +458,7 @@ class OrchApp(App[int]):
         touched = view.apply(message.events)
         self.query_one(EventLog).add_events(message.events)
         if touched:
-            self.dag.set_statuses(node_statuses(view))
+            self._show_statuses(view)
             self.query_one(PlanTable).update_steps(view, touched)
             self.query_one(Timeline).show(view)
         if any(e.event_type is EventType.LOGS_CAPTURED for e in message.events):
@@ -464,7 +477,7 @@ class OrchApp(App[int]):
 
     def _run_ended(self, view: RunView, announce: bool) -> None:
         # The run's end settles steps that never finished (canceled, failed): every view.
-        self.dag.set_statuses(node_statuses(view))
+        self._show_statuses(view)
         self.query_one(PlanTable).update_steps(view, set(view.steps))
         self.query_one(Timeline).show(view)
         self.refresh_runs()
@@ -647,10 +660,49 @@ class OrchApp(App[int]):
     # -- steps and logs -------------------------------------------------------------------
     @on(DagView.NodeHighlighted)
     def _node_highlighted(self, message: DagView.NodeHighlighted) -> None:
+        shown = set(self.dag._graph_nodes)
         steps = self.run_view.steps if self.run_view else {}
-        keys = [k for k in steps if node_of_step(k) == message.name]
+        keys = [k for k in steps if node_of_step(k, shown) == message.name]
+        self._show_node_edges(message.name)
         failed = [k for k in keys if steps[k].error is not None]
         self._show_step_logs((failed or keys or [message.name])[0])
+
+    def _show_statuses(self, view: RunView) -> None:
+        shown = set(self.dag._graph_nodes)
+        self.dag.set_statuses(node_statuses(view, shown))
+        self.dag.set_mapped(mapped_summaries(view, shown))
+
+    def _show_node_edges(self, name: str) -> None:
+        """Under the DAG, the cursor node's edges in words: each one is exact."""
+        upstream, downstream = self.dag.edges_of(name)
+        info = self.pipelines.get(self.current or "")
+        hint = " · enter expands" if info and name in info.composites else \
+            " · enter collapses" if "." in name else ""
+        self.query_one("#dag-edges", Label).update(
+            f"{', '.join(upstream) or '(no inputs from solids)'} → {name} → "
+            f"{', '.join(downstream) or '(nothing downstream)'}{hint}")
+
+    @on(DagView.ExpandRequested)
+    def _expand(self, message: DagView.ExpandRequested) -> None:
+        """Open a composite into its inner solids, or close the one a node belongs to."""
+        info = self.pipelines.get(self.current or "")
+        if info is None:
+            return
+        opened = self.expanded.setdefault(info.name, set())
+        name = message.name
+        if name in info.composites:
+            opened.add(name)
+            cursor = next((n for n in info.graph(opened)[0] if n.startswith(name + ".")), name)
+        else:
+            parents = [p for p in opened if name.startswith(p + ".")]
+            if not parents:
+                self.notify(f"{name} is not a composite solid.", severity="warning")
+                return
+            closing = max(parents, key=len)
+            opened -= {p for p in opened if p == closing or p.startswith(closing + ".")}
+            cursor = closing
+        self._show_pipeline()
+        self.dag.cursor = cursor
 
     @on(DagView.SelectionChanged)
     def _selection_changed(self, _message: DagView.SelectionChanged) -> None:

@@ -6,6 +6,7 @@ No Textual here, so it is unit-testable on its own.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from orch.core.run_progress import RunProgress
@@ -13,33 +14,130 @@ from orch.core.run_progress import RunProgress
 # The app follows a run with the same fold `orch run` uses.
 RunView = RunProgress
 
+STATUS_GLYPHS = {
+    "pending": "○",
+    "running": "◐",
+    "success": "✓",
+    "failed": "✗",
+    "skipped": "⊘",
+    "abandoned": "⊗",
+    "retrying": "↻",
+    "not executed": "·",
+    "canceled": "■",
+    "reused": "↩",
+}
+
+SourceOf = Callable[[str, str], str]
+TargetsOf = Callable[[str, str], list[str]]
+
 _PRECEDENCE = ["failed", "canceled", "running", "retrying", "abandoned", "not executed",
                "pending", "skipped", "success", "reused"]
 
 
-def node_of_step(step_key: str) -> str:
-    """The top-level solid a step belongs to (``outer.inner[k]`` → ``outer``)."""
-    return step_key.split("[", 1)[0].split(".", 1)[0]
+def node_of_step(step_key: str, nodes: Iterable[str] | None = None) -> str:
+    """The drawn node a step belongs to: its top-level solid (``outer.inner[k]`` →
+    ``outer``), or, with ``nodes`` (a graph with expanded composites), the deepest drawn
+    handle that contains it (``outer.inner``)."""
+    handle = step_key.split("[", 1)[0]
+    if nodes is not None:
+        shown = nodes if isinstance(nodes, set | frozenset | dict) else set(nodes)
+        parts = handle.split(".")
+        for depth in range(len(parts), 0, -1):
+            candidate = ".".join(parts[:depth])
+            if candidate in shown:
+                return candidate
+    return handle.split(".", 1)[0]
 
 
-def node_statuses(view: RunProgress) -> dict[str, str]:
-    """Status per top-level solid: the most telling status of its steps."""
+def node_statuses(view: RunProgress, nodes: Iterable[str] | None = None) -> dict[str, str]:
+    """Status per drawn node: the most telling status of its steps."""
+    shown = set(nodes) if nodes is not None else None
     by_node: dict[str, list[str]] = {}
     for step in view.visible_steps():
-        by_node.setdefault(node_of_step(step.key), []).append(step.status)
+        by_node.setdefault(node_of_step(step.key, shown), []).append(step.status)
     return {node: min(states, key=_PRECEDENCE.index) for node, states in by_node.items()}
 
 
-def pipeline_graph(pipeline_snapshot: dict[str, Any]) -> tuple[list[str], list[tuple[str, str]]]:
-    """Top-level solids and the edges between them, from a pipeline snapshot."""
-    solids = pipeline_snapshot["graph"]["solids"]
-    nodes = [s["name"] for s in solids]
-    edges = []
-    for s in solids:
-        for dep in s["inputs"].values():
-            for source_node, _output in dep["sources"]:
-                edges.append((source_node, s["name"]))
+def mapped_summaries(view: RunProgress, nodes: Iterable[str] | None = None) -> dict[str, str]:
+    """For nodes whose steps are mapped copies: how many, and how many in each state
+    (four copies, three succeeded, one failed: ``x4 ✓3 ✗1`` with a multiplication sign),
+    most telling state last."""
+    shown = set(nodes) if nodes is not None else None
+    copies: dict[str, list[str]] = {}
+    for step in view.visible_steps():
+        if "[" in step.key and not step.key.endswith("[?]"):
+            copies.setdefault(node_of_step(step.key, shown), []).append(step.status)
+    out = {}
+    for node, states in copies.items():
+        counts = {st: states.count(st) for st in sorted(set(states), key=_PRECEDENCE.index,
+                                                         reverse=True)}
+        out[node] = f"\u00d7{len(states)} " + " ".join(f"{STATUS_GLYPHS[st]}{n}"
+                                                  for st, n in counts.items())
+    return out
+
+
+def pipeline_graph(pipeline_snapshot: dict[str, Any],
+                   expanded: set[str] | frozenset[str] = frozenset()
+                   ) -> tuple[list[str], list[tuple[str, str]]]:
+    """Solids and the edges between them, from a pipeline snapshot: top-level solids, with
+    each composite handle in ``expanded`` replaced by its inner solids (``comp.inner``),
+    wired through the composite's input and output mappings."""
+    definitions = pipeline_snapshot.get("solid_definitions") or {}
+    nodes: list[str] = []
+    edges: list[tuple[str, str]] = []
+
+    def flatten(graph: dict[str, Any], prefix: str) -> tuple[SourceOf, TargetsOf]:
+        inner: dict[str, tuple[dict[str, Any], tuple[SourceOf, TargetsOf]]] = {}
+        for solid in graph["solids"]:
+            handle = prefix + solid["name"]
+            definition = definitions.get(solid["definition"]) or {}
+            if solid.get("is_composite") and handle in expanded and definition.get("graph"):
+                inner[solid["name"]] = (definition, flatten(definition["graph"], handle + "."))
+            else:
+                nodes.append(handle)
+
+        def source_of(name: str, output: str) -> str:
+            """The drawn node that produces ``name``'s ``output``."""
+            if name not in inner:
+                return prefix + name
+            definition, (inner_source, _) = inner[name]
+            node, inner_output = definition["output_mappings"][output]
+            return inner_source(node, inner_output)
+
+        def targets_of(name: str, input_name: str) -> list[str]:
+            """The drawn nodes that take ``name``'s input ``input_name``."""
+            if name not in inner:
+                return [prefix + name]
+            definition, (_, inner_targets) = inner[name]
+            return [t for node, inner_input in
+                    (definition.get("input_mappings") or {}).get(input_name, [])
+                    for t in inner_targets(node, inner_input)]
+
+        for solid in graph["solids"]:
+            for input_name, dep in solid["inputs"].items():
+                for source_node, output in dep["sources"]:
+                    for target in targets_of(solid["name"], input_name):
+                        edges.append((source_of(source_node, output), target))
+        return source_of, targets_of
+
+    flatten(pipeline_snapshot["graph"], "")
     return nodes, list(dict.fromkeys(edges))
+
+
+def composite_handles(pipeline_snapshot: dict[str, Any]) -> set[str]:
+    """Handles of every composite solid, at any depth."""
+    definitions = pipeline_snapshot.get("solid_definitions") or {}
+    found: set[str] = set()
+
+    def walk(graph: dict[str, Any], prefix: str) -> None:
+        for solid in graph["solids"]:
+            definition = definitions.get(solid["definition"]) or {}
+            if solid.get("is_composite") and definition.get("graph"):
+                found.add(prefix + solid["name"])
+                walk(definition["graph"], prefix + solid["name"] + ".")
+
+    walk(pipeline_snapshot["graph"], "")
+    return found
 
 
 def downstream_of(nodes: set[str], edges: list[tuple[str, str]]) -> set[str]:

@@ -39,6 +39,11 @@ def pipeline_snapshot(pipeline_def: PipelineDefinition) -> dict[str, Any]:
             snap = d.snapshot()
             if d.is_composite:
                 snap["graph"] = _graph_snapshot(d.graph)
+                # Which inner solids take each composite input / produce each output.
+                snap["input_mappings"] = {name: [[node, inp] for node, inp in targets]
+                                          for name, targets in d.graph.input_mappings.items()}
+                snap["output_mappings"] = {name: [ref.node, ref.output]
+                                           for name, ref in d.graph.output_mappings.items()}
                 collect(d.graph)
             definitions[d.name] = snap
 

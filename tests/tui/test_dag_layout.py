@@ -17,11 +17,57 @@ SALES = (
 def test_left_to_right_layout_golden():
     canvas = layout_dag(*SALES)
     assert canvas.text() == (
-        "○  load_orders────○  clean_orders──┬─○  report_rejected   ┬○  write_report\n"
-        "                                   └─○  summarize─────────┘"
+        "○  load_orders────○  clean_orders──┬─○  report_rejected  ┌─○  write_report\n"
+        "                                   └─○  summarize────────┘"
     )
     assert canvas.nodes["summarize"].y == 1
     assert canvas.nodes["write_report"].layer == 3
+
+
+def _dangling_arms(canvas) -> list[tuple[int, int, str]]:
+    """Cells whose glyph has an arm that leads nowhere: an arm must meet the opposite arm of
+    its neighbour, or a node's label (its glyph on the left, its name's end on the right).
+    A dangling arm reads as an edge that does not exist."""
+    from orch.tui.dag_layout.canvas import _GLYPHS, E, N, S, W
+
+    arms = {glyph: mask for mask, glyph in _GLYPHS.items() if glyph != " "}
+    rows = canvas.rows
+    starts = {(b.y, b.x0) for b in canvas.nodes.values()}
+    ends = {(b.y, b.x1 - 1) for b in canvas.nodes.values()}
+    inside = {(b.y, x) for b in canvas.nodes.values() for x in range(b.x0, b.x1)}
+
+    def mask(y: int, x: int) -> int:
+        if (y, x) in inside or not (0 <= y < len(rows) and 0 <= x < len(rows[y])):
+            return 0
+        return arms.get(rows[y][x], 0)
+
+    bad = []
+    for y, row in enumerate(rows):
+        for x, ch in enumerate(row):
+            m = mask(y, x)
+            if m & E and not (mask(y, x + 1) & W or (y, x + 1) in starts):
+                bad.append((y, x, ch))
+            if m & W and not (mask(y, x - 1) & E or (y, x - 1) in ends):
+                bad.append((y, x, ch))
+            if m & N and not mask(y - 1, x) & S:
+                bad.append((y, x, ch))
+            if m & S and not mask(y + 1, x) & N:
+                bad.append((y, x, ch))
+    return bad
+
+
+def test_no_junction_suggests_an_edge_that_does_not_exist():
+    from conftest import wide_pipeline
+    from orch.core.definitions.snapshot import pipeline_snapshot
+    from orch.tui.state import pipeline_graph
+
+    from sample_repo import sales
+
+    for graph in (SALES, pipeline_graph(pipeline_snapshot(wide_pipeline(30))),
+                  pipeline_graph(pipeline_snapshot(sales.sales_report), {"summarize"}),
+                  (["a", "b", "c", "d"], [("a", "c"), ("b", "c"), ("b", "d"), ("a", "d")])):
+        canvas = layout_dag(*graph)
+        assert _dangling_arms(canvas) == [], canvas.text()
 
 
 def test_every_connected_component_is_drawn():

@@ -475,3 +475,39 @@ async def test_cancel_settles_the_interrupted_step_in_every_pane(repo, instance)
         await wait_for(pilot, lambda: app.dag._status.get("nap") == "canceled")
         plan = app.query_one("#plan")
         assert str(plan.get_cell("nap", "state")).endswith("canceled")
+
+
+async def test_dag_expands_composites_and_counts_mapped_copies(instance):
+    from pathlib import Path
+
+    from sample_repo import sales
+
+    app = build_app(WorkspaceTarget.from_options(python_file=str(Path(sales.__file__))),
+                    instance, watch=False, pipeline="sales_report")
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot, "sales_report")
+        dag = app.dag
+        app.goto("summarize")
+        await pilot.pause(0.1)
+        edges = str(app.query_one("#dag-edges").render())
+        assert edges.startswith("clean_orders → summarize → write_report")
+        assert "enter expands" in edges
+        await pilot.press("enter")  # the composite opens into its inner solids
+        await wait_for(pilot, lambda: "summarize.totals_by_region" in dag.canvas.nodes)
+        assert "summarize" not in dag.canvas.nodes
+        assert ("clean_orders", "summarize.top_customer") in dag._graph_edges
+        assert ("summarize.totals_by_region", "write_report") in dag._graph_edges
+        assert dag.cursor.startswith("summarize.")
+        await pilot.press("enter")  # and closes again from inside
+        await wait_for(pilot, lambda: "summarize" in dag.canvas.nodes)
+        # Mapped copies: one node, its per-key status.
+        app.query_one("#pipelines").highlighted = list(app.pipelines).index("regional_revenue")
+        await _loaded(pilot, "regional_revenue")
+        await pilot.press("r")
+        await _finished_run(pilot)
+        await wait_for(pilot, lambda: "region_revenue" in dag._mapped)
+        copies = [k for k in app.run_view.steps if k.startswith("region_revenue[")]
+        assert dag._mapped["region_revenue"] == f"\u00d7{len(copies)} ✓{len(copies)}"
+        box = dag.canvas.nodes["region_revenue"]
+        row = dag.render_line(box.y - int(dag.scroll_offset.y)).text
+        assert f"region_revenue \u00d7{len(copies)} ✓{len(copies)}" in row

@@ -35,6 +35,8 @@ class DagCanvas:
     nodes: dict[str, NodeBox]
     edges: list[tuple[str, str]]
     nodes_by_row: dict[int, list[NodeBox]] = field(default_factory=dict)
+    # The cells each edge is drawn on, so the view can light up the edges of one node.
+    edge_cells: dict[tuple[str, str], list[tuple[int, int]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for box in self.nodes.values():
@@ -54,6 +56,7 @@ class Grid:
         self.height = height
         self.mask = [[0] * width for _ in range(height)]
         self.text: dict[tuple[int, int], str] = {}
+        self.trace: list[tuple[int, int]] | None = None  # cells of the edge being routed
 
     def hline(self, y: int, x0: int, x1: int) -> None:
         a, b = min(x0, x1), max(x0, x1)
@@ -65,6 +68,18 @@ class Grid:
         if a == b:
             self.mask[y][a] |= E | W
 
+    def connect(self, y: int, x0: int, x1: int) -> None:
+        """A horizontal run from cell ``x0`` to ``x1`` (left to right) with no arm beyond
+        either end: where it meets a vertical it turns (┌ ┘ └ ┐) instead of suggesting a
+        branch that does not exist (``hline`` of one cell has both arms)."""
+        for x in range(x0, x1 + 1):
+            if x < x1:
+                self.mask[y][x] |= E
+            if x > x0:
+                self.mask[y][x] |= W
+            if self.trace is not None and x0 < x1:
+                self.trace.append((y, x))
+
     def vline(self, x: int, y0: int, y1: int) -> None:
         a, b = min(y0, y1), max(y0, y1)
         for y in range(a, b + 1):
@@ -72,6 +87,8 @@ class Grid:
                 self.mask[y][x] |= S
             if y > a:
                 self.mask[y][x] |= N
+            if self.trace is not None and a < b:
+                self.trace.append((y, x))
 
     def label(self, y: int, x: int, text: str) -> None:
         for i, ch in enumerate(text):

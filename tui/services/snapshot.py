@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from orch.tui.state import pipeline_graph
+from orch.tui.state import composite_handles, pipeline_graph
 
 if TYPE_CHECKING:
     from orch.core.watch import CodeServerPool
@@ -23,6 +23,15 @@ class PipelineInfo:
     presets: list[dict[str, Any]]
     code_hashes: dict[str, str]
     config_schemas: dict[str, Any] = field(default_factory=dict)
+    snapshot: dict[str, Any] = field(default_factory=dict)
+    composites: set[str] = field(default_factory=set)
+
+    def graph(self, expanded: set[str]) -> tuple[list[str], list[tuple[str, str]]]:
+        """Nodes and edges with the ``expanded`` composites drawn as their inner solids."""
+        shown = {h for h in expanded if h in self.composites}
+        if not shown or not self.snapshot:
+            return self.nodes, self.edges
+        return pipeline_graph(self.snapshot, shown)
 
     def scaffolds(self) -> dict[str, str]:
         """A YAML template of the run config per mode, built from the schema snapshot."""
@@ -53,6 +62,8 @@ def pipelines_of(snapshot: dict[str, Any]) -> dict[str, PipelineInfo]:
                 m["name"]: m["run_config_schema"] for m in entry.get("modes") or []
                 if "run_config_schema" in m
             }),
+            snapshot=pipe,
+            composites=composite_handles(pipe),
         )
     return out
 

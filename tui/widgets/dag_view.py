@@ -8,6 +8,7 @@ on colour alone.
 from __future__ import annotations
 
 from orch.tui.dag_layout import DagCanvas, layout_dag, neighbourhood
+from orch.tui.state import STATUS_GLYPHS
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -18,18 +19,6 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-STATUS_GLYPHS = {
-    "pending": "○",
-    "running": "◐",
-    "success": "✓",
-    "failed": "✗",
-    "skipped": "⊘",
-    "abandoned": "⊗",
-    "retrying": "↻",
-    "not executed": "·",
-    "canceled": "■",
-    "reused": "↩",
-}
 STATUS_STYLES = {
     "pending": Style(color="grey62"),
     "running": Style(color="yellow", bold=True),
@@ -43,6 +32,8 @@ STATUS_STYLES = {
     "reused": Style(color="green", dim=True),
 }
 EDGE_STYLE = Style(color="grey42")
+LIT_EDGE_STYLE = Style(color="bright_white", bold=True)
+MAPPED_WIDTH = 16  # columns reserved after a mapped solid's name, for its per-key summary
 CURSOR_STYLE = Style(reverse=True)
 SELECTED_MARK = "●"
 CHANGED_MARK = "~"
@@ -60,6 +51,7 @@ class DagView(ScrollView, can_focus=True):
         Binding("f", "toggle_focus", "Focus"),
         Binding("plus,equals_sign", "hops(1)", "More hops", show=False),
         Binding("minus", "hops(-1)", "Fewer hops", show=False),
+        Binding("enter", "expand", "Expand", show=False),
     ]
 
     DEFAULT_CSS = """
@@ -71,6 +63,13 @@ class DagView(ScrollView, can_focus=True):
 
     class NodeHighlighted(Message):
         """The node cursor moved to ``name``."""
+
+        def __init__(self, name: str):
+            super().__init__()
+            self.name = name
+
+    class ExpandRequested(Message):
+        """``enter`` on a node: expand or collapse it if it is a composite."""
 
         def __init__(self, name: str):
             super().__init__()
@@ -93,6 +92,7 @@ class DagView(ScrollView, can_focus=True):
         self.changed: set[str] = set()
         self._strip_cache: dict[int, Strip] = {}
         self._layout_cache: dict[tuple, DagCanvas] = {}
+        self._mapped: dict[str, str] = {}  # node → its per-key status summary
 
     # -- data in --------------------------------------------------------------------------
     def set_graph(self, nodes: list[str], edges: list[tuple[str, str]]) -> None:
@@ -114,6 +114,21 @@ class DagView(ScrollView, can_focus=True):
         self._status = dict(status)
         self._refresh_nodes(changed)
 
+    def set_mapped(self, summaries: dict[str, str]) -> None:
+        """Per-key status of mapped solids; the first summary of a node widens its box."""
+        widen = set(summaries) - set(self._mapped)
+        self._mapped = dict(summaries)
+        if widen:
+            self._layout_cache.clear()
+            self._relayout()
+        else:
+            self._refresh_nodes(set(summaries))
+
+    def edges_of(self, name: str) -> tuple[list[str], list[str]]:
+        """(upstream, downstream) neighbours of a node, in graph order."""
+        return ([a for a, b in self._graph_edges if b == name],
+                [b for a, b in self._graph_edges if a == name])
+
     def set_changed(self, names: set[str]) -> None:
         before = set(self.changed)
         self.changed = set(names) & set(self._graph_nodes)
@@ -132,9 +147,10 @@ class DagView(ScrollView, can_focus=True):
 
     def _relayout(self) -> None:
         nodes, edges = self._visible_nodes()
-        key = (tuple(nodes), tuple(edges))
+        key = (tuple(nodes), tuple(edges), tuple(sorted(self._mapped)))
         if key not in self._layout_cache:
-            self._layout_cache[key] = layout_dag(nodes, edges)
+            self._layout_cache[key] = layout_dag(
+                nodes, edges, {n: MAPPED_WIDTH for n in self._mapped if n in nodes})
         self._canvas = self._layout_cache[key]
         self._strip_cache.clear()
         self.virtual_size = Size(self._canvas.width + 1, self._canvas.height)
@@ -161,15 +177,36 @@ class DagView(ScrollView, can_focus=True):
             self._strip_cache[row] = strip
         return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width)
 
+    def _lit_cells(self, row: int) -> set[int]:
+        """Columns of ``row`` on the edges into and out of the cursor's node."""
+        canvas = self._canvas
+        if canvas is None or self.cursor is None:
+            return set()
+        return {x for edge, cells in canvas.edge_cells.items() if self.cursor in edge
+                for y, x in cells if y == row}
+
+    def _edge_segments(self, text: str, x0: int, x1: int, lit: set[int]) -> list[Segment]:
+        segments: list[Segment] = []
+        x = x0
+        while x < x1:
+            on = x in lit
+            end = x
+            while end < x1 and (end in lit) == on:
+                end += 1
+            segments.append(Segment(text[x:end], LIT_EDGE_STYLE if on else EDGE_STYLE))
+            x = end
+        return segments
+
     def _build_strip(self, row: int) -> Strip:
         canvas = self._canvas
         assert canvas is not None
         text = canvas.rows[row]
+        lit = self._lit_cells(row)
         segments: list[Segment] = []
         x = 0
         for box in canvas.nodes_by_row.get(row, []):
             if box.x0 > x:
-                segments.append(Segment(text[x:box.x0], EDGE_STYLE))
+                segments += self._edge_segments(text, x, box.x0, lit)
             status = self._status.get(box.name, "pending")
             mark = CHANGED_MARK if box.name in self.changed else " "
             if box.name in self.selected:
@@ -181,14 +218,32 @@ class DagView(ScrollView, can_focus=True):
             if box.name in self.selected:
                 style = style + Style(underline=True)
             segments.append(Segment(label, style))
+            summary = self._mapped.get(box.name)
+            if summary:
+                tail = f" {summary}"[:box.x1 - box.x0 - len(label)]
+                segments.append(Segment(tail, STATUS_STYLES[status]))
+                segments.append(Segment(" " * (box.x1 - box.x0 - len(label) - len(tail))))
+            elif box.x1 - box.x0 > len(label):
+                segments.append(Segment(" " * (box.x1 - box.x0 - len(label))))
             x = box.x1
         if x < len(text):
-            segments.append(Segment(text[x:], EDGE_STYLE))
+            segments += self._edge_segments(text, x, len(text), lit)
         return Strip(segments)
+
+    def _refresh_edges_of(self, name: str | None) -> None:
+        if self._canvas is None or name is None:
+            return
+        rows = {y for edge, cells in self._canvas.edge_cells.items() if name in edge
+                for y, _ in cells}
+        for y in rows:
+            self._strip_cache.pop(y, None)
+            self.refresh_line(y - int(self.scroll_offset.y))
 
     # -- navigation -----------------------------------------------------------------------
     def watch_cursor(self, old: str | None, new: str | None) -> None:
         self._refresh_nodes({n for n in (old, new) if n})
+        self._refresh_edges_of(old)
+        self._refresh_edges_of(new)
         if new is not None:
             self.scroll_to_node(new)
             self.post_message(self.NodeHighlighted(new))
@@ -233,6 +288,10 @@ class DagView(ScrollView, can_focus=True):
         self.selected ^= {self.cursor}
         self._refresh_nodes({self.cursor})
         self.post_message(self.SelectionChanged(frozenset(self.selected)))
+
+    def action_expand(self) -> None:
+        if self.cursor is not None:
+            self.post_message(self.ExpandRequested(self.cursor))
 
     def action_toggle_focus(self) -> None:
         self.focus_hops = 0 if self.focus_hops else 2
