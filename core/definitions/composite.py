@@ -6,10 +6,10 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import DagsterInvalidDefinitionError
+from ..errors import DagsterInvalidDefinitionError, DagsterInvariantViolationError
 from .composition import InputMappingHandle, InvokedOutputHandle, run_composition
-from .dependency import Graph, OutputRef
-from .io_defs import InputDefinition, OutputDefinition
+from .dependency import Graph, OutputRef, graph_from_explicit_dependencies
+from .io_defs import InputDefinition, InputMapping, OutputDefinition, OutputMapping
 from .solid import NodeDefinition
 
 
@@ -19,14 +19,34 @@ class CompositeSolidDefinition(NodeDefinition):
     def __init__(
         self,
         name: str,
-        graph: Graph,
-        input_defs: list[InputDefinition],
-        output_defs: list[OutputDefinition],
+        solid_defs: list[NodeDefinition] | None = None,
+        input_mappings: list[InputMapping] | None = None,
+        output_mappings: list[OutputMapping] | None = None,
+        config_mapping: Any = None,
+        dependencies: dict[Any, dict[str, Any]] | None = None,
         description: str | None = None,
         tags: dict[str, Any] | None = None,
+        positional_inputs: list[str] | None = None,
+        *,
+        graph: Graph | None = None,
+        input_defs: list[InputDefinition] | None = None,
+        output_defs: list[OutputDefinition] | None = None,
         config_schema: Any = None,
         config_fn: Callable[[Any], dict[str, Any]] | None = None,
     ):
+        """The explicit legacy form (``solid_defs``, ``input_mappings``, ``output_mappings``,
+        ``dependencies``), or — as the decorator builds it — a ready ``graph``."""
+        if graph is None:
+            graph = _graph_from_mappings(name, list(solid_defs or []), dependencies,
+                                         list(input_mappings or []), list(output_mappings or []))
+            input_defs = _unique_defs(m.definition for m in input_mappings or [])
+            output_defs = [m.definition for m in output_mappings or []]
+        if config_mapping is not None:
+            config_schema = getattr(config_mapping, "config_schema", None)
+            config_fn = getattr(config_mapping, "config_fn", config_mapping)
+        input_defs = list(input_defs or [])
+        output_defs = list(output_defs or [])
+        self._input_mapping_objects = list(input_mappings or [])
         self._init_node(name, input_defs, output_defs, description, tags)
         self.graph = graph
         self.config_schema = config_schema
@@ -51,6 +71,38 @@ class CompositeSolidDefinition(NodeDefinition):
     @property
     def is_composite(self) -> bool:
         return True
+
+    @property
+    def input_mappings(self) -> list[InputMapping]:
+        """Each composite input with the inner input it feeds."""
+        if self._input_mapping_objects:
+            return list(self._input_mapping_objects)
+        return [InputMapping(self.input_dict[outer], node, inner)
+                for outer, targets in self.graph.input_mappings.items()
+                for node, inner in targets]
+
+    @property
+    def output_mappings(self) -> list[OutputMapping]:
+        return [OutputMapping(self.output_dict[outer], ref.node, ref.output)
+                for outer, ref in self.graph.output_mappings.items()]
+
+    @property
+    def solids(self) -> list[Any]:
+        return [self.graph.nodes[n] for n in self.graph.order]
+
+    def solid_named(self, name: str) -> Any:
+        if name not in self.graph.nodes:
+            raise DagsterInvariantViolationError(
+                f'Composite solid "{self.name}" has no solid named "{name}". '
+                f"Solids: {sorted(self.graph.nodes)}."
+            )
+        return self.graph.nodes[name]
+
+    def has_solid_named(self, name: str) -> bool:
+        return name in self.graph.nodes
+
+    def input_has_default(self, input_name: str) -> bool:
+        return self.input_dict[input_name].has_default_value
 
     def configured(self, config_or_fn: Any, name: str | None = None,
                    config_schema: Any = None) -> CompositeSolidDefinition:
@@ -81,8 +133,10 @@ class CompositeSolidDefinition(NodeDefinition):
             def config_fn(_cfg: Any) -> dict[str, Any]:
                 return inner_fn(fixed)
             new_schema = None
-        return CompositeSolidDefinition(name, self.graph, self.input_defs, self.output_defs,
-                                        self.description, self.tags, new_schema, config_fn)
+        return CompositeSolidDefinition(
+            name, description=self.description, tags=self.tags, graph=self.graph,
+            input_defs=self.input_defs, output_defs=self.output_defs, config_schema=new_schema,
+            config_fn=config_fn)
 
     @property
     def required_resource_keys(self) -> frozenset[str]:
@@ -127,14 +181,74 @@ def composite_solid(
         graph = Graph(comp_name, list(ctx.nodes.values()), ctx.deps,
                       ctx.input_mappings, output_mappings)
         return CompositeSolidDefinition(
-            comp_name, graph, inputs, outputs, description or inspect.getdoc(fn), tags,
-            config_schema, config_fn,
+            comp_name, description=description or inspect.getdoc(fn), tags=tags, graph=graph,
+            input_defs=inputs, output_defs=outputs, config_schema=config_schema,
+            config_fn=config_fn,
         )
 
     if callable(name):
         fn, name = name, None
         return wrap(fn)
     return wrap
+
+
+def _unique_defs(defs: Any) -> list[InputDefinition]:
+    seen: dict[str, InputDefinition] = {}
+    for d in defs:
+        seen.setdefault(d.name, d)
+    return list(seen.values())
+
+
+def _graph_from_mappings(name: str, solid_defs: list[NodeDefinition],
+                         dependencies: dict[Any, dict[str, Any]] | None,
+                         input_mappings: list[InputMapping],
+                         output_mappings: list[OutputMapping]) -> Graph:
+    inner = graph_from_explicit_dependencies(name, solid_defs, dependencies)
+    mapped_in: dict[str, list[tuple[str, str]]] = {}
+    for m in input_mappings:
+        target = _mapped_node(name, inner, m.solid_name, "input")
+        inner_def = target.definition.input_dict.get(m.input_name)
+        if inner_def is None:
+            raise DagsterInvalidDefinitionError(
+                f"In CompositeSolidDefinition '{name}' input mapping target "
+                f"'{m.solid_name}.{m.input_name}' is not an input of solid '{m.solid_name}'."
+            )
+        _same_type(name, "input", m.definition, f"{m.solid_name}.{m.input_name}", inner_def,
+                   "maps to", "InputMapping")
+        mapped_in.setdefault(m.definition.name, []).append((m.solid_name, m.input_name))
+    mapped_out: dict[str, OutputRef] = {}
+    for m in output_mappings:
+        source = _mapped_node(name, inner, m.solid_name, "output")
+        inner_out = source.definition.output_dict.get(m.output_name)
+        if inner_out is None:
+            raise DagsterInvalidDefinitionError(
+                f"In CompositeSolidDefinition '{name}' output mapping source "
+                f"'{m.solid_name}.{m.output_name}' is not an output of solid '{m.solid_name}'."
+            )
+        _same_type(name, "output", m.definition, f"{m.solid_name}.{m.output_name}", inner_out,
+                   "maps from", "OutputMapping")
+        mapped_out[m.definition.name] = OutputRef(m.solid_name, m.output_name)
+    return Graph(name, list(inner.nodes.values()), inner.deps, mapped_in, mapped_out)
+
+
+def _mapped_node(name: str, graph: Graph, solid_name: str, kind: str) -> Any:
+    if solid_name not in graph.nodes:
+        raise DagsterInvalidDefinitionError(
+            f"In CompositeSolidDefinition '{name}' {kind} mapping references solid "
+            f"'{solid_name}' which it does not contain."
+        )
+    return graph.nodes[solid_name]
+
+
+def _same_type(name: str, kind: str, outer: Any, where: str, inner: Any, verb: str,
+               mapping: str) -> None:
+    if outer.dagster_type.key != inner.dagster_type.key:
+        raise DagsterInvalidDefinitionError(
+            f"In CompositeSolidDefinition '{name}' {kind} '{outer.name}' of type "
+            f"{outer.dagster_type.display_name} {verb} {where} of different type "
+            f"{inner.dagster_type.display_name}. {mapping} source and destination must have "
+            "the same type."
+        )
 
 
 def _check_inputs_are_parameters(comp_name: str, inputs: list[InputDefinition],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import keyword
 from typing import Any
 
@@ -98,6 +100,11 @@ class InputDefinition:
     def __repr__(self) -> str:
         return f"InputDefinition({self.name!r}, {self.dagster_type.display_name})"
 
+    def mapping_to(self, solid_name: str, input_name: str,
+                   fan_in_index: int | None = None) -> InputMapping:
+        """This (composite) input feeds ``input_name`` of the inner solid ``solid_name``."""
+        return InputMapping(self, solid_name, input_name, fan_in_index)
+
 
 class OutputDefinition:
     """One output of a solid."""
@@ -127,6 +134,10 @@ class OutputDefinition:
     def optional(self) -> bool:
         return not self.is_required
 
+    def mapping_from(self, solid_name: str, output_name: str = "result") -> OutputMapping:
+        """This (composite) output is ``output_name`` of the inner solid ``solid_name``."""
+        return OutputMapping(self, solid_name, output_name)
+
     def with_inferred_type(self, annotation: Any) -> OutputDefinition:
         if self._explicit_type:
             return self
@@ -153,3 +164,22 @@ class DynamicOutputDefinition(OutputDefinition):
     """An output that yields any number of keyed :class:`DynamicOutput` values."""
 
     is_dynamic = True
+
+
+@dataclass(frozen=True)
+class InputMapping:
+    """A composite input (``definition``) mapped onto an inner solid's input."""
+
+    definition: InputDefinition
+    solid_name: str
+    input_name: str
+    fan_in_index: int | None = None
+
+
+@dataclass(frozen=True)
+class OutputMapping:
+    """A composite output (``definition``) mapped from an inner solid's output."""
+
+    definition: OutputDefinition
+    solid_name: str
+    output_name: str = "result"

@@ -52,6 +52,8 @@ class PipelineDefinition:
         self.source_fn = source_fn
         self._validate_modes_and_presets()
         self._validate_resources()
+        if parent_pipeline is None:  # a subset's cut inputs come from config, checked later
+            _check_inputs_resolvable(self.graph, set())
 
     # -- validation ---------------------------------------------------------------------
     def _validate_modes_and_presets(self) -> None:
@@ -261,3 +263,29 @@ def pipeline(
         fn, name = name, None
         return wrap(fn)
     return wrap
+
+
+def _check_inputs_resolvable(graph: Graph, mapped: set[tuple[str, str]]) -> None:
+    """Every input of every solid, composites included, can get a value: a dependency, a
+    composite input mapping, a default, a root input manager, or config through its type's
+    loader (so a custom type without a loader must be connected)."""
+    for node_name in graph.order:
+        definition = graph.nodes[node_name].definition
+        deps = graph.deps.get(node_name, {})
+        for input_def in definition.input_defs:
+            if input_def.name in deps or (node_name, input_def.name) in mapped:
+                continue
+            if input_def.has_default_value or input_def.root_manager_key or \
+                    input_def.is_nothing or input_def.dagster_type.loader is not None:
+                continue
+            raise DagsterInvalidDefinitionError(
+                f"Input '{input_def.name}' of solid '{node_name}' has no way of being "
+                f"resolved: its type {input_def.dagster_type.display_name} has no loader, so "
+                "it cannot come from run config. Connect it to another solid's output, give "
+                "it a default_value or a root_manager_key, or give the type a "
+                "@dagster_type_loader."
+            )
+        if definition.is_composite:
+            inner = definition.graph
+            _check_inputs_resolvable(
+                inner, {t for targets in inner.input_mappings.values() for t in targets})

@@ -233,7 +233,14 @@ class CompositeSolidExecutionResult(SolidExecutionResult):
 
     @property
     def output_values(self) -> dict[str, Any]:
-        return {o.name: self.output_value(o.name) for o in self.composite_def.output_defs}
+        """The mapped outputs that were produced (an optional one not yielded is absent)."""
+        values = {}
+        for out in self.composite_def.output_defs:
+            handle, inner_output = _leaf_for_output(self.composite_def, self.handle, out.name)
+            produced = self._pipeline_result.result_for_handle(handle).output_values
+            if inner_output in produced:
+                values[out.name] = produced[inner_output]
+        return values
 
 
 def _leaf_for_output(definition: Any, handle: str, output_name: str) -> tuple[str, str]:
