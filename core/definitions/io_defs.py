@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import keyword
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import DagsterInvalidDefinitionError
