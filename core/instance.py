@@ -28,6 +28,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import time
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -41,10 +42,13 @@ from .runs import PipelineRun, PipelineRunStatus
 from .storage.base import AssetKeyLike, StepStats, Storage
 from .storage.compute_logs import ComputeLogManager, NoOpComputeLogManager
 from .storage.event_writer import EventWriter
-from .storage.paths import make_private_dir
+from .storage.paths import check_run_id, contained, make_private_dir
 from .storage.recovery import recover_crashed_runs
 from .storage.sqlite import SqliteStorage
 from .storage.tail import DEFAULT_POLL_INTERVAL, EventTail, follow
+
+_ACTIVE_STATUSES = (PipelineRunStatus.QUEUED, PipelineRunStatus.STARTING,
+                    PipelineRunStatus.STARTED, PipelineRunStatus.CANCELING)
 
 ORCH_HOME_ENV = "ORCH_HOME"
 DEFAULT_HOME = ".orch"
@@ -63,6 +67,16 @@ _SPLIT_STORAGE_KEYS = ("run_storage", "event_log_storage")
 
 class OrchInstanceError(DagsterError):
     """The instance at ORCH_HOME cannot be opened."""
+
+
+class OrchActiveRunsError(OrchInstanceError):
+    """Runs are still active, so their records cannot be deleted now."""
+
+    def __init__(self, runs: list[PipelineRun], why: str = "active") -> None:
+        self.runs = runs
+        listed = ", ".join(f"{r.run_id} ({r.pipeline_name}, {r.status.value})" for r in runs)
+        super().__init__(f"{len(runs)} run(s) {why}: {listed}. Cancel them first "
+                         "(or let them finish).")
 
 
 class OrchInstanceConfigError(OrchInstanceError):
@@ -257,16 +271,62 @@ class Instance:
     def add_run_tags(self, run_id: str, tags: dict[str, str]) -> None:
         self.storage.add_run_tags(run_id, tags)
 
+    def active_runs(self) -> list[PipelineRun]:
+        """Runs still queued or in progress (after crash recovery, so their worker lives)."""
+        return self.get_runs(statuses=_ACTIVE_STATUSES)
+
     def delete_run(self, run_id: str) -> bool:
-        """Delete a run with its events and compute logs; False if there was no such run."""
+        """Delete a finished run with its events, compute logs and stored outputs; False if
+        there was no such run. Refuses (:class:`OrchActiveRunsError`) while it is active: its
+        worker would go on writing for a run that no longer exists."""
+        run = self.get_run(run_id)
+        if run is not None and run.status in _ACTIVE_STATUSES:
+            raise OrchActiveRunsError([run])
         deleted = self.storage.delete_run(run_id)
         self.compute_log_manager.delete_logs(run_id)
+        self._delete_outputs(run_id)
         return deleted
 
-    def wipe(self) -> None:
-        """Delete every run, event, snapshot and compute log."""
+    def wipe(self, *, cancel_active: bool = False, timeout: float = 30.0) -> None:
+        """Delete every run, event, snapshot, compute log and stored output. Refuses while
+        runs are active, unless ``cancel_active``: then they are canceled first and their
+        workers waited for (up to ``timeout`` seconds)."""
+        active = self.active_runs()
+        if active and not cancel_active:
+            raise OrchActiveRunsError(active)
+        if active:
+            self._cancel_and_wait(active, timeout)
         self.storage.wipe()
         self.compute_log_manager.delete_logs()
+        self._delete_outputs(None)
+
+    def _cancel_and_wait(self, active: list[PipelineRun], timeout: float) -> None:
+        from .storage.recovery import is_worker_alive
+
+        for run in active:
+            self.request_cancel(run.run_id)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.recover_crashed_runs()
+            left = [r for r in self.get_runs(run_ids=[r.run_id for r in active])
+                    if not r.status.is_finished
+                    or (r.worker_pid and is_worker_alive(r.worker_pid, None))]
+            if not left:
+                return
+            time.sleep(0.1)
+        raise OrchActiveRunsError(left, f"still running {timeout:g} s after the cancel request")
+
+    def _delete_outputs(self, run_id: str | None) -> None:
+        if self.root_dir is None:
+            return
+        base = self.root_dir / "storage"
+        if run_id is None:
+            shutil.rmtree(base, ignore_errors=True)
+            return
+        try:
+            shutil.rmtree(contained(base, check_run_id(run_id)), ignore_errors=True)
+        except DagsterError:  # an id no valid run has: nothing of ours to delete
+            pass
 
     def request_cancel(self, run_id: str) -> bool:
         """Flag the run for cancellation (its worker polls :meth:`is_cancel_requested`)."""

@@ -402,21 +402,35 @@ def delete_run(
     run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),
     force: bool = typer.Option(False, "--force", "-f", help="Do not ask for confirmation."),
 ) -> None:
-    """Delete a run with its events and compute logs."""
+    """Delete a finished run with its events, compute logs and stored outputs."""
+    from orch.core.instance import OrchActiveRunsError
+
     with open_instance() as instance:
         run = _resolve_run(instance, run_id)
         _confirm_delete(f"run {run.run_id} ({run.pipeline_name}, {run.status.value})", force)
-        instance.delete_run(run.run_id)
+        try:
+            instance.delete_run(run.run_id)
+        except OrchActiveRunsError as e:
+            raise fail(f"not deleted: {e}", 2) from None
     typer.echo(f"Deleted run {run.run_id}.")
 
 
 @runs_app.command("wipe")
 def wipe_runs(
     force: bool = typer.Option(False, "--force", "-f", help="Do not ask for confirmation."),
+    cancel_active: bool = typer.Option(
+        False, "--cancel-active", help="Cancel runs still in progress first (and wait for "
+        "them); without it, wipe refuses while runs are active."),
 ) -> None:
-    """Delete every run, event and compute log of the instance."""
+    """Delete every run, event, compute log and stored output of the instance."""
+    from orch.core.instance import OrchActiveRunsError
+
     with open_instance() as instance:
         count = instance.get_runs_count()
         _confirm_delete(f"all {count} runs in {instance.root_dir}", force)
-        instance.wipe()
+        try:
+            instance.wipe(cancel_active=cancel_active)
+        except OrchActiveRunsError as e:
+            hint = "" if cancel_active else " (orch runs wipe --cancel-active does that)"
+            raise fail(f"nothing deleted: {e}{hint}", 2) from None
     typer.echo(f"Deleted {count} runs.")
