@@ -33,7 +33,7 @@ async def _start_to_dag(load, home: str) -> float:
     from orch.tui.app import OrchApp
 
     start = time.perf_counter()
-    app = OrchApp(load, Instance.from_home(home), [], watch=False)
+    app = OrchApp(load, Instance.from_home(home), watch=False)
     async with app.run_test(size=(120, 40)) as pilot:
         while app.dag.canvas is None or not app.dag.canvas.nodes:
             if app.load_error or time.perf_counter() - start > 30:
@@ -47,7 +47,7 @@ async def _frame_times(snapshot, home: str, rounds: int = 60) -> tuple[float, li
     from orch.core.instance import Instance
     from orch.tui.app import OrchApp
 
-    app = OrchApp(lambda: snapshot, Instance.from_home(home), [], watch=False)
+    app = OrchApp(lambda: snapshot, Instance.from_home(home), watch=False)
     async with app.run_test(size=(160, 50)) as pilot:
         while app.dag.canvas is None or not app.dag.canvas.nodes:
             await pilot.pause(0.01)
@@ -85,11 +85,12 @@ async def _event_throughput(snapshot, home: str, seconds: float = 2.0,
     from orch.tui.messages import EventsBatch
     from orch.tui.state import RunView
 
-    app = OrchApp(lambda: snapshot, Instance.from_home(home), [], watch=False)
+    app = OrchApp(lambda: snapshot, Instance.from_home(home), watch=False)
     async with app.run_test(size=(120, 40)) as pilot:
         while app.dag.canvas is None:
             await pilot.pause(0.01)
         app.run_view = RunView("bench")
+        app._tail = app.instance.tail("bench")  # the poller reads a real (empty) tail
         names = list(app.dag.canvas.nodes)
         batch = int(rate * 0.2)
         busy = []

@@ -651,6 +651,8 @@ class OrchApp(App[int]):
                 }.get(event.worker.group, f"Background task {event.worker.name}")
         text = f"{type(error).__name__}: {error}"
         self.log.error(f"{what} failed: {text}")
+        if not self.query(EventLog):  # the app is shutting down: nothing left to show it in
+            return
         self.notify(text[-600:], title=f"{what} failed", severity="error", timeout=10)
         if event.worker.group == "loader":
             self._load_finished()

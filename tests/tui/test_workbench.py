@@ -511,3 +511,14 @@ async def test_dag_expands_composites_and_counts_mapped_copies(instance):
         box = dag.canvas.nodes["region_revenue"]
         row = dag.render_line(box.y - int(dag.scroll_offset.y)).text
         assert f"region_revenue \u00d7{len(copies)} ✓{len(copies)}" in row
+
+
+async def test_a_failing_background_reader_is_shown_not_swallowed(repo, orch_home):
+    instance = Instance.from_home(orch_home)
+    app = _app(repo, instance, pipeline="shop")
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot, "shop")
+        instance.close()  # storage goes away under the app: the runs poll now raises
+        await wait_for(pilot, lambda: any("Reading the runs list failed" in str(n.title)
+                                          for n in app._notifications))
+        assert app.is_running  # and the app keeps running

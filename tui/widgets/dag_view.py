@@ -93,6 +93,8 @@ class DagView(ScrollView, can_focus=True):
         self._strip_cache: dict[int, Strip] = {}
         self._layout_cache: dict[tuple, DagCanvas] = {}
         self._mapped: dict[str, str] = {}  # node → its per-key status summary
+        self._lit: dict[int, set[int]] = {}
+        self._lit_for: tuple[int, str] | None = None
 
     # -- data in --------------------------------------------------------------------------
     def set_graph(self, nodes: list[str], edges: list[tuple[str, str]]) -> None:
@@ -178,12 +180,19 @@ class DagView(ScrollView, can_focus=True):
         return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width)
 
     def _lit_cells(self, row: int) -> set[int]:
-        """Columns of ``row`` on the edges into and out of the cursor's node."""
+        """Columns of ``row`` on the edges into and out of the cursor's node (worked out
+        once per cursor move and layout, not per rendered row)."""
         canvas = self._canvas
         if canvas is None or self.cursor is None:
             return set()
-        return {x for edge, cells in canvas.edge_cells.items() if self.cursor in edge
-                for y, x in cells if y == row}
+        if self._lit_for != (id(canvas), self.cursor):
+            self._lit = {}
+            for edge, cells in canvas.edge_cells.items():
+                if self.cursor in edge:
+                    for y, x in cells:
+                        self._lit.setdefault(y, set()).add(x)
+            self._lit_for = (id(canvas), self.cursor)
+        return self._lit.get(row, set())
 
     def _edge_segments(self, text: str, x0: int, x1: int, lit: set[int]) -> list[Segment]:
         segments: list[Segment] = []
