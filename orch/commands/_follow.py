@@ -377,8 +377,31 @@ def _signal_process(process: Any, sig: int) -> None:
         pass
 
 
+class FileTail:
+    """Complete new lines of a file another process appends to (read by offset)."""
+
+    def __init__(self, fileno: int):
+        self.fileno = fileno
+        self.offset = 0
+        self.partial = b""
+
+    def lines(self, final: bool = False) -> list[str]:
+        try:
+            data = os.pread(self.fileno, 1 << 20, self.offset)
+        except OSError:
+            return []
+        self.offset += len(data)
+        text = self.partial + data
+        if final:
+            self.partial, complete = b"", text
+        else:
+            complete, _, self.partial = text.rpartition(b"\n")
+        return complete.decode(errors="replace").splitlines()
+
+
 def follow_run(instance: Any, run: Any, process: Any, sinks: list[Sink], *,
                worker_output: Callable[[], str] | None = None,
+               worker_log: int | None = None,
                should_stop: Callable[[], bool] | None = None,
                wait_for_exit: bool = True) -> FollowResult:
     """Stream ``run``'s events to ``sinks`` until its worker ``process`` has exited and every
@@ -395,11 +418,19 @@ def follow_run(instance: Any, run: Any, process: Any, sinks: list[Sink], *,
     cancel_deadline: float | None = None
 
     output = StepOutputTail()
+    worker = FileTail(worker_log) if worker_log is not None else None
 
     def emit(lines: list[tuple[str, str, str]]) -> None:
         for key, stream, line in lines:
             for sink in sinks:
                 sink.output(key, stream, line)
+
+    echoed = f" - {run.run_id} - "  # the worker's console echo of the events shown already
+
+    def emit_worker(final: bool = False) -> None:
+        if worker is not None:
+            emit([("run", "output", line) for line in worker.lines(final)
+                  if echoed not in line])
 
     def dispatch(events: list[Any]) -> None:
         for e in events:
@@ -408,6 +439,7 @@ def follow_run(instance: Any, run: Any, process: Any, sinks: list[Sink], *,
             for sink in sinks:
                 sink.event(e, tracker)
         emit(output.poll())
+        emit_worker()
 
     def cancel() -> None:
         nonlocal cancel_deadline
@@ -448,6 +480,7 @@ def follow_run(instance: Any, run: Any, process: Any, sinks: list[Sink], *,
             dispatch(tail.poll())
     finally:
         emit(output.close())
+        emit_worker(final=True)
         for sink in sinks:
             sink.finish(tracker)
     final = instance.get_run(run.run_id) or run

@@ -221,7 +221,9 @@ def run(
                 max_concurrent=max_concurrent, parent=parent, from_failure=from_failure)
             stored = _create(instance, loaded, kwargs)
             worker_log = tempfile.TemporaryFile()
-            process = launch_run(instance, stored, stdout=worker_log, stderr=worker_log)
+            # Unbuffered: what user code prints outside steps shows as it happens.
+            process = launch_run(instance, stored, stdout=worker_log, stderr=worker_log,
+                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
         except KeyboardInterrupt:
             sys.stderr.write("orch: interrupted before the run started\n")
             raise typer.Exit(EXIT_INTERRUPTED) from None
@@ -232,6 +234,7 @@ def run(
 
         sinks = make_sinks(json_output=json_output, verbose=verbose, quiet=quiet)
         result = follow_run(instance, stored, process, sinks, worker_output=worker_output,
+                            worker_log=worker_log.fileno(),
                             wait_for_exit=False)
     _report(instance, result, junit=junit, json_output=json_output)
     instance.close()

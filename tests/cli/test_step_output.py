@@ -97,3 +97,39 @@ def test_runs_logs_follows_a_running_steps_output(orch, home, tmp_path):
     finally:
         (tmp_path / "go").write_text("")
         proc.wait(timeout=20)
+
+
+TEARDOWN = '''
+import sys
+
+from orch import ModeDefinition, pipeline, resource, solid
+
+
+@resource
+def conn(_):
+    print("conn: opened")
+    try:
+        yield "c"
+    finally:
+        print("conn: closed", file=sys.stderr)
+
+
+@solid(required_resource_keys={"conn"})
+def use(context) -> str:
+    return context.resources.conn
+
+
+@pipeline(mode_defs=[ModeDefinition(resource_defs={"conn": conn})])
+def with_conn():
+    use()
+'''
+
+
+def test_run_shows_what_resources_print_outside_steps(orch, tmp_path):
+    repo = write_repo(tmp_path, TEARDOWN, "teardown.py")
+    done = orch("run", "-f", str(repo))
+    assert done.returncode == 0, done.stderr
+    assert "  [run] output: conn: opened" in done.stderr
+    assert "  [run] output: conn: closed" in done.stderr
+    assert "PIPELINE_START" not in done.stderr  # the worker's echo of events is not repeated
+    assert "conn: opened" not in orch("run", "-f", str(repo), "-q").stderr
