@@ -403,7 +403,7 @@ class OrchApp(App[int]):
         run = self.instance.get_run(run_id)
         if run is None:
             return
-        self.run_view = RunView(run_id)
+        self.run_view = RunView(run_id, run=run)
         self._tail = self.instance.tail(run_id)
         self.run_pipeline = run.pipeline_name
         self.run_hashes = self._hashes_of_run(run)
@@ -731,7 +731,11 @@ class OrchApp(App[int]):
         title.update(f"{step_key} · {self.log_stream} · run {self.run_view.run_id[:8]} (o)")
         state = self.run_view.steps.get(step_key)
         placeholder = f"No {self.log_stream} captured for {step_key} yet."
-        if state is not None and state.end is not None:
+        if state is not None and state.status == "reused":
+            parent = self.run_view.run.parent_run_id if self.run_view.run else None
+            placeholder = f"{step_key} did not run in this re-execution: its outputs were " \
+                          f"loaded from an earlier run" + (f" ({parent[:8]})." if parent else ".")
+        elif state is not None and state.end is not None:
             placeholder = f"{step_key} finished ({state.status}) without writing to " \
                           f"{self.log_stream}."
         # Until the step starts there is no file; LOGS_CAPTURED brings us back here.

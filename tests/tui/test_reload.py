@@ -88,6 +88,10 @@ async def test_save_reexecutes_selected_solids(repo, instance, tmp_path):
         assert app.run_view.status == "SUCCESS"
         started = [k for k, s in app.run_view.steps.items() if s.start is not None]
         assert sorted(started) == ["load", "transform"]  # extract was not recomputed
+        app.goto("extract")
+        await pilot.pause(0.2)
+        shown = app.query_one("#logs").render_line(0).text
+        assert "extract did not run in this re-execution" in shown and first[:8] in shown
 
 
 async def test_changed_code_is_marked_after_reload(repo, instance, tmp_path):
