@@ -1,37 +1,29 @@
 """Multiprocess execution: the cost of running every step in its own process.
 
-Workloads: ``chain_50``, ``fanout_100``, ``wide_200`` (``benchmarks/workloads.py``, the
-persistent variants whose IO manager is ``fs_io_manager``), trivial solid bodies so the time is
-orchestration. Every run uses a real instance: a fresh SQLite ``ORCH_HOME`` in a temporary
-directory (events committed by the run process, compute logs captured per step, outputs pickled
-to ``ORCH_HOME/storage``), the console logger off.
+First, as a user gets it: ``orch run --executor multiprocess --max-concurrent 2`` as a
+subprocess (benchmarks/entry.py: persistent SQLite ORCH_HOME, compute logs captured,
+``fs_io_manager``, bytecode as configured), beside ``orch run`` in process on the same
+workload, interleaved. ``engine ms/step`` is the run record's start → end over the steps;
+``isolation ms/step`` is multiprocess minus in process: what running each step in its own
+process costs.
 
-Three orch measurements per workload, all in this invocation:
+The floor, measured in this run (issue 13 item 4: isolation within 2x of it): ``os.fork`` of
+this process, the child sending one small pickled message up a pipe and exiting, the parent
+reading it and reaping the child — the least any process-per-step executor can do.
 
-* **in-process**: ``execute_pipeline`` in this process, same instance, in-process executor;
-* **multiprocess**: the same with ``execution: {multiprocess: {config: {max_concurrent: 2}}}``
-  — one forked process per step. ``ms/step`` is wall time / steps: the bodies are trivial, so
-  all of it is overhead (target ≤ 10 ms/step); ``+ms/step`` is the extra over in-process;
-* **whole process**: ``python -c`` importing orch, opening a fresh ORCH_HOME and running the
-  workload multiprocess: what a user waits for, comparable with a peer's CLI.
+Then, labelled **engine only**: ``execute_pipeline`` with the multiprocess executor from a
+warm Python process holding the instance (no CLI, no run-worker start, no progress follower).
 
-With ``ORCH_BENCH_DAGSTER_PYTHON=/path/to/venv/bin/python`` (Dagster 1.x installed there), the
-equivalent ``@op``/``@job`` runs through Dagster's multiprocess executor (max_concurrent 2, its
-default ``spawn`` start method) as a whole process, ``dagster job execute -f FILE -j JOB -c
-CONFIG``, with a fresh ``DAGSTER_HOME`` whose ``dagster.yaml`` disables telemetry, and the ratio
-to orch's whole-process time is printed (target ≥ 100x on chain_50). Dagster takes ≈ 95 s for
-chain_50 on a 2-core machine, so by default only chain_50 runs there, once.
+The side-by-side with Dagster is its own suite: ``python -m benchmarks dagster``.
 
-``python -m benchmarks multiprocess [--quick] [--dagster-all] [--dagster-repeats=N]
-[--no-dagster]``
+    python -m benchmarks multiprocess [--quick]
 """
 
 from __future__ import annotations
 
 import os
-import shutil
+import pickle
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,117 +34,70 @@ from orch.core.instance import Instance
 from orch import execute_pipeline
 
 from . import workloads
+from .entry import OrchHome, interleave, load, mark, summary
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 MAX_CONCURRENT = 2
 MULTIPROCESS = {"execution": {"multiprocess": {"config": {"max_concurrent": MAX_CONCURRENT}}},
                 **QUIET}
 NAMES = ("chain_50", "fanout_100", "wide_200")
-TARGET_MS_PER_STEP = 10.0
-TARGET_RATIO = 100.0
-REPO_ROOT = Path(__file__).resolve().parent.parent
-
-ORCH_SCRIPT = """
-import sys
-from orch import execute_pipeline
-from orch.core.instance import Instance
-from benchmarks import workloads
-from benchmarks.bench_multiprocess import MULTIPROCESS
-name, home = sys.argv[1], sys.argv[2]
-with Instance.from_home(home) as instance:
-    result = execute_pipeline(getattr(workloads, name), run_config=MULTIPROCESS,
-                              instance=instance)
-sys.exit(0 if result.success else 1)
-"""
-
-DAGSTER_JOBS = '''
-from dagster import Definitions, job, op
+TARGET_FLOOR_RATIO = 2.0
 
 
-@op
-def start():
-    return 1
+def fork_floor(rounds: int = 200) -> float:
+    """Seconds per fork + pipe message + exit + reap, median of ``rounds``."""
+    message = pickle.dumps({"event": "STEP_SUCCESS", "step_key": "step_1", "data": {}})
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_fd)
+            os.write(write_fd, message)
+            os._exit(0)
+        os.close(write_fd)
+        pickle.loads(os.read(read_fd, 1 << 16))
+        os.close(read_fd)
+        os.waitpid(pid, 0)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
-@op
-def step(x):
-    return x + 1
+def real_entry_point(repeats: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="orch-bench-mp-") as tmp:
+        home = OrchHome(Path(tmp))
+        floor_before = fork_floor()
+        print(f"`orch run`, {home.label}; persistent ORCH_HOME, compute logs on, "
+              f"fs_io_manager; multiprocess max_concurrent {MAX_CONCURRENT}; medians of "
+              f"{repeats}, in process and multiprocess interleaved")
+        print(f"  {'workload':<11} {'steps':>5} {'wall s':>7} {'engine ms/step':>15} "
+              f"{'in-proc ms/step':>16} {'isolation ms/step':>18} {'/ floor':>8} "
+              f"{'peak RSS':>9}   load")
+        floors = [floor_before]
+        for name in NAMES:
+            runs = interleave({
+                "in_process": lambda name=name: home.orch_run(name),
+                "multiprocess": lambda name=name: home.orch_run(name, "multiprocess",
+                                                                MAX_CONCURRENT),
+            }, repeats)
+            floors.append(fork_floor())
+            floor_ms = statistics.median(floors) * 1000
+            single, multi = summary(runs["in_process"]), summary(runs["multiprocess"])
+            isolation = multi.engine_ms_per_step - single.engine_ms_per_step
+            ratio = isolation / floor_ms
+            print(f"  {name:<11} {multi.steps:>5} {multi.wall:>7.2f} "
+                  f"{multi.engine_ms_per_step:>15.2f} {single.engine_ms_per_step:>16.2f} "
+                  f"{isolation:>18.2f} {ratio:>7.1f}x {multi.max_rss_mb:>7.0f}MB   {load()}  "
+                  f"{mark(ratio <= TARGET_FLOOR_RATIO)} (≤ {TARGET_FLOOR_RATIO:g}x floor)",
+                  flush=True)
+        print(f"  floor (fork + pipe message + exit + reap, this run): "
+              f"{statistics.median(floors) * 1000:.2f} ms median of {len(floors)} samples "
+              f"(min {min(floors) * 1000:.2f}, max {max(floors) * 1000:.2f})")
 
 
-@op
-def source():
-    return 1
-
-
-@op
-def leaf(x):
-    return x + 1
-
-
-@op
-def sink(xs):
-    return sum(xs) + 1
-
-
-@op
-def root():
-    return 1
-
-
-@op
-def node(a, b):
-    return a + b + 1
-
-
-@job
-def chain_50():
-    x = start()
-    for i in range(1, 50):
-        x = step.alias(f"step_{i}")(x)
-
-
-@job
-def fanout_100():
-    s = source()
-    sink([leaf.alias(f"leaf_{i}")(s) for i in range(100)])
-
-
-@job
-def wide_200():
-    previous = [root()]
-    for layer in range(20):
-        current = []
-        for j in range(10):
-            a = previous[j % len(previous)]
-            b = previous[(j + 1) % len(previous)]
-            current.append(node.alias(f"n_{layer}_{j}")(a, b))
-        previous = current
-
-
-defs = Definitions(jobs=[chain_50, fanout_100, wide_200])
-'''
-
-DAGSTER_EXECUTION = {
-    "multiprocess": f"multiprocess:\n      max_concurrent: {MAX_CONCURRENT}",
-    "in_process": "in_process: {}",
-}
-DAGSTER_CONFIG = """
-execution:
-  config:
-    {execution}
-loggers:
-  console:
-    config:
-      log_level: CRITICAL
-"""
-
-
-def _steps(result) -> int:
-    return sum(1 for e in result.event_list if e.is_step_success)
-
-
-def _time_in_process(pipeline, run_config: dict, instance: Instance, repeats: int
-                     ) -> tuple[float, int]:
+def _engine_only(pipeline, run_config: dict, instance: Instance, repeats: int
+                 ) -> tuple[float, int]:
     execute_pipeline(pipeline, run_config=run_config, instance=instance)  # warm up
     times, steps = [], 0
     for _ in range(repeats):
@@ -160,130 +105,30 @@ def _time_in_process(pipeline, run_config: dict, instance: Instance, repeats: in
         result = execute_pipeline(pipeline, run_config=run_config, instance=instance)
         times.append(time.perf_counter() - start)
         assert result.success, f"{pipeline.name} failed"
-        steps = _steps(result)
+        steps = sum(1 for e in result.event_list if e.is_step_success)
     return statistics.median(times), steps
 
 
-def _timing_env() -> dict[str, str]:
-    """The environment for timed child processes: no pycache prefix (BENCHMARKS.md: with
-    PYTHONDONTWRITEBYTECODE it makes every import recompile)."""
-    env = dict(os.environ)
-    env.pop("PYTHONPYCACHEPREFIX", None)
-    return env
-
-
-def _time_orch_process(name: str, repeats: int, scratch: Path) -> float:
-    times = []
-    for i in range(repeats):
-        home = scratch / f"orch_home_{name}_{i}"
-        start = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-c", ORCH_SCRIPT, name, str(home)],
-                              cwd=REPO_ROOT, env=_timing_env(), capture_output=True, text=True)
-        times.append(time.perf_counter() - start)
-        if proc.returncode != 0:
-            raise RuntimeError(f"orch {name} failed:\n{proc.stderr[-2000:]}")
-    return statistics.median(times)
-
-
-def _dagster_version(python: str) -> str | None:
-    proc = subprocess.run([python, "-c", "import dagster; print(dagster.__version__)"],
-                          env=_timing_env(), capture_output=True, text=True)
-    return proc.stdout.strip() if proc.returncode == 0 else None
-
-
-def _dagster_cli(python: str) -> list[str]:
-    exe = Path(python).parent / "dagster"
-    return [str(exe)] if exe.exists() else [python, "-m", "dagster"]
-
-
-def _time_dagster(python: str, name: str, executor: str, repeats: int, scratch: Path
-                  ) -> float:
-    jobs = scratch / "dagster_jobs.py"
-    jobs.write_text(DAGSTER_JOBS)
-    config = scratch / f"dagster_{executor}.yaml"
-    config.write_text(DAGSTER_CONFIG.format(execution=DAGSTER_EXECUTION[executor]))
-    times = []
-    for i in range(repeats):
-        home = Path(tempfile.mkdtemp(prefix=f"dagster_home_{name}_{executor}_{i}_", dir=scratch))
-        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-        env = {**_timing_env(), "DAGSTER_HOME": str(home)}
-        start = time.perf_counter()
-        proc = subprocess.run(
-            [*_dagster_cli(python), "job", "execute", "-f", str(jobs), "-j", name,
-             "-c", str(config)],
-            cwd=scratch, env=env, capture_output=True, text=True, timeout=1800,
-        )
-        times.append(time.perf_counter() - start)
-        if proc.returncode != 0:
-            raise RuntimeError(f"dagster {name} ({executor}) failed:\n{proc.stderr[-3000:]}")
-    return statistics.median(times)
-
-
-def _flag_value(argv: list[str], name: str, default: int) -> int:
-    for arg in argv:
-        if arg.startswith(f"{name}="):
-            return int(arg.split("=", 1)[1])
-    return default
+def engine_only(repeats: int) -> None:
+    print(f"\nengine only (execute_pipeline from a warm process holding a SQLite instance: no "
+          f"CLI, no run worker, no progress follower), median of {repeats}")
+    print(f"  {'workload':<11} {'steps':>5} {'in-proc ms/step':>16} {'multiproc ms/step':>18}"
+          f"   load")
+    with tempfile.TemporaryDirectory(prefix="orch-bench-mp-engine-") as tmp, \
+            Instance.from_home(Path(tmp) / "orch_home") as instance:
+        for name in NAMES:
+            pipeline = getattr(workloads, name)
+            single, steps = _engine_only(pipeline, QUIET, instance, repeats)
+            multi, _ = _engine_only(pipeline, MULTIPROCESS, instance, repeats)
+            print(f"  {name:<11} {steps:>5} {single / steps * 1000:>16.2f} "
+                  f"{multi / steps * 1000:>18.2f}   {load()}", flush=True)
 
 
 def main(argv: list[str]) -> None:
     quick = "--quick" in argv
-    repeats = 3 if quick else 5
-    process_repeats = 1 if quick else 3
-    dagster_python = None if "--no-dagster" in argv else os.environ.get(
-        "ORCH_BENCH_DAGSTER_PYTHON")
-    dagster_names = NAMES if "--dagster-all" in argv else ("chain_50",)
-    dagster_repeats = _flag_value(argv, "--dagster-repeats", 1)
-
-    scratch = Path(tempfile.mkdtemp(prefix="orch-bench-mp-"))
-    try:
-        print(f"orch: fresh SQLite ORCH_HOME in {scratch} (persistent instance, compute logs "
-              f"on, fs_io_manager); multiprocess max_concurrent={MAX_CONCURRENT}; "
-              f"{os.cpu_count()} CPUs; medians of {repeats} runs in process, "
-              f"{process_repeats} whole-process")
-        header = (f"{'workload':<11} {'steps':>5} {'in-proc s':>10} {'multiproc s':>12} "
-                  f"{'ms/step':>8} {'+ms/step':>9} {'whole proc s':>13}")
-        print(header)
-        rows: dict[str, float] = {}
-        with Instance.from_home(scratch / "orch_home") as instance:
-            for name in NAMES:
-                pipeline = getattr(workloads, name)
-                inproc, steps = _time_in_process(pipeline, QUIET, instance, repeats)
-                multi, _ = _time_in_process(pipeline, MULTIPROCESS, instance, repeats)
-                whole = _time_orch_process(name, process_repeats, scratch)
-                rows[name] = whole
-                per_step = multi / steps * 1000
-                mark = "ok" if per_step <= TARGET_MS_PER_STEP else "OVER TARGET"
-                print(f"{name:<11} {steps:>5} {inproc:>10.3f} {multi:>12.3f} "
-                      f"{per_step:>8.2f} {(multi - inproc) / steps * 1000:>9.2f} "
-                      f"{whole:>13.3f}  {mark} (≤ {TARGET_MS_PER_STEP:g} ms/step)", flush=True)
-
-        if dagster_python is None:
-            print("Dagster: set ORCH_BENCH_DAGSTER_PYTHON=/path/to/venv/bin/python (Dagster "
-                  "1.x) to compare with its multiprocess executor.")
-            return
-        version = _dagster_version(dagster_python)
-        if version is None:
-            print(f"Dagster: cannot import dagster with {dagster_python}; skipped.")
-            return
-        print(f"\nDagster {version}, whole process `dagster job execute` (SQLite DAGSTER_HOME), "
-              f"{dagster_repeats} run(s) each; multiprocess max_concurrent={MAX_CONCURRENT} "
-              "(spawn); ratio = Dagster multiprocess / orch multiprocess, both whole process:")
-        print(f"{'workload':<11} {'in-proc s':>10} {'multiproc s':>12} {'orch s':>8} "
-              f"{'ratio':>7}")
-        for name in dagster_names:
-            inproc = _time_dagster(dagster_python, name, "in_process", dagster_repeats, scratch)
-            multi = _time_dagster(dagster_python, name, "multiprocess", dagster_repeats,
-                                  scratch)
-            ratio = multi / rows[name]
-            target = (f"  {'ok' if ratio >= TARGET_RATIO else 'BELOW TARGET'} "
-                      f"(>= {TARGET_RATIO:g}x)") if name == "chain_50" else ""
-            print(f"{name:<11} {inproc:>10.2f} {multi:>12.2f} {rows[name]:>8.3f} "
-                  f"{ratio:>6.0f}x{target}", flush=True)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    real_entry_point(repeats=3 if quick else 5)
+    engine_only(repeats=3 if quick else 5)
 
 
 if __name__ == "__main__":
     main(sys.argv[1:])
-
