@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from typing import Any
 
 from .events import EventRecord, EventType
@@ -36,12 +38,7 @@ def launch_run(instance: Any, run: PipelineRun, *, stdout: Any = None, stderr: A
     child_env = dict(os.environ if env is None else env)
     if instance.root_dir is not None:
         child_env["ORCH_HOME"] = str(instance.root_dir)
-    working_directory = (run.pipeline_origin or {}).get("working_directory") or os.getcwd()
-    instance.handle_new_event(EventRecord(
-        run.run_id, run.pipeline_name, EventType.PIPELINE_STARTING,
-        f"Launching a run worker process from process {os.getpid()}.",
-        data={"worker_pid": os.getpid()},
-    ))
+    working_directory = _announce(instance, run)
     process = subprocess.Popen(
         [sys.executable, "-m", "orch.core.worker", run.run_id],
         cwd=working_directory, env=child_env, stdout=stdout, stderr=stderr,
@@ -49,3 +46,118 @@ def launch_run(instance: Any, run: PipelineRun, *, stdout: Any = None, stderr: A
     )
     instance.storage.set_run_worker(run.run_id, process.pid)
     return process
+
+
+def _announce(instance: Any, run: PipelineRun) -> str:
+    """Commit PIPELINE_STARTING naming this process; the run's working directory."""
+    instance.handle_new_event(EventRecord(
+        run.run_id, run.pipeline_name, EventType.PIPELINE_STARTING,
+        f"Launching a run worker process from process {os.getpid()}.",
+        data={"worker_pid": os.getpid()},
+    ))
+    return (run.pipeline_origin or {}).get("working_directory") or os.getcwd()
+
+
+class ForkedWorker:
+    """A run worker forked from this process, with the part of ``subprocess.Popen``'s
+    interface a follower uses (``pid``, ``poll``, ``wait``, ``send_signal``, ``returncode``)."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"run worker {self.pid}", timeout or 0)
+            time.sleep(0.005)
+        return self.returncode  # type: ignore[return-value]
+
+    def send_signal(self, sig: int) -> None:
+        if self.returncode is None:
+            os.kill(self.pid, sig)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+def fork_run(instance: Any, run: PipelineRun, pipeline_def: Any, *, output: Any = None
+             ) -> ForkedWorker | subprocess.Popen:
+    """Execute a stored run in a fork of this process: the run worker of ``launch_run``
+    without a second interpreter, for a caller that has just loaded ``pipeline_def`` from the
+    run's origin (``orch run``). The worker is still its own process — a crash, ``os._exit``
+    or a signal in user code ends it, not the caller — it opens its own connection to the
+    instance and writes every event of the run, and its output goes to ``output`` (a file).
+
+    Falls back to ``launch_run`` where there is no fork or no instance directory to reopen.
+    Fork safety: the caller must not hold a lock another thread needs (event writers park
+    their timer threads around ``fork`` themselves)."""
+    if not hasattr(os, "fork") or instance.root_dir is None:
+        return launch_run(instance, run, stdout=output, stderr=output)
+    working_directory = _announce(instance, run)
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    pid = os.fork()
+    if pid == 0:  # the run worker
+        _run_forked_worker(str(instance.root_dir), run.run_id, pipeline_def, output,
+                           working_directory)
+    instance.storage.set_run_worker(run.run_id, pid)
+    return ForkedWorker(pid)
+
+
+def _run_forked_worker(home: str, run_id: str, pipeline_def: Any, output: Any,
+                       working_directory: str) -> None:
+    """The forked worker's whole life; never returns."""
+    code = 70
+    try:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_DFL)
+        if output is not None:
+            fd = output.fileno()
+            os.dup2(fd, 1)
+            os.dup2(fd, 2)
+        _unbuffered_output()
+        os.environ["PYTHONUNBUFFERED"] = "1"  # and so are processes the user's code starts
+        os.environ["ORCH_HOME"] = home
+        os.environ.setdefault("ORCH_WORKER", "1")
+        os.chdir(working_directory)
+        from .instance import Instance
+        from .worker import execute_stored_run
+
+        with Instance.from_home(home) as instance:
+            code = execute_stored_run(instance, run_id, pipeline_def=pipeline_def)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def _unbuffered_output() -> None:
+    """``sys.stdout``/``sys.stderr`` write straight to fds 1 and 2, as with
+    ``PYTHONUNBUFFERED`` (which a forked process cannot read at start-up): the follower shows
+    what user code prints as it happens."""
+    import io
+
+    for name, fd in (("stdout", 1), ("stderr", 2)):
+        current = getattr(sys, name)
+        stream = io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), write_through=True,
+                                  encoding=getattr(current, "encoding", None) or "utf-8",
+                                  errors=getattr(current, "errors", None) or "backslashreplace")
+        setattr(sys, name, stream)

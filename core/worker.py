@@ -79,8 +79,10 @@ def _fail_unloadable(instance: Any, run: PipelineRun, exc: BaseException) -> Non
                                               message, level=40, data=data))
 
 
-def execute_stored_run(instance: Any, run_id: str) -> int:
-    """Load the run's code, execute it, and return the worker exit code."""
+def execute_stored_run(instance: Any, run_id: str, pipeline_def: Any = None) -> int:
+    """Load the run's code, execute it, and return the worker exit code. A worker forked by
+    the process that has just loaded the code from the run's origin passes ``pipeline_def``
+    instead of importing it again (``launcher.fork_run``)."""
     from .execution.api import execute_run_iterator, prepare_run
     from .execution.reexecution import parent_outputs
     from .workspace import load_pipeline_from_origin
@@ -95,7 +97,9 @@ def execute_stored_run(instance: Any, run_id: str) -> int:
               file=sys.stderr)
         return EXIT_LOAD_ERROR
     try:
-        pipeline_def = load_pipeline_from_origin(run.pipeline_origin or {}, run.pipeline_name)
+        if pipeline_def is None:
+            pipeline_def = load_pipeline_from_origin(run.pipeline_origin or {},
+                                                     run.pipeline_name)
         prepared = prepare_run(pipeline_def, run.run_config, run.mode,
                                solid_selection=run.solid_selection,
                                step_keys_to_execute=run.step_keys_to_execute, run_id=run.run_id)

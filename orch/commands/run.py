@@ -210,7 +210,7 @@ def run(
 
     import tempfile
 
-    from orch.core.launcher import launch_run
+    from orch.core.launcher import fork_run
 
     with TerminateAsInterrupt():
         try:
@@ -221,9 +221,10 @@ def run(
                 max_concurrent=max_concurrent, parent=parent, from_failure=from_failure)
             stored = _create(instance, loaded, kwargs)
             worker_log = tempfile.TemporaryFile()
-            # Unbuffered: what user code prints outside steps shows as it happens.
-            process = launch_run(instance, stored, stdout=worker_log, stderr=worker_log,
-                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            # The run worker is a fork of this process, which has just imported the code:
+            # its own process, without a second interpreter start and import. Unbuffered:
+            # what user code prints outside steps shows as it happens.
+            process = fork_run(instance, stored, loaded.get_definition(), output=worker_log)
         except KeyboardInterrupt:
             sys.stderr.write("orch: interrupted before the run started\n")
             raise typer.Exit(EXIT_INTERRUPTED) from None
