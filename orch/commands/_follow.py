@@ -90,7 +90,7 @@ _STEP_ENDS = ("STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED", "STEP_UP_FOR_RETRY
 
 class StepOutputTail:
     """New lines of each running step's stdout/stderr, read from the compute-log files its
-    LOGS_CAPTURED event names (a retry appends to the same files)."""
+    LOGS_CAPTURED event names, from its STEP_START on (a retry appends to the same files)."""
 
     def __init__(self) -> None:
         self.offsets: dict[tuple[str, str], int] = {}
@@ -107,7 +107,8 @@ class StepOutputTail:
                 if e.data.get(stream):
                     self.paths[(key, stream)] = e.data[stream]
                     self.offsets.setdefault((key, stream), 0)
-            self.active.add(key)
+        elif key and t in ("STEP_START", "STEP_RESTARTED"):
+            self.active.add(key)  # read from now on: its lines follow its START line
         elif key in self.active and t in _STEP_ENDS:
             self.active.discard(key)
             return self._read(key, final=True)

@@ -52,7 +52,8 @@ def test_run_shows_step_output_live_and_runs_logs_reads_it(orch, home, tmp_path)
     text = err_path.read_text()
     assert "  [talk] stdout: hello on stdout" in text
     assert "  [talk] stderr: careful on stderr" in text
-    assert text.index("[talk] stdout: hello") < text.index("OK       talk")
+    assert text.index("START    talk") < text.index("[talk] stdout: hello") < \
+        text.index("OK       talk")
     assert text.index("[slow_talk] stdout: second line") < text.index("OK       slow_talk")
 
     [run] = runs(home)
