@@ -53,10 +53,45 @@ def check_run_id(run_id: object) -> str:
     return check_path_component(run_id, "run id")
 
 
+_resolved_roots: dict[str, Path] = {}
+
+
+def _resolved_root(root: str | os.PathLike[str]) -> Path:
+    """``root`` resolved; absolute roots (the instance's directories) once per process."""
+    key = os.fspath(root)
+    if not os.path.isabs(key):
+        return Path(key).resolve()
+    base = _resolved_roots.get(key)
+    if base is None:
+        base = _resolved_roots[key] = Path(key).resolve()
+    return base
+
+
+def _plainly_under(base: str, parts: tuple[str, ...]) -> str | None:
+    """``base/parts...`` when no part is empty, ``.`` or ``..`` and no component under the
+    (resolved) base is a symlink: then it is its own resolution. Else None."""
+    path = base
+    for part in parts:
+        for name in part.split(os.sep):
+            if name in ("", ".", ".."):
+                return None
+            path = os.path.join(path, name)
+            if os.path.islink(path):
+                return None
+    return path
+
+
 def contained(root: str | os.PathLike[str], *parts: str) -> Path:
     """``root/part/...``, refused with :class:`OrchPathEscapeError` unless it stays under
-    ``root`` once symlinks and ``..`` are resolved."""
-    base = Path(root).resolve()
+    ``root`` once symlinks and ``..`` are resolved.
+
+    Called for every stored output and captured log (several times a step), so the common
+    case is cheap: the root is resolved once, and a path with no ``..`` and no symlink under
+    the root needs one ``lstat`` per part instead of a full resolution."""
+    base = _resolved_root(root)
+    plain = _plainly_under(str(base), parts)
+    if plain is not None:
+        return Path(plain)
     path = base.joinpath(*parts).resolve()
     if path != base and not path.is_relative_to(base):
         raise OrchPathEscapeError(
