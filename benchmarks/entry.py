@@ -5,7 +5,9 @@ Every suite reports this figure first. What a user gets, and so what is measured
 * one persistent SQLite instance in a temporary ``ORCH_HOME`` (warmed by one untimed run),
   compute-log capture on (the instance's default), ``fs_io_manager`` (the workloads' mode);
 * the environment as configured: when it sets ``PYTHONDONTWRITEBYTECODE`` (this machine does)
-  orch compiles from source in every process — a figure with a bytecode cache says so;
+  Python writes no bytecode beside the sources and orch's CLI keeps its own cache in
+  ``~/.cache/orch/pycache`` (what a user gets; the untimed warm-up run fills it) — figures
+  with no bytecode at all, or another cache, say so;
 * wall time of the whole process, the engine time from the run record (``PIPELINE_START`` →
   end), the events stored, and the peak RSS of the largest process (``wait4``).
 
@@ -60,11 +62,14 @@ def timing_env(home: Path, bytecode_cache: Path | None = None) -> dict[str, str]
     return env
 
 
-def bytecode_label(bytecode_cache: bool = False) -> str:
+def bytecode_label(bytecode_cache: bool = False, none: bool = False) -> str:
+    if none:
+        return "no bytecode cache at all (ORCH_NO_BYTECODE_CACHE=1)"
     if bytecode_cache:
-        return "with a bytecode cache"
+        return "with a PYTHONPYCACHEPREFIX bytecode cache"
     if os.environ.get("PYTHONDONTWRITEBYTECODE"):
-        return "no bytecode cache (PYTHONDONTWRITEBYTECODE, as configured)"
+        return ("bytecode as configured (PYTHONDONTWRITEBYTECODE: orch's CLI keeps its own "
+                "cache in ~/.cache/orch)")
     return "bytecode as configured"
 
 
