@@ -10,7 +10,7 @@ from orch.core.execution.context import RunContext
 from orch.core.execution.executor import Executor, ExecutorDefinition, InitExecutorContext
 from orch.core.execution.resources import ResourceScope, required_resource_keys
 from orch.core.execution.scheduler import ActiveExecution, drive
-from orch.core.execution.step import execute_step
+from orch.core.execution.step import execute_step, step_timeout, with_timeout
 from orch.core.plan.plan import ExecutionStep
 from orch.core.plan.sources import StepOutputHandle
 
@@ -32,8 +32,10 @@ class _InlineLauncher:
                missing: frozenset[StepOutputHandle]) -> Iterator[EventRecord]:
         manager = getattr(self.run_context.instance, "compute_log_manager", None)
         if manager is None or not self.run_context.instance.is_persistent:
-            return execute_step(self.run_context, step, self.resources, attempt, missing)
-        return self._captured(manager, step, attempt, missing)
+            events = execute_step(self.run_context, step, self.resources, attempt, missing)
+        else:
+            events = self._captured(manager, step, attempt, missing)
+        return with_timeout(events, step, step_timeout(step))
 
     def _captured(self, manager, step: ExecutionStep, attempt: int,
                   missing: frozenset[StepOutputHandle]) -> Iterator[EventRecord]:

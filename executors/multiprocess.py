@@ -30,13 +30,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orch.core.config import Field, Int, Selector
-from orch.core.errors import DagsterInvariantViolationError, serializable_error_info
+from orch.core.errors import serializable_error_info
 from orch.core.events import EventRecord, EventType
 from orch.core.execution.context import RunContext
 from orch.core.execution.executor import Executor, ExecutorDefinition, InitExecutorContext
 from orch.core.execution.resources import ResourceScope, required_resource_keys
 from orch.core.execution.scheduler import ActiveExecution, drive
-from orch.core.execution.step import execute_step
+from orch.core.execution.step import KEEP_PROCESSES_TAG, execute_step, step_timeout
 from orch.core.plan.plan import ExecutionStep
 from orch.core.plan.sources import StepOutputHandle
 from orch.core.storage.event_writer import unpoison
@@ -45,7 +45,6 @@ from orch.core.storage.serde import dumps_compact, loads
 _HEADER = struct.Struct("!I")
 _OUTCOMES = frozenset({EventType.STEP_SUCCESS, EventType.STEP_FAILURE,
                        EventType.STEP_UP_FOR_RETRY})
-TIMEOUT_TAGS = ("orch/timeout", "dagster/timeout", "timeout")
 
 
 @dataclass
@@ -60,6 +59,7 @@ class _Child:
     buffer: bytearray = field(default_factory=bytearray)
     outcome_seen: bool = False
     timed_out: bool = False
+    exit_fd: int | None = None  # a pidfd: readable once the process has exited
 
 
 def _set_parent_death_signal() -> None:
@@ -135,19 +135,6 @@ def _exit_description(status: int) -> str:
     return f"exited with code {os.WEXITSTATUS(status)}"
 
 
-def _step_timeout(step: ExecutionStep, default: float | None) -> float | None:
-    for tag in TIMEOUT_TAGS:
-        if tag in step.tags:
-            try:
-                return float(step.tags[tag])
-            except (TypeError, ValueError):
-                raise DagsterInvariantViolationError(
-                    f'Step "{step.key}": tag {tag}={step.tags[tag]!r} must be a number of '
-                    "seconds."
-                ) from None
-    return default
-
-
 class _ForkLauncher:
     """Forks one process per step and multiplexes their event pipes."""
 
@@ -181,9 +168,12 @@ class _ForkLauncher:
         os.close(write_fd)
         os.set_blocking(read_fd, False)
         child = _Child(step, attempt, pid, read_fd, time.monotonic(),
-                       _step_timeout(step, self.step_timeout), captured)
+                       step_timeout(step, self.step_timeout), captured)
         self.children[read_fd] = child
         self.selector.register(read_fd, selectors.EVENT_READ, child)
+        child.exit_fd = _pidfd(pid)
+        if child.exit_fd is not None:
+            self.selector.register(child.exit_fd, selectors.EVENT_READ, child)
         yield self.rc.event(EventType.ENGINE_EVENT,
                             f'Launched step process {pid} for "{step.key}".', step.key,
                             data={"pid": pid, "attempt": attempt})
@@ -205,8 +195,13 @@ class _ForkLauncher:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             _own_process_group(0)
             _set_parent_death_signal()
-            for fd in list(self.children):
+            for fd, other in list(self.children.items()):
                 os.close(fd)
+                if other.exit_fd is not None:
+                    os.close(other.exit_fd)
+            # A process the step forks must not hold the run's pipe open (exec'd ones never
+            # get it: pipes are close-on-exec).
+            os.register_at_fork(after_in_child=lambda: _close_quietly(write_fd))
             rc = self.rc
             rc.raise_on_error = False
             rc.output_capture = None
@@ -259,21 +254,42 @@ class _ForkLauncher:
     def poll(self, timeout: float) -> Iterator[EventRecord]:
         for key, _ in self.selector.select(timeout):
             child: _Child = key.data
-            yield from self._read(child)
+            if child.fd not in self.children:
+                continue  # finished earlier in this turn
+            if key.fd == child.exit_fd:
+                yield from self._exited(child)
+            else:
+                yield from self._read(child)
+        if _PIDFD is None:  # no exit notifications: look for exited steps every turn
+            for child in list(self.children.values()):
+                if _has_exited(child.pid):
+                    yield from self._exited(child)
         yield from self._enforce_timeouts()
 
     def _read(self, child: _Child) -> Iterator[EventRecord]:
+        if not self._drain(child):
+            yield from self._parse(child)
+            yield from self._reap(child)
+            return
+        yield from self._parse(child)
+
+    def _drain(self, child: _Child) -> bool:
+        """Read what the pipe holds now; False at end of file."""
         while True:
             try:
                 chunk = os.read(child.fd, 1 << 16)
             except BlockingIOError:
-                break
+                return True
             if not chunk:
-                yield from self._parse(child)
-                yield from self._reap(child)
-                return
+                return False
             child.buffer += chunk
+
+    def _exited(self, child: _Child) -> Iterator[EventRecord]:
+        """The step process is gone, but a process it forked may hold its pipe open: take
+        what the pipe holds (everything the step wrote: it blocks while the pipe is full)."""
+        self._drain(child)
         yield from self._parse(child)
+        yield from self._reap(child)
 
     def _parse(self, child: _Child) -> Iterator[EventRecord]:
         buf = child.buffer
@@ -290,11 +306,18 @@ class _ForkLauncher:
             yield event
         del buf[:offset]
 
-    def _reap(self, child: _Child) -> Iterator[EventRecord]:
-        self.selector.unregister(child.fd)
-        os.close(child.fd)
+    def _forget(self, child: _Child) -> None:
+        for fd in (child.fd, child.exit_fd):
+            if fd is not None:
+                self.selector.unregister(fd)
+                os.close(fd)
         del self.children[child.fd]
+
+    def _reap(self, child: _Child) -> Iterator[EventRecord]:
+        self._forget(child)
         _, status = os.waitpid(child.pid, 0)
+        if child.step.tags.get(KEEP_PROCESSES_TAG, "").lower() not in ("1", "true", "yes"):
+            _kill_group(child.pid, signal.SIGKILL)  # what the step started and left behind
         if child.captured is not None and child.captured.stdout_path:
             self.compute_logs.end_capture(child.captured)
         if child.outcome_seen:
@@ -341,9 +364,7 @@ class _ForkLauncher:
                 _kill_group(child.pid, signal.SIGKILL)
                 os.waitpid(child.pid, 0)
             _kill_group(child.pid, signal.SIGKILL)  # what the step started and left behind
-            self.selector.unregister(child.fd)
-            os.close(child.fd)
-            del self.children[child.fd]
+            self._forget(child)
             if child.captured is not None and child.captured.stdout_path:
                 self.compute_logs.end_capture(child.captured)
             yield self.rc.event(EventType.ENGINE_EVENT,
@@ -358,9 +379,42 @@ class _ForkLauncher:
                 os.waitpid(child.pid, 0)
             except ChildProcessError:
                 pass
-            os.close(child.fd)
+            for fd in (child.fd, child.exit_fd):
+                if fd is not None:
+                    os.close(fd)
         self.children.clear()
         self.selector.close()
+
+
+_PIDFD = getattr(os, "pidfd_open", None)
+
+
+def _pidfd(pid: int) -> int | None:
+    """A descriptor that becomes readable when ``pid`` exits (Linux 5.3+), or None."""
+    if _PIDFD is None:
+        return None
+    try:
+        fd = _PIDFD(pid)
+    except OSError:
+        return None
+    os.set_inheritable(fd, False)
+    return fd
+
+
+def _has_exited(pid: int) -> bool:
+    """True once ``pid`` (a child) has exited; it stays unreaped for ``_reap``."""
+    try:
+        info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return True
+    return info is not None
+
+
+def _close_quietly(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
 
 
 def _own_process_group(pid: int) -> None:

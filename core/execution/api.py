@@ -31,7 +31,7 @@ from .loggers import build_event_loggers
 from .results import PipelineExecutionResult
 from .run_config import resolve_run_config
 from .scheduler import ActiveExecution
-from .step import OpenSteps
+from .step import OpenSteps, check_step_timeouts
 
 
 @dataclass
@@ -107,6 +107,7 @@ def prepare_run(
     executor_def = get_executor_def(executor_name, mode_def.executor_defs)
     mode_def = mode_for_executor(mode_def, executor_def, subset_def)
     plan = create_execution_plan(subset_def, processed, step_keys_to_execute, input_values)
+    check_step_timeouts(plan.steps.values())
     run = PipelineRun(
         pipeline_name=pipeline_def.name,
         run_config=run_config,

@@ -9,8 +9,9 @@ HANDLED_OUTPUT per output, STEP_SUCCESS/STEP_FAILURE/STEP_UP_FOR_RETRY, hook eve
 from __future__ import annotations
 
 import signal
+import threading
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from typing import Any
 
 from ..definitions.events import (
@@ -415,6 +416,83 @@ class StepRunner:
             yield self._event(EventType.HOOK_COMPLETED,
                               f'Finished the execution of hook "{hook.name}" triggered for '
                               f'"{self.step.key}".', hook_name=hook.name)
+
+
+# -- timeouts and step processes -------------------------------------------------------------
+TIMEOUT_TAGS = ("orch/timeout", "dagster/timeout", "timeout")
+# A step (multiprocess) whose process group is left alone when it ends, e.g. one that starts a
+# daemon on purpose. Otherwise every process the step started is killed with it.
+KEEP_PROCESSES_TAG = "orch/keep_processes"
+
+
+class DagsterInvalidStepTagError(DagsterInvariantViolationError):
+    """A step's tag that orch reads (a timeout) has a value it cannot use."""
+
+
+class DagsterStepTimeoutError(DagsterInvariantViolationError):
+    """A step ran longer than its timeout (raised inside the step, in process)."""
+
+
+def step_timeout(step: ExecutionStep, default: float | None = None) -> float | None:
+    """Seconds the step may run (its timeout tag, else ``default``); raises
+    :class:`DagsterInvalidStepTagError` naming the tag when it is not a positive number."""
+    for tag in TIMEOUT_TAGS:
+        if tag in step.tags:
+            value = step.tags[tag]
+            try:
+                seconds = float(value)
+            except (TypeError, ValueError):
+                seconds = -1.0
+            if not seconds > 0 or seconds != seconds or seconds == float("inf"):
+                raise DagsterInvalidStepTagError(
+                    f'Step "{step.key}": tag {tag}={value!r} must be a positive number of '
+                    "seconds."
+                )
+            return seconds
+    return default
+
+
+def check_step_timeouts(steps: Iterable[ExecutionStep]) -> None:
+    """Validate every timeout tag before a run exists (a bad one is bad input, exit 2)."""
+    for step in steps:
+        step_timeout(step)
+
+
+def with_timeout(events: Iterator[EventRecord], step: ExecutionStep,
+                 timeout: float | None) -> Iterator[EventRecord]:
+    """In process: the step's events, with SIGALRM raising :class:`DagsterStepTimeoutError`
+    inside the step once it has *run* for ``timeout`` seconds (the clock stops while the
+    caller handles an event). Python code is interrupted between bytecodes; a long call into
+    C (a sleep, a query) when it returns to Python; code that catches every exception can
+    swallow it. Only on the main thread (signals); elsewhere the timeout is not enforced."""
+    if timeout is None or threading.current_thread() is not threading.main_thread():
+        yield from events
+        return
+
+    fired = False
+
+    def on_alarm(_signum: int, _frame: Any) -> None:
+        nonlocal fired
+        fired = True
+        raise DagsterStepTimeoutError(
+            f'Step "{step.key}" exceeded its timeout of {timeout:g}s and was interrupted.')
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    remaining = timeout
+    try:
+        while True:
+            if not fired:  # once fired, the step only reports its failure: no second alarm
+                signal.setitimer(signal.ITIMER_REAL, remaining)
+            try:
+                event = next(events)
+            except StopIteration:
+                return
+            finally:
+                remaining = signal.setitimer(signal.ITIMER_REAL, 0)[0] or 1e-6
+            yield event
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 _STARTS = frozenset({EventType.STEP_START, EventType.STEP_RESTARTED})

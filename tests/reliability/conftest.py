@@ -96,6 +96,57 @@ def base_exceptions():
     interrupts()
     unpicklable()
     plus(one())
+
+
+@solid(tags={"timeout": "0.5"})
+def spins(context) -> int:
+    while True:
+        pass
+
+
+@pipeline(mode_defs=[LOCAL])
+def looping():
+    spins()
+    plus(one())
+
+
+@solid(tags={"timeout": "soon"})
+def badly_tagged(context) -> int:
+    return 1
+
+
+@pipeline(mode_defs=[LOCAL])
+def bad_timeout():
+    badly_tagged()
+
+
+def _fork_sleeper(name):
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(30)
+        os._exit(0)
+    (HERE / name).write_text(str(pid))
+    return 1
+
+
+@solid
+def forks(context) -> int:
+    return _fork_sleeper("grandchild")
+
+
+@pipeline(mode_defs=[LOCAL])
+def forking():
+    plus(forks())
+
+
+@solid(tags={"orch/keep_processes": "true"})
+def starts_daemon(context) -> int:
+    return _fork_sleeper("daemon")
+
+
+@pipeline(mode_defs=[LOCAL])
+def keeping():
+    starts_daemon()
 '''
 
 
