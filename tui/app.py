@@ -9,6 +9,7 @@ shows the error and logs it. The app never imports user code.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -309,6 +310,7 @@ class OrchApp(App[int]):
             return
         self.load_error = None
         self.query_one("#banner").display = False
+        self._show_partial_load(message.snapshot.get("load_errors") or [])
         self.pipelines = pipelines_of(message.snapshot)
         options = self.query_one("#pipelines", OptionList)
         options.clear_options()
@@ -338,6 +340,21 @@ class OrchApp(App[int]):
         banner.display = True
         summary = message.error.strip().splitlines()[0] if message.error.strip() else "error"
         self.notify(summary[:300], title="Load failed", severity="error", timeout=6)
+
+    def _show_partial_load(self, errors: list[dict[str, Any]]) -> None:
+        """A directory whose files did not all load: name them; the others are shown."""
+        if not errors:
+            return
+        from orch.core.workspace import LoadError
+
+        loaded = [LoadError.from_dict(e) for e in errors]
+        self.load_error = "\n\n".join(e.format() for e in loaded)
+        where = ", ".join(e.location or os.path.basename(e.file or "?") for e in loaded)
+        banner = self.query_one("#banner", Static)
+        banner.update(f"⚠ {len(loaded)} file{'s' if len(loaded) > 1 else ''} did not load: "
+                      f"{where}\n  {loaded[0].message.splitlines()[0]}\n  the pipelines of "
+                      "the other files are shown — press ! for the traceback")
+        banner.display = True
 
     def _show_pipeline(self) -> None:
         info = self.pipelines.get(self.current or "")

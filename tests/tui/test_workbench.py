@@ -522,3 +522,23 @@ async def test_a_failing_background_reader_is_shown_not_swallowed(repo, orch_hom
         await wait_for(pilot, lambda: any("Reading the runs list failed" in str(n.title)
                                           for n in app._notifications))
         assert app.is_running  # and the app keeps running
+
+
+async def test_a_directory_with_one_broken_file_shows_the_rest_and_names_it(tmp_path, instance):
+    repo = tmp_path / "pipes"
+    repo.mkdir()
+    (repo / "good.py").write_text(SHOP)
+    (repo / "bad.py").write_text("from orch import pipeline\n\n@pipeline\ndef broken(:\n")
+    app = build_app(WorkspaceTarget.from_options(python_file=str(repo)), instance,
+                    watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: bool(app.pipelines))
+        assert "shop" in app.pipelines
+        banner = app.query_one("#banner")
+        await wait_for(pilot, lambda: banner.display)
+        text = str(banner.render())
+        assert "1 file did not load" in text and "bad.py:4" in text
+        assert "last good" not in text
+        await pilot.press("exclamation_mark")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "TextScreen")
+        assert "SyntaxError" in str(app.screen.query_one("Static").render())
