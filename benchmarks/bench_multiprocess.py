@@ -127,7 +127,7 @@ def engine_only(repeats: int) -> None:
 def main(argv: list[str]) -> None:
     quick = "--quick" in argv
     real_entry_point(repeats=3 if quick else 5)
-    engine_only(repeats=3 if quick else 5)
+    engine_only(repeats=1 if quick else 5)
 
 
 if __name__ == "__main__":

@@ -17,10 +17,8 @@ steps take a minute or two per shape on two shared cores); the full run does 10,
 from __future__ import annotations
 
 import sys
-import tempfile
-from pathlib import Path
 
-from .entry import OrchHome, load, mark, med
+from .entry import OrchHome, load, mark, med, scratch
 
 SHAPES = ("chain", "fanout", "wide")
 SMALL = 100
@@ -42,8 +40,8 @@ def _row(home: OrchHome, shape: str, executor: str, large: int) -> None:
 def main(argv: list[str]) -> None:
     quick = "--quick" in argv
     sizes = {"in_process": 10_000, "multiprocess": 1_000 if quick else 10_000}
-    with tempfile.TemporaryDirectory(prefix="orch-bench-scale-") as tmp:
-        home = OrchHome(Path(tmp))
+    with scratch("orch-bench-scale-") as tmp:
+        home = OrchHome(tmp)
         print(f"`orch run`, {home.label}; persistent ORCH_HOME, compute logs on, "
               f"fs_io_manager; engine ms/step at {SMALL} steps (median of before and after) "
               f"and at N steps")

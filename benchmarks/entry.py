@@ -9,7 +9,9 @@ Every suite reports this figure first. What a user gets, and so what is measured
   ``~/.cache/orch/pycache`` (what a user gets; the untimed warm-up run fills it) — figures
   with no bytecode at all, or another cache, say so;
 * wall time of the whole process, the engine time from the run record (``PIPELINE_START`` →
-  end), the events stored, and the peak RSS of the largest process (``wait4``).
+  end), the events stored, and the peak RSS of the command's process and the children it
+  waits for (``/usr/bin/time``; ``orch run`` does not wait for its run worker's teardown, so
+  for orch that is the command's own peak).
 
 Figures taken under load are printed with the load average beside them; compare ratios taken
 in the same run (orch vs peer, 10,000 steps vs 100, orch vs the fork floor), not absolutes.
@@ -23,11 +25,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+_RSS_MARK = "orch-bench-max-rss-kb="
 
 WORKLOAD_FILE = """\
 import sys
@@ -93,10 +97,14 @@ def timed_process(argv: Sequence[str], env: dict[str, str], cwd: Path,
                   timeout: float = 1800) -> tuple[float, float, str]:
     """Run ``argv`` to completion: (wall seconds, peak RSS MB of it or its largest waited-for
     descendant, stderr tail). Raises with the stderr when it fails."""
+    # Through /usr/bin/time where there is one: wait4 on a child forked from this (large)
+    # process would report this process's size as the child's peak.
+    measure = ["/usr/bin/time", "-f", f"{_RSS_MARK}%M"] if os.path.exists("/usr/bin/time") \
+        else []
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(list(argv), env=env, cwd=cwd, stdout=subprocess.DEVNULL,
-                                stderr=err)
+        proc = subprocess.Popen([*measure, *argv], env=env, cwd=cwd,
+                                stdout=subprocess.DEVNULL, stderr=err)
         deadline = start + timeout
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -110,9 +118,15 @@ def timed_process(argv: Sequence[str], env: dict[str, str], cwd: Path,
         proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         tail = err.read()[-3000:].decode(errors="replace")
+    rss_kb = usage.ru_maxrss
+    if measure and _RSS_MARK in tail:
+        tail, _, reported = tail.rpartition(_RSS_MARK)
+        rss_kb = int(reported.split()[0]) if reported.strip().isdigit() else rss_kb
+        if proc.returncode != 0:  # time reports the command's own exit status first
+            tail = tail.rstrip().rsplit("\n", 1)[0] if "exited with" in tail else tail
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}:\n{tail}")
-    return wall, usage.ru_maxrss / 1024, tail
+    return wall, rss_kb / 1024, tail
 
 
 class OrchHome:
@@ -177,8 +191,16 @@ class OrchHome:
         return measured
 
 
-def median_runs(run: Callable[[], Measured], repeats: int) -> list[Measured]:
-    return [run() for _ in range(repeats)]
+@contextmanager
+def scratch(prefix: str) -> Iterator[Path]:
+    """A temporary directory, removed in the background afterwards: a 10,000-step run leaves
+    tens of thousands of files, and removing them would be timed as the next suite's load."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield path
+    finally:
+        subprocess.Popen(["rm", "-rf", str(path)], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
 
 
 def interleave(runs: dict[str, Callable[[], Measured]], repeats: int
