@@ -8,8 +8,9 @@ workload, interleaved. ``engine ms/step`` is the run record's start → end over
 process costs.
 
 The floor, measured in this run (issue 13 item 4: isolation within 2x of it): ``os.fork`` of
-this process, the child sending one small pickled message up a pipe and exiting, the parent
-reading it and reaping the child — the least any process-per-step executor can do.
+a process that has imported what a run worker imports, the child sending one small pickled
+message up a pipe and exiting, the parent reading it and reaping the child — the least any
+process-per-step executor can do.
 
 Then, labelled **engine only**: ``execute_pipeline`` with the multiprocess executor from a
 warm Python process holding the instance (no CLI, no run-worker start, no progress follower).
@@ -21,9 +22,8 @@ The side-by-side with Dagster is its own suite: ``python -m benchmarks dagster``
 
 from __future__ import annotations
 
-import os
-import pickle
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +34,7 @@ from orch.core.instance import Instance
 from orch import execute_pipeline
 
 from . import workloads
-from .entry import OrchHome, interleave, load, mark, summary
+from .entry import ROOT, OrchHome, interleave, load, mark, summary
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 MAX_CONCURRENT = 2
@@ -44,24 +44,34 @@ NAMES = ("chain_50", "fanout_100", "wide_200")
 TARGET_FLOOR_RATIO = 2.0
 
 
-def fork_floor(rounds: int = 200) -> float:
-    """Seconds per fork + pipe message + exit + reap, median of ``rounds``."""
-    message = pickle.dumps({"event": "STEP_SUCCESS", "step_key": "step_1", "data": {}})
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        read_fd, write_fd = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            os.close(read_fd)
-            os.write(write_fd, message)
-            os._exit(0)
-        os.close(write_fd)
-        pickle.loads(os.read(read_fd, 1 << 16))
+FLOOR_SCRIPT = """
+import os, pickle, statistics, sys, time
+import orch.cli, orch.executors.multiprocess, orch.core.execution.api  # a run worker's heap
+message = pickle.dumps({"event": "STEP_SUCCESS", "step_key": "step_1", "data": {}})
+times = []
+for _ in range(int(sys.argv[1])):
+    start = time.perf_counter()
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
         os.close(read_fd)
-        os.waitpid(pid, 0)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        os.write(write_fd, message)
+        os._exit(0)
+    os.close(write_fd)
+    pickle.loads(os.read(read_fd, 1 << 16))
+    os.close(read_fd)
+    os.waitpid(pid, 0)
+    times.append(time.perf_counter() - start)
+print(statistics.median(times))
+"""
+
+
+def fork_floor(rounds: int = 200) -> float:
+    """Seconds per fork + pipe message + exit + reap, median of ``rounds``, in a fresh process
+    that has imported what a run worker imports (the cost of fork grows with the heap)."""
+    done = subprocess.run([sys.executable, "-c", FLOOR_SCRIPT, str(rounds)], cwd=ROOT,
+                          capture_output=True, text=True, check=True)
+    return float(done.stdout.strip())
 
 
 def real_entry_point(repeats: int) -> None:

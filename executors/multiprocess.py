@@ -17,6 +17,7 @@ SQLite connection (they write only to their pipe and their compute-log files, an
 from __future__ import annotations
 
 import ctypes
+import functools
 import gc
 import os
 import pickle
@@ -62,14 +63,22 @@ class _Child:
     exit_fd: int | None = None  # a pidfd: readable once the process has exited
 
 
+@functools.cache
+def _prctl() -> Any:
+    """libc's ``prctl``, looked up once in the run worker (not again in every step process),
+    or None off Linux."""
+    try:
+        return ctypes.CDLL("libc.so.6", use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
 def _set_parent_death_signal() -> None:
     """Linux: the kernel SIGKILLs this child if its parent dies, so no step outlives a
     killed run worker."""
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+    prctl = _prctl()
+    if prctl is not None:
+        prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 class _Pipe:
@@ -159,6 +168,7 @@ class _ForkLauncher:
         captured = None
         if self.compute_logs is not None:
             captured = self.compute_logs.begin_capture(self.rc.run_id, step.key)
+        _prctl()  # looked up here, before the fork, once per run worker
         read_fd, write_fd = os.pipe()
         pid = os.fork()
         if pid == 0:  # the step process
