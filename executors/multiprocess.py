@@ -167,7 +167,7 @@ class _ForkLauncher:
                missing: frozenset[StepOutputHandle]) -> Iterator[EventRecord]:
         captured = None
         if self.compute_logs is not None:
-            captured = self.compute_logs.begin_capture(self.rc.run_id, step.key)
+            captured = self.compute_logs.begin_capture(self.rc.run_id, step.key, index=False)
         _prctl()  # looked up here, before the fork, once per run worker
         read_fd, write_fd = os.pipe()
         pid = os.fork()
@@ -184,6 +184,8 @@ class _ForkLauncher:
         child.exit_fd = _pidfd(pid)
         if child.exit_fd is not None:
             self.selector.register(child.exit_fd, selectors.EVENT_READ, child)
+        if captured is not None:  # while the step process starts, not before it
+            self.compute_logs.index_capture(captured)
         yield self.rc.event(EventType.ENGINE_EVENT,
                             f'Launched step process {pid} for "{step.key}".', step.key,
                             data={"pid": pid, "attempt": attempt})

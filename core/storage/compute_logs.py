@@ -89,11 +89,17 @@ class ComputeLogManager(ABC):
     def delete_logs(self, run_id: str | None = None) -> None:
         """Delete one run's files, or all of them."""
 
-    def begin_capture(self, run_id: str, step_key: str) -> CapturedLogs:
+    def begin_capture(self, run_id: str, step_key: str, index: bool = True) -> CapturedLogs:
         """Index a capture that another process performs (``redirect_output`` on the returned
         paths); pair with :meth:`end_capture`. Used by executors that fork step processes,
-        so only the parent touches storage."""
+        so only the parent touches storage. ``index=False`` prepares the files only, for a
+        caller that indexes them with :meth:`index_capture` once the step process runs (the
+        index write then overlaps the step instead of delaying its start)."""
         return CapturedLogs(run_id, step_key, None, None)
+
+    def index_capture(self, captured: CapturedLogs) -> None:
+        """Index a capture begun with ``begin_capture(..., index=False)``."""
+        return None
 
     def end_capture(self, captured: CapturedLogs) -> None:
         """Mark a capture begun with :meth:`begin_capture` complete."""
@@ -170,15 +176,20 @@ class LocalComputeLogManager(ComputeLogManager):
         finally:
             self.end_capture(captured)
 
-    def begin_capture(self, run_id: str, step_key: str) -> CapturedLogs:
+    def begin_capture(self, run_id: str, step_key: str, index: bool = True) -> CapturedLogs:
         out_path = self.path_for(run_id, step_key, "stdout")
         err_path = self.path_for(run_id, step_key, "stderr")
         make_private_dir(out_path.parent)
-        self._started[(run_id, step_key)] = started = time.time()
-        self.storage.upsert_compute_log(
-            ComputeLogInfo(run_id, step_key, str(out_path), str(err_path), start_time=started)
-        )
-        return CapturedLogs(run_id, step_key, str(out_path), str(err_path))
+        self._started[(run_id, step_key)] = time.time()
+        captured = CapturedLogs(run_id, step_key, str(out_path), str(err_path))
+        if index:
+            self.index_capture(captured)
+        return captured
+
+    def index_capture(self, captured: CapturedLogs) -> None:
+        self.storage.upsert_compute_log(ComputeLogInfo(
+            captured.run_id, captured.step_key, captured.stdout_path, captured.stderr_path,
+            start_time=self._started.get((captured.run_id, captured.step_key))))
 
     def end_capture(self, captured: CapturedLogs) -> None:
         out_path, err_path = Path(captured.stdout_path), Path(captured.stderr_path)
