@@ -159,6 +159,14 @@ def frame_kind(filename: str) -> str:
     return USER
 
 
+def missing_mode_message(pipeline_name: str, modes: list[str], presets: list[str]) -> str:
+    """What a command says when a pipeline with several modes is run or inspected without
+    one (the legacy API keeps Dagster's own wording for ``execute_pipeline``)."""
+    hint = f", or a preset: {', '.join(f'--preset {p}' for p in presets)}" if presets else ""
+    return (f'Pipeline "{pipeline_name}" has several modes ({", ".join(modes)}): choose one '
+            f"with --mode, e.g. --mode {modes[0]}{hint}.")
+
+
 def serializable_error_info(exc: BaseException) -> dict:
     """An exception as JSON-friendly data: class, message, the frames (each marked user /
     library / orch), ``location`` (the innermost user frame, ``file:line``), its chained

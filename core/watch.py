@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import missing_mode_message
 from .workspace import (
     DEFAULT_LOAD_TIMEOUT,
     CodeServer,
@@ -305,6 +306,11 @@ class WatchSession:
                 cycle.error = LoadError("not_found", str(e))
                 return cycle
             cycle.pipeline_name = name
+            modes = [m["name"] for m in snapshot.pipeline(name)["modes"]]
+            if self.last_run_id is None and not (self.mode or self.preset) and len(modes) > 1:
+                presets = [p["name"] for p in snapshot.pipeline(name)["presets"]]
+                cycle.error = LoadError("invalid", missing_mode_message(name, modes, presets))
+                return cycle
             hashes = snapshot.code_hashes(name)
             try:
                 run_config = self._run_config()

@@ -152,16 +152,13 @@ def execution_config(executor: str | None, max_concurrent: int | None) -> dict[s
     return {"execution": {name: {"config": config}}}
 
 
-def require_mode(pipeline_def: Any, mode: str | None, flags: str = "--mode") -> None:
+def require_mode(pipeline_def: Any, mode: str | None, presets_apply: bool = False) -> None:
     """Exit 2 when a pipeline with several modes is given none, naming the choices."""
-    modes = pipeline_def.mode_names
-    if mode is not None or len(modes) < 2:
-        return
-    presets = [p.name for p in pipeline_def.preset_defs]
-    hint = f", or a preset: {', '.join(f'--preset {p}' for p in presets)}" \
-        if presets and "--preset" in flags else ""
-    fail(f'Pipeline "{pipeline_def.name}" has several modes ({", ".join(modes)}): choose one '
-         f"with --mode, e.g. --mode {modes[0]}{hint}.")
+    from orch.core.errors import missing_mode_message
+
+    if mode is None and len(pipeline_def.mode_names) > 1:
+        presets = [p.name for p in pipeline_def.preset_defs] if presets_apply else []
+        fail(missing_mode_message(pipeline_def.name, pipeline_def.mode_names, presets))
 
 
 def run_kwargs(pipeline_def: Any, *, config_files: list[str] | None, preset: str | None,
@@ -193,7 +190,7 @@ def run_kwargs(pipeline_def: Any, *, config_files: list[str] | None, preset: str
                     mode=preset_def.mode, solid_selection=preset_def.solid_selection,
                     tags={**{k: str(v) for k, v in preset_def.tags.items()}, **user_tags,
                           PRESET_NAME_TAG: preset})
-    require_mode(pipeline_def, mode, "--mode/--preset")
+    require_mode(pipeline_def, mode, presets_apply=True)
     if extra:
         run_config = deep_merge(run_config or {}, extra)
     return dict(run_config=run_config, mode=mode, solid_selection=solid_selection,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 
@@ -132,6 +133,16 @@ def test_a_pipeline_with_several_modes_asks_for_one_in_words_that_fit(orch, tmp_
         assert 'Pipeline "two_modes" has several modes (live, test): choose one with --mode, ' \
             "e.g. --mode live" in done.stderr
     assert "--preset dev" in orch("plan", "-f", "modes.py").stderr
+    watching = orch.popen("run", "--watch", "-f", "modes.py")
+    try:
+        line = ""
+        while "several modes" not in line:
+            line = watching.stderr.readline()
+            assert line, "orch run --watch ended without asking for a mode"
+        assert "attempted" not in line and "--mode live, or a preset: --preset dev" in line
+    finally:
+        watching.send_signal(signal.SIGINT)
+        watching.communicate(timeout=15)
     assert orch("config", "scaffold", "-f", "modes.py", "--mode", "test").returncode == 0
     assert orch("plan", "-f", "modes.py", "--preset", "dev").returncode == 0
 
