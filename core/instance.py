@@ -12,6 +12,13 @@ the project the code belongs to (:func:`locate_home`), creating it on first use.
       module: orch.core.storage.compute_logs
       class: LocalComputeLogManager
       config: {base_dir: logs}
+    run_coordinator:               # when submitted runs start: default (at once) or queued
+      name: queued                 # a name registered under `orch.run_coordinators`, or
+      config:                      # module + class like the entries above
+        max_concurrent_runs: 4
+        tag_concurrency_limits: [{key: team, limit: 2}]
+    run_launcher:                  # how they start: default (a worker subprocess)
+      name: default
 
 Config values may be ``{env: VAR}``; they are resolved when the component is built and the file
 keeps the reference. Other top-level keys (launcher, coordinator, ...) are kept in
@@ -34,7 +41,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import DagsterError
 from .events import RUN_EVENT_TYPES, EventRecord, EventType
@@ -46,6 +53,10 @@ from .storage.paths import check_run_id, contained, make_private_dir
 from .storage.recovery import recover_crashed_runs
 from .storage.sqlite import SqliteStorage
 from .storage.tail import DEFAULT_POLL_INTERVAL, EventTail, follow
+
+if TYPE_CHECKING:
+    from .launcher import RunLauncher
+    from .run_coordinator import RunCoordinator
 
 _ACTIVE_STATUSES = (PipelineRunStatus.QUEUED, PipelineRunStatus.STARTING,
                     PipelineRunStatus.STARTED, PipelineRunStatus.CANCELING)
@@ -63,6 +74,16 @@ _COMPONENT_DEFAULTS: dict[str, dict[str, Any]] = {
     },
 }
 _SPLIT_STORAGE_KEYS = ("run_storage", "event_log_storage")
+_BUILTIN_COMPONENTS = {  # also registered as entry points; looked up here first
+    ("orch.run_coordinators", "default"): "orch.core.run_coordinator:DefaultRunCoordinator",
+    ("orch.run_coordinators", "queued"): "orch.core.run_coordinator:QueuedRunCoordinator",
+    ("orch.run_launchers", "default"): "orch.core.launcher:DefaultRunLauncher",
+}
+# Components chosen by a registered name (entry point group) as well as by module and class.
+_NAMED_COMPONENTS: dict[str, tuple[str, str]] = {
+    "run_coordinator": ("orch.run_coordinators", "default"),
+    "run_launcher": ("orch.run_launchers", "default"),
+}
 
 
 class OrchInstanceError(DagsterError):
@@ -139,6 +160,8 @@ class Instance:
         self.home_reason: str | None = None
         self._temp_dir: Path | None = None
         self._cleanup: weakref.finalize | None = None
+        self._run_coordinator: RunCoordinator | None = None
+        self._run_launcher: RunLauncher | None = None
 
     # -- construction ------------------------------------------------------------------
     @classmethod
@@ -176,6 +199,41 @@ class Instance:
     def ephemeral(cls) -> Instance:
         """An in-memory instance for one process; see the module docstring."""
         return cls(SqliteStorage(), NoOpComputeLogManager())
+
+    # -- starting runs -------------------------------------------------------------------
+    @property
+    def run_coordinator(self) -> RunCoordinator:
+        """When submitted runs start (orch.yaml ``run_coordinator``; default: at once)."""
+        if self._run_coordinator is None:
+            from .run_coordinator import RunCoordinator
+
+            self._run_coordinator = _named_component(self.config, "run_coordinator",
+                                                     RunCoordinator, self._config_root)
+        return self._run_coordinator
+
+    @property
+    def run_launcher(self) -> RunLauncher:
+        """How runs start and stop (orch.yaml ``run_launcher``; default: a worker process)."""
+        if self._run_launcher is None:
+            from .launcher import RunLauncher
+
+            self._run_launcher = _named_component(self.config, "run_launcher", RunLauncher,
+                                                  self._config_root)
+        return self._run_launcher
+
+    @property
+    def _config_root(self) -> Path:
+        return self.root_dir if self.root_dir is not None else Path.cwd()
+
+    def submit_run(self, run: PipelineRun, launcher: RunLauncher | None = None) -> PipelineRun:
+        """The one way a stored NOT_STARTED run starts: the coordinator launches it now (with
+        ``launcher``, when the submitter offers to execute it itself) or queues it. Returns
+        the run as stored afterwards (STARTING/STARTED, or QUEUED)."""
+        return self.run_coordinator.submit_run(self, run, launcher)
+
+    def cancel_run(self, run_id: str) -> bool:
+        """Cancel a queued run (it never starts) or terminate a started one."""
+        return self.run_coordinator.cancel_run(self, run_id)
 
     # -- places ------------------------------------------------------------------------
     @property
@@ -488,7 +546,51 @@ def _load_config(path: Path) -> dict[str, Any]:
     for key in _COMPONENT_DEFAULTS:
         if key in config:
             _check_component(path, key, config[key])
+    for key in _NAMED_COMPONENTS:
+        if key in config:
+            _check_named_component(path, key, config[key])
     return config
+
+
+def _check_named_component(path: Path, key: str, entry: Any) -> None:
+    if isinstance(entry, dict) and "name" in entry:
+        unknown = set(entry) - {"name", "config"}
+        if not isinstance(entry["name"], str) or unknown or \
+                not isinstance(entry.get("config", {}), dict):
+            raise OrchInstanceConfigError(
+                f"{path}: `{key}`: `name` must be a string, `config` a mapping, nothing else"
+                + (f" (unexpected {sorted(unknown)})" if unknown else ""))
+        return
+    _check_component(path, key, entry)
+
+
+def _named_component(config: dict[str, Any], key: str, base: type, root: Path) -> Any:
+    """Build ``run_coordinator`` / ``run_launcher`` from orch.yaml: ``{name, config}`` (an
+    entry point) or ``{module, class, config}``."""
+    group, default = _NAMED_COMPONENTS[key]
+    entry = config.get(key) or {"name": default}
+    if "name" in entry and (group, entry["name"]) in _BUILTIN_COMPONENTS:
+        module, _, cls_name = _BUILTIN_COMPONENTS[(group, entry["name"])].partition(":")
+        cls = getattr(importlib.import_module(module), cls_name)  # no entry-point scan
+    elif "name" in entry:
+        from importlib.metadata import entry_points
+
+        found = {ep.name: ep for ep in entry_points(group=group)}
+        if entry["name"] not in found:
+            names = sorted({*found, *(n for g, n in _BUILTIN_COMPONENTS if g == group)})
+            raise OrchInstanceConfigError(
+                f"{CONFIG_FILE}: `{key}` names {entry['name']!r}; choose one of: "
+                f"{', '.join(names)}")
+        cls = found[entry["name"]].load()
+    else:
+        cls = getattr(importlib.import_module(entry["module"]), entry["class"])
+    if not (isinstance(cls, type) and issubclass(cls, base)):
+        raise OrchInstanceConfigError(f"{CONFIG_FILE}: `{key}` is not a {base.__name__}")
+    component_config = _resolve_env(entry.get("config") or {}, f"{key}.config")
+    try:
+        return cls.from_config(component_config, root)
+    except (TypeError, DagsterError) as e:
+        raise OrchInstanceConfigError(f"{CONFIG_FILE}: `{key}.config`: {e}") from e
 
 
 def _check_component(path: Path, key: str, entry: Any) -> None:

@@ -1,4 +1,11 @@
-"""Launching runs: create the run record, then hand it to a fresh run-worker process."""
+"""Launching runs: create the run record, then hand it to a run worker.
+
+:class:`RunLauncher` is *how* a run starts and stops (launch, terminate, health check); the
+instance's run coordinator (``core/run_coordinator.py``) decides *when*.
+:class:`DefaultRunLauncher` starts ``python -m orch.core.worker RUN_ID`` (:func:`launch_run`);
+a submitter that executes the run itself (``orch run`` forks a worker that already holds the
+code, the code server executes the run in its own process) offers its own launcher to
+``Instance.submit_run``, which the default coordinator uses."""
 
 from __future__ import annotations
 
@@ -7,6 +14,9 @@ import signal
 import subprocess
 import sys
 import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .events import EventRecord, EventType
@@ -161,3 +171,60 @@ def _unbuffered_output() -> None:
                                   encoding=getattr(current, "encoding", None) or "utf-8",
                                   errors=getattr(current, "errors", None) or "backslashreplace")
         setattr(sys, name, stream)
+
+
+WORKER_RUNNING, WORKER_GONE, WORKER_UNKNOWN = "RUNNING", "GONE", "UNKNOWN"
+
+
+class RunLauncher(ABC):
+    """Starts the worker of a stored run, stops it, and says whether it still runs."""
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], root: Path) -> RunLauncher:
+        return cls(**config)
+
+    @abstractmethod
+    def launch_run(self, instance: Any, run: PipelineRun) -> None:
+        """Start ``run``'s worker (PIPELINE_STARTING is committed before it exists)."""
+
+    def terminate(self, instance: Any, run_id: str) -> bool:
+        """Ask the run to stop: the cancel flag its worker polls, and SIGTERM to the worker.
+        False if the run does not exist or has finished."""
+        run = instance.get_run(run_id)
+        if run is None or run.status.is_finished:
+            return False
+        requested = instance.request_cancel(run_id)
+        if run.worker_pid and run.worker_pid != os.getpid():
+            try:
+                os.kill(run.worker_pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        return requested
+
+    def check_health(self, instance: Any, run: PipelineRun) -> str:
+        """WORKER_RUNNING, WORKER_GONE, or WORKER_UNKNOWN (no worker recorded yet)."""
+        from .storage.recovery import is_worker_alive
+
+        if not run.worker_pid:
+            return WORKER_UNKNOWN
+        return WORKER_RUNNING if is_worker_alive(run.worker_pid, None) else WORKER_GONE
+
+
+class DefaultRunLauncher(RunLauncher):
+    """A fresh ``python -m orch.core.worker`` process per run; its own output is discarded
+    (events and compute logs are in the instance)."""
+
+    def launch_run(self, instance: Any, run: PipelineRun) -> None:
+        launch_run(instance, run, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+class CallerLauncher(RunLauncher):
+    """The submitter executes the run itself, by ``start(run)`` (a fork that holds the
+    code, or the code server's own process) — offered to ``Instance.submit_run``."""
+
+    def __init__(self, start: Callable[[PipelineRun], Any]):
+        self.start = start
+        self.started: Any = None
+
+    def launch_run(self, instance: Any, run: PipelineRun) -> None:
+        self.started = self.start(run)

@@ -70,6 +70,9 @@ def is_forward(current: PipelineRunStatus | None, new: PipelineRunStatus) -> boo
 
 _STATUS_BY_EVENT: dict[EventType, PipelineRunStatus] = {
     EventType.PIPELINE_ENQUEUED: PipelineRunStatus.QUEUED,
+    # Taking a run from the queue claims it: it leaves QUEUED in the same transaction, so no
+    # second dequeuer can take it (Dagster's DEQUEUED left it QUEUED until the launch).
+    EventType.PIPELINE_DEQUEUED: PipelineRunStatus.STARTING,
     EventType.PIPELINE_STARTING: PipelineRunStatus.STARTING,
     EventType.PIPELINE_START: PipelineRunStatus.STARTED,
     EventType.PIPELINE_SUCCESS: PipelineRunStatus.SUCCESS,

@@ -182,6 +182,12 @@ class Storage(ABC):
         process that created, launched or executes them)."""
 
     @abstractmethod
+    def store_events_if_status(self, run_id: str, statuses: Iterable[PipelineRunStatus],
+                               events: Sequence[EventRecord]) -> bool:
+        """Store ``events`` only if the run's status is one of ``statuses``, in one
+        transaction (a compare-and-set: two dequeuers never both claim a queued run)."""
+
+    @abstractmethod
     def fail_run_if_unchanged(self, worker: RunWorker, events: Sequence[EventRecord]) -> bool:
         """Store ``events`` only if the run is still in progress under ``worker.pid``."""
 

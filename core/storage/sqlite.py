@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..events import EventRecord, closing_step_failure
+from ..runs import PipelineRunStatus
 from .base import ComputeLogInfo, RunWorker, StepStatus, Storage
 from .event_log import SqliteEventLogStorage, asset_key_text, step_stats
 from .runs import SqliteRunStorage
@@ -127,6 +128,15 @@ class SqliteStorage(SqliteRunStorage, SqliteEventLogStorage, Storage):
                 return
 
     # -- crash recovery ----------------------------------------------------------------
+    def store_events_if_status(self, run_id: str, statuses: Iterable[PipelineRunStatus],
+                               events: Sequence[EventRecord]) -> bool:
+        with self.db.write() as conn:
+            row = conn.execute("SELECT status FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+            if row is None or row[0] not in {PipelineRunStatus(s).value for s in statuses}:
+                return False
+            self._insert_events(conn, events)
+        return True
+
     def fail_run_if_unchanged(self, worker: RunWorker, events: Sequence[EventRecord]) -> bool:
         """Also ends every step the run left open (running or up for retry) with a
         STEP_FAILURE naming the dead process, before ``events``, in the same transaction."""
