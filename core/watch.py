@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,6 +142,9 @@ class RepositoryWatcher:
         # watchdog logs a spurious error when stopped with events pending; keep it off stderr.
         logging.getLogger("watchdog").addHandler(logging.NullHandler())
         logging.getLogger("watchdog").propagate = False
+        # ...and warns when folders appear faster than it adds watches for them (a run
+        # writing into the project's .orch under the watched root): harmless, not for users.
+        warnings.filterwarnings("ignore", message="Callback with id", category=RuntimeWarning)
 
         watcher = self
 
