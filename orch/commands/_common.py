@@ -69,6 +69,22 @@ def open_instance(code_location: str | None = None) -> Any:
         fail(str(e))
 
 
+def find_parent_run(instance: Any, run_id: str) -> Any:
+    """The run ``run_id`` (or the only one whose id starts with it), or exit 2 saying which
+    instance was searched and why that one."""
+    run = instance.get_run(run_id)
+    if run is not None:
+        return run
+    matches = [r for r in instance.get_runs(limit=500) if r.run_id.startswith(run_id)]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        fail(f'The run id prefix "{run_id}" is ambiguous: {", ".join(r.run_id for r in matches)}.')
+    why = f" ({instance.home_reason})" if getattr(instance, "home_reason", None) else ""
+    fail(f'No run "{run_id}" in the instance {instance.root_dir}{why}. Give the code location '
+         "(-f/-m) of the project the run belongs to, or set ORCH_HOME.")
+
+
 def target_code_location(python_file: str | None, module_name: str | None,
                          attribute: str | None, working_directory: str | None) -> str | None:
     """Where the given code lives (a file's folder, a directory, a module's working

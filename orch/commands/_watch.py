@@ -13,7 +13,7 @@ import queue
 import sys
 from typing import Any
 
-from ._common import EXIT_INTERRUPTED, fail, make_target, parse_tags
+from ._common import EXIT_INTERRUPTED, fail, find_parent_run, make_target, parse_tags
 
 
 def _note(text: str) -> None:
@@ -44,9 +44,7 @@ def watch_loop(instance: Any, *, python_file: str | None, module_name: str | Non
     extra = execution_config(executor, max_concurrent)
     parent_id = None
     if parent is not None:
-        parent_run = instance.get_run(parent)
-        if parent_run is None:
-            fail(f'No run "{parent}" in {instance.root_dir}.')
+        parent_run = find_parent_run(instance, parent)
         parent_id = parent_run.run_id
         pipeline = pipeline or parent_run.pipeline_name
         if python_file or module_name:

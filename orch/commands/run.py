@@ -30,6 +30,7 @@ from ._common import (
     choose,
     execution_config,
     fail,
+    find_parent_run,
     load_config_files,
     load_in_process,
     make_target,
@@ -103,13 +104,7 @@ def _prepare(instance: Any, *, python_file: str | None, module_name: str | None,
     if preset:
         fail("--preset does not apply to a re-execution: it reuses the parent run's config "
              "(override with -c).")
-    parent_run = instance.get_run(parent)
-    if parent_run is None:
-        matches = [r for r in instance.get_runs(limit=500) if r.run_id.startswith(parent)]
-        if len(matches) != 1:
-            fail(f'No run "{parent}" in {instance.root_dir}.'
-                 + (" The id prefix is ambiguous." if matches else ""))
-        parent_run = matches[0]
+    parent_run = find_parent_run(instance, parent)
     if python_file or module_name:
         target = make_target(python_file, module_name, attribute, working_directory)
     elif parent_run.pipeline_origin:

@@ -78,3 +78,18 @@ def test_a_folder_holding_dot_orch_or_git_is_a_project_root(tmp_path, env, monke
     assert locate_home(code).path == root / "a" / ".orch"  # the nearest marker wins
     shutil.rmtree(root / "a" / ".orch")
     assert locate_home(code).path == root / ".orch"
+
+
+def test_a_parent_run_not_in_the_chosen_instance_says_where_it_looked(tmp_path, env):
+    env = {k: v for k, v in env.items() if k != "ORCH_HOME"}
+    project, _repo, elsewhere = _project(tmp_path)
+    orch = Orch(elsewhere, env)
+    assert orch("run", "-f", "../proj/pipelines/repo.py", "-p", "etl").returncode == 0
+    with instance_at(project / ".orch") as instance:
+        [run] = instance.get_runs()
+    lost = orch("run", "--parent", run.run_id[:8], "-s", "load")  # no code location given
+    assert lost.returncode == 2
+    assert f'No run "{run.run_id[:8]}" in the instance ' in lost.stderr
+    assert "the current directory" in lost.stderr and "-f/-m" in lost.stderr  # why that one
+    watched = orch("run", "--watch", "--parent", run.run_id[:8])
+    assert watched.returncode == 2 and "Give the code location" in watched.stderr
