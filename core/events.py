@@ -262,7 +262,7 @@ def closing_step_failure(run_id: str, pipeline_name: str, step_key: str, what: s
     """The STEP_FAILURE that ends a step its run left open: ``what`` says how
     ("was canceled: the run was canceled"); recovery uses it for a dead worker's steps."""
     message = f'Execution of step "{step_key}" {what}.'
-    data = {"error": {"cls_name": "StepCanceled" if canceled else "StepInterrupted",
+    data: dict[str, Any] = {"error": {"cls_name": "StepCanceled" if canceled else "StepInterrupted",
                       "message": message, "stack": []},
             "error_source": "INTERRUPTED" if canceled else "RUN_ENDED", "canceled": canceled}
     event = EventRecord(run_id, pipeline_name, EventType.STEP_FAILURE, message, step_key, 40,

@@ -41,7 +41,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from .errors import DagsterError
 from .events import RUN_EVENT_TYPES, EventRecord, EventType
@@ -165,7 +165,7 @@ class Instance:
 
     # -- construction ------------------------------------------------------------------
     @classmethod
-    def get(cls, code_location: str | Path | None = None) -> Instance:
+    def get(cls, code_location: str | Path | None = None) -> Self:
         """The instance of the project ``code_location`` belongs to (see
         :func:`locate_home`; ``$ORCH_HOME`` wins)."""
         where = locate_home(code_location)
@@ -174,7 +174,7 @@ class Instance:
         return instance
 
     @classmethod
-    def from_home(cls, path: str | Path) -> Instance:
+    def from_home(cls, path: str | Path) -> Self:
         """Open (creating if needed) the instance rooted at ``path``.
 
         Fails runs left in progress by a worker process that no longer exists.

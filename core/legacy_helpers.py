@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from .definitions.events import TypeCheck
 from .definitions.types import resolve_dagster_type
@@ -73,7 +73,8 @@ def configured(configurable: Any, config_schema: Any = None, **kwargs: Any
 
         if isinstance(configurable, NodeDefinition):
             name = kwargs.get("name") or getattr(config_or_fn, "__name__", None)
-            return configurable.configured(config_or_fn, name=name, config_schema=config_schema)
+            configure = cast(Any, configurable).configured  # solids and composites have it
+            return configure(config_or_fn, name=name, config_schema=config_schema)
         return configurable.configured(config_or_fn, config_schema=config_schema)
 
     return wrap

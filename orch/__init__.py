@@ -10,6 +10,7 @@ script pays only for what it uses.
 from __future__ import annotations
 
 import importlib as _importlib
+from typing import TYPE_CHECKING
 
 _EXPORTS: dict[str, tuple[str, str]] = {
     "file_relative_path": ("orch.core.legacy_helpers", "file_relative_path"),
@@ -151,6 +152,416 @@ _EXPORTS: dict[str, tuple[str, str]] = {
 }
 
 __all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:  # the real names for type checkers and editors; kept in step with _EXPORTS by tests/test_public_api.py
+    from orch.core.config import (
+        Array as Array,
+    )
+    from orch.core.config import (
+        BoolSource as BoolSource,
+    )
+    from orch.core.config import (
+        DagsterInvalidConfigDefinitionError as DagsterInvalidConfigDefinitionError,
+    )
+    from orch.core.config import (
+        DagsterInvalidConfigError as DagsterInvalidConfigError,
+    )
+    from orch.core.config import (
+        Enum as Enum,
+    )
+    from orch.core.config import (
+        EnumValue as EnumValue,
+    )
+    from orch.core.config import (
+        Field as Field,
+    )
+    from orch.core.config import (
+        IntSource as IntSource,
+    )
+    from orch.core.config import (
+        Noneable as Noneable,
+    )
+    from orch.core.config import (
+        Permissive as Permissive,
+    )
+    from orch.core.config import (
+        ScalarUnion as ScalarUnion,
+    )
+    from orch.core.config import (
+        Selector as Selector,
+    )
+    from orch.core.config import (
+        Shape as Shape,
+    )
+    from orch.core.config import (
+        StringSource as StringSource,
+    )
+    from orch.core.definitions.composite import (
+        CompositeSolidDefinition as CompositeSolidDefinition,
+    )
+    from orch.core.definitions.composite import (
+        composite_solid as composite_solid,
+    )
+    from orch.core.definitions.dependency import (
+        DependencyDefinition as DependencyDefinition,
+    )
+    from orch.core.definitions.dependency import (
+        DynamicCollectDependencyDefinition as DynamicCollectDependencyDefinition,
+    )
+    from orch.core.definitions.dependency import (
+        MultiDependencyDefinition as MultiDependencyDefinition,
+    )
+    from orch.core.definitions.dependency import (
+        SolidInvocation as SolidInvocation,
+    )
+    from orch.core.definitions.events import (
+        AssetKey as AssetKey,
+    )
+    from orch.core.definitions.events import (
+        AssetMaterialization as AssetMaterialization,
+    )
+    from orch.core.definitions.events import (
+        DynamicOutput as DynamicOutput,
+    )
+    from orch.core.definitions.events import (
+        EventMetadataEntry as EventMetadataEntry,
+    )
+    from orch.core.definitions.events import (
+        ExpectationResult as ExpectationResult,
+    )
+    from orch.core.definitions.events import (
+        Failure as Failure,
+    )
+    from orch.core.definitions.events import (
+        Materialization as Materialization,
+    )
+    from orch.core.definitions.events import (
+        Output as Output,
+    )
+    from orch.core.definitions.events import (
+        RetryRequested as RetryRequested,
+    )
+    from orch.core.definitions.events import (
+        TypeCheck as TypeCheck,
+    )
+    from orch.core.definitions.hooks import (
+        HookDefinition as HookDefinition,
+    )
+    from orch.core.definitions.hooks import (
+        failure_hook as failure_hook,
+    )
+    from orch.core.definitions.hooks import (
+        success_hook as success_hook,
+    )
+    from orch.core.definitions.io_defs import (
+        DynamicOutputDefinition as DynamicOutputDefinition,
+    )
+    from orch.core.definitions.io_defs import (
+        InputDefinition as InputDefinition,
+    )
+    from orch.core.definitions.io_defs import (
+        OutputDefinition as OutputDefinition,
+    )
+    from orch.core.definitions.io_manager import (
+        IOManager as IOManager,
+    )
+    from orch.core.definitions.io_manager import (
+        IOManagerDefinition as IOManagerDefinition,
+    )
+    from orch.core.definitions.io_manager import (
+        RootInputManager as RootInputManager,
+    )
+    from orch.core.definitions.io_manager import (
+        RootInputManagerDefinition as RootInputManagerDefinition,
+    )
+    from orch.core.definitions.io_manager import (
+        fs_io_manager as fs_io_manager,
+    )
+    from orch.core.definitions.io_manager import (
+        io_manager as io_manager,
+    )
+    from orch.core.definitions.io_manager import (
+        mem_io_manager as mem_io_manager,
+    )
+    from orch.core.definitions.io_manager import (
+        root_input_manager as root_input_manager,
+    )
+    from orch.core.definitions.mode import (
+        ModeDefinition as ModeDefinition,
+    )
+    from orch.core.definitions.pipeline import (
+        PipelineDefinition as PipelineDefinition,
+    )
+    from orch.core.definitions.pipeline import (
+        pipeline as pipeline,
+    )
+    from orch.core.definitions.preset import (
+        PresetDefinition as PresetDefinition,
+    )
+    from orch.core.definitions.reconstructable import (
+        ReconstructablePipeline as ReconstructablePipeline,
+    )
+    from orch.core.definitions.reconstructable import (
+        reconstructable as reconstructable,
+    )
+    from orch.core.definitions.repository import (
+        RepositoryDefinition as RepositoryDefinition,
+    )
+    from orch.core.definitions.repository import (
+        repository as repository,
+    )
+    from orch.core.definitions.resource import (
+        ResourceDefinition as ResourceDefinition,
+    )
+    from orch.core.definitions.resource import (
+        resource as resource,
+    )
+    from orch.core.definitions.retry import (
+        Backoff as Backoff,
+    )
+    from orch.core.definitions.retry import (
+        Jitter as Jitter,
+    )
+    from orch.core.definitions.retry import (
+        RetryPolicy as RetryPolicy,
+    )
+    from orch.core.definitions.schedules import (
+        RunRequest as RunRequest,
+    )
+    from orch.core.definitions.schedules import (
+        ScheduleDefinition as ScheduleDefinition,
+    )
+    from orch.core.definitions.schedules import (
+        SensorDefinition as SensorDefinition,
+    )
+    from orch.core.definitions.schedules import (
+        SkipReason as SkipReason,
+    )
+    from orch.core.definitions.schedules import (
+        daily_schedule as daily_schedule,
+    )
+    from orch.core.definitions.schedules import (
+        hourly_schedule as hourly_schedule,
+    )
+    from orch.core.definitions.schedules import (
+        monthly_schedule as monthly_schedule,
+    )
+    from orch.core.definitions.schedules import (
+        schedule as schedule,
+    )
+    from orch.core.definitions.schedules import (
+        sensor as sensor,
+    )
+    from orch.core.definitions.schedules import (
+        weekly_schedule as weekly_schedule,
+    )
+    from orch.core.definitions.solid import (
+        SolidDefinition as SolidDefinition,
+    )
+    from orch.core.definitions.solid import (
+        lambda_solid as lambda_solid,
+    )
+    from orch.core.definitions.solid import (
+        solid as solid,
+    )
+    from orch.core.definitions.types import (
+        Any as Any,
+    )
+    from orch.core.definitions.types import (
+        Bool as Bool,
+    )
+    from orch.core.definitions.types import (
+        DagsterType as DagsterType,
+    )
+    from orch.core.definitions.types import (
+        DagsterTypeLoader as DagsterTypeLoader,
+    )
+    from orch.core.definitions.types import (
+        Dict as Dict,
+    )
+    from orch.core.definitions.types import (
+        Float as Float,
+    )
+    from orch.core.definitions.types import (
+        Int as Int,
+    )
+    from orch.core.definitions.types import (
+        List as List,
+    )
+    from orch.core.definitions.types import (
+        Nothing as Nothing,
+    )
+    from orch.core.definitions.types import (
+        Optional as Optional,
+    )
+    from orch.core.definitions.types import (
+        PythonObjectDagsterType as PythonObjectDagsterType,
+    )
+    from orch.core.definitions.types import (
+        Set as Set,
+    )
+    from orch.core.definitions.types import (
+        String as String,
+    )
+    from orch.core.definitions.types import (
+        Tuple as Tuple,
+    )
+    from orch.core.definitions.types import (
+        dagster_type_loader as dagster_type_loader,
+    )
+    from orch.core.definitions.types import (
+        make_python_type_usable_as_dagster_type as make_python_type_usable_as_dagster_type,
+    )
+    from orch.core.definitions.types import (
+        usable_as_dagster_type as usable_as_dagster_type,
+    )
+    from orch.core.errors import (
+        DagsterError as DagsterError,
+    )
+    from orch.core.errors import (
+        DagsterExecutionInterruptedError as DagsterExecutionInterruptedError,
+    )
+    from orch.core.errors import (
+        DagsterExecutionStepExecutionError as DagsterExecutionStepExecutionError,
+    )
+    from orch.core.errors import (
+        DagsterExecutionStepNotFoundError as DagsterExecutionStepNotFoundError,
+    )
+    from orch.core.errors import (
+        DagsterInvalidDefinitionError as DagsterInvalidDefinitionError,
+    )
+    from orch.core.errors import (
+        DagsterInvalidInvocationError as DagsterInvalidInvocationError,
+    )
+    from orch.core.errors import (
+        DagsterInvalidSubsetError as DagsterInvalidSubsetError,
+    )
+    from orch.core.errors import (
+        DagsterInvariantViolationError as DagsterInvariantViolationError,
+    )
+    from orch.core.errors import (
+        DagsterResourceFunctionError as DagsterResourceFunctionError,
+    )
+    from orch.core.errors import (
+        DagsterStepOutputNotFoundError as DagsterStepOutputNotFoundError,
+    )
+    from orch.core.errors import (
+        DagsterTypeCheckDidNotPass as DagsterTypeCheckDidNotPass,
+    )
+    from orch.core.errors import (
+        DagsterTypeCheckError as DagsterTypeCheckError,
+    )
+    from orch.core.errors import (
+        DagsterTypeLoadingError as DagsterTypeLoadingError,
+    )
+    from orch.core.errors import (
+        DagsterUnknownResourceError as DagsterUnknownResourceError,
+    )
+    from orch.core.errors import (
+        DagsterUnmetExecutorRequirementsError as DagsterUnmetExecutorRequirementsError,
+    )
+    from orch.core.errors import (
+        DagsterUserCodeExecutionError as DagsterUserCodeExecutionError,
+    )
+    from orch.core.events import (
+        DagsterEvent as DagsterEvent,
+    )
+    from orch.core.events import (
+        DagsterEventType as DagsterEventType,
+    )
+    from orch.core.events import (
+        EventRecord as EventRecord,
+    )
+    from orch.core.events import (
+        EventType as EventType,
+    )
+    from orch.core.execution.api import (
+        execute_pipeline as execute_pipeline,
+    )
+    from orch.core.execution.api import (
+        execute_pipeline_iterator as execute_pipeline_iterator,
+    )
+    from orch.core.execution.api import (
+        execute_solid as execute_solid,
+    )
+    from orch.core.execution.context import (
+        HookContext as HookContext,
+    )
+    from orch.core.execution.context import (
+        InitResourceContext as InitResourceContext,
+    )
+    from orch.core.execution.context import (
+        InputContext as InputContext,
+    )
+    from orch.core.execution.context import (
+        OutputContext as OutputContext,
+    )
+    from orch.core.execution.context import (
+        SolidExecutionContext as SolidExecutionContext,
+    )
+    from orch.core.execution.context import (
+        build_init_resource_context as build_init_resource_context,
+    )
+    from orch.core.execution.context import (
+        build_solid_context as build_solid_context,
+    )
+    from orch.core.execution.executor import (
+        Executor as Executor,
+    )
+    from orch.core.execution.executor import (
+        ExecutorDefinition as ExecutorDefinition,
+    )
+    from orch.core.execution.executor import (
+        executor as executor,
+    )
+    from orch.core.execution.loggers import (
+        LoggerDefinition as LoggerDefinition,
+    )
+    from orch.core.execution.loggers import (
+        logger as logger,
+    )
+    from orch.core.execution.reexecution import (
+        reexecute_pipeline as reexecute_pipeline,
+    )
+    from orch.core.execution.results import (
+        PipelineExecutionResult as PipelineExecutionResult,
+    )
+    from orch.core.execution.results import (
+        SolidExecutionResult as SolidExecutionResult,
+    )
+    from orch.core.execution.run_config import (
+        scaffold_run_config as scaffold_run_config,
+    )
+    from orch.core.legacy_helpers import (
+        DagsterInstance as DagsterInstance,
+    )
+    from orch.core.legacy_helpers import (
+        build_input_context as build_input_context,
+    )
+    from orch.core.legacy_helpers import (
+        build_output_context as build_output_context,
+    )
+    from orch.core.legacy_helpers import (
+        check_dagster_type as check_dagster_type,
+    )
+    from orch.core.legacy_helpers import (
+        configured as configured,
+    )
+    from orch.core.legacy_helpers import (
+        file_relative_path as file_relative_path,
+    )
+    from orch.core.legacy_helpers import (
+        validate_run_config as validate_run_config,
+    )
+    from orch.core.runs import (
+        DagsterRunStatus as DagsterRunStatus,
+    )
+    from orch.core.runs import (
+        PipelineRun as PipelineRun,
+    )
+    from orch.core.runs import (
+        PipelineRunStatus as PipelineRunStatus,
+    )
 
 
 def __getattr__(name: str) -> object:

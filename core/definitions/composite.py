@@ -123,16 +123,16 @@ class CompositeSolidDefinition(NodeDefinition):
         inner_fn, schema, what = self.config_fn, self.config_schema, f'solid "{name}"'
         if callable(config_or_fn):
             fn = config_or_fn
+            new_schema = config_schema
 
             def config_fn(cfg: Any) -> dict[str, Any]:
                 return inner_fn(validated_config(schema, fn(cfg), what))
-            new_schema = config_schema
         else:
             fixed = validated_config(schema, config_or_fn, what)
-
-            def config_fn(_cfg: Any) -> dict[str, Any]:
-                return inner_fn(fixed)
             new_schema = None
+
+            def config_fn(cfg: Any) -> dict[str, Any]:
+                return inner_fn(fixed)
         return CompositeSolidDefinition(
             name, description=self.description, tags=self.tags, graph=self.graph,
             input_defs=self.input_defs, output_defs=self.output_defs, config_schema=new_schema,
@@ -217,17 +217,18 @@ def _graph_from_mappings(name: str, solid_defs: list[NodeDefinition],
                    "maps to", "InputMapping")
         mapped_in.setdefault(m.definition.name, []).append((m.solid_name, m.input_name))
     mapped_out: dict[str, OutputRef] = {}
-    for m in output_mappings:
-        source = _mapped_node(name, inner, m.solid_name, "output")
-        inner_out = source.definition.output_dict.get(m.output_name)
+    for out in output_mappings:
+        source = _mapped_node(name, inner, out.solid_name, "output")
+        inner_out = source.definition.output_dict.get(out.output_name)
         if inner_out is None:
             raise DagsterInvalidDefinitionError(
                 f"In CompositeSolidDefinition '{name}' output mapping source "
-                f"'{m.solid_name}.{m.output_name}' is not an output of solid '{m.solid_name}'."
+                f"'{out.solid_name}.{out.output_name}' is not an output of solid "
+                f"'{out.solid_name}'."
             )
-        _same_type(name, "output", m.definition, f"{m.solid_name}.{m.output_name}", inner_out,
-                   "maps from", "OutputMapping")
-        mapped_out[m.definition.name] = OutputRef(m.solid_name, m.output_name)
+        _same_type(name, "output", out.definition, f"{out.solid_name}.{out.output_name}",
+                   inner_out, "maps from", "OutputMapping")
+        mapped_out[out.definition.name] = OutputRef(out.solid_name, out.output_name)
     return Graph(name, list(inner.nodes.values()), inner.deps, mapped_in, mapped_out)
 
 

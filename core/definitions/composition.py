@@ -149,7 +149,7 @@ class PendingNodeInvocation:
         self.retry_policy = retry_policy
 
     def _copy(self, **changes: Any) -> PendingNodeInvocation:
-        fields = {
+        fields: dict[str, Any] = {
             "given_alias": self.given_alias, "tags": self.tags,
             "hook_defs": set(self.hook_defs), "retry_policy": self.retry_policy,
         }
@@ -268,7 +268,7 @@ class PendingNodeInvocation:
 
         if len(outputs) == 1:
             return handle(outputs[0])
-        tuple_type = namedtuple(f"_{name}_outputs", [o.name for o in outputs])
+        tuple_type = namedtuple(f"_{name}_outputs", [o.name for o in outputs])  # type: ignore[misc]
         return tuple_type(*(handle(o) for o in outputs))
 
 

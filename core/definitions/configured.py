@@ -19,6 +19,10 @@ def validated_config(schema: Any, value: Any, what: str) -> Any:
     return result.value
 
 
+def _constant(value: Any) -> Callable[[Any], Any]:
+    return lambda _cfg: value
+
+
 def configure_solid(solid_def: Any, config_or_fn: Any, name: str | None,
                     config_schema: Any) -> Any:
     """A new SolidDefinition whose ``context.solid_config`` is the configured value (or the
@@ -31,6 +35,7 @@ def configure_solid(solid_def: Any, config_or_fn: Any, name: str | None,
             f'{solid_def.name}.configured(config, name="{solid_def.name}_configured").'
         )
     original_schema = solid_def.config_schema
+    mapping: Callable[[Any], Any]
     if callable(config_or_fn):
         fn: Callable[[Any], Any] = config_or_fn
 
@@ -39,9 +44,7 @@ def configure_solid(solid_def: Any, config_or_fn: Any, name: str | None,
         new_schema = config_schema
     else:
         fixed = validated_config(original_schema, config_or_fn, f'solid "{name}"')
-
-        def mapping(_cfg: Any) -> Any:
-            return fixed
+        mapping = _constant(fixed)
         new_schema = None
     configured = SolidDefinition(
         name=name, input_defs=solid_def.input_defs, compute_fn=solid_def.compute_fn,

@@ -167,7 +167,7 @@ class PipelineDefinition:
         return self._copy(hook_defs=self.hook_defs | frozenset(hook_defs))
 
     def _copy(self, **changes: Any) -> PipelineDefinition:
-        args = dict(
+        args: dict[str, Any] = dict(
             name=self.name, description=self.description, mode_defs=self.mode_definitions,
             preset_defs=self.preset_defs, tags=self.tags, hook_defs=self.hook_defs,
             solid_retry_policy=self.solid_retry_policy, graph=self.graph,
@@ -215,7 +215,7 @@ class PipelineDefinition:
 
 def _code_hash(solid_def: SolidDefinition) -> str:
     """Hash of a solid's source and config schema, computed once per definition object."""
-    cached = getattr(solid_def, "_code_hash", None)
+    cached: str | None = getattr(solid_def, "_code_hash", None)
     if cached is None:
         try:
             source = inspect.getsource(solid_def.source_fn or solid_def.compute_fn)
@@ -223,7 +223,8 @@ def _code_hash(solid_def: SolidDefinition) -> str:
             source = solid_def.name
         digest = hashlib.sha256(source.encode())
         digest.update(repr(solid_def.config_schema).encode())
-        cached = solid_def._code_hash = digest.hexdigest()[:16]
+        cached = digest.hexdigest()[:16]
+        solid_def._code_hash = cached  # type: ignore[attr-defined]
     return cached
 
 

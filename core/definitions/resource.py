@@ -27,6 +27,7 @@ class ResourceDefinition:
         self.required_resource_keys = frozenset(required_resource_keys or ())
         self.version = version
         self.configured_value: Any = _NO_CONFIG
+        self.configured_schema: Any = None  # the smaller schema a configured function takes
 
     @property
     def is_configured(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import (
     DagsterInvalidDefinitionError,
@@ -22,6 +22,9 @@ from .io_defs import (
 )
 from .retry import RetryPolicy
 
+if TYPE_CHECKING:
+    from .dependency import Graph
+
 CONTEXT_PARAM_NAMES = ("context", "_context", "_", "ctx")
 
 
@@ -34,6 +37,9 @@ class NodeDefinition:
     description: str | None
     tags: dict[str, Any]
     config_schema: Any
+    # Composites only (``is_composite``): the inner graph and the config mapping.
+    graph: Graph
+    config_fn: Callable[[Any], dict[str, Any]] | None = None
 
     def _init_node(self, name, input_defs, output_defs, description, tags) -> None:
         self.name = check_valid_name(name, "Solid name")

@@ -108,10 +108,11 @@ class DagsterType:
         kind: str = "regular",
         typing_type: TypingAny = TypingAny,
     ):
-        if name is None and key is None:
+        type_name = name or key
+        if type_name is None:
             raise DagsterInvalidDefinitionError("A DagsterType needs a name.")
-        self.name = name or key
-        self.key = key or name
+        self.name: str = type_name
+        self.key: str = key or type_name
         self.description = description
         self.type_check_fn = type_check_fn
         self.loader = loader

@@ -108,6 +108,7 @@ def prepare_run(
     mode_def = mode_for_executor(mode_def, executor_def, subset_def)
     plan = create_execution_plan(subset_def, processed, step_keys_to_execute, input_values)
     check_step_timeouts(plan.steps.values())
+    run_id_arg: dict[str, Any] = {"run_id": run_id} if run_id else {}
     run = PipelineRun(
         pipeline_name=pipeline_def.name,
         run_config=run_config,
@@ -120,7 +121,7 @@ def prepare_run(
         parent_run_id=parent_run_id,
         root_run_id=root_run_id,
         pipeline_origin=origin,
-        **({"run_id": run_id} if run_id else {}),
+        **run_id_arg,
     )
     return PreparedRun(subset_def, run, processed, plan, mode_def, executor_def)
 

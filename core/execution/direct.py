@@ -15,12 +15,12 @@ from ..errors import (
 from .context import _DirectInvocationContext, build_solid_context
 
 
-def invoke_solid_directly(solid_def: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
+def invoke_solid_directly(solid_def: Any, given: tuple, kwargs: dict[str, Any]) -> Any:
     """Run the compute function with the given inputs and return what it produced: the value
     of a single output, a tuple for several, or (for a generator solid) a generator of the
     objects it yields."""
-    args = list(args)
-    context = None
+    args = list(given)
+    context: Any = None
     if solid_def._takes_context:
         if args and (isinstance(args[0], _DirectInvocationContext) or args[0] is None):
             context = args.pop(0)

@@ -174,8 +174,9 @@ class SolidExecutionResult:
         for e in self._of(EventType.STEP_OUTPUT):
             name = e.data["output_name"]
             mapping_key = e.data.get("mapping_key")
-            step_mapping = e.step_key.split("[", 1)[1][:-1] if "[" in e.step_key else None
-            value = self._value(e.step_key, name, mapping_key)
+            step_key = e.step_key or ""
+            step_mapping = step_key.split("[", 1)[1][:-1] if "[" in step_key else None
+            value = self._value(step_key, name, mapping_key)
             if mapping_key is not None or step_mapping is not None:
                 values.setdefault(name, {})[mapping_key or step_mapping] = value
             else:
@@ -306,7 +307,7 @@ class PipelineExecutionResult:
         node = _node_at(self.pipeline_def, handle)
         if node.definition.is_composite:
             return CompositeSolidExecutionResult(handle, node.definition, self, node)
-        events = [e for e in self.step_event_list if e.step_key.split("[", 1)[0] == handle]
+        events = [e for e in self.step_event_list if e.solid_handle == handle]
         return SolidExecutionResult(handle, events, self._capture, self._load_output, node)
 
     def output_for_solid(self, name: str, output_name: str = "result") -> Any:

@@ -129,10 +129,10 @@ class StepRunner:
         yield from self._hooks(succeeded)
         if not succeeded and self.rc.raise_on_error and self.user_exception is not None \
                 and not self.retries_exhausted:  # as in Dagster: a failed result, no raise
-            exc = self.user_exception
-            if isinstance(exc, DagsterUserCodeExecutionError):  # the user's error, as Dagster
-                raise exc.user_exception from exc
-            raise exc
+            error = self.user_exception
+            if isinstance(error, DagsterUserCodeExecutionError):  # the user's error, as Dagster
+                raise error.user_exception from error
+            raise error
 
     # -- inputs -------------------------------------------------------------------------
     def _load_input(self, step_input: StepInput) -> Generator[EventRecord, None, Any]:
@@ -508,6 +508,8 @@ class OpenSteps:
         self.keys: dict[str, None] = {}
 
     def note(self, event: EventRecord) -> None:
+        if event.step_key is None:
+            return
         if event.event_type in _STARTS:
             self.keys[event.step_key] = None
         elif event.event_type in _ENDS:

@@ -281,9 +281,9 @@ class _PlanBuilder:
             cfg = self._solid_run_config(handle).get("inputs") or {}
             if input_name in cfg:
                 return FromConfig(handle, input_name, cfg[input_name])
-            comp_input = graph.nodes[node_name].definition.input_dict[input_name]
-            if comp_input.has_default_value:
-                return FromDefaultValue(comp_input.default_value)
+            input_def = graph.nodes[node_name].definition.input_dict[input_name]
+            if input_def.has_default_value:
+                return FromDefaultValue(input_def.default_value)
         return None
 
     def _leaf_output(self, graph: Graph, prefix: str, ref: OutputRef) -> tuple[str, str]:
@@ -313,6 +313,7 @@ class _PlanBuilder:
         if out_def.is_dynamic:
             return FromPendingDynamicStepOutput(leaf_handle, output)
         if upstream.kind == "UNRESOLVED_MAPPED":
+            assert upstream.dynamic_source is not None  # a mapped step knows its producer
             return FromUnresolvedStepOutput(upstream.dynamic_source[0], leaf_handle, output)
         return FromStepOutput(StepOutputHandle(leaf_handle, output))
 
@@ -332,8 +333,10 @@ class _PlanBuilder:
                 dynamic_source, kind = upstream.dynamic_source, "UNRESOLVED_MAPPED"
             elif isinstance(source, FromDynamicCollect) and kind == "COMPUTE":
                 producer_step = self.by_handle[source.producer_key]
-                out_name = (source.output_name if source.from_producer
-                            else self.by_handle[source.upstream_handle].dynamic_source[1])
+                mapped_from = self.by_handle[source.upstream_handle].dynamic_source
+                assert source.from_producer or mapped_from is not None
+                out_name = source.output_name if source.from_producer or mapped_from is None \
+                    else mapped_from[1]
                 dynamic_source, kind = (producer_step.key, out_name), "UNRESOLVED_COLLECT"
         sources = [i.source for i in inputs]
         if any(isinstance(s, FromDynamicCollect) for s in sources) and any(
