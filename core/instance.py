@@ -564,7 +564,7 @@ def _check_named_component(path: Path, key: str, entry: Any) -> None:
     _check_component(path, key, entry)
 
 
-def _named_component(config: dict[str, Any], key: str, base: type, root: Path) -> Any:
+def _named_component(config: dict[str, Any], key: str, base: type[Any], root: Path) -> Any:
     """Build ``run_coordinator`` / ``run_launcher`` from orch.yaml: ``{name, config}`` (an
     entry point) or ``{module, class, config}``."""
     group, default = _NAMED_COMPONENTS[key]
@@ -587,8 +587,9 @@ def _named_component(config: dict[str, Any], key: str, base: type, root: Path) -
     if not (isinstance(cls, type) and issubclass(cls, base)):
         raise OrchInstanceConfigError(f"{CONFIG_FILE}: `{key}` is not a {base.__name__}")
     component_config = _resolve_env(entry.get("config") or {}, f"{key}.config")
+    component: Any = cls  # checked above: a subclass of base, which has from_config
     try:
-        return cls.from_config(component_config, root)
+        return component.from_config(component_config, root)
     except (TypeError, DagsterError) as e:
         raise OrchInstanceConfigError(f"{CONFIG_FILE}: `{key}.config`: {e}") from e
 
@@ -625,7 +626,7 @@ def _resolve_env(value: Any, where: str) -> Any:
     return value
 
 
-def _build(config: dict[str, Any], key: str, base: type, root: Path, *extra: Any) -> Any:
+def _build(config: dict[str, Any], key: str, base: type[Any], root: Path, *extra: Any) -> Any:
     entry = config.get(key, _COMPONENT_DEFAULTS[key])
     try:
         cls = getattr(importlib.import_module(entry["module"]), entry["class"])
@@ -640,7 +641,8 @@ def _build(config: dict[str, Any], key: str, base: type, root: Path, *extra: Any
             f"{base.__name__}"
         )
     component_config = _resolve_env(entry.get("config") or {}, f"{key}.config")
+    component: Any = cls  # checked above: a subclass of base, which has from_config
     try:
-        return cls.from_config(component_config, root, *extra)
+        return component.from_config(component_config, root, *extra)
     except TypeError as e:
         raise OrchInstanceConfigError(f"{CONFIG_FILE}: `{key}.config` is not accepted: {e}") from e
