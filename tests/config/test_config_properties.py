@@ -100,7 +100,7 @@ def fitting_values(ct: ConfigType) -> st.SearchStrategy:
     if kind is K.SCALAR:
         return {
             "Int": st.integers(),
-            "Float": st.integers() | st.floats(allow_nan=False, allow_infinity=False),  # inf: not JSON, a snapshot drops it
+            "Float": st.integers() | st.floats(allow_nan=False),
             "Bool": st.booleans(),
             "String": TEXT,
         }[ct.given_name]
@@ -284,6 +284,8 @@ def test_snapshot_round_trip_agrees_with_original(schema: object, value: object)
     transported = json.loads(json.dumps(snap, allow_nan=False))
     rebuilt = config_type_from_snapshot(transported)
     assert validate_config(rebuilt, value).success == validate_config(ct, value).success
-    if transported == snap:  # JSON kept every default intact (no int keys, no dropped reprs)
+    # JSON kept every default intact (no int keys, no defaults kept only as a repr, which a
+    # rebuilt type drops by design: e.g. inf)
+    if transported == snap and "default_value_repr" not in json.dumps(snap):
         assert config_type_snapshot(rebuilt) == snap
         assert rebuilt == ct
