@@ -143,7 +143,8 @@ class ExecutionPlan:
 
     def step_graph(self) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
         """(parents, children) by step key, for step selection."""
-        parents = {k: self.steps[k].upstream_keys() & set(self.steps) for k in self.order}
+        known = self.steps.keys()
+        parents = {k: self.steps[k].upstream_keys() & known for k in self.order}
         children: dict[str, set[str]] = {k: set() for k in self.order}
         for k, ps in parents.items():
             for p in ps:

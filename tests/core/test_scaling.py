@@ -167,3 +167,15 @@ def test_topological_order_is_linear():
 def test_topological_order_keeps_definition_order_among_siblings():
     graph = create_execution_plan(_fanout(50)).pipeline_def.graph
     assert graph.order == ["source", *(f"leaf_{i}" for i in range(50)), "sink"]
+
+
+def test_step_graph_is_linear():
+    """The (parents, children) map that step selection, re-execution and ``orch dev`` use:
+    it built a set of every step key once per step (quadratic: 0.4 s at 5,000 steps)."""
+    small_plan = create_execution_plan(_fanout(1_000, sink=False))
+    large_plan = create_execution_plan(_fanout(10_000, sink=False))
+    parents, children = large_plan.step_graph()
+    assert parents["leaf_9999"] == {"source"} and len(children["source"]) == 10_000
+    small = _best_of(3, small_plan.step_graph)
+    large = _best_of(3, large_plan.step_graph)
+    assert large / small < 40, (small, large)
