@@ -417,20 +417,20 @@ async def test_compute_logs_interleave_the_steps_log_lines(repo, instance):
         assert rows[0] == "before" and rows[2] == "after"
         assert "INFO" in rows[1] and "in the middle" in rows[1]
         app.goto("quiet")
-        await wait_for(pilot, lambda: logs.row_count == 0)
-        await pilot.pause(0.2)
-        assert "quiet finished (success) without writing to stdout" in \
-            logs.render_line(0).text
+        await wait_for(pilot, lambda: logs.row_count == 0 and "quiet finished (success) "
+                       "without writing to stdout" in logs.render_line(0).text)
 
 
 async def test_at_80_by_24_the_footer_keeps_cancel_help_and_quit(repo, instance):
     app = _app(repo, instance, pipeline="shop")
     async with app.run_test(size=(80, 24)) as pilot:
         await _loaded(pilot, "shop")
-        await pilot.pause(0.2)
-        visible = {k.key for k in app.screen.query("FooterKey")
-                   if k.region.width and k.region.right <= 80}
-        assert {"c", "question_mark", "q", "r", "l"} <= visible
+
+        def visible() -> set[str]:
+            return {k.key for k in app.screen.query("FooterKey")
+                    if k.region.width and k.region.right <= 80}
+
+        await wait_for(pilot, lambda: {"c", "question_mark", "q", "r", "l"} <= visible())
         assert app.query_one("#sidebar").size.width <= 25
         await pilot.press("ctrl+b")
         assert not app.query_one("#sidebar").display
@@ -451,8 +451,9 @@ async def test_plan_pane_puts_resolved_copies_in_place_of_the_placeholder(instan
         run = await _finished_run(pilot)
         assert run.status is PipelineRunStatus.SUCCESS
         await pilot.press("2")
-        await pilot.pause(0.2)
         plan = app.query_one(PlanTable)
+        await wait_for(pilot, lambda: "region_revenue[?]" not in
+                       [str(k.value) for k in plan.rows])
         keys = [str(k.value) for k in plan.rows]
         copies = [k for k in keys if k.startswith("region_revenue[")]
         assert copies and "region_revenue[?]" not in keys
@@ -488,8 +489,9 @@ async def test_dag_expands_composites_and_counts_mapped_copies(instance):
         await _loaded(pilot, "sales_report")
         dag = app.dag
         app.goto("summarize")
-        await pilot.pause(0.1)
-        edges = str(app.query_one("#dag-edges").render())
+        label = app.query_one("#dag-edges")
+        await wait_for(pilot, lambda: "→ summarize →" in str(label.render()))
+        edges = str(label.render())
         assert edges.startswith("clean_orders → summarize → write_report")
         assert "enter expands" in edges
         await pilot.press("enter")  # the composite opens into its inner solids
