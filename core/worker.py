@@ -1,5 +1,7 @@
 """The run worker: ``python -m orch.core.worker RUN_ID`` executes a stored run in a fresh
-process, so every run loads the current code. ``orch run``, the app and the daemon launch it.
+process, so every run loads the current code. The app and the daemon launch it; ``orch run``,
+which has just loaded the code itself, forks it instead (``launcher.fork_run``: the same
+``execute_stored_run`` in a process of its own, without a second interpreter).
 
 Exit codes: 0 success, 1 run failure, 2 the run or its code could not be loaded, 130 canceled.
 SIGTERM/SIGINT cancel the run: with the in-process executor the signal interrupts the running
