@@ -21,6 +21,7 @@ from typing import Any
 from .errors import DagsterExecutionInterruptedError, serializable_error_info
 from .events import EventRecord, EventType
 from .runs import PipelineRun, PipelineRunStatus
+from .storage.sqlite_base import OrchStorageUnavailableError
 
 EXIT_SUCCESS, EXIT_FAILURE, EXIT_LOAD_ERROR, EXIT_CANCELED = 0, 1, 2, 130
 CANCEL_POLL_SECONDS = 0.25
@@ -129,6 +130,11 @@ def execute_stored_run(instance: Any, run_id: str, pipeline_def: Any = None) -> 
                 outcome = event.event_type
     except DagsterExecutionInterruptedError:
         outcome = EventType.PIPELINE_CANCELED
+    except OrchStorageUnavailableError as e:
+        # The run stays as storage last saw it; once storage is writable again, recovery
+        # fails it (this process is gone by then) and closes its open steps.
+        print(f"orch worker: run {run_id} stopped: {e}", file=sys.stderr)
+        os._exit(EXIT_FAILURE)  # no exit handlers: they would only retry the full disk
     finally:
         stop_polling.set()
     if outcome is EventType.PIPELINE_SUCCESS:
@@ -146,8 +152,12 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m orch.core.worker RUN_ID", file=sys.stderr)
         return EXIT_LOAD_ERROR
     os.environ.setdefault("ORCH_WORKER", "1")
-    with Instance.get() as instance:
-        return execute_stored_run(instance, args[0])
+    try:
+        with Instance.get() as instance:
+            return execute_stored_run(instance, args[0])
+    except OrchStorageUnavailableError as e:
+        print(f"orch worker: cannot run {args[0]}: {e}", file=sys.stderr)
+        return EXIT_FAILURE
 
 
 if __name__ == "__main__":

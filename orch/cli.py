@@ -134,8 +134,15 @@ _register()
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point. Storage that cannot be written (a full disk, a read-only
+    file) or a truncated database is one clear line and exit 2, never a traceback."""
+    from orch.core.storage.sqlite_base import OrchEmptyDatabaseError, OrchStorageUnavailableError
+
+    try:
+        app()
+    except (OrchStorageUnavailableError, OrchEmptyDatabaseError) as e:
+        sys.stderr.write(f"orch: error: {e}\n")
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -174,7 +174,11 @@ class LocalComputeLogManager(ComputeLogManager):
                                  (run_id, step_key)):
                 yield captured
         finally:
-            self.end_capture(captured)
+            try:
+                self.end_capture(captured)
+            except self.storage.transient_errors as e:  # the files are complete regardless
+                _log.error("orch: could not mark the compute log of %s complete: %s",
+                           step_key, e)
 
     def begin_capture(self, run_id: str, step_key: str, index: bool = True) -> CapturedLogs:
         out_path = self.path_for(run_id, step_key, "stdout")

@@ -215,8 +215,11 @@ class EventWriter:
             quiet = 0
             try:
                 self.flush()
-            except Exception:
+            except self.storage.transient_errors as e:
                 # The events stay queued; the next write, flush or tick retries.
+                _log.error("orch: could not commit events of run %s (%s); will retry",
+                           self.run_id, e)
+            except Exception:
                 _log.exception("orch: could not commit events of run %s; will retry", self.run_id)
 
     # -- fork --------------------------------------------------------------------------

@@ -19,13 +19,77 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..errors import DagsterError
 from .paths import FILE_MODE
 
 MEMORY = ":memory:"
+# A 0-byte database file older than this was not just created by a concurrent opener: it is a
+# truncated instance (a full disk, a careless `>`), not a new one.
+EMPTY_FILE_GRACE_S = 10.0
+
+
+class OrchStorageUnavailableError(DagsterError, sqlite3.OperationalError):
+    """The database cannot be used right now: the disk is full, the file or its filesystem is
+    read-only, or an I/O error. Still a ``sqlite3.OperationalError`` (writers keep their
+    events queued for it); its message says which file and what to do."""
+
+
+class OrchEmptyDatabaseError(DagsterError):
+    """``orch.db`` exists but is empty: refuse to treat it as a new instance."""
+
+
+_HINTS = (
+    ("disk is full", "the disk is full: free some space and run the command again"),
+    ("readonly", "the database or its filesystem is read-only: make it writable"),
+    ("read-only", "the database or its filesystem is read-only: make it writable"),
+    ("disk i/o error", "the disk reported an I/O error"),
+    ("unable to open", "the file cannot be opened (a missing or unwritable directory?)"),
+)
+
+
+def unavailable(path: str, error: sqlite3.OperationalError) -> sqlite3.OperationalError:
+    """``error`` as an :class:`OrchStorageUnavailableError` saying what to do, when it is one
+    of those (disk full, read-only, I/O); other errors (a bad statement) unchanged."""
+    text = str(error)
+    if _read_only(path):
+        text = f"{text} (the file or its filesystem is read-only)"
+    elif _disk_full(path):
+        text = f"{text} (the disk is full)"
+    for needle, hint in _HINTS:
+        if needle in text.lower():
+            wrapped = OrchStorageUnavailableError(f"cannot write to {path}: {text} — {hint}.")
+            wrapped.__cause__ = error
+            return wrapped
+    return error
 
 # Connections inherited over fork are parked here rather than closed: closing one in the child
 # could release locks that belong to the parent's connection.
 _INHERITED: list[sqlite3.Connection] = []
+
+
+def _read_only(path: str) -> bool:
+    target = path if os.path.exists(path) else os.path.dirname(path) or "."
+    try:
+        if os.statvfs(target).f_flag & os.ST_RDONLY:
+            return True
+    except OSError:
+        return False
+    return not os.access(target, os.W_OK)
+
+
+def _disk_full(path: str) -> bool:
+    try:
+        st = os.statvfs(os.path.dirname(os.path.abspath(path)))
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < 256 * 1024
+
+
+def _raise_unavailable(path: str, error: sqlite3.OperationalError) -> None:
+    wrapped = unavailable(path, error)
+    if wrapped is error:
+        raise error
+    raise wrapped from error
 
 
 class SqliteDatabase:
@@ -49,9 +113,29 @@ class SqliteDatabase:
         self.local_commits = 0
 
     def _connect(self) -> sqlite3.Connection:
-        if not self.is_memory and not os.path.exists(self.path):
+        if not self.is_memory:
+            self._check_file()
+        try:
+            return self._open()
+        except sqlite3.OperationalError as e:
+            _raise_unavailable(self.path, e)
+
+    def _check_file(self) -> None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
             # Private from the first byte; SQLite gives the -wal and -shm files the same mode.
             os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, FILE_MODE))
+            return
+        if st.st_size == 0 and time.time() - st.st_mtime > EMPTY_FILE_GRACE_S \
+                and not os.path.exists(self.path + "-wal"):
+            raise OrchEmptyDatabaseError(
+                f"{self.path} is empty (0 bytes): it is not a new instance but one whose "
+                "database was truncated (a full disk?). Move it away to start a new instance, "
+                "or restore it from a backup."
+            )
+
+    def _open(self) -> sqlite3.Connection:
         conn = sqlite3.connect(
             self.path,
             isolation_level=None,  # autocommit; transactions are explicit BEGIN/COMMIT
@@ -105,17 +189,27 @@ class SqliteDatabase:
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction: committed on success, rolled back on any exception."""
+        """A write transaction: committed on success, rolled back on any exception. A full
+        disk or read-only file raises :class:`OrchStorageUnavailableError`."""
         self._after_fork_check()
         with self._lock:
             conn = self._connection()
-            conn.execute("BEGIN IMMEDIATE")
             try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            except sqlite3.OperationalError as e:
+                if conn.in_transaction:
+                    try:
+                        conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass
+                _raise_unavailable(self.path, e)
             self.local_commits += 1
 
     def change_token(self) -> tuple[int, int]:
