@@ -351,7 +351,10 @@ def redirect_output(stdout_path: str | Path, stderr_path: str | Path,
                 os.close(copy)
         for stream in (new_stdout, new_stderr):
             if stream is not None:
-                stream.close()
+                try:
+                    stream.close()
+                except (OSError, ValueError):  # a full disk: what could be written, was
+                    pass
         os.close(out_fd)
         os.close(err_fd)
 
