@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 from ..errors import DagsterError
 from .paths import FILE_MODE
@@ -85,7 +86,7 @@ def _disk_full(path: str) -> bool:
     return st.f_bavail * st.f_frsize < 256 * 1024
 
 
-def _raise_unavailable(path: str, error: sqlite3.OperationalError) -> None:
+def _raise_unavailable(path: str, error: sqlite3.OperationalError) -> NoReturn:
     wrapped = unavailable(path, error)
     if wrapped is error:
         raise error
