@@ -90,13 +90,18 @@ _STEP_ENDS = ("STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED", "STEP_UP_FOR_RETRY
 
 class StepOutputTail:
     """New lines of each running step's stdout/stderr, read from the compute-log files its
-    LOGS_CAPTURED event names, from its STEP_START on (a retry appends to the same files)."""
+    LOGS_CAPTURED event names, from its STEP_START on (a retry appends to the same files).
+    A step that has ended is read for a moment longer: what its process writes after its
+    outcome (a resource's teardown in a step process) still shows."""
+
+    LINGER_SECONDS = 2.0
 
     def __init__(self) -> None:
         self.offsets: dict[tuple[str, str], int] = {}
         self.partial: dict[tuple[str, str], bytes] = {}
         self.paths: dict[tuple[str, str], str] = {}
         self.active: set[str] = set()
+        self.ended: dict[str, float] = {}
 
     def event(self, e: Any) -> list[tuple[str, str, str]]:
         """Track the event's step; the lines of a step that just ended."""
@@ -109,23 +114,31 @@ class StepOutputTail:
                     self.offsets.setdefault((key, stream), 0)
         elif key and t in ("STEP_START", "STEP_RESTARTED"):
             self.active.add(key)  # read from now on: its lines follow its START line
+            self.ended.pop(key, None)
         elif key in self.active and t in _STEP_ENDS:
             self.active.discard(key)
+            self.ended[key] = time.monotonic()
             return self._read(key, final=True)
         return []
 
     def poll(self) -> list[tuple[str, str, str]]:
-        """Complete lines written since the last poll by the running steps."""
+        """Complete lines written since the last poll by the running (and just ended)
+        steps."""
+        now = time.monotonic()
+        for key, when in list(self.ended.items()):
+            if now - when > self.LINGER_SECONDS:
+                del self.ended[key]
         lines: list[tuple[str, str, str]] = []
-        for key in sorted(self.active):
-            lines += self._read(key, final=False)
+        for key in sorted(self.active | set(self.ended)):
+            lines += self._read(key, final=key in self.ended)
         return lines
 
     def close(self) -> list[tuple[str, str, str]]:
         lines: list[tuple[str, str, str]] = []
-        for key in sorted(self.active):
+        for key in sorted(self.active | set(self.ended)):
             lines += self._read(key, final=True)
         self.active.clear()
+        self.ended.clear()
         return lines
 
     def _read(self, key: str, final: bool) -> list[tuple[str, str, str]]:

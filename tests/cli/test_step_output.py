@@ -134,3 +134,8 @@ def test_run_shows_what_resources_print_outside_steps(orch, tmp_path):
     assert "  [run] output: conn: closed" in done.stderr
     assert "PIPELINE_START" not in done.stderr  # the worker's echo of events is not repeated
     assert "conn: opened" not in orch("run", "-f", str(repo), "-q").stderr
+    # In a step process the resource is torn down after the step's outcome is sent: its
+    # output still shows, as the step's.
+    multi = orch("run", "-f", str(repo), "--executor", "multiprocess")
+    assert multi.returncode == 0, multi.stderr
+    assert "  [use] stderr: conn: closed" in multi.stderr
