@@ -21,6 +21,7 @@ from orch.core.config.types import (
     Permissive,
     Shape,
 )
+from orch.core.errors import DagsterInvalidDefinitionError
 
 
 class _NoDefault:
@@ -134,13 +135,12 @@ class Field:
         from orch.core.config.validate import validate_config
 
         result = validate_config(self.config_type, default_value)
-        if not result.success:
-            lines = [
-                f"Invalid default_value for Field of type {self._display()}: {default_value!r}."
-            ]
-            for i, error in enumerate(result.errors, start=1):
-                lines.append(f"\n    Error {i}: {error.message}")
-            raise DagsterInvalidConfigDefinitionError("".join(lines))
+        if not result.success:  # the class Dagster raises, with each problem by path
+            from orch.core.config.errors import DagsterInvalidConfigError
+
+            raise DagsterInvalidConfigError(
+                f"Invalid default_value for Field of type {self._display()}: "
+                f"{default_value!r}.", result.errors, default_value)
 
     @property
     def default_provided(self) -> bool:
@@ -282,13 +282,17 @@ def _resolve(obj: object, root: object, path: list[PathEntry], depth: int = 0) -
         )
     if obj is None:
         raise _definition_error("None is not a config schema.", root, path)
-    if _is_typing_type(obj):
-        raise _definition_error(_typing_message(obj), root, path)
+    if _is_typing_type(obj):  # a DagsterInvalidDefinitionError proper, as Dagster raises
+        raise DagsterInvalidDefinitionError(str(_definition_error(_typing_message(obj), root,
+                                                                  path)))
 
     to_config_type = getattr(obj, "to_config_type", None)
     if callable(to_config_type) and not isinstance(obj, type) and depth < 8:
         try:
             converted = to_config_type()
+        except DagsterInvalidDefinitionError as exc:  # a runtime type with no config form
+            raise DagsterInvalidDefinitionError(str(_definition_error(
+                f"{_short(obj)} cannot be used in a config schema: {exc}", root, path))) from None
         except Exception as exc:
             raise _definition_error(
                 f"{_short(obj)}.to_config_type() raised {type(exc).__name__}: {exc}",

@@ -142,6 +142,10 @@ class SolidDefinition(NodeDefinition):
     ):
         self._init_node(name, input_defs, output_defs, description, tags)
         self.compute_fn = compute_fn
+        if config_schema is not None:  # a bad schema fails here, where it is written
+            from ..config import convert_potential_field
+
+            convert_potential_field(config_schema)
         self.config_schema = config_schema
         self.required_resource_keys = frozenset(required_resource_keys or ())
         self.version = version

@@ -276,10 +276,53 @@ class _TypeFactory:
 
 List = _TypeFactory("List", _ListType)
 Optional = _TypeFactory("Optional", _OptionalType)
-Dict = PythonObjectDagsterType(dict, name="Dict", is_builtin=True, loader=DagsterTypeLoader(
+class _CollectionType(PythonObjectDagsterType):
+    """``Dict``, ``Set``, ``Tuple``: the plain Python collection, or — indexed, as in
+    ``Set[int]``, ``Tuple[int, str]``, ``Dict[str, int]`` — one whose items are checked."""
+
+    def __getitem__(self, params: TypingAny) -> DagsterType:
+        inner = [resolve_dagster_type(p)
+                 for p in (params if isinstance(params, tuple) else (params,))]
+        name = f"{self.name}[{','.join(t.display_name for t in inner)}]"
+        items = _ITEMS[self.name]
+
+        def check(ctx: TypingAny, value: TypingAny) -> TypeCheck:
+            outer = self.type_check(ctx, value)
+            if not outer.success:
+                return outer
+            pairs = items(value, inner)
+            if pairs is None:
+                return TypeCheck(False, description=f"{value!r} does not have the shape {name}")
+            for item_type, item in pairs:
+                item_check = item_type.type_check(ctx, item)
+                if not item_check.success:
+                    return TypeCheck(False, description=f"{name}: {item_check.description}")
+            return TypeCheck(True)
+
+        return DagsterType(check, name=name, is_builtin=True, kind="regular",
+                           loader=self.loader if self.name == "Dict" else None)
+
+
+def _dict_items(value: dict, inner: list[DagsterType]):
+    if len(inner) != 2:
+        return None
+    return [p for k, v in value.items() for p in ((inner[0], k), (inner[1], v))]
+
+
+def _tuple_items(value: tuple, inner: list[DagsterType]):
+    return list(zip(inner, value, strict=True)) if len(value) == len(inner) else None
+
+
+_ITEMS: dict[str, Callable[[TypingAny, list[DagsterType]], TypingAny]] = {
+    "Dict": _dict_items,
+    "Set": lambda value, inner: [(inner[0], v) for v in value] if len(inner) == 1 else None,
+    "Tuple": _tuple_items,
+}
+
+Dict = _CollectionType(dict, name="Dict", is_builtin=True, loader=DagsterTypeLoader(
     config.Permissive(), lambda _context, value: value))
-Set = PythonObjectDagsterType(set, name="Set", is_builtin=True)
-Tuple = PythonObjectDagsterType(tuple, name="Tuple", is_builtin=True)
+Set = _CollectionType(set, name="Set", is_builtin=True)
+Tuple = _CollectionType(tuple, name="Tuple", is_builtin=True)
 
 _BUILTIN_BY_PYTHON: dict[TypingAny, DagsterType] = {
     builtins.int: Int,

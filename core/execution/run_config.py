@@ -22,6 +22,7 @@ from ..config import (
     Field,
     Selector,
     Shape,
+    convert_potential_field,
     process_config,
 )
 from ..config import String as ConfigString
@@ -55,7 +56,7 @@ def _solid_fields(graph: Graph, mapped_inputs: set[tuple[str, str]]) -> dict[str
         entry: dict[str, Field] = {}
         if definition.is_composite:
             if definition.config_fn is not None:  # no schema: configured, config ignored
-                entry["config"] = (Field(definition.config_schema)
+                entry["config"] = (convert_potential_field(definition.config_schema)
                                    if definition.config_schema is not None else _OPTIONAL_ANY)
             else:
                 inner = definition.graph
@@ -64,7 +65,7 @@ def _solid_fields(graph: Graph, mapped_inputs: set[tuple[str, str]]) -> dict[str
                 if inner_fields:
                     entry["solids"] = Field(Shape(inner_fields))
         elif definition.config_schema is not None:
-            entry["config"] = Field(definition.config_schema)
+            entry["config"] = convert_potential_field(definition.config_schema)
         else:
             entry["config"] = _OPTIONAL_ANY
         inputs = {d.name: _input_field(d)
@@ -104,7 +105,7 @@ def _resource_fields(pipeline_def: PipelineDefinition, mode_def: Any) -> dict[st
     fields: dict[str, Field] = {}
     for key in sorted(_needed_resource_keys(pipeline_def, mode_def)):
         schema = _resource_config_schema(mode_def.resource_defs[key])
-        config = Field(schema) if schema is not None else _OPTIONAL_ANY
+        config = convert_potential_field(schema) if schema is not None else _OPTIONAL_ANY
         fields[key] = Field(Shape({"config": config}))
     return fields
 
@@ -118,7 +119,7 @@ def _executor_field(mode_def: Any) -> Field:
     for name in names:
         schema = get_executor_def(name, mode_def.executor_defs).config_schema
         options[name] = Field(Shape({
-            "config": Field(schema) if schema is not None else _OPTIONAL_ANY
+            "config": convert_potential_field(schema) if schema is not None else _OPTIONAL_ANY
         }))
     return Field(Selector(options), is_required=False)
 
@@ -129,7 +130,7 @@ def _logger_fields(mode_def: Any) -> dict[str, Field]:
     fields = {"console": Field(Shape({"config": Field(console)}), is_required=False)}
     for name, logger_def in (mode_def.logger_defs or {}).items():
         schema = logger_def.config_schema
-        config = Field(schema) if schema is not None else _OPTIONAL_ANY
+        config = convert_potential_field(schema) if schema is not None else _OPTIONAL_ANY
         fields[name] = Field(Shape({"config": config}), is_required=False)
     return fields
 

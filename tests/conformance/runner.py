@@ -116,11 +116,11 @@ def error_info(exc: BaseException) -> dict[str, Any]:
     info: dict[str, Any] = {"raised": type(exc).__name__}
     chain = []
     seen = {id(exc)}
-    cause = exc.__cause__ or exc.__context__
+    cause = _cause(exc)
     while cause is not None and id(cause) not in seen and len(chain) < 5:
         seen.add(id(cause))
         chain.append(type(cause).__name__)
-        cause = cause.__cause__ or cause.__context__
+        cause = _cause(cause)
     if chain:
         info["cause"] = chain
     errors = getattr(exc, "errors", None)
@@ -131,6 +131,13 @@ def error_info(exc: BaseException) -> dict[str, Any]:
             key=lambda d: (d["path"] or "", d["reason"] or ""))
     info["_message"] = str(exc).splitlines()[0][:300] if str(exc) else ""
     return info
+
+
+def _cause(exc: BaseException) -> BaseException | None:
+    """The exception Python's traceback shows as this one's cause or context."""
+    if exc.__cause__ is not None:
+        return exc.__cause__
+    return None if exc.__suppress_context__ else exc.__context__
 
 
 def _config_path(message: str) -> str | None:
