@@ -119,7 +119,7 @@ def test_default_is_validated_at_definition_time():
 
 
 def test_none_default_for_non_noneable_is_rejected():
-    with pytest.raises(DagsterInvalidConfigDefinitionError, match="must not be None"):
+    with pytest.raises(DagsterInvalidConfigError, match="must not be None"):
         Field(int, default_value=None)
 
 
@@ -133,7 +133,7 @@ def test_enum_default_must_be_the_config_string():
         Field(ct, default_value=Color.RED)
     assert "is a Python enum member" in str(excinfo.value)
     assert "['RED']" in str(excinfo.value)
-    with pytest.raises(DagsterInvalidConfigDefinitionError, match="not in enum type E got BLUE"):
+    with pytest.raises(DagsterInvalidConfigError, match="not in enum type E got BLUE"):
         Field(Enum("E", [EnumValue("RED")]), default_value="BLUE")
 
 
