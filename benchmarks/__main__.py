@@ -23,11 +23,14 @@ def _suites() -> list[str]:
 
 def main(argv: list[str]) -> None:
     available = _suites()
-    wanted = [a for a in argv if not a.startswith("-")] or available
+    # Suite names come first; everything from the first flag on goes to the suites
+    # (``reliability --runs 200``).
+    first_flag = next((i for i, a in enumerate(argv) if a.startswith("-")), len(argv))
+    wanted = argv[:first_flag] or available
     unknown = [w for w in wanted if w not in available]
     if unknown:
         sys.exit(f"unknown benchmark(s) {unknown}; available: {available}")
-    flags = [a for a in argv if a.startswith("-")]
+    flags = argv[first_flag:]
     for name in wanted:
         print(f"\n=== {name}")
         importlib.import_module(f"benchmarks.bench_{name}").main(flags)
