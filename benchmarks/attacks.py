@@ -191,8 +191,10 @@ def kill_one(workdir: Path, repo: Path, rng: random.Random, index: int) -> Figur
             elif worker and target == "worker":
                 victim = worker
             elif worker:
+                # A step process; under in_process the step runs in the worker itself.
                 steps = sorted(_family(worker) - {worker})
-                victim = rng.choice(steps) if steps else None
+                victim = rng.choice(steps) if steps else (
+                    worker if executor == "in_process" else None)
             if victim is not None:
                 break
         time.sleep(0.005)
