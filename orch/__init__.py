@@ -129,6 +129,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "build_solid_context": ("orch.core.execution.context", "build_solid_context"),
     "composite_solid": ("orch.core.definitions.composite", "composite_solid"),
     "dagster_type_loader": ("orch.core.definitions.types", "dagster_type_loader"),
+    "dagster_type_materializer": ("orch.core.definitions.types", "dagster_type_materializer"),
+    "DagsterTypeMaterializer": ("orch.core.definitions.types", "DagsterTypeMaterializer"),
     "execute_pipeline": ("orch.core.execution.api", "execute_pipeline"),
     "execute_pipeline_iterator": ("orch.core.execution.api", "execute_pipeline_iterator"),
     "execute_solid": ("orch.core.execution.api", "execute_solid"),
@@ -377,6 +379,9 @@ if TYPE_CHECKING:  # the real names for type checkers and editors; kept in step 
         DagsterTypeLoader as DagsterTypeLoader,
     )
     from orch.core.definitions.types import (
+        DagsterTypeMaterializer as DagsterTypeMaterializer,
+    )
+    from orch.core.definitions.types import (
         Dict as Dict,
     )
     from orch.core.definitions.types import (
@@ -408,6 +413,9 @@ if TYPE_CHECKING:  # the real names for type checkers and editors; kept in step 
     )
     from orch.core.definitions.types import (
         dagster_type_loader as dagster_type_loader,
+    )
+    from orch.core.definitions.types import (
+        dagster_type_materializer as dagster_type_materializer,
     )
     from orch.core.definitions.types import (
         make_python_type_usable_as_dagster_type as make_python_type_usable_as_dagster_type,

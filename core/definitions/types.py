@@ -83,6 +83,56 @@ class _WrappingLoader(DagsterTypeLoader):
         return self._inner.construct_from_config_value(context, config_value)
 
 
+class DagsterTypeMaterializer:
+    """Turns output config (``solids.<s>.outputs: [{<output>: ...}]``) and an output's value
+    into a stored artifact; returns the AssetMaterialization(s) recording it."""
+
+    def __init__(self, config_schema: TypingAny, materializer_fn: Callable[..., TypingAny]):
+        self.config_schema = config_schema
+        self.materializer_fn = materializer_fn
+
+    def materialize_runtime_values(self, context: TypingAny, config_value: TypingAny,
+                                   value: TypingAny) -> TypingAny:
+        return self.materializer_fn(context, config_value, value)
+
+
+def dagster_type_materializer(config_schema: TypingAny, required_resource_keys=None):
+    """Decorator: ``@dagster_type_materializer({"path": str}) def save(context, config,
+    value): ... return AssetMaterialization(...)``."""
+
+    def wrap(fn: Callable[..., TypingAny]) -> DagsterTypeMaterializer:
+        return DagsterTypeMaterializer(config_schema, fn)
+
+    return wrap
+
+
+def _materialize_to_file(_context: TypingAny, config_value: dict[str, TypingAny],
+                         value: TypingAny) -> TypingAny:
+    """The built-in output config: ``{json: {path}}`` writes ``{"value": value}`` (what the
+    json input loader reads back), ``{pickle: {path}}`` pickles the value."""
+    from .events import AssetMaterialization
+
+    (kind, options), = config_value.items()
+    path = options["path"]
+    if kind == "json":
+        import json
+
+        with open(path, "w", encoding="utf8") as f:
+            json.dump({"value": value}, f)
+    else:
+        import pickle
+
+        with open(path, "wb") as f:
+            pickle.dump(value, f)
+    return AssetMaterialization.file(path)
+
+
+def _file_materializer() -> DagsterTypeMaterializer:
+    path = {"path": config.Field(config.String)}
+    return DagsterTypeMaterializer(config.Selector({"json": path, "pickle": path}),
+                                   _materialize_to_file)
+
+
 def dagster_type_loader(config_schema: TypingAny, required_resource_keys=None):
     """Decorator: ``@dagster_type_loader(str) def load(context, value): ...``."""
 
@@ -183,13 +233,15 @@ class _BuiltinScalar(DagsterType):
             )
 
         super().__init__(check, name=name, is_builtin=True, kind="scalar",
-                         loader=_SourceSelectorLoader(name, bare_scalar=True))
+                         loader=_SourceSelectorLoader(name, bare_scalar=True),
+                         materializer=_file_materializer())
         self.config_type_name = name
         self.python_types = python_types
 
 
 Any = DagsterType(lambda _c, _v: True, name="Any", is_builtin=True, kind="any",
-                  loader=_SourceSelectorLoader("Any", bare_scalar=False))
+                  loader=_SourceSelectorLoader("Any", bare_scalar=False),
+                  materializer=_file_materializer())
 Any.config_type_name = "Any"
 Bool = _BuiltinScalar("Bool", (bool,), exclude_bool=False)
 Int = _BuiltinScalar("Int", (int,), exclude_bool=True)
@@ -343,13 +395,15 @@ _BUILTIN_BY_PYTHON[builtins.list] = _LIST_OF_ANY
 
 
 def usable_as_dagster_type(
-    name: str | None = None, description: str | None = None, loader=None
+    name: str | None = None, description: str | None = None, loader=None, materializer=None,
+    serialization_strategy: TypingAny = None,
 ) -> Callable[[type], type]:
     """Class decorator: annotations with this class resolve to a DagsterType for it."""
 
     def wrap(cls: type) -> type:
         _PYTHON_CLASS_TYPES[cls] = PythonObjectDagsterType(
-            cls, name=name or cls.__name__, description=description, loader=loader
+            cls, name=name or cls.__name__, description=description, loader=loader,
+            materializer=materializer,
         )
         return cls
 

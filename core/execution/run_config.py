@@ -18,6 +18,7 @@ from typing import Any
 
 from ..config import Any as ConfigAny
 from ..config import (
+    Array,
     DagsterInvalidConfigError,
     Field,
     Selector,
@@ -38,6 +39,19 @@ def _input_field(input_def: Any) -> Field:
     schema = loader.config_schema if loader is not None else ConfigAny
     optional = input_def.has_default_value or input_def.root_manager_key is not None
     return Field(schema, is_required=not optional)
+
+
+def _outputs_field(definition: Any) -> Field | None:
+    """``outputs: [{<output>: <its type's materializer config>}]`` for a solid with outputs
+    whose types can be materialized from config."""
+    if definition.is_composite:
+        return None
+    fields = {o.name: Field(o.dagster_type.materializer.config_schema, is_required=False)
+              for o in definition.output_defs
+              if getattr(o.dagster_type, "materializer", None) is not None}
+    if not fields:
+        return None
+    return Field(Array(Shape(fields)), is_required=False)
 
 
 def _unconnected_inputs(graph: Graph, node_name: str, mapped_inputs: set[tuple[str, str]]):
@@ -72,6 +86,9 @@ def _solid_fields(graph: Graph, mapped_inputs: set[tuple[str, str]]) -> dict[str
                   for d in _unconnected_inputs(graph, node_name, mapped_inputs)}
         if inputs:
             entry["inputs"] = Field(Shape(inputs))
+        outputs = _outputs_field(definition)
+        if outputs is not None:
+            entry["outputs"] = outputs
         fields[node_name] = Field(Shape(entry))
     return fields
 

@@ -222,6 +222,23 @@ class StepRunner:
                           mapping_key=handle.mapping_key)
         return value
 
+    def _materialize(self, out_def: Any, value: Any) -> Iterator[EventRecord]:
+        """Output config (``solids.<s>.outputs``) for this output, through its type's
+        materializer: each entry stores the value and records an ASSET_MATERIALIZATION."""
+        entries = self.rc.solid_run_config(self.step.handle).get("outputs") or []
+        materializer = getattr(out_def.dagster_type, "materializer", None)
+        for entry in entries:
+            if out_def.name not in (entry or {}) or materializer is None:
+                continue
+            result = materializer.materialize_runtime_values(
+                self._solid_context(), entry[out_def.name], value)
+            for item in result if isinstance(result, list | tuple) else [result]:
+                if isinstance(item, AssetMaterialization):
+                    yield self._event(EventType.ASSET_MATERIALIZATION,
+                                      f"Materialized value {item.key.to_string()}.",
+                                      **_plain(item.to_data(), self._where(
+                                          "an output materialization")))
+
     # -- compute ------------------------------------------------------------------------
     def _solid_context(self) -> SolidExecutionContext:
         if not hasattr(self, "_ctx"):
@@ -326,6 +343,7 @@ class StepRunner:
                           f'Handled output "{name}" using IO manager "{out_def.io_manager_key}"',
                           output_name=name, mapping_key=mapping_key,
                           manager_key=out_def.io_manager_key)
+        yield from self._materialize(out_def, item.value)
         if self.rc.output_capture is not None:
             self.rc.output_capture[(self.step.key, name, mapping_key)] = item.value
         if mapping_key is None:
