@@ -134,6 +134,8 @@ class _Scaffolder:
                 field_hint = _MISSING
             if self.required_only and not field.is_required:
                 continue
+            if field_hint is _MISSING and _optional_list_of_optionals(field):
+                continue  # e.g. solids.<s>.outputs: an empty list is all it could suggest
             commented = not field.is_required and field_hint is _MISSING
             real_entries += not commented
             lines += self.entry(
@@ -232,6 +234,15 @@ class _Scaffolder:
         if choice:
             note = f"{note}; {choice}" if note else choice
         return note
+
+
+def _optional_list_of_optionals(field: Any) -> bool:
+    """An optional list whose entries need nothing: the template would be an empty list."""
+    ct = field.config_type
+    if field.is_required or ct.kind is not K.ARRAY:
+        return False
+    inner = ct.inner_type
+    return inner.kind.has_fields and not any(f.is_required for f in inner.fields.values())
 
 
 def _comment_lines(description: str | None, indent: int) -> list[str]:
