@@ -21,22 +21,13 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
 
 
 def load_yaml_files(patterns: list[str]) -> dict[str, Any]:
-    """Load and deep-merge YAML files (globs allowed), later files overriding earlier ones."""
-    import yaml
-
+    """Load and deep-merge YAML files (globs allowed), later files overriding earlier ones.
+    Any file that cannot be used raises one line naming it and the problem."""
     merged: dict[str, Any] = {}
     for pattern in patterns:
         paths = sorted(glob.glob(pattern)) or [pattern]
         for path in paths:
-            try:
-                with open(path) as f:
-                    data = yaml.safe_load(f) or {}
-            except FileNotFoundError:
-                raise DagsterInvariantViolationError(
-                    f'Config file "{path}" (from "{pattern}") does not exist.'
-                ) from None
-            except yaml.YAMLError as e:
-                raise DagsterInvariantViolationError(f'Config file "{path}" is not valid YAML: {e}') from e
+            data = _load_yaml_file(path, pattern)
             if not isinstance(data, dict):
                 raise DagsterInvariantViolationError(
                     f'Config file "{path}" must contain a mapping at the top, got '
@@ -44,6 +35,40 @@ def load_yaml_files(patterns: list[str]) -> dict[str, Any]:
                 )
             merged = deep_merge(merged, data)
     return merged
+
+
+def _load_yaml_file(path: str, pattern: str) -> Any:
+    import yaml
+
+    def bad(problem: str) -> DagsterInvariantViolationError:
+        return DagsterInvariantViolationError(f'Config file "{path}" {problem}')
+
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except FileNotFoundError:
+        raise bad(f'(from "{pattern}") does not exist.') from None
+    except IsADirectoryError:
+        raise bad("is a directory, not a YAML file.") from None
+    except OSError as e:
+        raise bad(f"cannot be read: {e.strerror or e}.") from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise bad("is UTF-16 encoded; save it as UTF-8.")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise bad(f"is not UTF-8 text (byte {e.start} is 0x{raw[e.start]:02x}); is it a "
+                  "binary file?") from None
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader: ~10x faster
+    try:
+        return yaml.load(text, Loader=loader) or {}
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise bad(f"is not valid YAML{where}: {problem}.") from None
+    except RecursionError:
+        raise bad("is nested too deeply to load.") from None
 
 
 class PresetDefinition:
