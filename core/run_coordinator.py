@@ -224,8 +224,10 @@ class QueuedRunCoordinator(RunCoordinator):
         for run in queued:
             if free <= 0:
                 state.waiting[run.run_id] = (
-                    f"{len(active) + len(state.launched)} runs in progress, the most "
-                    f"max_concurrent_runs ({self.max_concurrent_runs}) allows")
+                    f"waiting for a slot: max_concurrent_runs is {self.max_concurrent_runs}, "
+                    f"{len(active)} in progress"
+                    + (f", {self.max_concurrent_runs - len(active)} taken by runs ahead"
+                       if self.max_concurrent_runs > len(active) else ""))
                 continue
             blocked = self._blocked_by(run, counts)
             if blocked is not None:

@@ -6,7 +6,8 @@ import importlib
 
 import typer
 
-_MODULES: tuple[str, ...] = ("runs", "instance", "dev", "run", "pipeline", "plan", "config")
+_MODULES: tuple[str, ...] = ("runs", "instance", "dev", "run", "pipeline", "plan", "config",
+                             "queue")
 
 
 def register_all(app: typer.Typer) -> None:

@@ -135,9 +135,14 @@ def parse_tags(tags: str | None) -> dict[str, str]:
         fail(f"--tags must be a JSON object, e.g. '{{\"team\": \"data\"}}': {e}")
     if not isinstance(value, dict):
         fail(f"--tags must be a JSON object, got {type(value).__name__}.")
-    reserved = [k for k in value if str(k).startswith(("orch/", "dagster/"))]
+    from orch.core.runs import LEGACY_PRIORITY_TAG, PRIORITY_TAG
+
+    settable = {PRIORITY_TAG, LEGACY_PRIORITY_TAG}  # the queue's priority is the user's to set
+    reserved = [k for k in value if str(k).startswith(("orch/", "dagster/"))
+                and k not in settable]
     if reserved:
-        fail(f"Tags with the orch/ or dagster/ prefix are reserved for orch: {reserved}.")
+        fail(f"Tags with the orch/ or dagster/ prefix are reserved for orch: {reserved} "
+             f"(except {', '.join(sorted(settable))}).")
     return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in value.items()}
 
 

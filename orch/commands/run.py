@@ -256,12 +256,9 @@ def launch(
 ) -> None:
     """Create a run and start its worker without waiting; print the run id.
 
-    Follow it with "orch runs logs RUN_ID -f" or in the app (orch dev).
+    Follow it with "orch runs logs RUN_ID -f" or in the app (orch dev). With a queued run
+    coordinator the run waits in the queue (QUEUED is printed on stderr).
     """
-    import subprocess
-
-    from orch.core.launcher import launch_run
-
     instance = open_instance(target_code_location(python_file, module_name, attribute,
                                                   working_directory))
     loaded, kwargs = _prepare(
@@ -270,6 +267,8 @@ def launch(
         mode=mode, tags=tags, selection=selection, executor=executor,
         max_concurrent=max_concurrent, parent=parent, from_failure=from_failure)
     stored = _create(instance, loaded, kwargs)
-    launch_run(instance, stored, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    submitted = instance.submit_run(stored)  # the coordinator: launched now, or queued
+    if submitted.status.value == "QUEUED":
+        typer.echo(f"QUEUED {stored.run_id}", err=True)
     typer.echo(stored.run_id)
     instance.close()

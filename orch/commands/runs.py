@@ -166,6 +166,18 @@ def list_runs(
     console.print(table)
 
 
+@runs_app.command("cancel")
+def cancel_run(run_id: str = typer.Argument(..., help="A run id or a unique prefix.")) -> None:
+    """Cancel a run: a queued one never starts; a started one's worker is told to stop."""
+    with open_instance() as instance:
+        run = _resolve_run(instance, run_id)
+        if run.status.is_finished:
+            raise fail(f"run {run.run_id} already finished ({run.status.value}).")
+        instance.cancel_run(run.run_id)
+        after = instance.get_run(run.run_id)
+        typer.echo(f"{run.run_id} {after.status.value if after else 'CANCELING'}")
+
+
 @runs_app.command("show")
 def show_run(
     run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),

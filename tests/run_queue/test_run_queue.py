@@ -90,7 +90,7 @@ def test_queued_runs_wait_for_a_dequeuer_then_respect_max_concurrent_runs(tmp_pa
         assert all(instance.get_run(r.run_id).status is QUEUED for r in runs)  # no dequeuer
         state = instance.run_coordinator.dequeue(instance)
         assert state.launched == [runs[0].run_id, runs[1].run_id]
-        assert "max_concurrent_runs (2)" in state.waiting[runs[2].run_id]
+        assert "max_concurrent_runs is 2" in state.waiting[runs[2].run_id]
         again = instance.run_coordinator.dequeue(instance)
         assert again.launched == []  # both slots taken
         _wait_finished(instance, [r.run_id for r in runs[:2]])
