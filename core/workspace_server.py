@@ -28,7 +28,10 @@ import os
 import signal
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from orch.core.runs import PipelineRun
 
 EXIT_TIMEOUT = 3
 
@@ -238,13 +241,24 @@ class Server:
                 "invalid", str(exc), cls_name=type(exc).__name__).to_dict()})
             instance.close()
             return None
+        from orch.core.launcher import CallerLauncher
+
+        def announce(started: PipelineRun) -> None:  # this process is the run's worker
+            instance.handle_new_event(EventRecord(
+                started.run_id, started.pipeline_name, EventType.PIPELINE_STARTING,
+                f"Code server process {os.getpid()} loaded the code and is executing the run.",
+                data={"worker_pid": os.getpid()},
+            ))
+
+        # The one launch path: the coordinator starts it here (this server is its worker) or
+        # queues it for a dequeuer, which launches a worker of its own.
+        submitted = instance.submit_run(run, CallerLauncher(announce))
         self.responder.send({"ok": True, "run_id": run.run_id,
-                             "step_keys": run.step_keys_to_execute, "note": note})
-        instance.handle_new_event(EventRecord(
-            run.run_id, run.pipeline_name, EventType.PIPELINE_STARTING,
-            f"Code server process {os.getpid()} loaded the code and is executing the run.",
-            data={"worker_pid": os.getpid()},
-        ))
+                             "step_keys": run.step_keys_to_execute, "note": note,
+                             "status": submitted.status.value})
+        if submitted.status.value == "QUEUED":
+            instance.close()
+            return 0
         from orch.core.worker import execute_stored_run
 
         os.environ.setdefault("ORCH_WORKER", "1")

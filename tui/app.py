@@ -169,6 +169,8 @@ class OrchApp(App[int]):
         self._tail: Any = None
         self._more_events = True  # the last batch was full: read again without waiting
         self._tail_lock = threading.Lock()
+        self._dequeuer_stop = threading.Event()
+        self._dequeuer: threading.Thread | None = None
 
     def orch_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
         """Every action of the app, for the command palette, in the order it lists them."""
@@ -247,6 +249,8 @@ class OrchApp(App[int]):
         self.refresh_runs()
         if self.watch_enabled and self.watch_root:
             self._start_watcher()
+        if self.instance.root_dir is not None and self.launcher is not None:
+            self._start_dequeuer()
         self._update_subtitle()
 
     NARROW = 100  # columns below which the sidebar narrows and the footer compacts
@@ -261,7 +265,24 @@ class OrchApp(App[int]):
         sidebar = self.query_one("#sidebar")
         sidebar.display = not sidebar.display
 
+    def _start_dequeuer(self) -> None:
+        """With a queued run coordinator, this long-lived process launches queued runs."""
+        if not getattr(self.instance.run_coordinator, "queues_runs", False):
+            return
+        from orch.core.instance import Instance
+        from orch.core.run_coordinator import run_dequeuer
+
+        home = self.instance.root_dir
+
+        def dequeue() -> None:
+            with Instance.from_home(home) as own:  # its own connection, its own thread
+                run_dequeuer(own, self._dequeuer_stop)
+
+        self._dequeuer = threading.Thread(target=dequeue, name="orch-dequeuer", daemon=True)
+        self._dequeuer.start()
+
     def on_unmount(self) -> None:
+        self._dequeuer_stop.set()
         if self._observer is not None:
             self._observer.stop()
         if self.launcher is not None:
@@ -608,6 +629,11 @@ class OrchApp(App[int]):
             self.notify(launched.note or "Nothing to run.", severity="warning")
             return
         note = f" — {launched.note}" if launched.note else ""
+        if launched.status == "QUEUED":
+            from orch.core.run_coordinator import queue_reasons
+
+            why = queue_reasons(self.instance).get(launched.run_id, "")
+            note += f" — queued{': ' + why if why else ''}"
         self.notify(f"Launched run {launched.run_id[:8]} of {launched.pipeline}{note}")
         self.show_run(launched.run_id)
         self.refresh_runs()
@@ -635,7 +661,7 @@ class OrchApp(App[int]):
         if self.run_view is None or self.run_view.finished:
             self.notify("No running run is displayed.", severity="warning")
             return
-        launcher.cancel(self.instance, self.run_view.run_id)
+        self.instance.cancel_run(self.run_view.run_id)  # queued or running: core decides
         self.notify(f"Canceling run {self.run_view.run_id[:8]}…")
 
     async def action_quit(self) -> None:
@@ -650,7 +676,7 @@ class OrchApp(App[int]):
         def chosen(answer: str | None) -> None:
             if answer == "cancel":
                 for run_id in running:
-                    launcher.cancel(self.instance, run_id)
+                    self.instance.cancel_run(run_id)
             if answer in ("cancel", "leave"):
                 self.exit(0)
 

@@ -544,3 +544,23 @@ async def test_a_directory_with_one_broken_file_shows_the_rest_and_names_it(tmp_
         await pilot.press("exclamation_mark")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "TextScreen")
         assert "SyntaxError" in str(app.screen.query_one("Static").render())
+
+
+async def test_with_a_queued_coordinator_orch_dev_queues_and_dequeues(repo, orch_home):
+    orch_home.mkdir(parents=True, exist_ok=True)
+    (orch_home / "orch.yaml").write_text(
+        "run_coordinator: {name: queued, config: {max_concurrent_runs: 1}}\n")
+    with Instance.from_home(orch_home) as instance:
+        app = _app(repo, instance, pipeline="sleepy")
+        app.launch_choices.set("sleepy", LaunchChoice(
+            run_config={"solids": {"nap": {"config": {"seconds": 0.5}}}}))
+        async with app.run_test(size=SIZE) as pilot:
+            await _loaded(pilot, "sleepy")
+            await pilot.press("r")
+            run = await _finished_run(pilot)  # queued, then launched by the app's dequeuer
+            assert run.status is PipelineRunStatus.SUCCESS
+            types = [e.event_type_value for e in instance.get_logs_for_run(run.run_id)
+                     if e.event_type_value and e.event_type_value.startswith("PIPELINE_")]
+            assert types[:3] == ["PIPELINE_ENQUEUED", "PIPELINE_DEQUEUED",
+                                 "PIPELINE_STARTING"]
+            assert any("queued" in str(n.message) for n in app._notifications)

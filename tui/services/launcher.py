@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from orch.core.instance import Instance
     from orch.core.watch import CodeServerPool
     from orch.core.workspace import CodeServer, LoadError, WorkspaceTarget
 
@@ -74,6 +72,7 @@ class Launched:
     step_keys: list[str] | None
     note: str | None
     pid: int
+    status: str = "STARTING"  # QUEUED when the instance's coordinator queued it
 
 
 def run_config_with_executor(choice: LaunchChoice) -> dict[str, Any]:
@@ -118,13 +117,14 @@ class Launcher:
             server.close()
             raise LaunchError(e.error) from None
         run_id = reply.get("run_id")
-        if run_id:
+        status = reply.get("status") or "STARTING"
+        if run_id and status != "QUEUED":
             with self._lock:
                 self._running[run_id] = server
         else:
             server.close()
         return Launched(run_id, request.pipeline, reply.get("step_keys"), reply.get("note"),
-                        server.pid)
+                        server.pid, status)
 
     def running(self) -> list[str]:
         """Runs this app started whose worker is still executing."""
@@ -141,18 +141,6 @@ class Launcher:
             for server in self._running.values():
                 server.close()
             self._running.clear()
-
-
-def cancel(instance: Instance, run_id: str) -> bool:
-    """Ask the run to stop: the instance flag, and SIGTERM to its worker process."""
-    requested = instance.request_cancel(run_id)
-    run = instance.get_run(run_id)
-    if run is not None and run.worker_pid:
-        try:
-            os.kill(run.worker_pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-    return requested
 
 
 class LaunchChoices:
