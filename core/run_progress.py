@@ -10,13 +10,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from .runs import FINISHED_STATUSES, PipelineRunStatus, is_forward, status_after_event
+
 PENDING, RUNNING, SUCCESS, FAILED, SKIPPED, RETRYING, NOT_EXECUTED, CANCELED = (
     "pending", "running", "success", "failed", "skipped", "retrying", "not executed",
     "canceled")
 # Not reached by events: a step downstream of a failure (the scheduler logs it), and a step a
 # re-execution does not run because it loads that step's outputs from an earlier run.
 ABANDONED, REUSED = "abandoned", "reused"
-FINISHED_RUN_STATUSES = ("SUCCESS", "FAILURE", "CANCELED")
+FINISHED_RUN_STATUSES = tuple(sorted(s.value for s in FINISHED_STATUSES))
 
 
 @dataclass
@@ -53,6 +55,7 @@ class RunProgress:
         self.run = run
         self.steps: dict[str, StepState] = {k: StepState(k) for k in step_keys}
         self.status: str | None = None
+        self._run_status: PipelineRunStatus | None = None
         self.started: float | None = None
         self.ended: float | None = None
         self.run_error: dict[str, Any] | None = None
@@ -136,6 +139,12 @@ class RunProgress:
             return e.step_key
         if not t.startswith("PIPELINE_"):
             return None
+        # The run only moves forward, as storage enforces it: a late run event (a STARTING
+        # committed after the worker's own events by an older orch) changes nothing.
+        new = status_after_event(e.event_type)
+        if new is not None and not is_forward(self._run_status, new):
+            return None
+        self._run_status = new or self._run_status
         self.status = t.removeprefix("PIPELINE_")
         if t == "PIPELINE_START":
             self.started = e.timestamp

@@ -97,3 +97,13 @@ def test_a_run_whose_creator_died_before_launching_it_is_failed_on_next_open(
     assert stored.status is PipelineRunStatus.FAILURE
     failure = events(home, run_id, "PIPELINE_FAILURE")[0]
     assert "exited before launching it" in failure.message
+
+
+def test_the_run_fold_every_view_reads_agrees_that_a_finished_run_stays_finished():
+    from orch.core.run_progress import RunProgress
+
+    progress = RunProgress("r", ["a"])
+    for t in (EventType.PIPELINE_START, EventType.PIPELINE_SUCCESS,
+              EventType.PIPELINE_STARTING):
+        progress.event(EventRecord("r", "p", t))
+    assert progress.status == "SUCCESS" and progress.finished
