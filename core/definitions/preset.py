@@ -61,14 +61,35 @@ def _load_yaml_file(path: str, pattern: str) -> Any:
                   "binary file?") from None
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader: ~10x faster
     try:
-        return yaml.load(text, Loader=loader) or {}
+        value = yaml.load(text, Loader=loader) or {}
+        if _depth_exceeds(value, MAX_CONFIG_DEPTH):  # the C loader takes any depth
+            raise bad(f"is nested too deeply (more than {MAX_CONFIG_DEPTH} levels).")
+        return value
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        if "nesting depth" in problem:  # some libyaml builds stop at 1000 levels themselves
+            raise bad(f"is nested too deeply (more than {MAX_CONFIG_DEPTH} levels).") from None
         raise bad(f"is not valid YAML{where}: {problem}.") from None
     except RecursionError:
         raise bad("is nested too deeply to load.") from None
+
+
+MAX_CONFIG_DEPTH = 500
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether lists and mappings nest more than ``limit`` deep (iterative: no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 class PresetDefinition:

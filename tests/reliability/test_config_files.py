@@ -31,7 +31,7 @@ def _broken(path):
 @pytest.mark.parametrize(("make", "problem"), [
     (_binary, "is not UTF-8 text"),
     (_utf16, "is UTF-16 encoded; save it as UTF-8"),
-    (_deep, "is not valid YAML at line 1"),
+    (_deep, "is nested too deeply"),
     (_directory, "is a directory, not a YAML file"),
     (_broken, "is not valid YAML at line 3"),
 ])
