@@ -395,7 +395,7 @@ class OrchApp(App[int]):
         if info is None or not self.run_hashes or self.run_pipeline != info.name:
             self.dag.set_changed(set())
             return
-        shown = set(self.dag._graph_nodes)
+        shown = set(self.dag.graph_nodes)
         changed = {node_of_step(h, shown) for h, digest in info.code_hashes.items()
                    if self.run_hashes.get(h) not in (None, digest)}
         self.dag.set_changed(changed)
@@ -705,7 +705,7 @@ class OrchApp(App[int]):
     # -- steps and logs -------------------------------------------------------------------
     @on(DagView.NodeHighlighted)
     def _node_highlighted(self, message: DagView.NodeHighlighted) -> None:
-        shown = set(self.dag._graph_nodes)
+        shown = set(self.dag.graph_nodes)
         steps = self.run_view.steps if self.run_view else {}
         keys = [k for k in steps if node_of_step(k, shown) == message.name]
         self._show_node_edges(message.name)
@@ -713,7 +713,7 @@ class OrchApp(App[int]):
         self._show_step_logs((failed or keys or [message.name])[0])
 
     def _show_statuses(self, view: RunView) -> None:
-        shown = set(self.dag._graph_nodes)
+        shown = set(self.dag.graph_nodes)
         self.dag.set_statuses(node_statuses(view, shown))
         self.dag.set_mapped(mapped_summaries(view, shown))
 

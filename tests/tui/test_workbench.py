@@ -136,6 +136,14 @@ async def _finished_run(pilot):
     return app.instance.get_run(app.run_view.run_id)
 
 
+def _final_status(instance, run_id: str, seconds: float = 20.0) -> PipelineRunStatus:
+    """The run's status once it has finished (after the app is gone, from storage)."""
+    deadline = time.time() + seconds
+    while time.time() < deadline and instance.get_run(run_id).status not in FINISHED_STATUSES:
+        time.sleep(0.1)
+    return instance.get_run(run_id).status
+
+
 def _stdout_of(instance, run_id: str, step: str) -> str:
     path = instance.compute_log_manager.path_for(run_id, step, "stdout")
     return open(path).read() if os.path.exists(path) else ""
@@ -252,10 +260,7 @@ async def test_quit_with_a_run_in_progress_asks_then_cancels_it(repo, instance):
         await wait_for(pilot, lambda: "still in progress" in str(
             app.screen.query_one("Label").render()) if app.screen.query("Label") else False)
         await pilot.press("c")
-    deadline = time.time() + 20
-    while time.time() < deadline and instance.get_run(run_id).status not in FINISHED_STATUSES:
-        time.sleep(0.1)
-    assert instance.get_run(run_id).status is PipelineRunStatus.CANCELED
+    assert _final_status(instance, run_id) is PipelineRunStatus.CANCELED
 
 
 async def test_quit_and_leave_the_run_running(repo, instance):
@@ -271,10 +276,7 @@ async def test_quit_and_leave_the_run_running(repo, instance):
         await pilot.press("q")
         await wait_for(pilot, lambda: bool(app.screen.query("Button#leave")))
         await pilot.press("l")
-    deadline = time.time() + 20
-    while time.time() < deadline and instance.get_run(run_id).status not in FINISHED_STATUSES:
-        time.sleep(0.1)
-    assert instance.get_run(run_id).status is PipelineRunStatus.SUCCESS
+    assert _final_status(instance, run_id) is PipelineRunStatus.SUCCESS
 
 
 async def test_broken_save_banner_names_the_file_and_line(repo, instance):

@@ -137,6 +137,11 @@ class DagView(ScrollView, can_focus=True):
         self._refresh_nodes(before ^ self.changed)
 
     @property
+    def graph_nodes(self) -> list[str]:
+        """The nodes of the graph drawn (composites expanded), before any focus filter."""
+        return self._graph_nodes
+
+    @property
     def canvas(self) -> DagCanvas | None:
         return self._canvas
 
