@@ -77,9 +77,14 @@ class CompositeSolidDefinition(NodeDefinition):
         """Each composite input with the inner input it feeds."""
         if self._input_mapping_objects:
             return list(self._input_mapping_objects)
-        return [InputMapping(self.input_dict[outer], node, inner)
-                for outer, targets in self.graph.input_mappings.items()
-                for node, inner in targets]
+        mappings = []
+        for outer, targets in self.graph.input_mappings.items():
+            for node, inner in targets:
+                dep = self.graph.dep_for(node, inner)
+                positions = [p for p, name in dep.mapped if name == outer] if dep else [None]
+                mappings += [InputMapping(self.input_dict[outer], node, inner, p)
+                             for p in positions]
+        return mappings
 
     @property
     def output_mappings(self) -> list[OutputMapping]:

@@ -236,18 +236,30 @@ class PendingNodeInvocation:
                 isinstance(value, MappedOutputHandle),
             )
         if isinstance(value, list):
-            refs = []
-            for item in value:
-                if isinstance(item, MappedOutputHandle | DynamicOutputHandle):
-                    raise DagsterInvalidDefinitionError(
-                        f'Input "{input_name}" of solid "{name}" fans in a dynamic or mapped '
-                        "output; use .collect() to gather mapped values instead."
-                    )
-                if not isinstance(item, InvokedOutputHandle):
-                    raise _bad_arg(name, input_name, item)
-                refs.append(OutputRef(item.node, item.output))
-            return InputDep("fan_in", tuple(refs)), False
+            return self._fan_in_dep(ctx, name, input_name, value), False
         raise _bad_arg(name, input_name, value)
+
+    def _fan_in_dep(self, ctx: CompositionContext, name: str, input_name: str,
+                    items: list[Any]) -> InputDep:
+        """A list of outputs and/or the enclosing composite's own inputs, fanned in."""
+        refs: list[OutputRef] = []
+        mapped: list[tuple[int, str]] = []
+        for position, item in enumerate(items):
+            if isinstance(item, MappedOutputHandle | DynamicOutputHandle):
+                raise DagsterInvalidDefinitionError(
+                    f'Input "{input_name}" of solid "{name}" fans in a dynamic or mapped '
+                    "output; use .collect() to gather mapped values instead."
+                )
+            if isinstance(item, InputMappingHandle):
+                targets = ctx.input_mappings.setdefault(item.input_name, [])
+                if (name, input_name) not in targets:
+                    targets.append((name, input_name))
+                mapped.append((position, item.input_name))
+            elif isinstance(item, InvokedOutputHandle):
+                refs.append(OutputRef(item.node, item.output))
+            else:
+                raise _bad_arg(name, input_name, item)
+        return InputDep("fan_in", tuple(refs), tuple(mapped))
 
     def _output_handles(self, ctx: CompositionContext, name: str, is_mapped: bool) -> Any:
         outputs = self.definition.output_defs

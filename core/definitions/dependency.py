@@ -70,6 +70,16 @@ class InputDep:
 
     kind: Literal["direct", "fan_in", "collect"]
     sources: tuple[OutputRef, ...]
+    # Fan-in only: the enclosing composite's inputs in the list, as (position, input name);
+    # ``sources`` fill the other positions in order.
+    mapped: tuple[tuple[int, str], ...] = ()
+
+    def fan_in_entries(self) -> list[OutputRef | str]:
+        """The fanned-in list in order: an output, or the name of a composite input."""
+        entries: list[OutputRef | str] = list(self.sources)
+        for position, input_name in sorted(self.mapped):
+            entries.insert(position, input_name)
+        return entries
 
 
 @dataclass

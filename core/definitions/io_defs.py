@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keyword
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import DagsterInvalidDefinitionError
 from .events import VALID_NAME_RE
@@ -173,6 +173,36 @@ class InputMapping:
     solid_name: str
     input_name: str
     fan_in_index: int | None = None
+
+    @property
+    def maps_to(self) -> InputPointer | FanInInputPointer:
+        """The inner input (legacy ``InputMapping.maps_to``)."""
+        if self.fan_in_index is None:
+            return InputPointer(self.solid_name, self.input_name)
+        return FanInInputPointer(self.solid_name, self.input_name, self.fan_in_index)
+
+    @property
+    def maps_to_fan_in(self) -> bool:
+        return self.fan_in_index is not None
+
+    def describe(self) -> str:
+        index = "" if self.fan_in_index is None else self.fan_in_index
+        return f"{self.definition.name} -> {self.solid_name}:{self.input_name}{index}"
+
+
+class InputPointer(NamedTuple):
+    """An inner solid's input that a composite input maps to."""
+
+    solid_name: str
+    input_name: str
+
+
+class FanInInputPointer(NamedTuple):
+    """One position of an inner solid's fanned-in input that a composite input maps to."""
+
+    solid_name: str
+    input_name: str
+    fan_in_index: int
 
 
 @dataclass(frozen=True)

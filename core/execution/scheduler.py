@@ -205,7 +205,7 @@ class ActiveExecution:
         for step_input in step.inputs:
             source = step_input.source
             handles = source.handles()
-            if isinstance(source, FromMultipleSources) and not handles:
+            if isinstance(source, FromMultipleSources) and not source.sources:
                 if step.key in self._empty_collect_ok:
                     continue
                 return [f"{step_input.name} (no values were collected)"]

@@ -40,6 +40,7 @@ from ..plan.sources import (
     FromRootInputManager,
     FromStepOutput,
     FromValue,
+    InputSource,
     StepOutputHandle,
 )
 from ..storage.serde import dumps_compact, loads
@@ -136,22 +137,30 @@ class StepRunner:
 
     # -- inputs -------------------------------------------------------------------------
     def _load_input(self, step_input: StepInput) -> Generator[EventRecord, None, Any]:
-        source = step_input.source
+        value = yield from self._load_source(step_input, step_input.source,
+                                             step_input.definition.dagster_type)
+        yield from self._drain_logs()
+        return value
+
+    def _load_source(self, step_input: StepInput, source: InputSource,
+                     dagster_type: Any) -> Generator[EventRecord, None, Any]:
+        """The value ``source`` gives ``step_input`` (``dagster_type`` loads config)."""
         input_def = step_input.definition
         if isinstance(source, FromStepOutput):
-            value = yield from self._load_from_output(step_input, source.handle)
-        elif isinstance(source, FromMultipleSources):
-            value = []
-            for handle in source.handles():
-                if handle in self.missing:
+            return (yield from self._load_from_output(step_input, source.handle))
+        if isinstance(source, FromMultipleSources):
+            element_type = getattr(dagster_type, "inner_type", None) or dagster_type
+            values = []
+            for item in source.sources:
+                if isinstance(item, FromStepOutput) and item.handle in self.missing:
                     continue
-                item = yield from self._load_from_output(step_input, handle)
-                value.append(item)
-        elif isinstance(source, FromConfig):
-            value = self._load_from_config(input_def, source.config_value)
-        elif isinstance(source, FromDefaultValue | FromValue):
-            value = source.value
-        elif isinstance(source, FromRootInputManager):
+                values.append((yield from self._load_source(step_input, item, element_type)))
+            return values
+        if isinstance(source, FromConfig):
+            return self._load_from_config(input_def.name, dagster_type, source.config_value)
+        if isinstance(source, FromDefaultValue | FromValue):
+            return source.value
+        if isinstance(source, FromRootInputManager):
             manager = getattr(self.resources, source.manager_key)
             value = manager.load_input(InputContext(
                 name=input_def.name, pipeline_name=self.rc.pipeline_name,
@@ -162,13 +171,11 @@ class StepRunner:
                               f'Loaded input "{input_def.name}" using input manager '
                               f'"{source.manager_key}"', input_name=input_def.name,
                               manager_key=source.manager_key)
-        else:
-            raise DagsterInvariantViolationError(
-                f'Input "{input_def.name}" of step "{self.step.key}" is not resolved '
-                f"({source.describe()})."
-            )
-        yield from self._drain_logs()
-        return value
+            return value
+        raise DagsterInvariantViolationError(
+            f'Input "{input_def.name}" of step "{self.step.key}" is not resolved '
+            f"({source.describe()})."
+        )
 
     def _check_input(self, input_def: Any, value: Any) -> Iterator[EventRecord]:
         check = input_def.dagster_type.type_check(self._solid_context(), value)
@@ -186,15 +193,15 @@ class StepRunner:
                 check.metadata_entries, input_def.dagster_type,
             )
 
-    def _load_from_config(self, input_def: Any, config_value: Any) -> Any:
-        loader = input_def.dagster_type.loader
+    def _load_from_config(self, input_name: str, dagster_type: Any, config_value: Any) -> Any:
+        loader = dagster_type.loader
         if loader is None:
             return config_value
         try:
             return loader.construct_from_config_value(self._solid_context(), config_value)
         except Exception as exc:
             raise DagsterTypeLoadingError(
-                f'Error occurred while loading input "{input_def.name}" of step '
+                f'Error occurred while loading input "{input_name}" of step '
                 f'"{self.step.key}" from config: {type(exc).__name__}: {exc}', exc) from exc
 
     def _load_from_output(self, step_input: StepInput, handle: StepOutputHandle):

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..definitions.dependency import Graph, Node, OutputRef
+from ..definitions.dependency import Graph, InputDep, Node, OutputRef
 from ..definitions.hooks import HookDefinition
 from ..definitions.io_defs import InputDefinition
 from ..definitions.pipeline import PipelineDefinition
@@ -271,7 +271,7 @@ class _PlanBuilder:
                     parent_resolver, allow_config: bool) -> InputSource | None:
         dep = graph.dep_for(node_name, input_name)
         if dep is not None:
-            return self._source_from_dep(graph, handle, dep)
+            return self._source_from_dep(graph, handle, dep, parent_resolver)
         if parent_resolver is not None:
             for comp_input, targets in graph.input_mappings.items():
                 if (node_name, input_name) in targets:
@@ -296,13 +296,15 @@ class _PlanBuilder:
             return self._leaf_output(inner, f"{handle}.", inner.output_mappings[ref.output])
         return handle, ref.output
 
-    def _source_from_dep(self, graph: Graph, handle: str, dep) -> InputSource:
+    def _source_from_dep(self, graph: Graph, handle: str, dep: InputDep,
+                         parent_resolver) -> InputSource:
         prefix = handle.rsplit(".", 1)[0] + "." if "." in handle else ""
-        leaves = [self._leaf_output(graph, prefix, ref) for ref in dep.sources]
         if dep.kind == "fan_in":
             return FromMultipleSources(tuple(
-                FromStepOutput(StepOutputHandle(h, o)) for h, o in leaves
+                self._fan_in_source(graph, prefix, handle, entry, parent_resolver)
+                for entry in dep.fan_in_entries()
             ))
+        leaves = [self._leaf_output(graph, prefix, ref) for ref in dep.sources]
         leaf_handle, output = leaves[0]
         upstream = self.by_handle[leaf_handle]
         out_def = upstream.solid_def.output_dict[output]
@@ -317,6 +319,23 @@ class _PlanBuilder:
             assert upstream.dynamic_source is not None  # a mapped step knows its producer
             return FromUnresolvedStepOutput(upstream.dynamic_source[0], leaf_handle, output)
         return FromStepOutput(StepOutputHandle(leaf_handle, output))
+
+    def _fan_in_source(self, graph: Graph, prefix: str, handle: str,
+                       entry: OutputRef | str, parent_resolver) -> InputSource:
+        """One entry of a fan-in: an output, or what feeds the enclosing composite's input."""
+        if isinstance(entry, OutputRef):
+            return FromStepOutput(StepOutputHandle(*self._leaf_output(graph, prefix, entry)))
+        source = parent_resolver(entry) if parent_resolver is not None else None
+        if source is None:
+            composite = prefix.rstrip(".")
+            raise DagsterMissingInputError(
+                f'In pipeline "{self.pipeline_def.name}", input "{entry}" of composite solid '
+                f'"{composite}" (fanned in to "{handle}") must get a value either (a) from a '
+                "dependency or (b) from the inputs section of its configuration (solids: "
+                f"{{{composite.split('.')[-1]}: {{inputs: {{{entry}: ...}}}}}}), or have a "
+                "default_value."
+            )
+        return source
 
     def _add_step(self, node: Node, handle: str, resolve_input, inherited) -> None:
         solid_def: SolidDefinition = node.definition  # type: ignore[assignment]

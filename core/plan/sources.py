@@ -51,18 +51,20 @@ class FromStepOutput(InputSource):
 
 @dataclass(frozen=True)
 class FromMultipleSources(InputSource):
-    """Fan-in: a list with one value per source that produced one."""
+    """Fan-in: a list with one value per source that produced one. A source is a step's
+    output or, for a composite input in the list, whatever feeds that input (config, a
+    default value, another fan-in)."""
 
-    sources: tuple[FromStepOutput, ...]
+    sources: tuple[InputSource, ...]
 
     def step_keys(self) -> set[str]:
-        return {s.handle.step_key for s in self.sources}
+        return {key for s in self.sources for key in s.step_keys()}
 
     def handles(self) -> list[StepOutputHandle]:
-        return [s.handle for s in self.sources]
+        return [h for s in self.sources for h in s.handles()]
 
     def describe(self) -> str:
-        return "fan-in of " + ", ".join(s.handle.describe() for s in self.sources)
+        return "fan-in of " + ", ".join(s.describe() for s in self.sources)
 
 
 @dataclass(frozen=True)
