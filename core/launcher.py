@@ -102,6 +102,46 @@ class ForkedWorker:
         self.send_signal(signal.SIGKILL)
 
 
+class RecordedWorker:
+    """The worker of a run that another process launched (a dequeuer took a run its
+    submitter was waiting to execute), known only from the instance, with the same interface
+    as :class:`ForkedWorker`: ``poll`` is the run's exit code once it finished (0 success,
+    130 canceled, 1 otherwise) or 1 once its recorded worker is gone."""
+
+    def __init__(self, instance: Any, run_id: str):
+        self.instance = instance
+        self.run_id = run_id
+        self.returncode: int | None = None
+
+    @property
+    def pid(self) -> int | None:
+        run = self.instance.get_run(self.run_id)
+        return run.worker_pid if run is not None else None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            run = self.instance.get_run(self.run_id)
+            if run is None or run.status.is_finished:
+                value = run.status.value if run is not None else "FAILURE"
+                self.returncode = {"SUCCESS": 0, "CANCELED": 130}.get(value, 1)
+            elif DefaultRunLauncher().check_health(self.instance, run) == WORKER_GONE:
+                self.returncode = 1
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"run {self.run_id}", timeout or 0)
+            time.sleep(0.05)
+        return self.returncode  # type: ignore[return-value]
+
+    def send_signal(self, sig: int) -> None:
+        pid = self.pid
+        if self.returncode is None and pid and pid != os.getpid():
+            os.kill(pid, sig)
+
+
 def fork_run(instance: Any, run: PipelineRun, pipeline_def: Any, *, output: Any = None
              ) -> ForkedWorker | subprocess.Popen:
     """Execute a stored run in a fork of this process: the run worker of ``launch_run``

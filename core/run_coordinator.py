@@ -26,6 +26,11 @@ dequeue`) follows this policy:
    recovery fails rather than one stuck STARTING. Then the launcher starts it. A launch that
    raises fails that run, with the error.
 
+A submitter that executes its own run (``orch run``, watch mode: a process that already holds
+the code) does not wait for a dequeuer: :func:`wait_for_turn` runs passes that may take only
+*its* run — same order, same limits, so the runs ahead of it keep their slots — and launches
+it with the submitter's launcher; if another dequeuer takes it first, that one launches it.
+
 Cancelling a QUEUED run needs no launcher: CANCELING then CANCELED, in one transaction, only if
 it is still QUEUED; a run that already started is terminated by its launcher.
 """
@@ -38,7 +43,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -210,7 +215,14 @@ class QueuedRunCoordinator(RunCoordinator):
         """One pass: launch what the limits allow. Returns what it saw and launched."""
         return self._pass(instance, launch=True)
 
-    def _pass(self, instance: Instance, launch: bool) -> QueueState:
+    def dequeue_own(self, instance: Instance, run_id: str, launcher: RunLauncher
+                    ) -> QueueState:
+        """One pass that launches only ``run_id`` (with ``launcher``) if it is due: the runs
+        ahead of it that are due keep their slots for a dequeuer to launch."""
+        return self._pass(instance, launch=True, only=run_id, launcher=launcher)
+
+    def _pass(self, instance: Instance, launch: bool, only: str | None = None,
+              launcher: RunLauncher | None = None) -> QueueState:
         queued = instance.get_runs(statuses=[PipelineRunStatus.QUEUED])
         queued.sort(key=lambda r: (r.create_timestamp or 0.0))
         queued.sort(key=run_priority, reverse=True)  # stable: FIFO within a priority
@@ -233,15 +245,18 @@ class QueuedRunCoordinator(RunCoordinator):
             if blocked is not None:
                 state.waiting[run.run_id] = blocked
                 continue
-            if launch and not self._claim_and_launch(instance, run):
+            launching = launch and only in (None, run.run_id)
+            if launching and not self._claim_and_launch(instance, run, launcher):
                 continue
             free -= 1
             for bucket in self._buckets(run):
                 counts[bucket] += 1
-            if launch:
+            if launching:
                 state.launched.append(run.run_id)
             else:
                 state.waiting[run.run_id] = "next: a slot is free (no dequeuer has taken it yet)"
+            if run.run_id == only:
+                break
         return state
 
     def _buckets(self, run: PipelineRun) -> list[tuple[str, str | None]]:
@@ -258,7 +273,8 @@ class QueuedRunCoordinator(RunCoordinator):
                         f"limit {limit.limit}")
         return None
 
-    def _claim_and_launch(self, instance: Instance, run: PipelineRun) -> bool:
+    def _claim_and_launch(self, instance: Instance, run: PipelineRun,
+                          launcher: RunLauncher | None = None) -> bool:
         claimed = instance.storage.store_events_if_status(
             run.run_id, [PipelineRunStatus.QUEUED],
             [EventRecord(run.run_id, run.pipeline_name, EventType.PIPELINE_DEQUEUED,
@@ -267,7 +283,7 @@ class QueuedRunCoordinator(RunCoordinator):
         if not claimed:  # another dequeuer took it, or it was canceled meanwhile
             return False
         try:
-            instance.run_launcher.launch_run(instance, run)
+            (launcher or instance.run_launcher).launch_run(instance, run)
         except Exception as exc:  # the launch failed: that run fails, the queue goes on
             instance.handle_new_event(EventRecord(
                 run.run_id, run.pipeline_name, EventType.PIPELINE_FAILURE,
@@ -301,6 +317,37 @@ def run_dequeuer(instance: Instance, stop: threading.Event, *,
                 seen = None  # launching committed events: look again at once
                 continue
         stop.wait(0.01)
+
+
+def wait_for_turn(instance: Instance, run_id: str, launcher: RunLauncher, *,
+                  on_wait: Callable[[str], None] | None = None,
+                  interval: float | None = None) -> bool:
+    """For a submitter that executes its own QUEUED run: wait until the queue lets it start
+    (the order and limits of :meth:`QueuedRunCoordinator.dequeue_own`), then launch it with
+    ``launcher``; True. False once the run left the queue otherwise (another dequeuer
+    launched it, or it was canceled). ``on_wait(reason)`` hears each new reason it waits.
+    Wakes on any commit to the instance (a run ending frees a slot), and polls every
+    ``interval`` seconds. A KeyboardInterrupt leaves the run QUEUED: the caller cancels it."""
+    coordinator = instance.run_coordinator
+    if not isinstance(coordinator, QueuedRunCoordinator):
+        raise RunCoordinatorError("wait_for_turn: the instance's coordinator does not queue runs")
+    every = coordinator.dequeue_interval_seconds if interval is None else interval
+    seen: object = None
+    last, reason = 0.0, None
+    while True:
+        token = instance.storage.change_token()
+        now = time.monotonic()
+        if token != seen or now - last >= every:
+            seen, last = token, now
+            state = coordinator.dequeue_own(instance, run_id, launcher)
+            if run_id in state.launched:
+                return True
+            if run_id not in {r.run_id for r in state.queue}:
+                return False
+            if on_wait is not None and state.waiting.get(run_id) != reason:
+                reason = state.waiting.get(run_id)
+                on_wait(reason or "waiting")
+        time.sleep(0.01)
 
 
 def queue_reasons(instance: Instance) -> dict[str, str]:

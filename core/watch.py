@@ -236,6 +236,7 @@ class Cycle:
     changed: list[str] | None = None
     step_keys: list[str] | None = None
     note: str | None = None
+    status: str | None = None  # as submitted: QUEUED while it waits for its turn
     paths: list[str] = field(default_factory=list)
     started_at: float = field(default_factory=time.time)
 
@@ -292,7 +293,8 @@ class WatchSession:
         return snapshot
 
     def cycle(self, paths: Iterable[str] = ()) -> Cycle:
-        """Reload the code and start the next run (in the process that loaded it)."""
+        """Reload the code and start the next run (in the process that loaded it, which
+        waits for the run's turn if the instance queues runs)."""
         self.count += 1
         cycle = Cycle(self.count, paths=sorted(paths))
         server = self.pool.take()
@@ -334,12 +336,13 @@ class WatchSession:
                                           "step_selection": self.selection,
                                           "changed_solids": changed, "include_failed": True})
             try:
-                reply = server.launch(name, **request)
+                reply = server.launch(name, wait_turn=True, **request)
             except WorkspaceLoadError as e:
                 cycle.error = e.error
                 return cycle
             cycle.note = reply.get("note")
             cycle.step_keys = reply.get("step_keys")
+            cycle.status = reply.get("status")
             self.last_hashes = hashes
             if reply.get("run_id"):
                 cycle.run_id = reply["run_id"]

@@ -14,9 +14,11 @@ Requests:
     thread's stack) and exits with code 3; a faulthandler dump one second later covers a
     main thread stuck in C code.
 ``{"op": "launch", "pipeline": name, "run_config", "mode", "preset", "tags",
-"solid_selection", "reexecute": {...} | null}``
-    → ``{"ok": true, "run_id", "step_keys", "note"}`` once the run is stored; the server then
-    executes it as the run's worker and exits with the worker's exit code (0, 1, 2, 130).
+"solid_selection", "reexecute": {...} | null, "wait_turn": bool}``
+    → ``{"ok": true, "run_id", "step_keys", "note", "status"}`` once the run is submitted;
+    the server then executes it as the run's worker and exits with the worker's exit code
+    (0, 1, 2, 130). A run the coordinator queued (status QUEUED) is left to a dequeuer
+    (exit 0), or with ``wait_turn`` taken off the queue by this server when it is due.
 ``{"op": "exit"}`` or end of input → exit 0.
 """
 
@@ -251,20 +253,41 @@ class Server:
             ))
 
         # The one launch path: the coordinator starts it here (this server is its worker) or
-        # queues it for a dequeuer, which launches a worker of its own.
-        submitted = instance.submit_run(run, CallerLauncher(announce))
+        # queues it — for a dequeuer, which launches a worker of its own, or, with
+        # ``wait_turn`` (watch mode), until the queue lets this server take it itself.
+        launcher = CallerLauncher(announce)
+        submitted = instance.submit_run(run, launcher)
         self.responder.send({"ok": True, "run_id": run.run_id,
                              "step_keys": run.step_keys_to_execute, "note": note,
                              "status": submitted.status.value})
         if submitted.status.value == "QUEUED":
-            instance.close()
-            return 0
+            return self._wait_turn(instance, run.run_id, launcher) \
+                if request.get("wait_turn") else self._close(instance, 0)
+        return self._execute(instance, run.run_id)
+
+    @staticmethod
+    def _close(instance: Any, code: int) -> int:
+        instance.close()
+        return code
+
+    def _wait_turn(self, instance: Any, run_id: str, launcher: Any) -> int:
+        """Take the queued run when it is due and execute it; if another dequeuer took it,
+        wait for it to end (this process stands for the run to whoever follows it)."""
+        from orch.core.launcher import RecordedWorker
+        from orch.core.run_coordinator import wait_for_turn
+
+        if wait_for_turn(instance, run_id, launcher):
+            return self._execute(instance, run_id)
+        return self._close(instance, RecordedWorker(instance, run_id).wait())
+
+    @staticmethod
+    def _execute(instance: Any, run_id: str) -> int:
         from orch.core.worker import execute_stored_run
 
         os.environ.setdefault("ORCH_WORKER", "1")
         signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
-            return execute_stored_run(instance, run.run_id)
+            return execute_stored_run(instance, run_id)
         finally:
             instance.close()
 

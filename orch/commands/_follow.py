@@ -459,7 +459,11 @@ def follow_run(instance: Any, run: Any, process: Any, sinks: list[Sink], *,
         nonlocal cancel_deadline
         if cancel_deadline is None:
             cancel_deadline = time.monotonic() + CANCEL_GRACE_SECONDS
-            instance.request_cancel(run.run_id)
+            current = instance.get_run(run.run_id)
+            if current is not None and current.status.value == "QUEUED":
+                instance.cancel_run(run.run_id)  # it never starts (or, if just taken, stops)
+            else:
+                instance.request_cancel(run.run_id)
             _signal_process(process, signal.SIGTERM)
 
     try:

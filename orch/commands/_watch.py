@@ -98,6 +98,8 @@ def watch_loop(instance: Any, *, python_file: str | None, module_name: str | Non
                         _note(cycle.note)
                     if cycle.changed is not None:
                         _note(f"changed solids: {', '.join(cycle.changed) or 'none'}")
+                    if cycle.status == "QUEUED":
+                        _note_queued(instance, cycle.run_id)
                     run = instance.get_run(cycle.run_id)
                     result = follow_run(instance, run, cycle.process, sinks,
                                         worker_output=cycle.server.output,
@@ -119,6 +121,13 @@ def watch_loop(instance: Any, *, python_file: str | None, module_name: str | Non
     finally:
         watcher.stop()
         session.close()
+
+
+def _note_queued(instance: Any, run_id: str) -> None:
+    from orch.core.run_coordinator import queue_reasons
+
+    reason = queue_reasons(instance).get(run_id, "waiting for its turn")
+    _note(f"run {run_id} is QUEUED: {reason}")
 
 
 def _note_load_errors(snapshot: Any) -> None:

@@ -139,6 +139,32 @@ def _create(instance: Any, loaded: Any, kwargs: dict[str, Any]) -> Any:
         fail(str(e))
 
 
+def _submit(instance: Any, run: Any, pipeline_def: Any, worker_log: Any) -> Any:
+    """Hand the stored run to the instance's coordinator, offering to execute it here: the
+    run worker is a fork of this process, which has just imported the code (its own
+    process, without a second interpreter start and import; unbuffered, so what user code
+    prints outside steps shows as it happens). A queued coordinator queues it: this process
+    waits for its turn (limits and the runs ahead of it) and takes it off the queue itself,
+    so no dequeuer needs to run; if one takes it first, its worker is followed instead.
+    Ctrl-C while queued cancels the run. Returns the worker to follow."""
+    from orch.core.launcher import CallerLauncher, RecordedWorker, fork_run
+    from orch.core.run_coordinator import wait_for_turn
+
+    launcher = CallerLauncher(lambda r: fork_run(instance, r, pipeline_def, output=worker_log))
+    submitted = instance.submit_run(run, launcher)
+    if launcher.started is None and submitted.status.value == "QUEUED":
+        def on_wait(reason: str) -> None:
+            sys.stderr.write(f"orch: run {run.run_id} is QUEUED: {reason}\n")
+            sys.stderr.flush()
+
+        try:
+            wait_for_turn(instance, run.run_id, launcher, on_wait=on_wait)
+        except KeyboardInterrupt:
+            instance.cancel_run(run.run_id)
+            raise
+    return launcher.started or RecordedWorker(instance, run.run_id)
+
+
 def _report(instance: Any, result: Any, *, junit: str | None, json_output: bool) -> None:
     from ._follow import github_annotations, write_junit
 
@@ -205,8 +231,6 @@ def run(
 
     import tempfile
 
-    from orch.core.launcher import fork_run
-
     with TerminateAsInterrupt():
         try:
             loaded, kwargs = _prepare(
@@ -216,10 +240,7 @@ def run(
                 max_concurrent=max_concurrent, parent=parent, from_failure=from_failure)
             stored = _create(instance, loaded, kwargs)
             worker_log = tempfile.TemporaryFile()
-            # The run worker is a fork of this process, which has just imported the code:
-            # its own process, without a second interpreter start and import. Unbuffered:
-            # what user code prints outside steps shows as it happens.
-            process = fork_run(instance, stored, loaded.get_definition(), output=worker_log)
+            process = _submit(instance, stored, loaded.get_definition(), worker_log)
         except KeyboardInterrupt:
             sys.stderr.write("orch: interrupted before the run started\n")
             raise typer.Exit(EXIT_INTERRUPTED) from None

@@ -313,3 +313,55 @@ def test_queued_coordinator_is_a_run_coordinator_by_name(tmp_path):
     with _queued(tmp_path, n=3) as instance:
         assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
         assert instance.run_coordinator.max_concurrent_runs == 3
+
+
+class _RecordingLauncher(RunLauncher):
+    """The submitter's own launcher (what `orch run` offers): starts a real worker, and
+    remembers which runs it started."""
+
+    def __init__(self):
+        self.started: list[str] = []
+
+    def launch_run(self, instance, run):
+        from orch.core.launcher import DefaultRunLauncher
+
+        self.started.append(run.run_id)
+        DefaultRunLauncher().launch_run(instance, run)
+
+
+def test_a_submitter_takes_only_its_own_run_and_only_when_due(tmp_path):
+    from orch.core.run_coordinator import wait_for_turn
+
+    with _queued(tmp_path, n=1) as instance:
+        ahead = _submit(instance, tags={PRIORITY_TAG: "1"})
+        mine = _submit(instance)
+        own = _RecordingLauncher()
+        # The run ahead is due first: a pass for "mine" leaves its slot to it, launches nothing.
+        state = instance.run_coordinator.dequeue_own(instance, mine.run_id, own)
+        assert state.launched == [] and own.started == []
+        assert instance.get_run(ahead.run_id).status is QUEUED
+        assert "1 taken by runs ahead" in state.waiting[mine.run_id]
+        assert instance.run_coordinator.dequeue(instance).launched == [ahead.run_id]
+        reasons: list[str] = []
+        assert wait_for_turn(instance, mine.run_id, own, on_wait=reasons.append) is True
+        assert own.started == [mine.run_id]  # only after the run ahead ended
+        assert instance.get_run(ahead.run_id).status is PipelineRunStatus.SUCCESS
+        assert reasons == ["waiting for a slot: max_concurrent_runs is 1, 1 in progress"]
+        _wait_finished(instance, [mine.run_id])
+        assert _types(instance, mine.run_id).count("PIPELINE_DEQUEUED") == 1
+
+
+def test_a_run_another_dequeuer_took_is_followed_not_launched_again(tmp_path):
+    from orch.core.launcher import RecordedWorker
+    from orch.core.run_coordinator import wait_for_turn
+
+    with _queued(tmp_path, n=1) as instance:
+        mine = _submit(instance, seconds=0.5)
+        assert instance.run_coordinator.dequeue(instance).launched == [mine.run_id]
+        own = _RecordingLauncher()
+        assert wait_for_turn(instance, mine.run_id, own) is False
+        assert own.started == []
+        worker = RecordedWorker(instance, mine.run_id)
+        assert worker.poll() is None
+        assert worker.wait(timeout=30) == 0
+        assert instance.get_run(mine.run_id).status is PipelineRunStatus.SUCCESS
