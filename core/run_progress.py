@@ -10,21 +10,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .runs import FINISHED_STATUSES, PipelineRunStatus, is_forward, status_after_event
-
-PENDING, RUNNING, SUCCESS, FAILED, SKIPPED, RETRYING, NOT_EXECUTED, CANCELED = (
-    "pending", "running", "success", "failed", "skipped", "retrying", "not executed",
-    "canceled")
-# Not reached by events: a step downstream of a failure (the scheduler logs it), and a step a
-# re-execution does not run because it loads that step's outputs from an earlier run.
-ABANDONED, REUSED = "abandoned", "reused"
-FINISHED_RUN_STATUSES = tuple(sorted(s.value for s in FINISHED_STATUSES))
+from .runs import (
+    PipelineRunStatus,
+    StepStatus,
+    is_forward,
+    status_after_event,
+    step_status_after_event,
+)
 
 
 @dataclass
 class StepState:
     key: str
-    status: str = PENDING
+    status: StepStatus = StepStatus.PENDING
     start: float | None = None
     end: float | None = None
     attempts: int = 0
@@ -46,16 +44,19 @@ class StepState:
 class RunProgress:
     """Step and run states of one run, updated from its events in order.
 
-    ``status`` is the latest run-level status (``START``, ``CANCELING``, ``SUCCESS`` …);
-    ``finished`` says whether it is final. ``cursor`` is the storage id of the last event
+    ``status`` is the run's status as its run-level events so far make it (``STARTED``,
+    ``CANCELING``, ``SUCCESS`` …, None before the first); ``finished`` says whether it is
+    final. ``cursor`` is the storage id of the last event
     folded in, for reading on from there."""
 
     def __init__(self, run_id: str, step_keys: Iterable[str] = (), run: Any = None):
         self.run_id = run_id
         self.run = run
-        self.steps: dict[str, StepState] = {k: StepState(k) for k in step_keys}
-        self.status: str | None = None
-        self._run_status: PipelineRunStatus | None = None
+        self.steps: dict[str, StepState] = {}
+        self._copies: dict[str, list[str]] = {}  # x -> its resolved copies x[a], x[b] …
+        for key in step_keys:
+            self._step(key)
+        self.status: PipelineRunStatus | None = None
         self.started: float | None = None
         self.ended: float | None = None
         self.run_error: dict[str, Any] | None = None
@@ -65,33 +66,36 @@ class RunProgress:
 
     @property
     def finished(self) -> bool:
-        return self.status in FINISHED_RUN_STATUSES
+        return self.status is not None and self.status.is_finished
 
     def _step(self, key: str) -> StepState:
-        if key not in self.steps:
-            # A dynamic copy `x[k]` replaces its placeholder `x[?]`, in place.
-            placeholder = f"{key.split('[', 1)[0]}[?]"
-            items = list(self.steps.items())
-            index = next((i for i, (k, _) in enumerate(items) if k == placeholder), None)
-            state = StepState(key)
-            if index is None:
-                items.append((key, state))
-            else:
-                resolved = [i for i, (k, _) in enumerate(items)
-                            if k.split("[", 1)[0] == key.split("[", 1)[0] and k != placeholder]
-                items.insert((resolved[-1] + 1) if resolved else index, (key, state))
-            self.steps = dict(items)
-        return self.steps[key]
+        state = self.steps.get(key)
+        if state is None:
+            state = self.steps[key] = StepState(key)
+            if "[" in key and not key.endswith("[?]"):
+                self._copies.setdefault(key.split("[", 1)[0], []).append(key)
+        return state
 
     def visible_steps(self) -> list[StepState]:
-        resolved = {k.split("[", 1)[0] for k in self.steps if "[" in k and not k.endswith("[?]")}
-        return [s for k, s in self.steps.items()
-                if not (k.endswith("[?]") and k.split("[", 1)[0] in resolved)]
+        """The steps in plan order, each dynamic placeholder ``x[?]`` replaced by the copies
+        the run resolved (``x[a]``, ``x[b]`` in the order they appeared) at its place."""
+        out: list[StepState] = []
+        for key, state in self.steps.items():
+            if "[" in key:
+                base = key.split("[", 1)[0]
+                if key.endswith("[?]"):
+                    copies = self._copies.get(base)
+                    out += [self.steps[c] for c in copies] if copies else [state]
+                    continue
+                if f"{base}[?]" in self.steps:
+                    continue  # shown at its placeholder's place
+            out.append(state)
+        return out
 
     def mark_reused(self, step_keys: Iterable[str]) -> None:
         """Steps this run does not execute: a re-execution loads their outputs instead."""
         for key in step_keys:
-            self._step(key).status = REUSED
+            self._step(key).status = StepStatus.REUSED
 
     def apply(self, events: Iterable[Any]) -> set[str]:
         """Fold events in; returns the keys of the steps whose state changed."""
@@ -110,43 +114,38 @@ class RunProgress:
         if t is None:
             if e.step_key and e.data.get("abandoned"):
                 state = self._step(e.step_key)
-                state.status, state.message = ABANDONED, e.message
+                state.status, state.message = StepStatus.ABANDONED, e.message
                 return e.step_key
             return None
         if e.step_key:
+            status = step_status_after_event(t, bool(e.data.get("canceled")))
+            if status is None:
+                return None
             state = self._step(e.step_key)
+            state.status = status
             if t in ("STEP_START", "STEP_RESTARTED"):
-                state.status = RUNNING
                 state.attempts += 1
                 if state.start is None:
                     state.start = e.timestamp
                 state.end = None
-            elif t == "STEP_SUCCESS":
-                state.status, state.end = SUCCESS, e.timestamp
-            elif t == "STEP_FAILURE":
-                # A step its run left open when it was canceled ends canceled, not failed.
-                state.status = CANCELED if e.data.get("canceled") else FAILED
-                state.end = e.timestamp
-                state.error = e.data.get("error") or {"message": e.message}
-                state.message = e.message
-            elif t == "STEP_SKIPPED":
-                state.status, state.end, state.message = SKIPPED, e.timestamp, e.message
             elif t == "STEP_UP_FOR_RETRY":
-                state.status, state.message = RETRYING, e.message
-                state.error = e.data.get("error")
+                state.message, state.error = e.message, e.data.get("error")
             else:
-                return None
+                state.end = e.timestamp
+                if status is not StepStatus.SUCCESS:
+                    state.message = e.message
+                if t == "STEP_FAILURE":
+                    state.error = e.data.get("error") or {"message": e.message}
             return e.step_key
         if not t.startswith("PIPELINE_"):
             return None
         # The run only moves forward, as storage enforces it: a late run event (a STARTING
         # committed after the worker's own events by an older orch) changes nothing.
         new = status_after_event(e.event_type)
-        if new is not None and not is_forward(self._run_status, new):
+        if new is None or not is_forward(self.status, new):
             return None
-        self._run_status = new or self._run_status
-        self.status = t.removeprefix("PIPELINE_")
-        if t == "PIPELINE_START":
+        self.status = new
+        if new is PipelineRunStatus.STARTED:
             self.started = e.timestamp
         elif self.finished:
             self._finish(e)
@@ -156,17 +155,19 @@ class RunProgress:
         self.ended = e.timestamp
         self.run_message = e.message
         self.run_error = e.data.get("error")
-        unfinished = CANCELED if self.status == "CANCELED" else FAILED
+        unfinished = StepStatus.CANCELED if self.status is PipelineRunStatus.CANCELED \
+            else StepStatus.FAILURE
         for state in self.steps.values():
-            if state.status in (PENDING, RUNNING, RETRYING):
-                state.status = NOT_EXECUTED if state.status == PENDING else unfinished
+            if state.status is StepStatus.PENDING or state.status.is_open:
+                state.status = StepStatus.NOT_EXECUTED if state.status is StepStatus.PENDING \
+                    else unfinished
                 if state.end is None and state.start is not None:
                     state.end = e.timestamp
-                if state.status == FAILED and state.error is None:
-                    state.error = {"message": f"Step did not finish ({self.status})."}
+                if state.status is StepStatus.FAILURE and state.error is None:
+                    state.error = {"message": f"Step did not finish ({self.status.value})."}
 
-    def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {}
+    def counts(self) -> dict[StepStatus, int]:
+        out: dict[StepStatus, int] = {}
         for s in self.visible_steps():
             out[s.status] = out.get(s.status, 0) + 1
         return out

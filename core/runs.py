@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 from .events import EventType
@@ -88,6 +88,83 @@ def status_after_event(event_type: EventType | None) -> PipelineRunStatus | None
     if event_type is None:
         return None
     return _STATUS_BY_EVENT.get(event_type)
+
+
+class StepStatus(StrEnum):
+    """One step's state in one run: the one vocabulary of storage's step stats, the run fold
+    that ``orch run``, its reports and the app read, and ``orch runs``.
+
+    The first five are Dagster's step event statuses and are what events alone say; the rest
+    are known only to a run's reader: a step with no event yet (PENDING), a step its run's
+    cancel ended (CANCELED: stored as a STEP_FAILURE marked ``canceled``, as legacy readers
+    expect a failure), a step its finished run never started (NOT_EXECUTED), one downstream of
+    a failure (ABANDONED) and one a re-execution loads from its parent run (REUSED).
+    """
+
+    IN_PROGRESS = "IN_PROGRESS"
+    UP_FOR_RETRY = "UP_FOR_RETRY"
+    SUCCESS = "SUCCESS"
+    FAILURE = "FAILURE"
+    SKIPPED = "SKIPPED"
+    PENDING = "PENDING"
+    CANCELED = "CANCELED"
+    NOT_EXECUTED = "NOT_EXECUTED"
+    ABANDONED = "ABANDONED"
+    REUSED = "REUSED"
+
+    @property
+    def label(self) -> str:
+        """The word people read: ``running``, ``failed``, ``not executed`` …"""
+        return _STEP_LABELS[self]
+
+    @property
+    def glyph(self) -> str:
+        """One character for the status, the same in ``orch run``, ``orch runs`` and the app."""
+        return _STEP_GLYPHS[self]
+
+    @property
+    def is_open(self) -> bool:
+        """Started and not ended (running, or waiting to retry)."""
+        return self in (StepStatus.IN_PROGRESS, StepStatus.UP_FOR_RETRY)
+
+    @property
+    def did_not_run(self) -> bool:
+        """The run ended without this step producing an outcome of its own."""
+        return self in (StepStatus.SKIPPED, StepStatus.NOT_EXECUTED, StepStatus.PENDING,
+                        StepStatus.CANCELED, StepStatus.ABANDONED)
+
+
+_STEP_LABELS: dict[StepStatus, str] = {
+    StepStatus.IN_PROGRESS: "running", StepStatus.UP_FOR_RETRY: "retrying",
+    StepStatus.SUCCESS: "success", StepStatus.FAILURE: "failed", StepStatus.SKIPPED: "skipped",
+    StepStatus.PENDING: "pending", StepStatus.CANCELED: "canceled",
+    StepStatus.NOT_EXECUTED: "not executed", StepStatus.ABANDONED: "abandoned",
+    StepStatus.REUSED: "reused",
+}
+_STEP_GLYPHS: dict[StepStatus, str] = {
+    StepStatus.IN_PROGRESS: "◐", StepStatus.UP_FOR_RETRY: "↻", StepStatus.SUCCESS: "✓",
+    StepStatus.FAILURE: "✗", StepStatus.SKIPPED: "⊘", StepStatus.PENDING: "○",
+    StepStatus.CANCELED: "■", StepStatus.NOT_EXECUTED: "·", StepStatus.ABANDONED: "⊗",
+    StepStatus.REUSED: "↩",
+}
+_STEP_STATUS_BY_EVENT: dict[str, StepStatus] = {
+    EventType.STEP_START.value: StepStatus.IN_PROGRESS,
+    EventType.STEP_RESTARTED.value: StepStatus.IN_PROGRESS,
+    EventType.STEP_UP_FOR_RETRY.value: StepStatus.UP_FOR_RETRY,
+    EventType.STEP_SUCCESS.value: StepStatus.SUCCESS,
+    EventType.STEP_FAILURE.value: StepStatus.FAILURE,
+    EventType.STEP_SKIPPED.value: StepStatus.SKIPPED,
+}
+STEP_STATUS_EVENT_TYPES: tuple[str, ...] = tuple(_STEP_STATUS_BY_EVENT)
+
+
+def step_status_after_event(event_type: str, canceled: bool = False) -> StepStatus | None:
+    """The status a step event moves its step to (None if it changes none); ``canceled`` is
+    the event's ``data.canceled`` flag, which turns a failure into CANCELED."""
+    status = _STEP_STATUS_BY_EVENT.get(event_type)
+    if status is StepStatus.FAILURE and canceled:
+        return StepStatus.CANCELED
+    return status
 
 
 # System tags (LEGACY_API.md §4). orch writes them under its own prefix and accepts the

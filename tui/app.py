@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from orch.core.errors import error_location
 from orch.core.events import EventRecord, EventType
+from orch.core.runs import PipelineRunStatus, StepStatus
 from orch.tui.messages import (
     DefinitionsLoaded,
     EventsBatch,
@@ -524,15 +525,16 @@ class OrchApp(App[int]):
             if failures:
                 self.query_one(ErrorPanel).show(view, self.log_step)
             return
-        if view.status == "SUCCESS" or not failures:
-            self.notify(f"Run {view.run_id[:8]} {view.status.lower()}",
-                        severity="information" if view.status == "SUCCESS" else "warning")
+        ended = view.status.value.lower() if view.status else "ended"
+        if view.status is PipelineRunStatus.SUCCESS or not failures:
+            self.notify(f"Run {view.run_id[:8]} {ended}", severity="information"
+                        if view.status is PipelineRunStatus.SUCCESS else "warning")
             return
         first = failures[0]
         where = error_location(first.error)
         self.notify(f"{first.key}: {(first.error or {}).get('message') or first.message}"
                     + (f"\nat {where}" if where else "") + "\n(6 shows the traceback)",
-                    title=f"Run {view.run_id[:8]} {view.status.lower()}", severity="error",
+                    title=f"Run {view.run_id[:8]} {ended}", severity="error",
                     timeout=10)
         self.query_one(ErrorPanel).show(view, self.log_step)
         self.query_one("#output-tabs", TabbedContent).active = "tab-errors"
@@ -629,7 +631,7 @@ class OrchApp(App[int]):
             self.notify(launched.note or "Nothing to run.", severity="warning")
             return
         note = f" — {launched.note}" if launched.note else ""
-        if launched.status == "QUEUED":
+        if launched.status is PipelineRunStatus.QUEUED:
             from orch.core.run_coordinator import queue_reasons
 
             why = queue_reasons(self.instance).get(launched.run_id, "")
@@ -774,12 +776,12 @@ class OrchApp(App[int]):
         title.update(f"{step_key} · {self.log_stream} · run {self.run_view.run_id[:8]} (o)")
         state = self.run_view.steps.get(step_key)
         placeholder = f"No {self.log_stream} captured for {step_key} yet."
-        if state is not None and state.status == "reused":
+        if state is not None and state.status is StepStatus.REUSED:
             parent = self.run_view.run.parent_run_id if self.run_view.run else None
             placeholder = f"{step_key} did not run in this re-execution: its outputs were " \
                           f"loaded from an earlier run" + (f" ({parent[:8]})." if parent else ".")
         elif state is not None and state.end is not None:
-            placeholder = f"{step_key} finished ({state.status}) without writing to " \
+            placeholder = f"{step_key} finished ({state.status.label}) without writing to " \
                           f"{self.log_stream}."
         # Until the step starts there is no file; LOGS_CAPTURED brings us back here.
         view.show_file(str(path) if Path(path).exists() else None, placeholder,

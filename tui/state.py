@@ -10,28 +10,18 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from orch.core.run_progress import RunProgress
+from orch.core.runs import StepStatus
 
 # The app follows a run with the same fold `orch run` uses.
 RunView = RunProgress
 
-STATUS_GLYPHS = {
-    "pending": "○",
-    "running": "◐",
-    "success": "✓",
-    "failed": "✗",
-    "skipped": "⊘",
-    "abandoned": "⊗",
-    "retrying": "↻",
-    "not executed": "·",
-    "canceled": "■",
-    "reused": "↩",
-}
-
 SourceOf = Callable[[str, str], str]
 TargetsOf = Callable[[str, str], list[str]]
 
-_PRECEDENCE = ["failed", "canceled", "running", "retrying", "abandoned", "not executed",
-               "pending", "skipped", "success", "reused"]
+# The most telling status first: a node shows its worst step.
+_PRECEDENCE = [StepStatus.FAILURE, StepStatus.CANCELED, StepStatus.IN_PROGRESS,
+               StepStatus.UP_FOR_RETRY, StepStatus.ABANDONED, StepStatus.NOT_EXECUTED,
+               StepStatus.PENDING, StepStatus.SKIPPED, StepStatus.SUCCESS, StepStatus.REUSED]
 
 
 def node_of_step(step_key: str, nodes: Iterable[str] | None = None) -> str:
@@ -49,10 +39,11 @@ def node_of_step(step_key: str, nodes: Iterable[str] | None = None) -> str:
     return handle.split(".", 1)[0]
 
 
-def node_statuses(view: RunProgress, nodes: Iterable[str] | None = None) -> dict[str, str]:
+def node_statuses(view: RunProgress, nodes: Iterable[str] | None = None
+                  ) -> dict[str, StepStatus]:
     """Status per drawn node: the most telling status of its steps."""
     shown = set(nodes) if nodes is not None else None
-    by_node: dict[str, list[str]] = {}
+    by_node: dict[str, list[StepStatus]] = {}
     for step in view.visible_steps():
         by_node.setdefault(node_of_step(step.key, shown), []).append(step.status)
     return {node: min(states, key=_PRECEDENCE.index) for node, states in by_node.items()}
@@ -63,7 +54,7 @@ def mapped_summaries(view: RunProgress, nodes: Iterable[str] | None = None) -> d
     (four copies, three succeeded, one failed: ``x4 ✓3 ✗1`` with a multiplication sign),
     most telling state last."""
     shown = set(nodes) if nodes is not None else None
-    copies: dict[str, list[str]] = {}
+    copies: dict[str, list[StepStatus]] = {}
     for step in view.visible_steps():
         if "[" in step.key and not step.key.endswith("[?]"):
             copies.setdefault(node_of_step(step.key, shown), []).append(step.status)
@@ -71,7 +62,7 @@ def mapped_summaries(view: RunProgress, nodes: Iterable[str] | None = None) -> d
     for node, states in copies.items():
         counts = {st: states.count(st) for st in sorted(set(states), key=_PRECEDENCE.index,
                                                          reverse=True)}
-        out[node] = f"\u00d7{len(states)} " + " ".join(f"{STATUS_GLYPHS[st]}{n}"
+        out[node] = f"\u00d7{len(states)} " + " ".join(f"{st.glyph}{n}"
                                                   for st, n in counts.items())
     return out
 

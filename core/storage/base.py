@@ -11,12 +11,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from ..events import EventRecord, EventType
-from ..runs import PipelineRun, PipelineRunStatus
+from ..runs import PipelineRun, PipelineRunStatus, StepStatus
 
 AssetKeyLike = str | Sequence[str]
 
@@ -26,16 +25,6 @@ def normalize_asset_key(key: AssetKeyLike) -> list[str]:
     if isinstance(key, str):
         return [key]
     return [str(part) for part in key]
-
-
-class StepStatus(StrEnum):
-    """The last known state of a step in one run, derived from its step events."""
-
-    IN_PROGRESS = "IN_PROGRESS"
-    UP_FOR_RETRY = "UP_FOR_RETRY"
-    SUCCESS = "SUCCESS"
-    FAILURE = "FAILURE"
-    SKIPPED = "SKIPPED"
 
 
 @dataclass(frozen=True, slots=True)

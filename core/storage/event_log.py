@@ -14,8 +14,15 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..events import EventRecord, EventType
-from ..runs import FINISHED_STATUSES, PipelineRunStatus, status_after_event, statuses_before
-from .base import AssetKeyLike, StepStats, StepStatus, normalize_asset_key
+from ..runs import (
+    FINISHED_STATUSES,
+    STEP_STATUS_EVENT_TYPES,
+    PipelineRunStatus,
+    status_after_event,
+    statuses_before,
+    step_status_after_event,
+)
+from .base import AssetKeyLike, StepStats, normalize_asset_key
 from .runs import set_worker
 from .serde import canonical_json, dumps_compact, loads
 from .sqlite_base import SqliteDatabase
@@ -40,14 +47,6 @@ _STATUSES_BEFORE: dict[PipelineRunStatus, tuple[str, ...]] = {
 _MATERIALIZATION = EventType.ASSET_MATERIALIZATION
 _NEEDS_MORE_THAN_INSERT = frozenset(_RUN_STATUS_BY_EVENT) | {_MATERIALIZATION}
 
-_STEP_STATUS_BY_EVENT: dict[str, StepStatus] = {
-    EventType.STEP_START.value: StepStatus.IN_PROGRESS,
-    EventType.STEP_RESTARTED.value: StepStatus.IN_PROGRESS,
-    EventType.STEP_UP_FOR_RETRY.value: StepStatus.UP_FOR_RETRY,
-    EventType.STEP_SUCCESS.value: StepStatus.SUCCESS,
-    EventType.STEP_FAILURE.value: StepStatus.FAILURE,
-    EventType.STEP_SKIPPED.value: StepStatus.SKIPPED,
-}
 _STEP_ENDS = frozenset(
     {EventType.STEP_SUCCESS.value, EventType.STEP_FAILURE.value, EventType.STEP_SKIPPED.value}
 )
@@ -82,17 +81,19 @@ def rows_to_events(rows: Iterable[tuple[Any, ...]]) -> list[EventRecord]:
 def step_stats(conn: sqlite3.Connection, run_id: str) -> list[StepStats]:
     """The steps of a run folded from their step events (within the caller's snapshot or
     transaction)."""
-    types = list(_STEP_STATUS_BY_EVENT)
+    types = STEP_STATUS_EVENT_TYPES
+    # A failure's body says whether the run's cancel ended the step (CANCELED, not FAILURE).
     rows = conn.execute(
-        "SELECT step_key, event_type, timestamp FROM event_logs "
+        "SELECT step_key, event_type, timestamp, "
+        "CASE WHEN event_type = 'STEP_FAILURE' THEN body END FROM event_logs "
         f"WHERE run_id = ? AND event_type IN ({', '.join('?' * len(types))}) "
         "AND step_key IS NOT NULL ORDER BY id",
         [run_id, *types],
     ).fetchall()
     stats: dict[str, list[Any]] = {}  # step_key -> [status, start, end, attempts]
-    for step_key, event_type, timestamp in rows:
+    for step_key, event_type, timestamp, body in rows:
         s = stats.setdefault(step_key, [None, None, None, 0])
-        s[0] = _STEP_STATUS_BY_EVENT[event_type]
+        s[0] = step_status_after_event(event_type, bool(body and loads(body).get("canceled")))
         if event_type in _STEP_STARTS:
             s[3] += 1
             if s[1] is None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..events import EventRecord, closing_step_failure
 from ..runs import PipelineRunStatus
-from .base import ComputeLogInfo, RunWorker, StepStatus, Storage
+from .base import ComputeLogInfo, RunWorker, Storage
 from .event_log import SqliteEventLogStorage, asset_key_text, step_stats
 from .runs import SqliteRunStorage
 from .schema import ensure_schema, migrate, read_schema_version
@@ -24,7 +24,6 @@ from .sqlite_base import MEMORY, SqliteDatabase
 
 DEFAULT_DB_NAME = "orch.db"
 
-_OPEN_STEP_STATUSES = frozenset({StepStatus.IN_PROGRESS, StepStatus.UP_FOR_RETRY})
 _TABLES = ("runs", "run_tags", "snapshots", "event_logs", "asset_keys", "compute_logs")
 
 
@@ -151,7 +150,7 @@ class SqliteStorage(SqliteRunStorage, SqliteEventLogStorage, Storage):
                     worker.run_id, worker.pipeline_name, s.step_key,
                     f"did not finish: its run worker process {worker.pid} exited",
                     canceled=False, pid=os.getpid())
-                for s in step_stats(conn, worker.run_id) if s.status in _OPEN_STEP_STATUSES
+                for s in step_stats(conn, worker.run_id) if s.status.is_open
             ]
             self._insert_events(conn, [*closing, *events])
         return True

@@ -18,18 +18,8 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from orch.core.errors import error_location, format_error
-from orch.core.run_progress import (
-    ABANDONED,
-    CANCELED,
-    FAILED,
-    NOT_EXECUTED,
-    PENDING,
-    RETRYING,
-    RUNNING,
-    SKIPPED,
-    SUCCESS,
-    RunProgress,
-)
+from orch.core.run_progress import RunProgress
+from orch.core.runs import PipelineRunStatus, StepStatus
 
 from ._common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK
 
@@ -218,6 +208,8 @@ class PlainSink(Sink):
             self._line(f"  RETRY    {key} (attempt {tracker.steps[key].attempts})")
         elif t == "STEP_SUCCESS":
             self._line(f"  OK       {key} ({_fmt_seconds(tracker.steps[key].duration)})")
+        elif t == "STEP_FAILURE" and tracker.steps[key].status is StepStatus.CANCELED:
+            self._line(f"  CANCELED {key}")
         elif t == "STEP_FAILURE":
             self._line(f"  FAILED   {key}: {error_text(e.data.get('error')) or e.message}")
             self._lines(traceback_lines(e.data.get("error"), indent=" " * 11))
@@ -265,8 +257,9 @@ def step_count(tracker: RunProgress) -> str:
 
 def summary_line(tracker: RunProgress) -> str:
     counts = tracker.counts()
-    parts = [f"{n} {status}" for status, n in counts.items() if n]
-    return (f"orch: run {tracker.run.run_id} {tracker.status if tracker.finished else 'ENDED'} in "
+    parts = [f"{n} {status.label}" for status, n in counts.items() if n]
+    ended = tracker.status.value if tracker.status and tracker.finished else "ENDED"
+    return (f"orch: run {tracker.run.run_id} {ended} in "
             f"{_fmt_seconds(tracker.elapsed())} ({', '.join(parts) or 'no steps'})")
 
 
@@ -275,11 +268,11 @@ def outcome_lines(tracker: RunProgress) -> list[str]:
     and each failed step with its error and where in user code it was raised."""
     lines = [summary_line(tracker)]
     for state in tracker.visible_steps():
-        if state.status == FAILED:
+        if state.status is StepStatus.FAILURE:
             where = error_location(state.error)
             lines.append(f"  FAILED   {state.key}: {error_text(state.error) or state.message}"
                          + (f" (at {_short_path(where)})" if where else ""))
-    if tracker.status == "FAILURE" and len(lines) == 1 and tracker.run_error:
+    if tracker.status is PipelineRunStatus.FAILURE and len(lines) == 1 and tracker.run_error:
         lines.append(f"  ERROR    {error_text(tracker.run_error)}")
     return lines
 
@@ -287,10 +280,11 @@ def outcome_lines(tracker: RunProgress) -> list[str]:
 class RichSink(Sink):
     """A live table of steps on a terminal (stderr), refreshed ~10 times a second."""
 
-    _STYLE = {PENDING: ("·", "dim"), RUNNING: ("▶", "yellow"), SUCCESS: ("✓", "green"),
-              FAILED: ("✗", "bold red"), SKIPPED: ("-", "dim"), RETRYING: ("↻", "yellow"),
-              NOT_EXECUTED: ("-", "dim red"), ABANDONED: ("-", "dim red"),
-              CANCELED: ("■", "yellow")}
+    _STYLE = {StepStatus.PENDING: "dim", StepStatus.SUCCESS: "green",
+              StepStatus.FAILURE: "bold red", StepStatus.SKIPPED: "dim",
+              StepStatus.UP_FOR_RETRY: "yellow", StepStatus.NOT_EXECUTED: "dim red",
+              StepStatus.ABANDONED: "dim red", StepStatus.CANCELED: "yellow",
+              StepStatus.REUSED: "dim green"}
 
     def __init__(self, stream: IO[str]):
         from rich.console import Console
@@ -314,21 +308,21 @@ class RichSink(Sink):
         table.add_column(justify="right")
         table.add_column(overflow="fold")
         for state in tracker.visible_steps():
-            if state.status == RUNNING:
+            if state.status is StepStatus.IN_PROGRESS:
                 mark: Any = Spinner("dots", style="yellow")
             else:
-                symbol, style = self._STYLE.get(state.status, ("·", "dim"))
-                mark = Text(symbol, style=style)
-            detail = error_text(state.error) if state.status == FAILED else \
-                (state.message if state.status == RETRYING else "")
-            table.add_row(mark, Text(state.key, style="bold" if state.status == RUNNING else ""),
+                mark = Text(state.status.glyph, style=self._STYLE.get(state.status, "dim"))
+            detail = error_text(state.error) if state.status is StepStatus.FAILURE else \
+                (state.message if state.status is StepStatus.UP_FOR_RETRY else "")
+            table.add_row(mark, Text(state.key, style="bold" if state.status is StepStatus.IN_PROGRESS else ""),
                           _fmt_seconds(state.duration), Text(detail, style="red"))
         counts = tracker.counts()
         header = Text.assemble(
             (f"{tracker.run.pipeline_name} ", "bold"), (f"run {tracker.run.run_id[:8]}  ", "dim"),
-            (f"{counts.get(SUCCESS, 0)} done  ", "green"),
-            (f"{counts.get(RUNNING, 0)} running  ", "yellow"),
-            (f"{counts.get(FAILED, 0)} failed  ", "red" if counts.get(FAILED) else "dim"),
+            (f"{counts.get(StepStatus.SUCCESS, 0)} done  ", "green"),
+            (f"{counts.get(StepStatus.IN_PROGRESS, 0)} running  ", "yellow"),
+            (f"{counts.get(StepStatus.FAILURE, 0)} failed  ",
+             "red" if counts.get(StepStatus.FAILURE) else "dim"),
             (f"{(time.time() - tracker.followed_since) if tracker.ended is None else tracker.elapsed():.1f}s",
              "bold"),
         )
@@ -360,14 +354,14 @@ class RichSink(Sink):
             self.live.stop()
             self.live = None
         for state in tracker.visible_steps():
-            if state.status == FAILED and state.error:
+            if state.status is StepStatus.FAILURE and state.error:
                 self.console.print(f"{state.key} failed: {error_text(state.error)}",
                                    style="bold red", highlight=False, markup=False)
                 lines = traceback_lines(state.error)
                 if lines:
                     self.console.print("\n".join(lines), highlight=False, markup=False,
                                        soft_wrap=True)
-        style = "green" if tracker.status == "SUCCESS" else "red"
+        style = "green" if tracker.status is PipelineRunStatus.SUCCESS else "red"
         self.console.print(summary_line(tracker), style=style, highlight=False)
 
 
@@ -548,9 +542,9 @@ def write_junit(path: str, instance: Any, result: FollowResult) -> None:
 
     tracker, run = result.tracker, result.run
     steps = tracker.visible_steps()
-    failures = sum(1 for s in steps if s.status == FAILED)
+    failures = sum(1 for s in steps if s.status is StepStatus.FAILURE)
     skipped = sum(1 for s in steps
-                  if s.status in (SKIPPED, NOT_EXECUTED, PENDING, CANCELED, ABANDONED))
+                  if s.status.did_not_run)
     suites = ET.Element("testsuites", name="orch", tests=str(len(steps)),
                         failures=str(failures), errors="0", skipped=str(skipped),
                         time=f"{tracker.elapsed():.3f}")
@@ -566,7 +560,7 @@ def write_junit(path: str, instance: Any, result: FollowResult) -> None:
     for state in steps:
         case = ET.SubElement(suite, "testcase", classname=run.pipeline_name, name=state.key,
                              time=f"{state.duration or 0.0:.3f}")
-        if state.status == FAILED:
+        if state.status is StepStatus.FAILURE:
             message = error_text(state.error) or state.message or "step failed"
             failure = ET.SubElement(case, "failure", message=message,
                                     type=(state.error or {}).get("cls_name") or "StepFailure")
@@ -576,12 +570,12 @@ def write_junit(path: str, instance: Any, result: FollowResult) -> None:
                 body += f"\n--- stderr of {state.key} (last {STDERR_TAIL_LINES} lines) ---\n{tail}\n"
                 ET.SubElement(case, "system-err").text = tail
             failure.text = body
-        elif state.status in (SKIPPED, NOT_EXECUTED, PENDING, CANCELED, ABANDONED):
+        elif state.status.did_not_run:
             reason = state.message or {
-                NOT_EXECUTED: "not executed: an upstream step failed or the run ended",
-                CANCELED: "canceled while running"}.get(state.status, state.status)
+                StepStatus.NOT_EXECUTED: "not executed: an upstream step failed or the run ended",
+                StepStatus.CANCELED: "canceled while running"}.get(state.status, state.status.label)
             ET.SubElement(case, "skipped", message=reason)
-    if tracker.status == "FAILURE" and tracker.run_error and not failures:
+    if tracker.status is PipelineRunStatus.FAILURE and tracker.run_error and not failures:
         case = ET.SubElement(suite, "testcase", classname=run.pipeline_name, name="(run)",
                              time=f"{tracker.elapsed():.3f}")
         failure = ET.SubElement(case, "failure", message=error_text(tracker.run_error),
@@ -621,7 +615,7 @@ def github_annotations(instance: Any, result: FollowResult, stream: IO[str]) -> 
     tracker, run = result.tracker, result.run
     emitted = 0
     for state in tracker.visible_steps():
-        if state.status != FAILED:
+        if state.status is not StepStatus.FAILURE:
             continue
         message = error_text(state.error) or state.message or "step failed"
         tail = stderr_tail(instance, run.run_id, state.key, lines=10)
@@ -633,7 +627,7 @@ def github_annotations(instance: Any, result: FollowResult, stream: IO[str]) -> 
             props.insert(0, f"file={_escape_property(where[0])},line={where[1]}")
         stream.write(f"::error {','.join(props)}::{_escape_data(message)}\n")
         emitted += 1
-    if not emitted and tracker.status == "FAILURE":
+    if not emitted and tracker.status is PipelineRunStatus.FAILURE:
         message = error_text(tracker.run_error) or tracker.run_message or "run failed"
         title = _escape_property(f"{run.pipeline_name}: run {run.run_id[:8]} failed")
         stream.write(f"::error title={title}::{_escape_data(message)}\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 
 import psutil
@@ -30,5 +31,9 @@ def test_ctrl_c_cancels_the_run(orch, home, repo, executor):
     assert run.status.value == "CANCELED"
     kinds = [e.event_type_value for e in events(home, run.run_id)]
     assert kinds[-1] == "PIPELINE_CANCELED"
+    # The interrupted step is canceled, not failed, in what orch run printed and in storage.
+    assert "CANCELED nap" in err and "FAILED" not in err, err
+    shown = orch("runs", "show", run.run_id)
+    assert re.search(r"nap\s+CANCELED", shown.stdout), shown.stdout
     _gone, alive = psutil.wait_procs(family[1:], timeout=5)
     assert not alive, f"left running: {alive}"

@@ -106,4 +106,4 @@ def test_the_run_fold_every_view_reads_agrees_that_a_finished_run_stays_finished
     for t in (EventType.PIPELINE_START, EventType.PIPELINE_SUCCESS,
               EventType.PIPELINE_STARTING):
         progress.event(EventRecord("r", "p", t))
-    assert progress.status == "SUCCESS" and progress.finished
+    assert progress.status is PipelineRunStatus.SUCCESS and progress.finished

@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 from orch.core.events import EventRecord, EventType
 from orch.core.instance import Instance
-from orch.core.runs import PipelineRun
-from orch.core.storage.base import StepStatus
+from orch.core.runs import PipelineRun, StepStatus
 
 from .factories import event
 

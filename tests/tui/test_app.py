@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import wait_for
 from orch.core.instance import Instance
+from orch.core.runs import PipelineRunStatus, StepStatus
 from orch.tui.app import OrchApp, parse_filter
 from orch.tui.widgets.event_log import EventLog
 from orch.tui.widgets.log_file_view import LogFileView
@@ -58,10 +59,10 @@ async def test_launch_a_run_and_watch_it_finish(instance, tmp_path):
         await pilot.press("ctrl+l")
         await wait_for(pilot, lambda: app.run_view is not None and app.run_view.finished)
         view = app.run_view
-        assert view.status == "SUCCESS"
-        assert app.dag._status == {"load_orders": "success", "clean_orders": "success",
-                                   "report_rejected": "success", "summarize": "success",
-                                   "write_report": "success"}
+        assert view.status is PipelineRunStatus.SUCCESS
+        assert app.dag._status == dict.fromkeys(
+            ["load_orders", "clean_orders", "report_rejected", "summarize", "write_report"],
+            StepStatus.SUCCESS)
         plan = app.query_one(PlanTable)
         assert "summarize.top_customer" in plan.rows
         lines = "\n".join(app.query_one(EventLog).lines)
@@ -107,4 +108,4 @@ async def test_opens_on_the_chosen_pipelines_latest_run(instance, make_snapshot,
         await wait_for(pilot, lambda: app.run_view is not None and app.run_view.finished)
         assert app.current == "sales_report"
         assert app.run_view.run_id == result.run_id
-        assert set(app.dag._status.values()) == {"success"}
+        assert set(app.dag._status.values()) == {StepStatus.SUCCESS}

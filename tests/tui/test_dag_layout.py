@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from orch.core.events import EventRecord, EventType
+from orch.core.runs import PipelineRunStatus, StepStatus
 from orch.tui.dag_layout import layout_dag, neighbourhood
 from orch.tui.state import RunView, downstream_of, node_of_step, node_statuses
 from orch.tui.widgets.timeline import render_timeline
@@ -108,11 +109,11 @@ def test_run_view_folds_events_into_step_and_node_states():
         _event(None, "after", sid=8, abandoned=True),
     ])
     assert touched == {"load", "outer.inner", "fan[k1]", "fan[k2]", "after"}
-    assert view.cursor == 8 and view.status == "START"
+    assert view.cursor == 8 and view.status is PipelineRunStatus.STARTED
     assert view.steps["load"].duration == 0.5
     assert view.steps["fan[k1]"].mapping_key == "k1"
-    assert node_statuses(view) == {"load": "success", "outer": "running", "fan": "failed",
-                                    "after": "abandoned"}
+    assert node_statuses(view) == {"load": StepStatus.SUCCESS, "outer": StepStatus.IN_PROGRESS,
+                                    "fan": StepStatus.FAILURE, "after": StepStatus.ABANDONED}
     assert node_of_step("outer.inner[k]") == "outer"
     view.apply([_event(EventType.PIPELINE_FAILURE, ts=3, sid=9)])
     assert view.finished and view.ended == 3

@@ -9,6 +9,7 @@ import textwrap
 import pytest
 from conftest import wait_for
 from orch.core.instance import Instance
+from orch.core.runs import PipelineRunStatus
 from orch.core.workspace import WorkspaceTarget
 from orch.tui import build_app
 
@@ -85,7 +86,7 @@ async def test_save_reexecutes_selected_solids(repo, instance, tmp_path):
         child = instance.get_run(app.run_view.run_id)
         assert child.parent_run_id == first
         assert sorted(child.step_keys_to_execute) == ["load", "transform"]
-        assert app.run_view.status == "SUCCESS"
+        assert app.run_view.status is PipelineRunStatus.SUCCESS
         started = [k for k, s in app.run_view.steps.items() if s.start is not None]
         assert sorted(started) == ["load", "transform"]  # extract was not recomputed
         app.goto("extract")

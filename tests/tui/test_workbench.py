@@ -11,7 +11,7 @@ import time
 import pytest
 from conftest import wait_for
 from orch.core.instance import Instance
-from orch.core.runs import FINISHED_STATUSES, PRESET_NAME_TAG, PipelineRunStatus
+from orch.core.runs import FINISHED_STATUSES, PRESET_NAME_TAG, PipelineRunStatus, StepStatus
 from orch.core.workspace import WorkspaceTarget
 from orch.tui import build_app
 from orch.tui.services.launcher import LaunchChoice
@@ -254,7 +254,7 @@ async def test_quit_with_a_run_in_progress_asks_then_cancels_it(repo, instance):
         await pilot.press("r")
         await wait_for(pilot, lambda: app.run_view is not None
                        and app.run_view.steps.get("nap") is not None
-                       and app.run_view.steps["nap"].status == "running")
+                       and app.run_view.steps["nap"].status is StepStatus.IN_PROGRESS)
         run_id = app.run_view.run_id
         await pilot.press("q")
         await wait_for(pilot, lambda: "still in progress" in str(
@@ -471,13 +471,16 @@ async def test_cancel_settles_the_interrupted_step_in_every_pane(repo, instance)
         await pilot.press("r")
         await wait_for(pilot, lambda: app.run_view is not None
                        and app.run_view.steps.get("nap") is not None
-                       and app.run_view.steps["nap"].status == "running")
+                       and app.run_view.steps["nap"].status is StepStatus.IN_PROGRESS)
         await pilot.press("c")
         run = await _finished_run(pilot)
         assert run.status is PipelineRunStatus.CANCELED
-        await wait_for(pilot, lambda: app.dag._status.get("nap") == "canceled")
+        await wait_for(pilot, lambda: app.dag._status.get("nap") is StepStatus.CANCELED)
         plan = app.query_one("#plan")
         assert str(plan.get_cell("nap", "state")).endswith("canceled")
+        # Storage says what every pane says: one vocabulary for a step's state.
+        (stats,) = [s for s in instance.get_step_stats(run.run_id) if s.step_key == "nap"]
+        assert stats.status is StepStatus.CANCELED
 
 
 async def test_dag_expands_composites_and_counts_mapped_copies(instance):

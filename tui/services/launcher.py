@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from orch.core.runs import PipelineRunStatus
+
 if TYPE_CHECKING:
     from orch.core.watch import CodeServerPool
     from orch.core.workspace import CodeServer, LoadError, WorkspaceTarget
@@ -72,7 +74,7 @@ class Launched:
     step_keys: list[str] | None
     note: str | None
     pid: int
-    status: str = "STARTING"  # QUEUED when the instance's coordinator queued it
+    status: PipelineRunStatus = PipelineRunStatus.STARTING  # QUEUED when the coordinator queued it
 
 
 def run_config_with_executor(choice: LaunchChoice) -> dict[str, Any]:
@@ -117,8 +119,8 @@ class Launcher:
             server.close()
             raise LaunchError(e.error) from None
         run_id = reply.get("run_id")
-        status = reply.get("status") or "STARTING"
-        if run_id and status != "QUEUED":
+        status = PipelineRunStatus(reply.get("status") or "STARTING")
+        if run_id and status is not PipelineRunStatus.QUEUED:
             with self._lock:
                 self._running[run_id] = server
         else:

@@ -7,8 +7,8 @@ on colour alone.
 
 from __future__ import annotations
 
+from orch.core.runs import StepStatus
 from orch.tui.dag_layout import DagCanvas, layout_dag, neighbourhood
-from orch.tui.state import STATUS_GLYPHS
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -19,17 +19,17 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-STATUS_STYLES = {
-    "pending": Style(color="grey62"),
-    "running": Style(color="yellow", bold=True),
-    "success": Style(color="green"),
-    "failed": Style(color="red", bold=True),
-    "skipped": Style(color="blue"),
-    "abandoned": Style(color="magenta"),
-    "retrying": Style(color="dark_orange"),
-    "not executed": Style(color="grey42"),
-    "canceled": Style(color="magenta", bold=True),
-    "reused": Style(color="green", dim=True),
+STATUS_STYLES: dict[StepStatus, Style] = {
+    StepStatus.PENDING: Style(color="grey62"),
+    StepStatus.IN_PROGRESS: Style(color="yellow", bold=True),
+    StepStatus.SUCCESS: Style(color="green"),
+    StepStatus.FAILURE: Style(color="red", bold=True),
+    StepStatus.SKIPPED: Style(color="blue"),
+    StepStatus.ABANDONED: Style(color="magenta"),
+    StepStatus.UP_FOR_RETRY: Style(color="dark_orange"),
+    StepStatus.NOT_EXECUTED: Style(color="grey42"),
+    StepStatus.CANCELED: Style(color="magenta", bold=True),
+    StepStatus.REUSED: Style(color="green", dim=True),
 }
 EDGE_STYLE = Style(color="grey42")
 LIT_EDGE_STYLE = Style(color="bright_white", bold=True)
@@ -87,7 +87,7 @@ class DagView(ScrollView, can_focus=True):
         self._graph_nodes: list[str] = []
         self._graph_edges: list[tuple[str, str]] = []
         self._canvas: DagCanvas | None = None
-        self._status: dict[str, str] = {}
+        self._status: dict[str, StepStatus] = {}
         self.selected: set[str] = set()
         self.changed: set[str] = set()
         self._strip_cache: dict[int, Strip] = {}
@@ -109,7 +109,7 @@ class DagView(ScrollView, can_focus=True):
             self.cursor = nodes[0] if nodes else None
         self._relayout()
 
-    def set_statuses(self, status: dict[str, str]) -> None:
+    def set_statuses(self, status: dict[str, StepStatus]) -> None:
         """Restyle only the rows whose nodes changed status."""
         changed = {n for n in set(status) | set(self._status)
                    if status.get(n) != self._status.get(n)}
@@ -221,11 +221,11 @@ class DagView(ScrollView, can_focus=True):
         for box in canvas.nodes_by_row.get(row, []):
             if box.x0 > x:
                 segments += self._edge_segments(text, x, box.x0, lit)
-            status = self._status.get(box.name, "pending")
+            status = self._status.get(box.name, StepStatus.PENDING)
             mark = CHANGED_MARK if box.name in self.changed else " "
             if box.name in self.selected:
                 mark = SELECTED_MARK if mark == " " else "*"
-            label = f"{STATUS_GLYPHS[status]}{mark} {box.name}"
+            label = f"{status.glyph}{mark} {box.name}"
             style = STATUS_STYLES[status]
             if box.name == self.cursor:
                 style = style + CURSOR_STYLE

@@ -4,7 +4,8 @@ in user code first, orch's collapsed), from the step's STEP_FAILURE payload."""
 from __future__ import annotations
 
 from orch.core.errors import error_location, format_error
-from orch.core.run_progress import FAILED, RETRYING, RunProgress, StepState
+from orch.core.run_progress import RunProgress, StepState
+from orch.core.runs import PipelineRunStatus, StepStatus
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -12,14 +13,15 @@ from textual.widgets import Static
 
 def failed_steps(view: RunProgress) -> list[StepState]:
     """Steps of the run that failed (or failed an attempt and wait for a retry), in order."""
-    return [s for s in view.visible_steps() if s.status in (FAILED, RETRYING) and s.error]
+    return [s for s in view.visible_steps() if s.status in (StepStatus.FAILURE, StepStatus.UP_FOR_RETRY)
+            and s.error]
 
 
 def describe_failure(state: StepState, verbose: bool = True) -> Text:
     """The panel's text for one failed step."""
     where = error_location(state.error)
     attempt = f" (attempt {state.attempts})" if state.attempts > 1 else ""
-    what = "failed" if state.status == FAILED else "failed, up for retry"
+    what = "failed" if state.status is StepStatus.FAILURE else "failed, up for retry"
     text = Text()
     text.append(f"✗ {state.key} {what}{attempt}", style="bold red")
     if where:
@@ -51,7 +53,7 @@ class ErrorPanel(VerticalScroll):
             return
         if not failures:
             body.update(Text(("The run failed: " + (view.run_message or "")) if
-                             view.status == "FAILURE" else "No step failed in this run."))
+                             view.status is PipelineRunStatus.FAILURE else "No step failed in this run."))
             return
         text = Text()
         if step_key and step_key in view.steps:

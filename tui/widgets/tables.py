@@ -6,8 +6,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from orch.core.run_progress import StepState
+from orch.core.runs import StepStatus
 from orch.tui.state import RunView
-from orch.tui.widgets.dag_view import STATUS_GLYPHS, STATUS_STYLES
+from orch.tui.widgets.dag_view import STATUS_STYLES
 from rich.text import Text
 from textual.widgets import DataTable
 
@@ -88,8 +89,8 @@ class PlanTable(DataTable):
 
     @staticmethod
     def _cells(key: str, state: StepState | None) -> tuple[Any, ...]:
-        status = state.status if state else "pending"
-        label = Text(f"{STATUS_GLYPHS[status]} {status}", style=STATUS_STYLES[status])
+        status = state.status if state else StepStatus.PENDING
+        label = Text(f"{status.glyph} {status.label}", style=STATUS_STYLES[status])
         return (key, label, str(state.attempts or "") if state else "",
                 _duration(state.duration) if state else "",
                 (state.mapping_key or "") if state else "")

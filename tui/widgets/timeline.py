@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from orch.tui.state import RunView
-from orch.tui.widgets.dag_view import STATUS_GLYPHS, STATUS_STYLES
+from orch.tui.widgets.dag_view import STATUS_STYLES
 from rich.text import Text
 from textual.widgets import Static
 
@@ -16,7 +16,7 @@ def render_timeline(view: RunView | None, width: int, now: float | None = None) 
     """The chart as text, ``width`` cells wide (labels included)."""
     if view is None or not view.steps:
         return Text("No run selected.", style="dim")
-    steps = [s for s in view.steps.values() if s.start is not None]
+    steps = [s for s in view.visible_steps() if s.start is not None]
     if not steps:
         return Text("No step has started yet.", style="dim")
     now = now if now is not None else time.time()
@@ -30,7 +30,7 @@ def render_timeline(view: RunView | None, width: int, now: float | None = None) 
         start = int((step.start - t0) / span * bar_width)
         end = max(start + 1, int(((step.end if step.end is not None else now) - t0) / span * bar_width))
         label = step.key if len(step.key) <= label_width - 2 else step.key[:label_width - 3] + "…"
-        out.append(f"{STATUS_GLYPHS.get(step.status, '?')} {label:<{label_width - 2}}",
+        out.append(f"{step.status.glyph} {label:<{label_width - 2}}",
                    STATUS_STYLES.get(step.status))
         out.append(" " * start)
         out.append("█" * (end - start), STATUS_STYLES.get(step.status))
