@@ -155,6 +155,7 @@ class RunProgress:
         self.ended = e.timestamp
         self.run_message = e.message
         self.run_error = e.data.get("error")
+        ended = self.status.value if self.status else "ended"
         unfinished = StepStatus.CANCELED if self.status is PipelineRunStatus.CANCELED \
             else StepStatus.FAILURE
         for state in self.steps.values():
@@ -164,7 +165,7 @@ class RunProgress:
                 if state.end is None and state.start is not None:
                     state.end = e.timestamp
                 if state.status is StepStatus.FAILURE and state.error is None:
-                    state.error = {"message": f"Step did not finish ({self.status.value})."}
+                    state.error = {"message": f"Step did not finish ({ended})."}
 
     def counts(self) -> dict[StepStatus, int]:
         out: dict[StepStatus, int] = {}
