@@ -122,9 +122,17 @@ def configured_pipeline():
 
 
 async def wait_for(pilot, condition, seconds: float = 30.0) -> None:
-    """Let the app run until ``condition()`` holds (workers post their messages meanwhile)."""
+    """Let the app run until ``condition()`` holds (workers post their messages meanwhile).
+    A widget the condition reads may not be mounted yet on a loaded machine: that is "not
+    yet", and the last such error is what a timeout reports."""
+    from textual.css.query import NoMatches
+
+    missing: NoMatches | None = None
     for _ in range(int(seconds / 0.1)):
-        if condition():
-            return
+        try:
+            if condition():
+                return
+        except NoMatches as e:
+            missing = e
         await pilot.pause(0.1)
-    raise AssertionError("condition not met in time")
+    raise AssertionError(f"condition not met in time{f' ({missing})' if missing else ''}")
