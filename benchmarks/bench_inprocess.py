@@ -48,13 +48,18 @@ def real_entry_point(repeats: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="orch-bench-inproc-") as tmp:
         home = OrchHome(Path(tmp))
         print(f"`orch run` (in_process executor), {home.label}; persistent ORCH_HOME, compute "
-              f"logs on, fs_io_manager; median of {repeats} after a warm-up run")
+              f"logs on, fs_io_manager; median of {repeats} after a warm-up run. CPU ms/step: "
+              f"CPU time of the whole command (CLI, run worker) beyond a one-solid run's, per "
+              f"extra step (steadier than wall time under load)")
         print(f"  {'workload':<11} {'steps':>5} {'wall s':>7} {'engine ms/step':>15} "
-              f"{'events':>7} {'peak RSS':>9}   load")
+              f"{'CPU ms/step':>12} {'events':>7} {'peak RSS':>9}   load")
+        one = summary([home.orch_run("chain_1") for _ in range(repeats)])
         for name in NAMES:
             m = summary([home.orch_run(name) for _ in range(repeats)])
             figures[name] = m.engine_ms_per_step
+            cpu = m.marginal_cpu_ms(one)
             print(f"  {name:<11} {m.steps:>5} {m.wall:>7.2f} {m.engine_ms_per_step:>15.2f} "
+                  f"{cpu if cpu is not None else float('nan'):>12.2f} "
                   f"{m.events:>7} {m.max_rss_mb:>7.0f}MB   {load()}  "
                   f"{mark(m.engine_ms_per_step <= TARGET_MS)} (≤ {TARGET_MS} ms/step)",
                   flush=True)

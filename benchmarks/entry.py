@@ -11,7 +11,12 @@ Every suite reports this figure first. What a user gets, and so what is measured
 * wall time of the whole process, the engine time from the run record (``PIPELINE_START`` →
   end), the events stored, and the peak RSS of the command's process and the children it
   waits for (``/usr/bin/time``; ``orch run`` does not wait for its run worker's teardown, so
-  for orch that is the command's own peak).
+  for orch that is the command's own peak);
+* the CPU time (user + system) of the whole command: ``orch run``, its run worker and step
+  processes. This process is a child subreaper (Linux ``PR_SET_CHILD_SUBREAPER``), so a
+  worker ``orch run`` leaves to tear down is reparented here and reaped, and its time counts
+  too. CPU time moves much less with the machine's load than wall time (file-system calls
+  still slow down when others use the disk): compare it when the load is high.
 
 Figures taken under load are printed with the load average beside them; compare ratios taken
 in the same run (orch vs peer, 10,000 steps vs 100, orch vs the fork floor), not absolutes.
@@ -19,7 +24,9 @@ in the same run (orch vs peer, 10,000 steps vs 100, orch vs the fork floor), not
 
 from __future__ import annotations
 
+import ctypes
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -87,10 +94,55 @@ class Measured:
     events: int = 0
     max_rss_mb: float = 0.0
     run_id: str | None = None
+    cpu: float | None = None  # user + system seconds of the command and all it started
 
     @property
     def engine_ms_per_step(self) -> float:
         return (self.engine or 0.0) / max(1, self.steps) * 1000
+
+    def marginal_cpu_ms(self, one_step: Measured) -> float | None:
+        """CPU ms per step beyond what a one-solid run of the same command costs (the CLI,
+        loading, the run's fixed costs)."""
+        if self.cpu is None or one_step.cpu is None or self.steps <= one_step.steps:
+            return None
+        return (self.cpu - one_step.cpu) / (self.steps - one_step.steps) * 1000
+
+
+_PR_SET_CHILD_SUBREAPER = 36
+_subreaper: bool | None = None
+
+
+def become_subreaper() -> bool:
+    """Make this process the reaper of its orphaned descendants (Linux), once; False where
+    that is not possible."""
+    global _subreaper
+    if _subreaper is None:
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            _subreaper = libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            _subreaper = False
+    return _subreaper
+
+
+def reap(pid: int | None, timeout: float = 30.0) -> None:
+    """Wait for descendant ``pid`` if it was reparented here (see :func:`become_subreaper`),
+    so its CPU time counts in this process's children's."""
+    if pid is None or not _subreaper:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if os.wait4(pid, os.WNOHANG)[0]:
+                return
+        except ChildProcessError:  # not ours: its parent reaped it
+            return
+        time.sleep(0.002)
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def timed_process(argv: Sequence[str], env: dict[str, str], cwd: Path,
@@ -156,6 +208,7 @@ class OrchHome:
     def env(self) -> dict[str, str]:
         return timing_env(self.home, self.cache)
 
+
     def argv(self, name: str, executor: str = "in_process", max_concurrent: int = 2,
              quiet: bool = True) -> list[str]:
         argv = [orch_script(), "run", "-f", str(self.workload(name)), "-p", name,
@@ -169,13 +222,18 @@ class OrchHome:
         """``orch run -f WORKLOAD -p NAME --executor E [-q]`` once, with its run record's
         figures. Warm-up (untimed): ``warm="each"`` runs this very command once first,
         ``"home"`` only one single-solid run per home (as the Dagster side gets)."""
+        become_subreaper()
         argv = self.argv(name, executor, max_concurrent, quiet)
         first = self.argv("chain_1") if warm == "home" else argv
         if tuple(first) not in self._warmed:  # the instance, its schema, the OS caches
             timed_process(first, self.env(), self.scratch)
+            self._with_run_record(Measured(0.0))  # reaps the warm-up's worker
             self._warmed.add(tuple(first))
+        cpu_before = children_cpu()
         wall, rss, _ = timed_process(argv, self.env(), self.scratch)
-        return self._with_run_record(Measured(wall, max_rss_mb=rss))
+        measured = self._with_run_record(Measured(wall, max_rss_mb=rss))
+        measured.cpu = children_cpu() - cpu_before
+        return measured
 
     def _with_run_record(self, measured: Measured) -> Measured:
         from orch.core.instance import Instance
@@ -184,6 +242,7 @@ class OrchHome:
             run = instance.get_runs(limit=1)[0]
             events = instance.get_logs_for_run(run.run_id)
         measured.run_id = run.run_id
+        reap(run.worker_pid)
         if run.start_time is not None and run.end_time is not None:
             measured.engine = run.end_time - run.start_time
         measured.events = len(events)
@@ -221,11 +280,13 @@ def med(values: Sequence[float]) -> float:
 def summary(runs: Sequence[Measured]) -> Measured:
     """The medians of several runs of one command."""
     engines = [r.engine for r in runs if r.engine is not None]
+    cpus = [r.cpu for r in runs if r.cpu is not None]
     return Measured(
         wall=med([r.wall for r in runs]),
         engine=med(engines) if engines else None,
         steps=runs[-1].steps, events=runs[-1].events,
         max_rss_mb=med([r.max_rss_mb for r in runs]),
+        cpu=med(cpus) if cpus else None,
     )
 
 

@@ -49,7 +49,7 @@ from .runs import PipelineRun, PipelineRunStatus
 from .storage.base import AssetKeyLike, StepStats, Storage
 from .storage.compute_logs import ComputeLogManager, NoOpComputeLogManager
 from .storage.event_writer import EventWriter
-from .storage.paths import check_run_id, contained, make_private_dir
+from .storage.paths import check_run_id, contained, make_private_dir, remove_tree
 from .storage.recovery import recover_crashed_runs
 from .storage.sqlite import SqliteStorage
 from .storage.tail import DEFAULT_POLL_INTERVAL, EventTail, follow
@@ -379,10 +379,10 @@ class Instance:
             return
         base = self.root_dir / "storage"
         if run_id is None:
-            shutil.rmtree(base, ignore_errors=True)
+            remove_tree(base)
             return
         try:
-            shutil.rmtree(contained(base, check_run_id(run_id)), ignore_errors=True)
+            remove_tree(contained(base, check_run_id(run_id)))
         except DagsterError:  # an id no valid run has: nothing of ours to delete
             pass
 

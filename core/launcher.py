@@ -142,13 +142,15 @@ class RecordedWorker:
             os.kill(pid, sig)
 
 
-def fork_run(instance: Any, run: PipelineRun, pipeline_def: Any, *, output: Any = None
-             ) -> ForkedWorker | subprocess.Popen:
+def fork_run(instance: Any, run: PipelineRun, pipeline_def: Any, *, output: Any = None,
+             console: bool = False) -> ForkedWorker | subprocess.Popen:
     """Execute a stored run in a fork of this process: the run worker of ``launch_run``
     without a second interpreter, for a caller that has just loaded ``pipeline_def`` from the
     run's origin (``orch run``). The worker is still its own process — a crash, ``os._exit``
     or a signal in user code ends it, not the caller — it opens its own connection to the
     instance and writes every event of the run, and its output goes to ``output`` (a file).
+    ``console=False`` (the default): the caller shows the events from storage, so the worker
+    does not also echo each one through the console logger into ``output``.
 
     Falls back to ``launch_run`` where there is no fork or no instance directory to reopen.
     Fork safety: the caller must not hold a lock another thread needs (event writers park
@@ -161,16 +163,21 @@ def fork_run(instance: Any, run: PipelineRun, pipeline_def: Any, *, output: Any 
     pid = os.fork()
     if pid == 0:  # the run worker
         _run_forked_worker(str(instance.root_dir), run.run_id, pipeline_def, output,
-                           working_directory)
+                           working_directory, console)
     instance.storage.set_run_worker(run.run_id, pid)
     return ForkedWorker(pid)
 
 
 def _run_forked_worker(home: str, run_id: str, pipeline_def: Any, output: Any,
-                       working_directory: str) -> None:
+                       working_directory: str, console: bool) -> None:
     """The forked worker's whole life; never returns."""
     code = 70
     try:
+        import gc
+
+        # What the worker inherited (the CLI's heap: its imports, the loaded code) goes to
+        # the collector's permanent generation: the run's own collections never walk it.
+        gc.freeze()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, signal.SIG_DFL)
         if output is not None:
@@ -186,7 +193,8 @@ def _run_forked_worker(home: str, run_id: str, pipeline_def: Any, output: Any,
         from .worker import execute_stored_run
 
         with Instance.from_home(home) as instance:
-            code = execute_stored_run(instance, run_id, pipeline_def=pipeline_def)
+            code = execute_stored_run(instance, run_id, pipeline_def=pipeline_def,
+                                      console=console)
     except BaseException:
         import traceback
 

@@ -82,10 +82,12 @@ def _fail_unloadable(instance: Any, run: PipelineRun, exc: BaseException) -> Non
                                               message, level=40, data=data))
 
 
-def execute_stored_run(instance: Any, run_id: str, pipeline_def: Any = None) -> int:
+def execute_stored_run(instance: Any, run_id: str, pipeline_def: Any = None,
+                       console: bool = True) -> int:
     """Load the run's code, execute it, and return the worker exit code. A worker forked by
     the process that has just loaded the code from the run's origin passes ``pipeline_def``
-    instead of importing it again (``launcher.fork_run``)."""
+    instead of importing it again (``launcher.fork_run``); one whose follower shows the
+    events from storage passes ``console=False`` (no console echo of each event)."""
     from .execution.api import execute_run_iterator, prepare_run
     from .execution.reexecution import parent_outputs
     from .workspace import load_pipeline_from_origin
@@ -124,7 +126,8 @@ def execute_stored_run(instance: Any, run_id: str, pipeline_def: Any = None) -> 
     try:
         for event in execute_run_iterator(prepared, instance, raise_on_error=False,
                                           output_run_ids=output_run_ids,
-                                          known_mapping_keys=mapping_keys, interrupted=watch):
+                                          known_mapping_keys=mapping_keys, interrupted=watch,
+                                          console=console):
             if event.event_type in (EventType.PIPELINE_SUCCESS, EventType.PIPELINE_FAILURE,
                                     EventType.PIPELINE_CANCELED):
                 outcome = event.event_type

@@ -41,7 +41,7 @@ class _InlineLauncher:
                   missing: frozenset[StepOutputHandle]) -> Iterator[EventRecord]:
         """The step's events while fds 1 and 2 go to its compute-log files."""
         rc = self.run_context
-        with manager.capture(rc.run_id, step.key) as logs:
+        with manager.capture(rc.run_id, step.key, rc.index_compute_log) as logs:
             if logs.stdout_path:
                 yield rc.event(EventType.LOGS_CAPTURED,
                                f'Started capturing logs for step "{step.key}".', step.key,

@@ -185,7 +185,7 @@ class _ForkLauncher:
         if child.exit_fd is not None:
             self.selector.register(child.exit_fd, selectors.EVENT_READ, child)
         if captured is not None:  # while the step process starts, not before it
-            self.compute_logs.index_capture(captured)
+            self.compute_logs.index_capture(captured, self.rc.index_compute_log)
         yield self.rc.event(EventType.ENGINE_EVENT,
                             f'Launched step process {pid} for "{step.key}".', step.key,
                             data={"pid": pid, "attempt": attempt})
@@ -331,7 +331,7 @@ class _ForkLauncher:
         if child.step.tags.get(KEEP_PROCESSES_TAG, "").lower() not in ("1", "true", "yes"):
             _kill_group(child.pid, signal.SIGKILL)  # what the step started and left behind
         if child.captured is not None and child.captured.stdout_path:
-            self.compute_logs.end_capture(child.captured)
+            self.compute_logs.end_capture(child.captured, self.rc.index_compute_log)
         if child.outcome_seen:
             return
         step = child.step
@@ -378,7 +378,7 @@ class _ForkLauncher:
             _kill_group(child.pid, signal.SIGKILL)  # what the step started and left behind
             self._forget(child)
             if child.captured is not None and child.captured.stdout_path:
-                self.compute_logs.end_capture(child.captured)
+                self.compute_logs.end_capture(child.captured, self.rc.index_compute_log)
             yield self.rc.event(EventType.ENGINE_EVENT,
                                 f'Terminated step process {child.pid} of "{child.step.key}" '
                                 "because the run was canceled.", child.step.key, 30,

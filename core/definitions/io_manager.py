@@ -172,12 +172,14 @@ class PickledObjectFilesystemIOManager(IOManager):
     def load_input(self, context: Any) -> Any:
         up = context.upstream_output
         path = self._path(up)
-        if not path.exists():
+        try:
+            f = open(path, "rb")
+        except FileNotFoundError:
             raise DagsterInvariantViolationError(
                 f'No stored output "{up.name}" of step "{up.step_key}" from run {up.run_id} '
                 f"at {path}."
-            )
-        with open(path, "rb") as f:
+            ) from None
+        with f:
             return pickle.load(f)
 
 

@@ -140,8 +140,10 @@ def execute_run_iterator(
     output_run_ids: dict[str, str] | None = None,
     known_mapping_keys: dict[tuple[str, str], list[str]] | None = None,
     interrupted: Any = None,
+    console: bool = True,
 ) -> Iterator[EventRecord]:
-    """Execute a prepared run, writing every event to the instance and the loggers."""
+    """Execute a prepared run, writing every event to the instance and the loggers
+    (``console=False``: not the console logger; see ``build_event_loggers``)."""
     pipeline_def, run, mode_def = prepared.pipeline_def, prepared.run, prepared.mode_def
     _, executor_config = executor_choice(prepared.run_config)
     executor_def = prepared.executor_def
@@ -156,8 +158,10 @@ def execute_run_iterator(
     if interrupted is not None:
         run_context.interrupted = interrupted
     active = ActiveExecution(prepared.plan, known_mapping_keys)
-    loggers = build_event_loggers(prepared.run_config, mode_def.logger_defs, run.run_id)
+    loggers = build_event_loggers(prepared.run_config, mode_def.logger_defs, run.run_id,
+                                  console=console)
     writer = instance.event_writer(run.run_id)
+    run_context.index_compute_log = writer.write_compute_log
     try:
         for event in _run_events(run_context, executor, active):
             writer.write(event)

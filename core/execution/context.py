@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from ..definitions.mode import ModeDefinition
     from ..definitions.pipeline import PipelineDefinition
     from ..plan.plan import ExecutionStep
+    from ..storage.base import ComputeLogInfo
 
 
 class Resources:
@@ -62,6 +64,9 @@ class RunContext:
     # Polled by the scheduler between steps: a cancel request (instance flag or signal).
     interrupted: Any = field(default=lambda: False)
     cancel_reported: bool = False
+    # Where compute-log index rows go: the run's event writer (``write_compute_log``), so they
+    # commit with the events; None stores each at once.
+    index_compute_log: Callable[[ComputeLogInfo], None] | None = None
 
     @property
     def run_id(self) -> str:

@@ -105,9 +105,11 @@ def _python_logger_sink(py_logger: logging.Logger) -> EventLogger:
 
 
 def build_event_loggers(run_config: dict[str, Any], logger_defs: dict[str, Any] | None = None,
-                        run_id: str | None = None) -> list[EventLogger]:
+                        run_id: str | None = None, console: bool = True) -> list[EventLogger]:
     """The run's loggers from ``loggers:`` run config: the console logger by default, and
-    any ``@logger`` of the mode that run config names."""
+    any ``@logger`` of the mode that run config names. ``console=False`` leaves the console
+    logger out (a run worker whose output nobody reads as events: ``orch run`` shows the
+    events from storage and drops their console echo)."""
     configured = run_config.get("loggers") or {"console": {}}
     loggers: list[EventLogger] = []
     for name, body in configured.items():
@@ -116,6 +118,6 @@ def build_event_loggers(run_config: dict[str, Any], logger_defs: dict[str, Any] 
             definition = logger_defs[name]
             py_logger = definition.logger_fn(InitLoggerContext(config, definition, run_id))
             loggers.append(_python_logger_sink(py_logger))
-        elif name == "console":
+        elif name == "console" and console:
             loggers.append(console_event_logger(config.get("log_level", "DEBUG")))
     return loggers

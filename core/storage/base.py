@@ -213,6 +213,15 @@ class Storage(ABC):
     @abstractmethod
     def upsert_compute_log(self, info: ComputeLogInfo) -> None: ...
 
+    def store_batch(self, events: Sequence[EventRecord],
+                    compute_logs: Sequence[ComputeLogInfo]) -> None:
+        """``store_events(events)`` and then ``upsert_compute_log`` for each row, in that
+        order: what the event writer commits together (see ``event_writer.py``). A storage
+        that can do it in one transaction overrides this (SQLite does)."""
+        self.store_events(events)
+        for info in compute_logs:
+            self.upsert_compute_log(info)
+
     @abstractmethod
     def get_compute_log(self, run_id: str, step_key: str) -> ComputeLogInfo | None: ...
 

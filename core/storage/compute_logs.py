@@ -4,7 +4,10 @@
 output from C extensions and child processes (``subprocess.run(["echo", "hi"])``) is captured
 too, and points Python's ``sys.stdout``/``sys.stderr`` at the same files. Files live at
 ``<base_dir>/<run_id>/<step_key>.out|.err`` and are indexed in the storage's ``compute_logs``
-table (paths, sizes, a complete flag).
+table (paths, sizes, a complete flag). A run's executor passes its event writer's
+``write_compute_log`` as the ``sink`` of those rows, so they are committed in the same
+transactions as the run's events (``event_writer.py``) instead of two transactions of their own
+per step; without a sink each row is its own transaction.
 
 Redirection is process-wide: anything another thread prints during a capture lands in that
 step's files. The in-process executor runs steps one at a time; the multiprocess executor
@@ -19,21 +22,28 @@ from __future__ import annotations
 import io
 import logging
 import os
-import shutil
 import sys
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from .base import ComputeLogInfo, Storage
-from .paths import FILE_MODE, OrchInvalidIdError, check_run_id, contained, make_private_dir
+from .paths import (
+    FILE_MODE,
+    OrchInvalidIdError,
+    check_run_id,
+    contained,
+    make_private_dir,
+    remove_tree,
+)
 
 _log = logging.getLogger(__name__)
 Stream = Literal["stdout", "stderr"]
+IndexSink = Callable[[ComputeLogInfo], None]  # where a capture's index rows go
 _SUFFIX = {"stdout": ".out", "stderr": ".err"}
 
 
@@ -67,8 +77,10 @@ class ComputeLogManager(ABC):
     ) -> ComputeLogManager: ...
 
     @abstractmethod
-    def capture(self, run_id: str, step_key: str) -> AbstractContextManager[CapturedLogs]:
-        """Context manager: while open, the process's stdout/stderr go to the step's files."""
+    def capture(self, run_id: str, step_key: str, sink: IndexSink | None = None
+                ) -> AbstractContextManager[CapturedLogs]:
+        """Context manager: while open, the process's stdout/stderr go to the step's files.
+        ``sink`` receives the index rows (default: stored at once)."""
 
     @abstractmethod
     def read(
@@ -89,7 +101,8 @@ class ComputeLogManager(ABC):
     def delete_logs(self, run_id: str | None = None) -> None:
         """Delete one run's files, or all of them."""
 
-    def begin_capture(self, run_id: str, step_key: str, index: bool = True) -> CapturedLogs:
+    def begin_capture(self, run_id: str, step_key: str, index: bool = True,
+                      sink: IndexSink | None = None) -> CapturedLogs:
         """Index a capture that another process performs (``redirect_output`` on the returned
         paths); pair with :meth:`end_capture`. Used by executors that fork step processes,
         so only the parent touches storage. ``index=False`` prepares the files only, for a
@@ -97,11 +110,11 @@ class ComputeLogManager(ABC):
         index write then overlaps the step instead of delaying its start)."""
         return CapturedLogs(run_id, step_key, None, None)
 
-    def index_capture(self, captured: CapturedLogs) -> None:
+    def index_capture(self, captured: CapturedLogs, sink: IndexSink | None = None) -> None:
         """Index a capture begun with ``begin_capture(..., index=False)``."""
         return None
 
-    def end_capture(self, captured: CapturedLogs) -> None:
+    def end_capture(self, captured: CapturedLogs, sink: IndexSink | None = None) -> None:
         """Mark a capture begun with :meth:`begin_capture` complete."""
         return None
 
@@ -116,7 +129,8 @@ class NoOpComputeLogManager(ComputeLogManager):
         return cls()
 
     @contextmanager
-    def capture(self, run_id: str, step_key: str) -> Iterator[CapturedLogs]:
+    def capture(self, run_id: str, step_key: str, sink: IndexSink | None = None
+                ) -> Iterator[CapturedLogs]:
         yield CapturedLogs(run_id, step_key, None, None)
 
     def read(
@@ -167,42 +181,44 @@ class LocalComputeLogManager(ComputeLogManager):
         return contained(self.base_dir, check_run_id(run_id), f"{safe_key}{_SUFFIX[stream]}")
 
     @contextmanager
-    def capture(self, run_id: str, step_key: str) -> Iterator[CapturedLogs]:
-        captured = self.begin_capture(run_id, step_key)
+    def capture(self, run_id: str, step_key: str, sink: IndexSink | None = None
+                ) -> Iterator[CapturedLogs]:
+        captured = self.begin_capture(run_id, step_key, sink=sink)
         try:
             with redirect_output(captured.stdout_path, captured.stderr_path,
                                  (run_id, step_key)):
                 yield captured
         finally:
             try:
-                self.end_capture(captured)
+                self.end_capture(captured, sink)
             except self.storage.transient_errors as e:  # the files are complete regardless
                 _log.error("orch: could not mark the compute log of %s complete: %s",
                            step_key, e)
 
-    def begin_capture(self, run_id: str, step_key: str, index: bool = True) -> CapturedLogs:
+    def begin_capture(self, run_id: str, step_key: str, index: bool = True,
+                      sink: IndexSink | None = None) -> CapturedLogs:
         out_path = self.path_for(run_id, step_key, "stdout")
         err_path = self.path_for(run_id, step_key, "stderr")
         make_private_dir(out_path.parent)
         self._started[(run_id, step_key)] = time.time()
         captured = CapturedLogs(run_id, step_key, str(out_path), str(err_path))
         if index:
-            self.index_capture(captured)
+            self.index_capture(captured, sink)
         return captured
 
-    def index_capture(self, captured: CapturedLogs) -> None:
-        self.storage.upsert_compute_log(ComputeLogInfo(
+    def index_capture(self, captured: CapturedLogs, sink: IndexSink | None = None) -> None:
+        (sink or self.storage.upsert_compute_log)(ComputeLogInfo(
             captured.run_id, captured.step_key, captured.stdout_path, captured.stderr_path,
             start_time=self._started.get((captured.run_id, captured.step_key))))
 
-    def end_capture(self, captured: CapturedLogs) -> None:
-        out_path, err_path = Path(captured.stdout_path), Path(captured.stderr_path)
-        self.storage.upsert_compute_log(
+    def end_capture(self, captured: CapturedLogs, sink: IndexSink | None = None) -> None:
+        out_path, err_path = captured.stdout_path or "", captured.stderr_path or ""
+        (sink or self.storage.upsert_compute_log)(
             ComputeLogInfo(
                 captured.run_id,
                 captured.step_key,
-                str(out_path),
-                str(err_path),
+                out_path,
+                err_path,
                 stdout_bytes=_size(out_path),
                 stderr_bytes=_size(err_path),
                 complete=True,
@@ -240,19 +256,19 @@ class LocalComputeLogManager(ComputeLogManager):
         """Delete one run's log directory (or all); never anything outside ``base_dir``: an id
         that is not a valid run id (stored by an older orch) has its files left alone."""
         if run_id is None:
-            shutil.rmtree(self.base_dir, ignore_errors=True)
+            remove_tree(self.base_dir)
             return
         try:
             target = contained(self.base_dir, check_run_id(run_id))
         except OrchInvalidIdError:
             _log.warning("orch: not deleting compute logs of run %r: not a valid run id", run_id)
             return
-        shutil.rmtree(target, ignore_errors=True)
+        remove_tree(target)
 
 
-def _size(path: Path) -> int:
+def _size(path: str) -> int:
     try:
-        return path.stat().st_size
+        return os.stat(path).st_size
     except FileNotFoundError:
         return 0
 

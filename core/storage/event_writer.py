@@ -8,13 +8,23 @@
   the next write wakes it, committing that write at once),
 * a run-level event (``PIPELINE_*``) is written: it is committed with everything before it, at
   once; so is a step outcome (``STEP_SUCCESS/FAILURE/SKIPPED``) or ``STEP_UP_FOR_RETRY``,
-  unless the last commit was less than ``group_commit`` seconds (2 ms) ago — then the timer
-  commits it within that time, together with the outcomes that follow (group commit: a burst of
-  fast steps costs one transaction, not one each),
+  unless the last commit was less than ``group_commit`` seconds (2 ms) ago — then it is
+  committed ``group_commit`` after that last commit, together with what follows (group commit:
+  a burst of fast steps costs one transaction, not one each): by the first write after that
+  moment, on the writing thread, or by the timer if no write comes (the timer is woken once
+  per group, not once per outcome, so a burst costs no thread hand-offs),
 * or ``flush``/``close`` is called (``close`` runs at interpreter exit for writers left open).
 
 So a process killed with SIGKILL loses at most the events of the last 50 ms window that had not
 reached one of those points, and at most the step outcomes of the last 2 ms.
+
+Compute-log index rows (``write_compute_log``: where a step's stdout/stderr files are, and
+whether the capture has ended) ride in the same batches, committed in the same transaction as
+the events written before them (``Storage.store_batch``): a capture's first row lands with its
+``LOGS_CAPTURED`` event, and a row that marks a capture complete is committed like a step
+outcome (at once, or within ``group_commit``). The files themselves are written directly, from
+the step's start; readers find them by path, and the index only adds sizes and the complete
+flag, so a SIGKILL loses at most the same window of index rows and never a byte of output.
 
 Fork safety: the timer thread only ever holds the writer's locks while it flushes, and an
 ``os.register_at_fork`` hook takes both locks around ``fork()``, so a forked child never inherits
@@ -33,7 +43,7 @@ import weakref
 from types import TracebackType
 
 from ..events import RUN_EVENT_TYPES, STEP_OUTCOME_TYPES, EventRecord, EventType
-from .base import Storage
+from .base import ComputeLogInfo, Storage
 from .serde import dumps_compact
 
 _log = logging.getLogger(__name__)
@@ -75,7 +85,10 @@ class EventWriter:
 
     def _init_state(self) -> None:
         self._buf: list[EventRecord] = []
-        self._lock = threading.Lock()  # guards _buf, _closed, _timer_idle
+        # Compute-log index rows to commit with the batch; a newer row of a step replaces one
+        # still queued (the complete row supersedes the first).
+        self._logs: dict[tuple[str, str], ComputeLogInfo] = {}
+        self._lock = threading.Lock()  # guards _buf, _logs, _closed, _timer_idle
         self._cond = threading.Condition(self._lock)  # the timer thread sleeps on it
         self._flush_lock = threading.Lock()  # one flush at a time, so batches commit in order
         self._closed = False
@@ -104,13 +117,34 @@ class EventWriter:
                 self._wake_timer()
         if full or event.event_type in RUN_EVENT_TYPES:
             self.flush()
-        elif event.event_type in self.flush_on:
-            if time.monotonic() - self._last_commit >= self.group_commit:
-                self.flush()
-            else:
-                with self._lock:
-                    self._urgent = True
-                    self._cond.notify()
+        elif event.event_type in self.flush_on or self._urgent:
+            self._commit_soon()
+
+    def write_compute_log(self, info: ComputeLogInfo) -> None:
+        """Queue a compute-log index row (``ComputeLogManager`` calls this as its ``index``):
+        committed with the events around it; a row that marks the capture complete is
+        committed like a step outcome (see the module docstring). Once the writer is closed
+        (an executor cleaning up after the run's last event) the row is stored at once."""
+        with self._lock:
+            closed = self._closed
+            if not closed:
+                self._logs[(info.run_id, info.step_key)] = info
+                if self._timer_idle:
+                    self._wake_timer()
+        if closed:
+            self.storage.upsert_compute_log(info)
+        elif info.complete:
+            self._commit_soon()
+
+    def _commit_soon(self) -> None:
+        """Commit now, or ``group_commit`` after the last commit when that was so recent."""
+        if time.monotonic() - self._last_commit >= self.group_commit:
+            self.flush()
+            return
+        with self._lock:
+            if not self._urgent:  # the first deferred outcome of a group wakes the timer
+                self._urgent = True
+                self._cond.notify()
 
     def flush(self) -> None:
         """Commit everything written so far.
@@ -122,27 +156,41 @@ class EventWriter:
         """
         with self._flush_lock:
             with self._lock:
-                batch = self._buf
-                if not batch:
+                batch, logs = self._buf, self._logs
+                if not batch and not logs:
                     return
-                self._buf = []
+                self._buf, self._logs = [], {}
+                self._urgent = False  # whatever was deferred is in this commit
             try:
-                self.storage.store_events(batch)
+                self._store(batch, logs)
             except self.storage.transient_errors:
-                with self._lock:
-                    self._buf[:0] = batch
+                self._requeue(batch, logs)
                 raise
             except (Exception, RecursionError):
-                self._store_unpoisoned(batch)
+                self._store_unpoisoned(batch, logs)
             self._last_commit = time.monotonic()
 
-    def _store_unpoisoned(self, batch: list[EventRecord]) -> None:
+    def _store(self, batch: list[EventRecord], logs: dict[tuple[str, str], ComputeLogInfo]
+               ) -> None:
+        if logs:
+            self.storage.store_batch(batch, list(logs.values()))
+        else:
+            self.storage.store_events(batch)
+
+    def _requeue(self, batch: list[EventRecord], logs: dict[tuple[str, str], ComputeLogInfo]
+                 ) -> None:
+        """Put an uncommitted batch back in front of what was written meanwhile."""
+        with self._lock:
+            self._buf[:0] = batch
+            self._logs = {**logs, **self._logs}
+
+    def _store_unpoisoned(self, batch: list[EventRecord],
+                          logs: dict[tuple[str, str], ComputeLogInfo]) -> None:
         cleaned = [unpoison(e) for e in batch]
         try:
-            self.storage.store_events(cleaned)
+            self._store(cleaned, logs)
         except self.storage.transient_errors:
-            with self._lock:
-                self._buf[:0] = cleaned
+            self._requeue(cleaned, logs)
             raise
         except Exception:
             _log.exception("orch: dropped %d events of run %s that could not be stored",
@@ -199,15 +247,21 @@ class EventWriter:
             with self._cond:
                 if self._closed:
                     return
-                if quiet >= self._IDLE_TICKS:
+                if self._urgent:
+                    pass
+                elif quiet >= self._IDLE_TICKS:
                     self._timer_idle = True
                     quiet = 0
                     self._cond.wait()
                 else:
-                    self._cond.wait(self.group_commit if self._urgent else interval)
+                    self._cond.wait(interval)
+                if self._urgent:  # a deferred group: due group_commit after the last commit
+                    due = self._last_commit + self.group_commit - time.monotonic()
+                    if due > 0:
+                        self._cond.wait(due)
                 if self._closed:
                     return
-                queued = bool(self._buf)
+                queued = bool(self._buf or self._logs)
                 self._urgent = False
             if not queued:
                 quiet += 1

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import stat
 from pathlib import Path
 
 from ..errors import DagsterInvariantViolationError
@@ -67,6 +69,12 @@ def _resolved_root(root: str | os.PathLike[str]) -> Path:
     return base
 
 
+# Directories under a resolved root already seen to be real directories (not symlinks) by
+# this process: a run's log and storage directories are checked once, not once per file.
+# Only the owner can replace one with a symlink (orch creates them private, DIR_MODE).
+_plain_dirs: set[str] = set()
+
+
 def _plainly_under(base: str, parts: tuple[str, ...]) -> str | None:
     """``base/parts...`` when no part is empty, ``.`` or ``..`` and no component under the
     (resolved) base is a symlink: then it is its own resolution. Else None."""
@@ -75,9 +83,17 @@ def _plainly_under(base: str, parts: tuple[str, ...]) -> str | None:
         for name in part.split(os.sep):
             if name in ("", ".", ".."):
                 return None
-            path = os.path.join(path, name)
-            if os.path.islink(path):
+            path = f"{path}{os.sep}{name}"
+            if path in _plain_dirs:
+                continue
+            try:
+                mode = os.lstat(path).st_mode
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            if stat.S_ISLNK(mode):
                 return None
+            if stat.S_ISDIR(mode):
+                _remember(_plain_dirs, path)
     return path
 
 
@@ -103,6 +119,50 @@ def contained(root: str | os.PathLike[str], *parts: str) -> Path:
 
 def make_private_dir(path: Path) -> Path:
     """``mkdir -p`` with :data:`DIR_MODE` for every directory created (whatever the umask)."""
+    key = os.fspath(path)
+    if key in _made_dirs:
+        return path
+    try:  # the common case: the parent exists (a step's directory under its run's)
+        os.mkdir(key, DIR_MODE)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        _make_private_dirs(path)
+    else:
+        _chmod_private(key)
+    _remember(_made_dirs, key)
+    return path
+
+
+_made_dirs: set[str] = set()  # made (or found) by make_private_dir in this process
+_CACHE_LIMIT = 100_000  # entries per cache before it starts over (a long-lived code server)
+
+
+def _remember(cache: set[str], path: str) -> None:
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache.add(path)
+
+
+def remove_tree(path: str | os.PathLike[str]) -> None:
+    """``rm -rf path``, and forget what the caches above knew under it (so a directory made
+    again later is checked and created again)."""
+    prefixes = {os.fspath(path), os.path.realpath(path)}
+    shutil.rmtree(path, ignore_errors=True)
+    for cache in (_plain_dirs, _made_dirs):
+        for known in [p for p in cache
+                      if any(p == x or p.startswith(x + os.sep) for x in prefixes)]:
+            cache.discard(known)
+
+
+def _chmod_private(path: str) -> None:
+    try:
+        os.chmod(path, DIR_MODE)
+    except OSError:
+        pass
+
+
+def _make_private_dirs(path: Path) -> None:
     missing = []
     current = path
     while not current.exists():
@@ -112,8 +172,4 @@ def make_private_dir(path: Path) -> Path:
         current = current.parent
     path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
     for created in missing:
-        try:
-            os.chmod(created, DIR_MODE)
-        except OSError:
-            pass
-    return path
+        _chmod_private(os.fspath(created))

@@ -158,22 +158,15 @@ class SqliteStorage(SqliteRunStorage, SqliteEventLogStorage, Storage):
     # -- compute-log index -------------------------------------------------------------
     def upsert_compute_log(self, info: ComputeLogInfo) -> None:
         with self.db.write() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO compute_logs (run_id, step_key, stdout_path, stderr_path, "
-                "stdout_bytes, stderr_bytes, complete, start_time, end_time) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    info.run_id,
-                    info.step_key,
-                    info.stdout_path,
-                    info.stderr_path,
-                    info.stdout_bytes,
-                    info.stderr_bytes,
-                    int(info.complete),
-                    info.start_time,
-                    info.end_time,
-                ),
-            )
+            _upsert_compute_logs(conn, [info])
+
+    def store_batch(self, events: Sequence[EventRecord],
+                    compute_logs: Sequence[ComputeLogInfo]) -> None:
+        """Events and compute-log index rows in one transaction."""
+        with self.db.write() as conn:
+            if events:
+                self._insert_events(conn, events)
+            _upsert_compute_logs(conn, compute_logs)
 
     def _compute_log_rows(self, where: str, params: tuple[Any, ...]) -> list[ComputeLogInfo]:
         with self.db.read() as conn:
@@ -191,3 +184,13 @@ class SqliteStorage(SqliteRunStorage, SqliteEventLogStorage, Storage):
 
     def get_compute_logs(self, run_id: str) -> list[ComputeLogInfo]:
         return self._compute_log_rows("run_id = ?", (run_id,))
+
+
+def _upsert_compute_logs(conn: sqlite3.Connection, rows: Sequence[ComputeLogInfo]) -> None:
+    conn.executemany(
+        "INSERT OR REPLACE INTO compute_logs (run_id, step_key, stdout_path, stderr_path, "
+        "stdout_bytes, stderr_bytes, complete, start_time, end_time) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(i.run_id, i.step_key, i.stdout_path, i.stderr_path, i.stdout_bytes, i.stderr_bytes,
+          int(i.complete), i.start_time, i.end_time) for i in rows],
+    )

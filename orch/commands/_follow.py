@@ -137,9 +137,12 @@ class StepOutputTail:
             where = (key, stream)
             if where not in self.paths:
                 continue
-            try:
-                with open(self.paths[where], "rb") as f:
-                    f.seek(self.offsets[where])
+            path, offset = self.paths[where], self.offsets[where]
+            try:  # one stat, not an open, for the (many) files that have not grown
+                if os.stat(path).st_size <= offset:
+                    continue
+                with open(path, "rb") as f:
+                    f.seek(offset)
                     data = f.read()
             except OSError:
                 continue
@@ -476,8 +479,9 @@ def follow_run(instance: Any, run: Any, process: Any, sinks: list[Sink], *,
                     cancel()
                 if cancel_deadline is not None and time.monotonic() > cancel_deadline:
                     _signal_process(process, signal.SIGKILL)
-                if not events:
-                    time.sleep(POLL_SECONDS)
+                # Also after a poll that found events: a busy run commits every few ms, and
+                # a follower that polled again at once would take a core from the run.
+                time.sleep(POLL_SECONDS)
             except KeyboardInterrupt:
                 if interrupted:  # a second Ctrl-C: stop waiting
                     _signal_process(process, signal.SIGKILL)

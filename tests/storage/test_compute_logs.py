@@ -128,3 +128,75 @@ def test_capture_split_between_parent_and_step_process(instance: Instance) -> No
     manager.end_capture(captured)
     data, _, complete = manager.read("run3", "forked", "stdout")
     assert data == b"in the step process\ngrandchild\n" and complete
+
+
+def _index_row(home: Path, run_id: str, step_key: str) -> tuple | None:
+    """The compute-log row as another connection sees it (i.e. committed)."""
+    import sqlite3
+
+    conn = sqlite3.connect(home / "orch.db")
+    try:
+        return conn.execute(
+            "SELECT stdout_path, complete, stdout_bytes FROM compute_logs "
+            "WHERE run_id = ? AND step_key = ?", (run_id, step_key)).fetchone()
+    finally:
+        conn.close()
+
+
+def test_index_rows_commit_with_the_run_events(instance: Instance, home: Path) -> None:
+    """Through the run's event writer, a capture's index rows are committed in the events'
+    transactions: the first with what follows it, the complete row like a step outcome."""
+    from orch.core.events import EventType
+    from orch.core.runs import PipelineRun
+
+    from .factories import event
+
+    run = instance.create_run(PipelineRun("p"))
+    manager = instance.compute_log_manager
+    writer = instance.event_writer(run.run_id, flush_interval=None)
+    commits = instance.storage.db.local_commits
+    with manager.capture(run.run_id, "a", writer.write_compute_log) as logs:
+        writer.write(event(run, EventType.LOGS_CAPTURED, "a", "capturing"))
+        assert _index_row(home, run.run_id, "a") is None  # queued with the event
+        print("hello")
+        writer.write(event(run, EventType.STEP_SUCCESS, "a", "ok"))
+        assert _index_row(home, run.run_id, "a") == (logs.stdout_path, 0, 0)
+    assert _index_row(home, run.run_id, "a") == (logs.stdout_path, 1, len(b"hello\n"))
+    assert instance.storage.db.local_commits - commits == 2
+    writer.close()
+    # A capture ending after the run's writer closed (an executor's clean-up) still lands.
+    manager.end_capture(logs, writer.write_compute_log)
+    assert _index_row(home, run.run_id, "a")[1] == 1
+
+
+def test_an_in_process_run_needs_no_transaction_of_its_own_per_capture(
+        tmp_path: Path) -> None:
+    """Compute-log capture costs no transactions beyond the events' (it used to cost two a
+    step: 3 or more per step in all); every step's row is complete and names its files."""
+    from orch import execute_pipeline, pipeline, solid
+
+    @solid
+    def one(_context):
+        print("one")
+        return 1
+
+    @solid
+    def inc(_context, x):
+        return x + 1
+
+    @pipeline
+    def chain():
+        value = one()
+        for _ in range(29):
+            value = inc(value)
+
+    with Instance.from_home(tmp_path / "orch_home") as instance:
+        commits = instance.storage.db.local_commits
+        result = execute_pipeline(chain, instance=instance)
+        assert result.success
+        used = instance.storage.db.local_commits - commits
+        rows = instance.storage.get_compute_logs(result.run_id)
+        assert len(rows) == 30 and all(r.complete for r in rows)
+        assert used <= 30 + 10, used
+        data, _, complete = instance.compute_log_manager.read(result.run_id, "one", "stdout")
+        assert data == b"one\n" and complete
