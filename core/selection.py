@@ -8,7 +8,7 @@ search (the legacy traversal decremented its counter per edge, not per level).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 
 from .errors import DagsterExecutionStepNotFoundError, DagsterInvalidSubsetError
@@ -113,6 +113,38 @@ def select_solids(
     return result
 
 
+LEGACY_STEP_SUFFIX = ".compute"
+
+
+def normalize_step_key(key: str, known: Container[str]) -> str:
+    """A step key as orch's plans name it. Dagster before 0.10 named a solid's step
+    ``<handle>.compute`` (``<handle>.compute[<mapping key>]`` for a mapped copy); such a key
+    means ``<handle>`` (``<handle>[<mapping key>]``) when that is a step of ``known`` and the
+    key itself is not (a composite's inner solid may be called ``compute``)."""
+    if not isinstance(key, str) or key in known:
+        return key
+    base, bracket, mapping = key.partition("[")
+    if not base.endswith(LEGACY_STEP_SUFFIX):
+        return key
+    plain = base[:-len(LEGACY_STEP_SUFFIX)] + bracket + mapping
+    placeholder = base[:-len(LEGACY_STEP_SUFFIX)] + "[?]"
+    return plain if plain in known or (bracket and placeholder in known) else key
+
+
+def normalize_step_clauses(clauses: list[str], known: Container[str]) -> list[str]:
+    """Each clause with its step key normalised (``*a.compute+`` -> ``*a+``)."""
+    out = []
+    for raw in clauses:
+        parsed = parse_clause(raw)
+        name = normalize_step_key(parsed.name, known) if parsed is not None else raw
+        if parsed is None or name == parsed.name:
+            out.append(raw)
+            continue
+        prefix, _, suffix = raw.strip().partition(parsed.name)
+        out.append(f"{prefix}{name}{suffix}")
+    return out
+
+
 def expand_mapped_clauses(clauses: list[str], step_keys: Iterable[str]) -> list[str]:
     """Each clause whose name is a mapped solid, not a step key, as one clause per copy."""
     keys = list(step_keys)
@@ -140,7 +172,8 @@ def select_steps(
     A clause naming a mapped solid (``fx_convert*``) selects each of its copies
     (``fx_convert[k]``, or ``fx_convert[?]`` before its keys are known) with the same
     prefix and suffix."""
-    clause_list = expand_mapped_clauses(split_selection(clauses), parents)
+    clause_list = expand_mapped_clauses(
+        normalize_step_clauses(split_selection(clauses), parents), parents)
     for c in clause_list:
         parsed = parse_clause(c)
         if parsed is not None and parsed.name not in parents:

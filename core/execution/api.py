@@ -115,7 +115,7 @@ def prepare_run(
         mode=mode_def.name,
         solid_selection=split_selection(solid_selection) if solid_selection else None,
         solids_to_execute=sorted(solids_to_execute) if solids_to_execute else None,
-        step_keys_to_execute=sorted(step_keys_to_execute) if step_keys_to_execute else None,
+        step_keys_to_execute=plan.requested_step_keys if step_keys_to_execute else None,
         tags={**{k: str(v) for k, v in pipeline_def.tags.items()},
               **{k: str(v) for k, v in tags.items()}},
         parent_run_id=parent_run_id,

@@ -14,6 +14,7 @@ from ..definitions.pipeline import PipelineDefinition
 from ..definitions.retry import RetryPolicy
 from ..definitions.solid import SolidDefinition
 from ..errors import DagsterInvalidDefinitionError, DagsterMissingInputError
+from ..selection import normalize_step_key
 from .sources import (
     FromConfig,
     FromDefaultValue,
@@ -92,10 +93,17 @@ class ExecutionPlan:
         self.order: list[str] = [s.key for s in steps]
         all_keys = set(self.steps)
         # Requested keys may name dynamic copies (`x[k]`) that exist only once resolved.
-        self._requested = set(step_keys_to_execute) if step_keys_to_execute is not None else None
+        self._requested = {normalize_step_key(k, all_keys) for k in step_keys_to_execute} \
+            if step_keys_to_execute is not None else None
         self.step_keys_to_execute: set[str] = (
             self._requested & all_keys if self._requested is not None else all_keys
         )
+
+    @property
+    def requested_step_keys(self) -> list[str] | None:
+        """The step keys asked for (legacy ``x.compute`` keys normalised), sorted; None for
+        every step."""
+        return sorted(self._requested) if self._requested is not None else None
 
     def get_step(self, key: str) -> ExecutionStep:
         return self.steps[key]

@@ -310,7 +310,7 @@ def run_logs(
     with open_instance() as instance:
         run = _resolve_run(instance, run_id)
         if step is not None:
-            _check_step(instance, run, step)
+            step = _check_step(instance, run, step)
         if follow:
             events: Any = instance.watch(run.run_id, of_type=types, step_key=step)
         else:
@@ -332,11 +332,16 @@ def _run_step_keys(instance: Instance, run: PipelineRun) -> list[str]:
     return list(keys)
 
 
-def _check_step(instance: Instance, run: PipelineRun, step: str) -> None:
+def _check_step(instance: Instance, run: PipelineRun, step: str) -> str:
+    """The run's step key ``step`` names (a legacy ``x.compute`` key means ``x``)."""
+    from orch.core.selection import normalize_step_key
+
     keys = _run_step_keys(instance, run)
-    if step not in keys:
+    key = normalize_step_key(step, keys)
+    if key not in keys:
         raise fail(f"run {run.run_id} has no step {step!r}; its steps: "
                    f"{', '.join(keys) or 'none yet'}", code=2)
+    return key
 
 
 def _compute_log(run_id: str, step: str | None, stream: str, both: bool, follow: bool) -> None:
@@ -349,7 +354,7 @@ def _compute_log(run_id: str, step: str | None, stream: str, both: bool, follow:
         if step is None:
             raise fail(f"--{stream} needs --step KEY; steps of run {run.run_id[:8]}: "
                        f"{', '.join(_run_step_keys(instance, run)) or 'none yet'}", code=2)
-        _check_step(instance, run, step)
+        step = _check_step(instance, run, step)
         try:
             wrote, finished = _copy_log(instance, run.run_id, step, stream, follow)
         except KeyboardInterrupt:

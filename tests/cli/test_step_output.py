@@ -61,6 +61,10 @@ def test_run_shows_step_output_live_and_runs_logs_reads_it(orch, home, tmp_path)
     assert out.returncode == 0 and out.stdout == "hello on stdout\n"
     err = orch("runs", "logs", run.run_id, "--step", "talk", "--stderr")
     assert err.returncode == 0 and err.stdout == "careful on stderr\n"
+    legacy_key = orch("runs", "logs", run.run_id, "--step", "talk.compute", "--stdout")
+    assert legacy_key.returncode == 0 and legacy_key.stdout == "hello on stdout\n"
+    legacy_events = orch("runs", "logs", run.run_id, "--step", "talk.compute", "--json")
+    assert legacy_events.returncode == 0 and '"STEP_SUCCESS"' in legacy_events.stdout
     quiet_step = orch("runs", "logs", run.run_id, "--step", "slow_talk", "--stderr")
     assert quiet_step.stdout == "" and "wrote nothing to stderr" in quiet_step.stderr
 

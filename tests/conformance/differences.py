@@ -143,6 +143,18 @@ DIFFERENCES: list[Difference] = [
         expect=lambda oracle: "DagsterInvariantViolationError",
     ),
     Difference(
+        name="legacy-compute-step-keys",
+        reason="Issue 12 #4: orch accepts the step keys Dagster wrote before 0.10 "
+               "(<solid>.compute, <solid>.compute[<mapping key>]) wherever a step key is given "
+               "(re-execution step_selection, step_keys_to_execute, orch runs logs --step) and "
+               "reads them as the solid's step, so legacy scripts and notes keep working; "
+               "Dagster 0.15.10 rejects them as unknown steps. A real step key wins (an inner "
+               "solid named compute), and plain keys behave as in Dagster (run_plain_key; "
+               "tests/core/test_selection.py asserts what the legacy form selects).",
+        case="reexecution_legacy_step_keys",
+        path=("run_compute_suffix/*", "run_compute_suffix_with_downstream/*"),
+    ),
+    Difference(
         name="hooks-run-in-name-order",
         reason="orch runs a step's hooks in the order of their names, so a run's events are "
                "reproducible; Dagster iterates the hook set, whose order changes from process "

@@ -376,3 +376,62 @@ def test_selection_with_dynamic_solids():
     assert result.result_for_solid("total").output_value() == 2
     with pytest.raises(DagsterInvariantViolationError, match='has no solid named "quad"'):
         result.result_for_solid("quad")
+
+
+# -- legacy step keys (<solid>.compute, Dagster before 0.10) --------------------------------
+
+
+def test_legacy_compute_step_keys_name_the_solids_step():
+    parents = {"emit": set(), "work[k1]": {"emit"}, "work[k2]": {"emit"},
+               "wrap.compute": {"emit"}, "total": {"work[k1]", "work[k2]", "wrap.compute"}}
+    children = {"emit": {"work[k1]", "work[k2]", "wrap.compute"}, "work[k1]": {"total"},
+                "work[k2]": {"total"}, "wrap.compute": {"total"}, "total": set()}
+    assert select_steps(["emit.compute"], parents, children) == {"emit"}
+    assert select_steps("*total.compute", parents, children) == set(parents)
+    assert select_steps(["work.compute[k1]+"], parents, children) == {"work[k1]", "total"}
+    # A real step key wins: the inner solid of composite "wrap" is named "compute".
+    assert select_steps(["wrap.compute"], parents, children) == {"wrap.compute"}
+    with pytest.raises(DagsterExecutionStepNotFoundError,
+                       match=r"does not contain step: nope\.compute"):
+        select_steps(["nope.compute"], parents, children)
+
+
+def test_step_keys_to_execute_accept_the_compute_suffix():
+    prepared = prepare_run(chain, step_keys_to_execute=["square.compute", "negate"])
+    assert prepared.plan.step_keys_to_execute == {"square", "negate"}
+    assert prepared.run.step_keys_to_execute == ["negate", "square"]
+
+
+def test_reexecute_with_compute_suffix_runs_only_that_step(tmp_path):
+    from orch import (
+        DagsterInstance,
+        ModeDefinition,
+        execute_pipeline,
+        fs_io_manager,
+        reexecute_pipeline,
+    )
+
+    calls = []
+
+    @solid
+    def first(context) -> int:
+        calls.append("first")
+        return 4
+
+    @solid
+    def second(context, x: int) -> int:
+        calls.append("second")
+        return x + 1
+
+    @pipeline(mode_defs=[ModeDefinition(resource_defs={"io_manager": fs_io_manager})])
+    def two_steps():
+        second(first())
+
+    instance = DagsterInstance.local_temp(str(tmp_path))
+    parent = execute_pipeline(two_steps, instance=instance)
+    calls.clear()
+    child = reexecute_pipeline(two_steps, parent_run_id=parent.run_id,
+                               step_selection=["second.compute"], instance=instance)
+    assert child.success and calls == ["second"]
+    assert child.result_for_solid("second").output_value() == 5
+    assert instance.get_run_by_id(child.run_id).step_keys_to_execute == ["second"]
