@@ -30,6 +30,10 @@ class DagsterExecutionStepNotFoundError(DagsterError):
     """A step selection names a step the execution plan does not contain."""
 
 
+class DagsterInvalidMetadata(DagsterError):
+    """A metadata value or entry that is not one of the supported kinds."""
+
+
 class DagsterInvalidInvocationError(DagsterError):
     """A solid was invoked directly with arguments that do not fit its definition."""
 

@@ -69,7 +69,6 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "DynamicOutputDefinition": ("orch.core.definitions.io_defs", "DynamicOutputDefinition"),
     "Enum": ("orch.core.config", "Enum"),
     "EnumValue": ("orch.core.config", "EnumValue"),
-    "EventMetadataEntry": ("orch.core.definitions.events", "EventMetadataEntry"),
     "EventRecord": ("orch.core.events", "EventRecord"),
     "EventType": ("orch.core.events", "EventType"),
     "Executor": ("orch.core.execution.executor", "Executor"),
@@ -151,6 +150,22 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "solid": ("orch.core.definitions.solid", "solid"),
     "success_hook": ("orch.core.definitions.hooks", "success_hook"),
     "usable_as_dagster_type": ("orch.core.definitions.types", "usable_as_dagster_type"),
+    "BoolMetadataValue": ("orch.core.definitions.metadata", "BoolMetadataValue"),
+    "DagsterAssetMetadataValue": ("orch.core.definitions.metadata", "DagsterAssetMetadataValue"),
+    "DagsterInvalidMetadata": ("orch.core.errors", "DagsterInvalidMetadata"),
+    "DagsterRunMetadataValue": ("orch.core.definitions.metadata", "DagsterRunMetadataValue"),
+    "EventMetadata": ("orch.core.definitions.metadata", "EventMetadata"),
+    "EventMetadataEntry": ("orch.core.definitions.metadata", "EventMetadataEntry"),
+    "FloatMetadataValue": ("orch.core.definitions.metadata", "FloatMetadataValue"),
+    "IntMetadataValue": ("orch.core.definitions.metadata", "IntMetadataValue"),
+    "JsonMetadataValue": ("orch.core.definitions.metadata", "JsonMetadataValue"),
+    "MarkdownMetadataValue": ("orch.core.definitions.metadata", "MarkdownMetadataValue"),
+    "MetadataEntry": ("orch.core.definitions.metadata", "MetadataEntry"),
+    "MetadataValue": ("orch.core.definitions.metadata", "MetadataValue"),
+    "PathMetadataValue": ("orch.core.definitions.metadata", "PathMetadataValue"),
+    "PythonArtifactMetadataValue": ("orch.core.definitions.metadata", "PythonArtifactMetadataValue"),
+    "TextMetadataValue": ("orch.core.definitions.metadata", "TextMetadataValue"),
+    "UrlMetadataValue": ("orch.core.definitions.metadata", "UrlMetadataValue"),
 }
 
 __all__ = sorted(_EXPORTS)
@@ -226,9 +241,6 @@ if TYPE_CHECKING:  # the real names for type checkers and editors; kept in step 
         DynamicOutput as DynamicOutput,
     )
     from orch.core.definitions.events import (
-        EventMetadataEntry as EventMetadataEntry,
-    )
-    from orch.core.definitions.events import (
         ExpectationResult as ExpectationResult,
     )
     from orch.core.definitions.events import (
@@ -287,6 +299,51 @@ if TYPE_CHECKING:  # the real names for type checkers and editors; kept in step 
     )
     from orch.core.definitions.io_manager import (
         root_input_manager as root_input_manager,
+    )
+    from orch.core.definitions.metadata import (
+        BoolMetadataValue as BoolMetadataValue,
+    )
+    from orch.core.definitions.metadata import (
+        DagsterAssetMetadataValue as DagsterAssetMetadataValue,
+    )
+    from orch.core.definitions.metadata import (
+        DagsterRunMetadataValue as DagsterRunMetadataValue,
+    )
+    from orch.core.definitions.metadata import (
+        EventMetadata as EventMetadata,
+    )
+    from orch.core.definitions.metadata import (
+        EventMetadataEntry as EventMetadataEntry,
+    )
+    from orch.core.definitions.metadata import (
+        FloatMetadataValue as FloatMetadataValue,
+    )
+    from orch.core.definitions.metadata import (
+        IntMetadataValue as IntMetadataValue,
+    )
+    from orch.core.definitions.metadata import (
+        JsonMetadataValue as JsonMetadataValue,
+    )
+    from orch.core.definitions.metadata import (
+        MarkdownMetadataValue as MarkdownMetadataValue,
+    )
+    from orch.core.definitions.metadata import (
+        MetadataEntry as MetadataEntry,
+    )
+    from orch.core.definitions.metadata import (
+        MetadataValue as MetadataValue,
+    )
+    from orch.core.definitions.metadata import (
+        PathMetadataValue as PathMetadataValue,
+    )
+    from orch.core.definitions.metadata import (
+        PythonArtifactMetadataValue as PythonArtifactMetadataValue,
+    )
+    from orch.core.definitions.metadata import (
+        TextMetadataValue as TextMetadataValue,
+    )
+    from orch.core.definitions.metadata import (
+        UrlMetadataValue as UrlMetadataValue,
     )
     from orch.core.definitions.mode import (
         ModeDefinition as ModeDefinition,
@@ -440,6 +497,9 @@ if TYPE_CHECKING:  # the real names for type checkers and editors; kept in step 
     )
     from orch.core.errors import (
         DagsterInvalidInvocationError as DagsterInvalidInvocationError,
+    )
+    from orch.core.errors import (
+        DagsterInvalidMetadata as DagsterInvalidMetadata,
     )
     from orch.core.errors import (
         DagsterInvalidSubsetError as DagsterInvalidSubsetError,

@@ -5,78 +5,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..errors import DagsterInvalidDefinitionError, DagsterInvariantViolationError
+from .metadata import EventMetadataEntry as EventMetadataEntry  # re-exported (legacy path)
+from .metadata import normalize_metadata as normalize_metadata
 
 VALID_NAME_RE = re.compile(r"^[A-Za-z0-9_]+$")
-
-
-class EventMetadataEntry(NamedTuple):
-    """One labelled metadata value attached to an event."""
-
-    label: str
-    description: str | None
-    entry_type: str
-    value: Any
-
-    @staticmethod
-    def text(text: str, label: str, description: str | None = None) -> EventMetadataEntry:
-        return EventMetadataEntry(label, description, "text", text)
-
-    @staticmethod
-    def url(url: str, label: str, description: str | None = None) -> EventMetadataEntry:
-        return EventMetadataEntry(label, description, "url", url)
-
-    @staticmethod
-    def path(path: str, label: str, description: str | None = None) -> EventMetadataEntry:
-        return EventMetadataEntry(label, description, "path", path)
-
-    @staticmethod
-    def json(data: Any, label: str, description: str | None = None) -> EventMetadataEntry:
-        return EventMetadataEntry(label, description, "json", data)
-
-    @staticmethod
-    def md(md_str: str, label: str, description: str | None = None) -> EventMetadataEntry:
-        return EventMetadataEntry(label, description, "md", md_str)
-
-    @staticmethod
-    def float(value: float, label: str, description: str | None = None) -> EventMetadataEntry:
-        return EventMetadataEntry(label, description, "float", value)
-
-    @staticmethod
-    def int(value: int, label: str, description: str | None = None) -> EventMetadataEntry:
-        return EventMetadataEntry(label, description, "int", value)
-
-    def to_dict(self) -> dict[str, Any]:
-        value = self.value
-        if not isinstance(value, str | int | float | bool | list | dict | type(None)):
-            value = repr(value)
-        return {
-            "label": self.label,
-            "description": self.description,
-            "entry_type": self.entry_type,
-            "value": value,
-        }
-
-
-def normalize_metadata(
-    metadata_entries: list[EventMetadataEntry] | None, metadata: dict[str, Any] | None
-) -> list[EventMetadataEntry]:
-    """Merge the list form and the dict form (``metadata={"rows": 3}``) into entries."""
-    entries = list(metadata_entries or [])
-    for label, value in (metadata or {}).items():
-        if isinstance(value, EventMetadataEntry):
-            entries.append(value._replace(label=label))
-        elif isinstance(value, bool) or isinstance(value, str):
-            entries.append(EventMetadataEntry.text(str(value), label))
-        elif isinstance(value, int):
-            entries.append(EventMetadataEntry.int(value, label))
-        elif isinstance(value, float):
-            entries.append(EventMetadataEntry.float(value, label))
-        else:
-            entries.append(EventMetadataEntry.json(value, label))
-    return entries
 
 
 class AssetKey:
@@ -105,6 +40,14 @@ class AssetKey:
         return "/".join(self.path)
 
 
+def _normalize_metadata_fields(event: Any) -> None:
+    """``metadata_entries`` of a frozen event: the given list or the ``metadata`` dict as
+    entries (as Dagster's ``.metadata_entries``); ``metadata`` is folded into it."""
+    entries = normalize_metadata(event.metadata_entries, event.metadata)
+    object.__setattr__(event, "metadata_entries", entries)
+    object.__setattr__(event, "metadata", None)
+
+
 @dataclass(frozen=True)
 class Output:
     """A value for one of a solid's outputs."""
@@ -114,9 +57,12 @@ class Output:
     metadata_entries: list[EventMetadataEntry] = field(default_factory=list)
     metadata: dict[str, Any] | None = None
 
+    def __post_init__(self) -> None:
+        _normalize_metadata_fields(self)
+
     @property
     def all_metadata(self) -> list[EventMetadataEntry]:
-        return normalize_metadata(self.metadata_entries, self.metadata)
+        return self.metadata_entries
 
 
 @dataclass(frozen=True)
@@ -130,6 +76,7 @@ class DynamicOutput:
     metadata: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
+        _normalize_metadata_fields(self)
         if not isinstance(self.mapping_key, str) or not VALID_NAME_RE.match(self.mapping_key):
             raise DagsterInvalidDefinitionError(
                 f'Invalid mapping_key "{self.mapping_key}": a mapping key may only contain '
@@ -138,7 +85,7 @@ class DynamicOutput:
 
     @property
     def all_metadata(self) -> list[EventMetadataEntry]:
-        return normalize_metadata(self.metadata_entries, self.metadata)
+        return self.metadata_entries
 
 
 @dataclass(frozen=True)
@@ -153,6 +100,7 @@ class AssetMaterialization:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "asset_key", AssetKey.from_coerceable(self.asset_key))
+        _normalize_metadata_fields(self)
 
     @property
     def key(self) -> AssetKey:
@@ -175,9 +123,7 @@ class AssetMaterialization:
             "asset_key": list(self.key.path),
             "description": self.description,
             "partition": self.partition,
-            "metadata": [
-                e.to_dict() for e in normalize_metadata(self.metadata_entries, self.metadata)
-            ],
+            "metadata": [e.to_dict() for e in self.metadata_entries],
         }
 
 
@@ -194,14 +140,15 @@ class ExpectationResult:
     metadata_entries: list[EventMetadataEntry] = field(default_factory=list)
     metadata: dict[str, Any] | None = None
 
+    def __post_init__(self) -> None:
+        _normalize_metadata_fields(self)
+
     def to_data(self) -> dict[str, Any]:
         return {
             "success": self.success,
             "label": self.label,
             "description": self.description,
-            "metadata": [
-                e.to_dict() for e in normalize_metadata(self.metadata_entries, self.metadata)
-            ],
+            "metadata": [e.to_dict() for e in self.metadata_entries],
         }
 
 
@@ -214,13 +161,14 @@ class TypeCheck:
     metadata_entries: list[EventMetadataEntry] = field(default_factory=list)
     metadata: dict[str, Any] | None = None
 
+    def __post_init__(self) -> None:
+        _normalize_metadata_fields(self)
+
     def to_data(self) -> dict[str, Any]:
         return {
             "success": self.success,
             "description": self.description,
-            "metadata": [
-                e.to_dict() for e in normalize_metadata(self.metadata_entries, self.metadata)
-            ],
+            "metadata": [e.to_dict() for e in self.metadata_entries],
         }
 
 

@@ -15,9 +15,7 @@ from ..events import EventRecord, EventType
 
 
 def _metadata_entries(data: list[dict[str, Any]] | None) -> list[EventMetadataEntry]:
-    return [EventMetadataEntry(d.get("label", ""), d.get("description"),
-                               d.get("entry_type", "text"), d.get("value"))
-            for d in data or []]
+    return [EventMetadataEntry.from_dict(d) for d in data or []]
 
 
 def materialization_from_data(data: dict[str, Any]) -> AssetMaterialization:

@@ -33,6 +33,7 @@ from orch import (
     DagsterUnknownResourceError,
     DynamicOutput,
     DynamicOutputDefinition,
+    EventMetadata,
     EventMetadataEntry,
     ExpectationResult,
     Failure,
@@ -146,7 +147,10 @@ def test_user_events_come_between_inputs_and_outputs():
     ]
     solid_result = result.result_for_solid("reports")
     assert solid_result.materializations_during_compute[0].asset_key.path == ["table"]
-    assert solid_result.materializations_during_compute[0].metadata_entries[0].value == 3
+    [rows] = solid_result.materializations_during_compute[0].metadata_entries
+    # As in Dagster 0.15: the entry's value is the typed metadata value.
+    assert rows.label == "rows" and rows.value == rows.entry_data
+    assert type(rows.value).__name__ == "IntMetadataValue" and rows.value.value == 3
     assert solid_result.expectation_results_during_compute[0].label == "non_empty"
 
 
@@ -316,7 +320,7 @@ def test_structured_failure():
     failure = result.result_for_solid("fails").failure_data
     assert failure.error.cls_name == "Failure"
     assert failure.user_failure_data.description == "bad data"
-    assert failure.user_failure_data.metadata_entries[0].value == "row 3"
+    assert failure.user_failure_data.metadata_entries[0].value.text == "row 3"
 
 
 def test_raise_on_error_reraises_the_users_exception():
@@ -1491,13 +1495,24 @@ def test_solid_invocation_hooks_retry_and_tags_in_explicit_form():
 def test_output_metadata_is_recorded():
     @solid
     def with_metadata(context):
-        yield Output(1, metadata={"rows": 3, "path": "/tmp/x"},
+        yield Output(1, metadata={"rows": 3, "path": "/tmp/x", "ok": True,
+                                  "link": EventMetadata.url("http://x")})
+
+    @solid
+    def with_both(context):
+        yield Output(1, metadata={"rows": 3},
                      metadata_entries=[EventMetadataEntry.url("http://x", "link")])
 
     result = execute_pipeline(pipeline(name="p")(lambda: with_metadata()))
     metadata = events_of(result, "STEP_OUTPUT")[0].data["metadata"]
     assert [(m["label"], m["entry_type"], m["value"]) for m in metadata] == [
-        ("link", "url", "http://x"), ("rows", "int", 3), ("path", "text", "/tmp/x")]
+        ("rows", "int", 3), ("path", "text", "/tmp/x"), ("ok", "bool", True),
+        ("link", "url", "http://x")]
+    # As in Dagster 0.15: one form or the other.
+    failed = run(pipeline(name="p2")(lambda: with_both()))
+    error = failed.result_for_solid("with_both").failure_data.error
+    assert error.cls_name == "DagsterInvalidMetadata"
+    assert "both `metadata` and `metadata_entries`" in error.message
 
 
 def test_failed_expectation_does_not_fail_the_step():
