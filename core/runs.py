@@ -167,6 +167,13 @@ def step_status_after_event(event_type: str, canceled: bool = False) -> StepStat
     return status
 
 
+def status_event_types(status: PipelineRunStatus | str) -> list[EventType]:
+    """The run-level event types that move a run to ``status`` (what a run-status sensor
+    watches)."""
+    wanted = PipelineRunStatus(status)
+    return [t for t, s in _STATUS_BY_EVENT.items() if s is wanted]
+
+
 # System tags (LEGACY_API.md §4). orch writes them under its own prefix and accepts the
 # legacy `dagster/` spelling when reading user input.
 SYSTEM_TAG_PREFIX = "orch/"
@@ -179,6 +186,14 @@ IS_RESUME_RETRY_TAG = "orch/is_resume_retry"
 PRESET_NAME_TAG = "orch/preset_name"
 PRIORITY_TAG = "orch/priority"
 LEGACY_PRIORITY_TAG = "dagster/priority"
+
+
+def system_tag_key(key: str) -> str:
+    """A tag key as orch stores it: the legacy spelling of a system tag (``dagster/partition``)
+    reads as orch's (``orch/partition``); ``dagster/priority``, which users set, stays."""
+    if key.startswith(LEGACY_SYSTEM_TAG_PREFIX) and key != LEGACY_PRIORITY_TAG:
+        return SYSTEM_TAG_PREFIX + key[len(LEGACY_SYSTEM_TAG_PREFIX):]
+    return key
 
 
 def make_run_id() -> str:

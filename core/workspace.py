@@ -268,6 +268,9 @@ class LoadedWorkspace:
     repositories: list[dict[str, Any]]
     schedules: list[Any] = field(default_factory=list)
     sensors: list[Any] = field(default_factory=list)
+    # The live RepositoryDefinition objects by name (schedules and sensors are evaluated
+    # from these), with the origin each was loaded from.
+    repository_defs: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     load_seconds: float = 0.0
     # A directory target's files that did not load (the others did): one LoadError each.
@@ -421,11 +424,25 @@ def _collect(workspace: LoadedWorkspace, module: ModuleType, origin: dict[str, A
 
 
 def _add_repository(workspace: LoadedWorkspace, repo: Any, origin: dict[str, Any]) -> None:
-    schedules = [_definition_summary(d) for d in repo.definitions_of("schedules")]
-    sensors = [_definition_summary(d) for d in repo.definitions_of("sensors")]
+    if repo.name in workspace.repository_defs:
+        known = workspace.repositories[[r["name"] for r in workspace.repositories]
+                                       .index(repo.name)]["origin"]
+        if known.get("python_file") != origin.get("python_file") or \
+                known.get("module_name") != origin.get("module_name"):
+            workspace.warnings.append(
+                f'Repository "{repo.name}" is defined in both '
+                f'{known.get("python_file") or known.get("module_name")} and '
+                f'{origin.get("python_file") or origin.get("module_name")}; using the first.')
+        return
+    workspace.repository_defs[repo.name] = repo
+    schedules = [{**_definition_summary(d), "repository": repo.name}
+                 for d in repo.definitions_of("schedules")]
+    sensors = [{**_definition_summary(d), "repository": repo.name}
+               for d in repo.definitions_of("sensors")]
     workspace.repositories.append({
         "name": repo.name, "description": repo.description, "origin": origin,
         "pipelines": repo.pipeline_names, "schedules": schedules, "sensors": sensors,
+        "partition_sets": repo.names_of("partition_sets"),
     })
     workspace.schedules.extend(schedules)
     workspace.sensors.extend(sensors)
@@ -449,10 +466,14 @@ def _add(workspace: LoadedWorkspace, name: str, origin: dict[str, Any], reposito
 def _definition_summary(definition: Any) -> dict[str, Any]:
     summary = {"name": getattr(definition, "name", repr(definition))}
     for attr in ("pipeline_name", "cron_schedule", "mode", "solid_selection",
-                 "execution_timezone", "minimum_interval_seconds", "description"):
+                 "execution_timezone", "minimum_interval_seconds", "description",
+                 "sensor_type"):
         value = getattr(definition, attr, None)
         if value is not None and not callable(value):
             summary[attr] = value if isinstance(value, str | int | float | list) else str(value)
+    get_partition_set = getattr(definition, "get_partition_set", None)
+    if get_partition_set is not None:
+        summary["partition_set"] = get_partition_set().name
     return summary
 
 

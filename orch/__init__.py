@@ -13,6 +13,41 @@ import importlib as _importlib
 from typing import TYPE_CHECKING
 
 _EXPORTS: dict[str, tuple[str, str]] = {
+    "RunRequest": ("orch.core.definitions.schedules", "RunRequest"),
+    "SkipReason": ("orch.core.definitions.schedules", "SkipReason"),
+    "ScheduleDefinition": ("orch.core.definitions.schedules", "ScheduleDefinition"),
+    "schedule": ("orch.core.definitions.schedules", "schedule"),
+    "ScheduleEvaluationContext": ("orch.core.definitions.schedules", "ScheduleEvaluationContext"),
+    "ScheduleExecutionContext": ("orch.core.definitions.schedules", "ScheduleExecutionContext"),
+    "build_schedule_context": ("orch.core.definitions.schedules", "build_schedule_context"),
+    "ScheduleExecutionError": ("orch.core.definitions.schedules", "ScheduleExecutionError"),
+    "SensorDefinition": ("orch.core.definitions.sensors", "SensorDefinition"),
+    "sensor": ("orch.core.definitions.sensors", "sensor"),
+    "SensorEvaluationContext": ("orch.core.definitions.sensors", "SensorEvaluationContext"),
+    "SensorExecutionContext": ("orch.core.definitions.sensors", "SensorExecutionContext"),
+    "build_sensor_context": ("orch.core.definitions.sensors", "build_sensor_context"),
+    "asset_sensor": ("orch.core.definitions.sensors", "asset_sensor"),
+    "AssetSensorDefinition": ("orch.core.definitions.sensors", "AssetSensorDefinition"),
+    "run_status_sensor": ("orch.core.definitions.sensors", "run_status_sensor"),
+    "pipeline_failure_sensor": ("orch.core.definitions.sensors", "pipeline_failure_sensor"),
+    "run_failure_sensor": ("orch.core.definitions.sensors", "run_failure_sensor"),
+    "RunStatusSensorContext": ("orch.core.definitions.sensors", "RunStatusSensorContext"),
+    "PipelineFailureSensorContext": ("orch.core.definitions.sensors", "PipelineFailureSensorContext"),
+    "RunStatusSensorDefinition": ("orch.core.definitions.sensors", "RunStatusSensorDefinition"),
+    "build_run_status_sensor_context": ("orch.core.definitions.sensors", "build_run_status_sensor_context"),
+    "hourly_schedule": ("orch.core.definitions.partitions", "hourly_schedule"),
+    "daily_schedule": ("orch.core.definitions.partitions", "daily_schedule"),
+    "weekly_schedule": ("orch.core.definitions.partitions", "weekly_schedule"),
+    "monthly_schedule": ("orch.core.definitions.partitions", "monthly_schedule"),
+    "Partition": ("orch.core.definitions.partitions", "Partition"),
+    "PartitionSetDefinition": ("orch.core.definitions.partitions", "PartitionSetDefinition"),
+    "PartitionScheduleDefinition": ("orch.core.definitions.partitions", "PartitionScheduleDefinition"),
+    "date_partition_range": ("orch.core.definitions.partitions", "date_partition_range"),
+    "schedule_from_partitions": ("orch.core.definitions.partitions", "schedule_from_partitions"),
+    "build_schedule_from_partitioned_job": ("orch.core.definitions.partitions", "build_schedule_from_partitioned_job"),
+    "identity_partition_selector": ("orch.core.definitions.partitions", "identity_partition_selector"),
+    "create_offset_partition_selector": ("orch.core.definitions.partitions", "create_offset_partition_selector"),
+    "DagsterUnknownPartitionError": ("orch.core.definitions.partitions", "DagsterUnknownPartitionError"),
     "file_relative_path": ("orch.core.legacy_helpers", "file_relative_path"),
     "build_output_context": ("orch.core.legacy_helpers", "build_output_context"),
     "build_input_context": ("orch.core.legacy_helpers", "build_input_context"),
@@ -24,16 +59,6 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "DagsterTypeCheckError": ("orch.core.errors", "DagsterTypeCheckError"),
     "DagsterTypeLoadingError": ("orch.core.errors", "DagsterTypeLoadingError"),
     "DagsterUnmetExecutorRequirementsError": ("orch.core.errors", "DagsterUnmetExecutorRequirementsError"),
-    "RunRequest": ("orch.core.definitions.schedules", "RunRequest"),
-    "SkipReason": ("orch.core.definitions.schedules", "SkipReason"),
-    "ScheduleDefinition": ("orch.core.definitions.schedules", "ScheduleDefinition"),
-    "SensorDefinition": ("orch.core.definitions.schedules", "SensorDefinition"),
-    "schedule": ("orch.core.definitions.schedules", "schedule"),
-    "sensor": ("orch.core.definitions.schedules", "sensor"),
-    "hourly_schedule": ("orch.core.definitions.schedules", "hourly_schedule"),
-    "daily_schedule": ("orch.core.definitions.schedules", "daily_schedule"),
-    "weekly_schedule": ("orch.core.definitions.schedules", "weekly_schedule"),
-    "monthly_schedule": ("orch.core.definitions.schedules", "monthly_schedule"),
     "Any": ("orch.core.definitions.types", "Any"),
     "Array": ("orch.core.config", "Array"),
     "AssetKey": ("orch.core.definitions.events", "AssetKey"),
@@ -348,6 +373,45 @@ if TYPE_CHECKING:  # the real names for type checkers and editors; kept in step 
     from orch.core.definitions.mode import (
         ModeDefinition as ModeDefinition,
     )
+    from orch.core.definitions.partitions import (
+        DagsterUnknownPartitionError as DagsterUnknownPartitionError,
+    )
+    from orch.core.definitions.partitions import (
+        Partition as Partition,
+    )
+    from orch.core.definitions.partitions import (
+        PartitionScheduleDefinition as PartitionScheduleDefinition,
+    )
+    from orch.core.definitions.partitions import (
+        PartitionSetDefinition as PartitionSetDefinition,
+    )
+    from orch.core.definitions.partitions import (
+        build_schedule_from_partitioned_job as build_schedule_from_partitioned_job,
+    )
+    from orch.core.definitions.partitions import (
+        create_offset_partition_selector as create_offset_partition_selector,
+    )
+    from orch.core.definitions.partitions import (
+        daily_schedule as daily_schedule,
+    )
+    from orch.core.definitions.partitions import (
+        date_partition_range as date_partition_range,
+    )
+    from orch.core.definitions.partitions import (
+        hourly_schedule as hourly_schedule,
+    )
+    from orch.core.definitions.partitions import (
+        identity_partition_selector as identity_partition_selector,
+    )
+    from orch.core.definitions.partitions import (
+        monthly_schedule as monthly_schedule,
+    )
+    from orch.core.definitions.partitions import (
+        schedule_from_partitions as schedule_from_partitions,
+    )
+    from orch.core.definitions.partitions import (
+        weekly_schedule as weekly_schedule,
+    )
     from orch.core.definitions.pipeline import (
         PipelineDefinition as PipelineDefinition,
     )
@@ -391,28 +455,64 @@ if TYPE_CHECKING:  # the real names for type checkers and editors; kept in step 
         ScheduleDefinition as ScheduleDefinition,
     )
     from orch.core.definitions.schedules import (
-        SensorDefinition as SensorDefinition,
+        ScheduleEvaluationContext as ScheduleEvaluationContext,
+    )
+    from orch.core.definitions.schedules import (
+        ScheduleExecutionContext as ScheduleExecutionContext,
+    )
+    from orch.core.definitions.schedules import (
+        ScheduleExecutionError as ScheduleExecutionError,
     )
     from orch.core.definitions.schedules import (
         SkipReason as SkipReason,
     )
     from orch.core.definitions.schedules import (
-        daily_schedule as daily_schedule,
-    )
-    from orch.core.definitions.schedules import (
-        hourly_schedule as hourly_schedule,
-    )
-    from orch.core.definitions.schedules import (
-        monthly_schedule as monthly_schedule,
+        build_schedule_context as build_schedule_context,
     )
     from orch.core.definitions.schedules import (
         schedule as schedule,
     )
-    from orch.core.definitions.schedules import (
-        sensor as sensor,
+    from orch.core.definitions.sensors import (
+        AssetSensorDefinition as AssetSensorDefinition,
     )
-    from orch.core.definitions.schedules import (
-        weekly_schedule as weekly_schedule,
+    from orch.core.definitions.sensors import (
+        PipelineFailureSensorContext as PipelineFailureSensorContext,
+    )
+    from orch.core.definitions.sensors import (
+        RunStatusSensorContext as RunStatusSensorContext,
+    )
+    from orch.core.definitions.sensors import (
+        RunStatusSensorDefinition as RunStatusSensorDefinition,
+    )
+    from orch.core.definitions.sensors import (
+        SensorDefinition as SensorDefinition,
+    )
+    from orch.core.definitions.sensors import (
+        SensorEvaluationContext as SensorEvaluationContext,
+    )
+    from orch.core.definitions.sensors import (
+        SensorExecutionContext as SensorExecutionContext,
+    )
+    from orch.core.definitions.sensors import (
+        asset_sensor as asset_sensor,
+    )
+    from orch.core.definitions.sensors import (
+        build_run_status_sensor_context as build_run_status_sensor_context,
+    )
+    from orch.core.definitions.sensors import (
+        build_sensor_context as build_sensor_context,
+    )
+    from orch.core.definitions.sensors import (
+        pipeline_failure_sensor as pipeline_failure_sensor,
+    )
+    from orch.core.definitions.sensors import (
+        run_failure_sensor as run_failure_sensor,
+    )
+    from orch.core.definitions.sensors import (
+        run_status_sensor as run_status_sensor,
+    )
+    from orch.core.definitions.sensors import (
+        sensor as sensor,
     )
     from orch.core.definitions.solid import (
         SolidDefinition as SolidDefinition,

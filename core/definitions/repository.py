@@ -1,4 +1,8 @@
-"""Repositories: named collections of pipelines (and later schedules and sensors)."""
+"""Repositories: named collections of pipelines, partition sets, schedules and sensors.
+
+Pipelines (and partition sets) given as functions in the dict form load on first use;
+schedules and sensors are built when the repository is, so that their partition sets are
+collected and their target pipelines checked up front."""
 
 from __future__ import annotations
 
@@ -34,6 +38,37 @@ class RepositoryDefinition:
 
     def get_all_pipelines(self) -> list[PipelineDefinition]:
         return [self.get_pipeline(n) for n in self.pipeline_names]
+
+    def names_of(self, kind: str) -> list[str]:
+        """The names of one kind of definition, without loading any."""
+        return sorted(self._loaders.get(kind, {}))
+
+    @property
+    def schedule_defs(self) -> list[Any]:
+        return self.definitions_of("schedules")
+
+    @property
+    def sensor_defs(self) -> list[Any]:
+        return self.definitions_of("sensors")
+
+    @property
+    def partition_set_defs(self) -> list[Any]:
+        return self.definitions_of("partition_sets")
+
+    def get_schedule_def(self, name: str) -> Any:
+        return self._get("schedules", name)
+
+    def get_sensor_def(self, name: str) -> Any:
+        return self._get("sensors", name)
+
+    def get_partition_set_def(self, name: str) -> Any:
+        return self._get("partition_sets", name)
+
+    def has_schedule_def(self, name: str) -> bool:
+        return name in self._loaders.get("schedules", {})
+
+    def has_sensor_def(self, name: str) -> bool:
+        return name in self._loaders.get("sensors", {})
 
     def definitions_of(self, kind: str) -> list[Any]:
         return [self._get(kind, n) for n in sorted(self._loaders.get(kind, {}))]
@@ -95,6 +130,7 @@ def repository(name: str | Callable[..., Any] | None = None, description: str | 
                 f'Repository "{repo_name}" must return a list of definitions or a dict '
                 f"{{'pipelines': {{name: fn}}}}, got {type(returned).__name__}."
             )
+        _check_instigators(repo_name, loaders)
         return RepositoryDefinition(repo_name, loaders, description or fn.__doc__)
 
     if callable(name):
@@ -113,3 +149,48 @@ def _kind_of(definition: Any, repo_name: str) -> str:
         f'Repository "{repo_name}" got {definition!r}; it accepts pipelines, schedules and '
         "sensors."
     )
+
+
+def _check_instigators(repo_name: str, loaders: dict[str, dict[str, Any]]) -> None:
+    """Build the schedules and sensors (dict form: they may be functions), register the
+    partition set of each partitioned schedule, and check every target pipeline exists.
+    Schedules and sensors share one name space."""
+    for kind in ("schedules", "sensors"):
+        for key, value in list(loaders[kind].items()):
+            if callable(value) and not hasattr(value, "repository_kind"):
+                value = value()
+            if getattr(value, "repository_kind", None) != kind:
+                raise DagsterInvalidDefinitionError(
+                    f'Repository "{repo_name}": {kind} entry "{key}" is {value!r}, not a '
+                    f"{kind[:-1]} definition.")
+            loaders[kind][key] = value
+    clash = sorted(set(loaders["schedules"]) & set(loaders["sensors"]))
+    if clash:
+        raise DagsterInvalidDefinitionError(
+            f'Repository "{repo_name}": schedules and sensors share one name space; '
+            f"{', '.join(repr(n) for n in clash)} is both.")
+    for schedule_def in loaders["schedules"].values():
+        get_set = getattr(schedule_def, "get_partition_set", None)
+        if get_set is None:
+            continue
+        partition_set = get_set()
+        known = loaders["partition_sets"].get(partition_set.name)
+        if known is not None and known is not partition_set:
+            raise DagsterInvalidDefinitionError(
+                f'Repository "{repo_name}": duplicate partition set definition found for '
+                f'"{partition_set.name}" (the partitioned schedule "{schedule_def.name}" '
+                "defines its own).")
+        loaders["partition_sets"][partition_set.name] = partition_set
+    pipelines = loaders.get("pipelines", {})
+    for kind in ("schedules", "sensors", "partition_sets"):
+        for definition in loaders[kind].values():
+            if not hasattr(definition, "repository_kind"):
+                continue  # a lazily built partition set: checked when it loads
+            target = getattr(definition, "pipeline_name", None)
+            if target is not None and target not in pipelines:
+                label = {"schedules": "Schedule", "sensors": "Sensor",
+                         "partition_sets": "Partition set"}[kind]
+                raise DagsterInvalidDefinitionError(
+                    f'{label} "{definition.name}" targets pipeline "{target}" which was not '
+                    f'found in repository "{repo_name}". Pipelines there: '
+                    f"{', '.join(sorted(pipelines)) or 'none'}.")

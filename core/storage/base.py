@@ -16,6 +16,7 @@ from typing import Any
 
 from ..events import EventRecord, EventType
 from ..runs import PipelineRun, PipelineRunStatus, StepStatus
+from .schedules import ScheduleStorage
 
 AssetKeyLike = str | Sequence[str]
 
@@ -71,8 +72,9 @@ class RunWorker:
     start_token: float | None
 
 
-class Storage(ABC):
-    """Runs, snapshots, events, asset keys and the compute-log index of one instance."""
+class Storage(ScheduleStorage, ABC):
+    """Runs, snapshots, events, asset keys and the compute-log index of one instance, and
+    (:class:`ScheduleStorage`) schedule and sensor state, ticks and backfills."""
 
     # Errors that say the storage cannot be written *now* (locked, full, read-only), as
     # opposed to a write whose content is at fault: writers keep what they could not commit

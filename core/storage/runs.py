@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..errors import DagsterError, DagsterRunNotFoundError
-from ..runs import IN_PROGRESS_STATUSES, PipelineRun, PipelineRunStatus
+from ..runs import IN_PROGRESS_STATUSES, PipelineRun, PipelineRunStatus, system_tag_key
 from .base import RunWorker
 from .paths import check_run_id
 from .recovery import process_start_token
@@ -183,7 +183,7 @@ class SqliteRunStorage:
                 "run_id IN (SELECT run_id FROM run_tags WHERE key = ? AND value IN "
                 f"({', '.join('?' * len(values))}))"
             )
-            params.append(key)
+            params.append(system_tag_key(key))
             params.extend(values)
         return where, params
 

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from ..errors import DagsterError
 from .sqlite_base import SqliteDatabase
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class OrchInstanceSchemaError(DagsterError):
@@ -122,7 +122,14 @@ def _create_v1(conn: sqlite3.Connection) -> None:
 
 
 # version -> the function that brings a database from version - 1 to it.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _create_v1}
+def _create_v2(conn: sqlite3.Connection) -> None:
+    """Schedules, sensors and backfills: instigators, ticks, run keys, bulk_actions."""
+    from .schedules import create_v2
+
+    create_v2(conn)
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _create_v1, 2: _create_v2}
 
 
 def read_schema_version(conn: sqlite3.Connection) -> int | None:

@@ -21,13 +21,16 @@ from .runs import SqliteRunStorage
 from .schema import ensure_schema, migrate, read_schema_version
 from .serde import loads
 from .sqlite_base import MEMORY, SqliteDatabase
+from .sqlite_schedules import SqliteScheduleStorage
 
 DEFAULT_DB_NAME = "orch.db"
 
-_TABLES = ("runs", "run_tags", "snapshots", "event_logs", "asset_keys", "compute_logs")
+_TABLES = ("runs", "run_tags", "snapshots", "event_logs", "asset_keys", "compute_logs",
+           "ticks", "instigator_run_keys", "bulk_actions")
+_DESCRIBED = (*_TABLES, "instigators")
 
 
-class SqliteStorage(SqliteRunStorage, SqliteEventLogStorage, Storage):
+class SqliteStorage(SqliteRunStorage, SqliteEventLogStorage, SqliteScheduleStorage, Storage):
     """Runs, events, asset keys and the compute-log index in one SQLite database.
 
     ``orch.yaml``::
@@ -73,7 +76,8 @@ class SqliteStorage(SqliteRunStorage, SqliteEventLogStorage, Storage):
 
     def describe(self) -> dict[str, Any]:
         with self.db.read() as conn:
-            counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in _TABLES}
+            counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                      for t in _DESCRIBED}
             journal_mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
         size = 0
         if not self.db.is_memory:

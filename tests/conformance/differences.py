@@ -163,4 +163,13 @@ DIFFERENCES: list[Difference] = [
         path="*/steps/*",
         expect=_HookEventsInAnyOrder,
     ),
+    Difference(
+        name="schedule-tags-prefix",
+        reason="The tags a schedule, partition set or sensor puts on its runs carry orch's "
+               "system prefix (orch/schedule_name, orch/partition, orch/partition_set) where "
+               "Dagster writes dagster/...; run filters accept the dagster/ spelling. The "
+               "values are asserted in tests/scheduling/test_definitions.py.",
+        case="schedules_*",
+        path=("*/tags/dagster/*", "*/tags/orch/*"),
+    ),
 ]

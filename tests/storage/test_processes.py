@@ -128,5 +128,8 @@ def test_processes_creating_the_instance_at_once(home: Path) -> None:
     procs = [subprocess.Popen([sys.executable, "-c", code], env=dict(os.environ)) for _ in range(4)]
     assert [p.wait(timeout=60) for p in procs] == [0] * 4
     conn = sqlite3.connect(home / "orch.db")
-    assert conn.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 1
+    from orch.core.storage.schema import SCHEMA_VERSION
+
+    # One row per version: no two processes applied the same migration.
+    assert conn.execute("SELECT count(*) FROM schema_version").fetchone()[0] == SCHEMA_VERSION
     conn.close()

@@ -11,6 +11,8 @@ from orch.core.runs import PipelineRun
 from orch.core.storage import schema
 from orch.core.storage.schema import SCHEMA_VERSION, OrchInstanceSchemaError
 
+NEXT = SCHEMA_VERSION + 1  # a pretend next version
+
 
 def _dump(db: Path) -> list[str]:
     conn = sqlite3.connect(db)
@@ -67,8 +69,8 @@ def version_2(monkeypatch: pytest.MonkeyPatch) -> None:
 
         sqlite_utils.Database(conn)["runs"].add_column("note", str)
 
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(schema.MIGRATIONS, 2, add_note_column)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", NEXT)
+    monkeypatch.setitem(schema.MIGRATIONS, NEXT, add_note_column)
 
 
 def _make_v1_database() -> str:
@@ -88,12 +90,12 @@ def test_older_database_is_migrated_on_open(home: Path, request: pytest.FixtureR
     run_id = _make_v1_database()
     request.getfixturevalue("version_2")
     with Instance.get() as inst:
-        assert inst.schema_version() == 2
-        assert inst.migrate() == (1, 2)
+        assert inst.schema_version() == NEXT
+        assert inst.migrate() == (SCHEMA_VERSION, NEXT)
         assert inst.get_run(run_id) is not None
     assert "note" in _columns(home / "orch.db")
     with Instance.get() as inst:
-        assert inst.migrate() == (2, 2)
+        assert inst.migrate() == (NEXT, NEXT)
 
 
 def test_migrate_is_one_transaction(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -104,12 +106,13 @@ def test_migrate_is_one_transaction(home: Path, monkeypatch: pytest.MonkeyPatch)
         conn.execute("CREATE TABLE half_done (x)")
         raise RuntimeError("migration bug")
 
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(schema.MIGRATIONS, 2, broken)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", NEXT)
+    monkeypatch.setitem(schema.MIGRATIONS, NEXT, broken)
     with pytest.raises(RuntimeError, match="migration bug"):
         Instance.get()
     conn = sqlite3.connect(home / "orch.db")
-    assert conn.execute("SELECT max(version) FROM schema_version").fetchone()[0] == 1
+    assert conn.execute("SELECT max(version) FROM schema_version").fetchone()[0] == \
+        SCHEMA_VERSION
     assert (
         conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'half_done'").fetchone()[0]
         == 0
