@@ -168,7 +168,7 @@ DIFFERENCES: list[Difference] = [
         reason="The tags a schedule, partition set or sensor puts on its runs carry orch's "
                "system prefix (orch/schedule_name, orch/partition, orch/partition_set) where "
                "Dagster writes dagster/...; run filters accept the dagster/ spelling. The "
-               "values are asserted in tests/scheduling/test_definitions.py.",
+               "values are asserted in tests/scheduling/test_schedule_definitions.py.",
         case="schedules_*",
         path=("*/tags/dagster/*", "*/tags/orch/*"),
     ),
