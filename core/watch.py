@@ -251,11 +251,13 @@ class WatchSession:
     code and re-executes the selection — only solids whose code hash changed and their
     downstream with ``changed_only`` — as a child of the last run, so upstream outputs are
     loaded, not recomputed. ``run_config`` may be a callable, re-evaluated every cycle (the
-    CLI re-reads its ``-c`` files)."""
+    CLI re-reads its ``-c`` files); ``extra_config`` (executor flags) is merged into it, or into
+    the preset's or the parent run's config."""
 
     def __init__(self, target: WorkspaceTarget, pipeline_name: str | None = None, *,
                  orch_home: str | None = None,
                  run_config: dict[str, Any] | Callable[[], dict[str, Any] | None] | None = None,
+                 extra_config: dict[str, Any] | None = None,
                  mode: str | None = None, preset: str | None = None,
                  tags: dict[str, Any] | None = None, selection: str | list[str] | None = None,
                  changed_only: bool = False, parent_run_id: str | None = None,
@@ -264,6 +266,7 @@ class WatchSession:
         self.target = target
         self.pipeline_name = pipeline_name
         self.run_config = run_config
+        self.extra_config = extra_config
         self.mode = mode
         self.preset = preset
         self.tags = tags
@@ -336,7 +339,8 @@ class WatchSession:
                                           "step_selection": self.selection,
                                           "changed_solids": changed, "include_failed": True})
             try:
-                reply = server.launch(name, wait_turn=True, **request)
+                reply = server.launch(name, extra_config=self.extra_config, wait_turn=True,
+                                      **request)
             except WorkspaceLoadError as e:
                 cycle.error = e.error
                 return cycle

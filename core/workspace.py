@@ -791,21 +791,23 @@ class CodeServer:
         return self.loaded
 
     def launch(self, pipeline_name: str, *, run_config: dict[str, Any] | None = None,
+               extra_config: dict[str, Any] | None = None,
                mode: str | None = None, preset: str | None = None,
                tags: dict[str, Any] | None = None, solid_selection: list[str] | None = None,
                reexecute: dict[str, Any] | None = None, wait_turn: bool = False,
                timeout: float = 120.0) -> dict[str, Any]:
         """Create a run of a pipeline loaded by :meth:`load` and execute it in the server.
 
-        ``reexecute``: ``{"parent_run_id", "step_selection", "changed_solids",
-        "include_failed"}`` makes it a child run (see ``reexecution.child_run_kwargs``).
+        The rules are ``orch.core.execution.run_request.launch_args``'s: a preset with
+        ``extra_config`` (executor flags) merged in; ``reexecute``: ``{"parent_run_id",
+        "step_selection", "changed_solids", "include_failed"}`` makes it a child run.
         Returns ``{"run_id": ..., "step_keys": [...] | None, "note": ..., "status": ...}``;
         ``run_id`` is None when there was nothing to re-execute. A run the instance's
         coordinator queued (status QUEUED) is left to a dequeuer, or with ``wait_turn`` the
         server takes it off the queue itself when it is due. Invalid input raises
         :class:`WorkspaceLoadError` (kind ``invalid``) and no run exists."""
         request = {"op": "launch", "pipeline": pipeline_name, "run_config": run_config,
-                   "mode": mode, "preset": preset, "tags": tags,
+                   "extra_config": extra_config, "mode": mode, "preset": preset, "tags": tags,
                    "solid_selection": solid_selection, "reexecute": reexecute,
                    "wait_turn": wait_turn}
         if not self._send(request):

@@ -13,8 +13,8 @@ Requests:
     answers with a ``timeout`` error naming the modules still importing (read from the main
     thread's stack) and exits with code 3; a faulthandler dump one second later covers a
     main thread stuck in C code.
-``{"op": "launch", "pipeline": name, "run_config", "mode", "preset", "tags",
-"solid_selection", "reexecute": {...} | null, "wait_turn": bool}``
+``{"op": "launch", "pipeline": name, "run_config", "extra_config", "mode", "preset",
+"tags", "solid_selection", "reexecute": {...} | null, "wait_turn": bool}``
     → ``{"ok": true, "run_id", "step_keys", "note", "status"}`` once the run is submitted;
     the server then executes it as the run's worker and exits with the worker's exit code
     (0, 1, 2, 130). A run the coordinator queued (status QUEUED) is left to a dequeuer
@@ -42,7 +42,7 @@ def _preload() -> None:
     """Import what a load and a launch need, before any request (not user code)."""
     from orch.core.config import config_type_snapshot  # noqa: F401
     from orch.core.definitions.snapshot import pipeline_snapshot  # noqa: F401
-    from orch.core.execution import api, reexecution, run_config  # noqa: F401
+    from orch.core.execution import api, reexecution, run_config, run_request  # noqa: F401
     from orch.core.execution.executor import get_executor_def
     from orch.core.instance import Instance  # noqa: F401
     from orch.core.launcher import create_run  # noqa: F401
@@ -205,6 +205,7 @@ class Server:
         """Create the run; answer; execute it. None when nothing was started."""
         from orch.core.errors import DagsterError
         from orch.core.events import EventRecord, EventType
+        from orch.core.execution.run_request import LAUNCH_FIELDS, launch_args
         from orch.core.instance import Instance
         from orch.core.launcher import create_run
         from orch.core.workspace import LoadError
@@ -217,21 +218,8 @@ class Server:
         try:
             loaded = self.workspace.get(request.get("pipeline"))
             pipeline = loaded.reconstructable()
-            kwargs: dict[str, Any] | None = dict(
-                run_config=request.get("run_config"), mode=request.get("mode"),
-                preset=request.get("preset"), tags=request.get("tags"),
-                solid_selection=request.get("solid_selection"),
-            )
-            note = None
-            if kwargs["preset"] and kwargs["run_config"]:
-                kwargs = _expand_preset(pipeline.get_definition(), kwargs)
-            if request.get("reexecute"):
-                from orch.core.execution.reexecution import child_run_kwargs
-
-                kwargs, note = child_run_kwargs(instance, pipeline, **request["reexecute"],
-                                                run_config=request.get("run_config"),
-                                                mode=request.get("mode"),
-                                                tags=request.get("tags"))
+            kwargs, note = launch_args(instance, pipeline,
+                                       **{k: request.get(k) for k in LAUNCH_FIELDS})
             if kwargs is None:
                 self.responder.send({"ok": True, "run_id": None, "step_keys": [],
                                      "note": note})
@@ -290,19 +278,6 @@ class Server:
             return execute_stored_run(instance, run_id)
         finally:
             instance.close()
-
-
-def _expand_preset(pipeline_def: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """A preset plus extra run config (e.g. ``--executor``): the preset's config with the
-    extra merged in, its mode, selection and tags."""
-    from orch.core.definitions.preset import deep_merge
-    from orch.core.runs import PRESET_NAME_TAG
-
-    preset_def = pipeline_def.get_preset(kwargs["preset"])
-    return dict(run_config=deep_merge(preset_def.run_config, kwargs["run_config"]),
-                mode=preset_def.mode, solid_selection=preset_def.solid_selection,
-                tags={**{k: str(v) for k, v in preset_def.tags.items()},
-                      **(kwargs.get("tags") or {}), PRESET_NAME_TAG: kwargs["preset"]})
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,7 +17,7 @@ from ..errors import (
 )
 from ..events import EventRecord, EventType
 from ..plan.plan import ExecutionPlan, create_execution_plan
-from ..runs import PRESET_NAME_TAG, SOLID_SELECTION_TAG, PipelineRun
+from ..runs import SOLID_SELECTION_TAG, PipelineRun
 from ..selection import select_solids, split_selection
 from ..storage.paths import check_run_id
 from .context import RunContext
@@ -30,6 +30,7 @@ from .executor import (
 from .loggers import build_event_loggers
 from .results import PipelineExecutionResult
 from .run_config import resolve_run_config
+from .run_request import apply_preset
 from .scheduler import ActiveExecution
 from .step import OpenSteps, check_step_timeouts
 
@@ -56,24 +57,6 @@ def _definition_of(pipeline: Any) -> tuple[PipelineDefinition, dict[str, Any] | 
     )
 
 
-def _apply_preset(pipeline_def: PipelineDefinition, preset: str | None, run_config, mode,
-                  solid_selection, tags):
-    if preset is None:
-        return run_config or {}, mode, solid_selection, dict(tags or {})
-    preset_def = pipeline_def.get_preset(preset)
-    conflicts = [name for name, given in (("run_config", run_config), ("mode", mode),
-                                          ("solid_selection", solid_selection))
-                 if given is not None and given != getattr(preset_def, name)]
-    if conflicts:
-        raise DagsterInvariantViolationError(
-            f'Preset "{preset}" of pipeline "{pipeline_def.name}" sets the run config, mode and '
-            f"solid selection; do not also pass {', '.join(conflicts)}. Use "
-            "preset.with_additional_config(...) to extend its config."
-        )
-    merged_tags = {**preset_def.tags, **(tags or {}), PRESET_NAME_TAG: preset}
-    return preset_def.run_config, preset_def.mode, preset_def.solid_selection, merged_tags
-
-
 def prepare_run(
     pipeline: Any,
     run_config: dict[str, Any] | None = None,
@@ -92,9 +75,10 @@ def prepare_run(
     if run_id is not None:
         check_run_id(run_id)
     pipeline_def, origin = _definition_of(pipeline)
-    run_config, mode, solid_selection, tags = _apply_preset(
-        pipeline_def, preset, run_config, mode, solid_selection, tags
-    )
+    args = apply_preset(pipeline_def, preset, run_config=run_config, mode=mode,
+                        solid_selection=solid_selection, tags=tags)
+    run_config, mode, solid_selection, tags = (args.run_config, args.mode,
+                                               args.solid_selection, args.tags)
     mode_def = pipeline_def.get_mode_definition(mode)
     solids_to_execute = None
     if solid_selection:

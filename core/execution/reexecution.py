@@ -155,8 +155,11 @@ def mapped_from_new_keys(plan: ExecutionPlan, mapped: dict[str, tuple[str, str]]
 def reexecution_args(instance: Any, pipeline: Any, parent_run_id: str,
                      step_selection: list[str] | str | None = None,
                      from_failure: bool = False, run_config: dict | None = None,
-                     mode: str | None = None, tags: dict | None = None) -> dict[str, Any]:
-    """Keyword arguments for ``prepare_run`` that make a child run of ``parent_run_id``."""
+                     mode: str | None = None, tags: dict | None = None,
+                     extra_config: dict | None = None) -> dict[str, Any]:
+    """Keyword arguments for ``prepare_run`` that make a child run of ``parent_run_id``:
+    the parent's run config unless ``run_config`` is given, with ``extra_config`` (the
+    executor flags) merged in."""
     parent = instance.get_run(parent_run_id)
     if parent is None:
         raise DagsterRunNotFoundError(f"No run {parent_run_id} in this instance.")
@@ -165,7 +168,7 @@ def reexecution_args(instance: Any, pipeline: Any, parent_run_id: str,
             "Re-execution needs a persistent instance (ORCH_HOME): an ephemeral one keeps no "
             "outputs to reuse."
         )
-    base = dict(run_config=parent.run_config if run_config is None else run_config,
+    base = dict(run_config=_child_config(parent, run_config, extra_config),
                 mode=mode or parent.mode, solid_selection=parent.solid_selection)
     full, mapped = _parent_plan(instance, pipeline, parent, base["run_config"], base["mode"])
     _check_persistent_io(full)
@@ -191,6 +194,15 @@ def reexecution_args(instance: Any, pipeline: Any, parent_run_id: str,
     )
 
 
+def _child_config(parent: PipelineRun, run_config: dict | None, extra_config: dict | None
+                  ) -> dict[str, Any]:
+    """A child run's config: ``run_config``, else the parent's; ``extra_config`` merged in."""
+    from ..definitions.preset import deep_merge
+
+    config = dict(parent.run_config or {}) if run_config is None else dict(run_config)
+    return deep_merge(config, extra_config) if extra_config else config
+
+
 def _memory_io_manager(prepared: Any) -> str | None:
     """The key of an IO manager of the run's mode that keeps outputs only in memory (so a
     later run cannot load them), or None."""
@@ -208,7 +220,8 @@ def child_run_kwargs(instance: Any, pipeline: Any, parent_run_id: str, *,
                      step_selection: list[str] | str | None = None,
                      changed_solids: list[str] | None = None, include_failed: bool = True,
                      run_config: dict[str, Any] | None = None, mode: str | None = None,
-                     tags: dict[str, Any] | None = None
+                     tags: dict[str, Any] | None = None,
+                     extra_config: dict[str, Any] | None = None
                      ) -> tuple[dict[str, Any] | None, str | None]:
     """``create_run`` kwargs for the next run of a watch loop, a child of ``parent_run_id``.
 
@@ -222,7 +235,7 @@ def child_run_kwargs(instance: Any, pipeline: Any, parent_run_id: str, *,
     parent = instance.get_run(parent_run_id)
     if parent is None:
         raise DagsterRunNotFoundError(f"No run {parent_run_id} in this instance.")
-    run_config = parent.run_config if run_config is None else run_config
+    run_config = _child_config(parent, run_config, extra_config)
     mode = mode or parent.mode
     full, _ = _parent_plan(instance, pipeline, parent, run_config, mode)
     order = list(full.plan.order)
@@ -285,11 +298,13 @@ def reexecute_pipeline(pipeline: Any, parent_run_id: str, run_config: dict | Non
     if instance is None:
         raise DagsterInvariantViolationError("reexecute_pipeline needs the instance the parent "
                                              "run was recorded in.")
-    if preset is not None:
+    if preset is not None:  # its config and mode (the selection is the parent's)
         from .api import _definition_of
+        from .run_request import apply_preset
 
-        preset_def = _definition_of(pipeline)[0].get_preset(preset)
-        run_config, mode = preset_def.run_config, preset_def.mode
+        preset_args = apply_preset(_definition_of(pipeline)[0], preset,
+                                   run_config=run_config, mode=mode, tags=tags)
+        run_config, mode, tags = preset_args.run_config, preset_args.mode, preset_args.tags
     args = reexecution_args(instance, pipeline, parent_run_id, step_selection, from_failure,
                             run_config, mode, tags)
     prepared = prepare_run(pipeline, **args)

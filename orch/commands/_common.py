@@ -182,37 +182,30 @@ def require_mode(pipeline_def: Any, mode: str | None, presets_apply: bool = Fals
         fail(missing_mode_message(pipeline_def.name, pipeline_def.mode_names, presets))
 
 
+PRESET_CLASH_FLAGS = {"run_config": "-c/--config", "mode": "--mode",
+                      "solid_selection": "-s/--solid-selection"}
+
+
 def run_kwargs(pipeline_def: Any, *, config_files: list[str] | None, preset: str | None,
                mode: str | None, tags: str | None, selection: str | None,
                executor: str | None = None, max_concurrent: int | None = None
                ) -> dict[str, Any]:
-    """``prepare_run`` keyword arguments from the CLI flags. A preset is expanded here so
-    --executor/--tags can still add to it; combining it with -c, --mode or -s is an error."""
-    from orch.core.definitions.preset import deep_merge
+    """``prepare_run`` keyword arguments from the CLI flags, by the core's preset rules
+    (``orch.core.execution.run_request.apply_preset``): --executor/--tags add to a preset;
+    -c, --mode or -s that differ from it are an error."""
     from orch.core.errors import DagsterError
-    from orch.core.runs import PRESET_NAME_TAG
+    from orch.core.execution.run_request import apply_preset
 
     run_config = load_config_files(config_files)
     extra = execution_config(executor, max_concurrent)
     user_tags = parse_tags(tags)
     solid_selection = [c.strip() for c in selection.split(",") if c.strip()] \
         if selection else None
-    if preset is not None:
-        clashes = [flag for flag, given in (("-c/--config", config_files), ("--mode", mode),
-                                            ("-s/--solid-selection", selection)) if given]
-        if clashes:
-            fail(f"--preset sets the run config, mode and solid selection; do not combine it "
-                 f"with {', '.join(clashes)}.")
-        try:
-            preset_def = pipeline_def.get_preset(preset)
-        except DagsterError as e:
-            fail(str(e))
-        return dict(run_config=deep_merge(preset_def.run_config, extra or {}),
-                    mode=preset_def.mode, solid_selection=preset_def.solid_selection,
-                    tags={**{k: str(v) for k, v in preset_def.tags.items()}, **user_tags,
-                          PRESET_NAME_TAG: preset})
-    require_mode(pipeline_def, mode, presets_apply=True)
-    if extra:
-        run_config = deep_merge(run_config or {}, extra)
-    return dict(run_config=run_config, mode=mode, solid_selection=solid_selection,
-                tags=user_tags)
+    if preset is None:
+        require_mode(pipeline_def, mode, presets_apply=True)
+    try:
+        return apply_preset(pipeline_def, preset, run_config=run_config, mode=mode,
+                            solid_selection=solid_selection, tags=user_tags,
+                            extra_config=extra, names=PRESET_CLASH_FLAGS).as_kwargs()
+    except DagsterError as e:
+        fail(str(e))

@@ -38,8 +38,6 @@ def watch_loop(instance: Any, *, python_file: str | None, module_name: str | Non
     if from_failure:
         fail("--watch already re-executes a failed run's unfinished steps with the selection; "
              "drop --from-failure.")
-    if preset and (config or mode):
-        fail("--preset sets the run config and mode; do not combine it with -c or --mode.")
     user_tags = parse_tags(tags) or None
     extra = execution_config(executor, max_concurrent)
     parent_id = None
@@ -57,15 +55,13 @@ def watch_loop(instance: Any, *, python_file: str | None, module_name: str | Non
         target = make_target(python_file, module_name, attribute, working_directory)
 
     def run_config() -> dict[str, Any] | None:
-        from orch.core.definitions.preset import deep_merge, load_yaml_files
+        from orch.core.definitions.preset import load_yaml_files
 
-        merged = load_yaml_files(list(config)) if config else None
-        if extra:
-            merged = deep_merge(merged or {}, extra)
-        return merged
+        return load_yaml_files(list(config)) if config else None
 
     session = WatchSession(
-        target, pipeline, orch_home=str(instance.root_dir), run_config=run_config, mode=mode,
+        target, pipeline, orch_home=str(instance.root_dir), run_config=run_config,
+        extra_config=extra, mode=mode,
         preset=preset, tags=user_tags, selection=selection, changed_only=changed,
         parent_run_id=parent_id, load_timeout=load_timeout,
     )

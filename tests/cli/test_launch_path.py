@@ -173,3 +173,42 @@ def _run_events(home, run_id):
 
     return [e for e in events(home, run_id)
             if (e.event_type_value or "").startswith("PIPELINE_")]
+
+
+def test_preset_rules_are_the_apis_a_value_equal_to_the_presets_is_no_clash(orch, home):
+    from .conftest import SAMPLE
+
+    same = orch("run", "-f", str(SAMPLE), "-p", "sales_report", "--preset", "sample_data",
+                "--mode", "default", "--executor", "multiprocess", "-q")
+    assert same.returncode == 0, same.stderr
+    [run] = runs(home)
+    assert run.mode == "default" and run.tags["orch/preset_name"] == "sample_data"
+    assert run.run_config["execution"] == {"multiprocess": {"config": {}}}
+    assert "load_orders" in run.run_config["solids"]  # the preset's config, executor added
+    other = orch("run", "-f", str(SAMPLE), "-p", "sales_report", "--preset", "sample_data",
+                 "-s", "load_orders", "--mode", "default")
+    assert other.returncode == 2
+    assert other.stderr.strip() == ('orch: error: Preset "sample_data" of pipeline '
+                                    '"sales_report" sets the run config, mode and solid '
+                                    "selection; do not also pass -s/--solid-selection.")
+    assert len(runs(home)) == 1
+
+
+def test_watch_from_a_parent_with_an_executor_keeps_the_parents_config(
+        orch, repo, home, tmp_path):
+    (tmp_path / "label.yaml").write_text("solids: {extract: {config: {label: custom}}}\n")
+    first = orch("run", "-f", str(repo), "-p", "etl", "-c", "label.yaml", "-q")
+    assert first.returncode == 0, first.stderr
+    [parent] = runs(home)
+    with open(tmp_path / "watch.err", "w") as err:
+        watch = orch.popen("run", "--watch", "--parent", parent.run_id[:8], "--executor",
+                           "multiprocess", stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        found = wait_for(lambda: _all_finished(home, 2), timeout=30)
+    finally:
+        watch.send_signal(signal.SIGINT)
+        watch.wait(timeout=20)
+    child = found[1]
+    assert child.parent_run_id == parent.run_id
+    assert child.run_config == {"solids": {"extract": {"config": {"label": "custom"}}},
+                                "execution": {"multiprocess": {"config": {}}}}
