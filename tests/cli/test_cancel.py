@@ -17,7 +17,9 @@ def test_ctrl_c_cancels_the_run(orch, home, repo, executor):
     try:
         parent = psutil.Process(proc.pid)
         run = wait_for(lambda: runs(home)[0] if home.exists() and runs(home) else None)
-        wait_for(lambda: events(home, run.run_id, "STEP_START"), timeout=15)
+        # nap itself has started (under load, extract's start can come well before it)
+        wait_for(lambda: [e for e in events(home, run.run_id, "STEP_START")
+                          if e.step_key == "nap"], timeout=15)
         family = [parent, *parent.children(recursive=True)]
         assert len(family) >= 2  # orch run and its worker (and, multiprocess, a step process)
         proc.send_signal(signal.SIGINT)
