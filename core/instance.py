@@ -19,6 +19,9 @@ the project the code belongs to (:func:`locate_home`), creating it on first use.
         tag_concurrency_limits: [{key: team, limit: 2}]
     run_launcher:                  # how they start: default (a worker subprocess)
       name: default
+    run_monitoring:                # runs that cannot finish on their own (core/run_monitor.py)
+      start_timeout_seconds: 180   # STARTING longer than this: failed
+      max_resume_run_attempts: 0   # a run whose worker died: re-executed from failure N times
 
 Config values may be ``{env: VAR}``; they are resolved when the component is built and the file
 keeps the reference. Other top-level keys (launcher, coordinator, ...) are kept in
@@ -57,6 +60,7 @@ from .storage.tail import DEFAULT_POLL_INTERVAL, EventTail, follow
 if TYPE_CHECKING:
     from .launcher import RunLauncher
     from .run_coordinator import RunCoordinator
+    from .run_monitor import RunMonitoringConfig
 
 _ACTIVE_STATUSES = (PipelineRunStatus.QUEUED, PipelineRunStatus.STARTING,
                     PipelineRunStatus.STARTED, PipelineRunStatus.CANCELING)
@@ -157,6 +161,7 @@ class Instance:
         self.compute_log_manager = compute_log_manager
         self.root_dir = root_dir
         self.config = config or {}
+        self.recovered_on_open: list[str] = []  # runs failed when this instance was opened
         self.home_reason: str | None = None
         self._temp_dir: Path | None = None
         self._cleanup: weakref.finalize | None = None
@@ -189,7 +194,7 @@ class Instance:
         try:
             compute_logs = _build(config, "compute_logs", ComputeLogManager, root, storage)
             instance = cls(storage, compute_logs, root_dir=root, config=config)
-            instance.recover_crashed_runs()
+            instance.recovered_on_open = instance.recover_crashed_runs()
         except BaseException:
             storage.close()
             raise
@@ -220,6 +225,13 @@ class Instance:
             self._run_launcher = _named_component(self.config, "run_launcher", RunLauncher,
                                                   self._config_root)
         return self._run_launcher
+
+    @property
+    def run_monitoring(self) -> RunMonitoringConfig:
+        """When in-progress runs are failed or resumed (orch.yaml ``run_monitoring``)."""
+        from .run_monitor import RunMonitoringConfig
+
+        return RunMonitoringConfig.from_instance_config(self.config)
 
     @property
     def _config_root(self) -> Path:
@@ -394,8 +406,18 @@ class Instance:
         return self.storage.is_cancel_requested(run_id)
 
     def recover_crashed_runs(self) -> list[str]:
-        """Fail in-progress runs whose worker process is gone; returns their run ids."""
-        return recover_crashed_runs(self.storage)
+        """Fail in-progress runs whose worker process is gone; returns their run ids. With
+        orch.yaml ``run_monitoring.max_resume_run_attempts``, whoever failed a run (only one
+        process can) also resumes it from failure (:func:`run_monitor.resume_run`)."""
+        recovered = recover_crashed_runs(self.storage)
+        if recovered and "run_monitoring" in self.config:
+            monitoring = self.run_monitoring
+            if monitoring.enabled and monitoring.max_resume_run_attempts:
+                from .run_monitor import resume_run
+
+                for run_id in recovered:
+                    resume_run(self, run_id, monitoring.max_resume_run_attempts)
+        return recovered
 
     # -- events ------------------------------------------------------------------------
     def event_writer(
@@ -549,6 +571,14 @@ def _load_config(path: Path) -> dict[str, Any]:
     for key in _NAMED_COMPONENTS:
         if key in config:
             _check_named_component(path, key, config[key])
+    if "run_monitoring" in config:
+        from .run_monitor import RunMonitoringConfig, RunMonitoringConfigError
+
+        try:
+            RunMonitoringConfig.from_instance_config(config)
+        except RunMonitoringConfigError as e:
+            raise OrchInstanceConfigError(f"{path}: {str(e).removeprefix('orch.yaml: ')}") \
+                from None
     return config
 
 

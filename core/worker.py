@@ -16,11 +16,12 @@ import signal
 import sys
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 from .errors import DagsterExecutionInterruptedError, serializable_error_info
 from .events import EventRecord, EventType
-from .runs import PipelineRun, PipelineRunStatus
+from .runs import RESUME_FROM_FAILURE_TAG, PipelineRun, PipelineRunStatus
 from .storage.sqlite_base import OrchStorageUnavailableError
 
 EXIT_SUCCESS, EXIT_FAILURE, EXIT_LOAD_ERROR, EXIT_CANCELED = 0, 1, 2, 130
@@ -82,6 +83,16 @@ def _fail_unloadable(instance: Any, run: PipelineRun, exc: BaseException) -> Non
                                               message, level=40, data=data))
 
 
+def _choose_resumed_steps(instance: Any, run: PipelineRun, pipeline_def: Any) -> PipelineRun:
+    """A run the monitor resumed (``run_monitor.resume_run``) re-executes its parent from
+    failure: its steps are chosen here, where the code is loaded, and stored on the run."""
+    from .execution.reexecution import reexecution_args
+
+    args = reexecution_args(instance, pipeline_def, run.parent_run_id, from_failure=True,
+                            run_config=run.run_config, mode=run.mode)
+    return instance.update_run(replace(run, step_keys_to_execute=args["step_keys_to_execute"]))
+
+
 def execute_stored_run(instance: Any, run_id: str, pipeline_def: Any = None,
                        console: bool = True) -> int:
     """Load the run's code, execute it, and return the worker exit code. A worker forked by
@@ -105,6 +116,8 @@ def execute_stored_run(instance: Any, run_id: str, pipeline_def: Any = None,
         if pipeline_def is None:
             pipeline_def = load_pipeline_from_origin(run.pipeline_origin or {},
                                                      run.pipeline_name)
+        if run.tags.get(RESUME_FROM_FAILURE_TAG) and run.step_keys_to_execute is None:
+            run = _choose_resumed_steps(instance, run, pipeline_def)
         prepared = prepare_run(pipeline_def, run.run_config, run.mode,
                                solid_selection=run.solid_selection,
                                step_keys_to_execute=run.step_keys_to_execute, run_id=run.run_id)

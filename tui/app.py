@@ -216,7 +216,7 @@ class OrchApp(App[int]):
             with Vertical(id="sidebar"):
                 yield Label("Pipelines", classes="pane-title")
                 yield OptionList(id="pipelines")
-                yield Label("Runs", classes="pane-title")
+                yield Label("Runs", classes="pane-title", id="runs-title")
                 yield RunsTable(id="runs")
             with Vertical(id="main"):
                 with TabbedContent(id="graph-tabs"):
@@ -252,6 +252,7 @@ class OrchApp(App[int]):
             self._start_watcher()
         if self.instance.root_dir is not None and self.launcher is not None:
             self._start_dequeuer()
+            self._start_monitor()
         self._update_subtitle()
 
     NARROW = 100  # columns below which the sidebar narrows and the footer compacts
@@ -281,6 +282,36 @@ class OrchApp(App[int]):
 
         self._dequeuer = threading.Thread(target=dequeue, name="orch-dequeuer", daemon=True)
         self._dequeuer.start()
+
+    def _start_monitor(self) -> None:
+        """Run monitoring (orch.yaml ``run_monitoring``): runs stuck STARTING or whose worker
+        died are failed, or resumed; each pass that acts is shown."""
+        if not self.instance.run_monitoring.enabled:
+            return
+        from orch.core.instance import Instance
+        from orch.core.run_monitor import MonitorPass, run_monitor
+
+        home = self.instance.root_dir
+
+        def shown(done: MonitorPass) -> None:
+            self.call_from_thread(self._monitor_acted, done)
+
+        def monitor() -> None:
+            with Instance.from_home(home) as own:
+                run_monitor(own, self._dequeuer_stop, on_pass=shown)
+
+        threading.Thread(target=monitor, name="orch-run-monitor", daemon=True).start()
+
+    def _monitor_acted(self, done: Any) -> None:
+        for run_id in done.timed_out:
+            self.notify(f"Run {run_id[:8]} failed: it did not start in time.",
+                        severity="error", timeout=10)
+        for run_id in done.worker_gone:
+            resumed = done.resumed.get(run_id)
+            self.notify(f"Run {run_id[:8]} failed: its worker process is gone."
+                        + (f" Resumed from failure in run {resumed[:8]}." if resumed else ""),
+                        severity="error", timeout=10)
+        self.refresh_runs()
 
     def on_unmount(self) -> None:
         self._dequeuer_stop.set()
@@ -426,12 +457,21 @@ class OrchApp(App[int]):
 
     @work(thread=True, exclusive=True, group="runs", exit_on_error=False)
     def _read_runs(self) -> None:
-        self.post_message(RunsRefreshed(self.instance.get_runs(limit=200)))
+        runs = self.instance.get_runs(limit=200)
+        waiting: dict[str, str] = {}
+        if any(r.status is PipelineRunStatus.QUEUED for r in runs):
+            from orch.core.run_coordinator import queue_reasons
+
+            waiting = queue_reasons(self.instance)
+        self.post_message(RunsRefreshed(runs, waiting))
 
     @on(RunsRefreshed)
     def _runs_refreshed(self, message: RunsRefreshed) -> None:
         for table in self.query(RunsTable):  # none while the app shuts down
-            table.show_runs(message.runs)
+            table.show_runs(message.runs, message.waiting)
+        queued = len(message.waiting)
+        for title in self.query("#runs-title").results(Label):
+            title.update(f"Runs · {queued} queued" if queued else "Runs")
 
     @on(RunsTable.RowSelected, "#runs")
     def _run_selected(self, event: RunsTable.RowSelected) -> None:

@@ -49,9 +49,12 @@ class EventsBatch(Message):
 
 
 class RunsRefreshed(Message):
-    def __init__(self, runs: list[PipelineRun]):
+    """The run history, and why each queued run waits (``{run id: reason}``)."""
+
+    def __init__(self, runs: list[PipelineRun], waiting: dict[str, str] | None = None):
         super().__init__()
         self.runs = runs
+        self.waiting = waiting or {}
 
 
 class RunLaunched(Message):

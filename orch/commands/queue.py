@@ -71,6 +71,8 @@ def run_queue(
     anything is committed to the instance)."""
     from orch.core.run_coordinator import run_dequeuer
 
+    from .runs import start_monitor_thread
+
     with open_instance() as instance:
         coordinator = _queued_coordinator(instance)
         stop = threading.Event()
@@ -83,4 +85,7 @@ def run_queue(
             for run_id in state.launched:
                 typer.echo(f"launched {run_id}")
 
+        monitor = start_monitor_thread(instance, stop)
         run_dequeuer(instance, stop, interval=interval, on_pass=report)
+        if monitor is not None:
+            monitor.join(timeout=5)

@@ -15,8 +15,11 @@ import typer
 from ._common import open_instance
 
 if TYPE_CHECKING:
+    import threading
+
     from orch.core.events import EventRecord, EventType
     from orch.core.instance import Instance
+    from orch.core.run_monitor import MonitorPass
     from orch.core.runs import PipelineRun, PipelineRunStatus
 
 runs_app = typer.Typer(
@@ -131,15 +134,26 @@ def list_runs(
         None, "--status", "-s", help="Only runs with this status (repeat or comma-separate)."
     ),
     pipeline: str = typer.Option(None, "--pipeline", "-p", help="Only runs of this pipeline."),
+    tag: list[str] = typer.Option(
+        None, "--tag", "-t", help="Only runs with this tag, KEY=VALUE (repeat: all of them)."
+    ),
     limit: int = typer.Option(20, "--limit", "-n", help="At most this many runs (newest first)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
-    """List runs, newest first."""
+    """List runs, newest first, with each one's parent (a re-execution's lineage) and why a
+    queued run waits."""
+    from orch.core.runs import PipelineRunStatus
+
     statuses = _statuses(status)
+    tags = _tag_filter(tag)
     with open_instance() as instance:
-        runs = instance.get_runs(statuses=statuses, pipeline_name=pipeline, limit=limit)
+        runs = instance.get_runs(statuses=statuses, pipeline_name=pipeline, tags=tags,
+                                 limit=limit)
+        waiting = _queue_reasons(instance) if any(
+            r.status is PipelineRunStatus.QUEUED for r in runs) else {}
     if as_json:
-        print_json([_run_json(r) for r in runs])
+        print_json([{**_run_json(r), **({"waiting": waiting[r.run_id]}
+                                        if r.run_id in waiting else {})} for r in runs])
         return
     from rich.console import Console
     from rich.table import Table
@@ -155,6 +169,8 @@ def list_runs(
     table.add_column("Status", no_wrap=True)
     table.add_column("Created", no_wrap=True)
     table.add_column("Duration", justify="right", no_wrap=True)
+    table.add_column("Parent", no_wrap=True)
+    table.add_column("Note", overflow="fold")
     for run in runs:
         table.add_row(
             run.run_id[:8],
@@ -162,8 +178,83 @@ def list_runs(
             _styled(run.status.value),
             _when(run.create_timestamp),
             _duration(run.start_time, run.end_time),
+            (run.parent_run_id or "")[:8],
+            waiting.get(run.run_id, ""),
         )
     console.print(table)
+
+
+def _tag_filter(values: list[str] | None) -> dict[str, str] | None:
+    if not values:
+        return None
+    out: dict[str, str] = {}
+    for value in values:
+        key, sep, tag_value = value.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"tag {value!r} is not KEY=VALUE", param_hint="--tag")
+        out[key.strip()] = tag_value.strip()
+    return out
+
+
+def _queue_reasons(instance: Instance) -> dict[str, str]:
+    from orch.core.run_coordinator import queue_reasons
+
+    return queue_reasons(instance)
+
+
+@runs_app.command("monitor")
+def monitor_runs(
+    watch: bool = typer.Option(False, "--watch", help="Keep monitoring every "
+                               "poll_interval_seconds until Ctrl-C."),
+) -> None:
+    """Fail runs stuck STARTING past run_monitoring.start_timeout_seconds or whose worker is
+    gone (resuming them from failure if max_resume_run_attempts is set); print what it did.
+    orch dev and orch queue run do this all the time."""
+    with open_instance() as instance:
+        if not watch:
+            from orch.core.run_monitor import monitor_runs as one_pass
+
+            _report_monitor_pass(one_pass(instance))
+            return
+        import signal
+        import threading
+
+        stop = threading.Event()
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        from orch.core.run_monitor import run_monitor
+
+        run_monitor(instance, stop, on_pass=_report_monitor_pass)
+
+
+def _report_monitor_pass(done: MonitorPass) -> None:
+    for run_id in done.timed_out:
+        typer.echo(f"{run_id} FAILURE: did not start within the start timeout")
+    for run_id in done.worker_gone:
+        typer.echo(f"{run_id} FAILURE: its worker process is gone")
+    for run_id, resumed in done.resumed.items():
+        typer.echo(f"{run_id} resumed from failure as {resumed}")
+
+
+def start_monitor_thread(instance: Instance, stop: threading.Event) -> threading.Thread | None:
+    """Run monitoring beside a long-lived command (``orch queue run``), on its own instance
+    connection; None when orch.yaml turns it off."""
+    import threading
+
+    if not instance.run_monitoring.enabled or instance.root_dir is None:
+        return None
+    from orch.core.instance import Instance as OwnInstance
+    from orch.core.run_monitor import run_monitor
+
+    home = instance.root_dir
+
+    def monitor() -> None:
+        with OwnInstance.from_home(home) as own:
+            run_monitor(own, stop, on_pass=_report_monitor_pass)
+
+    thread = threading.Thread(target=monitor, name="orch-run-monitor", daemon=True)
+    thread.start()
+    return thread
 
 
 @runs_app.command("cancel")

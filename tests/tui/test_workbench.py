@@ -569,3 +569,38 @@ async def test_with_a_queued_coordinator_orch_dev_queues_and_dequeues(repo, orch
             assert types[:3] == ["PIPELINE_ENQUEUED", "PIPELINE_DEQUEUED",
                                  "PIPELINE_STARTING"]
             assert any("queued" in str(n.message) for n in app._notifications)
+
+
+async def test_a_queued_run_shows_why_it_waits_and_cancel_keeps_it_from_starting(
+        repo, orch_home):
+    orch_home.mkdir(parents=True, exist_ok=True)
+    (orch_home / "orch.yaml").write_text(
+        "run_coordinator: {name: queued, config: {max_concurrent_runs: 1}}\n")
+    with Instance.from_home(orch_home) as instance:
+        app = _app(repo, instance, pipeline="sleepy")
+        app.launch_choices.set("sleepy", LaunchChoice(
+            run_config={"solids": {"nap": {"config": {"seconds": 4}}}}))
+        async with app.run_test(size=SIZE) as pilot:
+            await _loaded(pilot, "sleepy")
+            await pilot.press("r")
+            await wait_for(pilot, lambda: app.run_view is not None
+                           and app.run_view.steps.get("nap") is not None
+                           and app.run_view.steps["nap"].status is StepStatus.IN_PROGRESS)
+            first = app.run_view.run_id
+            await pilot.press("r")  # the slot is taken: this one waits in the queue
+            await wait_for(pilot, lambda: app.run_view.run_id != first)
+            second = app.run_view.run_id
+            table = app.query_one("#runs")
+            await wait_for(pilot, lambda: second in table.rows
+                           and "waiting for a slot" in str(table.get_cell(second, "note")))
+            assert "max_concurrent_runs is 1" in str(table.get_cell(second, "note"))
+            assert str(app.query_one("#runs-title").render()) == "Runs · 1 queued"
+            await pilot.press("c")  # cancel the displayed, queued run
+            await wait_for(pilot, lambda: instance.get_run(second).status
+                           is PipelineRunStatus.CANCELED)
+            assert _final_status(instance, first) is PipelineRunStatus.SUCCESS
+            types = [e.event_type_value for e in instance.get_logs_for_run(second)
+                     if e.event_type_value and e.event_type_value.startswith("PIPELINE_")]
+            assert "PIPELINE_STARTING" not in types and types[-1] == "PIPELINE_CANCELED"
+            await wait_for(pilot, lambda: str(table.get_cell(second, "note")) == ""
+                           and str(app.query_one("#runs-title").render()) == "Runs")

@@ -100,15 +100,16 @@ class PlanTable(DataTable):
 
 
 class RunsTable(DataTable):
-    """Run history: status glyph and id, pipeline, status, duration, start. The pipeline
-    comes second so a narrow sidebar still shows it."""
+    """Run history: status glyph and id, pipeline, status, duration, start, and for a queued
+    run why it waits. The pipeline comes second so a narrow sidebar still shows it."""
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
-        for column in ("run", "pipeline", "status", "took", "started"):
+        for column in ("run", "pipeline", "status", "took", "started", "note"):
             self.add_column(column, key=column)
 
-    def show_runs(self, runs: list[PipelineRun]) -> None:
+    def show_runs(self, runs: list[PipelineRun], waiting: dict[str, str] | None = None) -> None:
+        waiting = waiting or {}
         selected = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value \
             if self.row_count else None
         self.clear()
@@ -123,6 +124,7 @@ class RunsTable(DataTable):
             label = f"↳{run.run_id[:7]}" if run.parent_run_id else run.run_id[:8]
             glyph = RUN_STATUS_GLYPHS.get(status, " ")
             self.add_row(Text(f"{glyph} {label}", style=style), run.pipeline_name,
-                         Text(status, style=style), took, started, key=run.run_id)
+                         Text(status, style=style), took, started,
+                         Text(waiting.get(run.run_id, ""), style="dim"), key=run.run_id)
         if selected is not None and selected in self.rows:
             self.move_cursor(row=self.get_row_index(selected))
