@@ -4,7 +4,9 @@ The run process already holds the user's code, so a step process is ``os.fork()`
 interpreter start, no re-import, no instance to reopen (Dagster's spawned steps pay ≈1.7 s for
 those). The parent keeps the one scheduler (``core.execution.scheduler``) and is the single
 writer of the run's events; each child runs the shared step runner and streams its events
-back over a pipe as length-prefixed pickles. A child that dies without reporting an outcome
+back over a pipe as length-prefixed pickles, a few writes per step: it holds events back
+until its compute function is about to run or resume, its outcome, or its exit (each write
+wakes the parent; eight a step cost more than the step). A child that dies without reporting an outcome
 (SIGKILL, segfault, ``os._exit``, OOM kill) becomes a STEP_FAILURE that names the exit code
 or signal, and the scheduler abandons what depended on it while other branches go on.
 
@@ -82,13 +84,23 @@ def _set_parent_death_signal() -> None:
 
 
 class _Pipe:
-    """A step process's end of its event pipe: ``send(event)`` writes one length-prefixed
-    pickle. An event whose data does not pickle goes as the plain JSON data storage would
-    keep (or a note saying why not)."""
+    """A step process's end of its event pipe: ``send(event)`` queues one length-prefixed
+    pickle, ``flush()`` writes what is queued in one go (an outcome is written at once). An
+    event whose data does not pickle goes as the plain JSON data storage would keep (or a
+    note saying why not)."""
 
     def __init__(self, write_fd: int):
         self.write_fd = write_fd
         self.outcome_sent = False
+        self.queued = bytearray()
+
+    def flush(self) -> None:
+        view = memoryview(self.queued)
+        while view:
+            written = os.write(self.write_fd, view)
+            view = view[written:]
+        view.release()
+        self.queued.clear()
 
     def __call__(self, event: EventRecord) -> None:
         try:
@@ -100,12 +112,11 @@ class _Pipe:
             except (Exception, RecursionError):
                 event.data = {}
             payload = pickle.dumps(event, protocol=pickle.HIGHEST_PROTOCOL)
-        view = memoryview(_HEADER.pack(len(payload)) + payload)
-        while view:
-            written = os.write(self.write_fd, view)
-            view = view[written:]
+        self.queued += _HEADER.pack(len(payload))
+        self.queued += payload
         if event.event_type in _OUTCOMES:
             self.outcome_sent = True
+            self.flush()
 
 
 def _report_child_crash(rc: RunContext, step: ExecutionStep, exc: BaseException,
@@ -217,6 +228,7 @@ class _ForkLauncher:
             rc = self.rc
             rc.raise_on_error = False
             rc.output_capture = None
+            rc.before_user_code = send.flush
             if captured is not None and captured.stdout_path:
                 from orch.core.storage.compute_logs import redirect_output
 
@@ -234,7 +246,12 @@ class _ForkLauncher:
                 _report_child_crash(self.rc, step, exc, send)
             status = 70
         finally:
-            os._exit(status)
+            try:
+                send.flush()  # what came after the outcome (hooks, resource teardown)
+            except BaseException:
+                status = status or 70
+            finally:
+                os._exit(status)
 
     @staticmethod
     def _child_events(rc: RunContext, step: ExecutionStep, attempt: int,

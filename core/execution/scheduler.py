@@ -309,32 +309,51 @@ def drive(run_context: RunContext, active: ActiveExecution, launcher: StepLaunch
           ) -> Iterator[EventRecord]:
     """Run the plan to completion through ``launcher``, yielding every event in order.
 
+    The events a poll returns are handled at once but handed on only once the steps they
+    made ready are launched (in the same order as ever: they still come before the launched
+    steps' events), so a step process starts while the consumer commits the outcome before
+    it — on a chain, that commit no longer delays every step.
+
     ``run_context.interrupted()`` is polled every turn; when it says so, running steps are
     terminated and DagsterExecutionInterruptedError is raised (the run becomes CANCELED)."""
+    held: list[EventRecord] = []  # handled, not yet handed on
     while True:
-        yield from active.settle(run_context)
+        held.extend(active.settle(run_context))
         # Every step has its outcome, but a launcher may still be running steps that send
         # events after it (hooks, resource teardown): wait for them before returning.
         if active.is_complete and not launcher.running():
+            yield from held
             return
         if run_context.interrupted():
+            yield from held
             run_context.cancel_reported = True
             yield run_context.event(EventType.PIPELINE_CANCELING,
                                     "Sending run termination request.", level=logging.WARNING)
             yield from launcher.terminate()
             raise DagsterExecutionInterruptedError("Execution was interrupted.")
         launched = False
-        for step in active.take_ready(launcher.free_slots()):
-            launched = True
-            attempt = active.attempts.get(step.key, 0)
-            for event in launcher.launch(step, attempt, active.missing_for(step)):
-                active.handle_event(event)
-                yield event
+        try:
+            for step in active.take_ready(launcher.free_slots()):
+                launched = True
+                attempt = active.attempts.get(step.key, 0)
+                for event in launcher.launch(step, attempt, active.missing_for(step)):
+                    if held:
+                        yield from held
+                        held = []
+                    active.handle_event(event)
+                    yield event
+        except GeneratorExit:
+            raise
+        except BaseException:
+            yield from held  # what was handled is never lost to a failed launch
+            raise
+        yield from held
+        held = []
         if launcher.running():
             wait = active.seconds_to_next_retry()
             for event in launcher.poll(0.05 if wait is None else min(wait, 0.05)):
                 active.handle_event(event)
-                yield event
+                held.append(event)
         elif not launched and not active.has_ready_or_candidates:
             # Nothing ran since the last settle: only a pending retry can make progress.
             wait = active.seconds_to_next_retry()

@@ -257,6 +257,8 @@ class StepRunner:
         solid_def = self.step.solid_def
         seen_outputs: set[str] = set()
         seen_keys: dict[str, set[str]] = {}
+        before_user_code = self.rc.before_user_code or _nothing
+        before_user_code()
         for item in solid_def.compute_fn(self._solid_context(), inputs):
             yield from self._drain_logs()
             if isinstance(item, Output | DynamicOutput):
@@ -279,6 +281,7 @@ class StepRunner:
                     "AssetMaterialization or ExpectationResult. Values yielded by solids must "
                     "be wrapped in one of these types."
                 )
+            before_user_code()  # the compute function resumes next
         yield from self._drain_logs()
         for out in solid_def.output_defs:
             if out.is_required and not out.is_dynamic and out.name not in seen_outputs:
@@ -603,3 +606,7 @@ def execute_step(run_context: RunContext, step: ExecutionStep, resources: Resour
                  ) -> Iterator[EventRecord]:
     """The events of one attempt of ``step``."""
     return StepRunner(run_context, step, resources, attempt, missing).run()
+
+
+def _nothing() -> None:
+    return None

@@ -200,6 +200,7 @@ class LocalComputeLogManager(ComputeLogManager):
         out_path = self.path_for(run_id, step_key, "stdout")
         err_path = self.path_for(run_id, step_key, "stderr")
         make_private_dir(out_path.parent)
+        _c_fflush()
         self._started[(run_id, step_key)] = time.time()
         captured = CapturedLogs(run_id, step_key, str(out_path), str(err_path))
         if index:
@@ -287,6 +288,15 @@ def _flush_std_streams() -> None:
 
 def _flush_c_stdio() -> None:
     """fflush(NULL): push C-level stdio buffers (printf in extensions) to the current fds."""
+    fflush = _c_fflush()
+    if fflush:
+        fflush(None)
+
+
+def _c_fflush() -> Any:
+    """libc's ``fflush`` (False where there is none), looked up once per process — by
+    :meth:`LocalComputeLogManager.begin_capture` in a process that forks step processes, so
+    each of them inherits it instead of loading libc again."""
     global _libc_fflush
     if _libc_fflush is None:
         try:
@@ -295,8 +305,7 @@ def _flush_c_stdio() -> None:
             _libc_fflush = ctypes.CDLL(None).fflush
         except (OSError, AttributeError):
             _libc_fflush = False
-    if _libc_fflush:
-        _libc_fflush(None)
+    return _libc_fflush
 
 
 _libc_fflush: Any = None

@@ -379,3 +379,38 @@ if __name__ == "__main__":
         pids = result.result_for_solid("consume").output_value()
         print(result.success, pids[0], pids[1], os.getpid())
 '''
+
+
+def _committed_types(step_key: str) -> list[str]:
+    """The event types of ``step_key`` stored so far, read through a connection of its own
+    (what the app would see)."""
+    import sqlite3
+
+    conn = sqlite3.connect(os.path.join(os.environ["ORCH_HOME"], "orch.db"))
+    try:
+        return [r[0] for r in conn.execute(
+            "SELECT event_type FROM event_logs WHERE step_key = ? ORDER BY id", (step_key,))]
+    finally:
+        conn.close()
+
+
+@solid
+def upstream_value(_context):
+    return 1
+
+
+@solid
+def waits_for_its_own_events(_context, value):
+    """Returns the step's stored event types seen while its compute function runs (within
+    5 s): a step process holds events back, but never while user code runs."""
+    deadline = time.monotonic() + 5.0
+    seen = _committed_types("waits_for_its_own_events")
+    while "STEP_INPUT" not in seen and time.monotonic() < deadline:
+        time.sleep(0.01)
+        seen = _committed_types("waits_for_its_own_events")
+    return seen
+
+
+@pipeline
+def sees_own_events_pipeline():
+    waits_for_its_own_events(upstream_value())

@@ -57,6 +57,17 @@ def test_module_state_mutated_by_one_step_is_not_seen_by_the_next(instance: Inst
     assert len({mutator_pid, seen["pid"], os.getpid()}) == 3
 
 
+def test_events_before_the_compute_function_are_stored_while_it_runs(
+        instance: Instance) -> None:
+    """A step process sends its events in a few writes (each wakes the run worker), but the
+    ones before user code runs are delivered before it runs: the app sees the step start and
+    load its inputs while the compute function works."""
+    result = h.run_mp(h.sees_own_events_pipeline, instance)
+    assert result.success
+    seen = result.result_for_solid("waits_for_its_own_events").output_value()
+    assert seen[-3:] == ["STEP_START", "LOADED_INPUT", "STEP_INPUT"], seen
+
+
 # -- crashes -----------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("how", "cause"),
