@@ -383,9 +383,13 @@ class RunStatusSensorDefinition(SensorDefinition):
                 try:
                     self.run_status_sensor_fn(status_context)
                 except Exception as e:
-                    raise SensorExecutionError(
+                    error = SensorExecutionError(
                         f"Error in sensor {self.name} reacting to run {run.run_id}: "
-                        f"{type(e).__name__}: {e}") from e
+                        f"{type(e).__name__}: {e}")
+                    # The events before this one were handled: the next tick starts here,
+                    # so it neither repeats their reactions nor skips this one.
+                    error.cursor = context.cursor  # type: ignore[attr-defined]
+                    raise error from e
                 handled.append(run.run_id)
             context.update_cursor(str(event.storage_id))
         if not handled:

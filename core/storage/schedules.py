@@ -218,7 +218,8 @@ class ScheduleStorage(ABC):
 
     @abstractmethod
     def purge_ticks(self, selector: str | None, before: float,
-                    statuses: Iterable[TickStatus] | None = None) -> int: ...
+                    statuses: Iterable[TickStatus] | None = None,
+                    instigator_type: InstigatorType | None = None) -> int: ...
 
     @abstractmethod
     def get_run_key(self, selector: str, run_key: str) -> str | None: ...

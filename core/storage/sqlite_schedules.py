@@ -192,7 +192,8 @@ class SqliteScheduleStorage(ScheduleStorage):
         return found
 
     def purge_ticks(self, selector: str | None, before: float,
-                    statuses: Iterable[TickStatus] | None = None) -> int:
+                    statuses: Iterable[TickStatus] | None = None,
+                    instigator_type: InstigatorType | None = None) -> int:
         """Delete ticks older than ``before`` (of one instigator, or of all)."""
         sql = "DELETE FROM ticks WHERE timestamp < ? AND status != 'STARTED'"
         params: list[Any] = [before]
@@ -203,6 +204,9 @@ class SqliteScheduleStorage(ScheduleStorage):
             values = [TickStatus(s).value for s in statuses]
             sql += f" AND status IN ({', '.join('?' * len(values))})"
             params.extend(values)
+        if instigator_type is not None:
+            sql += " AND instigator_type = ?"
+            params.append(InstigatorType(instigator_type).value)
         with self.db.write() as conn:
             return conn.execute(sql, params).rowcount
 

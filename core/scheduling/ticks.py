@@ -1,0 +1,442 @@
+"""One evaluation pass over the schedules and sensors of a loaded workspace, on a given clock.
+
+:func:`tick_all` (or :func:`tick_schedules` / :func:`tick_sensors`) is what a daemon loops
+over and what ``orch schedule tick`` runs once; ``now`` is always an argument, so tests drive
+it with a fake clock. Runs are created with the instigator's tags and submitted through
+``instance.submit_run`` (the run coordinator decides when they start).
+
+Schedules (per RUNNING schedule):
+  1. The window starts at the last tick + 1 s (at the last tick itself when that tick was
+     left STARTED by a crash, or FAILED with retries left), never before the schedule was
+     turned on: a schedule never runs for a time before it was started (use a backfill).
+  2. The cron times in the window up to ``now`` are due; a plain schedule evaluates only the
+     newest, a partitioned one the newest ``max_catchup_runs``.
+  3. Each due time gets a tick stamped with that time. Ticks are unique per schedule and
+     time in storage, and every run is recorded under its (schedule, time, run key) before it
+     is created, so a restart resumes an interrupted tick and never launches a run twice.
+  4. No run request → SKIPPED with the reason. A run request whose run config does not
+     validate → FAILURE with the config errors, and no run. Otherwise SUCCESS with the runs.
+
+Sensors (per RUNNING sensor whose ``minimum_interval_seconds`` have passed since its last
+tick, failed or not): one tick stamped ``now``; run requests with a run key are launched once
+per key, ever (de-duplicated in storage across ticks and restarts); the cursor is stored
+together with the tick's outcome in one transaction, and only by a tick that did not fail.
+A failing or timed-out evaluation is a FAILURE tick and waits the interval like any other.
+"""
+
+from __future__ import annotations
+
+import datetime
+import signal
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ..definitions.schedules import (
+    RUN_KEY_TAG,
+    SCHEDULED_EXECUTION_TIME_TAG,
+    SENSOR_NAME_TAG,
+    RunRequest,
+    ScheduleEvaluationContext,
+)
+from ..definitions.sensors import SensorEvaluationContext
+from ..errors import DagsterError
+from ..storage.schedules import (
+    InstigatorState,
+    InstigatorStatus,
+    InstigatorType,
+    Tick,
+    TickStatus,
+    selector_id,
+)
+from .cron import get_timezone, ticks_between
+
+if TYPE_CHECKING:
+    from ..instance import Instance
+    from ..runs import PipelineRun
+    from ..workspace import LoadedWorkspace
+
+T = TypeVar("T")
+UTC = datetime.UTC
+SKIPPED_SENSOR_TICK_TTL_S = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    """Knobs of the tick algorithm (``scheduler:`` in orch.yaml)."""
+
+    max_catchup_runs: int = 5
+    max_tick_retries: int = 0
+    evaluation_timeout_s: float = 60.0
+
+    @classmethod
+    def from_instance(cls, instance: Instance) -> SchedulerSettings:
+        config = dict((instance.config or {}).get("scheduler") or {})
+        names = ("max_catchup_runs", "max_tick_retries", "evaluation_timeout_s")
+        unknown = sorted(set(config) - set(names))
+        if unknown:
+            raise DagsterError(f"orch.yaml: `scheduler` has unknown keys {unknown}; valid: "
+                               f"{', '.join(names)}.")
+        return cls(**config)
+
+
+@dataclass(frozen=True)
+class Instigator:
+    """A schedule or sensor of a loaded repository, and where its code came from."""
+
+    repository: str
+    definition: Any
+    instigator_type: InstigatorType
+    origin: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return str(self.definition.name)
+
+    @property
+    def selector(self) -> str:
+        return selector_id(self.repository, self.name)
+
+    @property
+    def kind(self) -> str:
+        return "schedule" if self.instigator_type is InstigatorType.SCHEDULE else "sensor"
+
+
+def find_instigators(workspace: LoadedWorkspace,
+                     instigator_type: InstigatorType | None = None) -> list[Instigator]:
+    found: list[Instigator] = []
+    origins = {r["name"]: r["origin"] for r in workspace.repositories}
+    for repo_name, repo in workspace.repository_defs.items():
+        for kind, itype in (("schedules", InstigatorType.SCHEDULE),
+                            ("sensors", InstigatorType.SENSOR)):
+            if instigator_type is not None and itype is not instigator_type:
+                continue
+            for definition in repo.definitions_of(kind):
+                found.append(Instigator(repo_name, definition, itype, origins.get(repo_name, {})))
+    return found
+
+
+# -- turning on and off -----------------------------------------------------------------------
+class InstigatorStateError(DagsterError):
+    """Starting what is already running, stopping what is not."""
+
+
+def start_instigator(instance: Instance, instigator: Instigator, now: float) -> InstigatorState:
+    """Turn a schedule or sensor on: a schedule remembers ``now`` as the earliest time it may
+    run for; a sensor keeps its cursor across stop and start."""
+    storage = instance.storage
+    state = storage.get_instigator_state(instigator.selector)
+    if state is not None and state.is_running:
+        raise InstigatorStateError(
+            f"You have attempted to start {instigator.kind} {instigator.name}, but it is "
+            "already running.")
+    base = state or InstigatorState(instigator.repository, instigator.name,
+                                    instigator.instigator_type)
+    return storage.put_instigator_state(replace(
+        base, status=InstigatorStatus.RUNNING, origin=instigator.origin,
+        start_timestamp=now if instigator.instigator_type is InstigatorType.SCHEDULE
+        else base.start_timestamp))
+
+
+def stop_instigator(instance: Instance, instigator: Instigator) -> InstigatorState:
+    storage = instance.storage
+    state = storage.get_instigator_state(instigator.selector)
+    if state is None or not state.is_running:
+        raise InstigatorStateError(
+            f"You have attempted to stop {instigator.kind} {instigator.name}, but it is not "
+            "running.")
+    return storage.put_instigator_state(replace(state, status=InstigatorStatus.STOPPED,
+                                                start_timestamp=None))
+
+
+# -- evaluation with a time limit ----------------------------------------------------------------
+class EvaluationTimeout(DagsterError):
+    """A schedule or sensor function ran past its time limit."""
+
+
+def call_with_timeout(fn: Callable[[], T], timeout_s: float, what: str) -> T:
+    """``fn()``, or :class:`EvaluationTimeout` after ``timeout_s``. In the main thread a timer
+    signal interrupts the function; elsewhere it runs in a daemon thread that is abandoned."""
+    message = (f"{what} did not finish within {timeout_s:g} s (evaluation_timeout_s); it was "
+               "abandoned.")
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+        def on_alarm(_signum: int, _frame: Any) -> None:
+            raise EvaluationTimeout(message)
+
+        previous = signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, timeout_s)
+        try:
+            return fn()
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = fn()
+        except BaseException as e:  # handed to the caller
+            outcome["error"] = e
+
+    worker = threading.Thread(target=target, daemon=True, name=f"orch-eval {what}")
+    worker.start()
+    worker.join(timeout_s)
+    if worker.is_alive():
+        raise EvaluationTimeout(message)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def error_text(exc: BaseException) -> str:
+    """What a FAILURE tick says: the message, then the user's traceback (from its cause)."""
+    cause = exc.__cause__ or exc
+    if isinstance(exc, DagsterError) and exc.__cause__ is None:
+        return str(exc)
+    lines = traceback.format_exception(type(cause), cause, cause.__traceback__)
+    return f"{exc}\n\n{''.join(lines).rstrip()}"
+
+
+# -- launching runs -------------------------------------------------------------------------------
+@dataclass
+class LaunchOutcome:
+    run_ids: list[str] = field(default_factory=list)
+    run_keys: list[str] = field(default_factory=list)
+    skipped_keys: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def launch_request(instance: Instance, workspace: LoadedWorkspace, instigator: Instigator,
+                   request: RunRequest, dedupe_key: str | None, tags: dict[str, str],
+                   outcome: LaunchOutcome) -> None:
+    """Create and submit the run for one request, at most once per ``dedupe_key``: a key
+    already holding a run reuses it (submitting it if a crash left it NOT_STARTED); a key
+    held by a run id whose run was never stored (a crash, or invalid config) creates it."""
+    from ..launcher import create_run
+    from ..runs import PipelineRunStatus, make_run_id
+
+    definition = instigator.definition
+    storage = instance.storage
+    run_id = make_run_id()
+    if dedupe_key is not None:
+        run_id = storage.claim_run_key(instigator.selector, dedupe_key, run_id)
+        existing = instance.get_run(run_id)
+        if existing is not None:
+            if existing.status is PipelineRunStatus.NOT_STARTED:
+                _submit(instance, existing, outcome)
+                outcome.run_ids.append(run_id)
+            else:
+                outcome.skipped_keys.append(request.run_key or dedupe_key)
+            return
+    loaded = workspace.pipelines.get(definition.pipeline_name)
+    if loaded is None or loaded.repository != instigator.repository:
+        outcome.errors.append(
+            f'{instigator.kind.capitalize()} {instigator.name} targets pipeline '
+            f'"{definition.pipeline_name}", which repository "{instigator.repository}" does '
+            "not have.")
+        return
+    try:
+        run = create_run(instance, loaded.reconstructable(), run_config=request.run_config,
+                         mode=definition.mode, solid_selection=definition.solid_selection,
+                         tags=tags, run_id=run_id)
+    except DagsterError as e:
+        outcome.errors.append(
+            f"Run config for {instigator.kind} {instigator.name}"
+            f"{f' (run key {request.run_key})' if request.run_key else ''} is not valid, so no "
+            f"run was created:\n{e}")
+        return
+    outcome.run_ids.append(run.run_id)
+    if request.run_key is not None:
+        outcome.run_keys.append(request.run_key)
+    _submit(instance, run, outcome)
+
+
+def _submit(instance: Instance, run: PipelineRun, outcome: LaunchOutcome) -> None:
+    try:
+        instance.submit_run(run)
+    except Exception as e:  # the run exists; the coordinator or launcher failed
+        outcome.errors.append(f"Run {run.run_id} was created but could not be launched: {e}")
+
+
+# -- schedules -------------------------------------------------------------------------------------
+def _is_partitioned(definition: Any) -> bool:
+    return hasattr(definition, "get_partition_set")
+
+
+def due_times(instigator: Instigator, state: InstigatorState, last: Tick | None, now: float,
+              settings: SchedulerSettings) -> list[datetime.datetime]:
+    """The scheduled times a pass at ``now`` evaluates (oldest first)."""
+    definition = instigator.definition
+    start = state.start_timestamp if state.start_timestamp is not None else now
+    if last is None:
+        window = start
+    elif last.status is TickStatus.STARTED or (
+            last.status is TickStatus.FAILURE and last.failure_count <= settings.max_tick_retries):
+        window = last.timestamp
+    else:
+        window = last.timestamp + 1
+    window = max(window, start)
+    if window > now:
+        return []
+    keep = max(1, settings.max_catchup_runs) if _is_partitioned(definition) else 1
+    times = ticks_between(definition.cron_schedule, definition.execution_timezone, window, now)
+    return times[-keep:]
+
+
+def evaluate_schedule_tick(instance: Instance, workspace: LoadedWorkspace,
+                           instigator: Instigator, when: datetime.datetime,
+                           settings: SchedulerSettings) -> Tick | None:
+    """Evaluate the schedule for one scheduled time (resuming a stored unfinished tick);
+    returns the finished tick, or None when that time was already handled."""
+    storage = instance.storage
+    definition = instigator.definition
+    tick = storage.create_tick(Tick(instigator.selector, InstigatorType.SCHEDULE,
+                                    instigator.name, TickStatus.STARTED, when.timestamp()))
+    if tick.status in (TickStatus.SUCCESS, TickStatus.SKIPPED) or (
+            tick.status is TickStatus.FAILURE
+            and tick.failure_count > settings.max_tick_retries):
+        return None
+    context = ScheduleEvaluationContext(
+        scheduled_execution_time=when.astimezone(get_timezone(definition.execution_timezone)),
+        instance=instance)
+    try:
+        data = call_with_timeout(lambda: definition.evaluate_tick(context),
+                                 settings.evaluation_timeout_s, f"Schedule {instigator.name}")
+    except Exception as e:
+        return storage.update_tick(replace(
+            tick, status=TickStatus.FAILURE, error=error_text(e),
+            failure_count=tick.failure_count + 1, end_timestamp=when.timestamp()))
+    if not data.run_requests:
+        return storage.update_tick(replace(tick, status=TickStatus.SKIPPED,
+                                           skip_reason=data.skip_message or "No run requested.",
+                                           error=None))
+    outcome = LaunchOutcome()
+    iso = when.astimezone(UTC).isoformat()
+    for request in data.run_requests:
+        tags = {**request.tags, SCHEDULED_EXECUTION_TIME_TAG: iso}
+        if request.run_key is not None:
+            tags[RUN_KEY_TAG] = request.run_key
+        key = iso if request.run_key is None else f"{iso} {request.run_key}"
+        launch_request(instance, workspace, instigator, request, key, tags, outcome)
+    return _finish(storage, tick, outcome, schedule=True)
+
+
+def _finish(storage: Any, tick: Tick, outcome: LaunchOutcome, schedule: bool,
+            state: InstigatorState | None = None, skip_message: str | None = None) -> Tick:
+    if outcome.errors:
+        finished = replace(tick, status=TickStatus.FAILURE, error="\n\n".join(outcome.errors),
+                           run_ids=outcome.run_ids, run_keys=outcome.run_keys,
+                           failure_count=tick.failure_count + 1)
+    elif outcome.run_ids:
+        finished = replace(tick, status=TickStatus.SUCCESS, run_ids=outcome.run_ids,
+                           run_keys=outcome.run_keys, error=None)
+    else:
+        reason = skip_message
+        if outcome.skipped_keys:
+            reason = (f"Skipping {len(outcome.skipped_keys)} run"
+                      f"{'s' if len(outcome.skipped_keys) > 1 else ''} for "
+                      f"{'schedule' if schedule else 'sensor'} {tick.name} already launched "
+                      f"with run keys: {outcome.skipped_keys}")
+        finished = replace(tick, status=TickStatus.SKIPPED, skip_reason=reason or
+                           "No run requested.", error=None)
+    return storage.update_tick(finished, state)
+
+
+def tick_schedules(instance: Instance, workspace: LoadedWorkspace, now: float,
+                   settings: SchedulerSettings | None = None) -> list[Tick]:
+    """One pass over the running schedules of ``workspace``; returns the ticks it finished."""
+    settings = settings or SchedulerSettings.from_instance(instance)
+    instigators = find_instigators(workspace, InstigatorType.SCHEDULE)
+    states = {s.selector_id: s for s in instance.storage.all_instigator_states(
+        InstigatorType.SCHEDULE) if s.is_running}
+    running = [i for i in instigators if i.selector in states]
+    latest = instance.storage.get_latest_ticks([i.selector for i in running])
+    finished: list[Tick] = []
+    for instigator in running:
+        state = states[instigator.selector]
+        for when in due_times(instigator, state, latest.get(instigator.selector), now,
+                              settings):
+            tick = evaluate_schedule_tick(instance, workspace, instigator, when, settings)
+            if tick is None:
+                continue
+            finished.append(tick)
+            if tick.status is TickStatus.FAILURE:
+                break  # the next pass retries it or moves past it
+    return finished
+
+
+# -- sensors ----------------------------------------------------------------------------------------
+def sensor_is_due(instigator: Instigator, state: InstigatorState, now: float) -> bool:
+    last = state.last_tick_timestamp
+    return last is None or now - last >= instigator.definition.minimum_interval_seconds
+
+
+def evaluate_sensor_tick(instance: Instance, workspace: LoadedWorkspace,
+                         instigator: Instigator, state: InstigatorState, now: float,
+                         settings: SchedulerSettings) -> Tick:
+    """Evaluate a sensor once at ``now`` and launch what it asks for."""
+    storage = instance.storage
+    definition = instigator.definition
+    tick = storage.create_tick(Tick(instigator.selector, InstigatorType.SENSOR, instigator.name,
+                                    TickStatus.STARTED, now, cursor=state.cursor))
+    context = SensorEvaluationContext(
+        last_completion_time=state.last_tick_timestamp, last_run_key=state.last_run_key,
+        cursor=state.cursor, repository_name=instigator.repository, instance=instance)
+    throttled = replace(state, last_tick_timestamp=now)  # a failed tick counts too
+    try:
+        data = call_with_timeout(lambda: definition.evaluate_tick(context),
+                                 settings.evaluation_timeout_s, f"Sensor {instigator.name}")
+    except Exception as e:
+        partial = getattr(e, "cursor", None)
+        kept = replace(throttled, cursor=partial) if partial is not None else throttled
+        return storage.update_tick(replace(tick, status=TickStatus.FAILURE, error=error_text(e),
+                                           cursor=kept.cursor, end_timestamp=now), kept)
+    outcome = LaunchOutcome()
+    for request in data.run_requests:
+        tags = {**request.tags, SENSOR_NAME_TAG: instigator.name}
+        if request.run_key is not None:
+            tags[RUN_KEY_TAG] = request.run_key
+        launch_request(instance, workspace, instigator, request, request.run_key, tags,
+                       outcome)
+    if data.origin_run_ids and not outcome.errors:
+        done = replace(tick, status=TickStatus.SUCCESS, origin_run_ids=data.origin_run_ids,
+                       cursor=data.cursor, end_timestamp=now)
+        return storage.update_tick(done, replace(throttled, cursor=data.cursor))
+    new_state = throttled
+    if not outcome.errors:
+        new_state = replace(throttled, cursor=data.cursor,
+                            last_run_key=outcome.run_keys[-1] if outcome.run_keys
+                            else state.last_run_key)
+    with_cursor = replace(tick, cursor=new_state.cursor, end_timestamp=now)
+    return _finish(storage, with_cursor, outcome, schedule=False, state=new_state,
+                   skip_message=data.skip_message)
+
+
+def tick_sensors(instance: Instance, workspace: LoadedWorkspace, now: float,
+                 settings: SchedulerSettings | None = None) -> list[Tick]:
+    """One pass over the running sensors of ``workspace`` that are due at ``now``."""
+    settings = settings or SchedulerSettings.from_instance(instance)
+    states = {s.selector_id: s for s in instance.storage.all_instigator_states(
+        InstigatorType.SENSOR) if s.is_running}
+    finished = []
+    for instigator in find_instigators(workspace, InstigatorType.SENSOR):
+        state = states.get(instigator.selector)
+        if state is None or not sensor_is_due(instigator, state, now):
+            continue
+        finished.append(evaluate_sensor_tick(instance, workspace, instigator, state, now,
+                                             settings))
+    if finished:
+        instance.storage.purge_ticks(None, now - SKIPPED_SENSOR_TICK_TTL_S, [TickStatus.SKIPPED],
+                                     instigator_type=InstigatorType.SENSOR)
+    return finished
+
+
+def tick_all(instance: Instance, workspace: LoadedWorkspace, now: float,
+             settings: SchedulerSettings | None = None) -> list[Tick]:
+    """One pass over every running schedule and sensor (what a daemon loop calls)."""
+    settings = settings or SchedulerSettings.from_instance(instance)
+    return [*tick_schedules(instance, workspace, now, settings),
+            *tick_sensors(instance, workspace, now, settings)]
+
