@@ -149,10 +149,10 @@ def _engine_pass(home: Path, n: int) -> float:
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks queue")
     parser.add_argument("--runs", type=int, default=1000)
-    parser.add_argument("--quick", action="store_true", help="200 runs")
+    parser.add_argument("--quick", action="store_true", help="50 runs")
     parser.add_argument("--timeout", type=float, default=1800.0)
     args, _ = parser.parse_known_args(argv)
-    n = 200 if args.quick and args.runs == 1000 else args.runs
+    n = 50 if args.quick and args.runs == 1000 else args.runs
     with scratch("orch-bench-queue-") as tmp:
         home, repo = tmp / ".orch", tmp / "tiny.py"
         home.mkdir()
