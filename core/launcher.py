@@ -17,13 +17,16 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .events import EventRecord, EventType
 from .runs import PipelineRun
 
+if TYPE_CHECKING:
+    from .instance import Instance
 
-def create_run(instance: Any, pipeline: Any, **prepare_kwargs: Any) -> PipelineRun:
+
+def create_run(instance: Instance, pipeline: Any, **prepare_kwargs: Any) -> PipelineRun:
     """Validate everything (config, selection, mode, preset) and store the run NOT_STARTED.
 
     ``pipeline`` must carry its origin (``reconstructable(...)`` or a loaded workspace
@@ -37,7 +40,7 @@ def create_run(instance: Any, pipeline: Any, **prepare_kwargs: Any) -> PipelineR
                                prepared.plan.snapshot())
 
 
-def launch_run(instance: Any, run: PipelineRun, *, stdout: Any = None, stderr: Any = None,
+def launch_run(instance: Instance, run: PipelineRun, *, stdout: Any = None, stderr: Any = None,
                env: dict[str, str] | None = None) -> subprocess.Popen:
     """Start ``python -m orch.core.worker RUN_ID`` for a stored run.
 
@@ -58,7 +61,7 @@ def launch_run(instance: Any, run: PipelineRun, *, stdout: Any = None, stderr: A
     return process
 
 
-def _announce(instance: Any, run: PipelineRun) -> str:
+def _announce(instance: Instance, run: PipelineRun) -> str:
     """Commit PIPELINE_STARTING naming this process; the run's working directory."""
     instance.handle_new_event(EventRecord(
         run.run_id, run.pipeline_name, EventType.PIPELINE_STARTING,
@@ -108,7 +111,7 @@ class RecordedWorker:
     as :class:`ForkedWorker`: ``poll`` is the run's exit code once it finished (0 success,
     130 canceled, 1 otherwise) or 1 once its recorded worker is gone."""
 
-    def __init__(self, instance: Any, run_id: str):
+    def __init__(self, instance: Instance, run_id: str):
         self.instance = instance
         self.run_id = run_id
         self.returncode: int | None = None
@@ -142,7 +145,7 @@ class RecordedWorker:
             os.kill(pid, sig)
 
 
-def fork_run(instance: Any, run: PipelineRun, pipeline_def: Any, *, output: Any = None,
+def fork_run(instance: Instance, run: PipelineRun, pipeline_def: Any, *, output: Any = None,
              console: bool = False) -> ForkedWorker | subprocess.Popen:
     """Execute a stored run in a fork of this process: the run worker of ``launch_run``
     without a second interpreter, for a caller that has just loaded ``pipeline_def`` from the
@@ -232,10 +235,10 @@ class RunLauncher(ABC):
         return cls(**config)
 
     @abstractmethod
-    def launch_run(self, instance: Any, run: PipelineRun) -> None:
+    def launch_run(self, instance: Instance, run: PipelineRun) -> None:
         """Start ``run``'s worker (PIPELINE_STARTING is committed before it exists)."""
 
-    def terminate(self, instance: Any, run_id: str) -> bool:
+    def terminate(self, instance: Instance, run_id: str) -> bool:
         """Ask the run to stop: the cancel flag its worker polls, and SIGTERM to the worker.
         False if the run does not exist or has finished."""
         run = instance.get_run(run_id)
@@ -249,7 +252,7 @@ class RunLauncher(ABC):
                 pass
         return requested
 
-    def check_health(self, instance: Any, run: PipelineRun) -> str:
+    def check_health(self, instance: Instance, run: PipelineRun) -> str:
         """WORKER_RUNNING, WORKER_GONE, or WORKER_UNKNOWN (no worker recorded yet)."""
         from .storage.recovery import is_worker_alive
 
@@ -262,7 +265,7 @@ class DefaultRunLauncher(RunLauncher):
     """A fresh ``python -m orch.core.worker`` process per run; its own output is discarded
     (events and compute logs are in the instance)."""
 
-    def launch_run(self, instance: Any, run: PipelineRun) -> None:
+    def launch_run(self, instance: Instance, run: PipelineRun) -> None:
         launch_run(instance, run, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -274,5 +277,5 @@ class CallerLauncher(RunLauncher):
         self.start = start
         self.started: Any = None
 
-    def launch_run(self, instance: Any, run: PipelineRun) -> None:
+    def launch_run(self, instance: Instance, run: PipelineRun) -> None:
         self.started = self.start(run)

@@ -152,8 +152,10 @@ def expand_mapped_clauses(clauses: list[str], step_keys: Iterable[str]) -> list[
     out: list[str] = []
     for raw in clauses:
         parsed = parse_clause(raw)
-        copies = [k for k in keys if k.startswith(f"{parsed.name}[")] \
-            if parsed is not None and parsed.name not in known else []
+        if parsed is None or parsed.name in known:
+            out.append(raw)
+            continue
+        copies = [k for k in keys if k.startswith(f"{parsed.name}[")]
         if not copies:
             out.append(raw)
             continue

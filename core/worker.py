@@ -17,12 +17,15 @@ import sys
 import threading
 import time
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import DagsterExecutionInterruptedError, serializable_error_info
 from .events import EventRecord, EventType
 from .runs import RESUME_FROM_FAILURE_TAG, PipelineRun, PipelineRunStatus
 from .storage.sqlite_base import OrchStorageUnavailableError
+
+if TYPE_CHECKING:
+    from .instance import Instance
 
 EXIT_SUCCESS, EXIT_FAILURE, EXIT_LOAD_ERROR, EXIT_CANCELED = 0, 1, 2, 130
 CANCEL_POLL_SECONDS = 0.25
@@ -32,7 +35,7 @@ class _CancelWatch:
     """Decides, cheaply, whether the run should stop: a signal arrived, or the instance's
     cancel flag is set (checked at most every CANCEL_POLL_SECONDS)."""
 
-    def __init__(self, instance: Any, run_id: str, raise_on_signal: bool):
+    def __init__(self, instance: Instance, run_id: str, raise_on_signal: bool):
         self.instance = instance
         self.run_id = run_id
         self.raise_on_signal = raise_on_signal
@@ -56,7 +59,7 @@ class _CancelWatch:
         return self.signaled
 
 
-def _signal_on_cancel_request(instance: Any, run_id: str, stop: threading.Event) -> None:
+def _signal_on_cancel_request(instance: Instance, run_id: str, stop: threading.Event) -> None:
     """In-process runs: turn a cancel requested through the instance into SIGTERM to this
     process, which interrupts the running step like Ctrl-C does (between bytecodes: a long
     call into C code is interrupted when it returns)."""
@@ -70,7 +73,7 @@ def _signal_on_cancel_request(instance: Any, run_id: str, stop: threading.Event)
             return
 
 
-def _fail_unloadable(instance: Any, run: PipelineRun, exc: BaseException) -> None:
+def _fail_unloadable(instance: Instance, run: PipelineRun, exc: BaseException) -> None:
     """Record why the run could not start: the user's traceback, then PIPELINE_FAILURE."""
     error = serializable_error_info(exc)
     for event_type, message, data in (
@@ -83,7 +86,7 @@ def _fail_unloadable(instance: Any, run: PipelineRun, exc: BaseException) -> Non
                                               message, level=40, data=data))
 
 
-def _choose_resumed_steps(instance: Any, run: PipelineRun, pipeline_def: Any) -> PipelineRun:
+def _choose_resumed_steps(instance: Instance, run: PipelineRun, pipeline_def: Any) -> PipelineRun:
     """A run the monitor resumed (``run_monitor.resume_run``) re-executes its parent from
     failure: its steps are chosen here, where the code is loaded, and stored on the run."""
     from .execution.reexecution import reexecution_args
@@ -93,7 +96,7 @@ def _choose_resumed_steps(instance: Any, run: PipelineRun, pipeline_def: Any) ->
     return instance.update_run(replace(run, step_keys_to_execute=args["step_keys_to_execute"]))
 
 
-def execute_stored_run(instance: Any, run_id: str, pipeline_def: Any = None,
+def execute_stored_run(instance: Instance, run_id: str, pipeline_def: Any = None,
                        console: bool = True) -> int:
     """Load the run's code, execute it, and return the worker exit code. A worker forked by
     the process that has just loaded the code from the run's origin passes ``pipeline_def``

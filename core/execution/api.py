@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..definitions.pipeline import PipelineDefinition
 from ..definitions.reconstructable import ReconstructablePipeline
@@ -22,6 +22,7 @@ from ..selection import select_solids, split_selection
 from ..storage.paths import check_run_id
 from .context import RunContext
 from .executor import (
+    ExecutorDefinition,
     InitExecutorContext,
     executor_choice,
     get_executor_def,
@@ -34,6 +35,10 @@ from .run_request import apply_preset
 from .scheduler import ActiveExecution
 from .step import OpenSteps, check_step_timeouts
 
+if TYPE_CHECKING:
+    from ..definitions.mode import ModeDefinition
+    from ..instance import Instance
+
 
 @dataclass
 class PreparedRun:
@@ -43,8 +48,8 @@ class PreparedRun:
     run: PipelineRun
     run_config: dict[str, Any]
     plan: ExecutionPlan
-    mode_def: Any
-    executor_def: Any
+    mode_def: ModeDefinition
+    executor_def: ExecutorDefinition
 
 
 def _definition_of(pipeline: Any) -> tuple[PipelineDefinition, dict[str, Any] | None]:
@@ -110,7 +115,7 @@ def prepare_run(
     return PreparedRun(subset_def, run, processed, plan, mode_def, executor_def)
 
 
-def _ephemeral_instance():
+def _ephemeral_instance() -> Instance:
     from ..instance import Instance
 
     return Instance.ephemeral()
@@ -118,7 +123,7 @@ def _ephemeral_instance():
 
 def execute_run_iterator(
     prepared: PreparedRun,
-    instance: Any,
+    instance: Instance,
     raise_on_error: bool = False,
     output_capture: dict | None = None,
     output_run_ids: dict[str, str] | None = None,
@@ -223,14 +228,14 @@ def _drain(pending: list[EventRecord]) -> Iterator[EventRecord]:
     yield from drained
 
 
-def _create_run(instance: Any, prepared: PreparedRun) -> None:
+def _create_run(instance: Instance, prepared: PreparedRun) -> None:
     stored = instance.create_run(prepared.run, pipeline_snapshot(prepared.pipeline_def),
                                  prepared.plan.snapshot())
     if stored is not None:
         prepared.run = stored
 
 
-def execute_in_process(prepared: PreparedRun, instance: Any, raise_on_error: bool,
+def execute_in_process(prepared: PreparedRun, instance: Instance, raise_on_error: bool,
                        output_run_ids: dict[str, str] | None = None,
                        known_mapping_keys: dict[tuple[str, str], list[str]] | None = None,
                        ) -> PipelineExecutionResult:
@@ -251,7 +256,7 @@ def execute_pipeline(
     preset: str | None = None,
     tags: dict[str, Any] | None = None,
     solid_selection: list[str] | None = None,
-    instance: Any = None,
+    instance: Instance | None = None,
     raise_on_error: bool = True,
     run_id: str | None = None,
 ) -> PipelineExecutionResult:
@@ -272,7 +277,7 @@ def execute_pipeline_iterator(
     preset: str | None = None,
     tags: dict[str, Any] | None = None,
     solid_selection: list[str] | None = None,
-    instance: Any = None,
+    instance: Instance | None = None,
 ) -> Iterator[EventRecord]:
     """Execute a pipeline, yielding each event as it happens."""
     prepared = prepare_run(pipeline, run_config, mode, preset, tags, solid_selection)
@@ -281,7 +286,7 @@ def execute_pipeline_iterator(
     yield from execute_run_iterator(prepared, instance)
 
 
-def _output_loader(prepared: PreparedRun, instance: Any):
+def _output_loader(prepared: PreparedRun, instance: Instance):
     """Loads an output through its IO manager when it was not captured in this process."""
 
     def load(step_key: str, output_name: str, mapping_key: str | None) -> Any:
@@ -316,7 +321,7 @@ def execute_solid(
     tags: dict[str, Any] | None = None,
     run_config: dict[str, Any] | None = None,
     raise_on_error: bool = True,
-    instance: Any = None,
+    instance: Instance | None = None,
 ):
     """Execute one solid (in a one-solid pipeline) with the given input values.
 

@@ -15,7 +15,8 @@ from .log_manager import LogManager
 if TYPE_CHECKING:
     from ..definitions.mode import ModeDefinition
     from ..definitions.pipeline import PipelineDefinition
-    from ..plan.plan import ExecutionStep
+    from ..instance import Instance
+    from ..plan.plan import ExecutionPlan, ExecutionStep
     from ..storage.base import ComputeLogInfo
 
 
@@ -53,11 +54,11 @@ class RunContext:
     run: PipelineRun
     run_config: dict[str, Any]
     mode_def: ModeDefinition
-    instance: Any
+    instance: Instance
     raise_on_error: bool = False
     retries_enabled: bool = True
     output_capture: dict[tuple[str, str, str | None], Any] | None = None
-    plan: Any = None
+    plan: ExecutionPlan | None = None
     # For re-execution: which run produced each step's outputs (defaults to this run).
     output_run_ids: dict[str, str] = field(default_factory=dict)
     pending_logs: list[EventRecord] = field(default_factory=list)
@@ -222,7 +223,7 @@ class InitResourceContext:
     resource_def: Any = None
     log: LogManager | None = None
     run_id: str | None = None
-    instance: Any = None
+    instance: Instance | None = None
     pipeline_run: PipelineRun | None = None
 
     @property
@@ -248,14 +249,14 @@ class HookContext:
 
 
 def build_init_resource_context(config: Any = None, resources: dict[str, Any] | None = None,
-                                instance: Any = None) -> InitResourceContext:
+                                instance: Instance | None = None) -> InitResourceContext:
     """An init context for calling a resource function directly in a test."""
     return InitResourceContext(resource_config=config, resources=Resources(dict(resources or {})),
                                instance=instance)
 
 
 def build_solid_context(resources: dict[str, Any] | None = None, config: Any = None,
-                        resources_config: dict[str, Any] | None = None, instance: Any = None,
+                        resources_config: dict[str, Any] | None = None, instance: Instance | None = None,
                         mapping_key: str | None = None) -> SolidExecutionContext:
     """A solid context for invoking a solid directly in a unit test.
 
@@ -282,6 +283,10 @@ def build_solid_context(resources: dict[str, Any] | None = None, config: Any = N
             values[key] = value
     pipeline_def = PipelineDefinition(name="ephemeral_solid_invocation_pipeline")
     run = PipelineRun(pipeline_name=pipeline_def.name)
+    if instance is None:  # as Dagster: an ephemeral instance when none is given
+        from ..instance import Instance
+
+        instance = Instance.ephemeral()
     run_context = RunContext(pipeline_def, run, {}, ModeDefinition(), instance)
     context = _DirectInvocationContext(run_context, values, config, mapping_key)
     context._generators = generators

@@ -43,7 +43,8 @@ def required_resource_keys(run_context: RunContext, steps: Iterable[Any]) -> set
 
 def output_io_manager_key(run_context: RunContext, handle: Any) -> str:
     """The IO manager key of the output a step input reads."""
-    step = run_context.plan.steps.get(handle.step_key)
+    plan = run_context.plan
+    step = plan.steps.get(handle.step_key) if plan is not None else None
     if step is None:
         return "io_manager"
     return step.solid_def.output_dict[handle.output_name].io_manager_key
