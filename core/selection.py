@@ -67,6 +67,19 @@ def _walk(start: str, edges: Mapping[str, Iterable[str]], depth: int) -> set[str
     return found
 
 
+def downstream_closure(roots: Iterable[str], children: Mapping[str, Iterable[str]]
+                       ) -> set[str]:
+    """``roots`` and everything downstream of them (``children``: node -> its children)."""
+    found = set(roots)
+    frontier = list(found)
+    while frontier:
+        for child in children.get(frontier.pop(), ()):
+            if child not in found:
+                found.add(child)
+                frontier.append(child)
+    return found
+
+
 def select(
     clauses: Iterable[str],
     parents: Mapping[str, Iterable[str]],

@@ -133,17 +133,12 @@ def composite_handles(pipeline_snapshot: dict[str, Any]) -> set[str]:
 
 def downstream_of(nodes: set[str], edges: list[tuple[str, str]]) -> set[str]:
     """``nodes`` and everything downstream of them."""
+    from orch.core.selection import downstream_closure
+
     children: dict[str, set[str]] = {}
     for a, b in edges:
         children.setdefault(a, set()).add(b)
-    found = set(nodes)
-    frontier = list(nodes)
-    while frontier:
-        for child in children.get(frontier.pop(), ()):
-            if child not in found:
-                found.add(child)
-                frontier.append(child)
-    return found
+    return downstream_closure(nodes, children)
 
 
 _FRAME = re.compile(r'File "([^"]+)", line (\d+)')

@@ -27,7 +27,7 @@ from ..runs import (
     PipelineRun,
     PipelineRunStatus,
 )
-from ..selection import select_steps, split_selection
+from ..selection import downstream_closure, select_steps, split_selection
 
 _OUTCOMES = {EventType.STEP_SUCCESS, EventType.STEP_FAILURE, EventType.STEP_SKIPPED}
 
@@ -77,6 +77,35 @@ def parent_outputs(instance: Any, run: PipelineRun, plan: ExecutionPlan
     )
 
 
+LATEST = "latest"
+
+
+def resolve_parent_run(instance: Any, ref: str, pipeline_name: str | None = None
+                       ) -> PipelineRun:
+    """The run ``ref`` names: a run id, the start of exactly one run id, or ``latest`` (the
+    newest run, of ``pipeline_name`` when given). Raises DagsterRunNotFoundError saying which
+    instance was searched (and why that one), or DagsterInvariantViolationError listing the
+    runs an ambiguous prefix matches."""
+    where = f"the instance {instance.root_dir}" + (
+        f" ({instance.home_reason})" if getattr(instance, "home_reason", None) else "")
+    if ref == LATEST:
+        newest = instance.get_runs(pipeline_name=pipeline_name, limit=1)
+        if not newest:
+            of = f' of pipeline "{pipeline_name}"' if pipeline_name else ""
+            raise DagsterRunNotFoundError(f"No runs{of} in {where}.")
+        return newest[0]
+    run = instance.get_run(ref) if ref else None
+    if run is not None:
+        return run
+    matches = [r for r in instance.get_runs() if ref and r.run_id.startswith(ref)]
+    if len(matches) > 1:
+        raise DagsterInvariantViolationError(
+            f'The run id prefix "{ref}" is ambiguous: {", ".join(r.run_id for r in matches)}.')
+    if not matches:
+        raise DagsterRunNotFoundError(f'No run "{ref}" in {where}.')
+    return matches[0]
+
+
 def _was_selected(run: PipelineRun, step_key: str) -> bool:
     keys = run.step_keys_to_execute
     if keys is None:
@@ -101,20 +130,8 @@ def steps_from_failure(instance: Any, parent: PipelineRun, plan: ExecutionPlan) 
         raise DagsterInvariantViolationError(
             f"Run {parent.run_id} has no failed or unfinished steps to re-execute from failure."
         )
-    selected = with_downstream(roots, children)
+    selected = downstream_closure(roots, children)
     return [k for k in plan.order if k in selected]
-
-
-def with_downstream(roots: list[str], children: dict[str, set[str]]) -> set[str]:
-    """``roots`` and every step downstream of them."""
-    selected = set(roots)
-    frontier = list(roots)
-    while frontier:
-        for child in children.get(frontier.pop(), ()):
-            if child not in selected:
-                selected.add(child)
-                frontier.append(child)
-    return selected
 
 
 def _parent_plan(instance: Any, pipeline: Any, parent: PipelineRun, run_config: dict | None,
@@ -160,16 +177,14 @@ def reexecution_args(instance: Any, pipeline: Any, parent_run_id: str,
     """Keyword arguments for ``prepare_run`` that make a child run of ``parent_run_id``:
     the parent's run config unless ``run_config`` is given, with ``extra_config`` (the
     executor flags) merged in."""
-    parent = instance.get_run(parent_run_id)
-    if parent is None:
-        raise DagsterRunNotFoundError(f"No run {parent_run_id} in this instance.")
+    parent = resolve_parent_run(instance, parent_run_id)
     if not instance.is_persistent:
         raise DagsterInvariantViolationError(
             "Re-execution needs a persistent instance (ORCH_HOME): an ephemeral one keeps no "
             "outputs to reuse."
         )
-    base = dict(run_config=_child_config(parent, run_config, extra_config),
-                mode=mode or parent.mode, solid_selection=parent.solid_selection)
+    base: dict[str, Any] = dict(run_config=_child_config(parent, run_config, extra_config),
+                                mode=mode or parent.mode, solid_selection=parent.solid_selection)
     full, mapped = _parent_plan(instance, pipeline, parent, base["run_config"], base["mode"])
     _check_persistent_io(full)
     if from_failure:
@@ -232,9 +247,7 @@ def child_run_kwargs(instance: Any, pipeline: Any, parent_run_id: str, *,
     selection is retried rather than leaving nothing to load). ``(None, note)`` when nothing
     is to run. When every step is selected and outputs live only in memory the run is a
     fresh one (nothing could be reused anyway)."""
-    parent = instance.get_run(parent_run_id)
-    if parent is None:
-        raise DagsterRunNotFoundError(f"No run {parent_run_id} in this instance.")
+    parent = resolve_parent_run(instance, parent_run_id)
     run_config = _child_config(parent, run_config, extra_config)
     mode = mode or parent.mode
     full, _ = _parent_plan(instance, pipeline, parent, run_config, mode)
@@ -246,7 +259,7 @@ def child_run_kwargs(instance: Any, pipeline: Any, parent_run_id: str, *,
     if changed_solids is not None:
         changed = set(changed_solids)
         roots = [k for k in order if full.plan.steps[k].handle in changed]
-        selected &= with_downstream(roots, children)
+        selected &= downstream_closure(roots, children)
         described = f"changed:{','.join(sorted(changed)) or '-'}" + \
             (f" within {','.join(clauses)}" if clauses else "")
     if include_failed and parent.status is not PipelineRunStatus.SUCCESS:
@@ -267,7 +280,7 @@ def child_run_kwargs(instance: Any, pipeline: Any, parent_run_id: str, *,
                 "Outputs are kept in memory, so nothing can be reused: running the whole "
                 "pipeline as a new run.")
     step_keys = None if everything else [k for k in order if k in selected]
-    args = reexecution_args(instance, pipeline, parent_run_id, step_selection=step_keys,
+    args = reexecution_args(instance, pipeline, parent.run_id, step_selection=step_keys,
                             run_config=run_config, mode=mode, tags=tags)
     if step_keys is not None:
         args["tags"][STEP_SELECTION_TAG] = described

@@ -69,20 +69,20 @@ def open_instance(code_location: str | None = None) -> Any:
         fail(str(e))
 
 
-def find_parent_run(instance: Any, run_id: str) -> Any:
-    """The run ``run_id`` (or the only one whose id starts with it), or exit 2 saying which
-    instance was searched and why that one."""
-    run = instance.get_run(run_id)
-    if run is not None:
-        return run
-    matches = [r for r in instance.get_runs(limit=500) if r.run_id.startswith(run_id)]
-    if len(matches) == 1:
-        return matches[0]
-    if matches:
-        fail(f'The run id prefix "{run_id}" is ambiguous: {", ".join(r.run_id for r in matches)}.')
-    why = f" ({instance.home_reason})" if getattr(instance, "home_reason", None) else ""
-    fail(f'No run "{run_id}" in the instance {instance.root_dir}{why}. Give the code location '
-         "(-f/-m) of the project the run belongs to, or set ORCH_HOME.")
+def find_parent_run(instance: Any, ref: str, pipeline_name: str | None = None) -> Any:
+    """The run ``ref`` names (an id, the start of one, ``latest``; see
+    ``orch.core.execution.reexecution.resolve_parent_run``), or exit 2 saying which instance
+    was searched and why that one."""
+    from orch.core.errors import DagsterError, DagsterRunNotFoundError
+    from orch.core.execution.reexecution import resolve_parent_run
+
+    try:
+        return resolve_parent_run(instance, ref, pipeline_name)
+    except DagsterRunNotFoundError as e:
+        fail(f"{e} Give the code location (-f/-m) of the project the run belongs to, or set "
+             "ORCH_HOME.")
+    except DagsterError as e:
+        fail(str(e))
 
 
 def target_code_location(python_file: str | None, module_name: str | None,

@@ -42,7 +42,7 @@ def watch_loop(instance: Any, *, python_file: str | None, module_name: str | Non
     extra = execution_config(executor, max_concurrent)
     parent_id = None
     if parent is not None:
-        parent_run = find_parent_run(instance, parent)
+        parent_run = find_parent_run(instance, parent, pipeline)
         parent_id = parent_run.run_id
         pipeline = pipeline or parent_run.pipeline_name
         if python_file or module_name:

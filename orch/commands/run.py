@@ -45,7 +45,8 @@ Executor = Annotated[str | None, typer.Option(
 MaxConcurrent = Annotated[int | None, typer.Option(
     "--max-concurrent", help="Steps at once with the multiprocess executor (0: one per CPU).")]
 Parent = Annotated[str | None, typer.Option(
-    "--parent", help="Re-execute steps of this earlier run, loading the other outputs from it.",
+    "--parent", help="Re-execute steps of this earlier run (its id, the start of it, or "
+    "latest: the newest run of -p), loading the other outputs from it.",
     rich_help_panel="Re-execution")]
 FromFailure = Annotated[bool, typer.Option(
     "--from-failure", help="With --parent: re-execute its failed and unfinished steps and their "
@@ -104,7 +105,7 @@ def _prepare(instance: Any, *, python_file: str | None, module_name: str | None,
     if preset:
         fail("--preset does not apply to a re-execution: it reuses the parent run's config "
              "(override with -c).")
-    parent_run = find_parent_run(instance, parent)
+    parent_run = find_parent_run(instance, parent, pipeline)
     if python_file or module_name:
         target = make_target(python_file, module_name, attribute, working_directory)
     elif parent_run.pipeline_origin:

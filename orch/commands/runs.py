@@ -74,16 +74,16 @@ def _styled(value: str) -> str:
 
 
 def _resolve_run(instance: Instance, run_id: str) -> PipelineRun:
-    """The run with this id, or the only run whose id starts with it."""
-    run = instance.get_run(run_id)
-    if run is not None:
-        return run
-    matches = [r for r in instance.get_runs() if r.run_id.startswith(run_id)]
-    if len(matches) == 1:
-        return matches[0]
-    if matches:
-        raise fail(f"run id prefix {run_id!r} is ambiguous: {[r.run_id for r in matches]}")
-    raise fail(f"no run {run_id!r} in {instance.root_dir}")
+    """The run with this id, the only run whose id starts with it, or ``latest``."""
+    from orch.core.errors import DagsterError, DagsterRunNotFoundError
+    from orch.core.execution.reexecution import resolve_parent_run
+
+    try:
+        return resolve_parent_run(instance, run_id)
+    except DagsterRunNotFoundError:
+        raise fail(f"no run {run_id!r} in {instance.root_dir}") from None
+    except DagsterError as e:
+        raise fail(str(e)) from None
 
 
 def _statuses(values: list[str] | None) -> list[PipelineRunStatus] | None:

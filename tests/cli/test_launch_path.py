@@ -212,3 +212,36 @@ def test_watch_from_a_parent_with_an_executor_keeps_the_parents_config(
     assert child.parent_run_id == parent.run_id
     assert child.run_config == {"solids": {"extract": {"config": {"label": "custom"}}},
                                 "execution": {"multiprocess": {"config": {}}}}
+
+
+def test_a_parent_run_is_an_id_a_prefix_or_latest_everywhere(orch, repo, home, tmp_path):
+    assert orch("run", "-f", str(repo), "-p", "failing", "-q").returncode == 1
+    assert orch("run", "-f", str(repo), "-p", "etl", "-q").returncode == 0
+    failing, etl = runs(home)
+    retry = orch("run", "--parent", "latest", "-p", "failing", "--from-failure", "-q")
+    assert retry.returncode == 1, retry.stderr  # boom fails again, but it is a child run
+    child = runs(home)[2]
+    assert child.parent_run_id == failing.run_id
+    assert child.step_keys_to_execute == ["after", "boom"]
+
+    # the app's launcher (the code server) accepts the same references
+    from orch.core.watch import CodeServerPool
+    from orch.core.workspace import WorkspaceTarget
+    from orch.tui.services.launcher import Launcher, LaunchRequest
+
+    target = WorkspaceTarget.from_options(str(repo), None, None, None)
+    pool = CodeServerPool(cwd=str(tmp_path), env=orch.env)
+    try:
+        launched = Launcher(target, pool).launch(LaunchRequest(
+            "etl", parent_run_id=etl.run_id[:6], step_selection=["load"]))
+    finally:
+        pool.close()
+    wait_for(lambda: _all_finished(home, 4), timeout=30)
+    again = runs(home)[3]
+    assert launched.run_id == again.run_id and again.parent_run_id == etl.run_id
+
+    shown = orch("runs", "show", "latest")
+    assert shown.returncode == 0 and again.run_id in shown.stdout
+    nothing = orch("run", "--parent", "latest", "-p", "slow")
+    assert nothing.returncode == 2
+    assert 'No runs of pipeline "slow" in the instance' in nothing.stderr
