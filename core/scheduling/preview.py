@@ -1,0 +1,101 @@
+"""Evaluate a schedule or sensor once without storing anything, and check the run config of
+each run it would request (what ``orch schedule preview`` / ``orch sensor preview`` show)."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..definitions.schedules import RunRequest, ScheduleEvaluationContext
+from ..definitions.sensors import SensorEvaluationContext
+from ..errors import DagsterError
+from .cron import as_aware, get_timezone, next_ticks
+from .ticks import Instigator, SchedulerSettings, call_with_timeout, error_text
+
+if TYPE_CHECKING:
+    from ..instance import Instance
+    from ..workspace import LoadedWorkspace
+
+
+@dataclass(frozen=True)
+class PreviewedRun:
+    request: RunRequest
+    config_error: str | None  # None: the run config is valid for the pipeline and mode
+
+
+@dataclass(frozen=True)
+class Preview:
+    """One evaluation: the runs it would launch, or why none, or the error it raised."""
+
+    runs: list[PreviewedRun] = field(default_factory=list)
+    skip_message: str | None = None
+    error: str | None = None
+    when: datetime.datetime | None = None  # a schedule's tick time
+    cursor: str | None = None  # a sensor's cursor afterwards
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and all(r.config_error is None for r in self.runs)
+
+
+def validate_request(workspace: LoadedWorkspace, instigator: Instigator,
+                     request: RunRequest) -> str | None:
+    """Why the run for ``request`` could not be created (config, mode, selection), or None."""
+    from ..execution.api import prepare_run
+
+    definition = instigator.definition
+    loaded = workspace.pipelines.get(definition.pipeline_name)
+    if loaded is None:
+        return f'pipeline "{definition.pipeline_name}" is not in this code location'
+    try:
+        prepare_run(loaded.reconstructable(), run_config=request.run_config,
+                    mode=definition.mode, solid_selection=definition.solid_selection,
+                    tags=request.tags)
+    except DagsterError as e:
+        return str(e)
+    return None
+
+
+def next_schedule_time(instigator: Instigator, after: float) -> datetime.datetime:
+    definition = instigator.definition
+    [when] = next_ticks(definition.cron_schedule, definition.execution_timezone, after, 1)
+    return when
+
+
+def preview_schedule(instance: Instance, workspace: LoadedWorkspace, instigator: Instigator,
+                     when: datetime.datetime, settings: SchedulerSettings | None = None
+                     ) -> Preview:
+    settings = settings or SchedulerSettings.from_instance(instance)
+    definition = instigator.definition
+    local = as_aware(when, get_timezone(definition.execution_timezone))
+    context = ScheduleEvaluationContext(scheduled_execution_time=local, instance=instance)
+    try:
+        data = call_with_timeout(lambda: definition.evaluate_tick(context),
+                                 settings.evaluation_timeout_s, f"Schedule {instigator.name}")
+    except Exception as e:
+        return Preview(error=error_text(e), when=local)
+    runs = [PreviewedRun(r, validate_request(workspace, instigator, r))
+            for r in data.run_requests]
+    return Preview(runs, data.skip_message, when=local)
+
+
+def preview_sensor(instance: Instance, workspace: LoadedWorkspace, instigator: Instigator,
+                   cursor: str | None, last_run_key: str | None = None,
+                   last_completion_time: float | None = None,
+                   settings: SchedulerSettings | None = None) -> Preview:
+    settings = settings or SchedulerSettings.from_instance(instance)
+    context = SensorEvaluationContext(
+        last_completion_time=last_completion_time, last_run_key=last_run_key, cursor=cursor,
+        repository_name=instigator.repository, instance=instance)
+    try:
+        data = call_with_timeout(lambda: instigator.definition.evaluate_tick(context),
+                                 settings.evaluation_timeout_s, f"Sensor {instigator.name}")
+    except Exception as e:
+        return Preview(error=error_text(e))
+    runs = [PreviewedRun(r, validate_request(workspace, instigator, r))
+            for r in data.run_requests]
+    skip: Any = data.skip_message
+    if data.origin_run_ids:
+        skip = f"Reacted to runs {', '.join(data.origin_run_ids)} (a preview does not record it)."
+    return Preview(runs, skip, cursor=data.cursor)

@@ -1,0 +1,180 @@
+"""What ``orch schedule`` and ``orch sensor`` share: loading the code location, finding a
+schedule or sensor by name (exit 2 naming the choices), the clock, and printing ticks and
+previews. Nothing heavy at module level."""
+
+from __future__ import annotations
+
+import datetime
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ._common import fail, load_in_process, make_target, open_instance, target_code_location
+
+if TYPE_CHECKING:
+    from orch.core.instance import Instance
+    from orch.core.scheduling.preview import Preview
+    from orch.core.scheduling.ticks import Instigator
+    from orch.core.storage.schedules import InstigatorType, Tick
+    from orch.core.workspace import LoadedWorkspace
+
+Now = Annotated[str | None, typer.Option(
+    "--now", help="Evaluate as if it were this time (ISO 8601, or a Unix timestamp); "
+                  "default: the current time.")]
+
+
+@dataclass
+class Context:
+    """The loaded code location, its instance, and the schedules or sensors in it."""
+
+    workspace: LoadedWorkspace
+    instance: Instance
+    instigators: list[Instigator]
+    kind: str  # "schedule" or "sensor"
+
+    @property
+    def repositories(self) -> list[str]:
+        return sorted(self.workspace.repository_defs)
+
+    def find(self, name: str) -> Instigator:
+        """The schedule or sensor ``name`` (or ``repository:name``); exit 2 naming the
+        choices."""
+        matches = [i for i in self.instigators if name in (i.name, i.selector)]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            fail(f'Several {self.kind}s are named "{name}": give one of '
+                 f"{', '.join(i.selector for i in matches)}.")
+        where = ", ".join(self.repositories) or "none"
+        if not self.instigators:
+            fail(f"There are no {self.kind}s defined for repository {where}.")
+        fail(f'No {self.kind} named "{name}" in repository {where}. Valid {self.kind}s: '
+             f"{', '.join(sorted(i.name for i in self.instigators))}.")
+
+
+def load(kind: str, python_file: str | None, module_name: str | None, attribute: str | None,
+         working_directory: str | None) -> Context:
+    from orch.core.scheduling.ticks import find_instigators
+    from orch.core.storage.schedules import InstigatorType
+
+    target = make_target(python_file, module_name, attribute, working_directory)
+    workspace = load_in_process(target)
+    if not workspace.repository_defs:
+        fail(f"{target.describe()} defines no @repository: schedules and sensors are found "
+             "in repositories.")
+    itype = InstigatorType.SCHEDULE if kind == "schedule" else InstigatorType.SENSOR
+    instance = open_instance(target_code_location(python_file, module_name, attribute,
+                                                  working_directory))
+    return Context(workspace, instance, find_instigators(workspace, itype), kind)
+
+
+def instigator_type(kind: str) -> InstigatorType:
+    from orch.core.storage.schedules import InstigatorType
+
+    return InstigatorType.SCHEDULE if kind == "schedule" else InstigatorType.SENSOR
+
+
+def parse_now(value: str | None) -> float:
+    """``--now`` as a timestamp: ISO 8601 (naive means UTC) or seconds since the epoch."""
+    import time
+
+    if value is None:
+        return time.time()
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        fail(f'--now "{value}" is neither an ISO 8601 time (2021-03-14T02:30:00-05:00) nor '
+             "a Unix timestamp.")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment.timestamp()
+
+
+def iso(timestamp: float | None, tz: str | None = None) -> str:
+    if timestamp is None:
+        return "-"
+    from orch.core.scheduling.cron import get_timezone
+
+    return datetime.datetime.fromtimestamp(timestamp, get_timezone(tz)).isoformat()
+
+
+def tick_line(tick: Tick, tz: str | None = None) -> str:
+    """One line per tick: time, status, then runs or the reason."""
+    detail = ""
+    if tick.run_ids:
+        detail = f"  runs: {', '.join(tick.run_ids)}"
+    if tick.origin_run_ids:
+        detail = f"  reacted to: {', '.join(tick.origin_run_ids)}"
+    if tick.skip_reason:
+        detail += f"  ({tick.skip_reason})"
+    line = f"{iso(tick.timestamp, tz)}  {tick.status.value:<8}{detail}"
+    if tick.error:  # the whole error, indented under its tick
+        line += "\n    " + tick.error.strip().replace("\n", "\n    ")
+    return line
+
+
+def print_ticks(ticks: list[Tick], instigators: dict[str, Instigator]) -> int:
+    """Print finished ticks; returns the exit code: 1 when any of them failed."""
+    from orch.core.storage.schedules import TickStatus
+
+    for tick in ticks:
+        definition = getattr(instigators.get(tick.selector_id), "definition", None)
+        zone = getattr(definition, "execution_timezone", None)
+        typer.echo(f"{tick.name}  {tick_line(tick, zone)}")
+    return 1 if any(t.status is TickStatus.FAILURE for t in ticks) else 0
+
+
+def print_preview(preview: Preview, kind: str, name: str) -> int:
+    """Print a preview; returns the exit code (1 when the tick would fail)."""
+    import yaml
+
+    if preview.error is not None:
+        typer.echo(f"Failed to resolve {kind} for {name} : {preview.error}", err=True)
+        return 1
+    if not preview.runs:
+        reason = f": {preview.skip_message}" if preview.skip_message else ""
+        typer.echo(f"{kind.capitalize()} returned false for {name}, skipping{reason}")
+        return 0
+    count = len(preview.runs)
+    typer.echo(f"{kind.capitalize()} returning run requests for {count} run(s):")
+    code = 0
+    for index, run in enumerate(preview.runs, 1):
+        request = run.request
+        key = f" (run key {request.run_key})" if request.run_key is not None else ""
+        typer.echo(f"\nRun {index} of {count}{key}")
+        if request.tags:
+            typer.echo("tags: " + ", ".join(f"{k}={v}" for k, v in sorted(request.tags.items())))
+        typer.echo("run config:")
+        text = yaml.safe_dump(request.run_config, sort_keys=False, default_flow_style=False)
+        typer.echo("  " + text.rstrip().replace("\n", "\n  ") if request.run_config else "  {}")
+        if run.config_error is None:
+            typer.echo("The run config is valid.")
+        else:
+            code = 1
+            typer.echo(f"The run config is NOT valid, so this tick would fail:\n"
+                       f"{run.config_error}")
+    if preview.cursor is not None:
+        typer.echo(f"\nCursor after this evaluation: {preview.cursor}")
+    return code
+
+
+def state_word(instance: Instance, instigator: Instigator) -> str:
+    state = instance.storage.get_instigator_state(instigator.selector)
+    return "RUNNING" if state is not None and state.is_running else "STOPPED"
+
+
+def confirm_delete(question: str, yes: bool) -> None:
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        fail("wipe needs confirmation: run it in a terminal, or pass --yes.")
+    answer = typer.prompt(f"{question} Type DELETE", default="")
+    if answer.strip() != "DELETE":
+        fail("nothing deleted (you did not type DELETE)")
+
