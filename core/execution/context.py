@@ -108,12 +108,30 @@ class SolidExecutionContext:
     """``context`` inside a solid: config, resources, logging, run information."""
 
     def __init__(self, run_context: RunContext, step: ExecutionStep, resources: Resources,
-                 retry_number: int, log: LogManager):
+                 retry_number: int, log: LogManager,
+                 on_user_event: Callable[[Any], None] | None = None):
         self._run = run_context
         self._step = step
         self.resources = resources
         self.retry_number = retry_number
         self.log = log
+        self._on_user_event = on_user_event
+
+    def log_event(self, event: Any) -> None:
+        """Record an ``AssetMaterialization`` or ``ExpectationResult`` from inside the compute
+        function: it appears in the step's events where it is logged, as if yielded."""
+        from ..definitions.events import AssetMaterialization, ExpectationResult
+
+        if not isinstance(event, AssetMaterialization | ExpectationResult):
+            raise DagsterInvariantViolationError(
+                f"context.log_event takes an AssetMaterialization or an ExpectationResult, got "
+                f"{type(event).__name__}; yield an Output instead of logging it."
+            )
+        self._record_user_event(event)
+
+    def _record_user_event(self, event: Any) -> None:
+        if self._on_user_event is not None:
+            self._on_user_event(event)
 
     @property
     def solid_config(self) -> Any:
@@ -306,6 +324,7 @@ class _DirectInvocationContext(SolidExecutionContext):
         self.resources = Resources(resources)
         self.retry_number = 0
         self.log = run_context.log_manager()
+        self._user_events: list[Any] = []
 
     _generators: list[Any] = []
 
@@ -337,6 +356,13 @@ class _DirectInvocationContext(SolidExecutionContext):
                                    frozenset(solid_def.required_resource_keys))
         self.log = self._run.log_manager(solid_def.name)
         return self
+
+    def _record_user_event(self, event: Any) -> None:
+        self._user_events.append(event)
+
+    def get_events(self) -> list[Any]:
+        """The materializations and expectation results logged with ``log_event``."""
+        return list(self._user_events)
 
     @property
     def solid_config(self) -> Any:

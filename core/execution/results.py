@@ -152,6 +152,49 @@ class SolidExecutionResult:
         return self._of(EventType.STEP_OUTPUT)
 
     @property
+    def compute_input_event_dict(self) -> dict[str, EventRecord]:
+        """The STEP_INPUT events by input name."""
+        return {str(e.data.get("input_name")): e for e in self.input_events_during_compute}
+
+    @property
+    def compute_output_events_dict(self) -> dict[str, list[EventRecord]]:
+        """The STEP_OUTPUT events by output name (several for a dynamic output)."""
+        by_name: dict[str, list[EventRecord]] = {}
+        for e in self.output_events_during_compute:
+            by_name.setdefault(str(e.data.get("output_name")), []).append(e)
+        return by_name
+
+    def get_output_events_for_compute(self, output_name: str = "result") -> list[EventRecord]:
+        return self.compute_output_events_dict[output_name]
+
+    def get_output_event_for_compute(self, output_name: str = "result") -> EventRecord:
+        events = self.get_output_events_for_compute(output_name)
+        if len(events) != 1:
+            raise DagsterInvariantViolationError(
+                f'Output "{output_name}" of solid "{self.handle}" has {len(events)} events '
+                "(a dynamic output): use get_output_events_for_compute."
+            )
+        return events[0]
+
+    @property
+    def expectation_events_during_compute(self) -> list[EventRecord]:
+        return self._of(EventType.STEP_EXPECTATION_RESULT)
+
+    def get_step_success_event(self) -> EventRecord:
+        successes = self._of(EventType.STEP_SUCCESS)
+        if not successes:
+            raise DagsterInvariantViolationError(
+                f'Step success not found for solid "{self.handle}".')
+        return successes[0]
+
+    @property
+    def compute_step_failure_event(self) -> EventRecord:
+        if self.success:
+            raise DagsterInvariantViolationError(
+                "Cannot call compute_step_failure_event if successful")
+        return self._of(EventType.STEP_FAILURE)[-1]
+
+    @property
     def compute_step_events(self) -> list[EventRecord]:
         return self.step_events
 

@@ -250,8 +250,23 @@ class StepRunner:
     def _solid_context(self) -> SolidExecutionContext:
         if not hasattr(self, "_ctx"):
             scoped = self.resources.scoped(frozenset(self.step.solid_def.required_resource_keys))
-            self._ctx = SolidExecutionContext(self.rc, self.step, scoped, self.attempt, self.log)
+            self._ctx = SolidExecutionContext(self.rc, self.step, scoped, self.attempt, self.log,
+                                              self._log_user_event)
         return self._ctx
+
+    def _log_user_event(self, item: AssetMaterialization | ExpectationResult) -> None:
+        """``context.log_event(...)``: the event joins the step's stream where it is logged."""
+        self.log_buffer.append(self._user_event(item))
+
+    def _user_event(self, item: AssetMaterialization | ExpectationResult) -> EventRecord:
+        if isinstance(item, AssetMaterialization):
+            return self._event(EventType.ASSET_MATERIALIZATION,
+                               f"Materialized value {item.key.to_string()}.",
+                               **_plain(item.to_data(), self._where("an asset materialization")))
+        outcome = "passed" if item.success else "failed"
+        return self._event(EventType.STEP_EXPECTATION_RESULT,
+                           f"Expectation{' ' + item.label if item.label else ''} {outcome}.",
+                           **_plain(item.to_data(), self._where("an expectation result")))
 
     def _compute(self, inputs: dict[str, Any]) -> Iterator[EventRecord]:
         solid_def = self.step.solid_def
@@ -263,17 +278,8 @@ class StepRunner:
             yield from self._drain_logs()
             if isinstance(item, Output | DynamicOutput):
                 yield from self._handle_output(item, seen_outputs, seen_keys)
-            elif isinstance(item, AssetMaterialization):
-                yield self._event(EventType.ASSET_MATERIALIZATION,
-                                  f"Materialized value {item.key.to_string()}.",
-                                  **_plain(item.to_data(), self._where("an asset "
-                                                                       "materialization")))
-            elif isinstance(item, ExpectationResult):
-                outcome = "passed" if item.success else "failed"
-                yield self._event(EventType.STEP_EXPECTATION_RESULT,
-                                  f"Expectation{' ' + item.label if item.label else ''} "
-                                  f"{outcome}.", **_plain(item.to_data(), self._where(
-                                      "an expectation result")))
+            elif isinstance(item, AssetMaterialization | ExpectationResult):
+                yield self._user_event(item)
             else:
                 raise DagsterInvariantViolationError(
                     f'Compute function for solid "{solid_def.name}" yielded a value of type '

@@ -1,6 +1,13 @@
 """Calling solids directly in tests, the 0.12 way."""
 
-from orch import Output, OutputDefinition, build_solid_context, solid
+from orch import (
+    AssetMaterialization,
+    ExpectationResult,
+    Output,
+    OutputDefinition,
+    build_solid_context,
+    solid,
+)
 
 
 @solid
@@ -42,3 +49,16 @@ def run_no_context():
 
 def run_missing_input():
     return add(build_solid_context(), a=1)
+
+
+@solid
+def records_events(context):
+    context.log_event(AssetMaterialization("table"))
+    context.log_event(ExpectationResult(True, label="checked"))
+    return 1
+
+
+def run_logged_events_on_direct_invocation():
+    context = build_solid_context()
+    value = records_events(context)
+    return [value, [type(e).__name__ for e in context.get_events()]]
