@@ -106,6 +106,17 @@ class CompositeSolidDefinition(NodeDefinition):
     def has_solid_named(self, name: str) -> bool:
         return name in self.graph.nodes
 
+    def has_dagster_type(self, name: str) -> bool:
+        return name in self._named_types()
+
+    def dagster_type_named(self, name: str) -> Any:
+        return self._named_types()[name]
+
+    def _named_types(self) -> dict[str, Any]:
+        from .types import named_dagster_types
+
+        return named_dagster_types([self, *self.graph.all_node_defs().values()])
+
     def input_has_default(self, input_name: str) -> bool:
         return self.input_dict[input_name].has_default_value
 

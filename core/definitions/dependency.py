@@ -155,6 +155,17 @@ class Graph:
     def dep_for(self, node: str, input_name: str) -> InputDep | None:
         return self.deps.get(node, {}).get(input_name)
 
+    def all_node_defs(self) -> dict[str, NodeDefinition]:
+        """Every solid and composite definition used at any depth, by name."""
+        found: dict[str, NodeDefinition] = {}
+        for name in self.order:
+            definition = self.nodes[name].definition
+            found.setdefault(definition.name, definition)
+            if definition.is_composite:
+                found.update((k, v) for k, v in definition.graph.all_node_defs().items()
+                             if k not in found)
+        return found
+
     # -- validation ---------------------------------------------------------------------
     def _validate_edges(self) -> None:
         for node_name, inputs in self.deps.items():

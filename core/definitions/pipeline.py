@@ -16,6 +16,7 @@ from .mode import ModeDefinition
 from .preset import PresetDefinition
 from .retry import RetryPolicy
 from .solid import NodeDefinition, SolidDefinition
+from .types import DagsterType, named_dagster_types
 
 
 class PipelineDefinition:
@@ -130,8 +131,53 @@ class PipelineDefinition:
         return walk(self.graph, "")
 
     @property
+    def all_node_defs(self) -> list[NodeDefinition]:
+        """Every solid and composite definition of the pipeline, at any depth."""
+        return list(self.graph.all_node_defs().values())
+
+    def has_solid_def(self, name: str) -> bool:
+        return name in self.graph.all_node_defs()
+
+    def solid_def_named(self, name: str) -> NodeDefinition:
+        definitions = self.graph.all_node_defs()
+        if name not in definitions:
+            raise DagsterInvariantViolationError(
+                f'Pipeline "{self.name}" has no solid definition named "{name}". '
+                f"Definitions: {sorted(definitions)}."
+            )
+        return definitions[name]
+
+    def all_dagster_types(self) -> list[DagsterType]:
+        return list(named_dagster_types(self.graph.all_node_defs().values()).values())
+
+    def has_dagster_type(self, name: str) -> bool:
+        return name in named_dagster_types(self.graph.all_node_defs().values())
+
+    def dagster_type_named(self, name: str) -> DagsterType:
+        return named_dagster_types(self.graph.all_node_defs().values())[name]
+
+    @property
     def mode_names(self) -> list[str]:
         return [m.name for m in self.mode_definitions]
+
+    available_modes = mode_names
+
+    @property
+    def is_single_mode(self) -> bool:
+        return len(self.mode_definitions) == 1
+
+    @property
+    def is_multi_mode(self) -> bool:
+        return len(self.mode_definitions) > 1
+
+    def has_mode_definition(self, mode: str) -> bool:
+        return any(m.name == mode for m in self.mode_definitions)
+
+    def get_default_mode(self) -> ModeDefinition:
+        return self.mode_definitions[0]
+
+    def get_default_mode_name(self) -> str:
+        return self.mode_definitions[0].name
 
     def get_mode_definition(self, mode: str | None = None) -> ModeDefinition:
         if mode is None:

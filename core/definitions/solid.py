@@ -74,6 +74,12 @@ class NodeDefinition:
             )
         return self.output_dict[name]
 
+    def has_input(self, name: str) -> bool:
+        return name in self.input_dict
+
+    def has_output(self, name: str) -> bool:
+        return name in self.output_dict
+
     @property
     def is_composite(self) -> bool:
         return False

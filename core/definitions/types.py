@@ -12,7 +12,7 @@ from __future__ import annotations
 import builtins
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any as TypingAny
 
 from .. import config
@@ -457,3 +457,21 @@ def resolve_dagster_type(annotation: TypingAny) -> DagsterType:
 
 def is_list_like(dagster_type: DagsterType) -> bool:
     return dagster_type.kind in ("list", "any", "nothing")
+
+
+_NAMED_BUILTINS = (Any, Bool, Float, Int, String, Nothing)
+
+
+def named_dagster_types(node_defs: Iterable[TypingAny]) -> dict[str, DagsterType]:
+    """Dagster's type dictionary of a graph: the builtin scalars, Any and Nothing, and every
+    named type the definitions' inputs and outputs use (inner types of List/Optional too; those
+    wrappers themselves have no name of their own)."""
+    found: dict[str, DagsterType] = {t.name: t for t in _NAMED_BUILTINS}
+    for definition in node_defs:
+        for io_def in [*definition.input_defs, *definition.output_defs]:
+            dagster_type = io_def.dagster_type
+            while dagster_type is not None:
+                if dagster_type.kind not in ("list", "optional"):
+                    found.setdefault(dagster_type.name, dagster_type)
+                dagster_type = getattr(dagster_type, "inner_type", None)
+    return found
