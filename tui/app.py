@@ -218,6 +218,7 @@ class OrchApp(App[int]):
                 yield OptionList(id="pipelines")
                 yield Label("Runs", classes="pane-title", id="runs-title")
                 yield RunsTable(id="runs")
+                yield Label("", id="run-note")  # why the displayed run waits in the queue
             with Vertical(id="main"):
                 with TabbedContent(id="graph-tabs"):
                     with TabPane("DAG", id="tab-dag"):
@@ -472,6 +473,11 @@ class OrchApp(App[int]):
         queued = len(message.waiting)
         for title in self.query("#runs-title").results(Label):
             title.update(f"Runs · {queued} queued" if queued else "Runs")
+        shown = self.run_view.run_id if self.run_view else None
+        why = message.waiting.get(shown, "") if shown else ""
+        for note in self.query("#run-note").results(Label):
+            note.update(f"{shown[:8]} is queued: {why}" if shown and why else "")
+            note.set_class(bool(why), "-shown")
 
     @on(RunsTable.RowSelected, "#runs")
     def _run_selected(self, event: RunsTable.RowSelected) -> None:
@@ -482,7 +488,11 @@ class OrchApp(App[int]):
         run = self.instance.get_run(run_id)
         if run is None:
             return
-        self.run_view = RunView(run_id, run=run)
+        info = self.pipelines.get(run.pipeline_name)
+        plan_keys = self._plan_keys(run) or (info.leaf_solids if info else [])
+        # The plan's steps from the start, so a run that ends before a step starts (canceled
+        # while queued, failed upstream) shows it "not executed", not pending.
+        self.run_view = RunView(run_id, plan_keys, run=run)
         self._tail = self.instance.tail(run_id)
         self.run_pipeline = run.pipeline_name
         self.run_hashes = self._hashes_of_run(run)
@@ -490,8 +500,6 @@ class OrchApp(App[int]):
         if run.pipeline_name in self.pipelines and run.pipeline_name != self.current:
             self.current = run.pipeline_name
             self._show_pipeline()
-        info = self.pipelines.get(run.pipeline_name)
-        plan_keys = self._plan_keys(run) or (info.leaf_solids if info else [])
         if run.step_keys_to_execute:
             executed = set(run.step_keys_to_execute)
             self.run_view.mark_reused([k for k in plan_keys if k not in executed])

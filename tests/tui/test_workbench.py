@@ -513,7 +513,9 @@ async def test_dag_expands_composites_and_counts_mapped_copies(instance):
         await pilot.press("r")
         await _finished_run(pilot)
         await wait_for(pilot, lambda: "region_revenue" in dag._mapped)
-        copies = [k for k in app.run_view.steps if k.startswith("region_revenue[")]
+        copies = [s.key for s in app.run_view.visible_steps()
+                  if s.key.startswith("region_revenue[")]
+        assert copies and "region_revenue[?]" not in copies
         assert dag._mapped["region_revenue"] == f"\u00d7{len(copies)} ✓{len(copies)}"
         box = dag.canvas.nodes["region_revenue"]
         row = dag.render_line(box.y - int(dag.scroll_offset.y)).text
@@ -595,6 +597,9 @@ async def test_a_queued_run_shows_why_it_waits_and_cancel_keeps_it_from_starting
                            and "waiting for a slot" in str(table.get_cell(second, "note")))
             assert "max_concurrent_runs is 1" in str(table.get_cell(second, "note"))
             assert str(app.query_one("#runs-title").render()) == "Runs · 1 queued"
+            note = app.query_one("#run-note")  # the displayed run's reason, under the list
+            await wait_for(pilot, lambda: note.display)
+            assert str(note.render()).startswith(f"{second[:8]} is queued: waiting for a slot")
             await pilot.press("c")  # cancel the displayed, queued run
             await wait_for(pilot, lambda: instance.get_run(second).status
                            is PipelineRunStatus.CANCELED)
@@ -602,5 +607,8 @@ async def test_a_queued_run_shows_why_it_waits_and_cancel_keeps_it_from_starting
             types = [e.event_type_value for e in instance.get_logs_for_run(second)
                      if e.event_type_value and e.event_type_value.startswith("PIPELINE_")]
             assert "PIPELINE_STARTING" not in types and types[-1] == "PIPELINE_CANCELED"
+            await wait_for(pilot, lambda: set(app.dag._status.values())
+                           == {StepStatus.NOT_EXECUTED})  # never started, not "pending"
             await wait_for(pilot, lambda: str(table.get_cell(second, "note")) == ""
-                           and str(app.query_one("#runs-title").render()) == "Runs")
+                           and str(app.query_one("#runs-title").render()) == "Runs"
+                           and not note.display)
