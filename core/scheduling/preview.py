@@ -11,7 +11,7 @@ from ..definitions.schedules import RunRequest, ScheduleEvaluationContext
 from ..definitions.sensors import SensorEvaluationContext
 from ..errors import DagsterError
 from .cron import as_aware, get_timezone, next_ticks
-from .ticks import Instigator, SchedulerSettings, call_with_timeout, error_text
+from .ticks import Instigator, SchedulerSettings, call_with_timeout, error_text, pipeline_of
 
 if TYPE_CHECKING:
     from ..instance import Instance
@@ -45,7 +45,7 @@ def validate_request(workspace: LoadedWorkspace, instigator: Instigator,
     from ..execution.api import prepare_run
 
     definition = instigator.definition
-    loaded = workspace.pipelines.get(definition.pipeline_name)
+    loaded = pipeline_of(workspace, instigator.repository, definition.pipeline_name)
     if loaded is None:
         return f'pipeline "{definition.pipeline_name}" is not in this code location'
     try:

@@ -32,7 +32,7 @@ import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ..definitions.schedules import (
     RUN_KEY_TAG,
@@ -208,7 +208,42 @@ class LaunchOutcome:
     errors: list[str] = field(default_factory=list)
 
 
-def launch_request(instance: Instance, workspace: LoadedWorkspace, instigator: Instigator,
+def pipeline_of(workspace: LoadedWorkspace, repository: str, pipeline_name: str) -> Any:
+    """The LoadedPipeline ``pipeline_name`` of ``repository`` (two repositories of one code
+    location may both have a pipeline of that name), or None."""
+    loaded = workspace.pipelines.get(pipeline_name)
+    if loaded is not None and loaded.repository == repository:
+        return loaded
+    repo = workspace.repository_defs.get(repository)
+    if repo is None or not repo.has_pipeline(pipeline_name):
+        return None
+    from ..workspace import LoadedPipeline
+
+    origin = next(r["origin"] for r in workspace.repositories if r["name"] == repository)
+    return LoadedPipeline(pipeline_name, origin, repository,
+                          lambda: repo.get_pipeline(pipeline_name))
+
+
+class RunSource(Protocol):
+    """What launches runs: a schedule, a sensor, or a backfill of a partition set."""
+
+    @property
+    def repository(self) -> str: ...
+
+    @property
+    def definition(self) -> Any: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def selector(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+
+def launch_request(instance: Instance, workspace: LoadedWorkspace, instigator: RunSource,
                    request: RunRequest, dedupe_key: str | None, tags: dict[str, str],
                    outcome: LaunchOutcome) -> None:
     """Create and submit the run for one request, at most once per ``dedupe_key``: a key
@@ -230,8 +265,8 @@ def launch_request(instance: Instance, workspace: LoadedWorkspace, instigator: I
             else:
                 outcome.skipped_keys.append(request.run_key or dedupe_key)
             return
-    loaded = workspace.pipelines.get(definition.pipeline_name)
-    if loaded is None or loaded.repository != instigator.repository:
+    loaded = pipeline_of(workspace, instigator.repository, definition.pipeline_name)
+    if loaded is None:
         outcome.errors.append(
             f'{instigator.kind.capitalize()} {instigator.name} targets pipeline '
             f'"{definition.pipeline_name}", which repository "{instigator.repository}" does '
