@@ -180,32 +180,3 @@ def require_mode(pipeline_def: Any, mode: str | None, presets_apply: bool = Fals
     if mode is None and len(pipeline_def.mode_names) > 1:
         presets = [p.name for p in pipeline_def.preset_defs] if presets_apply else []
         fail(missing_mode_message(pipeline_def.name, pipeline_def.mode_names, presets))
-
-
-PRESET_CLASH_FLAGS = {"run_config": "-c/--config", "mode": "--mode",
-                      "solid_selection": "-s/--solid-selection"}
-
-
-def run_kwargs(pipeline_def: Any, *, config_files: list[str] | None, preset: str | None,
-               mode: str | None, tags: str | None, selection: str | None,
-               executor: str | None = None, max_concurrent: int | None = None
-               ) -> dict[str, Any]:
-    """``prepare_run`` keyword arguments from the CLI flags, by the core's preset rules
-    (``orch.core.execution.run_request.apply_preset``): --executor/--tags add to a preset;
-    -c, --mode or -s that differ from it are an error."""
-    from orch.core.errors import DagsterError
-    from orch.core.execution.run_request import apply_preset
-
-    run_config = load_config_files(config_files)
-    extra = execution_config(executor, max_concurrent)
-    user_tags = parse_tags(tags)
-    solid_selection = [c.strip() for c in selection.split(",") if c.strip()] \
-        if selection else None
-    if preset is None:
-        require_mode(pipeline_def, mode, presets_apply=True)
-    try:
-        return apply_preset(pipeline_def, preset, run_config=run_config, mode=mode,
-                            solid_selection=solid_selection, tags=user_tags,
-                            extra_config=extra, names=PRESET_CLASH_FLAGS).as_kwargs()
-    except DagsterError as e:
-        fail(str(e))

@@ -13,7 +13,8 @@ import queue
 import sys
 from typing import Any
 
-from ._common import EXIT_INTERRUPTED, fail, find_parent_run, make_target, parse_tags
+from ._common import EXIT_INTERRUPTED, find_parent_run
+from ._request import LaunchRequest, OutputOptions, WatchOptions
 
 
 def _note(text: str) -> None:
@@ -21,54 +22,35 @@ def _note(text: str) -> None:
     sys.stderr.flush()
 
 
-def watch_loop(instance: Any, *, python_file: str | None, module_name: str | None,
-               attribute: str | None, working_directory: str | None, pipeline: str | None,
-               config: list[str] | None, preset: str | None, mode: str | None,
-               tags: str | None, selection: str | None, executor: str | None,
-               max_concurrent: int | None, parent: str | None, from_failure: bool,
-               changed: bool, json_output: bool, junit: str | None, verbose: bool,
-               quiet: bool, load_timeout: float) -> int:
+def watch_loop(instance: Any, request: LaunchRequest, output: OutputOptions,
+               options: WatchOptions) -> int:
+    from orch.core.definitions.preset import load_yaml_files
     from orch.core.watch import RepositoryWatcher, WatchSession
-    from orch.core.workspace import WorkspaceTarget
 
-    from ._common import execution_config
     from ._follow import TerminateAsInterrupt, follow_run, make_sinks, outcome_lines
     from .run import _report
 
-    if from_failure:
-        fail("--watch already re-executes a failed run's unfinished steps with the selection; "
-             "drop --from-failure.")
-    user_tags = parse_tags(tags) or None
-    extra = execution_config(executor, max_concurrent)
-    parent_id = None
-    if parent is not None:
-        parent_run = find_parent_run(instance, parent, pipeline)
-        parent_id = parent_run.run_id
-        pipeline = pipeline or parent_run.pipeline_name
-        if python_file or module_name:
-            target = make_target(python_file, module_name, attribute, working_directory)
-        elif parent_run.pipeline_origin:
-            target = WorkspaceTarget.from_origin(parent_run.pipeline_origin)
-        else:
-            fail(f"Run {parent_id} does not record where its code came from; give -f or -m.")
+    pipeline, parent_id = request.pipeline, None
+    if request.parent is not None:
+        parent_run = find_parent_run(instance, request.parent, request.pipeline)
+        parent_id, pipeline = parent_run.run_id, parent_run.pipeline_name
+        target = request.target_for(parent_run)
     else:
-        target = make_target(python_file, module_name, attribute, working_directory)
-
-    def run_config() -> dict[str, Any] | None:
-        from orch.core.definitions.preset import load_yaml_files
-
-        return load_yaml_files(list(config)) if config else None
-
+        target = request.code.target()
+    config = list(request.config_files)
     session = WatchSession(
-        target, pipeline, orch_home=str(instance.root_dir), run_config=run_config,
-        extra_config=extra, mode=mode,
-        preset=preset, tags=user_tags, selection=selection, changed_only=changed,
-        parent_run_id=parent_id, load_timeout=load_timeout,
+        target, pipeline, orch_home=str(instance.root_dir),
+        run_config=lambda: load_yaml_files(config) if config else None,
+        extra_config=request.extra_config, mode=request.mode, preset=request.preset,
+        tags=dict(request.tags) or None, selection=request.selection,
+        changed_only=options.changed, parent_run_id=parent_id,
+        load_timeout=options.load_timeout,
     )
-    config_paths = [p for pattern in (config or []) for p in (glob.glob(pattern) or [pattern])]
+    config_paths = [p for pattern in config for p in (glob.glob(pattern) or [pattern])]
     changes: queue.Queue[set[str]] = queue.Queue()
     watcher = RepositoryWatcher(target.root, changes.put, extra_files=config_paths)
-    sinks = make_sinks(json_output=json_output, verbose=verbose, quiet=quiet)
+    sinks = make_sinks(json_output=output.json_output, verbose=output.verbose,
+                       quiet=output.quiet)
 
     def describe(paths: list[str]) -> str:
         shown = [os.path.relpath(p, target.root) for p in paths[:3]]
@@ -101,9 +83,9 @@ def watch_loop(instance: Any, *, python_file: str | None, module_name: str | Non
                                         worker_output=cycle.server.output,
                                         should_stop=lambda: not changes.empty())
                     cycle.server.close()
-                    if quiet and not result.interrupted:
+                    if output.quiet and not result.interrupted:
                         _note("\n".join(outcome_lines(result.tracker)).removeprefix("orch: "))
-                    _report(instance, result, junit=junit, json_output=json_output)
+                    _report(instance, result, output)
                     if result.interrupted:
                         return EXIT_INTERRUPTED
                     if result.superseded:

@@ -20,9 +20,8 @@ from ._common import (
     choose,
     fail,
     load_in_process,
-    make_target,
-    run_kwargs,
 )
+from ._request import LaunchRequest
 
 
 def register(app: typer.Typer) -> None:
@@ -45,11 +44,12 @@ def plan(
     from orch.core.errors import DagsterError
     from orch.core.execution.api import prepare_run
 
-    workspace = load_in_process(make_target(python_file, module_name, attribute,
-                                            working_directory))
-    loaded = choose(workspace, pipeline)
-    kwargs = run_kwargs(loaded.get_definition(), config_files=config, preset=preset, mode=mode,
-                        tags=None, selection=selection)
+    request = LaunchRequest.from_options(
+        python_file=python_file, module_name=module_name, attribute=attribute,
+        working_directory=working_directory, pipeline=pipeline, config=config, preset=preset,
+        mode=mode, selection=selection)
+    loaded = choose(load_in_process(request.code.target()), request.pipeline)
+    kwargs = request.fresh_run_args(loaded.get_definition())
     try:
         prepared = prepare_run(loaded.get_definition(), **kwargs)
     except DagsterError as e:

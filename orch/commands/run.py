@@ -28,17 +28,12 @@ from ._common import (
     Tags,
     WorkingDirectory,
     choose,
-    execution_config,
     fail,
     find_parent_run,
-    load_config_files,
     load_in_process,
-    make_target,
     open_instance,
-    parse_tags,
-    run_kwargs,
-    target_code_location,
 )
+from ._request import LaunchRequest, OutputOptions, WatchOptions
 
 Executor = Annotated[str | None, typer.Option(
     "--executor", help="in_process (default) or multiprocess (each step in its own process).")]
@@ -79,55 +74,15 @@ def register(app: typer.Typer) -> None:
 
 
 # -- building the run ------------------------------------------------------------------------
-def _prepare(instance: Any, *, python_file: str | None, module_name: str | None,
-             attribute: str | None, working_directory: str | None, pipeline: str | None,
-             config: list[str] | None, preset: str | None, mode: str | None, tags: str | None,
-             selection: str | None, executor: str | None, max_concurrent: int | None,
-             parent: str | None, from_failure: bool) -> tuple[Any, dict[str, Any]]:
+def _prepare(instance: Any, request: LaunchRequest) -> tuple[Any, dict[str, Any]]:
     """(the loaded pipeline, ``create_run`` kwargs), or exit 2 with the reason."""
-    from orch.core.errors import DagsterError
-
-    if parent is None:
-        if from_failure:
-            fail("--from-failure re-executes an earlier run: give it with --parent RUN_ID.")
-        target = make_target(python_file, module_name, attribute, working_directory)
-        loaded = choose(load_in_process(target), pipeline)
-        return loaded, run_kwargs(loaded.get_definition(), config_files=config, preset=preset,
-                                  mode=mode, tags=tags, selection=selection, executor=executor,
-                                  max_concurrent=max_concurrent)
-
-    from orch.core.definitions.preset import deep_merge
-    from orch.core.execution.reexecution import reexecution_args
-    from orch.core.workspace import WorkspaceTarget
-
-    if from_failure and selection:
-        fail("Give either --from-failure or -s (a step selection), not both.")
-    if preset:
-        fail("--preset does not apply to a re-execution: it reuses the parent run's config "
-             "(override with -c).")
-    parent_run = find_parent_run(instance, parent, pipeline)
-    if python_file or module_name:
-        target = make_target(python_file, module_name, attribute, working_directory)
-    elif parent_run.pipeline_origin:
-        target = WorkspaceTarget.from_origin(parent_run.pipeline_origin)
-    else:
-        fail(f"Run {parent_run.run_id} does not record where its code came from; give -f or -m.")
-    if pipeline and pipeline != parent_run.pipeline_name:
-        fail(f'Run {parent_run.run_id} is a run of "{parent_run.pipeline_name}", not '
-             f'"{pipeline}".')
+    if request.parent is None:
+        loaded = choose(load_in_process(request.code.target()), request.pipeline)
+        return loaded, request.fresh_run_args(loaded.get_definition())
+    parent_run = find_parent_run(instance, request.parent, request.pipeline)
+    target = request.target_for(parent_run)
     loaded = choose(load_in_process(target), parent_run.pipeline_name)
-    run_config = load_config_files(config)
-    extra = execution_config(executor, max_concurrent)
-    if extra:
-        run_config = deep_merge(run_config if run_config is not None else parent_run.run_config,
-                                extra)
-    try:
-        kwargs = reexecution_args(instance, loaded.reconstructable(), parent_run.run_id,
-                                  step_selection=selection, from_failure=from_failure,
-                                  run_config=run_config, mode=mode, tags=parse_tags(tags))
-    except DagsterError as e:
-        fail(str(e))
-    return loaded, kwargs
+    return loaded, request.child_run_args(instance, loaded.reconstructable(), parent_run)
 
 
 def _create(instance: Any, loaded: Any, kwargs: dict[str, Any]) -> Any:
@@ -151,28 +106,28 @@ def _submit(instance: Any, run: Any, pipeline_def: Any, worker_log: Any) -> Any:
     from orch.core.launcher import CallerLauncher, RecordedWorker, fork_run
     from orch.core.run_coordinator import wait_for_turn
 
-    launcher = CallerLauncher(lambda r: fork_run(instance, r, pipeline_def, output=worker_log))
-    submitted = instance.submit_run(run, launcher)
-    if launcher.started is None and submitted.status.value == "QUEUED":
-        def on_wait(reason: str) -> None:
-            sys.stderr.write(f"orch: run {run.run_id} is QUEUED: {reason}\n")
-            sys.stderr.flush()
+    def on_wait(reason: str) -> None:
+        sys.stderr.write(f"orch: run {run.run_id} is QUEUED: {reason}\n")
+        sys.stderr.flush()
 
-        try:
+    launcher = CallerLauncher(lambda r: fork_run(instance, r, pipeline_def, output=worker_log))
+    try:
+        submitted = instance.submit_run(run, launcher)
+        if launcher.started is None and submitted.status.value == "QUEUED":
             wait_for_turn(instance, run.run_id, launcher, on_wait=on_wait)
-        except KeyboardInterrupt:
-            instance.cancel_run(run.run_id)
-            raise
+    except KeyboardInterrupt:
+        instance.cancel_run(run.run_id)  # queued: it never starts; started: it is stopped
+        raise
     return launcher.started or RecordedWorker(instance, run.run_id)
 
 
-def _report(instance: Any, result: Any, *, junit: str | None, json_output: bool) -> None:
+def _report(instance: Any, result: Any, output: OutputOptions) -> None:
     from ._follow import github_annotations, write_junit
 
-    if junit:
-        write_junit(junit, instance, result)
+    if output.junit:
+        write_junit(output.junit, instance, result)
     if os.environ.get("GITHUB_ACTIONS") == "true":
-        github_annotations(instance, result, sys.stderr if json_output else sys.stdout)
+        github_annotations(instance, result, sys.stderr if output.json_output else sys.stdout)
     code = result.worker_exit
     if code is not None and code not in (0, 1, 130) and not result.interrupted:
         how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
@@ -212,33 +167,29 @@ def run(
     """
     from ._follow import TerminateAsInterrupt, follow_run, make_sinks
 
-    if executor is not None and executor not in ("in_process", "multiprocess"):
-        fail(f'Unknown executor "{executor}". Choose in_process or multiprocess.')
     if changed and not watch:
         fail("--changed works with --watch: it re-executes solids whose code changed on save.")
-    instance = open_instance(target_code_location(python_file, module_name, attribute,
-                                                  working_directory))
+    if watch and from_failure:
+        fail("--watch already re-executes a failed run's unfinished steps with the selection; "
+             "drop --from-failure.")
+    request = LaunchRequest.from_options(
+        python_file=python_file, module_name=module_name, attribute=attribute,
+        working_directory=working_directory, pipeline=pipeline, config=config, preset=preset,
+        mode=mode, tags=tags, selection=selection, executor=executor,
+        max_concurrent=max_concurrent, parent=parent, from_failure=from_failure)
+    output = OutputOptions(json_output, junit, verbose, quiet)
+    instance = open_instance(request.code.root())
     if watch:
         from ._watch import watch_loop
 
-        code = watch_loop(instance, python_file=python_file, module_name=module_name,
-                          attribute=attribute, working_directory=working_directory,
-                          pipeline=pipeline, config=config, preset=preset, mode=mode,
-                          tags=tags, selection=selection, executor=executor,
-                          max_concurrent=max_concurrent, parent=parent,
-                          from_failure=from_failure, changed=changed, json_output=json_output,
-                          junit=junit, verbose=verbose, quiet=quiet, load_timeout=load_timeout)
-        raise typer.Exit(code)
+        raise typer.Exit(watch_loop(instance, request, output,
+                                    WatchOptions(changed, load_timeout)))
 
     import tempfile
 
     with TerminateAsInterrupt():
         try:
-            loaded, kwargs = _prepare(
-                instance, python_file=python_file, module_name=module_name, attribute=attribute,
-                working_directory=working_directory, pipeline=pipeline, config=config,
-                preset=preset, mode=mode, tags=tags, selection=selection, executor=executor,
-                max_concurrent=max_concurrent, parent=parent, from_failure=from_failure)
+            loaded, kwargs = _prepare(instance, request)
             stored = _create(instance, loaded, kwargs)
             worker_log = tempfile.TemporaryFile()
             process = _submit(instance, stored, loaded.get_definition(), worker_log)
@@ -250,11 +201,12 @@ def run(
             worker_log.seek(0)
             return worker_log.read().decode(errors="replace")
 
-        sinks = make_sinks(json_output=json_output, verbose=verbose, quiet=quiet)
+        sinks = make_sinks(json_output=output.json_output, verbose=output.verbose,
+                           quiet=output.quiet)
         result = follow_run(instance, stored, process, sinks, worker_output=worker_output,
                             worker_log=worker_log.fileno(),
                             wait_for_exit=False)
-    _report(instance, result, junit=junit, json_output=json_output)
+    _report(instance, result, output)
     instance.close()
     raise typer.Exit(result.exit_code)
 
@@ -281,13 +233,13 @@ def launch(
     Follow it with "orch runs logs RUN_ID -f" or in the app (orch dev). With a queued run
     coordinator the run waits in the queue (QUEUED is printed on stderr).
     """
-    instance = open_instance(target_code_location(python_file, module_name, attribute,
-                                                  working_directory))
-    loaded, kwargs = _prepare(
-        instance, python_file=python_file, module_name=module_name, attribute=attribute,
+    request = LaunchRequest.from_options(
+        python_file=python_file, module_name=module_name, attribute=attribute,
         working_directory=working_directory, pipeline=pipeline, config=config, preset=preset,
         mode=mode, tags=tags, selection=selection, executor=executor,
         max_concurrent=max_concurrent, parent=parent, from_failure=from_failure)
+    instance = open_instance(request.code.root())
+    loaded, kwargs = _prepare(instance, request)
     stored = _create(instance, loaded, kwargs)
     submitted = instance.submit_run(stored)  # the coordinator: launched now, or queued
     if submitted.status.value == "QUEUED":

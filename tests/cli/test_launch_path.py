@@ -154,16 +154,17 @@ def test_orch_run_under_a_queued_coordinator_waits_for_a_slot_then_runs_itself(
     assert {r.run_id: r.status.value for r in runs(home)}[queued[0].run_id] == "SUCCESS"
 
 
-def test_ctrl_c_while_queued_cancels_the_run(orch, repo, home):
+def test_ctrl_c_while_queued_cancels_the_run(orch, repo, home, tmp_path):
     home.mkdir(parents=True)
     (home / "orch.yaml").write_text(QUEUED_ONE.replace("1\n", "0\n"))  # never a free slot
-    waiting = orch.popen("run", "-f", str(repo), "-p", "etl")
-    wait_for(lambda: home.exists() and [r for r in runs(home) if r.status.value == "QUEUED"],
-             timeout=30)
+    err_path = tmp_path / "run.err"
+    with open(err_path, "w") as err:
+        waiting = orch.popen("run", "-f", str(repo), "-p", "etl", stderr=err)
+    wait_for(lambda: "is QUEUED: waiting for a slot: max_concurrent_runs is 0" in
+             err_path.read_text(), timeout=30)
     waiting.send_signal(signal.SIGINT)
-    _, err = waiting.communicate(timeout=20)
-    assert waiting.returncode == 130, err
-    assert "max_concurrent_runs is 0" in err
+    waiting.wait(timeout=20)
+    assert waiting.returncode == 130, err_path.read_text()
     [run] = runs(home)
     assert run.status.value == "CANCELED"
 
