@@ -7,7 +7,9 @@
   interpreter's floor (``python -c pass``).
 * ``orch run --watch``: a temporary repository file is rewritten; the latency is the time from
   the write to the STEP_START event of the re-executed step, as stored in SQLite (the event's
-  own timestamp; "seen" is when this process read it) — target < 300 ms median.
+  own timestamp; "seen" is when this process read it) — target ≤ 300 ms median (issue 13
+  item 6), for a module that imports pandas (skipped, saying so, where pandas is not
+  installed) and for one with trivial imports.
 
 When the environment sets PYTHONDONTWRITEBYTECODE (this one does), Python writes no bytecode
 and orch's CLI keeps its own cache (~/.cache/orch/pycache); the suite reports that
@@ -35,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_repo" / "sales.py"
 
 WATCHED = textwrap.dedent('''
+    {imports}
     from orch import ModeDefinition, fs_io_manager, pipeline, solid
 
 
@@ -103,13 +106,20 @@ def bench_startup(work: Path, repeats: int) -> None:
             print(f"  {name:<44} {_fmt(times)}   {load()}{target}", flush=True)
 
 
-def bench_watch(work: Path, saves: int) -> None:
+def has_pandas() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("pandas") is not None
+
+
+def bench_watch(work: Path, saves: int, imports: str = "") -> None:
     from orch.core.instance import Instance
 
-    repo = work / "watched"
+    what = f"a module that does `{imports}`" if imports else "trivial imports"
+    repo = work / ("watched_" + str(abs(hash(imports))))
     repo.mkdir()
     source = repo / "repo.py"
-    source.write_text(WATCHED.format(n=1))
+    source.write_text(WATCHED.format(n=1, imports=imports))
     for label, env in _envs(repo / ".orch", work / "pycache")[:1]:
         home = repo / ".orch"
         proc = subprocess.Popen(
@@ -132,7 +142,7 @@ def bench_watch(work: Path, saves: int) -> None:
                 for n in range(saves):
                     known = {r.run_id for r in instance.get_runs()}
                     saved = time.time()
-                    source.write_text(WATCHED.format(n=n + 2))
+                    source.write_text(WATCHED.format(n=n + 2, imports=imports))
                     start_event = None
                     deadline = time.monotonic() + 10
                     while start_event is None and time.monotonic() < deadline:
@@ -159,9 +169,11 @@ def bench_watch(work: Path, saves: int) -> None:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        print(f"\nwatch mode, save → STEP_START of the re-executed step ({label}, "
+        print(f"\nwatch mode, save → STEP_START of the re-executed step, {what} ({label}, "
               f"{saves} saves, debounce 100 ms):")
-        print(f"  {'event timestamp':<30} {_fmt(latencies)}   (target < 300 ms)")
+        ok = statistics.median(latencies) <= 0.3
+        print(f"  {'event timestamp':<30} {_fmt(latencies)}   {load()}  "
+              f"{'ok' if ok else 'NOT MET'} (target ≤ 300 ms)")
         print(f"  {'seen by a SQLite reader':<30} {_fmt(seen)}")
         if loads:
             print(f"  {'run stored (code reloaded)':<30} {_fmt(loads)}")
@@ -172,7 +184,13 @@ def main(argv: list[str]) -> None:
     with tempfile.TemporaryDirectory(prefix="orch-bench-cli-") as tmp:
         work = Path(tmp)
         bench_startup(work, repeats=3 if quick else 9)
-        bench_watch(work, saves=5 if quick else 15)
+        saves = 5 if quick else 15
+        if has_pandas():
+            bench_watch(work, saves, imports="import pandas")
+        else:
+            print("\nwatch mode with a pandas-importing module: skipped (pandas is not "
+                  "installed: pip install -e '.[dev]')")
+        bench_watch(work, saves)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ an interpreter start.
   ``__pycache__/``, VCS folders, editor swap and backup files).
 * :class:`Debouncer` — collects paths and calls back once they have been quiet for ``delay``.
 * :class:`RepositoryWatcher` — a watchdog observer on the repository root feeding a debouncer.
-* :class:`CodeServerPool` — one warm code server, replaced as soon as it is taken.
+* :class:`CodeServerPool` — code servers forked from one warm zygote that holds orch and the
+  project's third-party modules (or, without fork, one spare server started ahead).
 * :class:`WatchSession` — the state of a watch loop: the last run, the code hashes it ran
   with; :meth:`WatchSession.cycle` reloads and launches the next run.
 """
@@ -28,6 +29,7 @@ from .errors import missing_mode_message
 from .workspace import (
     DEFAULT_LOAD_TIMEOUT,
     CodeServer,
+    CodeServerZygote,
     LoadError,
     RepositorySnapshot,
     WorkspaceLoadError,
@@ -184,17 +186,34 @@ class RepositoryWatcher:
 
 
 class CodeServerPool:
-    """Keeps ``spares`` code servers started (interpreter up, orch imported, no user code),
-    so a reload does not wait for Python to start."""
+    """Code servers for loads and runs, none of which waits for Python to start or for the
+    project's libraries to import.
+
+    Where there is ``fork``, one :class:`~orch.core.workspace.CodeServerZygote` is started
+    now and every server is a fork of it; each successful load tells it which third-party
+    modules the code imported (pandas, numpy …; never the user's modules), and it imports
+    them while idle, so the next load imports only the user's code. Each load and run still
+    gets a process of its own. ``preload`` names modules to import from the start (what an
+    earlier session's loads reported). Without fork (or if the zygote dies), ``spares``
+    servers are kept started instead (interpreter up, orch imported, no user code)."""
 
     def __init__(self, cwd: str | None = None, env: dict[str, str] | None = None,
-                 spares: int = 1):
+                 spares: int = 1, zygote: bool = True, preload: Iterable[str] = ()):
         self.cwd = cwd
         self.env = env
         self.spares = spares
         self._ready: list[CodeServer] = []
         self._lock = threading.Lock()
-        self.fill()
+        self.zygote: CodeServerZygote | None = None
+        if zygote and hasattr(os, "fork"):
+            try:
+                self.zygote = CodeServerZygote(cwd=cwd, env=env)
+            except OSError:
+                self.zygote = None
+        if self.zygote is not None:
+            self.zygote.preload(list(preload))
+        else:
+            self.fill()
 
     def fill(self) -> None:
         with self._lock:
@@ -202,7 +221,21 @@ class CodeServerPool:
             while len(self._ready) < self.spares:
                 self._ready.append(CodeServer(cwd=self.cwd, env=self.env))
 
+    def preload(self, modules: list[str]) -> None:
+        """Third-party modules a load imported: the zygote imports them for the next."""
+        if self.zygote is not None:
+            self.zygote.preload(modules)
+
     def take(self) -> CodeServer:
+        zygote = self.zygote
+        if zygote is not None and zygote.alive:
+            try:
+                server = CodeServer(cwd=self.cwd, env=self.env, zygote=zygote)
+            except OSError:
+                pass
+            else:
+                server.on_modules = self.preload
+                return server
         with self._lock:
             server = None
             while self._ready and server is None:
@@ -221,6 +254,8 @@ class CodeServerPool:
             for server in self._ready:
                 server.close()
             self._ready = []
+        if self.zygote is not None:
+            self.zygote.close()
 
 
 @dataclass

@@ -684,28 +684,46 @@ _OUTPUT_TAIL_BYTES = 64 * 1024
 
 
 class CodeServer:
-    """A ``python -m orch.core.workspace_server`` process (one interpreter, started now).
+    """A ``python -m orch.core.workspace_server`` process: a fork of ``zygote`` (a warm
+    process holding orch and the project's third-party modules, never user code; see
+    :class:`CodeServerZygote`) or, without one, an interpreter started now.
 
     :meth:`load` imports a target there and returns its snapshot. Afterwards the same process
     can :meth:`launch` one run of a pipeline it loaded: it creates the run (validated, stored)
     and then executes it as that run's worker (:func:`orch.core.worker.execute_stored_run`),
-    so a reload-and-run costs one process whose interpreter and orch were started ahead of
-    time. :attr:`process` is the ``Popen``; the server's stdout/stderr go to a temporary file
-    (:meth:`output`). Responses come over a private pipe, never mixed with user prints.
+    so a reload-and-run costs one process that imports only the user's modules.
+    :attr:`process` is its ``Popen`` (or the same interface for a zygote's fork); the
+    server's stdout/stderr go to a temporary file (:meth:`output`). Responses come over a
+    private pipe, never mixed with user prints. ``on_modules`` (if set) receives the
+    third-party modules each successful load imported.
     """
 
-    def __init__(self, cwd: str | None = None, env: dict[str, str] | None = None):
+    def __init__(self, cwd: str | None = None, env: dict[str, str] | None = None,
+                 zygote: CodeServerZygote | None = None):
         import subprocess
         import tempfile
 
         read_fd, write_fd = os.pipe()
         self._output = tempfile.TemporaryFile()
         try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", SERVER_MODULE, str(write_fd)],
-                stdin=subprocess.PIPE, stdout=self._output, stderr=subprocess.STDOUT,
-                pass_fds=(write_fd,), cwd=cwd or None, env=env,
-            )
+            if zygote is not None:
+                requests_r, requests_w = os.pipe()
+                try:
+                    self.process: Any = zygote.fork(requests_r, write_fd,
+                                                    self._output.fileno())
+                except BaseException:
+                    os.close(requests_w)
+                    raise
+                finally:
+                    os.close(requests_r)
+                self._stdin: Any = os.fdopen(requests_w, "wb")
+            else:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-m", SERVER_MODULE, str(write_fd)],
+                    stdin=subprocess.PIPE, stdout=self._output, stderr=subprocess.STDOUT,
+                    pass_fds=(write_fd,), cwd=cwd or None, env=env,
+                )
+                self._stdin = self.process.stdin
         except BaseException:
             os.close(read_fd)
             self._output.close()
@@ -717,6 +735,7 @@ class CodeServer:
         self._buffer = b""
         self.run_id: str | None = None
         self.loaded: RepositorySnapshot | None = None
+        self.on_modules: Callable[[list[str]], None] | None = None
 
     @property
     def pid(self) -> int:
@@ -725,9 +744,8 @@ class CodeServer:
     # -- protocol ----------------------------------------------------------------------
     def _send(self, message: dict[str, Any]) -> bool:
         try:
-            assert self.process.stdin is not None
-            self.process.stdin.write((json.dumps(message, default=str) + "\n").encode())
-            self.process.stdin.flush()
+            self._stdin.write((json.dumps(message, default=str) + "\n").encode())
+            self._stdin.flush()
             return True
         except (BrokenPipeError, OSError, ValueError):
             return False
@@ -788,6 +806,8 @@ class CodeServer:
             error.output = self.output()
             raise WorkspaceLoadError(error)
         self.loaded = RepositorySnapshot(reply["snapshot"])
+        if self.on_modules is not None and reply.get("modules"):
+            self.on_modules(reply["modules"])
         return self.loaded
 
     def launch(self, pipeline_name: str, *, run_config: dict[str, Any] | None = None,
@@ -866,7 +886,7 @@ class CodeServer:
         if self.run_id is None and self.process.poll() is None:
             self._send({"op": "exit"})
             try:
-                self.process.stdin.close()  # type: ignore[union-attr]
+                self._stdin.close()
             except OSError:
                 pass
             try:
@@ -884,6 +904,193 @@ class CodeServer:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+class CodeServerZygote:
+    """``python -m orch.core.workspace_server --zygote FD``: a warm interpreter, started
+    now, that has imported orch and, once told (:meth:`preload`), the third-party modules
+    the project's code imports — never the user's own modules. Each :class:`CodeServer`
+    made with it is a fork, so a reload imports only the user's code (pandas is already
+    there), while every load and run still gets a process of its own.
+
+    The zygote is the parent of its servers; it reports their ends, and each server's
+    :attr:`CodeServer.process` is a :class:`ForkedServer` handle."""
+
+    FORK_TIMEOUT = 10.0
+
+    def __init__(self, cwd: str | None = None, env: dict[str, str] | None = None):
+        import queue
+        import socket
+        import subprocess
+        import threading
+
+        ours, theirs = socket.socketpair()
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", SERVER_MODULE, "--zygote", str(theirs.fileno())],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                pass_fds=(theirs.fileno(),), cwd=cwd or None, env=env,
+            )
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        self._sock = ours
+        self._lock = threading.Lock()  # one fork request at a time
+        self._forked: queue.Queue[int | None] = queue.Queue()
+        self._exits: dict[int, int] = {}
+        self._exit_seen = threading.Condition()
+        self.preloaded: set[str] = set()
+        self._reader = threading.Thread(target=self._read, name="orch-zygote-reader",
+                                        daemon=True)
+        self._reader.start()
+
+    @property
+    def alive(self) -> bool:
+        return self._reader.is_alive() and self.process.poll() is None
+
+    def _read(self) -> None:
+        buffer = b""
+        while True:
+            try:
+                chunk = self._sock.recv(1 << 16)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self._forked.put(None)
+                with self._exit_seen:
+                    self._exit_seen.notify_all()
+                return
+            buffer += chunk
+            while b"\n" in buffer:
+                line, buffer = buffer.split(b"\n", 1)
+                message = json.loads(line)
+                if "forked" in message:
+                    self._forked.put(message["forked"])
+                elif "exited" in message:
+                    with self._exit_seen:
+                        self._exits[message["exited"]] = message["code"]
+                        self._exit_seen.notify_all()
+
+    def _send(self, message: dict[str, Any], fds: list[int] | None = None) -> None:
+        import socket
+
+        data = (json.dumps(message) + "\n").encode()
+        if fds:
+            socket.send_fds(self._sock, [data], fds)
+        else:
+            self._sock.sendall(data)
+
+    def preload(self, modules: list[str]) -> None:
+        """Have the zygote import ``modules`` (those it has not been given yet), so the
+        servers forked afterwards find them imported."""
+        new = sorted(set(modules) - self.preloaded)
+        if not new:
+            return
+        self.preloaded.update(new)
+        with self._lock:
+            try:
+                self._send({"op": "preload", "modules": new})
+            except OSError:
+                pass
+
+    def fork(self, requests_fd: int, response_fd: int, output_fd: int) -> ForkedServer:
+        """A code server forked from the zygote, serving the three descriptors; OSError if
+        the zygote cannot fork one."""
+        import queue
+
+        with self._lock:
+            if not self.alive:
+                raise OSError("the code-server zygote is not running")
+            self._send({"op": "fork"}, [requests_fd, response_fd, output_fd])
+            try:
+                pid = self._forked.get(timeout=self.FORK_TIMEOUT)
+            except queue.Empty:
+                pid = None
+        if not pid:
+            raise OSError("the code-server zygote did not fork a server")
+        return ForkedServer(self, pid)
+
+    def exit_code(self, pid: int, timeout: float | None = 0.0) -> int | None:
+        """``pid``'s exit code once the zygote reported it (waiting up to ``timeout``); None
+        while it runs. A server whose zygote is gone is reported as 1 once it has ended."""
+        import time as _time
+
+        deadline = None if timeout is None else _time.monotonic() + timeout
+        with self._exit_seen:
+            while pid not in self._exits:
+                if not self._reader.is_alive():
+                    return None if _pid_running(pid) else 1
+                wait = None if deadline is None else deadline - _time.monotonic()
+                if wait is not None and wait <= 0:
+                    return None
+                self._exit_seen.wait(0.1 if wait is None else min(wait, 0.1))
+            return self._exits[pid]
+
+    def close(self) -> None:
+        """Stop the zygote (servers it forked go on and are reaped by the system)."""
+        try:
+            self._sock.close()
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=2)
+        except Exception:
+            self.process.kill()
+            self.process.wait()
+
+
+def _pid_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class ForkedServer:
+    """A zygote's code server, with the part of ``subprocess.Popen``'s interface callers
+    use (``pid``, ``poll``, ``wait``, ``send_signal``, ``terminate``, ``kill``,
+    ``returncode``; exit codes as Popen reports them)."""
+
+    def __init__(self, zygote: CodeServerZygote, pid: int):
+        self.zygote = zygote
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self.returncode = self.zygote.exit_code(self.pid)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        import subprocess
+
+        if self.returncode is None:
+            self.returncode = self.zygote.exit_code(self.pid, timeout)
+            if self.returncode is None:
+                raise subprocess.TimeoutExpired(f"code server {self.pid}", timeout or 0)
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:
+            try:
+                os.kill(self.pid, sig)
+            except ProcessLookupError:
+                pass
+
+    def terminate(self) -> None:
+        import signal
+
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        import signal
+
+        self.send_signal(signal.SIGKILL)
 
 
 _DUMP_FRAME = re.compile(r'File "([^"]+)", line (\d+) in <module>')

@@ -20,6 +20,19 @@ Requests:
     (0, 1, 2, 130). A run the coordinator queued (status QUEUED) is left to a dequeuer
     (exit 0), or with ``wait_turn`` taken off the queue by this server when it is due.
 ``{"op": "exit"}`` or end of input → exit 0.
+
+A load's answer also names the third-party modules it imported (``"modules"``: top-level
+names, none of them the user's: see :func:`third_party_modules`).
+
+``python -m orch.core.workspace_server --zygote SOCKET_FD``: the *zygote*, a warm process
+code servers are forked from (:class:`orch.core.workspace.CodeServerZygote`). It imports orch,
+then, when asked, the project's third-party modules (``{"op": "preload", "modules": [...]}``:
+what earlier loads reported — pandas, numpy …) but never the user's code. ``{"op": "fork"}``
+with three file descriptors (the server's requests, its answers, its output) forks a code
+server that serves them as above and imports only the user's modules: isolation costs a
+fork, not an interpreter start and a re-import of the libraries. The zygote answers
+``{"forked": pid}`` and reports each server's end, ``{"exited": pid, "code": n}`` (n as
+``Popen.returncode``); it exits when its socket closes, leaving running servers alone.
 """
 
 from __future__ import annotations
@@ -28,9 +41,10 @@ import faulthandler
 import json
 import os
 import signal
+import socket
 import sys
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
     from orch.core.runs import PipelineRun
@@ -199,7 +213,9 @@ class Server:
             self.responder.send({"ok": False,
                                  "error": load_error_from_exception(exc, target).to_dict()})
             return
-        self.responder.send({"ok": True, "snapshot": snapshot.to_dict()})
+        self.responder.send({"ok": True, "snapshot": snapshot.to_dict(),
+                             "modules": third_party_modules(target.root,
+                                                            target.working_directory)})
 
     def launch(self, request: dict[str, Any]) -> int | None:
         """Create the run; answer; execute it. None when nothing was started."""
@@ -280,19 +296,48 @@ class Server:
             instance.close()
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1 or not args[0].isdigit():
-        print("usage: python -m orch.core.workspace_server RESPONSE_FD", file=sys.stderr)
-        return 2
-    responder = _Responder(int(args[0]))
+def third_party_modules(*roots: str | None) -> list[str]:
+    """Top-level modules imported in this process that are not the user's: not loaded from
+    under ``roots`` (except installed packages there) and not orch's user-code namespace.
+    What a zygote may import ahead of the next load."""
+    prefixes = tuple(os.path.join(os.path.abspath(r), "") for r in roots if r)
+    names = []
+    for name, module in list(sys.modules.items()):
+        if "." in name or name.startswith(("__", "orch")) or module is None:
+            continue
+        where = getattr(module, "__file__", None) or ""
+        paths = [where, *(getattr(module, "__path__", None) or [])]
+        if any(p.startswith(prefixes) and "-packages" + os.sep not in p for p in paths if p):
+            continue
+        names.append(name)
+    return sorted(names)
+
+
+def _start() -> None:
+    """What every code server has before its first request (a zygote's forks inherit it)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it signals the run
     _preload()
     from orch.core.workspace import enable_module_cache
 
     enable_module_cache()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) == 2 and args[0] == "--zygote" and args[1].isdigit():
+        _start()
+        return _Zygote(socket.socket(fileno=int(args[1]))).serve()
+    if len(args) != 1 or not args[0].isdigit():
+        print("usage: python -m orch.core.workspace_server RESPONSE_FD | --zygote SOCKET_FD",
+              file=sys.stderr)
+        return 2
+    _start()
+    return serve(_Responder(int(args[0])), sys.stdin.buffer)
+
+
+def serve(responder: _Responder, stdin: IO[bytes]) -> int:
+    """Answer requests from ``stdin`` until one ends this server; its exit code."""
     server = Server(responder)
-    stdin = sys.stdin.buffer
     while True:
         line = stdin.readline()
         if not line:
@@ -310,6 +355,121 @@ def main(argv: list[str] | None = None) -> int:
                 return code
         elif op == "exit":
             return 0
+
+
+# -- the zygote ------------------------------------------------------------------------------
+class _Zygote:
+    """Forks code servers on request; reports their ends (see the module docstring)."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.fds: list[int] = []  # received with the fork requests, three each
+        self.buffer = b""
+        self.wake_r, self.wake_w = os.pipe()
+        for fd in (self.wake_r, self.wake_w):
+            os.set_blocking(fd, False)
+        signal.set_wakeup_fd(self.wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)  # wakes select through wake_w
+
+    def serve(self) -> int:
+        import select
+
+        while True:
+            try:
+                ready = select.select([self.sock, self.wake_r], [], [])[0]
+            except InterruptedError:
+                ready = []
+            if self.wake_r in ready:
+                try:
+                    os.read(self.wake_r, 4096)
+                except BlockingIOError:
+                    pass
+            self._report_exits()
+            if self.sock in ready:
+                data, fds, _, _ = socket.recv_fds(self.sock, 1 << 16, 16)
+                if not data:
+                    return 0  # the pool is gone; running servers go on
+                self.fds += fds
+                self.buffer += data
+                while b"\n" in self.buffer:
+                    line, self.buffer = self.buffer.split(b"\n", 1)
+                    self._handle(json.loads(line))
+
+    def _send(self, message: dict[str, Any]) -> None:
+        try:
+            self.sock.sendall((json.dumps(message) + "\n").encode())
+        except OSError:
+            pass
+
+    def _handle(self, request: dict[str, Any]) -> None:
+        if request.get("op") == "preload":
+            self._preload(request.get("modules") or [])
+        elif request.get("op") == "fork":
+            fds, self.fds = self.fds[:3], self.fds[3:]
+            if len(fds) != 3:
+                self._send({"forked": None, "error": "a fork request needs three fds"})
+                return
+            for stream in (sys.stdout, sys.stderr):
+                stream.flush()
+            pid = os.fork()
+            if pid == 0:
+                self._become_server(*fds)
+            for fd in fds:
+                os.close(fd)
+            self._send({"forked": pid})
+
+    @staticmethod
+    def _preload(modules: list[str]) -> None:
+        """Import what earlier loads imported (never the user's code); a module that fails
+        here is simply imported (or fails) again by the load that needs it."""
+        import importlib
+
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except (Exception, SystemExit):
+                sys.modules.pop(name, None)
+
+    def _report_exits(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if not pid:
+                return
+            self._send({"exited": pid, "code": os.waitstatus_to_exitcode(status)})
+
+    def _become_server(self, requests_fd: int, response_fd: int, output_fd: int) -> NoReturn:
+        """The forked code server's whole life: requests on fd 0, output on 1 and 2."""
+        code = 70
+        try:
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            self.sock.close()
+            for fd in (self.wake_r, self.wake_w, *self.fds):
+                os.close(fd)
+            os.dup2(requests_fd, 0)
+            os.dup2(output_fd, 1)
+            os.dup2(output_fd, 2)
+            os.close(requests_fd)
+            os.close(output_fd)
+            code = serve(_Responder(response_fd), sys.stdin.buffer)
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else 1
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            try:
+                import atexit
+
+                atexit._run_exitfuncs()  # what a normal exit runs (event writers flush)
+                sys.stdout.flush()
+                sys.stderr.flush()
+            finally:
+                os._exit(code)
 
 
 if __name__ == "__main__":

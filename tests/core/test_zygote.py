@@ -1,0 +1,124 @@
+"""Code servers forked from a warm zygote (the dev loop's process model, issue 13 item 6).
+
+Real processes throughout: a zygote interpreter, code servers forked from it, a run executed
+by one of them. A stand-in third-party library (a package outside the repository, on
+PYTHONPATH) and the user's module each record every process that imports them, so the tests
+see who imported what: the library once in the zygote after the first load reported it, the
+user's module afresh in every server.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from orch.core.instance import Instance
+from orch.core.runs import PipelineRunStatus
+from orch.core.watch import CodeServerPool
+from orch.core.workspace import WorkspaceTarget
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+
+LIBRARY = """\
+import os
+with open(os.environ["IMPORT_LOG"], "a") as f:
+    f.write(f"fakelib {os.getpid()}\\n")
+VALUE = 41
+"""
+
+USER = textwrap.dedent("""\
+    import os
+
+    import fakelib
+
+    from orch import ModeDefinition, fs_io_manager, pipeline, solid
+
+    with open(os.environ["IMPORT_LOG"], "a") as f:
+        f.write(f"user {os.getpid()}\\n")
+
+
+    @solid
+    def answer(context):
+        return fakelib.VALUE + 1
+
+
+    @pipeline(mode_defs=[ModeDefinition(resource_defs={"io_manager": fs_io_manager})])
+    def etl():
+        answer()
+""")
+
+
+@pytest.fixture
+def setup(tmp_path: Path):
+    site = tmp_path / "site" / "fakelib"
+    site.mkdir(parents=True)
+    (site / "__init__.py").write_text(LIBRARY)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "etl.py").write_text(USER)
+    log = tmp_path / "imports.log"
+    home = tmp_path / "orch_home"
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site"), "IMPORT_LOG": str(log),
+           "ORCH_HOME": str(home)}
+    target = WorkspaceTarget.from_options(python_file=str(repo / "etl.py"),
+                                          working_directory=str(repo))
+    pool = CodeServerPool(cwd=str(repo), env=env)
+    yield pool, target, log, home
+    pool.close()
+
+
+def _imports(log: Path) -> list[tuple[str, int]]:
+    if not log.exists():
+        return []
+    return [(who, int(pid)) for who, pid in (line.split() for line in log.read_text().split(
+        "\n") if line)]
+
+
+def _wait(condition, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_libraries_are_imported_once_in_the_zygote_and_user_code_in_every_server(setup):
+    pool, target, log, _ = setup
+    zygote_pid = pool.zygote.process.pid
+    first = pool.take()
+    first.load(target)
+    first.close()
+    assert _imports(log)[:2] == [("fakelib", first.pid), ("user", first.pid)]
+    assert "fakelib" in pool.zygote.preloaded and "etl" not in pool.zygote.preloaded
+    _wait(lambda: ("fakelib", zygote_pid) in _imports(log))  # the zygote imports it, idle
+    assert len(_imports(log)) == 3
+
+    servers = [pool.take() for _ in range(2)]
+    for server in servers:
+        server.load(target)
+        server.close()
+    later = _imports(log)[3:]
+    # Each server is a fork that already holds the library and imports only the user's code.
+    assert later == [("user", s.pid) for s in servers]
+    assert len({zygote_pid, first.pid, *(s.pid for s in servers)}) == 4
+    assert [s.process.returncode for s in servers] == [0, 0]
+
+
+def test_a_forked_server_executes_the_run_and_reports_its_exit_code(setup):
+    pool, target, _, home = setup
+    server = pool.take()
+    server.load(target)
+    reply = server.launch("etl")
+    assert server.process.wait(timeout=30) == 0
+    with Instance.from_home(home) as instance:
+        run = instance.get_run(reply["run_id"])
+        assert run.status is PipelineRunStatus.SUCCESS
+        assert run.worker_pid == server.pid
+    server.close()
+
+    doomed = pool.take()
+    doomed.process.kill()
+    assert doomed.process.wait(timeout=10) == -9  # as Popen reports a SIGKILL
+    doomed.close()
