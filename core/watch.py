@@ -227,17 +227,11 @@ class CodeServerPool:
             self.zygote.preload(modules)
 
     def take(self) -> CodeServer:
-        zygote = self.zygote
-        if zygote is not None and zygote.alive:
-            try:
-                server = CodeServer(cwd=self.cwd, env=self.env, zygote=zygote)
-            except OSError:
-                pass
-            else:
-                server.on_modules = self.preload
-                return server
+        forked = self._fork()
+        if forked is not None:
+            return forked
         with self._lock:
-            server = None
+            server: CodeServer | None = None
             while self._ready and server is None:
                 candidate = self._ready.pop(0)
                 if candidate.process.poll() is None:
@@ -247,6 +241,18 @@ class CodeServerPool:
             if server is None:
                 server = CodeServer(cwd=self.cwd, env=self.env)
         self.fill()
+        return server
+
+    def _fork(self) -> CodeServer | None:
+        """A server forked from the zygote; None if there is no zygote (or it failed)."""
+        zygote = self.zygote
+        if zygote is None or not zygote.alive:
+            return None
+        try:
+            server = CodeServer(cwd=self.cwd, env=self.env, zygote=zygote)
+        except OSError:
+            return None
+        server.on_modules = self.preload
         return server
 
     def close(self) -> None:

@@ -374,9 +374,10 @@ class _Zygote:
     def serve(self) -> int:
         import select
 
+        watched: list[Any] = [self.sock, self.wake_r]
         while True:
             try:
-                ready = select.select([self.sock, self.wake_r], [], [])[0]
+                ready = select.select(watched, [], [])[0]
             except InterruptedError:
                 ready = []
             if self.wake_r in ready:
