@@ -241,3 +241,4 @@ class PipelineRun:
 
 
 DagsterRunStatus = PipelineRunStatus
+DagsterRun = PipelineRun  # the 0.15 name

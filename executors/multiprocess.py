@@ -195,7 +195,7 @@ class _ForkLauncher:
         child.exit_fd = _pidfd(pid)
         if child.exit_fd is not None:
             self.selector.register(child.exit_fd, selectors.EVENT_READ, child)
-        if captured is not None:  # while the step process starts, not before it
+        if captured is not None and self.compute_logs is not None:  # as the process starts
             self.compute_logs.index_capture(captured, self.rc.index_compute_log)
         yield self.rc.event(EventType.ENGINE_EVENT,
                             f'Launched step process {pid} for "{step.key}".', step.key,
@@ -347,7 +347,7 @@ class _ForkLauncher:
         _, status = os.waitpid(child.pid, 0)
         if child.step.tags.get(KEEP_PROCESSES_TAG, "").lower() not in ("1", "true", "yes"):
             _kill_group(child.pid, signal.SIGKILL)  # what the step started and left behind
-        if child.captured is not None and child.captured.stdout_path:
+        if child.captured is not None and child.captured.stdout_path and self.compute_logs:
             self.compute_logs.end_capture(child.captured, self.rc.index_compute_log)
         if child.outcome_seen:
             return
@@ -394,7 +394,7 @@ class _ForkLauncher:
                 os.waitpid(child.pid, 0)
             _kill_group(child.pid, signal.SIGKILL)  # what the step started and left behind
             self._forget(child)
-            if child.captured is not None and child.captured.stdout_path:
+            if child.captured is not None and child.captured.stdout_path and self.compute_logs:
                 self.compute_logs.end_capture(child.captured, self.rc.index_compute_log)
             yield self.rc.event(EventType.ENGINE_EVENT,
                                 f'Terminated step process {child.pid} of "{child.step.key}" '

@@ -191,6 +191,20 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "PythonArtifactMetadataValue": ("orch.core.definitions.metadata", "PythonArtifactMetadataValue"),
     "TextMetadataValue": ("orch.core.definitions.metadata", "TextMetadataValue"),
     "UrlMetadataValue": ("orch.core.definitions.metadata", "UrlMetadataValue"),
+    "CompositeSolidExecutionResult": ("orch.core.execution.results", "CompositeSolidExecutionResult"),
+    "DagsterRun": ("orch.core.runs", "DagsterRun"),
+    "DagsterRunNotFoundError": ("orch.core.errors", "DagsterRunNotFoundError"),
+    "InitExecutorContext": ("orch.core.execution.executor", "InitExecutorContext"),
+    "InputMapping": ("orch.core.definitions.io_defs", "InputMapping"),
+    "OutputMapping": ("orch.core.definitions.io_defs", "OutputMapping"),
+    "config_from_files": ("orch.core.definitions.preset", "config_from_files"),
+    "config_from_pkg_resources": ("orch.core.definitions.preset", "config_from_pkg_resources"),
+    "config_from_yaml_strings": ("orch.core.definitions.preset", "config_from_yaml_strings"),
+    "default_executors": ("orch.executors.defaults", "default_executors"),
+    "execute_solid_within_pipeline": ("orch.core.execution.api", "execute_solid_within_pipeline"),
+    "execute_solids_within_pipeline": ("orch.core.execution.api", "execute_solids_within_pipeline"),
+    "in_process_executor": ("orch.executors.defaults", "in_process_executor"),
+    "multiprocess_executor": ("orch.executors.defaults", "multiprocess_executor"),
 }
 
 __all__ = sorted(_EXPORTS)
@@ -299,7 +313,13 @@ if TYPE_CHECKING:  # the real names for type checkers and editors; kept in step 
         InputDefinition as InputDefinition,
     )
     from orch.core.definitions.io_defs import (
+        InputMapping as InputMapping,
+    )
+    from orch.core.definitions.io_defs import (
         OutputDefinition as OutputDefinition,
+    )
+    from orch.core.definitions.io_defs import (
+        OutputMapping as OutputMapping,
     )
     from orch.core.definitions.io_manager import (
         IOManager as IOManager,
@@ -420,6 +440,15 @@ if TYPE_CHECKING:  # the real names for type checkers and editors; kept in step 
     )
     from orch.core.definitions.preset import (
         PresetDefinition as PresetDefinition,
+    )
+    from orch.core.definitions.preset import (
+        config_from_files as config_from_files,
+    )
+    from orch.core.definitions.preset import (
+        config_from_pkg_resources as config_from_pkg_resources,
+    )
+    from orch.core.definitions.preset import (
+        config_from_yaml_strings as config_from_yaml_strings,
     )
     from orch.core.definitions.reconstructable import (
         ReconstructablePipeline as ReconstructablePipeline,
@@ -611,6 +640,9 @@ if TYPE_CHECKING:  # the real names for type checkers and editors; kept in step 
         DagsterResourceFunctionError as DagsterResourceFunctionError,
     )
     from orch.core.errors import (
+        DagsterRunNotFoundError as DagsterRunNotFoundError,
+    )
+    from orch.core.errors import (
         DagsterStepOutputNotFoundError as DagsterStepOutputNotFoundError,
     )
     from orch.core.errors import (
@@ -652,6 +684,12 @@ if TYPE_CHECKING:  # the real names for type checkers and editors; kept in step 
     from orch.core.execution.api import (
         execute_solid as execute_solid,
     )
+    from orch.core.execution.api import (
+        execute_solid_within_pipeline as execute_solid_within_pipeline,
+    )
+    from orch.core.execution.api import (
+        execute_solids_within_pipeline as execute_solids_within_pipeline,
+    )
     from orch.core.execution.context import (
         HookContext as HookContext,
     )
@@ -680,6 +718,9 @@ if TYPE_CHECKING:  # the real names for type checkers and editors; kept in step 
         ExecutorDefinition as ExecutorDefinition,
     )
     from orch.core.execution.executor import (
+        InitExecutorContext as InitExecutorContext,
+    )
+    from orch.core.execution.executor import (
         executor as executor,
     )
     from orch.core.execution.loggers import (
@@ -690,6 +731,9 @@ if TYPE_CHECKING:  # the real names for type checkers and editors; kept in step 
     )
     from orch.core.execution.reexecution import (
         reexecute_pipeline as reexecute_pipeline,
+    )
+    from orch.core.execution.results import (
+        CompositeSolidExecutionResult as CompositeSolidExecutionResult,
     )
     from orch.core.execution.results import (
         PipelineExecutionResult as PipelineExecutionResult,
@@ -722,6 +766,9 @@ if TYPE_CHECKING:  # the real names for type checkers and editors; kept in step 
         validate_run_config as validate_run_config,
     )
     from orch.core.runs import (
+        DagsterRun as DagsterRun,
+    )
+    from orch.core.runs import (
         DagsterRunStatus as DagsterRunStatus,
     )
     from orch.core.runs import (
@@ -729,6 +776,15 @@ if TYPE_CHECKING:  # the real names for type checkers and editors; kept in step 
     )
     from orch.core.runs import (
         PipelineRunStatus as PipelineRunStatus,
+    )
+    from orch.executors.defaults import (
+        default_executors as default_executors,
+    )
+    from orch.executors.defaults import (
+        in_process_executor as in_process_executor,
+    )
+    from orch.executors.defaults import (
+        multiprocess_executor as multiprocess_executor,
     )
 
 

@@ -115,34 +115,20 @@ class PresetDefinition:
 
     @staticmethod
     def from_files(name, config_files=None, solid_selection=None, mode=None, tags=None):
-        return PresetDefinition(name, load_yaml_files(list(config_files or [])),
+        return PresetDefinition(name, config_from_files(list(config_files or [])),
                                 solid_selection, mode, tags)
 
     @staticmethod
     def from_yaml_strings(name, yaml_strings=None, solid_selection=None, mode=None, tags=None):
-        import yaml
-
-        merged: dict[str, Any] = {}
-        for i, text in enumerate(yaml_strings or []):
-            try:
-                data = yaml.safe_load(text) or {}
-            except yaml.YAMLError as e:
-                raise DagsterInvariantViolationError(
-                    f'Preset "{name}": YAML string {i} is not valid: {e}'
-                ) from e
-            merged = deep_merge(merged, data)
-        return PresetDefinition(name, merged, solid_selection, mode, tags)
+        return PresetDefinition(name, _merge_yaml_strings(yaml_strings or [], f'Preset "{name}"'),
+                                solid_selection, mode, tags)
 
     @staticmethod
     def from_pkg_resources(name, pkg_resource_defs=None, solid_selection=None, mode=None,
                            tags=None):
-        from importlib import resources
-
-        texts = [
-            resources.files(pkg).joinpath(path).read_text()
-            for pkg, path in (pkg_resource_defs or [])
-        ]
-        return PresetDefinition.from_yaml_strings(name, texts, solid_selection, mode, tags)
+        return PresetDefinition(name, _merge_yaml_strings(
+            _pkg_resource_texts(pkg_resource_defs or []), f'Preset "{name}"'),
+            solid_selection, mode, tags)
 
     def with_additional_config(self, run_config: dict[str, Any] | None) -> PresetDefinition:
         return PresetDefinition(self.name, deep_merge(self.run_config, run_config or {}),
@@ -156,3 +142,38 @@ class PresetDefinition:
     def snapshot(self) -> dict[str, Any]:
         return {"name": self.name, "mode": self.mode, "solid_selection": self.solid_selection,
                 "tags": {k: str(v) for k, v in self.tags.items()}, "run_config": self.run_config}
+
+
+def config_from_files(config_files: list[str]) -> dict[str, Any]:
+    """Run config merged from YAML files (paths or glob patterns), later files winning."""
+    return load_yaml_files(list(config_files))
+
+
+def config_from_yaml_strings(yaml_strings: list[str]) -> dict[str, Any]:
+    """Run config merged from YAML documents, later ones winning."""
+    return _merge_yaml_strings(yaml_strings, "Run config")
+
+
+def config_from_pkg_resources(pkg_resource_defs: list[tuple[str, str]]) -> dict[str, Any]:
+    """Run config merged from YAML files shipped in packages: ``[(package, file), ...]``."""
+    return _merge_yaml_strings(_pkg_resource_texts(pkg_resource_defs), "Run config")
+
+
+def _pkg_resource_texts(pkg_resource_defs: list[tuple[str, str]]) -> list[str]:
+    from importlib import resources
+
+    return [resources.files(pkg).joinpath(path).read_text() for pkg, path in pkg_resource_defs]
+
+
+def _merge_yaml_strings(yaml_strings: list[str], what: str) -> dict[str, Any]:
+    import yaml
+
+    merged: dict[str, Any] = {}
+    for i, text in enumerate(yaml_strings):
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as e:
+            raise DagsterInvariantViolationError(
+                f"{what}: YAML string {i} is not valid: {e}") from e
+        merged = deep_merge(merged, data)
+    return merged

@@ -352,11 +352,79 @@ def execute_solid(
     return result.result_for_solid(solid_def.name)
 
 
+def execute_solids_within_pipeline(
+    pipeline_def: PipelineDefinition,
+    solid_names: set[str] | frozenset[str],
+    inputs: dict[str, dict[str, Any]] | None = None,
+    run_config: dict[str, Any] | None = None,
+    mode: str | None = None,
+    preset: str | None = None,
+    tags: dict[str, Any] | None = None,
+    instance: Instance | None = None,
+) -> dict[str, Any]:
+    """Execute only ``solid_names`` of the pipeline (the legacy test helper): ``inputs`` gives
+    input values by solid name (``{"add": {"x": 1}}``) for inputs whose upstream solid is not
+    executed; the results are keyed by solid name."""
+    subset = pipeline_def.get_pipeline_subset_def(set(solid_names))
+    stubbed = _with_input_stubs(subset, inputs or {})
+    prepared = prepare_run(stubbed, run_config, mode=mode, preset=preset, tags=tags)
+    instance = instance if instance is not None else _ephemeral_instance()
+    result = execute_in_process(prepared, instance, raise_on_error=True)
+    return {r.solid.name: r for r in result.solid_result_list}
+
+
+def _with_input_stubs(pipeline_def: PipelineDefinition,
+                      inputs: dict[str, dict[str, Any]]) -> PipelineDefinition:
+    """The pipeline with each given input fed by a solid ``__stub_<solid>_<input>`` that
+    returns the value (as the legacy helper builds it: the input counts as connected)."""
+    from ..definitions.dependency import Graph, InputDep, Node, OutputRef
+    from ..definitions.solid import lambda_solid
+
+    def stub(name: str, value: Any) -> Any:
+        return lambda_solid(name=name)(lambda: value)
+
+    graph = pipeline_def.graph
+    nodes = [graph.nodes[n] for n in graph.order]
+    deps = {n: dict(d) for n, d in graph.deps.items()}
+    for solid_name, values in inputs.items():
+        if solid_name not in graph.nodes:
+            raise DagsterInvariantViolationError(
+                f"You are injecting an input value for solid {solid_name} into pipeline "
+                f"{pipeline_def.name} but that solid was not found"
+            )
+        for input_name, value in values.items():
+            stub_def = stub(f"__stub_{solid_name}_{input_name}", value)
+            nodes.append(Node(stub_def.name, stub_def))
+            deps.setdefault(solid_name, {})[input_name] = InputDep(
+                "direct", (OutputRef(stub_def.name),))
+    name = f"{pipeline_def.name}_stubbed"
+    return PipelineDefinition(name=name, graph=Graph(name, nodes, deps),
+                              mode_defs=pipeline_def.mode_definitions,
+                              preset_defs=pipeline_def.preset_defs)
+
+
+def execute_solid_within_pipeline(
+    pipeline_def: PipelineDefinition,
+    solid_name: str,
+    inputs: dict[str, Any] | None = None,
+    run_config: dict[str, Any] | None = None,
+    mode: str | None = None,
+    preset: str | None = None,
+    tags: dict[str, Any] | None = None,
+    instance: Instance | None = None,
+) -> Any:
+    """Execute one solid of the pipeline with ``inputs`` given directly; its result."""
+    return execute_solids_within_pipeline(
+        pipeline_def, {solid_name}, {solid_name: inputs} if inputs else None, run_config,
+        mode, preset, tags, instance)[solid_name]
+
 
 __all__ = [
     "execute_pipeline",
     "execute_pipeline_iterator",
     "execute_run_iterator",
     "execute_solid",
+    "execute_solid_within_pipeline",
+    "execute_solids_within_pipeline",
     "prepare_run",
 ]
