@@ -245,10 +245,12 @@ class RunSource(Protocol):
 
 def launch_request(instance: Instance, workspace: LoadedWorkspace, instigator: RunSource,
                    request: RunRequest, dedupe_key: str | None, tags: dict[str, str],
-                   outcome: LaunchOutcome) -> None:
+                   outcome: LaunchOutcome, attach_existing: bool = False) -> None:
     """Create and submit the run for one request, at most once per ``dedupe_key``: a key
-    already holding a run reuses it (submitting it if a crash left it NOT_STARTED); a key
-    held by a run id whose run was never stored (a crash, or invalid config) creates it."""
+    already holding a run reuses it (submitting it if a crash left it NOT_STARTED; counted
+    as this tick's run when ``attach_existing`` — a resumed schedule tick — else as
+    skipped); a key held by a run id whose run was never stored (a crash, or invalid
+    config) creates it."""
     from ..launcher import create_run
     from ..runs import PipelineRunStatus, make_run_id
 
@@ -261,7 +263,10 @@ def launch_request(instance: Instance, workspace: LoadedWorkspace, instigator: R
         if existing is not None:
             if existing.status is PipelineRunStatus.NOT_STARTED:
                 _submit(instance, existing, outcome)
+            if existing.status is PipelineRunStatus.NOT_STARTED or attach_existing:
                 outcome.run_ids.append(run_id)
+                if request.run_key is not None:
+                    outcome.run_keys.append(request.run_key)
             else:
                 outcome.skipped_keys.append(request.run_key or dedupe_key)
             return
@@ -327,8 +332,9 @@ def evaluate_schedule_tick(instance: Instance, workspace: LoadedWorkspace,
     returns the finished tick, or None when that time was already handled."""
     storage = instance.storage
     definition = instigator.definition
-    tick = storage.create_tick(Tick(instigator.selector, InstigatorType.SCHEDULE,
-                                    instigator.name, TickStatus.STARTED, when.timestamp()))
+    tick = storage.get_schedule_tick(instigator.selector, when.timestamp()) or Tick(
+        instigator.selector, InstigatorType.SCHEDULE, instigator.name, TickStatus.STARTED,
+        when.timestamp())
     if tick.status in (TickStatus.SUCCESS, TickStatus.SKIPPED) or (
             tick.status is TickStatus.FAILURE
             and tick.failure_count > settings.max_tick_retries):
@@ -340,13 +346,15 @@ def evaluate_schedule_tick(instance: Instance, workspace: LoadedWorkspace,
         data = call_with_timeout(lambda: definition.evaluate_tick(context),
                                  settings.evaluation_timeout_s, f"Schedule {instigator.name}")
     except Exception as e:
-        return storage.update_tick(replace(
+        return storage.save_tick(replace(
             tick, status=TickStatus.FAILURE, error=error_text(e),
             failure_count=tick.failure_count + 1, end_timestamp=when.timestamp()))
-    if not data.run_requests:
-        return storage.update_tick(replace(tick, status=TickStatus.SKIPPED,
-                                           skip_reason=data.skip_message or "No run requested.",
-                                           error=None))
+    if not data.run_requests:  # nothing happened that a crash could leave half done
+        return storage.save_tick(replace(tick, status=TickStatus.SKIPPED,
+                                         skip_reason=data.skip_message or "No run requested.",
+                                         error=None))
+    if tick.tick_id is None:  # STARTED before any run exists: a crash from here is resumed
+        tick = storage.create_tick(tick)
     outcome = LaunchOutcome()
     iso = when.astimezone(UTC).isoformat()
     for request in data.run_requests:
@@ -354,7 +362,8 @@ def evaluate_schedule_tick(instance: Instance, workspace: LoadedWorkspace,
         if request.run_key is not None:
             tags[RUN_KEY_TAG] = request.run_key
         key = iso if request.run_key is None else f"{iso} {request.run_key}"
-        launch_request(instance, workspace, instigator, request, key, tags, outcome)
+        launch_request(instance, workspace, instigator, request, key, tags, outcome,
+                       attach_existing=True)
     return _finish(storage, tick, outcome, schedule=True)
 
 
@@ -376,7 +385,7 @@ def _finish(storage: Any, tick: Tick, outcome: LaunchOutcome, schedule: bool,
                       f"with run keys: {outcome.skipped_keys}")
         finished = replace(tick, status=TickStatus.SKIPPED, skip_reason=reason or
                            "No run requested.", error=None)
-    return storage.update_tick(finished, state)
+    return storage.save_tick(finished, state)
 
 
 def tick_schedules(instance: Instance, workspace: LoadedWorkspace, now: float,
@@ -414,8 +423,8 @@ def evaluate_sensor_tick(instance: Instance, workspace: LoadedWorkspace,
     """Evaluate a sensor once at ``now`` and launch what it asks for."""
     storage = instance.storage
     definition = instigator.definition
-    tick = storage.create_tick(Tick(instigator.selector, InstigatorType.SENSOR, instigator.name,
-                                    TickStatus.STARTED, now, cursor=state.cursor))
+    tick = Tick(instigator.selector, InstigatorType.SENSOR, instigator.name, TickStatus.STARTED,
+                now, cursor=state.cursor)
     context = SensorEvaluationContext(
         last_completion_time=state.last_tick_timestamp, last_run_key=state.last_run_key,
         cursor=state.cursor, repository_name=instigator.repository, instance=instance)
@@ -426,8 +435,10 @@ def evaluate_sensor_tick(instance: Instance, workspace: LoadedWorkspace,
     except Exception as e:
         partial = getattr(e, "cursor", None)
         kept = replace(throttled, cursor=partial) if partial is not None else throttled
-        return storage.update_tick(replace(tick, status=TickStatus.FAILURE, error=error_text(e),
-                                           cursor=kept.cursor, end_timestamp=now), kept)
+        return storage.save_tick(replace(tick, status=TickStatus.FAILURE, error=error_text(e),
+                                         cursor=kept.cursor, end_timestamp=now), kept)
+    if data.run_requests:  # STARTED before any run exists
+        tick = storage.create_tick(tick)
     outcome = LaunchOutcome()
     for request in data.run_requests:
         tags = {**request.tags, SENSOR_NAME_TAG: instigator.name}
@@ -438,7 +449,7 @@ def evaluate_sensor_tick(instance: Instance, workspace: LoadedWorkspace,
     if data.origin_run_ids and not outcome.errors:
         done = replace(tick, status=TickStatus.SUCCESS, origin_run_ids=data.origin_run_ids,
                        cursor=data.cursor, end_timestamp=now)
-        return storage.update_tick(done, replace(throttled, cursor=data.cursor))
+        return storage.save_tick(done, replace(throttled, cursor=data.cursor))
     new_state = throttled
     if not outcome.errors:
         new_state = replace(throttled, cursor=data.cursor,

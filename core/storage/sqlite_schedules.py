@@ -128,23 +128,63 @@ class SqliteScheduleStorage(ScheduleStorage):
                 dumps_compact(tick.origin_run_ids), tick.error, tick.skip_reason, tick.cursor,
                 tick.failure_count, tick.end_timestamp)
 
+    def save_tick(self, tick: Tick, state: InstigatorState | None = None) -> Tick:
+        """Store a finished tick in one transaction with the instigator's new state: an
+        update when it has an id, else an insert (for a schedule, onto the tick already
+        stored for that time, if any). One write for a tick that launched nothing."""
+        if tick.tick_id is not None:
+            return self.update_tick(tick, state)
+        with self.db.write() as conn:
+            if tick.instigator_type is InstigatorType.SCHEDULE:
+                row = conn.execute(
+                    "SELECT id FROM ticks WHERE selector_id = ? AND timestamp = ? AND "
+                    "instigator_type = 'SCHEDULE'", (tick.selector_id, tick.timestamp)).fetchone()
+                if row is not None:
+                    tick = replace(tick, tick_id=row[0])
+            if tick.tick_id is None:
+                cursor = conn.execute(
+                    "INSERT INTO ticks (selector_id, instigator_type, name, status, timestamp, "
+                    "run_ids, run_keys, origin_run_ids, error, skip_reason, cursor, "
+                    "failure_count, end_timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    self._tick_values(tick))
+                tick = replace(tick, tick_id=cursor.lastrowid)
+            else:
+                self._update_tick(conn, tick)
+            if state is not None:
+                self._update_state(conn, state)
+        return tick
+
+    def _update_tick(self, conn: Any, tick: Tick) -> None:
+        conn.execute(
+            "UPDATE ticks SET selector_id = ?, instigator_type = ?, name = ?, status = ?, "
+            "timestamp = ?, run_ids = ?, run_keys = ?, origin_run_ids = ?, error = ?, "
+            "skip_reason = ?, cursor = ?, failure_count = ?, end_timestamp = ? "
+            "WHERE id = ?", (*self._tick_values(tick), tick.tick_id))
+
+    @staticmethod
+    def _update_state(conn: Any, state: InstigatorState) -> None:
+        conn.execute(
+            "UPDATE instigators SET cursor = ?, last_tick_timestamp = ?, last_run_key = ?, "
+            "update_timestamp = ? WHERE selector_id = ?",
+            (state.cursor, state.last_tick_timestamp, state.last_run_key, time.time(),
+             state.selector_id))
+
+    def get_schedule_tick(self, selector: str, timestamp: float) -> Tick | None:
+        with self.db.read() as conn:
+            row = conn.execute(
+                f"SELECT {_TICK_COLUMNS} FROM ticks WHERE selector_id = ? AND timestamp = ? "
+                "AND instigator_type = 'SCHEDULE'", (selector, timestamp)).fetchone()
+        return _tick(row) if row else None
+
     def update_tick(self, tick: Tick, state: InstigatorState | None = None) -> Tick:
         """Store the tick's outcome and, in the same transaction, the instigator's new state
         (a sensor's cursor moves only together with the tick that moved it)."""
         if tick.tick_id is None:
             raise ValueError("update_tick needs a stored tick (tick_id)")
         with self.db.write() as conn:
-            conn.execute(
-                "UPDATE ticks SET selector_id = ?, instigator_type = ?, name = ?, status = ?, "
-                "timestamp = ?, run_ids = ?, run_keys = ?, origin_run_ids = ?, error = ?, "
-                "skip_reason = ?, cursor = ?, failure_count = ?, end_timestamp = ? "
-                "WHERE id = ?", (*self._tick_values(tick), tick.tick_id))
+            self._update_tick(conn, tick)
             if state is not None:
-                conn.execute(
-                    "UPDATE instigators SET cursor = ?, last_tick_timestamp = ?, "
-                    "last_run_key = ?, update_timestamp = ? WHERE selector_id = ?",
-                    (state.cursor, state.last_tick_timestamp, state.last_run_key, time.time(),
-                     state.selector_id))
+                self._update_state(conn, state)
         return tick
 
     def get_ticks(self, selector: str, limit: int | None = None,

@@ -77,6 +77,11 @@ def hourly(context):
         time.sleep(600)  # the test kills the process here, with the tick STARTED
     return _config(context.scheduled_execution_time.isoformat())
 
+@schedule(cron_schedule="0 * * * *", pipeline_name="daily_pipeline")
+def pair(context):
+    yield RunRequest("a", _config("a"))
+    yield RunRequest("b", _config("b"))
+
 @schedule(cron_schedule="30 2 * * *", pipeline_name="daily_pipeline",
           execution_timezone="America/Chicago")
 def chicago(context):
@@ -123,7 +128,7 @@ def on_failure(context):
 
 @repository
 def repo():
-    return [daily_pipeline, publisher, failing, nightly, hourly, chicago, berlin, month_end,
+    return [daily_pipeline, publisher, failing, nightly, hourly, pair, chicago, berlin, month_end,
             bad_config, files, flaky, slow, table_updated, on_failure]
 '''
 
@@ -254,35 +259,83 @@ def test_invalid_run_config_is_a_failure_tick_with_the_errors_and_no_run(env, in
     assert instance.get_runs() == []
 
 
-def test_a_tick_interrupted_by_sigkill_is_resumed_once(env, instance) -> None:
-    """The evaluating process is killed mid-tick (its tick STARTED); the next pass resumes
-    that same tick and launches its run once."""
-    marker = env["tmp"] / "hang"
-    code = textwrap.dedent(f"""
-        from orch.core.instance import Instance
-        from orch.core.scheduling.ticks import find_instigators, start_instigator, tick_schedules
-        from orch.core.workspace import WorkspaceTarget, load_workspace
-        ws = load_workspace(WorkspaceTarget(python_file={str(env['repo'])!r}))
-        inst = Instance.get()
-        [h] = [i for i in find_instigators(ws) if i.name == "hourly"]
-        start_instigator(inst, h, {_ts(2021, 3, 1, 0, 30)})
-        tick_schedules(inst, ws, {_ts(2021, 3, 1, 1, 5)})
-    """)
-    proc = subprocess.Popen([sys.executable, "-c", code],
-                            env={**os.environ, "ORCH_TEST_HANG_MARKER": str(marker)})
+def _run_in_subprocess(env: dict[str, Path], code: str, extra_env: dict[str, str],
+                       marker: Path | None = None) -> None:
+    """Run ``code`` in a child; with ``marker``, SIGKILL it once the marker file appears."""
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)],
+                            env={**os.environ, **extra_env}, cwd=env["tmp"])
+    if marker is None:
+        assert proc.wait(timeout=120) == -signal.SIGKILL  # it killed itself
+        return
     deadline = time.monotonic() + 60
     while not marker.exists():
         assert proc.poll() is None and time.monotonic() < deadline
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    [started] = instance.storage.get_ticks("repo:hourly")
-    assert started.status is TickStatus.STARTED
+
+
+PASS = """
+    from orch.core.instance import Instance
+    from orch.core.scheduling.ticks import find_instigators, start_instigator, tick_schedules
+    from orch.core.workspace import WorkspaceTarget, load_workspace
+    ws = load_workspace(WorkspaceTarget(python_file={repo!r}))
+    inst = Instance.get()
+    [s] = [i for i in find_instigators(ws) if i.name == {name!r}]
+    start_instigator(inst, s, {start})
+    tick_schedules(inst, ws, {now})
+"""
+
+
+def test_sigkill_during_evaluation_then_one_run(env, instance) -> None:
+    """Killed while the schedule function runs (nothing launched yet): the next pass
+    evaluates that time once."""
+    marker = env["tmp"] / "hang"
+    _run_in_subprocess(env, PASS.format(repo=str(env["repo"]), name="hourly",
+                                        start=_ts(2021, 3, 1, 0, 30), now=_ts(2021, 3, 1, 1, 5)),
+                       {"ORCH_TEST_HANG_MARKER": str(marker)}, marker)
+    assert instance.storage.get_ticks("repo:hourly") == []
     ws = _workspace(env)
-    [resumed] = tick_schedules(instance, ws, _ts(2021, 3, 1, 1, 6))
-    assert (resumed.tick_id, resumed.status) == (started.tick_id, TickStatus.SUCCESS)
+    [tick] = tick_schedules(instance, ws, _ts(2021, 3, 1, 1, 6))
+    assert (tick.timestamp, tick.status) == (_ts(2021, 3, 1, 1), TickStatus.SUCCESS)
     assert len(_runs(instance, "hourly")) == 1
     assert tick_schedules(instance, ws, _ts(2021, 3, 1, 1, 7)) == []
+
+
+def test_sigkill_between_two_launches_resumes_the_tick_without_a_second_run(
+        env, instance, monkeypatch) -> None:
+    """A run coordinator plugin SIGKILLs the process at the second run of a tick: the tick
+    is left STARTED with its first run submitted; the next pass resumes that tick and ends
+    with both runs, each once."""
+    (env["tmp"] / "killer.py").write_text(textwrap.dedent("""
+        import os, signal
+        from orch.core.run_coordinator import QueuedRunCoordinator
+
+        class KillOnSecondSubmit(QueuedRunCoordinator):
+            def submit_run(self, instance, run, launcher=None):
+                marker = os.environ.get("ORCH_TEST_KILL_MARKER")
+                if marker and os.path.exists(marker):
+                    os.kill(os.getpid(), signal.SIGKILL)
+                if marker:
+                    open(marker, "w").close()
+                return super().submit_run(instance, run, launcher)
+    """))
+    (env["home"] / "orch.yaml").write_text(
+        "run_coordinator:\n  module: killer\n  class: KillOnSecondSubmit\n")
+    monkeypatch.syspath_prepend(str(env["tmp"]))
+    _run_in_subprocess(env, PASS.format(repo=str(env["repo"]), name="pair",
+                                        start=_ts(2021, 3, 1, 0, 30), now=_ts(2021, 3, 1, 1, 5)),
+                       {"ORCH_TEST_KILL_MARKER": str(env["tmp"] / "submitted"),
+                        "PYTHONPATH": str(env["tmp"])})
+    [started] = instance.storage.get_ticks("repo:pair")
+    assert started.status is TickStatus.STARTED
+    assert len(_runs(instance, "pair")) == 2  # the second was created, not submitted
+    with Instance.get() as restarted:
+        [resumed] = tick_schedules(restarted, _workspace(env), _ts(2021, 3, 1, 1, 6))
+    assert (resumed.tick_id, resumed.status) == (started.tick_id, TickStatus.SUCCESS)
+    runs = _runs(instance, "pair")
+    assert sorted(r.tags["orch/run_key"] for r in runs) == ["a", "b"]
+    assert sorted(resumed.run_ids) == sorted(r.run_id for r in runs)
 
 
 # -- sensors -----------------------------------------------------------------------------------------
