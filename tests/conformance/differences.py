@@ -169,6 +169,16 @@ DIFFERENCES: list[Difference] = [
         path=("run_failure_accessors/value/1", "run_failure_accessors/value/2"),
     ),
     Difference(
+        name="helper-argument-errors-are-dagster-errors",
+        reason="orch.utils.merge_dicts with fewer than two dicts and ensure_single_item with "
+               "other than one item raise DagsterInvariantViolationError naming the problem; "
+               "Dagster's argument checks raise its internal CheckError / ParameterCheckError "
+               "(as invariant-errors-are-dagster-errors).",
+        case="utils_dagster_utils",
+        path=("run_merge_dicts_needs_two/raised", "run_single_item_needs_one/raised"),
+        expect=lambda oracle: "DagsterInvariantViolationError",
+    ),
+    Difference(
         name="hooks-run-in-name-order",
         reason="orch runs a step's hooks in the order of their names, so a run's events are "
                "reproducible; Dagster iterates the hook set, whose order changes from process "
