@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def build_app(target: WorkspaceTarget, instance: Instance, *, watch: bool = True,
               load_timeout: float = 30.0, pipeline: str | None = None,
-              initial_choice: LaunchChoice | None = None) -> OrchApp:
+              initial_choice: LaunchChoice | None = None, daemon: bool = True) -> OrchApp:
     """The app on a code location: definitions load, and runs start, in code servers taken
     from one pool of started-ahead processes that record into ``instance``."""
     from orch.core.watch import CodeServerPool
@@ -29,7 +29,8 @@ def build_app(target: WorkspaceTarget, instance: Instance, *, watch: bool = True
     pool = CodeServerPool(cwd=target.working_directory, env=env)
     return OrchApp(SubprocessLoader(target, pool, load_timeout), instance,
                    launcher=Launcher(target, pool, load_timeout), watch_root=target.root,
-                   watch=watch, pipeline=pipeline, initial_choice=initial_choice)
+                   watch=watch, pipeline=pipeline, initial_choice=initial_choice,
+                   host_daemon=daemon)
 
 
 def run_app(app: OrchApp) -> int:

@@ -54,6 +54,7 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 if TYPE_CHECKING:
+    from orch.core.daemon import Daemon
     from orch.core.instance import Instance
 
 LOG_LINE_STYLES = {
@@ -145,7 +146,7 @@ class OrchApp(App[int]):
     def __init__(self, load_snapshot: Callable[[], dict[str, Any]], instance: Instance, *,
                  launcher: RunLauncher | None = None, watch_root: str | None = None,
                  watch: bool = True, pipeline: str | None = None,
-                 initial_choice: LaunchChoice | None = None):
+                 initial_choice: LaunchChoice | None = None, host_daemon: bool = True):
         super().__init__()
         self.load_snapshot = load_snapshot
         self.instance = instance
@@ -170,8 +171,8 @@ class OrchApp(App[int]):
         self._tail: Any = None
         self._more_events = True  # the last batch was full: read again without waiting
         self._tail_lock = threading.Lock()
-        self._dequeuer_stop = threading.Event()
-        self._dequeuer: threading.Thread | None = None
+        self._daemon: Daemon | None = None
+        self.host_daemon = host_daemon
 
     def orch_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
         """Every action of the app, for the command palette, in the order it lists them."""
@@ -251,9 +252,9 @@ class OrchApp(App[int]):
         self.refresh_runs()
         if self.watch_enabled and self.watch_root:
             self._start_watcher()
-        if self.instance.root_dir is not None and self.launcher is not None:
-            self._start_dequeuer()
-            self._start_monitor()
+        if self.instance.root_dir is not None and self.launcher is not None \
+                and self.host_daemon:
+            self._start_daemon()
         self._update_subtitle()
 
     NARROW = 100  # columns below which the sidebar narrows and the footer compacts
@@ -268,54 +269,39 @@ class OrchApp(App[int]):
         sidebar = self.query_one("#sidebar")
         sidebar.display = not sidebar.display
 
-    def _start_dequeuer(self) -> None:
-        """With a queued run coordinator, this long-lived process launches queued runs."""
-        if not getattr(self.instance.run_coordinator, "queues_runs", False):
+    def _start_daemon(self) -> None:
+        """Host the instance's daemon (the run queue, run monitoring), as ``orch daemon run``
+        would; when another process already runs it, say so and use that one."""
+        from orch.core.daemon import Daemon, DaemonAlreadyRunning, standard_loops
+
+        loops = standard_loops(self.instance)
+        if not loops:
             return
-        from orch.core.instance import Instance
-        from orch.core.run_coordinator import run_dequeuer
-
-        home = self.instance.root_dir
-
-        def dequeue() -> None:
-            with Instance.from_home(home) as own:  # its own connection, its own thread
-                run_dequeuer(own, self._dequeuer_stop)
-
-        self._dequeuer = threading.Thread(target=dequeue, name="orch-dequeuer", daemon=True)
-        self._dequeuer.start()
-
-    def _start_monitor(self) -> None:
-        """Run monitoring (orch.yaml ``run_monitoring``): runs stuck STARTING or whose worker
-        died are failed, or resumed; each pass that acts is shown."""
-        if not self.instance.run_monitoring.enabled:
+        daemon = Daemon(self.instance.root_dir, loops, report=self._daemon_report)
+        try:
+            daemon.start()
+        except DaemonAlreadyRunning as e:
+            self.notify(f"{e}: this app uses it.", severity="information")
             return
-        from orch.core.instance import Instance
-        from orch.core.run_monitor import MonitorPass, run_monitor
+        self._daemon = daemon
 
-        home = self.instance.root_dir
+    def _daemon_report(self, loop: str, line: str) -> None:
+        """A daemon loop did something (its thread): failures are shown, and the runs list
+        catches up."""
+        def show() -> None:
+            if loop == "MONITORING" or line.startswith("error:"):
+                self.notify(line, title=loop.replace("_", " ").lower(), severity="error",
+                            timeout=10)
+            self.refresh_runs()
 
-        def shown(done: MonitorPass) -> None:
-            self.call_from_thread(self._monitor_acted, done)
-
-        def monitor() -> None:
-            with Instance.from_home(home) as own:
-                run_monitor(own, self._dequeuer_stop, on_pass=shown)
-
-        threading.Thread(target=monitor, name="orch-run-monitor", daemon=True).start()
-
-    def _monitor_acted(self, done: Any) -> None:
-        for run_id in done.timed_out:
-            self.notify(f"Run {run_id[:8]} failed: it did not start in time.",
-                        severity="error", timeout=10)
-        for run_id in done.worker_gone:
-            resumed = done.resumed.get(run_id)
-            self.notify(f"Run {run_id[:8]} failed: its worker process is gone."
-                        + (f" Resumed from failure in run {resumed[:8]}." if resumed else ""),
-                        severity="error", timeout=10)
-        self.refresh_runs()
+        try:
+            self.call_from_thread(show)
+        except RuntimeError:  # the app is shutting down
+            pass
 
     def on_unmount(self) -> None:
-        self._dequeuer_stop.set()
+        if self._daemon is not None:
+            self._daemon.close()
         if self._observer is not None:
             self._observer.stop()
         if self.launcher is not None:

@@ -29,6 +29,17 @@ def normalize_asset_key(key: AssetKeyLike) -> list[str]:
 
 
 @dataclass(frozen=True, slots=True)
+class DaemonHeartbeat:
+    """One daemon loop's last sign of life: who wrote it, when, and its recent errors."""
+
+    daemon_type: str
+    daemon_id: str
+    pid: int
+    timestamp: float
+    errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class StepStats:
     """Per-step summary of a run: status, first start, end, and attempts (starts + restarts)."""
 
@@ -206,6 +217,17 @@ class Storage(ScheduleStorage, ABC):
 
     @abstractmethod
     def get_latest_materialization(self, asset_key: AssetKeyLike) -> EventRecord | None: ...
+
+    # -- daemon heartbeats ----------------------------------------------------------------
+    @abstractmethod
+    def add_daemon_heartbeat(self, heartbeat: DaemonHeartbeat) -> None:
+        """Replace the heartbeat of ``heartbeat.daemon_type``."""
+
+    @abstractmethod
+    def get_daemon_heartbeats(self) -> dict[str, DaemonHeartbeat]: ...
+
+    @abstractmethod
+    def wipe_daemon_heartbeats(self) -> None: ...
 
     @abstractmethod
     def change_token(self) -> object:

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from ..errors import DagsterError
 from .sqlite_base import SqliteDatabase
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class OrchInstanceSchemaError(DagsterError):
@@ -129,7 +129,19 @@ def _create_v2(conn: sqlite3.Connection) -> None:
     create_v2(conn)
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _create_v1, 2: _create_v2}
+def _create_v3(conn: sqlite3.Connection) -> None:
+    """The daemon's heartbeats: one row per loop (scheduler, sensors, run queue, ...)."""
+    conn.execute("""CREATE TABLE daemon_heartbeats (
+        daemon_type TEXT PRIMARY KEY,           -- the loop: QUEUED_RUN_COORDINATOR, ...
+        daemon_id TEXT NOT NULL,                -- the daemon process that wrote it
+        pid INTEGER NOT NULL,
+        timestamp REAL NOT NULL,
+        errors TEXT NOT NULL DEFAULT '[]'       -- JSON: the loop's recent errors
+    )""")
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _create_v1, 2: _create_v2, 3: _create_v3}
 
 
 def read_schema_version(conn: sqlite3.Connection) -> int | None:

@@ -15,11 +15,11 @@ from typing import Any
 
 from ..events import EventRecord, closing_step_failure
 from ..runs import PipelineRunStatus
-from .base import ComputeLogInfo, RunWorker, Storage
+from .base import ComputeLogInfo, DaemonHeartbeat, RunWorker, Storage
 from .event_log import SqliteEventLogStorage, asset_key_text, step_stats
 from .runs import SqliteRunStorage
 from .schema import ensure_schema, migrate, read_schema_version
-from .serde import loads
+from .serde import dumps_compact, loads
 from .sqlite_base import MEMORY, SqliteDatabase
 from .sqlite_schedules import SqliteScheduleStorage
 
@@ -188,6 +188,25 @@ class SqliteStorage(SqliteRunStorage, SqliteEventLogStorage, SqliteScheduleStora
 
     def get_compute_logs(self, run_id: str) -> list[ComputeLogInfo]:
         return self._compute_log_rows("run_id = ?", (run_id,))
+
+    # -- daemon heartbeats ------------------------------------------------------------------
+    def add_daemon_heartbeat(self, heartbeat: DaemonHeartbeat) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO daemon_heartbeats "
+                "(daemon_type, daemon_id, pid, timestamp, errors) VALUES (?, ?, ?, ?, ?)",
+                (heartbeat.daemon_type, heartbeat.daemon_id, heartbeat.pid, heartbeat.timestamp,
+                 dumps_compact(list(heartbeat.errors))))
+
+    def get_daemon_heartbeats(self) -> dict[str, DaemonHeartbeat]:
+        with self.db.read() as conn:
+            rows = conn.execute("SELECT daemon_type, daemon_id, pid, timestamp, errors "
+                                "FROM daemon_heartbeats").fetchall()
+        return {r[0]: DaemonHeartbeat(r[0], r[1], r[2], r[3], tuple(loads(r[4]))) for r in rows}
+
+    def wipe_daemon_heartbeats(self) -> None:
+        with self.db.write() as conn:
+            conn.execute("DELETE FROM daemon_heartbeats")
 
 
 def _upsert_compute_logs(conn: sqlite3.Connection, rows: Sequence[ComputeLogInfo]) -> None:

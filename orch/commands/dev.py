@@ -36,6 +36,9 @@ def dev(
                                help="Reload on save; re-execute selected solids."),
     load_timeout: float = typer.Option(30.0, "--load-timeout",
                                        help="Seconds a repository load may take."),
+    daemon: bool = typer.Option(True, "--daemon/--no-daemon",
+                                help="Host the instance's daemon (run queue, run monitoring) "
+                                     "unless another process runs it."),
 ) -> None:
     """Open the workbench on a repository: DAG, runs, events and compute logs, live.
 
@@ -66,6 +69,6 @@ def dev(
         if (mode or preset or config) else None
     with Instance.get(workspace.root) as instance:
         app = build_app(workspace, instance, watch=watch, load_timeout=load_timeout,
-                        pipeline=pipeline, initial_choice=choice)
+                        pipeline=pipeline, initial_choice=choice, daemon=daemon)
         code = run_app(app)
     raise typer.Exit(code)

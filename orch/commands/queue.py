@@ -1,6 +1,6 @@
 """``orch queue``: the run queue of an instance whose ``run_coordinator`` is ``queued``.
 
-``orch queue run`` is the dequeuer in the foreground (``orch dev`` runs one too); ``orch queue
+``orch queue run`` is the dequeuer in the foreground (the daemon runs one too); ``orch queue
 list`` shows the queued runs in launch order and why each one waits.
 """
 

@@ -1,0 +1,277 @@
+"""The daemon: the loops that start and watch runs when no one is at the keyboard, in one
+process — ``orch daemon run``, or inside ``orch dev`` (LEGACY_ORCHESTRATION.md §4.1).
+
+Loops, each in a thread of its own with its own instance connection:
+
+- ``QUEUED_RUN_COORDINATOR`` (when the run coordinator queues): a dequeue pass
+  (:meth:`QueuedRunCoordinator.dequeue`) whenever anything is committed to the instance (a
+  submit, a run ending: read from the storage's change token, which costs no query) and at
+  least every ``dequeue_interval_seconds``;
+- ``MONITORING`` (when ``run_monitoring.enabled``): a monitoring pass
+  (:func:`run_monitor.monitor_runs`) every ``poll_interval_seconds``;
+- more loops (schedules, sensors, backfills) are :class:`DaemonLoop` values handed to
+  :class:`Daemon`.
+
+The policy:
+
+- **One daemon per instance.** The daemon holds an exclusive lock on ``ORCH_HOME/daemon.lock``
+  (``flock``): the kernel releases it when the process ends, however it ends, so a second
+  daemon (or ``orch dev``) is told which process runs the first instead of guessing from
+  heartbeats whether it is stale (Dagster's way, which let two daemons run for a while).
+- **Heartbeats.** Each loop records a heartbeat (its loop, the daemon's id and pid, the time,
+  its recent errors) after a pass, at most every :data:`HEARTBEAT_INTERVAL` seconds.
+  ``orch daemon liveness-check`` calls a loop live while its heartbeat is younger than its
+  interval plus :data:`HEARTBEAT_TOLERANCE`.
+- **A failing pass never stops a loop.** Its error is recorded (the last five, in the
+  heartbeat, and reported), and the loop waits a backoff that doubles from 1 s to 60 s, then
+  goes on. Only a loop that stops heartbeating (a thread that died, a pass that hangs) makes
+  :meth:`Daemon.run` return 1, so a supervisor restarts the process.
+- **Stopping.** ``stop`` (SIGTERM or SIGINT in ``orch daemon run``) lets each loop finish its
+  pass; the lock is released; ``run`` returns 0. What a pass did is in storage before it
+  returns, so a restarted daemon never launches a run twice (the dequeue is a compare-and-set).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from .storage.base import DaemonHeartbeat
+
+if TYPE_CHECKING:
+    from .instance import Instance
+
+LOCK_FILE = "daemon.lock"
+HEARTBEAT_INTERVAL = 5.0
+HEARTBEAT_TOLERANCE = float(os.environ.get("ORCH_DAEMON_HEARTBEAT_TOLERANCE", "60"))
+MAX_BACKOFF = 60.0
+KEPT_ERRORS = 5
+
+# What a loop reports: (loop, line), for the headless output and the app.
+Report = Callable[[str, str], None]
+
+
+class DaemonAlreadyRunning(RuntimeError):
+    """Another process holds the instance's daemon lock."""
+
+    def __init__(self, home: Path, pid: int | None):
+        self.pid = pid
+        who = f"process {pid}" if pid else "another process"
+        super().__init__(f"a daemon is already running for {home} ({who}); one instance has "
+                         "one daemon")
+
+
+class DaemonLock:
+    """The exclusive ``ORCH_HOME/daemon.lock``; the pid of its holder is written in it."""
+
+    def __init__(self, home: Path):
+        self.home = home
+        self.path = home / LOCK_FILE
+        self._file: IO[str] | None = None
+
+    def acquire(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        f = open(self.path, "a+")  # held open for as long as the lock is
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            text = f.read().strip()
+            f.close()
+            raise DaemonAlreadyRunning(self.home, int(text) if text.isdigit() else None) \
+                from None
+        f.seek(0)
+        f.truncate()
+        f.write(str(os.getpid()))
+        f.flush()
+        self._file = f
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.close()  # closing the descriptor releases the flock
+            self._file = None
+
+
+def lock_holder(home: Path) -> int | None:
+    """The pid of the daemon running for ``home``, or None when none holds the lock."""
+    lock = DaemonLock(home)
+    try:
+        lock.acquire()
+    except DaemonAlreadyRunning as e:
+        return e.pid or -1
+    lock.release()
+    return None
+
+
+@dataclass(frozen=True)
+class DaemonLoop:
+    """One loop of the daemon: ``run_pass(instance)`` does one pass and returns lines saying
+    what it did (empty when nothing); it runs every ``interval`` seconds and, with
+    ``wake_on_commit``, also whenever anything is committed to the instance."""
+
+    daemon_type: str
+    interval: float
+    run_pass: Callable[[Instance], list[str]]
+    wake_on_commit: bool = False
+
+
+def standard_loops(instance: Instance) -> list[DaemonLoop]:
+    """The loops orch.yaml asks for: the run queue (a queued coordinator), run monitoring."""
+    from .run_coordinator import QueuedRunCoordinator
+    from .run_monitor import monitor_runs
+
+    loops = []
+    coordinator = instance.run_coordinator
+    if isinstance(coordinator, QueuedRunCoordinator):
+        def dequeue(own: Instance) -> list[str]:
+            state = own.run_coordinator.dequeue(own)  # type: ignore[attr-defined]
+            return [f"launched run {run_id}" for run_id in state.launched]
+
+        loops.append(DaemonLoop("QUEUED_RUN_COORDINATOR", coordinator.dequeue_interval_seconds,
+                                dequeue, wake_on_commit=True))
+    monitoring = instance.run_monitoring
+    if monitoring.enabled:
+        def monitor(own: Instance) -> list[str]:
+            done = monitor_runs(own, monitoring)
+            return ([f"run {r} failed: it did not start in time" for r in done.timed_out]
+                    + [f"run {r} failed: its worker process is gone" for r in done.worker_gone]
+                    + [f"run {r} resumed from failure as {c}" for r, c in done.resumed.items()])
+
+        loops.append(DaemonLoop("MONITORING", monitoring.poll_interval_seconds, monitor))
+    return loops
+
+
+class Daemon:
+    """The loops of one instance (``home``), each in a thread; see the module docstring."""
+
+    def __init__(self, home: Path, loops: list[DaemonLoop], report: Report | None = None):
+        self.home = home
+        self.loops = loops
+        self.report = report or (lambda _loop, _line: None)
+        self.daemon_id = uuid.uuid4().hex[:12]
+        self.stop = threading.Event()
+        self._lock = DaemonLock(home)
+        self._threads: dict[str, threading.Thread] = {}
+        self._beats: dict[str, float] = {}
+
+    def start(self) -> None:
+        """Take the lock (:class:`DaemonAlreadyRunning` if another daemon has it) and start
+        the loops' threads."""
+        self._lock.acquire()
+        for loop in self.loops:
+            thread = threading.Thread(target=self._run_loop, args=(loop,), daemon=True,
+                                      name=f"orch-daemon-{loop.daemon_type.lower()}")
+            self._beats[loop.daemon_type] = time.monotonic()
+            self._threads[loop.daemon_type] = thread
+            thread.start()
+
+    def close(self, timeout: float = 10.0) -> None:
+        self.stop.set()
+        for thread in self._threads.values():
+            thread.join(timeout)
+        self._lock.release()
+
+    def run(self, check_every: float = 1.0) -> int:
+        """Start, then supervise until ``stop`` is set (0) or a loop stops beating (1)."""
+        self.start()
+        try:
+            while not self.stop.wait(check_every):
+                dead = self.dead_loops()
+                if dead:
+                    self.report("DAEMON", f"stopping: loops no longer running: {dead}")
+                    return 1
+            return 0
+        finally:
+            self.close()
+
+    def dead_loops(self) -> list[str]:
+        """Loops whose thread ended or that have not finished a pass within their interval
+        plus the tolerance (a hung pass)."""
+        now = time.monotonic()
+        out = []
+        for loop in self.loops:
+            thread = self._threads.get(loop.daemon_type)
+            late = now - self._beats.get(loop.daemon_type, now) > \
+                max(loop.interval, HEARTBEAT_INTERVAL) + HEARTBEAT_TOLERANCE
+            if thread is None or not thread.is_alive() or late:
+                out.append(loop.daemon_type)
+        return out
+
+    def _run_loop(self, loop: DaemonLoop) -> None:
+        from .instance import Instance
+
+        with Instance.from_home(self.home) as instance:
+            _Loop(self, loop, instance).run()
+
+
+class _Loop:
+    """The state of one loop's thread: when it last passed and beat, its backoff and errors."""
+
+    def __init__(self, daemon: Daemon, loop: DaemonLoop, instance: Instance):
+        self.daemon, self.loop, self.instance = daemon, loop, instance
+        self.errors: list[tuple[float, str]] = []
+        self.backoff = 0.0
+        self.last_pass = self.last_beat = float("-inf")
+        self.seen: object = None
+
+    def run(self) -> None:
+        stop = self.daemon.stop
+        while not stop.is_set():
+            if self._due():
+                self._pass()
+            stop.wait(0.01 if self.loop.wake_on_commit else 0.1)
+
+    def _due(self) -> bool:
+        elapsed = time.monotonic() - self.last_pass
+        if self.backoff:
+            return elapsed >= self.backoff
+        if elapsed >= self.loop.interval:
+            return True
+        return self.loop.wake_on_commit and self.instance.storage.change_token() != self.seen
+
+    def _pass(self) -> None:
+        self.seen = self.instance.storage.change_token() if self.loop.wake_on_commit else None
+        self.last_pass = time.monotonic()
+        try:
+            lines = self.loop.run_pass(self.instance)
+            self.backoff = 0.0
+        except Exception as e:  # a failing pass is recorded and retried; the loop goes on
+            self.backoff = min(MAX_BACKOFF, max(1.0, self.backoff * 2))
+            where = traceback.extract_tb(e.__traceback__)[-1] if e.__traceback__ else None
+            text = f"{type(e).__name__}: {e}" + (
+                f" ({Path(where.filename).name}:{where.lineno})" if where else "")
+            self.errors = (self.errors + [(time.time(), text)])[-KEPT_ERRORS:]
+            lines = [f"error: {text} (next try in {self.backoff:g} s)"]
+        if lines:
+            self.seen = None  # what it did was committed: look again at once
+        for line in lines:
+            self.daemon.report(self.loop.daemon_type, line)
+        self.daemon._beats[self.loop.daemon_type] = time.monotonic()
+        self._heartbeat()
+
+    def _heartbeat(self) -> None:
+        if time.monotonic() - self.last_beat < HEARTBEAT_INTERVAL:
+            return
+        before = self.instance.storage.change_token()
+        recent = tuple(text for when, text in self.errors if time.time() - when < 300)
+        self.instance.storage.add_daemon_heartbeat(DaemonHeartbeat(
+            self.loop.daemon_type, self.daemon.daemon_id, os.getpid(), time.time(), recent))
+        self.last_beat = time.monotonic()
+        if self.seen == before:  # our own commit is no reason to pass again
+            self.seen = self.instance.storage.change_token()
+
+
+def liveness(instance: Instance, now: float | None = None) -> dict[str, bool]:
+    """For each loop with a heartbeat: whether it is live (beat within its tolerance)."""
+    now = time.time() if now is None else now
+    loops = {loop.daemon_type: loop.interval for loop in standard_loops(instance)}
+    return {t: now - hb.timestamp <= max(loops.get(t, 0.0), HEARTBEAT_INTERVAL)
+            + HEARTBEAT_TOLERANCE for t, hb in instance.storage.get_daemon_heartbeats().items()}

@@ -1,0 +1,153 @@
+"""``orch daemon`` as an operator runs it: the run queue and run monitoring loops in one
+process, heartbeats, one daemon per instance, a failing pass recorded and retried, SIGTERM
+and SIGKILL — real processes, real signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import textwrap
+import threading
+import time
+
+from .conftest import events, runs, wait_for
+
+QUEUED = "run_coordinator: {name: queued, config: {max_concurrent_runs: 2}}\n"
+
+# A coordinator whose first two dequeue passes raise (counted in a file beside the home).
+FLAKY_COORDINATOR = '''
+from pathlib import Path
+
+from orch.core.run_coordinator import QueuedRunCoordinator
+
+COUNT = Path(__file__).with_name("passes")
+
+
+class FlakyCoordinator(QueuedRunCoordinator):
+    def dequeue(self, instance):
+        n = int(COUNT.read_text()) if COUNT.exists() else 0
+        COUNT.write_text(str(n + 1))
+        if n < 2:
+            raise RuntimeError(f"queue database unreachable (pass {n + 1})")
+        return super().dequeue(instance)
+'''
+
+
+def _home(home, text: str) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "orch.yaml").write_text(textwrap.dedent(text))
+
+
+def _stop(proc, sig=signal.SIGTERM, timeout: float = 20.0) -> tuple[str, str]:
+    proc.send_signal(sig)
+    return proc.communicate(timeout=timeout)
+
+
+def test_the_daemon_launches_queued_runs_heartbeats_and_stops_on_sigterm(orch, home, repo):
+    _home(home, QUEUED)
+    ids = [orch("launch", "-f", str(repo), "-p", "etl").stdout.strip() for _ in range(3)]
+    assert [r.status.value for r in runs(home)] == ["QUEUED"] * 3
+    daemon = orch.popen("daemon", "run")
+    try:
+        wait_for(lambda: all(r.status.value == "SUCCESS" for r in runs(home)), timeout=60)
+        live = wait_for(lambda: (r := orch("daemon", "liveness-check")).returncode == 0 and r,
+                        timeout=15)
+        assert live.stdout.strip() == "Daemon live"
+        shown = orch("daemon", "status")
+        assert f"running, pid {daemon.pid}" in shown.stdout
+        assert "QUEUED_RUN_COORDINATOR: live" in shown.stdout
+        assert "MONITORING: live" in shown.stdout
+    finally:
+        out, err = _stop(daemon)
+    assert daemon.returncode == 0, err
+    launched = [line.split()[-1] for line in out.splitlines() if "launched run" in line]
+    assert sorted(launched) == sorted(ids)
+    assert "QUEUED_RUN_COORDINATOR: launched run" in out
+    dead = orch("daemon", "liveness-check")
+    assert dead.returncode == 1 and dead.stdout.strip() == "Daemon not running"
+
+
+def test_a_second_daemon_refuses_to_start_and_names_the_first(orch, home, repo):
+    _home(home, QUEUED)
+    first = orch.popen("daemon", "run")
+    try:
+        wait_for(lambda: (home / "daemon.lock").exists()
+                 and (home / "daemon.lock").read_text().strip() == str(first.pid))
+        second = orch("daemon", "run", timeout=30)
+        assert second.returncode == 2
+        assert f"a daemon is already running for {home} (process {first.pid})" in second.stderr
+    finally:
+        _stop(first)
+    # The lock went with the first: a new daemon starts.
+    third = orch.popen("daemon", "run")
+    time.sleep(1.5)
+    assert third.poll() is None
+    _stop(third)
+    assert third.returncode == 0
+
+
+def test_sigkill_and_restart_launches_no_run_twice(orch, home, repo):
+    _home(home, QUEUED)
+    for _ in range(4):
+        orch("launch", "-f", str(repo), "-p", "etl")
+    daemon = orch.popen("daemon", "run", "--json")
+    wait_for(lambda: any(r.status.value != "QUEUED" for r in runs(home)), timeout=30)
+    daemon.kill()  # SIGKILL: no cleanup; the kernel releases the lock
+    daemon.communicate(timeout=10)
+    restarted = orch.popen("daemon", "run", "--json")
+    try:
+        wait_for(lambda: all(r.status.value in ("SUCCESS", "FAILURE") for r in runs(home)),
+                 timeout=90)
+    finally:
+        out, _ = _stop(restarted)
+    for run in runs(home):
+        dequeued = events(home, run.run_id, "PIPELINE_DEQUEUED")
+        assert len(dequeued) == 1, run.run_id  # launched exactly once across the restart
+        assert len(events(home, run.run_id, "PIPELINE_START")) <= 1
+    records = [json.loads(line) for line in out.splitlines() if line.strip()]
+    assert all(r["daemon_type"] in ("QUEUED_RUN_COORDINATOR", "MONITORING") for r in records)
+
+
+def test_a_failing_pass_is_recorded_backed_off_and_the_loop_goes_on(orch, home, repo, tmp_path):
+    (tmp_path / "flaky_coordinator.py").write_text(textwrap.dedent(FLAKY_COORDINATOR))
+    _home(home, """\
+        run_coordinator:
+          module: flaky_coordinator
+          class: FlakyCoordinator
+          config: {max_concurrent_runs: 1}
+        """)
+    env = {"PYTHONPATH": str(tmp_path)}
+    run_id = orch("launch", "-f", str(repo), "-p", "etl", env=env).stdout.strip()
+    daemon = orch.popen("daemon", "run", env=env)
+    try:
+        wait_for(lambda: runs(home)[0].status.value == "SUCCESS", timeout=60)
+        shown = orch("daemon", "status", env=env)
+    finally:
+        out, err = _stop(daemon)
+    assert daemon.returncode == 0, err
+    lines = [line for line in out.splitlines() if "QUEUED_RUN_COORDINATOR" in line]
+    assert "error: RuntimeError: queue database unreachable (pass 1) " \
+        "(flaky_coordinator.py:14) (next try in 1 s)" in lines[0]
+    assert "(pass 2)" in lines[1] and "next try in 2 s" in lines[1]
+    assert lines[2].endswith(f"launched run {run_id}")
+    assert "error: RuntimeError: queue database unreachable (pass 1)" in shown.stdout
+
+
+def test_the_daemon_monitors_runs_and_says_what_it_did(orch, home, repo, tmp_path):
+    _home(home, "run_monitoring: {poll_interval_seconds: 0.2}\n")
+    daemon = orch.popen("daemon", "run")
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(daemon.stdout), daemon=True)
+    reader.start()
+    try:
+        run_id = orch("launch", "-f", str(repo), "-p", "slow").stdout.strip()
+        wait_for(lambda: events(home, run_id, "STEP_START"), timeout=30)
+        worker = runs(home)[0].worker_pid
+        os.kill(worker, signal.SIGKILL)  # nothing else opens the instance: the daemon notices
+        expected = f"MONITORING: run {run_id} failed: its worker process is gone\n"
+        wait_for(lambda: any(line.endswith(expected) for line in lines), timeout=30)
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(timeout=20)
+    assert runs(home)[0].status.value == "FAILURE"
