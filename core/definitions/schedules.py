@@ -30,7 +30,6 @@ SCHEDULED_EXECUTION_TIME_TAG = "orch/scheduled_execution_time"
 PARTITION_TAG = "orch/partition"
 PARTITION_SET_TAG = "orch/partition_set"
 BACKFILL_ID_TAG = "orch/backfill"
-TICK_ID_TAG = "orch/tick"
 
 
 class ScheduleExecutionError(DagsterError):

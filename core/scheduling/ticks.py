@@ -388,13 +388,26 @@ def _finish(storage: Any, tick: Tick, outcome: LaunchOutcome, schedule: bool,
     return storage.save_tick(finished, state)
 
 
+def _running_states(instance: Instance, instigators: list[Instigator],
+                    instigator_type: InstigatorType, now: float) -> dict[str, InstigatorState]:
+    """The running states by selector. A definition with ``default_status="RUNNING"`` and
+    no stored state is turned on here, at ``now`` (starting or stopping it from the CLI
+    stores a state, which wins from then on)."""
+    stored = {s.selector_id: s for s in instance.storage.all_instigator_states(instigator_type)}
+    for instigator in instigators:
+        default = getattr(instigator.definition, "default_status", None)
+        if instigator.selector not in stored and \
+                str(getattr(default, "value", default)).upper() == "RUNNING":
+            stored[instigator.selector] = start_instigator(instance, instigator, now)
+    return {k: v for k, v in stored.items() if v.is_running}
+
+
 def tick_schedules(instance: Instance, workspace: LoadedWorkspace, now: float,
                    settings: SchedulerSettings | None = None) -> list[Tick]:
     """One pass over the running schedules of ``workspace``; returns the ticks it finished."""
     settings = settings or SchedulerSettings.from_instance(instance)
     instigators = find_instigators(workspace, InstigatorType.SCHEDULE)
-    states = {s.selector_id: s for s in instance.storage.all_instigator_states(
-        InstigatorType.SCHEDULE) if s.is_running}
+    states = _running_states(instance, instigators, InstigatorType.SCHEDULE, now)
     running = [i for i in instigators if i.selector in states]
     latest = instance.storage.get_latest_ticks([i.selector for i in running])
     finished: list[Tick] = []
@@ -464,10 +477,10 @@ def tick_sensors(instance: Instance, workspace: LoadedWorkspace, now: float,
                  settings: SchedulerSettings | None = None) -> list[Tick]:
     """One pass over the running sensors of ``workspace`` that are due at ``now``."""
     settings = settings or SchedulerSettings.from_instance(instance)
-    states = {s.selector_id: s for s in instance.storage.all_instigator_states(
-        InstigatorType.SENSOR) if s.is_running}
+    instigators = find_instigators(workspace, InstigatorType.SENSOR)
+    states = _running_states(instance, instigators, InstigatorType.SENSOR, now)
     finished = []
-    for instigator in find_instigators(workspace, InstigatorType.SENSOR):
+    for instigator in instigators:
         state = states.get(instigator.selector)
         if state is None or not sensor_is_due(instigator, state, now):
             continue

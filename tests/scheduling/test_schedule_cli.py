@@ -84,7 +84,12 @@ def test_schedule_lifecycle(project: Path) -> None:
     logs = orch(project, "schedule", "logs", "nightly")
     assert logs.stdout.startswith("2021-03-14T03:00:00-05:00  SUCCESS")
     assert orch(project, "schedule", "list", "--running", "--name").stdout == "nightly\n"
+    # A stopped schedule is listed as stopped whether or not it has state (Dagster's
+    # --stopped hid every schedule that had any).
+    assert orch(project, "schedule", "list", "--stopped", "--name").stdout == "broken\n"
     assert orch(project, "schedule", "stop", "nightly").stdout == "Stopped schedule nightly\n"
+    assert orch(project, "schedule", "list", "--stopped", "--name").stdout == \
+        "broken\nnightly\n"
     wiped = orch(project, "schedule", "wipe", "--yes")
     assert wiped.stdout == "Turned off all schedules and deleted all schedule history\n"
     assert orch(project, "schedule", "logs", "nightly").stdout.startswith(

@@ -307,3 +307,44 @@ def test_repository_carries_schedules_sensors_and_partition_sets() -> None:
         @repository
         def clashing():
             return [daily_pipeline, daily, clash]
+
+
+def test_the_repository_snapshot_carries_schedules_sensors_and_partition_sets(tmp_path) -> None:
+    from orch.core.workspace import WorkspaceTarget, load_workspace, repository_snapshot
+
+    repo = tmp_path / "repo.py"
+    repo.write_text("""
+import datetime
+from orch import daily_schedule, pipeline, repository, sensor, solid
+
+@solid
+def s(_):
+    return 1
+
+@pipeline
+def p():
+    s()
+
+@daily_schedule(pipeline_name="p", start_date=datetime.datetime(2021, 1, 1),
+                execution_timezone="Europe/Berlin")
+def nightly(date):
+    return {}
+
+@sensor(pipeline_name="p", minimum_interval_seconds=45)
+def watch():
+    return None
+
+@repository
+def team():
+    return [p, nightly, watch]
+""")
+    snapshot = repository_snapshot(load_workspace(WorkspaceTarget(python_file=str(repo))))
+    [entry] = snapshot.repositories
+    assert entry["partition_sets"] == ["nightly_partitions"]
+    assert snapshot.data["schedules"] == [{
+        "name": "nightly", "pipeline_name": "p", "cron_schedule": "0 0 * * *", "mode": "default",
+        "execution_timezone": "Europe/Berlin", "partition_set": "nightly_partitions",
+        "repository": "team"}]
+    assert snapshot.data["sensors"] == [{
+        "name": "watch", "pipeline_name": "p", "mode": "default",
+        "minimum_interval_seconds": 45, "sensor_type": "standard", "repository": "team"}]

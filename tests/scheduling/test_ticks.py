@@ -425,3 +425,22 @@ def test_tick_all_covers_both(env, instance) -> None:
     ticks = tick_all(instance, ws, _ts(2021, 3, 1, 1, 0))
     assert [(t.name, t.status) for t in ticks] == [("hourly", TickStatus.SUCCESS),
                                                    ("flaky", TickStatus.FAILURE)]
+
+
+def test_default_status_running_turns_on_at_the_first_pass(env, instance) -> None:
+    env["repo"].write_text(REPO + textwrap.dedent('''
+        @schedule(cron_schedule="0 * * * *", pipeline_name="daily_pipeline",
+                  default_status="RUNNING")
+        def always_on(context):
+            return _config("on")
+
+        @repository
+        def second():
+            return [daily_pipeline, always_on]
+    '''))
+    ws = _workspace(env)
+    assert tick_schedules(instance, ws, _ts(2021, 3, 1, 0, 30)) == []  # turned on now
+    state = instance.storage.get_instigator_state("second:always_on")
+    assert state.is_running and state.start_timestamp == _ts(2021, 3, 1, 0, 30)
+    [tick] = tick_schedules(instance, ws, _ts(2021, 3, 1, 1, 1))
+    assert (tick.name, tick.status) == ("always_on", TickStatus.SUCCESS)
