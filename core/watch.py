@@ -38,6 +38,7 @@ from .workspace import (
 )
 
 DEFAULT_DEBOUNCE_SECONDS = 0.1
+PRELOAD_FILE = "code_server_preload.json"  # in ORCH_HOME: see CodeServerPool
 DEFAULT_EXTENSIONS = (".py",)
 
 IGNORED_DIRECTORIES = frozenset({
@@ -195,13 +196,19 @@ class CodeServerPool:
     them while idle, so the next load imports only the user's code. Each load and run still
     gets a process of its own. ``preload`` names modules to import from the start (what an
     earlier session's loads reported). Without fork (or if the zygote dies), ``spares``
-    servers are kept started instead (interpreter up, orch imported, no user code)."""
+    servers are kept started instead (interpreter up, orch imported, no user code).
+
+    ``remember`` (a JSON file, in ORCH_HOME) keeps the modules loads reported, per working
+    directory, so the next session's zygote imports them as soon as it starts — while the
+    app is still starting — instead of at the first load."""
 
     def __init__(self, cwd: str | None = None, env: dict[str, str] | None = None,
-                 spares: int = 1, zygote: bool = True, preload: Iterable[str] = ()):
+                 spares: int = 1, zygote: bool = True, preload: Iterable[str] = (),
+                 remember: Path | None = None):
         self.cwd = cwd
         self.env = env
         self.spares = spares
+        self.remember = remember
         self._ready: list[CodeServer] = []
         self._lock = threading.Lock()
         self.zygote: CodeServerZygote | None = None
@@ -211,9 +218,42 @@ class CodeServerPool:
             except OSError:
                 self.zygote = None
         if self.zygote is not None:
-            self.zygote.preload(list(preload))
+            self.zygote.preload([*preload, *self._remembered()])
         else:
             self.fill()
+
+    def _key(self) -> str:
+        return os.path.abspath(self.cwd or os.getcwd())
+
+    def _remembered(self) -> list[str]:
+        import json
+
+        if self.remember is None:
+            return []
+        try:
+            known = json.loads(self.remember.read_text()).get(self._key()) or []
+        except (OSError, ValueError, AttributeError):
+            return []
+        return [m for m in known if isinstance(m, str)]
+
+    def _remember(self, modules: list[str]) -> None:
+        """Add ``modules`` to the file (written whole, atomically; private like ORCH_HOME)."""
+        import json
+
+        if self.remember is None:
+            return
+        try:
+            data = json.loads(self.remember.read_text()) if self.remember.exists() else {}
+            if not isinstance(data, dict):
+                data = {}
+            data[self._key()] = sorted(set(data.get(self._key()) or []) | set(modules))
+            tmp = self.remember.with_name(f"{self.remember.name}.{os.getpid()}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                json.dump(data, f)
+            os.replace(tmp, self.remember)
+        except (OSError, ValueError):
+            pass  # only a slower first load next session
 
     def fill(self) -> None:
         with self._lock:
@@ -224,7 +264,10 @@ class CodeServerPool:
     def preload(self, modules: list[str]) -> None:
         """Third-party modules a load imported: the zygote imports them for the next."""
         if self.zygote is not None:
+            new = set(modules) - self.zygote.preloaded
             self.zygote.preload(modules)
+            if new:
+                self._remember(sorted(new))
 
     def take(self) -> CodeServer:
         forked = self._fork()
@@ -321,7 +364,9 @@ class WatchSession:
         child_env = dict(os.environ if env is None else env)
         if orch_home is not None:
             child_env["ORCH_HOME"] = str(orch_home)
-        self.pool = pool or CodeServerPool(cwd=target.working_directory, env=child_env)
+        self.pool = pool or CodeServerPool(
+            cwd=target.working_directory, env=child_env,
+            remember=Path(orch_home) / PRELOAD_FILE if orch_home is not None else None)
 
     def _run_config(self) -> dict[str, Any] | None:
         return self.run_config() if callable(self.run_config) else self.run_config

@@ -325,6 +325,9 @@ def _start() -> None:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) == 2 and args[0] == "--zygote" and args[1].isdigit():
+        from orch.core.workspace import restore_zygote_env
+
+        restore_zygote_env()
         _start()
         return _Zygote(socket.socket(fileno=int(args[1]))).serve()
     if len(args) != 1 or not args[0].isdigit():

@@ -18,15 +18,20 @@ def build_app(target: WorkspaceTarget, instance: Instance, *, watch: bool = True
               initial_choice: LaunchChoice | None = None, daemon: bool = True) -> OrchApp:
     """The app on a code location: definitions load, and runs start, in code servers taken
     from one pool of started-ahead processes that record into ``instance``."""
-    from orch.core.watch import CodeServerPool
-    from orch.tui.app import OrchApp
-    from orch.tui.services.launcher import Launcher
-    from orch.tui.services.snapshot import SubprocessLoader
+    from orch.core.watch import PRELOAD_FILE, CodeServerPool
 
     env = dict(os.environ)
     if instance.root_dir is not None:
         env["ORCH_HOME"] = str(instance.root_dir)
-    pool = CodeServerPool(cwd=target.working_directory, env=env)
+    # First: its zygote starts (and imports what the last session's loads needed) while
+    # Textual is imported here.
+    pool = CodeServerPool(cwd=target.working_directory, env=env,
+                          remember=instance.root_dir / PRELOAD_FILE
+                          if instance.root_dir is not None else None)
+    from orch.tui.app import OrchApp
+    from orch.tui.services.launcher import Launcher
+    from orch.tui.services.snapshot import SubprocessLoader
+
     return OrchApp(SubprocessLoader(target, pool, load_timeout), instance,
                    launcher=Launcher(target, pool, load_timeout), watch_root=target.root,
                    watch=watch, pipeline=pipeline, initial_choice=initial_choice,

@@ -247,6 +247,7 @@ class OrchApp(App[int]):
         self.query_one("#banner").display = False
         self.set_focus(self.dag)
         self.reload("startup")
+        self._preload_layout()
         self.set_interval(RUNS_POLL_SECONDS, self.refresh_runs)
         self.set_interval(EVENT_POLL_SECONDS, self.poll_events)
         self.refresh_runs()
@@ -324,6 +325,13 @@ class OrchApp(App[int]):
         self.loading = True
         self.generation += 1
         self._load(self.generation, reason)
+
+    @work(thread=True, group="preload", exit_on_error=False)
+    def _preload_layout(self) -> None:
+        """While the code server loads the code: what the first layout imports."""
+        from orch.tui.dag_layout import preload
+
+        preload()
 
     @work(thread=True, exclusive=True, group="loader", exit_on_error=False)
     def _load(self, generation: int, reason: str) -> None:

@@ -122,3 +122,73 @@ def test_a_forked_server_executes_the_run_and_reports_its_exit_code(setup):
     doomed.process.kill()
     assert doomed.process.wait(timeout=10) == -9  # as Popen reports a SIGKILL
     doomed.close()
+
+
+def test_the_next_session_preloads_what_this_one_loaded(tmp_path: Path, setup):
+    pool, target, log, _ = setup
+    remember = tmp_path / "preload.json"
+    first = CodeServerPool(cwd=pool.cwd, env=pool.env, remember=remember)
+    try:
+        server = first.take()
+        server.load(target)
+        server.close()
+    finally:
+        first.close()
+    assert "fakelib" in remember.read_text() and "etl" not in remember.read_text()
+
+    log.unlink()
+    second = CodeServerPool(cwd=pool.cwd, env=pool.env, remember=remember)
+    try:  # before any load: the zygote imports the library as soon as it starts
+        _wait(lambda: _imports(log) == [("fakelib", second.zygote.process.pid)])
+    finally:
+        second.close()
+
+
+ENV_PROBE = textwrap.dedent("""\
+    import json
+    import os
+
+    from orch import pipeline, solid
+
+    with open(os.environ["IMPORT_LOG"] + ".env", "w") as f:
+        json.dump({k: os.environ.get(k) for k in ("PYTHONPYCACHEPREFIX",
+                                                   "PYTHONDONTWRITEBYTECODE")}, f)
+
+
+    @solid
+    def noop(context):
+        return 1
+
+
+    @pipeline
+    def probe():
+        noop()
+""")
+
+
+def test_the_zygote_uses_the_cli_bytecode_cache_but_user_code_sees_the_users_env(
+        tmp_path: Path, setup, monkeypatch: pytest.MonkeyPatch):
+    import json
+    import sys
+
+    pool, target, log, _ = setup
+    cache = tmp_path / "pycache"
+    monkeypatch.setattr(sys, "pycache_prefix", str(cache))  # as the orch CLI sets it
+    env = {**pool.env, "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("PYTHONPYCACHEPREFIX", None)
+    (Path(target.python_file).parent / "probe.py").write_text(ENV_PROBE)
+    probe = WorkspaceTarget.from_options(
+        python_file=str(Path(target.python_file).parent / "probe.py"),
+        working_directory=target.working_directory)
+    cached = CodeServerPool(cwd=pool.cwd, env=env, preload=["fakelib"])
+    try:
+        server = cached.take()
+        server.load(probe)
+        server.close()
+    finally:
+        cached.close()
+    seen = json.loads(Path(str(log) + ".env").read_text())
+    assert seen == {"PYTHONPYCACHEPREFIX": None, "PYTHONDONTWRITEBYTECODE": "1"}
+    # The zygote compiled the library into the cache (and nothing of the user's).
+    assert list(cache.rglob("fakelib/__init__*.pyc"))
+    assert not list(cache.rglob("probe*.pyc"))

@@ -5,6 +5,6 @@ plus where each node sits, which the app's DagView renders line by line.
 """
 
 from .canvas import DagCanvas, NodeBox
-from .layout import layout_dag, neighbourhood
+from .layout import layout_dag, neighbourhood, preload
 
-__all__ = ["DagCanvas", "NodeBox", "layout_dag", "neighbourhood"]
+__all__ = ["DagCanvas", "NodeBox", "layout_dag", "neighbourhood", "preload"]

@@ -73,6 +73,12 @@ def _rank_component(nodes: list[str], edges: list[tuple[str, str]], extra: dict[
     return layers, paths
 
 
+def preload() -> None:
+    """Import grandalf (and numpy, which it imports) ahead of the first layout: 0.06-0.15 s
+    that would otherwise fall between the definitions arriving and the first DAG."""
+    import grandalf.layouts  # noqa: F401
+
+
 def layout_dag(nodes: Iterable[str], edges: Iterable[tuple[str, str]],
                extra_width: dict[str, int] | None = None) -> DagCanvas:
     """Lay out a DAG left to right; every connected component is drawn, stacked vertically.
