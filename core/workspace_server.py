@@ -280,7 +280,18 @@ class Server:
         from orch.core.launcher import RecordedWorker
         from orch.core.run_coordinator import wait_for_turn
 
-        if wait_for_turn(instance, run_id, launcher):
+        def stop(signum: int, frame: Any) -> None:
+            raise KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGTERM, stop)  # canceled (or superseded) meanwhile
+        try:
+            mine = wait_for_turn(instance, run_id, launcher)
+        except KeyboardInterrupt:
+            instance.cancel_run(run_id)
+            return self._close(instance, 130)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        if mine:
             return self._execute(instance, run_id)
         return self._close(instance, RecordedWorker(instance, run_id).wait())
 

@@ -246,3 +246,41 @@ def test_a_parent_run_is_an_id_a_prefix_or_latest_everywhere(orch, repo, home, t
     nothing = orch("run", "--parent", "latest", "-p", "slow")
     assert nothing.returncode == 2
     assert 'No runs of pipeline "slow" in the instance' in nothing.stderr
+
+
+def test_watch_under_a_queued_coordinator_waits_its_turn_without_a_dequeuer(
+        orch, repo, home, tmp_path):
+    home.mkdir(parents=True)
+    (home / "orch.yaml").write_text(QUEUED_ONE)
+    blocker = orch.popen("run", "-f", str(repo), "-p", "slow", "-q")
+    err_path = tmp_path / "watch.err"
+    watch = None
+    try:
+        wait_for(lambda: any(r.status.value == "STARTED" for r in runs(home)), timeout=30)
+        with open(err_path, "w") as err:
+            watch = orch.popen("run", "--watch", "-f", str(repo), "-p", "etl", "-s",
+                               "transform+", stdout=subprocess.DEVNULL, stderr=err)
+        waiting = "is QUEUED: waiting for a slot: max_concurrent_runs is 1, 1 in progress"
+        wait_for(lambda: waiting in err_path.read_text(), timeout=30)
+        # a save while it waits: the queued run is canceled, the new one queues
+        write_repo(tmp_path, REPO.replace("return x + 1", "return x + 3"))
+        wait_for(lambda: err_path.read_text().count(waiting) == 2, timeout=30)
+        slow, superseded = runs(home)[:2]
+        assert superseded.status.value == "CANCELED"
+        assert orch("runs", "cancel", slow.run_id).returncode == 0
+        found = wait_for(lambda: _all_finished(home, 3), timeout=30)
+        assert found[2].status.value == "SUCCESS"  # the watch loop's code server took it
+        write_repo(tmp_path, REPO.replace("return x + 1", "return x + 7"))
+        found = wait_for(lambda: _all_finished(home, 4), timeout=30)
+        assert found[3].status.value == "SUCCESS" and found[3].parent_run_id == found[2].run_id
+        for run in found[2:]:
+            kinds = [e.event_type_value for e in _run_events(home, run.run_id)]
+            assert kinds[:3] == ["PIPELINE_ENQUEUED", "PIPELINE_DEQUEUED", "PIPELINE_STARTING"]
+        assert "killed by signal" not in err_path.read_text()
+    finally:
+        blocker.send_signal(signal.SIGINT)
+        blocker.wait(timeout=20)
+        if watch is not None:
+            watch.send_signal(signal.SIGINT)
+            watch.wait(timeout=20)
+    assert watch.returncode == 130, err_path.read_text()
