@@ -243,6 +243,22 @@ def ticks_between(cron: str, timezone: str | None, after: datetime.datetime | fl
     return found
 
 
+def latest_ticks(cron: str, timezone: str | None, after: datetime.datetime | float,
+                 until: datetime.datetime | float, count: int) -> list[datetime.datetime]:
+    """The last ``count`` fire times t with ``after`` <= t <= ``until``, oldest first:
+    ``ticks_between(...)[-count:]`` without walking the whole span (a minutely schedule
+    that nothing evaluated for a year has half a million). The look-back doubles from one
+    minute until it holds ``count`` times or reaches ``after``."""
+    begin, end = as_aware(after), as_aware(until)
+    span = datetime.timedelta(minutes=1)
+    while True:
+        start = max(begin, end - span)
+        found = ticks_between(cron, timezone, start, end)
+        if len(found) >= count or start == begin:
+            return found[-count:] if count else []
+        span *= 2
+
+
 def next_ticks(cron: str, timezone: str | None, after: datetime.datetime | float,
                count: int) -> list[datetime.datetime]:
     """The next ``count`` fire times at or after ``after``."""

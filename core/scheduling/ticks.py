@@ -51,7 +51,7 @@ from ..storage.schedules import (
     TickStatus,
     selector_id,
 )
-from .cron import get_timezone, ticks_between
+from .cron import get_timezone, latest_ticks
 
 if TYPE_CHECKING:
     from ..instance import Instance
@@ -321,8 +321,8 @@ def due_times(instigator: Instigator, state: InstigatorState, last: Tick | None,
     if window > now:
         return []
     keep = max(1, settings.max_catchup_runs) if _is_partitioned(definition) else 1
-    times = ticks_between(definition.cron_schedule, definition.execution_timezone, window, now)
-    return times[-keep:]
+    return latest_ticks(definition.cron_schedule, definition.execution_timezone, window, now,
+                        keep)
 
 
 def evaluate_schedule_tick(instance: Instance, workspace: LoadedWorkspace,
@@ -479,13 +479,21 @@ def tick_sensors(instance: Instance, workspace: LoadedWorkspace, now: float,
     settings = settings or SchedulerSettings.from_instance(instance)
     instigators = find_instigators(workspace, InstigatorType.SENSOR)
     states = _running_states(instance, instigators, InstigatorType.SENSOR, now)
+    due = [i for i in instigators
+           if i.selector in states and sensor_is_due(i, states[i.selector], now)]
+    latest = instance.storage.get_latest_ticks([i.selector for i in due])
     finished = []
-    for instigator in instigators:
-        state = states.get(instigator.selector)
-        if state is None or not sensor_is_due(instigator, state, now):
-            continue
-        finished.append(evaluate_sensor_tick(instance, workspace, instigator, state, now,
-                                             settings))
+    for instigator in due:
+        last = latest.get(instigator.selector)
+        if last is not None and last.status is TickStatus.STARTED:
+            # Its evaluator died after launching some of its runs (they are kept; run keys
+            # keep them from launching again).
+            instance.storage.save_tick(replace(
+                last, status=TickStatus.FAILURE, failure_count=last.failure_count + 1,
+                error="The process evaluating this tick stopped before it finished; the runs "
+                      "it launched are kept and this evaluation is not repeated."))
+        finished.append(evaluate_sensor_tick(instance, workspace, instigator,
+                                             states[instigator.selector], now, settings))
     if finished:
         instance.storage.purge_ticks(None, now - SKIPPED_SENSOR_TICK_TTL_S, [TickStatus.SKIPPED],
                                      instigator_type=InstigatorType.SENSOR)

@@ -208,3 +208,19 @@ def test_ticks_match_a_minute_by_minute_reference(
     ticks = [int(t.timestamp()) for t in ticks_between(text, tz, start,
                                                        end - datetime.timedelta(seconds=1))]
     assert ticks == _reference(tz, sets, stars), text
+
+
+@settings(max_examples=40, deadline=None)
+@given(cron=st.sampled_from(["* * * * *", "*/7 * * * *", "0 0 * * *", "30 2 * * 0",
+                             "0 0 29 2 *", "15 3 1 */3 *"]),
+       tz=st.sampled_from(["UTC", "America/Chicago"]),
+       days=st.integers(0, 400), count=st.integers(1, 6))
+def test_latest_ticks_is_the_tail_of_ticks_between(cron: str, tz: str, days: int,
+                                                   count: int) -> None:
+    from orch.core.scheduling.cron import latest_ticks
+
+    start = datetime.datetime(2024, 1, 1, tzinfo=UTC)
+    until = start + datetime.timedelta(days=days, minutes=days * 7 % 1440)
+    naive_tail = ticks_between(cron, tz, start, until)[-count:] if cron != "* * * * *" or \
+        days < 3 else ticks_between(cron, tz, until - datetime.timedelta(days=1), until)[-count:]
+    assert latest_ticks(cron, tz, start, until, count) == naive_tail

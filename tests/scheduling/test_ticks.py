@@ -444,3 +444,17 @@ def test_default_status_running_turns_on_at_the_first_pass(env, instance) -> Non
     assert state.is_running and state.start_timestamp == _ts(2021, 3, 1, 0, 30)
     [tick] = tick_schedules(instance, ws, _ts(2021, 3, 1, 1, 1))
     assert (tick.name, tick.status) == ("always_on", TickStatus.SUCCESS)
+
+
+def test_a_sensor_tick_left_started_by_a_dead_evaluator_is_closed(env, instance) -> None:
+    from orch.core.storage.schedules import InstigatorType, Tick
+
+    ws = _workspace(env)
+    _start(instance, ws, "files", 0.0)
+    instance.storage.create_tick(Tick("repo:files", InstigatorType.SENSOR, "files",
+                                      TickStatus.STARTED, 0.0))  # what a SIGKILL leaves
+    tick_sensors(instance, ws, 40.0)
+    [new, old] = instance.storage.get_ticks("repo:files")
+    assert old.status is TickStatus.FAILURE
+    assert old.error.startswith("The process evaluating this tick stopped before it finished")
+    assert new.timestamp == 40.0
