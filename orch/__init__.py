@@ -205,6 +205,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "execute_solids_within_pipeline": ("orch.core.execution.api", "execute_solids_within_pipeline"),
     "in_process_executor": ("orch.executors.defaults", "in_process_executor"),
     "multiprocess_executor": ("orch.executors.defaults", "multiprocess_executor"),
+    "build_hook_context": ("orch.core.execution.context", "build_hook_context"),
+    "reexecute_pipeline_iterator": ("orch.core.execution.reexecution", "reexecute_pipeline_iterator"),
 }
 
 __all__ = sorted(_EXPORTS)
@@ -706,6 +708,9 @@ if TYPE_CHECKING:  # the real names for type checkers and editors; kept in step 
         SolidExecutionContext as SolidExecutionContext,
     )
     from orch.core.execution.context import (
+        build_hook_context as build_hook_context,
+    )
+    from orch.core.execution.context import (
         build_init_resource_context as build_init_resource_context,
     )
     from orch.core.execution.context import (
@@ -731,6 +736,9 @@ if TYPE_CHECKING:  # the real names for type checkers and editors; kept in step 
     )
     from orch.core.execution.reexecution import (
         reexecute_pipeline as reexecute_pipeline,
+    )
+    from orch.core.execution.reexecution import (
+        reexecute_pipeline_iterator as reexecute_pipeline_iterator,
     )
     from orch.core.execution.results import (
         CompositeSolidExecutionResult as CompositeSolidExecutionResult,

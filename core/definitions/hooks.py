@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..errors import DagsterInvalidDefinitionError
 from .io_defs import check_valid_name
 
 SUCCESS = "success"
@@ -39,7 +40,19 @@ class HookDefinition:
 
         if isinstance(obj, PipelineDefinition):
             return obj.with_hooks({self})
+        self._check_resources(obj)
         return self.hook_fn(obj)
+
+    def _check_resources(self, context: Any) -> None:
+        """Called directly (``my_hook(build_hook_context(...))``): the context must provide
+        the resources the hook requires."""
+        resources = getattr(context, "resources", None)
+        for key in sorted(self.required_resource_keys):
+            if resources is None or key not in resources:
+                raise DagsterInvalidDefinitionError(
+                    f"resource with key '{key}' required by hook '{self.name}' was not "
+                    "provided. Pass it: build_hook_context(resources={...})."
+                )
 
 
 def _hook_decorator(trigger: str | None):

@@ -284,6 +284,25 @@ def build_solid_context(resources: dict[str, Any] | None = None, config: Any = N
     """
     from ..definitions.mode import ModeDefinition
     from ..definitions.pipeline import PipelineDefinition
+
+    values, generators = _initialised_resources(resources, resources_config, instance)
+    pipeline_def = PipelineDefinition(name="ephemeral_solid_invocation_pipeline")
+    run = PipelineRun(pipeline_name=pipeline_def.name)
+    if instance is None:  # as Dagster: an ephemeral instance when none is given
+        from ..instance import Instance
+
+        instance = Instance.ephemeral()
+    run_context = RunContext(pipeline_def, run, {}, ModeDefinition(), instance)
+    context = _DirectInvocationContext(run_context, values, config, mapping_key)
+    context._generators = generators
+    return context
+
+
+def _initialised_resources(resources: dict[str, Any] | None,
+                           resources_config: dict[str, Any] | None,
+                           instance: Instance | None) -> tuple[dict[str, Any], list[Any]]:
+    """Resource values for a context built in a test: each ResourceDefinition initialised
+    (generators started; returned too, to finish on exit), other values as given."""
     from ..definitions.resource import ResourceDefinition
 
     values: dict[str, Any] = {}
@@ -299,16 +318,25 @@ def build_solid_context(resources: dict[str, Any] | None = None, config: Any = N
             values[key] = produced
         else:
             values[key] = value
-    pipeline_def = PipelineDefinition(name="ephemeral_solid_invocation_pipeline")
-    run = PipelineRun(pipeline_name=pipeline_def.name)
-    if instance is None:  # as Dagster: an ephemeral instance when none is given
-        from ..instance import Instance
+    return values, generators
 
-        instance = Instance.ephemeral()
-    run_context = RunContext(pipeline_def, run, {}, ModeDefinition(), instance)
-    context = _DirectInvocationContext(run_context, values, config, mapping_key)
-    context._generators = generators
-    return context
+
+def build_hook_context(resources: dict[str, Any] | None = None, mode_def: Any = None,
+                       solid: Any = None, run_id: str | None = None,
+                       job_name: str | None = None, op_exception: BaseException | None = None,
+                       op: Any = None) -> HookContext:
+    """A hook context for calling a hook directly in a test: ``my_hook(build_hook_context(
+    resources={...}))``. ``resources`` maps keys to values or ResourceDefinitions."""
+    if solid is not None and op is not None:
+        raise DagsterInvariantViolationError(
+            "cannot set both `solid` and `op` on `build_hook_context`.")
+    values, _ = _initialised_resources(resources, None, None)
+    log = LogManager(run_id or "", job_name or "", lambda _event: None)
+    node = solid if solid is not None else op
+    return HookContext(step_key="", solid=getattr(node, "definition", node), mode_def=mode_def,
+                       resources=Resources(values), log=log, solid_config=None,
+                       pipeline_name=job_name or "", run_id=run_id or "",
+                       solid_exception=op_exception)
 
 
 class _DirectInvocationContext(SolidExecutionContext):

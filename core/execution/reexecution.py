@@ -14,10 +14,11 @@ re-executed is resolved again from the keys the producer yields (:func:`mapped_f
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from ..errors import DagsterInvariantViolationError, DagsterRunNotFoundError
-from ..events import EventType
+from ..events import EventRecord, EventType
 from ..plan.plan import ExecutionPlan
 from ..runs import (
     IS_RESUME_RETRY_TAG,
@@ -306,7 +307,36 @@ def reexecute_pipeline(pipeline: Any, parent_run_id: str, run_config: dict | Non
                        from_failure: bool = False):
     """Re-execute ``step_selection`` (or the failed part, ``from_failure``) of an earlier run,
     in this process, reusing the outputs of every step not selected."""
-    from .api import execute_in_process, prepare_run
+    from .api import execute_in_process
+
+    prepared, output_run_ids, keys = _prepared_reexecution(
+        pipeline, parent_run_id, run_config, step_selection, mode, preset, tags, instance,
+        from_failure)
+    return execute_in_process(prepared, instance, raise_on_error, output_run_ids, keys)
+
+
+def reexecute_pipeline_iterator(pipeline: Any, parent_run_id: str,
+                                run_config: dict | None = None,
+                                step_selection: list[str] | None = None, mode: str | None = None,
+                                preset: str | None = None, tags: dict | None = None,
+                                instance: Any = None) -> Iterator[EventRecord]:
+    """As ``reexecute_pipeline``, yielding each event as it happens."""
+    from .api import _create_run, execute_run_iterator
+
+    prepared, output_run_ids, keys = _prepared_reexecution(
+        pipeline, parent_run_id, run_config, step_selection, mode, preset, tags, instance, False)
+    _create_run(instance, prepared)
+    yield from execute_run_iterator(prepared, instance, False, None, output_run_ids, keys)
+
+
+def _prepared_reexecution(pipeline: Any, parent_run_id: str, run_config: dict | None,
+                          step_selection: list[str] | None, mode: str | None,
+                          preset: str | None, tags: dict | None, instance: Any,
+                          from_failure: bool
+                          ) -> tuple[Any, dict[str, str], dict[tuple[str, str], list[str]]]:
+    """The child run of ``parent_run_id``, prepared, with where its unselected steps' outputs
+    are (the parent chain's runs) and the dynamic keys they resolved to."""
+    from .api import prepare_run
 
     if instance is None:
         raise DagsterInvariantViolationError("reexecute_pipeline needs the instance the parent "
@@ -322,4 +352,4 @@ def reexecute_pipeline(pipeline: Any, parent_run_id: str, run_config: dict | Non
                             run_config, mode, tags)
     prepared = prepare_run(pipeline, **args)
     output_run_ids, keys = parent_outputs(instance, prepared.run, prepared.plan)
-    return execute_in_process(prepared, instance, raise_on_error, output_run_ids, keys)
+    return prepared, output_run_ids, keys

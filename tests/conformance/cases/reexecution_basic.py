@@ -61,3 +61,16 @@ def run_parent_tags():
     run = instance.get_run_by_id(child.run_id)
     return [run.parent_run_id == parent.run_id, run.root_run_id == parent.run_id,
             sorted(run.tags)]
+
+
+def run_reexecute_iterator():
+    from orch import reexecute_pipeline_iterator
+
+    instance = DagsterInstance.local_temp()
+    parent = execute_pipeline(rerun_pipeline, instance=instance)
+    CALLS.clear()
+    events = list(reexecute_pipeline_iterator(rerun_pipeline, parent_run_id=parent.run_id,
+                                              step_selection=["cheap"], instance=instance))
+    return [CALLS, [(e.step_key, e.event_type_value) for e in events
+                    if e.event_type_value in ("STEP_START", "STEP_SUCCESS", "LOADED_INPUT")],
+            [e.event_type_value for e in events if e.step_key is None][-1]]
