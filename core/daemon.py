@@ -9,8 +9,13 @@ Loops, each in a thread of its own with its own instance connection:
   least every ``dequeue_interval_seconds``;
 - ``MONITORING`` (when ``run_monitoring.enabled``): a monitoring pass
   (:func:`run_monitor.monitor_runs`) every ``poll_interval_seconds``;
-- more loops (schedules, sensors, backfills) are :class:`DaemonLoop` values handed to
-  :class:`Daemon`.
+- ``SCHEDULER`` (given the code's location): every second, one evaluation pass of the running
+  schedules and sensors (``scheduling.ticks.tick_all``) in a code server that holds the code
+  — forked from a warm zygote, so the project's libraries are imported once. A save under the
+  code's folder loads the code again in a fresh server before the next pass; a load that
+  fails records a FAILURE tick, with the error, on every running schedule and sensor, and the
+  daemon goes on (with the next save, or every minute, it tries again);
+- more loops are :class:`DaemonLoop` values handed to :class:`Daemon`.
 
 The policy:
 
@@ -40,7 +45,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -48,11 +53,14 @@ from .storage.base import DaemonHeartbeat
 
 if TYPE_CHECKING:
     from .instance import Instance
+    from .watch import CodeServerPool, RepositoryWatcher
+    from .workspace import CodeServer, WorkspaceTarget
 
 LOCK_FILE = "daemon.lock"
 HEARTBEAT_INTERVAL = 5.0
 HEARTBEAT_TOLERANCE = float(os.environ.get("ORCH_DAEMON_HEARTBEAT_TOLERANCE", "60"))
 MAX_BACKOFF = 60.0
+SCHEDULER_INTERVAL = 1.0  # a schedule's run starts within a second of its time
 KEPT_ERRORS = 5
 
 # What a loop reports: (loop, line), for the headless output and the app.
@@ -121,10 +129,13 @@ class DaemonLoop:
     interval: float
     run_pass: Callable[[Instance], list[str]]
     wake_on_commit: bool = False
+    close: Callable[[], None] | None = None  # when the loop ends (its thread, at stop)
 
 
-def standard_loops(instance: Instance) -> list[DaemonLoop]:
-    """The loops orch.yaml asks for: the run queue (a queued coordinator), run monitoring."""
+def standard_loops(instance: Instance, target: WorkspaceTarget | None = None
+                   ) -> list[DaemonLoop]:
+    """The loops orch.yaml asks for — the run queue (a queued coordinator), run monitoring —
+    and, given the code's location, the schedules and sensors."""
     from .run_coordinator import QueuedRunCoordinator
     from .run_monitor import monitor_runs
 
@@ -146,7 +157,115 @@ def standard_loops(instance: Instance) -> list[DaemonLoop]:
                     + [f"run {r} resumed from failure as {c}" for r, c in done.resumed.items()])
 
         loops.append(DaemonLoop("MONITORING", monitoring.poll_interval_seconds, monitor))
+    if target is not None:
+        evaluator = InstigatorPass(target, instance.root_dir)
+        loops.append(DaemonLoop("SCHEDULER", SCHEDULER_INTERVAL, evaluator,
+                                close=evaluator.close))
     return loops
+
+
+class InstigatorPass:
+    """The SCHEDULER loop's pass: the schedules and sensors of ``target``, evaluated in a code
+    server that is loaded again when the code changes (see the module docstring)."""
+
+    RETRY_FAILED_LOAD = 60.0
+
+    def __init__(self, target: WorkspaceTarget, home: Path | None):
+        self.target = target
+        self.home = home
+        self.server: CodeServer | None = None
+        self.dirty = True
+        self.failed_at: float | None = None
+        self._pool: CodeServerPool | None = None
+        self._watcher: RepositoryWatcher | None = None
+
+    def _changed(self, _paths: set[str]) -> None:
+        self.dirty = True
+        self.failed_at = None
+
+    def __call__(self, instance: Instance) -> list[str]:
+        lines: list[str] = []
+        if self.dirty or self.server is None:
+            if self.failed_at is not None and \
+                    time.monotonic() - self.failed_at < self.RETRY_FAILED_LOAD:
+                return []
+            lines += self._load(instance)
+            if self.server is None:
+                return lines
+        from .workspace import WorkspaceLoadError
+
+        try:
+            ticks = self.server.tick()
+        except WorkspaceLoadError as e:
+            self._drop_server()
+            return [*lines, f"error: {e.error.message}"]
+        for tick in ticks:
+            runs = f", runs {', '.join(tick['run_ids'])}" if tick["run_ids"] else ""
+            why = tick.get("error") or tick.get("skip_reason") or ""
+            lines.append(f"{tick['type'].lower()} {tick['name']}: {tick['status']}{runs}"
+                         + (f" ({why.splitlines()[0]})" if why else ""))
+        return lines
+
+    def _load(self, instance: Instance) -> list[str]:
+        import os as _os
+
+        from .watch import CodeServerPool, RepositoryWatcher
+        from .workspace import WorkspaceLoadError
+
+        if self._pool is None:
+            env = dict(_os.environ)
+            if self.home is not None:
+                env["ORCH_HOME"] = str(self.home)
+            self._pool = CodeServerPool(cwd=self.target.working_directory, env=env)
+            self._watcher = RepositoryWatcher(self.target.root, self._changed).start()
+        self._drop_server()
+        self.dirty = False
+        server = self._pool.take()
+        try:
+            server.load(self.target)
+        except WorkspaceLoadError as e:
+            server.close()
+            self.failed_at = time.monotonic()
+            return record_load_failure(instance, e.error.message)
+        self.server, self.failed_at = server, None
+        return [f"loaded {self.target.describe()}"]
+
+    def _drop_server(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+
+    def close(self) -> None:
+        """Best effort, at shutdown: a supervisor's SIGTERM to the process group may have
+        ended the server and the zygote already."""
+        for step in (self._drop_server, getattr(self._watcher, "stop", None),
+                     getattr(self._pool, "close", None)):
+            if step is None:
+                continue
+            try:
+                step()
+            except Exception:  # the process is going; nothing to keep
+                self.server = None
+
+
+def record_load_failure(instance: Instance, message: str) -> list[str]:
+    """A FAILURE tick with the load error on every running schedule and sensor: their code
+    could not be evaluated (rather than a silence that looks like nothing was due)."""
+    from .storage.schedules import InstigatorStatus, Tick, TickStatus
+
+    lines = [f"error: the code did not load: {message.splitlines()[0] if message else ''}"]
+    now = time.time()
+    for state in instance.storage.all_instigator_states():
+        if state.status is not InstigatorStatus.RUNNING:
+            continue
+        tick = instance.storage.create_tick(Tick(state.selector_id, state.instigator_type,
+                                                 state.name, TickStatus.STARTED, now))
+        instance.storage.update_tick(replace(tick, status=TickStatus.FAILURE,
+                                             error=f"The code did not load: {message}",
+                                             end_timestamp=now))
+        lines.append(f"{state.instigator_type.value.lower()} {state.name}: FAILURE "
+                     "(the code did not load)")
+    return lines
 
 
 class Daemon:
@@ -208,8 +327,12 @@ class Daemon:
     def _run_loop(self, loop: DaemonLoop) -> None:
         from .instance import Instance
 
-        with Instance.from_home(self.home) as instance:
-            _Loop(self, loop, instance).run()
+        try:
+            with Instance.from_home(self.home) as instance:
+                _Loop(self, loop, instance).run()
+        finally:
+            if loop.close is not None:
+                loop.close()
 
 
 class _Loop:

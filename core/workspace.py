@@ -840,6 +840,19 @@ class CodeServer:
         self.run_id = reply.get("run_id")
         return reply
 
+    def tick(self, now: float | None = None, timeout: float = 120.0) -> list[dict[str, Any]]:
+        """One evaluation pass of the loaded code's running schedules and sensors, in the
+        server (runs go through the run coordinator); the ticks it recorded, each
+        ``{"name", "type", "status", "run_ids", "skip_reason", "error"}``."""
+        if not self._send({"op": "tick", "now": now}):
+            raise self._fail("crash", "The code server exited before it could tick.")
+        reply = self._receive(timeout)
+        if reply is None:
+            raise self._fail("crash", "The code server did not answer the tick request.")
+        if not reply.get("ok"):
+            raise WorkspaceLoadError(LoadError.from_dict(reply["error"]))
+        return list(reply["ticks"])
+
     def _exited(self) -> bool:
         """Whether the server is gone (its end of the pipe closes a moment before the
         process can be reaped)."""

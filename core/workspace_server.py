@@ -19,6 +19,11 @@ Requests:
     the server then executes it as the run's worker and exits with the worker's exit code
     (0, 1, 2, 130). A run the coordinator queued (status QUEUED) is left to a dequeuer
     (exit 0), or with ``wait_turn`` taken off the queue by this server when it is due.
+``{"op": "tick", "now": t | null}``
+    → ``{"ok": true, "ticks": [{"name", "type", "status", "run_ids", "skip_reason",
+    "error"}]}``: one evaluation pass of the loaded code's running schedules and sensors at
+    ``now`` (``orch.core.scheduling.ticks.tick_all``; runs go through the run coordinator);
+    the server stays up for more requests.
 ``{"op": "exit"}`` or end of input → exit 0.
 
 A load's answer also names the third-party modules it imported (``"modules"``: top-level
@@ -217,6 +222,32 @@ class Server:
                              "modules": third_party_modules(target.root,
                                                             target.working_directory)})
 
+    def tick(self, request: dict[str, Any]) -> None:
+        """One pass over the loaded code's running schedules and sensors; answer the ticks."""
+        import time
+
+        from orch.core.instance import Instance
+        from orch.core.scheduling.ticks import tick_all
+        from orch.core.workspace import LoadError
+
+        if self.workspace is None:
+            self.responder.send({"ok": False, "error": LoadError(
+                "invalid", "No code is loaded: send a successful load request first.").to_dict()})
+            return
+        try:
+            with Instance.get() as instance:
+                ticks = tick_all(instance, self.workspace,
+                                 float(request.get("now") or time.time()))
+        except Exception as exc:  # storage or orch trouble: reported, the server goes on
+            self.responder.send({"ok": False, "error": LoadError(
+                "invalid", f"{type(exc).__name__}: {exc}",
+                cls_name=type(exc).__name__).to_dict()})
+            return
+        self.responder.send({"ok": True, "ticks": [
+            {"name": t.name, "type": t.instigator_type.value, "status": t.status.value,
+             "run_ids": list(t.run_ids), "skip_reason": t.skip_reason, "error": t.error}
+            for t in ticks]})
+
     def launch(self, request: dict[str, Any]) -> int | None:
         """Create the run; answer; execute it. None when nothing was started."""
         from orch.core.errors import DagsterError
@@ -367,6 +398,8 @@ def serve(responder: _Responder, stdin: IO[bytes]) -> int:
             code = server.launch(request)
             if code is not None:
                 return code
+        elif op == "tick":
+            server.tick(request)
         elif op == "exit":
             return 0
 

@@ -271,11 +271,12 @@ class OrchApp(App[int]):
         sidebar.display = not sidebar.display
 
     def _start_daemon(self) -> None:
-        """Host the instance's daemon (the run queue, run monitoring), as ``orch daemon run``
-        would; when another process already runs it, say so and use that one."""
+        """Host the instance's daemon (the run queue, run monitoring, this code's schedules
+        and sensors), as ``orch daemon run -f ...`` would; when another process already runs
+        it, say so and use that one."""
         from orch.core.daemon import Daemon, DaemonAlreadyRunning, standard_loops
 
-        loops = standard_loops(self.instance)
+        loops = standard_loops(self.instance, getattr(self.launcher, "target", None))
         if not loops:
             return
         daemon = Daemon(self.instance.root_dir, loops, report=self._daemon_report)
@@ -290,7 +291,7 @@ class OrchApp(App[int]):
         """A daemon loop did something (its thread): failures are shown, and the runs list
         catches up."""
         def show() -> None:
-            if loop == "MONITORING" or line.startswith("error:"):
+            if loop == "MONITORING" or line.startswith("error:") or ": FAILURE" in line:
                 self.notify(line, title=loop.replace("_", " ").lower(), severity="error",
                             timeout=10)
             self.refresh_runs()

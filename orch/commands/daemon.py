@@ -16,12 +16,23 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from ._common import EXIT_INVALID, fail, open_instance
+from ._common import (
+    EXIT_INVALID,
+    Attribute,
+    ModuleName,
+    PythonFile,
+    WorkingDirectory,
+    fail,
+    make_target,
+    open_instance,
+    target_code_location,
+)
 
 if TYPE_CHECKING:
     from orch.core.instance import Instance
 
-daemon_app = typer.Typer(help="The daemon: the run queue and run monitoring, in one process.",
+daemon_app = typer.Typer(help="The daemon: schedules, sensors, the run queue and run "
+                              "monitoring, in one process.",
                          no_args_is_help=True, add_completion=False)
 
 
@@ -31,13 +42,19 @@ def register(app: typer.Typer) -> None:
 
 @daemon_app.command("run")
 def run_daemon(
+    python_file: PythonFile = None, module_name: ModuleName = None,
+    attribute: Attribute = None, working_directory: WorkingDirectory = None,
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
 ) -> None:
-    """Run the daemon's loops until SIGTERM or Ctrl-C."""
+    """Run the daemon's loops until SIGTERM or Ctrl-C: the run queue, run monitoring and,
+    given the code (-f/-m), its schedules and sensors."""
     from orch.core.daemon import Daemon, DaemonAlreadyRunning, standard_loops
 
-    with open_instance() as instance:
-        loops = standard_loops(instance)
+    target = make_target(python_file, module_name, attribute, working_directory) \
+        if (python_file or module_name) else None
+    with open_instance(target_code_location(python_file, module_name, attribute,
+                                            working_directory)) as instance:
+        loops = standard_loops(instance, target)
         home = instance.root_dir
 
     def report(loop: str, line: str) -> None:

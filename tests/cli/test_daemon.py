@@ -11,7 +11,7 @@ import textwrap
 import threading
 import time
 
-from .conftest import events, runs, wait_for
+from .conftest import events, instance_at, runs, wait_for
 
 QUEUED = "run_coordinator: {name: queued, config: {max_concurrent_runs: 2}}\n"
 
@@ -151,3 +151,107 @@ def test_the_daemon_monitors_runs_and_says_what_it_did(orch, home, repo, tmp_pat
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(timeout=20)
     assert runs(home)[0].status.value == "FAILURE"
+
+
+SENSOR_REPO = '''
+import os
+
+from orch import RunRequest, SkipReason, pipeline, repository, sensor, solid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+@solid(config_schema={"name": str})
+def process(context):
+    return context.solid_config["name"]
+
+
+@pipeline
+def ingest():
+    process()
+
+
+@sensor(pipeline_name="ingest", minimum_interval_seconds=1)
+def new_files(context):
+    names = sorted(os.listdir(os.path.join(HERE, "drop")))
+    if not names:
+        yield SkipReason("no files")
+    for name in names:
+        yield RunRequest(run_key=name,
+                         run_config={"solids": {"process": {"config": {"name": name}}}})
+
+
+@repository
+def repo():
+    return [ingest, new_files]
+'''
+
+
+class _Lines:
+    """The daemon's stdout, read as it comes."""
+
+    def __init__(self, proc):
+        self.lines: list[str] = []
+        threading.Thread(target=lambda: self.lines.extend(proc.stdout), daemon=True).start()
+
+    def wait(self, text: str, timeout: float = 30.0) -> str:
+        return wait_for(lambda: next((line for line in self.lines if text in line), None),
+                        timeout=timeout)
+
+
+def _sensor_repo(orch, tmp_path):
+    repo = tmp_path / "repo.py"
+    repo.write_text(SENSOR_REPO)
+    (tmp_path / "drop").mkdir()
+    started = orch("sensor", "start", "-f", str(repo), "new_files")
+    assert started.returncode == 0, started.stderr
+    return repo
+
+
+def _run_names(home) -> list[str]:
+    return sorted(r.run_config["solids"]["process"]["config"]["name"] for r in runs(home))
+
+
+def test_a_sensor_makes_one_run_per_dropped_file_across_a_sigkill_and_restart(
+        orch, home, tmp_path):
+    repo = _sensor_repo(orch, tmp_path)
+    daemon = orch.popen("daemon", "run", "-f", str(repo))
+    out = _Lines(daemon)
+    out.wait("SCHEDULER: loaded")
+    for name in ("a.csv", "b.csv"):
+        (tmp_path / "drop" / name).touch()
+    out.wait("sensor new_files: SUCCESS")
+    daemon.kill()
+    daemon.wait(timeout=10)
+    (tmp_path / "drop" / "c.csv").touch()
+    restarted = orch.popen("daemon", "run", "-f", str(repo))
+    try:
+        _Lines(restarted).wait("sensor new_files: SUCCESS, runs ")
+        wait_for(lambda: all(r.status.value == "SUCCESS" for r in runs(home)), timeout=60)
+    finally:
+        _stop(restarted)
+    assert _run_names(home) == ["a.csv", "b.csv", "c.csv"]  # one each, none twice
+
+
+def test_a_broken_save_records_failure_ticks_and_the_next_good_save_recovers(
+        orch, home, tmp_path):
+    repo = _sensor_repo(orch, tmp_path)
+    daemon = orch.popen("daemon", "run", "-f", str(repo))
+    out = _Lines(daemon)
+    try:
+        out.wait("SCHEDULER: loaded")
+        repo.write_text(SENSOR_REPO + "\nbroken(\n")
+        error = out.wait("error: the code did not load")
+        assert "SyntaxError" in error and "repo.py, line" in error
+        out.wait("sensor new_files: FAILURE (the code did not load)")
+        assert daemon.poll() is None  # the daemon goes on
+        with instance_at(home) as instance:  # the tick is stored with the user's error
+            tick = instance.storage.get_latest_tick("repo:new_files")
+        assert tick.status.value == "FAILURE" and "SyntaxError" in tick.error
+        repo.write_text(SENSOR_REPO)
+        wait_for(lambda: sum("SCHEDULER: loaded" in line for line in out.lines) == 2)
+        (tmp_path / "drop" / "d.csv").touch()
+        out.wait("sensor new_files: SUCCESS")
+    finally:
+        _stop(daemon)
+    assert _run_names(home) == ["d.csv"]
