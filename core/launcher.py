@@ -127,7 +127,7 @@ class RecordedWorker:
             if run is None or run.status.is_finished:
                 value = run.status.value if run is not None else "FAILURE"
                 self.returncode = {"SUCCESS": 0, "CANCELED": 130}.get(value, 1)
-            elif DefaultRunLauncher().check_health(self.instance, run) == WORKER_GONE:
+            elif self.instance.run_launcher.check_health(self.instance, run) == WORKER_GONE:
                 self.returncode = 1
         return self.returncode
 

@@ -44,9 +44,8 @@ import time
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import DagsterError
 from .events import EventRecord, EventType
@@ -110,8 +109,7 @@ class DefaultRunCoordinator(RunCoordinator):
         return instance.get_run(run.run_id) or run
 
 
-@dataclass(frozen=True)
-class TagLimit:
+class TagLimit(NamedTuple):
     """At most ``limit`` runs in progress with tag ``key`` (== ``value`` when it is a string;
     per distinct value when ``per_value``)."""
 
@@ -159,13 +157,13 @@ def run_priority(run: PipelineRun) -> int:
         return 0
 
 
-@dataclass
 class QueueState:
     """What one dequeue pass saw: the queue in launch order, and why each run waits."""
 
-    queue: list[PipelineRun] = field(default_factory=list)
-    waiting: dict[str, str] = field(default_factory=dict)
-    launched: list[str] = field(default_factory=list)
+    def __init__(self, queue: list[PipelineRun] | None = None):
+        self.queue: list[PipelineRun] = list(queue or [])
+        self.waiting: dict[str, str] = {}
+        self.launched: list[str] = []
 
 
 class QueuedRunCoordinator(RunCoordinator):

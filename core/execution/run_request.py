@@ -13,16 +13,14 @@ then ``orch/preset_name``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..definitions.preset import deep_merge
 from ..errors import DagsterInvariantViolationError
 from ..runs import PRESET_NAME_TAG
 
 
-@dataclass(frozen=True)
-class RunArgs:
+class RunArgs(NamedTuple):
     """A fresh run's config, mode, solid selection and tags (``prepare_run`` keywords)."""
 
     run_config: dict[str, Any]
