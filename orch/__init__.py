@@ -207,6 +207,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "multiprocess_executor": ("orch.executors.defaults", "multiprocess_executor"),
     "build_hook_context": ("orch.core.execution.context", "build_hook_context"),
     "reexecute_pipeline_iterator": ("orch.core.execution.reexecution", "reexecute_pipeline_iterator"),
+    "Map": ("orch.core.config", "Map"),
+    "make_values_resource": ("orch.core.definitions.resource", "make_values_resource"),
 }
 
 __all__ = sorted(_EXPORTS)
@@ -235,6 +237,9 @@ if TYPE_CHECKING:  # the real names for type checkers and editors; kept in step 
     )
     from orch.core.config import (
         IntSource as IntSource,
+    )
+    from orch.core.config import (
+        Map as Map,
     )
     from orch.core.config import (
         Noneable as Noneable,
@@ -466,6 +471,9 @@ if TYPE_CHECKING:  # the real names for type checkers and editors; kept in step 
     )
     from orch.core.definitions.resource import (
         ResourceDefinition as ResourceDefinition,
+    )
+    from orch.core.definitions.resource import (
+        make_values_resource as make_values_resource,
     )
     from orch.core.definitions.resource import (
         resource as resource,

@@ -36,6 +36,10 @@ def type_display(config_type: object, max_depth: int | None = None) -> str:
         return f"[{type_display(ct.inner_type, max_depth)}]"  # type: ignore[attr-defined]
     if kind is ConfigTypeKind.NONEABLE:
         return f"{type_display(ct.inner_type, max_depth)}?"  # type: ignore[attr-defined]
+    if kind is ConfigTypeKind.MAP:
+        label = f"{ct.key_label_name}: " if ct.key_label_name else ""  # type: ignore[attr-defined]
+        return (f"{{ [{label}{type_display(ct.key_type)}]: "  # type: ignore[attr-defined]
+                f"{type_display(ct.inner_type, max_depth)} }}")  # type: ignore[attr-defined]
     if kind is ConfigTypeKind.SCALAR_UNION:
         if ct.given_name:
             return ct.given_name
@@ -80,6 +84,8 @@ def minimal_config(schema: object) -> Any:
         return ct.enum_values[0].config_value  # type: ignore[attr-defined]
     if kind is ConfigTypeKind.ARRAY:
         return []
+    if kind is ConfigTypeKind.MAP:
+        return {}
     if kind is ConfigTypeKind.NONEABLE:
         return None
     if kind is ConfigTypeKind.SCALAR_UNION:

@@ -78,6 +78,14 @@ class _Processor:
                 items.append(self.run(inner, item, path))
                 path.pop()
             return items
+        if kind is K.MAP:
+            inner = ct.inner_type  # type: ignore[attr-defined]
+            processed = {}
+            for key, item in value.items():
+                path.extend([repr(key), "value"])
+                processed[key] = self.run(inner, item, path)
+                del path[-2:]
+            return processed
         if kind is K.ENUM:
             return ct.to_python_value(value) if self.post_process else value  # type: ignore[attr-defined]
         if kind is K.SCALAR_UNION:

@@ -91,6 +91,8 @@ class _Scaffolder:
             return self.value(ct.scalar_type, hint, indent)  # type: ignore[attr-defined]
         if kind is K.ARRAY:
             return self._array(ct, hint, indent)
+        if kind is K.MAP:
+            return ("{}" if hint is _MISSING else _flow(hint)), []
         if kind is K.SELECTOR:
             return self._selector(ct, hint, indent)
         return self._shape(ct, hint, indent)

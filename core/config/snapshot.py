@@ -22,6 +22,7 @@ from orch.core.config.types import (
     ConfigTypeKind,
     Enum,
     EnumValue,
+    Map,
     Noneable,
     Permissive,
     ScalarUnion,
@@ -55,6 +56,10 @@ def config_type_snapshot(config_type: object) -> dict[str, Any]:
         snap["scalar_kind"] = ct.scalar_kind.value  # type: ignore[attr-defined]
     elif kind is ConfigTypeKind.ARRAY or kind is ConfigTypeKind.NONEABLE:
         snap["inner_type"] = config_type_snapshot(ct.inner_type)  # type: ignore[attr-defined]
+    elif kind is ConfigTypeKind.MAP:
+        snap["key_type"] = config_type_snapshot(ct.key_type)  # type: ignore[attr-defined]
+        snap["inner_type"] = config_type_snapshot(ct.inner_type)  # type: ignore[attr-defined]
+        snap["key_label_name"] = ct.key_label_name  # type: ignore[attr-defined]
     elif kind is ConfigTypeKind.ENUM:
         snap["enum_values"] = [
             {"config_value": v.config_value, "description": v.description}
@@ -107,6 +112,10 @@ def config_type_from_snapshot(snap: dict[str, Any]) -> ConfigType:
         return Array(config_type_from_snapshot(snap["inner_type"]), description=description)
     if kind is ConfigTypeKind.NONEABLE:
         return Noneable(config_type_from_snapshot(snap["inner_type"]), description=description)
+    if kind is ConfigTypeKind.MAP:
+        return Map(config_type_from_snapshot(snap["key_type"]),
+                   config_type_from_snapshot(snap["inner_type"]),
+                   key_label_name=snap.get("key_label_name"), description=description)
     if kind is ConfigTypeKind.ENUM:
         return Enum(
             snap["name"],

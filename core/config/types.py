@@ -31,6 +31,7 @@ class ConfigTypeKind(_py_enum.Enum):
     SCALAR_UNION = "SCALAR_UNION"
     ARRAY = "ARRAY"
     NONEABLE = "NONEABLE"
+    MAP = "MAP"
 
     @property
     def has_fields(self) -> bool:
@@ -161,6 +162,31 @@ class Array(ConfigType):
     @property
     def type_params(self) -> tuple[ConfigType, ...]:
         return (self.inner_type,)
+
+
+class Map(ConfigType):
+    """A dict of any keys of the scalar ``key_type`` to values of ``inner_type``:
+    ``Map(str, int)`` accepts ``{"a": 1, "b": 2}``."""
+
+    def __init__(self, key_type: object, inner_type: object,
+                 key_label_name: str | None = None, description: str | None = None):
+        super().__init__(ConfigTypeKind.MAP, description=description)
+        self.key_type = _resolve(key_type)
+        if self.key_type.kind is not ConfigTypeKind.SCALAR:
+            raise DagsterInvalidConfigDefinitionError(
+                f"Map's key type must be a scalar (str, int, float or bool), got "
+                f"{key_type!r}."
+            )
+        self.inner_type = _resolve(inner_type)
+        self.key_label_name = key_label_name
+
+    def _compute_key(self) -> str:
+        label = f".{self.key_label_name}" if self.key_label_name else ""
+        return f"Map.{self.key_type.key}.{self.inner_type.key}{label}"
+
+    @property
+    def type_params(self) -> tuple[ConfigType, ...]:
+        return (self.key_type, self.inner_type)
 
 
 class Noneable(ConfigType):

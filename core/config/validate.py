@@ -93,6 +93,8 @@ def _validate(
             path.append(index)
             _validate(inner, item, path, errors)
             path.pop()
+    elif kind is K.MAP:
+        _validate_map(ct, value, path, errors)
     elif kind is K.ENUM:
         if not isinstance(value, str):
             errors.append(messages.enum_not_string(ct, path, value))
@@ -105,6 +107,24 @@ def _validate(
             _validate(ct.scalar_type, value, path, errors)  # type: ignore[attr-defined]
     else:  # pragma: no cover - every kind is handled above
         raise AssertionError(f"unhandled config type kind {kind}")
+
+
+def _validate_map(
+    ct: ConfigType, value: Any, path: list[PathEntry], errors: list[EvaluationError]
+) -> None:
+    """Every key against the key type and every value against the inner type; a problem's
+    path names the entry as Dagster does (``counts:'a':value``, ``counts:3:key``)."""
+    if not isinstance(value, dict):
+        errors.append(messages.dict_mismatch(ct, path, value))
+        return
+    for key, item in value.items():
+        path.append(repr(key))
+        for part, checked, of_type in (("key", key, ct.key_type),  # type: ignore[attr-defined]
+                                       ("value", item, ct.inner_type)):  # type: ignore[attr-defined]
+            path.append(part)
+            _validate(of_type, checked, path, errors)
+            path.pop()
+        path.pop()
 
 
 def _validate_shape(

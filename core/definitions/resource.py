@@ -6,6 +6,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from ..config import ConfigAny
+
 _NO_CONFIG = object()
 
 
@@ -119,3 +121,11 @@ def _accept_optional_context(fn: Callable[..., Any]) -> Callable[[Any], Any]:
             return gen_no_ctx
         return lambda _ctx: fn()
     return fn
+
+
+def make_values_resource(**kwargs: Any) -> ResourceDefinition:
+    """A resource whose value is its own config: ``make_values_resource(rate=float)`` takes
+    ``resources: {values: {config: {rate: 1.5}}}`` and gives ``{"rate": 1.5}`` (with no
+    fields, any config)."""
+    return ResourceDefinition(resource_fn=lambda init_context: init_context.resource_config,
+                              config_schema=kwargs or ConfigAny)

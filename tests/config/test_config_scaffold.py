@@ -157,3 +157,13 @@ def test_minimal_config():
         "b": True,
         "c": None,
     }
+
+
+def test_a_map_field_scaffolds_to_an_empty_mapping_that_validates():
+    from orch.core.config import Map
+
+    schema = Shape({"counts": Field(Map(str, int)), "name": str})
+    template = scaffold_config(schema)
+    assert "counts: {}" in template
+    loaded = yaml.safe_load(template)
+    assert loaded["counts"] == {} and minimal_config(schema) == {"counts": {}, "name": "..."}

@@ -102,3 +102,17 @@ def test_round_trip_rebuilds_an_equivalent_type():
     assert [e.stack_str for e in bad.errors] == [
         e.stack_str for e in validate_config(SCHEMA, {"name": 1, "mode": {}}).errors
     ]
+
+
+def test_map_survives_a_snapshot_and_validates_after():
+    from orch.core.config import Map
+
+    schema = Shape({"tables": Field(Map(str, {"rows": int}, key_label_name="table"))})
+    rebuilt = config_type_from_snapshot(json.loads(json.dumps(config_type_snapshot(schema))))
+    assert rebuilt == schema
+    assert type_display(rebuilt) == "{ tables: { [table: String]: { rows: Int } } }"
+    assert process_config(rebuilt, {"tables": {"a": {"rows": 1}}}).value == \
+        {"tables": {"a": {"rows": 1}}}
+    bad = validate_config(rebuilt, {"tables": {"a": {"rows": "x"}, 3: {"rows": 1}}})
+    assert sorted(e.stack_str for e in bad.errors) == [
+        "root:tables:'a':value:rows", "root:tables:3:key"]

@@ -126,14 +126,15 @@ DIFFERENCES: list[Difference] = [
         reason="Where Dagster's internal argument checks raise its check-library CheckError / "
                "ParameterCheckError (a preset combined with a conflicting mode; a Field with a "
                "default and is_required=True; an unknown mode, solid definition or handle; no "
-               "mode named for a multi-mode pipeline; the success event of a failed step), "
+               "mode named for a multi-mode pipeline; the success event of a failed step; a Map key "
+               "type that is not a scalar), "
                "orch raises a DagsterError subclass "
                "(DagsterInvariantViolationError / DagsterInvalidConfigDefinitionError) whose "
                "message names the conflict: one family of errors for users to catch.",
         path=("run_preset_and_mode_conflict/raised", "run_required_with_default/raised",
               "run_unknown_mode/raised", "run_default_mode_is_first/raised",
               "run_unknown_handle/raised", "run_success_event_of_failed_step/raised",
-              "run_solid_def_named_unknown/raised"),
+              "run_solid_def_named_unknown/raised", "run_map_key_must_be_scalar/raised"),
         expect=lambda oracle: {"CheckError": "DagsterInvariantViolationError",
                                "ParameterCheckError": "DagsterInvalidConfigDefinitionError",
                                }.get(oracle),
