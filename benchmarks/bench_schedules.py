@@ -5,7 +5,8 @@ A generated repository file is loaded the way the CLI loads it, against a real i
 (SQLite on disk). Every instigator is running and due in each measured loop: each schedule
 has a cron time in the loop's window and each sensor's interval has passed, so every loop
 evaluates all 2,000 functions and stores 2,000 ticks (SKIPPED: the functions request no run,
-which is what most ticks of a real repository do). A second table launches runs: 100
+which is what most ticks of a real repository do), in the main thread and in a thread (as a
+daemon runs its loops, where evaluations go to a worker thread). A last table launches runs: 100
 schedules each requesting one run per loop, created and submitted through a queued run
 coordinator.
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -43,7 +45,8 @@ def _repository(count: int, launching: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _measure(label: str, count: int, launching: int, loops: int, tmp: Path) -> None:
+def _measure(label: str, count: int, launching: int, loops: int, tmp: Path,
+             threaded: bool = False) -> None:
     from orch.core.instance import Instance
     from orch.core.scheduling.ticks import find_instigators, start_instigator, tick_all
     from orch.core.workspace import WorkspaceTarget, load_workspace
@@ -66,7 +69,15 @@ def _measure(label: str, count: int, launching: int, loops: int, tmp: Path) -> N
     for loop in range(loops):
         now = t0 + 60 * loop + 1  # one new cron minute per loop; sensors' 30 s have passed
         wall, cpu = time.perf_counter(), time.process_time()
-        ticks = tick_all(instance, workspace, now)
+        if threaded:  # as a daemon runs it: no timer signal, evaluations on a worker thread
+            box: list = []
+            loop_thread = threading.Thread(
+                target=lambda n=now, b=box: b.append(tick_all(instance, workspace, n)))
+            loop_thread.start()
+            loop_thread.join()
+            ticks = box[0]
+        else:
+            ticks = tick_all(instance, workspace, now)
         walls.append(time.perf_counter() - wall)
         cpus.append(time.process_time() - cpu)
         counts.append(len(ticks))
@@ -89,6 +100,8 @@ def main(argv: list[str]) -> None:
     with tempfile.TemporaryDirectory(prefix="orch-bench-schedules-") as tmp:
         _measure(f"{args.count} schedules + {args.count} sensors, all due", args.count, 0,
                  args.loops, Path(tmp))
+        _measure("the same, loop in a thread", args.count, 0, args.loops, Path(tmp),
+                 threaded=True)
         if args.launching:
             _measure(f"{args.launching} schedules launching a run each", 0, args.launching,
                      args.loops, Path(tmp))

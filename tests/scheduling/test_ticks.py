@@ -458,3 +458,23 @@ def test_a_sensor_tick_left_started_by_a_dead_evaluator_is_closed(env, instance)
     assert old.status is TickStatus.FAILURE
     assert old.error.startswith("The process evaluating this tick stopped before it finished")
     assert new.timestamp == 40.0
+
+
+def test_evaluation_timeout_in_a_daemon_thread(env, instance) -> None:
+    """A daemon runs its loops in threads, where no timer signal can interrupt the function:
+    the evaluation runs on a worker thread that is abandoned when it overruns."""
+    import threading
+
+    ws = _workspace(env)
+    _start(instance, ws, "slow", 0.0)
+    _start(instance, ws, "table_updated", 0.0)  # evaluated after slow, in the same loop
+    found: list = []
+    loop = threading.Thread(target=lambda: found.extend(tick_sensors(
+        instance, ws, 0.0, SchedulerSettings(evaluation_timeout_s=0.3))))
+    started = time.monotonic()
+    loop.start()
+    loop.join(30)
+    assert time.monotonic() - started < 5
+    by_name = {t.name: t for t in found}
+    assert "Sensor slow did not finish within 0.3 s" in by_name["slow"].error
+    assert by_name["table_updated"].status is TickStatus.SKIPPED  # on a fresh worker
