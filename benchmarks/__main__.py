@@ -31,9 +31,18 @@ def main(argv: list[str]) -> None:
     if unknown:
         sys.exit(f"unknown benchmark(s) {unknown}; available: {available}")
     flags = argv[first_flag:]
+    failed = []
     for name in wanted:
-        print(f"\n=== {name}")
-        importlib.import_module(f"benchmarks.bench_{name}").main(flags)
+        print(f"\n=== {name}", flush=True)
+        try:  # one suite's failure is reported, and the others still run
+            importlib.import_module(f"benchmarks.bench_{name}").main(flags)
+        except (Exception, SystemExit) as e:
+            if isinstance(e, SystemExit) and e.code in (None, 0):
+                continue
+            failed.append(name)
+            print(f"suite {name} failed: {type(e).__name__}: {e}", flush=True)
+    if failed:
+        sys.exit(f"failed suites: {', '.join(failed)}")
 
 
 if __name__ == "__main__":

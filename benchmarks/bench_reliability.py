@@ -1,10 +1,12 @@
-"""``python -m benchmarks reliability --runs N [--seed S] [--configs M]``: the long fault
+"""``python -m benchmarks reliability --runs N [--seed S] [--configs M] [--quick]``: the long fault
 injection run (the CI suite, tests/reliability/, runs small versions of the same attacks).
 
 * a kill sweep: N runs of a 7-step pipeline (both executors), each SIGKILLed at a seeded random
   point in ``orch run``, its run worker or a step process;
 * 8 concurrent runs in one instance with a reader polling SQLite;
 * M (default 10,000) run configs fuzzed with hypothesis through validation.
+
+``--quick`` (what ``python -m benchmarks --quick`` passes): N 50 and M 2,000 unless given.
 
 Prints runs tried, integrity failures, committed events lost, runs left non-terminal, steps
 left IN_PROGRESS, orphan processes and non-config exceptions. Target: all zero.
@@ -29,9 +31,10 @@ def _option(argv: list[str], name: str, default: int) -> int:
 
 
 def main(argv: list[str]) -> None:
-    runs = _option(argv, "--runs", 200)
+    quick = "--quick" in argv  # python -m benchmarks --quick: a shorter sweep, same attacks
+    runs = _option(argv, "--runs", 50 if quick else 200)
     seed = _option(argv, "--seed", 11)
-    configs = _option(argv, "--configs", 10_000)
+    configs = _option(argv, "--configs", 2_000 if quick else 10_000)
     total = Figures()
     with tempfile.TemporaryDirectory(prefix="orch-reliability-") as tmp:
         for label, attack in (

@@ -95,6 +95,8 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--launching", type=int, default=100,
                         help="schedules that launch a run each loop (second table)")
     parser.add_argument("--loops", type=int, default=5)
+    parser.add_argument("--quick", action="store_true",
+                        help="accepted with every suite (python -m benchmarks --quick)")
     args = parser.parse_args(argv)
     print(f"machine load: {load()}")
     with tempfile.TemporaryDirectory(prefix="orch-bench-schedules-") as tmp:
