@@ -42,8 +42,9 @@ class SensorEvaluationContext:
     def __init__(self, instance_ref: Any = None, last_completion_time: float | None = None,
                  last_run_key: str | None = None, cursor: str | None = None,
                  repository_name: str | None = None, *,
-                 instance: Instance | None = None) -> None:
+                 instance: Instance | None = None, repository_def: Any = None) -> None:
         self._instance_ref = instance_ref
+        self._repository_def = repository_def
         self._instance = instance
         self._last_completion_time = last_completion_time
         self._last_run_key = last_run_key
@@ -90,6 +91,11 @@ class SensorEvaluationContext:
 
             self._instance = Instance.from_home(self._instance_ref)
         return self._instance
+
+    @property
+    def repository_def(self) -> Any:
+        """The repository the sensor was loaded from (set by the evaluator; None in tests)."""
+        return self._repository_def
 
     @property
     def has_instance(self) -> bool:
@@ -334,7 +340,8 @@ def _status_value(status: Any) -> str:
 class RunStatusSensorDefinition(SensorDefinition):
     """Called once per run that reached ``pipeline_run_status`` since the sensor started,
     as ``fn(context: RunStatusSensorContext)``; its return value is ignored (it reacts, it
-    does not launch). The cursor is the storage id of the last status event handled; the
+    does not launch). It watches the runs of ``pipeline_selection``, by default those of the
+    pipelines of its own repository. The cursor is the storage id of the last status event handled; the
     first evaluation only sets it, so runs from before the sensor started are not reported."""
 
     def __init__(self, name: str, pipeline_run_status: Any, run_status_sensor_fn:
@@ -372,11 +379,13 @@ class RunStatusSensorDefinition(SensorDefinition):
             return SensorExecutionData(
                 [], f"Initiating {self.name}. Set cursor to {newest}", context.cursor)
         handled: list[str] = []
+        watched = self.pipeline_selection
+        if watched is None and context.repository_def is not None:
+            watched = context.repository_def.pipeline_names  # its own repository's runs
         for event in storage.get_events_of_types_after(event_types, int(context.cursor),
                                                        EVENTS_PER_EVALUATION):
             run = instance.get_run(event.run_id)
-            if run is not None and (self.pipeline_selection is None
-                                    or run.pipeline_name in self.pipeline_selection):
+            if run is not None and (watched is None or run.pipeline_name in watched):
                 status_context = RunStatusSensorContext(self.name, run, event, instance)
                 if self._failure:
                     status_context = status_context.for_pipeline_failure()

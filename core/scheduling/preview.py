@@ -87,7 +87,8 @@ def preview_sensor(instance: Instance, workspace: LoadedWorkspace, instigator: I
     settings = settings or SchedulerSettings.from_instance(instance)
     context = SensorEvaluationContext(
         last_completion_time=last_completion_time, last_run_key=last_run_key, cursor=cursor,
-        repository_name=instigator.repository, instance=instance)
+        repository_name=instigator.repository, instance=instance,
+        repository_def=workspace.repository_defs.get(instigator.repository))
     try:
         data = call_with_timeout(lambda: instigator.definition.evaluate_tick(context),
                                  settings.evaluation_timeout_s, f"Sensor {instigator.name}")

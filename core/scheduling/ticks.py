@@ -469,7 +469,8 @@ def evaluate_sensor_tick(instance: Instance, workspace: LoadedWorkspace,
                 now, cursor=state.cursor)
     context = SensorEvaluationContext(
         last_completion_time=state.last_tick_timestamp, last_run_key=state.last_run_key,
-        cursor=state.cursor, repository_name=instigator.repository, instance=instance)
+        cursor=state.cursor, repository_name=instigator.repository, instance=instance,
+        repository_def=workspace.repository_defs.get(instigator.repository))
     throttled = replace(state, last_tick_timestamp=now)  # a failed tick counts too
     try:
         data = call_with_timeout(lambda: definition.evaluate_tick(context),

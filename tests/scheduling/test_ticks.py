@@ -478,3 +478,32 @@ def test_evaluation_timeout_in_a_daemon_thread(env, instance) -> None:
     by_name = {t.name: t for t in found}
     assert "Sensor slow did not finish within 0.3 s" in by_name["slow"].error
     assert by_name["table_updated"].status is TickStatus.SKIPPED  # on a fresh worker
+
+
+def test_a_failure_sensor_watches_its_own_repository(env, instance) -> None:
+    from orch.core.execution.api import execute_pipeline as run_now
+
+    env["repo"].write_text(REPO + textwrap.dedent('''
+        @solid
+        def other_explode(context):
+            raise ValueError("elsewhere")
+
+        @pipeline
+        def other_failing():
+            other_explode()
+
+        @repository
+        def other():
+            return [other_failing]
+    '''))
+    ws = _workspace(env)
+    _start(instance, ws, "on_failure", 0.0)
+    tick_sensors(instance, ws, 0.0)  # sets the cursor
+    run_now(ws.get("other_failing").get_definition(), instance=instance, raise_on_error=False)
+    [tick] = tick_sensors(instance, ws, 1.0)
+    assert tick.status is TickStatus.SKIPPED
+    assert not (env["tmp"] / "alerts.txt").exists()
+    mine = run_now(ws.get("failing").get_definition(), instance=instance,
+                   raise_on_error=False).run_id
+    [tick] = tick_sensors(instance, ws, 2.0)
+    assert tick.origin_run_ids == [mine]
