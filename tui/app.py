@@ -172,6 +172,7 @@ class OrchApp(App[int]):
         self._more_events = True  # the last batch was full: read again without waiting
         self._tail_lock = threading.Lock()
         self._daemon: Daemon | None = None
+        self._failing_instigators: set[str] = set()
         self.host_daemon = host_daemon
 
     def orch_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
@@ -291,7 +292,17 @@ class OrchApp(App[int]):
         """A daemon loop did something (its thread): failures are shown, and the runs list
         catches up."""
         def show() -> None:
-            if loop == "MONITORING" or line.startswith("error:") or ": FAILURE" in line:
+            # A schedule or sensor is announced when it starts failing, not at every tick.
+            instigator, _, outcome = line.partition(": ")
+            failing = outcome.startswith("FAILURE")
+            first = failing and instigator not in self._failing_instigators
+            if failing:
+                self._failing_instigators.add(instigator)
+            elif outcome:
+                self._failing_instigators.discard(instigator)
+            # A load error is the banner's already; its effect on a sensor is shown once.
+            reloaded = line.startswith("error: the code did not load")
+            if loop == "MONITORING" or (line.startswith("error:") and not reloaded) or first:
                 self.notify(line, title=loop.replace("_", " ").lower(), severity="error",
                             timeout=10)
             self.refresh_runs()
