@@ -612,3 +612,64 @@ async def test_a_queued_run_shows_why_it_waits_and_cancel_keeps_it_from_starting
             await wait_for(pilot, lambda: str(table.get_cell(second, "note")) == ""
                            and str(app.query_one("#runs-title").render()) == "Runs"
                            and not note.display)
+
+
+SENSOR_REPO = textwrap.dedent('''
+    import os
+
+    from orch import RunRequest, pipeline, repository, sensor, solid
+
+    HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+    @solid
+    def process(context):
+        return 1
+
+
+    @pipeline
+    def ingest():
+        process()
+
+
+    @sensor(pipeline_name="ingest", minimum_interval_seconds=1)
+    def new_files(context):
+        for name in sorted(os.listdir(os.path.join(HERE, "drop"))):
+            if name == "bad":
+                raise ValueError("cannot read the drop folder")
+            yield RunRequest(run_key=name)
+
+
+    @repository
+    def repo():
+        return [ingest, new_files]
+''')
+
+
+async def test_orch_dev_hosts_the_daemon_a_sensor_run_appears_and_a_failing_sensor_is_told_once(
+        tmp_path, orch_home):
+    from orch.core.daemon import lock_holder
+    from orch.core.scheduling.ticks import find_instigators, start_instigator
+    from orch.core.workspace import load_workspace
+
+    repo = tmp_path / "sensors.py"
+    repo.write_text(SENSOR_REPO)
+    (tmp_path / "drop").mkdir()
+    target = WorkspaceTarget.from_options(python_file=str(repo))
+    with Instance.from_home(orch_home) as instance:
+        [sensor] = find_instigators(load_workspace(target))
+        start_instigator(instance, sensor, time.time())
+        app = build_app(target, instance, watch=False, pipeline="ingest")
+        async with app.run_test(size=SIZE) as pilot:
+            await _loaded(pilot, "ingest")
+            assert lock_holder(orch_home) is not None  # this app holds the daemon
+            (tmp_path / "drop" / "a.csv").touch()
+            table = app.query_one("#runs")
+            await wait_for(pilot, lambda: table.row_count == 1)
+            (tmp_path / "drop" / "bad").touch()
+            await wait_for(pilot, lambda: any("cannot read the drop folder" in str(n.message)
+                                              for n in app._notifications))
+            await pilot.pause(2.5)  # more failing ticks meanwhile: still one notification
+            told = [n for n in app._notifications if "sensor new_files: FAILURE" in str(n.message)]
+            assert len(told) == 1
+        assert lock_holder(orch_home) is None  # released when the app quit
