@@ -4,8 +4,11 @@
 instance's run coordinator (``core/run_coordinator.py``) decides *when*.
 :class:`DefaultRunLauncher` starts ``python -m orch.core.worker RUN_ID`` (:func:`launch_run`);
 a submitter that executes the run itself (``orch run`` forks a worker that already holds the
-code, the code server executes the run in its own process) offers its own launcher to
-``Instance.submit_run``, which the default coordinator uses."""
+code, the code server executes the run in its own process) offers its own launcher
+(:class:`CallerLauncher`) to ``Instance.submit_run``: the default coordinator uses it at
+once; under the queued one the submitter uses it when its run's turn comes
+(``run_coordinator.wait_for_turn``), or follows the worker another dequeuer started
+(:class:`RecordedWorker`)."""
 
 from __future__ import annotations
 

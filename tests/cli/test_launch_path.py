@@ -284,3 +284,44 @@ def test_watch_under_a_queued_coordinator_waits_its_turn_without_a_dequeuer(
             watch.send_signal(signal.SIGINT)
             watch.wait(timeout=20)
     assert watch.returncode == 130, err_path.read_text()
+
+
+DEFERRING = '''
+from orch.core.run_coordinator import QueuedRunCoordinator
+
+
+class Deferring(QueuedRunCoordinator):
+    """Queued, but a submitter never gets to take its own run: a dequeuer always does."""
+
+    def dequeue_own(self, instance, run_id, launcher):
+        return self.queue_state(instance)
+'''
+
+
+def test_orch_run_follows_its_run_when_another_dequeuer_launches_it(
+        orch, repo, home, tmp_path, env):
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "deferring.py").write_text(DEFERRING)
+    env["PYTHONPATH"] = str(plugins)
+    home.mkdir(parents=True)
+    (home / "orch.yaml").write_text(
+        "run_coordinator: {module: deferring, class: Deferring, config: "
+        "{max_concurrent_runs: 1}}\n")
+    waiting = orch.popen("run", "-f", str(repo), "-p", "etl")
+    dequeuer = None
+    try:
+        wait_for(lambda: home.exists() and any(r.status.value == "QUEUED" for r in runs(home)),
+                 timeout=30)
+        dequeuer = orch.popen("queue", "run", "--interval", "0.1")
+        _, err = waiting.communicate(timeout=60)
+    finally:
+        if dequeuer is not None:
+            dequeuer.send_signal(signal.SIGINT)
+            dequeuer.communicate(timeout=20)
+    assert waiting.returncode == 0, err
+    [run] = runs(home)
+    assert run.status.value == "SUCCESS"
+    assert "[load] INFO: loaded 2" in err and f"run {run.run_id} SUCCESS" in err
+    kinds = [e.event_type_value for e in _run_events(home, run.run_id)]
+    assert kinds.count("PIPELINE_DEQUEUED") == 1 and kinds.count("PIPELINE_START") == 1
