@@ -209,6 +209,11 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "reexecute_pipeline_iterator": ("orch.core.execution.reexecution", "reexecute_pipeline_iterator"),
     "Map": ("orch.core.config", "Map"),
     "make_values_resource": ("orch.core.definitions.resource", "make_values_resource"),
+    "InitLoggerContext": ("orch.core.execution.loggers", "InitLoggerContext"),
+    "build_init_logger_context": ("orch.core.execution.loggers", "build_init_logger_context"),
+    "colored_console_logger": ("orch.core.execution.loggers", "colored_console_logger"),
+    "default_loggers": ("orch.core.execution.loggers", "default_loggers"),
+    "json_console_logger": ("orch.core.execution.loggers", "json_console_logger"),
 }
 
 __all__ = sorted(_EXPORTS)
@@ -737,7 +742,22 @@ if TYPE_CHECKING:  # the real names for type checkers and editors; kept in step 
         executor as executor,
     )
     from orch.core.execution.loggers import (
+        InitLoggerContext as InitLoggerContext,
+    )
+    from orch.core.execution.loggers import (
         LoggerDefinition as LoggerDefinition,
+    )
+    from orch.core.execution.loggers import (
+        build_init_logger_context as build_init_logger_context,
+    )
+    from orch.core.execution.loggers import (
+        colored_console_logger as colored_console_logger,
+    )
+    from orch.core.execution.loggers import (
+        default_loggers as default_loggers,
+    )
+    from orch.core.execution.loggers import (
+        json_console_logger as json_console_logger,
     )
     from orch.core.execution.loggers import (
         logger as logger,

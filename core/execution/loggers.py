@@ -24,6 +24,27 @@ class LoggerDefinition:
         self.config_schema = config_schema
         self.description = description
 
+    def __call__(self, init_context: Any) -> logging.Logger:
+        """Called directly in a test: the logger for ``init_context``'s config, defaults
+        filled and checked against the schema."""
+        config = getattr(init_context, "logger_config", None)
+        if self.config_schema is not None:  # checked as run config's loggers.<name> is
+            from ..config import (
+                DagsterInvalidConfigError,
+                Shape,
+                convert_potential_field,
+                process_config,
+            )
+
+            given = {} if config is None else {"config": config}
+            result = process_config(Shape({"config": convert_potential_field(
+                self.config_schema)}), given)
+            if not result.success:
+                raise DagsterInvalidConfigError("Error in config for logger", result.errors,
+                                                config)
+            config = (result.value or {}).get("config")
+        return self.logger_fn(InitLoggerContext(config, self))
+
 
 def logger(config_schema: Any = None, description: str | None = None):
     def wrap(fn: Callable[[Any], logging.Logger]) -> LoggerDefinition:
@@ -93,7 +114,7 @@ console_event_logger = ConsoleEventLogger
 @dataclass
 class InitLoggerContext:
     logger_config: Any
-    logger_def: LoggerDefinition
+    logger_def: LoggerDefinition | None = None
     run_id: str | None = None
 
 
@@ -121,3 +142,57 @@ def build_event_loggers(run_config: dict[str, Any], logger_defs: dict[str, Any] 
         elif name == "console" and console:
             loggers.append(console_event_logger(config.get("log_level", "DEBUG")))
     return loggers
+
+
+def _console_logger_schema() -> dict[str, Any]:
+    from ..config import Field
+
+    return {
+        "log_level": Field(str, is_required=False, default_value="INFO",
+                           description="The logger's threshold."),
+        "name": Field(str, is_required=False, default_value="dagster",
+                      description="The name of your logger."),
+    }
+
+
+def _stderr_logger(init_context: InitLoggerContext, formatter: logging.Formatter
+                   ) -> logging.Logger:
+    config = init_context.logger_config or {}
+    level = _level(config.get("log_level", "INFO"))
+    py_logger = logging.getLoggerClass()(config.get("name", "dagster"), level=level)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    py_logger.addHandler(handler)
+    return py_logger
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        import json
+
+        return json.dumps(record.__dict__, sort_keys=True, default=str)
+
+
+colored_console_logger = LoggerDefinition(
+    lambda init_context: _stderr_logger(init_context, logging.Formatter(
+        "%(asctime)s - %(name)s - %(levelname)s - %(message)s", "%Y-%m-%d %H:%M:%S %z")),
+    _console_logger_schema(),
+    "The default console logger: the run's events on stderr at or above log_level.",
+)
+json_console_logger = LoggerDefinition(
+    lambda init_context: _stderr_logger(init_context, _JsonFormatter()),
+    _console_logger_schema(),
+    "A JSON-formatted console logger: one JSON object per log record on stderr.",
+)
+
+
+def default_loggers() -> dict[str, LoggerDefinition]:
+    """The loggers a mode has when it names none (legacy ``default_loggers()``)."""
+    return {"console": colored_console_logger}
+
+
+def build_init_logger_context(logger_config: Any = None, pipeline_def: Any = None,
+                              job_def: Any = None) -> InitLoggerContext:
+    """An init context for calling a logger directly in a test:
+    ``my_logger(build_init_logger_context({"log_level": "INFO"}))``."""
+    return InitLoggerContext(logger_config)
