@@ -94,6 +94,10 @@ class DagsterExecutionStepExecutionError(DagsterUserCodeExecutionError):
     """User code in a step's compute function raised."""
 
 
+class DagsterConfigMappingFunctionError(DagsterUserCodeExecutionError):
+    """A composite solid's config_fn raised while mapping its config to its children's."""
+
+
 class DagsterTypeLoadingError(DagsterUserCodeExecutionError):
     """A type's loader raised while turning input config into a value."""
 

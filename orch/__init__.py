@@ -214,6 +214,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "colored_console_logger": ("orch.core.execution.loggers", "colored_console_logger"),
     "default_loggers": ("orch.core.execution.loggers", "default_loggers"),
     "json_console_logger": ("orch.core.execution.loggers", "json_console_logger"),
+    "DagsterConfigMappingFunctionError": ("orch.core.errors", "DagsterConfigMappingFunctionError"),
 }
 
 __all__ = sorted(_EXPORTS)
@@ -623,6 +624,9 @@ if TYPE_CHECKING:  # the real names for type checkers and editors; kept in step 
     )
     from orch.core.definitions.types import (
         usable_as_dagster_type as usable_as_dagster_type,
+    )
+    from orch.core.errors import (
+        DagsterConfigMappingFunctionError as DagsterConfigMappingFunctionError,
     )
     from orch.core.errors import (
         DagsterError as DagsterError,

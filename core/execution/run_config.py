@@ -29,6 +29,7 @@ from ..config import (
 from ..config import String as ConfigString
 from ..definitions.dependency import Graph
 from ..definitions.pipeline import PipelineDefinition
+from ..errors import DagsterConfigMappingFunctionError
 from .executor import get_executor_def, registered_executor_names
 
 _OPTIONAL_ANY = Field(ConfigAny, is_required=False)
@@ -178,7 +179,8 @@ def _apply_config_fns(graph: Graph, solids_config: dict[str, Any], pipeline_name
         entry = dict(out[node_name] or {})
         inner = definition.graph
         if definition.config_fn is not None:
-            children = definition.config_fn(entry.pop("config", None))
+            children = _mapped_config(definition, entry.pop("config", None), pipeline_name,
+                                      f"{path}{node_name}")
             inner_mapped = {t for targets in inner.input_mappings.values() for t in targets}
             result = process_config(Shape(_solid_fields(inner, inner_mapped)), children or {})
             if not result.success:
@@ -219,3 +221,16 @@ def scaffold_run_config(pipeline_def: PipelineDefinition, mode: str | None = Non
 
     mode_def = pipeline_def.get_mode_definition(mode)
     return scaffold_config(run_config_schema(pipeline_def, mode_def), required_only=required_only)
+
+
+def _mapped_config(definition: Any, config: Any, pipeline_name: str, handle: str) -> Any:
+    """The composite's config_fn applied to its config; what it raises is the user's error,
+    wrapped as Dagster wraps it."""
+    try:
+        return definition.config_fn(config)
+    except Exception as exc:
+        raise DagsterConfigMappingFunctionError(
+            f"The config mapping function on composite solid '{definition.name}' in pipeline "
+            f"'{pipeline_name}' has thrown an unexpected error during its execution "
+            f"({type(exc).__name__}: {exc}). The definition is instantiated at stack "
+            f'"{handle}".', exc) from exc

@@ -48,3 +48,38 @@ def run_inner_config_without_fn():
 
     return execute_pipeline(plain_pipeline, run_config={"solids": {"plain": {"solids": {
         "say": {"config": {"word": "yo"}}, "repeat": {"config": {"times": 2}}}}}})
+
+
+def broken_fn(cfg):
+    raise ValueError("cannot map")
+
+
+@composite_solid(config_schema={"word": str}, config_fn=broken_fn)
+def broken_mapping():
+    return say()
+
+
+@pipeline
+def broken_mapping_pipeline():
+    broken_mapping()
+
+
+def run_config_fn_raises():
+    return execute_pipeline(broken_mapping_pipeline, run_config={
+        "solids": {"broken_mapping": {"config": {"word": "hi"}}}})
+
+
+@composite_solid(config_schema={"word": str},
+                 config_fn=lambda cfg: {"say": {"config": {"word": 3}}})
+def wrong_mapping():
+    return say()
+
+
+@pipeline
+def wrong_mapping_pipeline():
+    wrong_mapping()
+
+
+def run_config_fn_returns_invalid():
+    return execute_pipeline(wrong_mapping_pipeline, run_config={
+        "solids": {"wrong_mapping": {"config": {"word": "hi"}}}})
