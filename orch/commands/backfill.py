@@ -58,8 +58,10 @@ def backfill(
     tags: Tags = None,
     noprompt: bool = typer.Option(False, "--noprompt", help="Do not ask for confirmation."),
 ) -> None:
-    """Launch a backfill: one run per selected partition, submitted through the run
-    coordinator in chunks of 25 with a checkpoint after each."""
+    """Launch a backfill: one run per selected partition.
+
+    Runs are submitted through the run coordinator in chunks of 25, with a checkpoint after
+    each."""
     if ctx.invoked_subcommand is not None:
         return
     from orch.core.errors import DagsterError
@@ -173,8 +175,9 @@ def resume(
     python_file: PythonFile = None, module_name: ModuleName = None,
     attribute: Attribute = None, working_directory: WorkingDirectory = None,
 ) -> None:
-    """Go on with a backfill from its checkpoint (after a crash, a failure or a cancel);
-    partitions that already have their run are not launched again. The code is loaded from
+    """Go on with a backfill from its checkpoint (after a crash, a failure or a cancel).
+
+    Partitions that already have their run are not launched again. The code is loaded from
     where the backfill was created unless -f/-m is given."""
     from orch.core.errors import DagsterError
     from orch.core.scheduling.backfill import set_backfill_status

@@ -99,7 +99,7 @@ def start(
     start_all: bool = typer.Option(False, "--start-all", help="Start every schedule."),
     now: Now = None,
 ) -> None:
-    """Turn a schedule on: it runs for its cron times from now on (never for earlier ones)."""
+    """Turn a schedule on: it runs for its cron times from now on, never earlier ones."""
     from orch.core.scheduling.ticks import InstigatorStateError, start_instigator
 
     ctx = load("schedule", python_file, module_name, attribute, working_directory)
@@ -151,9 +151,10 @@ def preview(
     count: int = typer.Option(5, "--count", help="How many upcoming cron times to list."),
     now: Now = None,
 ) -> None:
-    """Evaluate one tick without launching or storing anything: the run requests (with their
-    run config, checked against the pipeline) or the skip reason, and the next cron times.
-    Exit 1 when that tick would fail."""
+    """Evaluate one tick without launching or storing anything.
+
+    Prints the run requests (with their run config, checked against the pipeline) or the
+    skip reason, and the next cron times. Exit 1 when that tick would fail."""
     from orch.core.scheduling.cron import as_aware, next_ticks
     from orch.core.scheduling.preview import preview_schedule
 
@@ -219,9 +220,10 @@ def tick(
     sensors: bool = typer.Option(False, "--sensors", help="Also evaluate the due sensors."),
     now: Now = None,
 ) -> None:
-    """One evaluation pass: every running schedule whose cron time has come launches its
-    runs (through the run coordinator). What the daemon does in a loop. Exit 1 when a tick
-    failed."""
+    """One evaluation pass over the running schedules (what the daemon repeats).
+
+    Every running schedule whose cron time has come launches its runs through the run
+    coordinator. Exit 1 when a tick failed."""
     from orch.core.errors import DagsterError
     from orch.core.scheduling.ticks import tick_all, tick_schedules
 

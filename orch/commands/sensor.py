@@ -133,9 +133,10 @@ def preview(
     since: float | None = typer.Option(None, "--since", help="last_completion_time "
                                        "(a Unix timestamp)."),
 ) -> None:
-    """Evaluate the sensor once without launching or storing anything: the run requests
-    (with their run config, checked against the pipeline) or the skip reason. Exit 1 when
-    the tick would fail."""
+    """Evaluate the sensor once without launching or storing anything.
+
+    Prints the run requests (with their run config, checked against the pipeline) or the
+    skip reason. Exit 1 when the tick would fail."""
     from orch.core.scheduling.preview import preview_sensor
 
     ctx = load("sensor", python_file, module_name, attribute, working_directory)
