@@ -553,14 +553,25 @@ async def test_a_directory_with_one_broken_file_shows_the_rest_and_names_it(tmp_
         assert "SyntaxError" in str(app.screen.query_one("Static").render())
 
 
-async def test_with_a_queued_coordinator_orch_dev_queues_and_dequeues(repo, orch_home):
+def _queued_sleepy(repo, instance, seconds: float):
+    """The app on the sleepy pipeline (``r`` naps ``seconds``) of an instance whose queue
+    runs one run at a time."""
+    app = _app(repo, instance, pipeline="sleepy")
+    app.launch_choices.set("sleepy", LaunchChoice(
+        run_config={"solids": {"nap": {"config": {"seconds": seconds}}}}))
+    return app
+
+
+def _queued_home(orch_home):
     orch_home.mkdir(parents=True, exist_ok=True)
     (orch_home / "orch.yaml").write_text(
         "run_coordinator: {name: queued, config: {max_concurrent_runs: 1}}\n")
-    with Instance.from_home(orch_home) as instance:
-        app = _app(repo, instance, pipeline="sleepy")
-        app.launch_choices.set("sleepy", LaunchChoice(
-            run_config={"solids": {"nap": {"config": {"seconds": 0.5}}}}))
+    return Instance.from_home(orch_home)
+
+
+async def test_with_a_queued_coordinator_orch_dev_queues_and_dequeues(repo, orch_home):
+    with _queued_home(orch_home) as instance:
+        app = _queued_sleepy(repo, instance, 0.5)
         async with app.run_test(size=SIZE) as pilot:
             await _loaded(pilot, "sleepy")
             await pilot.press("r")
@@ -575,13 +586,8 @@ async def test_with_a_queued_coordinator_orch_dev_queues_and_dequeues(repo, orch
 
 async def test_a_queued_run_shows_why_it_waits_and_cancel_keeps_it_from_starting(
         repo, orch_home):
-    orch_home.mkdir(parents=True, exist_ok=True)
-    (orch_home / "orch.yaml").write_text(
-        "run_coordinator: {name: queued, config: {max_concurrent_runs: 1}}\n")
-    with Instance.from_home(orch_home) as instance:
-        app = _app(repo, instance, pipeline="sleepy")
-        app.launch_choices.set("sleepy", LaunchChoice(
-            run_config={"solids": {"nap": {"config": {"seconds": 4}}}}))
+    with _queued_home(orch_home) as instance:
+        app = _queued_sleepy(repo, instance, 4)
         async with app.run_test(size=SIZE) as pilot:
             await _loaded(pilot, "sleepy")
             await pilot.press("r")
