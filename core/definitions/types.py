@@ -475,3 +475,23 @@ def named_dagster_types(node_defs: Iterable[TypingAny]) -> dict[str, DagsterType
                     found.setdefault(dagster_type.name, dagster_type)
                 dagster_type = getattr(dagster_type, "inner_type", None)
     return found
+
+
+def type_resource_keys(dagster_type: DagsterType) -> frozenset[str]:
+    """The resources a type's check needs (its inner types' too: a List checks each item)."""
+    keys: set[str] = set()
+    current: DagsterType | None = dagster_type
+    while current is not None:
+        keys |= set(current.required_resource_keys)
+        current = getattr(current, "inner_type", None)
+    return frozenset(keys)
+
+
+def solid_type_resource_keys(solid_def: TypingAny) -> dict[str, frozenset[str]]:
+    """The resources each named type of a solid's inputs and outputs needs, by type name."""
+    found: dict[str, frozenset[str]] = {}
+    for io_def in [*solid_def.input_defs, *solid_def.output_defs]:
+        keys = type_resource_keys(io_def.dagster_type)
+        if keys:
+            found[io_def.dagster_type.display_name] = keys
+    return found

@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from ..definitions.types import solid_type_resource_keys
 from ..errors import (
     DagsterInvalidDefinitionError,
     DagsterResourceFunctionError,
@@ -24,6 +25,8 @@ def required_resource_keys(run_context: RunContext, steps: Iterable[Any]) -> set
         solid_def = step.solid_def
         keys |= set(solid_def.required_resource_keys)
         keys |= {o.io_manager_key for o in solid_def.output_defs}
+        for type_keys in solid_type_resource_keys(solid_def).values():
+            keys |= type_keys
         for step_input in step.inputs:
             if step_input.definition.root_manager_key:
                 keys.add(step_input.definition.root_manager_key)

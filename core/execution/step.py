@@ -22,6 +22,7 @@ from ..definitions.events import (
     Output,
     RetryRequested,
 )
+from ..definitions.types import type_resource_keys
 from ..errors import (
     DagsterInvariantViolationError,
     DagsterStepOutputNotFoundError,
@@ -178,7 +179,8 @@ class StepRunner:
         )
 
     def _check_input(self, input_def: Any, value: Any) -> Iterator[EventRecord]:
-        check = input_def.dagster_type.type_check(self._solid_context(), value)
+        check = input_def.dagster_type.type_check(self._type_context(input_def.dagster_type),
+                                                  value)
         type_name = input_def.dagster_type.display_name
         passed = "passed" if check.success else "failed"
         yield self._event(EventType.STEP_INPUT,
@@ -253,6 +255,14 @@ class StepRunner:
             self._ctx = SolidExecutionContext(self.rc, self.step, scoped, self.attempt, self.log,
                                               self._log_user_event)
         return self._ctx
+
+    def _type_context(self, dagster_type: Any) -> SolidExecutionContext:
+        """The context a type check gets: the step's, with the type's own resources."""
+        keys = type_resource_keys(dagster_type)
+        if not keys:
+            return self._solid_context()
+        return SolidExecutionContext(self.rc, self.step, self.resources.scoped(keys),
+                                     self.attempt, self.log, self._log_user_event)
 
     def _log_user_event(self, item: AssetMaterialization | ExpectationResult) -> None:
         """``context.log_event(...)``: the event joins the step's stream where it is logged."""
@@ -331,7 +341,8 @@ class StepRunner:
                 f'Compute for solid "{solid_def.name}" returned an output "{name}" multiple times'
             )
         seen_outputs.add(name)
-        check = out_def.dagster_type.type_check(self._solid_context(), item.value)
+        check = out_def.dagster_type.type_check(self._type_context(out_def.dagster_type),
+                                                item.value)
         type_name = out_def.dagster_type.display_name
         passed = "passed" if check.success else "failed"
         key_text = f" (mapping key {mapping_key})" if mapping_key else ""
