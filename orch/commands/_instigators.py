@@ -164,6 +164,37 @@ def print_preview(preview: Preview, kind: str, name: str) -> int:
     return code
 
 
+def _orphans(ctx: Context) -> list:
+    known = {i.selector for i in ctx.instigators}
+    return [s for s in ctx.instance.storage.all_instigator_states(instigator_type(ctx.kind))
+            if s.repository_name in ctx.repositories and s.selector_id not in known]
+
+
+def stop_orphan(ctx: Context, name: str | None) -> bool:
+    """Stop a running state whose definition is gone, named as in ``list``; False if
+    ``name`` is not one."""
+    from dataclasses import replace
+
+    from orch.core.storage.schedules import InstigatorStatus
+
+    for state in _orphans(ctx):
+        if name in (state.name, state.selector_id) and state.is_running:
+            ctx.instance.storage.put_instigator_state(replace(
+                state, status=InstigatorStatus.STOPPED, start_timestamp=None))
+            typer.echo(f"Stopped {ctx.kind} {state.name} (no longer in the code)")
+            return True
+    return False
+
+
+def print_orphans(ctx: Context) -> None:
+    """States of this code location's repositories whose definition is gone (renamed or
+    deleted): a daemon no longer evaluates them, and they can be stopped by name."""
+    orphans = _orphans(ctx)
+    if orphans:
+        typer.echo(f"Stored {ctx.kind}s no longer in the code (not evaluated): " + ", ".join(
+            f"{s.selector_id} [{s.status.value}]" for s in orphans))
+
+
 def state_word(instance: Instance, instigator: Instigator) -> str:
     state = instance.storage.get_instigator_state(instigator.selector)
     return "RUNNING" if state is not None and state.is_running else "STOPPED"

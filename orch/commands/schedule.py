@@ -17,9 +17,11 @@ from ._instigators import (
     iso,
     load,
     parse_now,
+    print_orphans,
     print_preview,
     print_ticks,
     state_word,
+    stop_orphan,
     tick_line,
 )
 
@@ -78,6 +80,7 @@ def list_schedules(
             last = latest.get(instigator.selector)
             typer.echo(f"Last tick: {tick_line(last, d.execution_timezone) if last else '-'}")
             typer.echo("*" * len(title))
+    print_orphans(ctx)
 
 
 def _names(ctx, name: str | None, everything: bool, verb: str) -> list:
@@ -128,6 +131,8 @@ def stop(
     from orch.core.scheduling.ticks import InstigatorStateError, stop_instigator
 
     ctx = load("schedule", python_file, module_name, attribute, working_directory)
+    if not stop_all and stop_orphan(ctx, name):
+        return
     for instigator in _names(ctx, name, stop_all, "stop"):
         try:
             stop_instigator(ctx.instance, instigator)

@@ -7,7 +7,17 @@ from typing import Annotated
 import typer
 
 from ._common import Attribute, ModuleName, PythonFile, WorkingDirectory, fail
-from ._instigators import Now, iso, load, parse_now, print_preview, print_ticks, tick_line
+from ._instigators import (
+    Now,
+    iso,
+    load,
+    parse_now,
+    print_orphans,
+    print_preview,
+    print_ticks,
+    stop_orphan,
+    tick_line,
+)
 
 sensor_app = typer.Typer(help="Sensors: turn them on and off, preview, set their cursor.",
                          no_args_is_help=True, add_completion=False)
@@ -60,6 +70,7 @@ def list_sensors(
             last = latest.get(instigator.selector)
             typer.echo(f"Last tick: {tick_line(last) if last else '-'}")
             typer.echo("*" * len(title))
+    print_orphans(ctx)
 
 
 def _targets(ctx, name: str | None, everything: bool, verb: str) -> list:
@@ -109,6 +120,8 @@ def stop(
     from orch.core.scheduling.ticks import InstigatorStateError, stop_instigator
 
     ctx = load("sensor", python_file, module_name, attribute, working_directory)
+    if not stop_all and stop_orphan(ctx, name):
+        return
     for instigator in _targets(ctx, name, stop_all, "stop"):
         try:
             stop_instigator(ctx.instance, instigator)

@@ -144,3 +144,16 @@ def test_sensor_commands(project: Path) -> None:
     assert orch(project, "sensor", "cursor", "inbox", "--delete").stdout == \
         "Cleared cursor state for sensor inbox\n"
     assert orch(project, "sensor", "stop", "inbox").stdout == "Stopped sensor inbox\n"
+
+
+def test_a_renamed_schedule_leaves_a_state_that_is_listed_and_can_be_stopped(
+        project: Path) -> None:
+    orch(project, "schedule", "start", "broken")
+    (project / "repo.py").write_text(REPO.replace("def broken(", "def renamed(").replace(
+        "nightly, broken, inbox", "nightly, renamed, inbox"))
+    listed = orch(project, "schedule", "list")
+    assert "Stored schedules no longer in the code (not evaluated): team:broken [RUNNING]" \
+        in listed.stdout
+    assert orch(project, "schedule", "stop", "broken").stdout == \
+        "Stopped schedule broken (no longer in the code)\n"
+    assert "team:broken [STOPPED]" in orch(project, "schedule", "list").stdout
