@@ -56,6 +56,7 @@ from .runs import (
     PipelineRun,
     PipelineRunStatus,
 )
+from .storage.base import RunLimit
 
 if TYPE_CHECKING:
     from .instance import Instance
@@ -273,12 +274,17 @@ class QueuedRunCoordinator(RunCoordinator):
 
     def _claim_and_launch(self, instance: Instance, run: PipelineRun,
                           launcher: RunLauncher | None = None) -> bool:
+        # The limits are checked again inside the claim's transaction: another dequeuer may
+        # have launched runs since this pass counted them.
+        limits = [RunLimit(self.max_concurrent_runs)] + [
+            RunLimit(limit.limit, *bucket) for limit in self.tag_limits
+            if (bucket := limit.bucket(run.tags)) is not None]
         claimed = instance.storage.store_events_if_status(
             run.run_id, [PipelineRunStatus.QUEUED],
             [EventRecord(run.run_id, run.pipeline_name, EventType.PIPELINE_DEQUEUED,
                          f"Process {os.getpid()} took the run from the queue.",
-                         data={"worker_pid": os.getpid()})])
-        if not claimed:  # another dequeuer took it, or it was canceled meanwhile
+                         data={"worker_pid": os.getpid()})], limits)
+        if not claimed:  # another dequeuer took it or a slot, or it was canceled meanwhile
             return False
         try:
             (launcher or instance.run_launcher).launch_run(instance, run)

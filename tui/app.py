@@ -623,7 +623,9 @@ class OrchApp(App[int]):
                             f"Choose one of: {names}.", title="orch dev --preset",
                             severity="error", timeout=10)
                 return
-            choice.run_config = {**(preset.get("run_config") or {}), **choice.run_config}
+            # The preset is the launchpad's starting text (orch dev refuses --preset with
+            # --mode or -c, so there is nothing to merge: core's apply_preset has the rules).
+            choice.run_config = dict(preset.get("run_config") or {})
             choice.mode = preset.get("mode") or choice.mode
             choice.solid_selection = preset.get("solid_selection")
         if choice.mode is None and len(info.modes) == 1:

@@ -29,6 +29,16 @@ def normalize_asset_key(key: AssetKeyLike) -> list[str]:
 
 
 @dataclass(frozen=True, slots=True)
+class RunLimit:
+    """At most ``limit`` runs in progress: all of them (no ``tag_key``), those with the tag
+    ``tag_key`` (any value when ``tag_value`` is None), or with ``tag_key=tag_value``."""
+
+    limit: int
+    tag_key: str | None = None
+    tag_value: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DaemonHeartbeat:
     """One daemon loop's last sign of life: who wrote it, when, and its recent errors."""
 
@@ -185,9 +195,12 @@ class Storage(ScheduleStorage, ABC):
 
     @abstractmethod
     def store_events_if_status(self, run_id: str, statuses: Iterable[PipelineRunStatus],
-                               events: Sequence[EventRecord]) -> bool:
-        """Store ``events`` only if the run's status is one of ``statuses``, in one
-        transaction (a compare-and-set: two dequeuers never both claim a queued run)."""
+                               events: Sequence[EventRecord],
+                               limits: Sequence[RunLimit] = ()) -> bool:
+        """Store ``events`` only if the run's status is one of ``statuses`` and, for each of
+        ``limits``, fewer in-progress runs than its limit fall in its bucket — in one
+        transaction (a compare-and-set: two dequeuers never both claim a queued run, nor
+        together go over a limit)."""
 
     @abstractmethod
     def fail_run_if_unchanged(self, worker: RunWorker, events: Sequence[EventRecord]) -> bool:

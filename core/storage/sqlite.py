@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from ..events import EventRecord, closing_step_failure
-from ..runs import PipelineRunStatus
-from .base import ComputeLogInfo, DaemonHeartbeat, RunWorker, Storage
+from ..runs import IN_PROGRESS_STATUSES, PipelineRunStatus
+from .base import ComputeLogInfo, DaemonHeartbeat, RunLimit, RunWorker, Storage
 from .event_log import SqliteEventLogStorage, asset_key_text, step_stats
 from .runs import SqliteRunStorage
 from .schema import ensure_schema, migrate, read_schema_version
@@ -132,10 +132,13 @@ class SqliteStorage(SqliteRunStorage, SqliteEventLogStorage, SqliteScheduleStora
 
     # -- crash recovery ----------------------------------------------------------------
     def store_events_if_status(self, run_id: str, statuses: Iterable[PipelineRunStatus],
-                               events: Sequence[EventRecord]) -> bool:
+                               events: Sequence[EventRecord],
+                               limits: Sequence[RunLimit] = ()) -> bool:
         with self.db.write() as conn:
             row = conn.execute("SELECT status FROM runs WHERE run_id = ?", (run_id,)).fetchone()
             if row is None or row[0] not in {PipelineRunStatus(s).value for s in statuses}:
+                return False
+            if any(_in_progress(conn, limit) >= limit.limit for limit in limits):
                 return False
             self._insert_events(conn, events)
         return True
@@ -207,6 +210,24 @@ class SqliteStorage(SqliteRunStorage, SqliteEventLogStorage, SqliteScheduleStora
     def wipe_daemon_heartbeats(self) -> None:
         with self.db.write() as conn:
             conn.execute("DELETE FROM daemon_heartbeats")
+
+
+_IN_PROGRESS = tuple(s.value for s in IN_PROGRESS_STATUSES)
+
+
+def _in_progress(conn: sqlite3.Connection, limit: RunLimit) -> int:
+    """How many in-progress runs fall in ``limit``'s bucket (within the caller's write)."""
+    marks = ", ".join("?" * len(_IN_PROGRESS))
+    if limit.tag_key is None:
+        sql, params = f"SELECT count(*) FROM runs WHERE status IN ({marks})", []
+    else:
+        sql = ("SELECT count(DISTINCT r.run_id) FROM runs r JOIN run_tags t "
+               f"ON t.run_id = r.run_id WHERE r.status IN ({marks}) AND t.key = ?")
+        params = [limit.tag_key]
+        if limit.tag_value is not None:
+            sql += " AND t.value = ?"
+            params.append(limit.tag_value)
+    return int(conn.execute(sql, [*_IN_PROGRESS, *params]).fetchone()[0])
 
 
 def _upsert_compute_logs(conn: sqlite3.Connection, rows: Sequence[ComputeLogInfo]) -> None:

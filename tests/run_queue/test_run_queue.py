@@ -365,3 +365,30 @@ def test_a_run_another_dequeuer_took_is_followed_not_launched_again(tmp_path):
         assert worker.poll() is None
         assert worker.wait(timeout=30) == 0
         assert instance.get_run(mine.run_id).status is PipelineRunStatus.SUCCESS
+
+
+def test_a_dequeuer_that_counted_before_another_claimed_does_not_go_over_the_limits(tmp_path):
+    """Two dequeuers (orch run taking its own run, the daemon) both saw a free slot; the
+    second claim is refused inside its transaction, for max_concurrent_runs and tag limits."""
+    from orch.core.launcher import CallerLauncher
+
+    limits = "[{key: db, limit: 1}]"
+    with _queued(tmp_path, n=2, limits=limits) as instance:
+        first, second = (_submit(instance, tags={"db": "pg"}) for _ in range(2))
+        coordinator = instance.run_coordinator
+        started: list[str] = []
+        launcher = CallerLauncher(lambda run: started.append(run.run_id))
+        # Both passes counted nothing in progress; the first claim takes the db slot.
+        assert coordinator._claim_and_launch(instance, instance.get_run(first.run_id), launcher)
+        assert not coordinator._claim_and_launch(instance, instance.get_run(second.run_id),
+                                                 launcher)
+        assert instance.get_run(second.run_id).status is QUEUED and started == [first.run_id]
+    (tmp_path / "slots").mkdir()
+    with _queued(tmp_path / "slots", n=1) as instance:
+        a, b = _submit(instance), _submit(instance)
+        coordinator = instance.run_coordinator
+        assert coordinator._claim_and_launch(instance, instance.get_run(a.run_id),
+                                             CallerLauncher(lambda run: None))
+        assert not coordinator._claim_and_launch(instance, instance.get_run(b.run_id),
+                                                 CallerLauncher(lambda run: None))
+        assert instance.get_run(b.run_id).status is QUEUED
