@@ -209,3 +209,16 @@ def confirm_delete(question: str, yes: bool) -> None:
     if answer.strip() != "DELETE":
         fail("nothing deleted (you did not type DELETE)")
 
+
+def refuse_beside_daemon(instance: Instance) -> None:
+    """A manual tick while the daemon evaluates the same schedules and sensors could evaluate
+    a sensor twice (runs without a run key launched twice): exit 2 naming the daemon."""
+    from orch.core.daemon import lock_holder
+
+    if instance.root_dir is None:
+        return
+    holder = lock_holder(instance.root_dir)
+    if holder is not None:
+        fail(f"the daemon (process {holder}) evaluates the schedules and sensors of "
+             f"{instance.root_dir}; a manual tick beside it could evaluate one twice. Use "
+             "preview to see what a tick would do, or stop the daemon first.")

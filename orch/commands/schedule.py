@@ -20,6 +20,7 @@ from ._instigators import (
     print_orphans,
     print_preview,
     print_ticks,
+    refuse_beside_daemon,
     state_word,
     stop_orphan,
     tick_line,
@@ -233,6 +234,7 @@ def tick(
     from orch.core.scheduling.ticks import tick_all, tick_schedules
 
     ctx = load("schedule", python_file, module_name, attribute, working_directory)
+    refuse_beside_daemon(ctx.instance)
     clock = parse_now(now)
     try:
         ticks = (tick_all if sensors else tick_schedules)(ctx.instance, ctx.workspace, clock)

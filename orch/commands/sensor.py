@@ -15,6 +15,7 @@ from ._instigators import (
     print_orphans,
     print_preview,
     print_ticks,
+    refuse_beside_daemon,
     stop_orphan,
     tick_line,
 )
@@ -203,6 +204,7 @@ def tick(
     from orch.core.scheduling.ticks import find_instigators, tick_sensors
 
     ctx = load("sensor", python_file, module_name, attribute, working_directory)
+    refuse_beside_daemon(ctx.instance)
     clock = parse_now(now)
     try:
         ticks = tick_sensors(ctx.instance, ctx.workspace, clock)
