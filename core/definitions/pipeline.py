@@ -85,12 +85,12 @@ class PipelineDefinition:
                 needed = set(solid_def.required_resource_keys)
                 needed |= {o.io_manager_key for o in solid_def.output_defs}
                 needed |= {i.root_manager_key for i in solid_def.input_defs if i.root_manager_key}
-                for type_name, keys in solid_type_resource_keys(solid_def).items():
+                for what, keys in solid_type_resource_keys(solid_def).items():
                     for key in sorted(keys - provided):
                         raise DagsterInvalidDefinitionError(
-                            f"resource with key '{key}' required by type '{type_name}' (of "
-                            f'solid "{handle}") was not provided by mode "{mode.name}" of '
-                            f'pipeline "{self.name}". Provided: {sorted(provided)}.'
+                            f"resource with key '{key}' required by {what} (of solid "
+                            f'"{handle}") was not provided by mode "{mode.name}" of pipeline '
+                            f'"{self.name}". Provided: {sorted(provided)}.'
                         )
                 missing = sorted(needed - provided)
                 if missing:

@@ -23,9 +23,11 @@ from .events import TypeCheck
 class DagsterTypeLoader:
     """Turns config (``solids.<s>.inputs.<i>``) into an input value."""
 
-    def __init__(self, config_schema: TypingAny, loader_fn: Callable[..., TypingAny]):
+    def __init__(self, config_schema: TypingAny, loader_fn: Callable[..., TypingAny],
+                 required_resource_keys: set[str] | None = None):
         self.config_schema = config_schema
         self.loader_fn = loader_fn
+        self.required_resource_keys = frozenset(required_resource_keys or ())
 
     def construct_from_config_value(self, context: TypingAny, config_value: TypingAny) -> TypingAny:
         return self.loader_fn(context, config_value)
@@ -87,9 +89,11 @@ class DagsterTypeMaterializer:
     """Turns output config (``solids.<s>.outputs: [{<output>: ...}]``) and an output's value
     into a stored artifact; returns the AssetMaterialization(s) recording it."""
 
-    def __init__(self, config_schema: TypingAny, materializer_fn: Callable[..., TypingAny]):
+    def __init__(self, config_schema: TypingAny, materializer_fn: Callable[..., TypingAny],
+                 required_resource_keys: set[str] | None = None):
         self.config_schema = config_schema
         self.materializer_fn = materializer_fn
+        self.required_resource_keys = frozenset(required_resource_keys or ())
 
     def materialize_runtime_values(self, context: TypingAny, config_value: TypingAny,
                                    value: TypingAny) -> TypingAny:
@@ -101,7 +105,7 @@ def dagster_type_materializer(config_schema: TypingAny, required_resource_keys=N
     value): ... return AssetMaterialization(...)``."""
 
     def wrap(fn: Callable[..., TypingAny]) -> DagsterTypeMaterializer:
-        return DagsterTypeMaterializer(config_schema, fn)
+        return DagsterTypeMaterializer(config_schema, fn, required_resource_keys)
 
     return wrap
 
@@ -137,7 +141,7 @@ def dagster_type_loader(config_schema: TypingAny, required_resource_keys=None):
     """Decorator: ``@dagster_type_loader(str) def load(context, value): ...``."""
 
     def wrap(fn: Callable[..., TypingAny]) -> DagsterTypeLoader:
-        return DagsterTypeLoader(config_schema, fn)
+        return DagsterTypeLoader(config_schema, fn, required_resource_keys)
 
     return wrap
 
@@ -477,21 +481,31 @@ def named_dagster_types(node_defs: Iterable[TypingAny]) -> dict[str, DagsterType
     return found
 
 
-def type_resource_keys(dagster_type: DagsterType) -> frozenset[str]:
-    """The resources a type's check needs (its inner types' too: a List checks each item)."""
-    keys: set[str] = set()
+def _resource_needs(dagster_type: DagsterType) -> dict[str, frozenset[str]]:
+    """What of a type needs resources (its check, loader, materializer; inner types' too, a
+    List checks and loads each item), by a description of it."""
+    needs: dict[str, frozenset[str]] = {}
     current: DagsterType | None = dagster_type
     while current is not None:
-        keys |= set(current.required_resource_keys)
+        name = current.display_name
+        for what, part in ((f"type '{name}'", current),
+                           (f"the loader on type '{name}'", current.loader),
+                           (f"the materializer on type '{name}'", current.materializer)):
+            keys = frozenset(getattr(part, "required_resource_keys", None) or ())
+            if keys:
+                needs[what] = keys
         current = getattr(current, "inner_type", None)
-    return frozenset(keys)
+    return needs
+
+
+def type_resource_keys(dagster_type: DagsterType) -> frozenset[str]:
+    """The resources a type's check, loader and materializer need."""
+    return frozenset().union(*_resource_needs(dagster_type).values())
 
 
 def solid_type_resource_keys(solid_def: TypingAny) -> dict[str, frozenset[str]]:
-    """The resources each named type of a solid's inputs and outputs needs, by type name."""
+    """The resources the types of a solid's inputs and outputs need, by what needs them."""
     found: dict[str, frozenset[str]] = {}
     for io_def in [*solid_def.input_defs, *solid_def.output_defs]:
-        keys = type_resource_keys(io_def.dagster_type)
-        if keys:
-            found[io_def.dagster_type.display_name] = keys
+        found.update(_resource_needs(io_def.dagster_type))
     return found

@@ -200,7 +200,8 @@ class StepRunner:
         if loader is None:
             return config_value
         try:
-            return loader.construct_from_config_value(self._solid_context(), config_value)
+            return loader.construct_from_config_value(self._type_context(dagster_type),
+                                                      config_value)
         except Exception as exc:
             raise DagsterTypeLoadingError(
                 f'Error occurred while loading input "{input_name}" of step '
@@ -240,7 +241,7 @@ class StepRunner:
             if out_def.name not in (entry or {}) or materializer is None:
                 continue
             result = materializer.materialize_runtime_values(
-                self._solid_context(), entry[out_def.name], value)
+                self._type_context(out_def.dagster_type), entry[out_def.name], value)
             for item in result if isinstance(result, list | tuple) else [result]:
                 if isinstance(item, AssetMaterialization):
                     yield self._event(EventType.ASSET_MATERIALIZATION,
