@@ -74,14 +74,16 @@ async def _frame_times(snapshot, home: str, rounds: int = 60) -> tuple[float, li
 
         layout_dag(dag._graph_nodes, dag._graph_edges)
         layout_seconds = time.perf_counter() - layout_start
-        status: dict[str, str] = {}
+        from orch.core.runs import StepStatus
+
+        status: dict[str, StepStatus] = {}
         frames = []
         height = dag.scrollable_content_region.height
         for i in range(rounds):
             for name in names[i * 8:(i + 1) * 8]:
-                status[name] = "running"
+                status[name] = StepStatus.IN_PROGRESS
             for name in names[max(0, (i - 1) * 8):i * 8]:
-                status[name] = "success"
+                status[name] = StepStatus.SUCCESS
             start = time.perf_counter()
             dag.set_statuses(dict(status))
             for y in range(height):
