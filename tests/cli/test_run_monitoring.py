@@ -100,6 +100,8 @@ def test_a_killed_worker_fails_its_run_and_the_monitor_resumes_it_from_failure(
     run_id = launched.stdout.strip()
     marker = tmp_path / "crunched_once"
     wait_for(lambda: marker.exists() and marker.read_text(), timeout=30)
+    # extract's outcome is stored before crunch starts: what a resume may reuse is on disk.
+    wait_for(lambda: [e for e in events(home, run_id, "STEP_START") if e.step_key == "crunch"])
     os.kill(runs(home)[0].worker_pid, signal.SIGKILL)  # in-process: the step runs in it
 
     monitored = orch("runs", "monitor")
