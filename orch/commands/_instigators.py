@@ -222,3 +222,27 @@ def refuse_beside_daemon(instance: Instance) -> None:
         fail(f"the daemon (process {holder}) evaluates the schedules and sensors of "
              f"{instance.root_dir}; a manual tick beside it could evaluate one twice. Use "
              "preview to see what a tick would do, or stop the daemon first.")
+
+
+def switch(ctx: Context, targets: list[Instigator], turn_on: bool, everything: bool,
+           now: float = 0.0) -> None:
+    """``start``/``stop`` for schedules and sensors alike: turn each target on or off and say
+    so; with ``--start-all``/``--stop-all`` one line for the lot, and a target already in
+    that state is skipped instead of an error."""
+    from orch.core.scheduling.ticks import InstigatorStateError, start_instigator, stop_instigator
+
+    done = "Started" if turn_on else "Stopped"
+    for instigator in targets:
+        try:
+            if turn_on:
+                start_instigator(ctx.instance, instigator, now)
+            else:
+                stop_instigator(ctx.instance, instigator)
+        except InstigatorStateError as e:
+            if not everything:
+                fail(str(e))
+            continue
+        if not everything:
+            typer.echo(f"{done} {ctx.kind} {instigator.name}")
+    if everything:
+        typer.echo(f"{done} all {ctx.kind}s for repository {', '.join(ctx.repositories)}")

@@ -23,6 +23,7 @@ from ._instigators import (
     refuse_beside_daemon,
     state_word,
     stop_orphan,
+    switch,
     tick_line,
 )
 
@@ -104,21 +105,8 @@ def start(
     now: Now = None,
 ) -> None:
     """Turn a schedule on: it runs for its cron times from now on, never earlier ones."""
-    from orch.core.scheduling.ticks import InstigatorStateError, start_instigator
-
     ctx = load("schedule", python_file, module_name, attribute, working_directory)
-    clock = parse_now(now)
-    for instigator in _names(ctx, name, start_all, "start"):
-        try:
-            start_instigator(ctx.instance, instigator, clock)
-        except InstigatorStateError as e:
-            if not start_all:
-                fail(str(e))
-            continue
-        if not start_all:
-            typer.echo(f"Started schedule {instigator.name}")
-    if start_all:
-        typer.echo(f"Started all schedules for repository {', '.join(ctx.repositories)}")
+    switch(ctx, _names(ctx, name, start_all, "start"), True, start_all, parse_now(now))
 
 
 @schedule_app.command("stop")
@@ -129,22 +117,10 @@ def stop(
     stop_all: bool = typer.Option(False, "--stop-all", help="Stop every schedule."),
 ) -> None:
     """Turn a schedule off (its tick history stays)."""
-    from orch.core.scheduling.ticks import InstigatorStateError, stop_instigator
-
     ctx = load("schedule", python_file, module_name, attribute, working_directory)
     if not stop_all and stop_orphan(ctx, name):
         return
-    for instigator in _names(ctx, name, stop_all, "stop"):
-        try:
-            stop_instigator(ctx.instance, instigator)
-        except InstigatorStateError as e:
-            if not stop_all:
-                fail(str(e))
-            continue
-        if not stop_all:
-            typer.echo(f"Stopped schedule {instigator.name}")
-    if stop_all:
-        typer.echo(f"Stopped all schedules for repository {', '.join(ctx.repositories)}")
+    switch(ctx, _names(ctx, name, stop_all, "stop"), False, stop_all)
 
 
 @schedule_app.command("preview")

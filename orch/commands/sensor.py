@@ -17,6 +17,7 @@ from ._instigators import (
     print_ticks,
     refuse_beside_daemon,
     stop_orphan,
+    switch,
     tick_line,
 )
 
@@ -94,20 +95,8 @@ def start(
     now: Now = None,
 ) -> None:
     """Turn a sensor on (its cursor survives stop and start)."""
-    from orch.core.scheduling.ticks import InstigatorStateError, start_instigator
-
     ctx = load("sensor", python_file, module_name, attribute, working_directory)
-    for instigator in _targets(ctx, name, start_all, "start"):
-        try:
-            start_instigator(ctx.instance, instigator, parse_now(now))
-        except InstigatorStateError as e:
-            if not start_all:
-                fail(str(e))
-            continue
-        if not start_all:
-            typer.echo(f"Started sensor {instigator.name}")
-    if start_all:
-        typer.echo(f"Started all sensors for repository {', '.join(ctx.repositories)}")
+    switch(ctx, _targets(ctx, name, start_all, "start"), True, start_all, parse_now(now))
 
 
 @sensor_app.command("stop")
@@ -118,22 +107,10 @@ def stop(
     stop_all: bool = typer.Option(False, "--stop-all", help="Stop every sensor."),
 ) -> None:
     """Turn a sensor off (its cursor and history stay)."""
-    from orch.core.scheduling.ticks import InstigatorStateError, stop_instigator
-
     ctx = load("sensor", python_file, module_name, attribute, working_directory)
     if not stop_all and stop_orphan(ctx, name):
         return
-    for instigator in _targets(ctx, name, stop_all, "stop"):
-        try:
-            stop_instigator(ctx.instance, instigator)
-        except InstigatorStateError as e:
-            if not stop_all:
-                fail(str(e))
-            continue
-        if not stop_all:
-            typer.echo(f"Stopped sensor {instigator.name}")
-    if stop_all:
-        typer.echo(f"Stopped all sensors for repository {', '.join(ctx.repositories)}")
+    switch(ctx, _targets(ctx, name, stop_all, "stop"), False, stop_all)
 
 
 @sensor_app.command("preview")
