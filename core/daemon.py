@@ -47,7 +47,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, NamedTuple
 
 from .storage.base import DaemonHeartbeat
 
@@ -63,8 +63,17 @@ MAX_BACKOFF = 60.0
 SCHEDULER_INTERVAL = 1.0  # a schedule's run starts within a second of its time
 KEPT_ERRORS = 5
 
-# What a loop reports: (loop, line), for the headless output and the app.
-Report = Callable[[str, str], None]
+class Note(NamedTuple):
+    """One thing a loop did: ``text`` for the headless output, the rest for the app."""
+
+    text: str
+    error: bool = False  # a pass, an evaluation or a run failed
+    instigator: str | None = None  # the schedule or sensor it is about ("sensor new_files")
+    load_error: bool = False  # the code did not load (the app's banner says so already)
+
+
+# What a loop reports: (loop, note).
+Report = Callable[[str, Note], None]
 
 
 class DaemonAlreadyRunning(RuntimeError):
@@ -121,13 +130,13 @@ def lock_holder(home: Path) -> int | None:
 
 @dataclass(frozen=True)
 class DaemonLoop:
-    """One loop of the daemon: ``run_pass(instance)`` does one pass and returns lines saying
+    """One loop of the daemon: ``run_pass(instance)`` does one pass and returns notes saying
     what it did (empty when nothing); it runs every ``interval`` seconds and, with
     ``wake_on_commit``, also whenever anything is committed to the instance."""
 
     daemon_type: str
     interval: float
-    run_pass: Callable[[Instance], list[str]]
+    run_pass: Callable[[Instance], list[Note]]
     wake_on_commit: bool = False
     close: Callable[[], None] | None = None  # when the loop ends (its thread, at stop)
 
@@ -142,19 +151,22 @@ def standard_loops(instance: Instance, target: WorkspaceTarget | None = None
     loops = []
     coordinator = instance.run_coordinator
     if isinstance(coordinator, QueuedRunCoordinator):
-        def dequeue(own: Instance) -> list[str]:
+        def dequeue(own: Instance) -> list[Note]:
             state = own.run_coordinator.dequeue(own)  # type: ignore[attr-defined]
-            return [f"launched run {run_id}" for run_id in state.launched]
+            return [Note(f"launched run {run_id}") for run_id in state.launched]
 
         loops.append(DaemonLoop("QUEUED_RUN_COORDINATOR", coordinator.dequeue_interval_seconds,
                                 dequeue, wake_on_commit=True))
     monitoring = instance.run_monitoring
     if monitoring.enabled:
-        def monitor(own: Instance) -> list[str]:
+        def monitor(own: Instance) -> list[Note]:
             done = monitor_runs(own, monitoring)
-            return ([f"run {r} failed: it did not start in time" for r in done.timed_out]
-                    + [f"run {r} failed: its worker process is gone" for r in done.worker_gone]
-                    + [f"run {r} resumed from failure as {c}" for r, c in done.resumed.items()])
+            return ([Note(f"run {r} failed: it did not start in time", error=True)
+                     for r in done.timed_out]
+                    + [Note(f"run {r} failed: its worker process is gone", error=True)
+                       for r in done.worker_gone]
+                    + [Note(f"run {r} resumed from failure as {c}")
+                       for r, c in done.resumed.items()])
 
         loops.append(DaemonLoop("MONITORING", monitoring.poll_interval_seconds, monitor))
     if target is not None:
@@ -183,8 +195,8 @@ class InstigatorPass:
         self.dirty = True
         self.failed_at = None
 
-    def __call__(self, instance: Instance) -> list[str]:
-        lines: list[str] = []
+    def __call__(self, instance: Instance) -> list[Note]:
+        lines: list[Note] = []
         if self.dirty or self.server is None:
             if self.failed_at is not None and \
                     time.monotonic() - self.failed_at < self.RETRY_FAILED_LOAD:
@@ -198,15 +210,17 @@ class InstigatorPass:
             ticks = self.server.tick()
         except WorkspaceLoadError as e:
             self._drop_server()
-            return [*lines, f"error: {e.error.message}"]
+            return [*lines, Note(f"error: {e.error.message}", error=True)]
         for tick in ticks:
             runs = f", runs {', '.join(tick['run_ids'])}" if tick["run_ids"] else ""
             why = tick.get("error") or tick.get("skip_reason") or ""
-            lines.append(f"{tick['type'].lower()} {tick['name']}: {tick['status']}{runs}"
-                         + (f" ({why.splitlines()[0]})" if why else ""))
+            who = f"{tick['type'].lower()} {tick['name']}"
+            lines.append(Note(f"{who}: {tick['status']}{runs}"
+                              + (f" ({why.splitlines()[0]})" if why else ""),
+                              error=tick["status"] == "FAILURE", instigator=who))
         return lines
 
-    def _load(self, instance: Instance) -> list[str]:
+    def _load(self, instance: Instance) -> list[Note]:
         import os as _os
 
         from .watch import CodeServerPool, RepositoryWatcher
@@ -228,7 +242,7 @@ class InstigatorPass:
             self.failed_at = time.monotonic()
             return record_load_failure(instance, e.error.message)
         self.server, self.failed_at = server, None
-        return [f"loaded {self.target.describe()}"]
+        return [Note(f"loaded {self.target.describe()}")]
 
     def _drop_server(self) -> None:
         if self.server is not None:
@@ -248,12 +262,13 @@ class InstigatorPass:
                 self.server = None
 
 
-def record_load_failure(instance: Instance, message: str) -> list[str]:
+def record_load_failure(instance: Instance, message: str) -> list[Note]:
     """A FAILURE tick with the load error on every running schedule and sensor: their code
     could not be evaluated (rather than a silence that looks like nothing was due)."""
     from .storage.schedules import InstigatorStatus, Tick, TickStatus
 
-    lines = [f"error: the code did not load: {message.splitlines()[0] if message else ''}"]
+    first = message.splitlines()[0] if message else ""
+    lines = [Note(f"error: the code did not load: {first}", error=True, load_error=True)]
     now = time.time()
     for state in instance.storage.all_instigator_states():
         if state.status is not InstigatorStatus.RUNNING:
@@ -263,8 +278,9 @@ def record_load_failure(instance: Instance, message: str) -> list[str]:
         instance.storage.update_tick(replace(tick, status=TickStatus.FAILURE,
                                              error=f"The code did not load: {message}",
                                              end_timestamp=now))
-        lines.append(f"{state.instigator_type.value.lower()} {state.name}: FAILURE "
-                     "(the code did not load)")
+        who = f"{state.instigator_type.value.lower()} {state.name}"
+        lines.append(Note(f"{who}: FAILURE (the code did not load)", error=True,
+                          instigator=who))
     return lines
 
 
@@ -305,7 +321,8 @@ class Daemon:
             while not self.stop.wait(check_every):
                 dead = self.dead_loops()
                 if dead:
-                    self.report("DAEMON", f"stopping: loops no longer running: {dead}")
+                    self.report("DAEMON", Note(f"stopping: loops no longer running: {dead}",
+                                               error=True))
                     return 1
             return 0
         finally:
@@ -372,11 +389,11 @@ class _Loop:
             text = f"{type(e).__name__}: {e}" + (
                 f" ({Path(where.filename).name}:{where.lineno})" if where else "")
             self.errors = (self.errors + [(time.time(), text)])[-KEPT_ERRORS:]
-            lines = [f"error: {text} (next try in {self.backoff:g} s)"]
+            lines = [Note(f"error: {text} (next try in {self.backoff:g} s)", error=True)]
         if lines:
             self.seen = None  # what it did was committed: look again at once
-        for line in lines:
-            self.daemon.report(self.loop.daemon_type, line)
+        for note in lines:
+            self.daemon.report(self.loop.daemon_type, note)
         self.daemon._beats[self.loop.daemon_type] = time.monotonic()
         self._heartbeat()
 

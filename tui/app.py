@@ -54,7 +54,7 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 if TYPE_CHECKING:
-    from orch.core.daemon import Daemon
+    from orch.core.daemon import Daemon, Note
     from orch.core.instance import Instance
 
 LOG_LINE_STYLES = {
@@ -288,22 +288,20 @@ class OrchApp(App[int]):
             return
         self._daemon = daemon
 
-    def _daemon_report(self, loop: str, line: str) -> None:
+    def _daemon_report(self, loop: str, note: Note) -> None:
         """A daemon loop did something (its thread): failures are shown, and the runs list
         catches up."""
         def show() -> None:
-            # A schedule or sensor is announced when it starts failing, not at every tick.
-            instigator, _, outcome = line.partition(": ")
-            failing = outcome.startswith("FAILURE")
-            first = failing and instigator not in self._failing_instigators
-            if failing:
-                self._failing_instigators.add(instigator)
-            elif outcome:
-                self._failing_instigators.discard(instigator)
-            # A load error is the banner's already; its effect on a sensor is shown once.
-            reloaded = line.startswith("error: the code did not load")
-            if loop == "MONITORING" or (line.startswith("error:") and not reloaded) or first:
-                self.notify(line, title=loop.replace("_", " ").lower(), severity="error",
+            # A schedule or sensor is announced when it starts failing, not at every tick;
+            # a load error is the banner's already.
+            first = note.error and note.instigator is not None \
+                and note.instigator not in self._failing_instigators
+            if note.instigator is not None:
+                (self._failing_instigators.add if note.error
+                 else self._failing_instigators.discard)(note.instigator)
+            loop_error = note.error and note.instigator is None and not note.load_error
+            if loop == "MONITORING" or loop_error or first:
+                self.notify(note.text, title=loop.replace("_", " ").lower(), severity="error",
                             timeout=10)
             self.refresh_runs()
 

@@ -29,6 +29,7 @@ from ._common import (
 )
 
 if TYPE_CHECKING:
+    from orch.core.daemon import Note
     from orch.core.instance import Instance
 
 daemon_app = typer.Typer(help="The daemon: schedules, sensors, the run queue and run "
@@ -57,12 +58,12 @@ def run_daemon(
         loops = standard_loops(instance, target)
         home = instance.root_dir
 
-    def report(loop: str, line: str) -> None:
+    def report(loop: str, note: Note) -> None:
         if as_json:
-            print(json.dumps({"timestamp": time.time(), "daemon_type": loop, "message": line}),
-                  flush=True)
+            print(json.dumps({"timestamp": time.time(), "daemon_type": loop,
+                              "message": note.text, "error": note.error}), flush=True)
         else:
-            print(f"{time.strftime('%H:%M:%S')} {loop}: {line}", flush=True)
+            print(f"{time.strftime('%H:%M:%S')} {loop}: {note.text}", flush=True)
 
     daemon = Daemon(home, loops, report)
     for signum in (signal.SIGTERM, signal.SIGINT):
