@@ -246,3 +246,18 @@ def switch(ctx: Context, targets: list[Instigator], turn_on: bool, everything: b
             typer.echo(f"{done} {ctx.kind} {instigator.name}")
     if everything:
         typer.echo(f"{done} all {ctx.kind}s for repository {', '.join(ctx.repositories)}")
+
+
+def pick(ctx: Context, name: str | None, everything: bool, verb: str, missing: str
+         ) -> list[Instigator]:
+    """The schedules or sensors a command acts on: ``name``, or all with ``--VERB-all``;
+    neither is exit 2 with ``missing`` and the valid names."""
+    plural = f"{ctx.kind.capitalize()}s"
+    if everything:
+        if name:
+            fail(f"Give a {ctx.kind} name or --{verb}-all, not both.")
+        return ctx.instigators
+    if not name:
+        fail(f"{missing} {plural}: "
+             f"{', '.join(sorted(i.name for i in ctx.instigators)) or 'none'}.")
+    return [ctx.find(name)]

@@ -6,7 +6,7 @@ name; ``tick`` runs one evaluation pass of the running schedules (what the daemo
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,6 +17,7 @@ from ._instigators import (
     iso,
     load,
     parse_now,
+    pick,
     print_orphans,
     print_preview,
     print_ticks,
@@ -26,6 +27,11 @@ from ._instigators import (
     switch,
     tick_line,
 )
+
+if TYPE_CHECKING:
+    from orch.core.scheduling.ticks import Instigator
+
+    from ._instigators import Context
 
 schedule_app = typer.Typer(help="Schedules: turn them on and off, preview, see their ticks.",
                            no_args_is_help=True, add_completion=False)
@@ -85,15 +91,9 @@ def list_schedules(
     print_orphans(ctx)
 
 
-def _names(ctx, name: str | None, everything: bool, verb: str) -> list:
-    if everything:
-        if name:
-            fail(f"Give a schedule name or --{verb}-all, not both.")
-        return ctx.instigators
-    if not name:
-        fail(f"Noop: give the schedule to {verb}, or --{verb}-all. Schedules: "
-             f"{', '.join(sorted(i.name for i in ctx.instigators)) or 'none'}.")
-    return [ctx.find(name)]
+def _names(ctx: Context, name: str | None, everything: bool, verb: str) -> list[Instigator]:
+    return pick(ctx, name, everything, verb, f"Noop: give the schedule to {verb}, or "
+                                             f"--{verb}-all.")
 
 
 @schedule_app.command("start")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,6 +12,7 @@ from ._instigators import (
     iso,
     load,
     parse_now,
+    pick,
     print_orphans,
     print_preview,
     print_ticks,
@@ -20,6 +21,11 @@ from ._instigators import (
     switch,
     tick_line,
 )
+
+if TYPE_CHECKING:
+    from orch.core.scheduling.ticks import Instigator
+
+    from ._instigators import Context
 
 sensor_app = typer.Typer(help="Sensors: turn them on and off, preview, set their cursor.",
                          no_args_is_help=True, add_completion=False)
@@ -75,15 +81,9 @@ def list_sensors(
     print_orphans(ctx)
 
 
-def _targets(ctx, name: str | None, everything: bool, verb: str) -> list:
-    if everything:
-        if name:
-            fail(f"Give a sensor name or --{verb}-all, not both.")
-        return ctx.instigators
-    if not name:
-        fail(f"Missing sensor name argument. Sensors: "
-             f"{', '.join(sorted(i.name for i in ctx.instigators)) or 'none'}.")
-    return [ctx.find(name)]
+def _targets(ctx: Context, name: str | None, everything: bool, verb: str
+             ) -> list[Instigator]:
+    return pick(ctx, name, everything, verb, "Missing sensor name argument.")
 
 
 @sensor_app.command("start")
