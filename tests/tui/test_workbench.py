@@ -130,6 +130,14 @@ async def _loaded(pilot, pipeline: str | None = None) -> None:
                    and (pipeline is None or app.current == pipeline))
 
 
+async def _nap_running(pilot) -> None:
+    """Until the displayed run's ``nap`` step is running."""
+    app = pilot.app
+    await wait_for(pilot, lambda: app.run_view is not None
+                   and app.run_view.steps.get("nap") is not None
+                   and app.run_view.steps["nap"].status is StepStatus.IN_PROGRESS)
+
+
 async def _finished_run(pilot):
     app = pilot.app
     await wait_for(pilot, lambda: app.run_view is not None and app.run_view.finished)
@@ -252,9 +260,7 @@ async def test_quit_with_a_run_in_progress_asks_then_cancels_it(repo, instance):
     async with app.run_test(size=SIZE) as pilot:
         await _loaded(pilot, "sleepy")
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.run_view is not None
-                       and app.run_view.steps.get("nap") is not None
-                       and app.run_view.steps["nap"].status is StepStatus.IN_PROGRESS)
+        await _nap_running(pilot)
         run_id = app.run_view.run_id
         await pilot.press("q")
         await wait_for(pilot, lambda: "still in progress" in str(
@@ -469,9 +475,7 @@ async def test_cancel_settles_the_interrupted_step_in_every_pane(repo, instance)
     async with app.run_test(size=SIZE) as pilot:
         await _loaded(pilot, "sleepy")
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.run_view is not None
-                       and app.run_view.steps.get("nap") is not None
-                       and app.run_view.steps["nap"].status is StepStatus.IN_PROGRESS)
+        await _nap_running(pilot)
         await pilot.press("c")
         run = await _finished_run(pilot)
         assert run.status is PipelineRunStatus.CANCELED
@@ -590,9 +594,7 @@ async def test_a_queued_run_shows_why_it_waits_and_cancel_keeps_it_from_starting
         async with app.run_test(size=SIZE) as pilot:
             await _loaded(pilot, "sleepy")
             await pilot.press("r")
-            await wait_for(pilot, lambda: app.run_view is not None
-                           and app.run_view.steps.get("nap") is not None
-                           and app.run_view.steps["nap"].status is StepStatus.IN_PROGRESS)
+            await _nap_running(pilot)
             first = app.run_view.run_id
             await pilot.press("r")  # the slot is taken: this one waits in the queue
             await wait_for(pilot, lambda: app.run_view.run_id != first)
