@@ -10,7 +10,9 @@ Loops, each in a thread of its own with its own instance connection:
 - ``MONITORING`` (when ``run_monitoring.enabled``): a monitoring pass
   (:func:`run_monitor.monitor_runs`) every ``poll_interval_seconds``;
 - ``SCHEDULER`` (given the code's location): every second, one evaluation pass of the running
-  schedules and sensors (``scheduling.ticks.tick_all``) in a code server that holds the code
+  schedules and sensors (``scheduling.ticks.tick_all``), then one chunk of each REQUESTED
+  backfill of that code (``scheduling.backfill.run_requested_backfills``: a backfill whose
+  ``orch backfill`` process died, or one resumed from the app), in a code server that holds the code
   — forked from a warm zygote, so the project's libraries are imported once. A save under the
   code's folder loads the code again in a fresh server before the next pass; a load that
   fails records a FAILURE tick, with the error, on every running schedule and sensor, and the
@@ -218,6 +220,13 @@ class InstigatorPass:
             lines.append(Note(f"{who}: {tick['status']}{runs}"
                               + (f" ({why.splitlines()[0]})" if why else ""),
                               error=tick["status"] == "FAILURE", instigator=who))
+        for backfill in self.server.backfills:
+            who = f"backfill {backfill['backfill_id']}"
+            failed = backfill["status"] == "FAILED"
+            why = f" ({backfill['error'].splitlines()[0]})" if failed and backfill["error"] \
+                else ""
+            lines.append(Note(f"{who}: {backfill['status']}, submitted {backfill['submitted']}/"
+                              f"{backfill['total']}{why}", error=failed, instigator=who))
         return lines
 
     def _load(self, instance: Instance) -> list[Note]:

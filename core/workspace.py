@@ -31,7 +31,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import datetime
+
+    from .definitions.schedules import RunRequest
+    from .scheduling.preview import Preview
 
 from .errors import (
     ORCH,
@@ -736,6 +742,7 @@ class CodeServer:
         self.run_id: str | None = None
         self.loaded: RepositorySnapshot | None = None
         self.on_modules: Callable[[list[str]], None] | None = None
+        self.backfills: list[dict[str, Any]] = []  # what the last tick advanced
 
     @property
     def pid(self) -> int:
@@ -840,18 +847,44 @@ class CodeServer:
         self.run_id = reply.get("run_id")
         return reply
 
+    def _ask(self, request: dict[str, Any], what: str, timeout: float) -> dict[str, Any]:
+        """Send one request to the loaded server and return its ``ok`` answer; raise
+        :class:`WorkspaceLoadError` for its error, a crash or no answer."""
+        if not self._send(request):
+            raise self._fail("crash", f"The code server exited before it could {what}.")
+        reply = self._receive(timeout)
+        if reply is None:
+            raise self._fail("crash", f"The code server did not answer the {what} request.")
+        if not reply.get("ok"):
+            raise WorkspaceLoadError(LoadError.from_dict(reply["error"]))
+        return reply
+
     def tick(self, now: float | None = None, timeout: float = 120.0) -> list[dict[str, Any]]:
         """One evaluation pass of the loaded code's running schedules and sensors, in the
         server (runs go through the run coordinator); the ticks it recorded, each
-        ``{"name", "type", "status", "run_ids", "skip_reason", "error"}``."""
-        if not self._send({"op": "tick", "now": now}):
-            raise self._fail("crash", "The code server exited before it could tick.")
-        reply = self._receive(timeout)
-        if reply is None:
-            raise self._fail("crash", "The code server did not answer the tick request.")
-        if not reply.get("ok"):
-            raise WorkspaceLoadError(LoadError.from_dict(reply["error"]))
+        ``{"name", "type", "status", "run_ids", "skip_reason", "error"}``. The REQUESTED
+        backfills of the code advance by a chunk in the same pass: :attr:`backfills`."""
+        reply = self._ask({"op": "tick", "now": now}, "tick", timeout)
+        self.backfills = list(reply.get("backfills") or [])
         return list(reply["ticks"])
+
+    def preview(self, kind: str, name: str, now: float | None = None,
+                timeout: float = 120.0) -> Preview:
+        """Evaluate the schedule or sensor ``name`` once, launching and storing nothing."""
+        from .scheduling.preview import preview_from_dict
+
+        reply = self._ask({"op": "preview", "kind": kind, "name": name, "now": now},
+                          "preview", timeout)
+        return preview_from_dict(reply["preview"])
+
+    def request_run(self, kind: str, name: str, request: RunRequest,
+                    when: datetime.datetime | None = None, timeout: float = 120.0
+                    ) -> dict[str, Any]:
+        """Launch one request a preview showed; ``{"run_ids", "skipped_keys", "errors"}``."""
+        return self._ask({"op": "request_run", "kind": kind, "name": name,
+                          "request": {"run_key": request.run_key,
+                                      "run_config": request.run_config, "tags": request.tags},
+                          "when": when.isoformat() if when else None}, "launch", timeout)
 
     def _exited(self) -> bool:
         """Whether the server is gone (its end of the pipe closes a moment before the

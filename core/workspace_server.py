@@ -23,7 +23,14 @@ Requests:
     → ``{"ok": true, "ticks": [{"name", "type", "status", "run_ids", "skip_reason",
     "error"}]}``: one evaluation pass of the loaded code's running schedules and sensors at
     ``now`` (``orch.core.scheduling.ticks.tick_all``; runs go through the run coordinator);
-    the server stays up for more requests.
+    the server stays up for more requests. The answer also has ``"backfills"``: the
+    REQUESTED backfills of this code, each advanced by one chunk (``run_requested_backfills``).
+``{"op": "preview", "kind": "schedule" | "sensor", "name", "now"}``
+    → ``{"ok": true, "preview": {...}}``: the instigator evaluated once (a schedule at its next
+    tick after ``now``, a sensor against its stored cursor), nothing launched or stored.
+``{"op": "request_run", "kind", "name", "request": {"run_key", "run_config", "tags"},
+"when"}`` → ``{"ok": true, "run_ids", "skipped_keys", "errors"}``: one previewed request
+    launched with its tick's tags (a sensor's run key is claimed).
 ``{"op": "exit"}`` or end of input → exit 0.
 
 A load's answer also names the third-party modules it imported (``"modules"``: top-level
@@ -49,6 +56,7 @@ import signal
 import socket
 import sys
 import threading
+from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
@@ -222,31 +230,84 @@ class Server:
                              "modules": third_party_modules(target.root,
                                                             target.working_directory)})
 
-    def tick(self, request: dict[str, Any]) -> None:
-        """One pass over the loaded code's running schedules and sensors; answer the ticks."""
-        import time
-
-        from orch.core.instance import Instance
-        from orch.core.scheduling.ticks import tick_all
+    def _no_code(self) -> bool:
         from orch.core.workspace import LoadError
 
-        if self.workspace is None:
-            self.responder.send({"ok": False, "error": LoadError(
-                "invalid", "No code is loaded: send a successful load request first.").to_dict()})
+        if self.workspace is not None:
+            return False
+        self.responder.send({"ok": False, "error": LoadError(
+            "invalid", "No code is loaded: send a successful load request first.").to_dict()})
+        return True
+
+    def _answer(self, compute: Callable[[Any], dict[str, Any]]) -> None:
+        """Answer ``compute(instance)``; a user error (DagsterError) is kind ``invalid``, and
+        storage or orch trouble is reported too: the server goes on."""
+        from orch.core.instance import Instance
+        from orch.core.workspace import LoadError
+
+        if self._no_code():
             return
         try:
             with Instance.get() as instance:
-                ticks = tick_all(instance, self.workspace,
-                                 float(request.get("now") or time.time()))
-        except Exception as exc:  # storage or orch trouble: reported, the server goes on
+                answer = compute(instance)
+        except Exception as exc:
             self.responder.send({"ok": False, "error": LoadError(
-                "invalid", f"{type(exc).__name__}: {exc}",
+                "invalid", str(exc) if _is_user_error(exc) else f"{type(exc).__name__}: {exc}",
                 cls_name=type(exc).__name__).to_dict()})
             return
-        self.responder.send({"ok": True, "ticks": [
-            {"name": t.name, "type": t.instigator_type.value, "status": t.status.value,
-             "run_ids": list(t.run_ids), "skip_reason": t.skip_reason, "error": t.error}
-            for t in ticks]})
+        self.responder.send({"ok": True, **answer})
+
+    def tick(self, request: dict[str, Any]) -> None:
+        """One pass over the loaded code's running schedules and sensors, then a chunk of each
+        of its REQUESTED backfills; answer the ticks and the backfills."""
+        import time
+
+        from orch.core.scheduling.backfill import run_requested_backfills
+        from orch.core.scheduling.ticks import tick_all
+
+        def compute(instance: Any) -> dict[str, Any]:
+            ticks = tick_all(instance, self.workspace, float(request.get("now") or time.time()))
+            backfills = run_requested_backfills(instance, self.workspace)
+            return {"ticks": [
+                {"name": t.name, "type": t.instigator_type.value, "status": t.status.value,
+                 "run_ids": list(t.run_ids), "skip_reason": t.skip_reason, "error": t.error}
+                for t in ticks],
+                "backfills": [
+                {"backfill_id": b.backfill_id, "status": b.status.value,
+                 "submitted": b.submitted_count, "total": len(b.partition_names),
+                 "error": b.error} for b in backfills]}
+
+        self._answer(compute)
+
+    def preview(self, request: dict[str, Any]) -> None:
+        """Evaluate one schedule or sensor without launching or storing anything."""
+        import time
+
+        from orch.core.scheduling.preview import preview_now, preview_to_dict
+
+        self._answer(lambda instance: {"preview": preview_to_dict(preview_now(
+            instance, self.workspace, request["kind"], request["name"],
+            float(request.get("now") or time.time())))})
+
+    def request_run(self, request: dict[str, Any]) -> None:
+        """Launch one run a preview showed (``launch_previewed``), through the coordinator."""
+        import datetime
+
+        from orch.core.definitions.schedules import RunRequest
+        from orch.core.scheduling.preview import launch_previewed
+
+        wanted = request["request"]
+        when = datetime.datetime.fromisoformat(request["when"]) if request.get("when") else None
+
+        def compute(instance: Any) -> dict[str, Any]:
+            outcome = launch_previewed(
+                instance, self.workspace, request["kind"], request["name"],
+                RunRequest(wanted.get("run_key"), wanted.get("run_config") or {},
+                           wanted.get("tags") or {}), when)
+            return {"run_ids": outcome.run_ids, "skipped_keys": outcome.skipped_keys,
+                    "errors": outcome.errors}
+
+        self._answer(compute)
 
     def launch(self, request: dict[str, Any]) -> int | None:
         """Create the run; answer; execute it. None when nothing was started."""
@@ -338,6 +399,12 @@ class Server:
             instance.close()
 
 
+def _is_user_error(exc: BaseException) -> bool:
+    from orch.core.errors import DagsterError
+
+    return isinstance(exc, DagsterError)
+
+
 def third_party_modules(*roots: str | None) -> list[str]:
     """Top-level modules imported in this process that are not the user's: not loaded from
     under ``roots`` (except installed packages there) and not orch's user-code namespace.
@@ -400,6 +467,10 @@ def serve(responder: _Responder, stdin: IO[bytes]) -> int:
                 return code
         elif op == "tick":
             server.tick(request)
+        elif op == "preview":
+            server.preview(request)
+        elif op == "request_run":
+            server.request_run(request)
         elif op == "exit":
             return 0
 

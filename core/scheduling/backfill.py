@@ -140,10 +140,11 @@ def create_backfill(instance: Instance, workspace: LoadedWorkspace, pipeline_nam
 
 def execute_backfill(instance: Instance, workspace: LoadedWorkspace, backfill_id: str,
                      chunk_size: int = CHUNK_SIZE,
-                     on_chunk: Callable[[Backfill, LaunchOutcome], None] | None = None
-                     ) -> Backfill:
+                     on_chunk: Callable[[Backfill, LaunchOutcome], None] | None = None,
+                     max_chunks: int | None = None) -> Backfill:
     """Submit the runs of a REQUESTED backfill from its checkpoint on; COMPLETED when every
-    partition has its run, FAILED (with the error) when one could not be created."""
+    partition has its run, FAILED (with the error) when one could not be created. With
+    ``max_chunks`` (the daemon's pass), stop after that many chunks, still REQUESTED."""
     storage = instance.storage
     backfill = storage.get_backfill(backfill_id)
     if backfill is None:
@@ -167,7 +168,10 @@ def execute_backfill(instance: Instance, workspace: LoadedWorkspace, backfill_id
         return storage.update_backfill(replace(
             backfill, status=BulkActionStatus.FAILED,
             error=f"Partitions of {partition_set.name} could not be listed: {e}"))
-    for offset in range(start, len(names), max(1, chunk_size)):
+    chunks = range(start, len(names), max(1, chunk_size))
+    for done, offset in enumerate(chunks):
+        if max_chunks is not None and done >= max_chunks:
+            return backfill
         chunk = names[offset:offset + chunk_size]
         outcome = LaunchOutcome()
         for name in chunk:
@@ -176,16 +180,44 @@ def execute_backfill(instance: Instance, workspace: LoadedWorkspace, backfill_id
         if outcome.errors:  # the checkpoint stays before this chunk: resume retries it
             return storage.update_backfill(replace(
                 backfill, status=BulkActionStatus.FAILED, error="\n\n".join(outcome.errors)))
-        backfill = storage.update_backfill(replace(
-            backfill, last_submitted_partition_name=chunk[-1],
-            submitted_count=offset + len(chunk)))
+        # The stored status is kept: a cancel that came during the chunk stops it here.
+        backfill = storage.checkpoint_backfill(backfill_id, chunk[-1], offset + len(chunk)) \
+            or backfill
         if on_chunk is not None:
             on_chunk(backfill, outcome)
         current = storage.get_backfill(backfill_id)
         if current is None or current.status is not BulkActionStatus.REQUESTED:
-            return current or backfill  # canceled between chunks
+            return current or backfill  # canceled during or between chunks
     return storage.update_backfill(replace(backfill, status=BulkActionStatus.COMPLETED,
                                            error=None))
+
+
+def run_requested_backfills(instance: Instance, workspace: LoadedWorkspace,
+                            max_chunks: int = 1) -> list[Backfill]:
+    """The daemon's backfill pass: up to ``max_chunks`` chunks of every REQUESTED backfill
+    whose code is this workspace's (one created by ``orch backfill`` whose process died, one
+    resumed from the app); returns them as they stand after it. A backfill whose process is
+    still submitting it is safe to go on with too: every partition's run is claimed once."""
+    out = []
+    for backfill in instance.storage.get_backfills(BulkActionStatus.REQUESTED):
+        if not _is_of(workspace, backfill):
+            continue
+        try:
+            out.append(execute_backfill(instance, workspace, backfill.backfill_id,
+                                        max_chunks=max_chunks))
+        except BackfillError:  # canceled (or gone) since it was listed
+            continue
+    return out
+
+
+def _is_of(workspace: LoadedWorkspace, backfill: Backfill) -> bool:
+    origin = dict(backfill.origin or {})
+    repo_name = origin.pop("repository", None)
+    for repository in workspace.repositories:
+        if repository["name"] == repo_name:
+            mine = repository.get("origin") or {}
+            return all(mine.get(k) == origin.get(k) for k in ("python_file", "module_name"))
+    return False
 
 
 def _launch_partition(instance: Instance, workspace: LoadedWorkspace,

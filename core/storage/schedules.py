@@ -251,6 +251,14 @@ class ScheduleStorage(ABC):
     def update_backfill(self, backfill: Backfill) -> Backfill: ...
 
     @abstractmethod
+    def checkpoint_backfill(self, backfill_id: str, last_submitted_partition_name: str,
+                            submitted_count: int) -> Backfill | None:
+        """Record how far a backfill's runs were submitted, leaving its status as stored (a
+        cancel that came while a chunk was submitted is kept), and return it as stored.
+        The count never goes down, so two processes submitting one backfill cannot move it
+        back."""
+
+    @abstractmethod
     def get_backfill(self, backfill_id: str) -> Backfill | None: ...
 
     @abstractmethod

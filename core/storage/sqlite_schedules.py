@@ -336,6 +336,18 @@ class SqliteScheduleStorage(ScheduleStorage):
                  backfill.backfill_id))
         return backfill
 
+    def checkpoint_backfill(self, backfill_id: str, last_submitted_partition_name: str,
+                            submitted_count: int) -> Backfill | None:
+        with self.db.write() as conn:
+            done = conn.execute(
+                "UPDATE bulk_actions SET last_submitted_partition_name = CASE WHEN "
+                "submitted_count <= ? THEN ? ELSE last_submitted_partition_name END, "
+                "submitted_count = MAX(submitted_count, ?), update_timestamp = ? "
+                "WHERE backfill_id = ?",
+                (submitted_count, last_submitted_partition_name, submitted_count, time.time(),
+                 backfill_id)).rowcount
+        return self.get_backfill(backfill_id) if done else None
+
     def get_backfill(self, backfill_id: str) -> Backfill | None:
         with self.db.read() as conn:
             row = conn.execute(f"SELECT {_BACKFILL_COLUMNS} FROM bulk_actions WHERE "

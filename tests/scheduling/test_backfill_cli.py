@@ -28,6 +28,13 @@ def etl():
     load()
 
 def config_for(partition):
+    if os.environ.get("ORCH_TEST_CANCEL_AT") == partition.name:  # a cancel while a chunk runs
+        from orch.core.instance import Instance
+        from orch.core.scheduling.backfill import set_backfill_status
+        from orch.core.storage.schedules import BulkActionStatus
+        with Instance.get() as instance:
+            [b] = instance.storage.get_backfills(BulkActionStatus.REQUESTED)
+            set_backfill_status(instance, b.backfill_id, BulkActionStatus.CANCELED)
     if os.environ.get("ORCH_TEST_KILL_AT") == partition.name:
         open(os.environ["ORCH_TEST_MARKER"], "w").close()
         time.sleep(600)  # the test SIGKILLs the backfill process here
@@ -100,6 +107,72 @@ def test_bad_selections_exit_2(project: Path) -> None:
     assert 'No partition set named "weeks" for pipeline `etl`. Valid partition sets: days.' \
         in wrong_set.stderr
     assert _partitions_of_runs(project) == Counter()
+
+
+def test_a_cancel_while_a_chunk_is_submitted_stops_the_backfill_after_that_chunk(
+        project: Path) -> None:
+    """The chunk's checkpoint used to write the status it had read before the chunk
+    (REQUESTED) over the cancel, and the backfill went on to the end."""
+    result = subprocess.run(
+        [sys.executable, "-m", "orch.cli", "backfill", "-f", "repo.py", "-p", "etl", "--all",
+         "--noprompt"], cwd=project, env=_env(project, ORCH_TEST_CANCEL_AT="d10"),
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1, result.stderr
+    assert "was canceled after 25 partitions" in result.stderr
+    with Instance.from_home(project / ".orch") as instance:
+        [backfill] = instance.storage.get_backfills()
+        assert backfill.status is BulkActionStatus.CANCELED
+        assert (backfill.last_submitted_partition_name, backfill.submitted_count) == ("d24", 25)
+    assert sorted(_partitions_of_runs(project)) == [f"d{i:02d}" for i in range(25)]
+
+
+def _kill_backfill_at(project: Path, partition: str) -> str:
+    """Start ``orch backfill --all``, SIGKILL it while it computes ``partition``'s config;
+    the backfill's id."""
+    marker = project / "reached"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "orch.cli", "backfill", "-f", "repo.py", "-p", "etl", "--all",
+         "--noprompt"], cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=_env(project, ORCH_TEST_KILL_AT=partition, ORCH_TEST_MARKER=str(marker)))
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate()
+    with Instance.from_home(project / ".orch") as instance:
+        [backfill] = instance.storage.get_backfills()
+    return backfill.backfill_id
+
+
+def test_the_daemon_finishes_a_backfill_whose_process_died(project: Path) -> None:
+    # The queue keeps every run waiting, so the test launches none of the 60.
+    (project / ".orch" / "orch.yaml").write_text(
+        "run_coordinator:\n  name: queued\n  config:\n    max_concurrent_runs: 0\n")
+    backfill_id = _kill_backfill_at(project, "d30")
+    daemon = subprocess.Popen([sys.executable, "-m", "orch.cli", "daemon", "run", "-f",
+                               "repo.py"], cwd=project, env=_env(project),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            with Instance.from_home(project / ".orch") as instance:
+                backfill = instance.storage.get_backfill(backfill_id)
+            assert backfill is not None
+            if backfill.status is BulkActionStatus.COMPLETED:
+                break
+            assert daemon.poll() is None, daemon.communicate()
+            assert time.monotonic() < deadline, backfill
+            time.sleep(0.2)
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        out, _ = daemon.communicate(timeout=60)
+    assert daemon.returncode == 0, out
+    assert f"backfill {backfill_id}: COMPLETED, submitted 60/60" in out
+    counts = _partitions_of_runs(project)
+    assert sorted(counts) == [f"d{i:02d}" for i in range(60)]
+    assert set(counts.values()) == {1}
 
 
 def test_backfill_resumes_after_sigkill_without_launching_a_partition_twice(
