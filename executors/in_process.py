@@ -8,9 +8,8 @@ from orch.core.config import Field, Selector, String
 from orch.core.events import EventRecord, EventType
 from orch.core.execution.context import RunContext
 from orch.core.execution.executor import Executor, ExecutorDefinition, InitExecutorContext
-from orch.core.execution.resources import ResourceScope, required_resource_keys
-from orch.core.execution.scheduler import ActiveExecution, drive
-from orch.core.execution.step import execute_step, step_timeout, with_timeout
+from orch.core.execution.scheduler import RunStep
+from orch.core.execution.step import step_timeout, with_timeout
 from orch.core.plan.plan import ExecutionStep
 from orch.core.plan.sources import StepOutputHandle
 
@@ -18,9 +17,15 @@ from orch.core.plan.sources import StepOutputHandle
 class _InlineLauncher:
     """Runs a step to completion when launched; nothing is ever left running."""
 
-    def __init__(self, run_context: RunContext, scope: ResourceScope):
+    def __init__(self, run_context: RunContext, run_step: RunStep):
         self.run_context = run_context
-        self.resources = scope.resources
+        self.run_step = run_step
+
+    def start(self) -> Iterator[EventRecord]:
+        return iter(())
+
+    def close(self) -> None:
+        pass
 
     def free_slots(self) -> int:
         return 1
@@ -32,7 +37,7 @@ class _InlineLauncher:
                missing: frozenset[StepOutputHandle]) -> Iterator[EventRecord]:
         manager = getattr(self.run_context.instance, "compute_log_manager", None)
         if manager is None or not self.run_context.instance.is_persistent:
-            events = execute_step(self.run_context, step, self.resources, attempt, missing)
+            events = self.run_step(step, attempt, missing)
         else:
             events = self._captured(manager, step, attempt, missing)
         return with_timeout(events, step, step_timeout(step))
@@ -46,7 +51,7 @@ class _InlineLauncher:
                 yield rc.event(EventType.LOGS_CAPTURED,
                                f'Started capturing logs for step "{step.key}".', step.key,
                                data=logs.logs_captured_data())
-            yield from execute_step(rc, step, self.resources, attempt, missing)
+            yield from self.run_step(step, attempt, missing)
 
     def poll(self, timeout: float) -> Iterator[EventRecord]:
         return iter(())
@@ -61,18 +66,8 @@ class InProcessExecutor(Executor):
     def __init__(self, retries_enabled: bool = True):
         self.retries_enabled = retries_enabled
 
-    def execute(self, run_context: RunContext, active: ActiveExecution
-                ) -> Iterator[EventRecord]:
-        plan = active.plan
-        scope = ResourceScope()
-        keys = required_resource_keys(run_context, plan.executable_steps())
-        try:
-            yield from scope.initialize(run_context, keys)
-            yield from drive(run_context, active, _InlineLauncher(run_context, scope))
-        except BaseException:
-            run_context.pending_logs.extend(scope.teardown(run_context))
-            raise
-        yield from scope.teardown(run_context)
+    def launcher(self, run_context: RunContext, run_step: RunStep) -> _InlineLauncher:
+        return _InlineLauncher(run_context, run_step)
 
 
 def _create(init: InitExecutorContext) -> InProcessExecutor:

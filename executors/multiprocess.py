@@ -37,9 +37,8 @@ from orch.core.errors import serializable_error_info
 from orch.core.events import EventRecord, EventType
 from orch.core.execution.context import RunContext
 from orch.core.execution.executor import Executor, ExecutorDefinition, InitExecutorContext
-from orch.core.execution.resources import ResourceScope, required_resource_keys
-from orch.core.execution.scheduler import ActiveExecution, drive
-from orch.core.execution.step import KEEP_PROCESSES_TAG, execute_step, step_timeout
+from orch.core.execution.scheduler import RunStep
+from orch.core.execution.step import KEEP_PROCESSES_TAG, step_timeout
 from orch.core.plan.plan import ExecutionStep
 from orch.core.plan.sources import StepOutputHandle
 from orch.core.storage.event_writer import unpoison
@@ -158,14 +157,26 @@ def _exit_description(status: int) -> str:
 class _ForkLauncher:
     """Forks one process per step and multiplexes their event pipes."""
 
-    def __init__(self, run_context: RunContext, max_concurrent: int,
+    def __init__(self, run_context: RunContext, run_step: RunStep, max_concurrent: int,
                  step_timeout: float | None):
         self.rc = run_context
+        self.run_step = run_step
         self.max_concurrent = max_concurrent
         self.step_timeout = step_timeout
         self.children: dict[int, _Child] = {}  # by read fd
         self.selector = selectors.DefaultSelector()
         self.compute_logs = getattr(run_context.instance, "compute_log_manager", None)
+
+    def start(self) -> Iterator[EventRecord]:
+        instance = self.rc.instance
+        if getattr(instance, "storage_dir", None) is not None:
+            instance.storage_dir.mkdir(parents=True, exist_ok=True)  # before any fork
+        yield self.rc.event(
+            EventType.ENGINE_EVENT,
+            f"Executing steps using the multiprocess executor (max_concurrent="
+            f"{self.max_concurrent}, pid {os.getpid()}).",
+            data={"max_concurrent": self.max_concurrent},
+        )
 
     def free_slots(self) -> int:
         return self.max_concurrent - len(self.children)
@@ -235,12 +246,12 @@ class _ForkLauncher:
                 with redirect_output(captured.stdout_path, captured.stderr_path,
                                      (rc.run_id, step.key)):
                     try:
-                        self._child_events(rc, step, attempt, missing, send)
+                        self._child_events(step, attempt, missing, send)
                     except BaseException as exc:
                         _report_child_crash(rc, step, exc, send)
                         raise
             else:
-                self._child_events(rc, step, attempt, missing, send)
+                self._child_events(step, attempt, missing, send)
         except BaseException as exc:
             if not getattr(exc, "_orch_reported", False):
                 _report_child_crash(self.rc, step, exc, send)
@@ -253,31 +264,10 @@ class _ForkLauncher:
             finally:
                 os._exit(status)
 
-    @staticmethod
-    def _child_events(rc: RunContext, step: ExecutionStep, attempt: int,
+    def _child_events(self, step: ExecutionStep, attempt: int,
                       missing: frozenset[StepOutputHandle], send: _Pipe) -> None:
-        scope = ResourceScope()
-        try:
-            for event in scope.initialize(rc, required_resource_keys(rc, [step]), step.key):
-                send(event)
-        except Exception as exc:
-            send(rc.event(EventType.STEP_FAILURE,
-                          f'Execution of step "{step.key}" failed: a resource could not be '
-                          "initialized.", step.key, 40,
-                          {"error": serializable_error_info(exc),
-                           "error_source": "RESOURCE_INIT_ERROR"}))
-            return
-        try:
-            for event in execute_step(rc, step, scope.resources, attempt, missing):
-                for log in rc.pending_logs:
-                    send(log)
-                rc.pending_logs.clear()
-                send(event)
-        finally:
-            for event in scope.teardown(rc, step.key):
-                send(event)
-            for log in rc.pending_logs:
-                send(log)
+        for event in self.run_step(step, attempt, missing):
+            send(event)
 
     # -- collecting -----------------------------------------------------------------------
     def poll(self, timeout: float) -> Iterator[EventRecord]:
@@ -473,7 +463,10 @@ def _kill(pid: int, sig: int) -> None:
 
 
 class MultiprocessExecutor(Executor):
-    """Runs up to ``max_concurrent`` steps at once, each in a forked process."""
+    """Runs up to ``max_concurrent`` steps at once, each in a forked process with resources
+    of its own."""
+
+    resources_per_step = True
 
     def __init__(self, max_concurrent: int, retries_enabled: bool = True,
                  step_timeout: float | None = None):
@@ -481,25 +474,8 @@ class MultiprocessExecutor(Executor):
         self.retries_enabled = retries_enabled
         self.step_timeout = step_timeout
 
-    def execute(self, run_context: RunContext, active: ActiveExecution
-                ) -> Iterator[EventRecord]:
-        instance = run_context.instance
-        if getattr(instance, "storage_dir", None) is not None:
-            instance.storage_dir.mkdir(parents=True, exist_ok=True)  # before any fork
-        launcher = _ForkLauncher(run_context, self.max_concurrent, self.step_timeout)
-        yield run_context.event(
-            EventType.ENGINE_EVENT,
-            f"Executing steps using the multiprocess executor (max_concurrent="
-            f"{self.max_concurrent}, pid {os.getpid()}).",
-            data={"max_concurrent": self.max_concurrent},
-        )
-        try:
-            yield from drive(run_context, active, launcher)
-        except BaseException:
-            run_context.pending_logs.extend(launcher.terminate())
-            raise
-        finally:
-            launcher.close()
+    def launcher(self, run_context: RunContext, run_step: RunStep) -> _ForkLauncher:
+        return _ForkLauncher(run_context, run_step, self.max_concurrent, self.step_timeout)
 
 
 def _create(init: InitExecutorContext) -> MultiprocessExecutor:

@@ -22,8 +22,10 @@ from ..selection import select_solids, split_selection
 from ..storage.paths import check_run_id
 from .context import RunContext
 from .executor import (
+    Executor,
     ExecutorDefinition,
     InitExecutorContext,
+    execute_plan,
     executor_choice,
     get_executor_def,
     mode_for_executor,
@@ -163,7 +165,7 @@ def execute_run_iterator(
             getattr(log, "close", lambda: None)()
 
 
-def _run_events(run_context: RunContext, executor: Any, active: ActiveExecution
+def _run_events(run_context: RunContext, executor: Executor, active: ActiveExecution
                 ) -> Iterator[EventRecord]:
     """The run's events; a run that ends while steps are open (canceled, or failed outside
     any step) first gives each of them a STEP_FAILURE saying so, so no step stays running."""
@@ -173,18 +175,18 @@ def _run_events(run_context: RunContext, executor: Any, active: ActiveExecution
         yield event
 
 
-def _run_events_closing(run_context: RunContext, executor: Any, active: ActiveExecution,
+def _run_events_closing(run_context: RunContext, executor: Executor, active: ActiveExecution,
                         open_steps: OpenSteps) -> Iterator[EventRecord]:
     name = run_context.pipeline_name
     pending = run_context.pending_logs
     yield run_context.event(EventType.PIPELINE_START, f'Started execution of pipeline "{name}".')
     try:
-        for event in executor.execute(run_context, active):
+        for event in execute_plan(run_context, active, executor):
             if pending:
-                yield from _drain(pending)
+                yield from run_context.drain_logs()
             yield event
     except (DagsterExecutionInterruptedError, KeyboardInterrupt) as interrupt:
-        yield from _drain(pending)
+        yield from run_context.drain_logs()
         if not run_context.cancel_reported:
             yield run_context.event(EventType.PIPELINE_CANCELING,
                                     "Sending run termination request.", level=30)
@@ -197,7 +199,7 @@ def _run_events_closing(run_context: RunContext, executor: Any, active: ActiveEx
     except GeneratorExit:  # the consumer stopped iterating: nothing more may be yielded
         raise
     except BaseException as exc:
-        yield from _drain(pending)
+        yield from run_context.drain_logs()
         yield from open_steps.close(run_context, canceled=False,
                                     cause=f"the run failed ({type(exc).__name__}: {exc})")
         yield run_context.event(
@@ -210,7 +212,7 @@ def _run_events_closing(run_context: RunContext, executor: Any, active: ActiveEx
         if run_context.raise_on_error or not isinstance(exc, Exception):
             raise
         return
-    yield from _drain(pending)
+    yield from run_context.drain_logs()
     failed = active.failed_steps()
     if failed or active.abandoned:
         yield run_context.event(
@@ -221,11 +223,6 @@ def _run_events_closing(run_context: RunContext, executor: Any, active: ActiveEx
     else:
         yield run_context.event(EventType.PIPELINE_SUCCESS,
                                 f'Finished execution of pipeline "{name}".')
-
-
-def _drain(pending: list[EventRecord]) -> Iterator[EventRecord]:
-    drained, pending[:] = list(pending), []
-    yield from drained
 
 
 def _create_run(instance: Instance, prepared: PreparedRun) -> None:

@@ -103,6 +103,13 @@ class RunContext:
     def log_manager(self, step_key: str | None = None) -> LogManager:
         return LogManager(self.run_id, self.pipeline_name, self.pending_logs.append, step_key)
 
+    def drain_logs(self) -> list[EventRecord]:
+        """The log lines waiting in ``pending_logs``, taken off it."""
+        if not self.pending_logs:
+            return []
+        drained, self.pending_logs[:] = list(self.pending_logs), []
+        return drained
+
 
 class SolidExecutionContext:
     """``context`` inside a solid: config, resources, logging, run information."""

@@ -1,32 +1,117 @@
 """The executor seam: executors are found by the name used in run config
 (``execution: {multiprocess: {config: {...}}}``) through the ``orch.executors`` entry-point
-group, so core never imports an executor package."""
+group, so core never imports an executor package.
+
+Executors only launch. :func:`execute_plan` owns the rest, once for all of them: the one
+scheduler (``scheduler.drive``), resources (for the run, or for each step where steps run in
+processes of their own), cleanup when the run ends early, and interruption. An executor
+supplies a :class:`~.scheduler.StepLauncher` (how one step starts and how its events come
+back) and says whether resources live per step."""
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
 
-from ..errors import DagsterInvariantViolationError
-from ..events import EventRecord
-from .context import RunContext
-from .scheduler import ActiveExecution
+from ..errors import DagsterInvariantViolationError, serializable_error_info
+from ..events import EventRecord, EventType
+from ..plan.plan import ExecutionStep
+from ..plan.sources import StepOutputHandle
+from .context import Resources, RunContext
+from .resources import ResourceScope, required_resource_keys
+from .scheduler import ActiveExecution, RunStep, StepLauncher, drive
+from .step import execute_step
 
 ENTRY_POINT_GROUP = "orch.executors"
 DEFAULT_EXECUTOR = "in_process"
 
 
 class Executor(ABC):
-    """Runs a plan's steps; ``execute`` yields every event of every step in order."""
+    """How a run's steps are launched (see :func:`execute_plan` for everything else)."""
 
     retries_enabled: bool = True
+    # True: each step initialises the resources it needs and tears them down (steps run in
+    # processes of their own). False: resources are initialised once, for the whole run.
+    resources_per_step: bool = False
 
     @abstractmethod
-    def execute(self, run_context: RunContext, active: ActiveExecution
-                ) -> Iterator[EventRecord]: ...
+    def launcher(self, run_context: RunContext, run_step: RunStep) -> StepLauncher:
+        """The launcher for this run; ``run_step(step, attempt, missing)`` yields the events
+        of one attempt of a step, resources included, wherever the launcher calls it."""
+
+
+def execute_plan(run_context: RunContext, active: ActiveExecution, executor: Executor
+                 ) -> Iterator[EventRecord]:
+    """Every event of the plan's steps, in order, through ``executor``'s launcher.
+
+    Run-scoped resources are initialised before the first step and torn down after the
+    last. When the run ends early (an interruption, an error outside any step, the consumer
+    stopping), running steps are terminated and resources torn down; what that reports goes
+    to ``run_context.pending_logs``, which the run's event stream drains."""
+    scope = ResourceScope()
+    launcher: StepLauncher | None = None
+    try:
+        if executor.resources_per_step:
+            run_step: RunStep = functools.partial(execute_step_with_resources, run_context)
+        else:
+            keys = required_resource_keys(run_context, active.plan.executable_steps())
+            yield from scope.initialize(run_context, keys)
+            run_step = functools.partial(_execute_with, run_context, scope.resources)
+        launcher = executor.launcher(run_context, run_step)
+        yield from launcher.start()
+        yield from drive(run_context, active, launcher)
+    except BaseException:
+        if launcher is not None:
+            run_context.pending_logs.extend(launcher.terminate())
+        run_context.pending_logs.extend(scope.teardown(run_context))
+        raise
+    finally:
+        if launcher is not None:
+            launcher.close()
+    yield from scope.teardown(run_context)
+
+
+def _execute_with(run_context: RunContext, resources: Resources, step: ExecutionStep,
+                  attempt: int, missing: frozenset[StepOutputHandle]) -> Iterator[EventRecord]:
+    return execute_step(run_context, step, resources, attempt, missing)
+
+
+def execute_step_with_resources(rc: RunContext, step: ExecutionStep, attempt: int,
+                                missing: frozenset[StepOutputHandle]) -> Iterator[EventRecord]:
+    """One attempt of ``step`` with resources of its own (a step in a process of its own):
+    initialised for it and torn down after it, with the log lines user code wrote
+    (``rc.pending_logs``) in order among the step's events. A resource that cannot be
+    initialised fails the step."""
+    scope = ResourceScope()
+    try:
+        yield from scope.initialize(rc, required_resource_keys(rc, [step]), step.key)
+    except Exception as exc:
+        yield rc.event(EventType.STEP_FAILURE,
+                       f'Execution of step "{step.key}" failed: a resource could not be '
+                       "initialized.", step.key, 40,
+                       {"error": serializable_error_info(exc),
+                        "error_source": "RESOURCE_INIT_ERROR"})
+        return
+    try:
+        for event in execute_step(rc, step, scope.resources, attempt, missing):
+            yield from rc.drain_logs()
+            yield event
+    except GeneratorExit:
+        rc.pending_logs.extend(scope.teardown(rc, step.key))
+        raise
+    except BaseException:
+        yield from _teardown(rc, scope, step.key)
+        raise
+    yield from _teardown(rc, scope, step.key)
+
+
+def _teardown(rc: RunContext, scope: ResourceScope, step_key: str) -> Iterator[EventRecord]:
+    yield from scope.teardown(rc, step_key)
+    yield from rc.drain_logs()
 
 
 @dataclass

@@ -14,6 +14,24 @@ State per step, in the manner of dask's classic ``dask/local.py``:
 Steps downstream of a dynamic output stay unresolved (``x[?]``) until the producer finishes,
 then the plan is resolved into one copy per mapping key. Executors only supply a launcher:
 how to start one step and how its events come back (:class:`StepLauncher`).
+
+Policy
+------
+* **Priority, then plan order.** A step's priority tag (``orch/priority`` or
+  ``dagster/priority``) says what the user wants first when slots are scarce; among equals,
+  the plan's topological order keeps runs repeatable (the same steps start in the same
+  order every time). Both are fixed per step, so the
+  order never depends on when a step became ready.
+* **Outcomes come from events only.** A step's state changes when its events are handled
+  (``handle_event``), never when a launcher returns, so a step run in process, in a forked
+  child or on a Dask worker settles the same way.
+* **Retries settle like new steps.** STEP_UP_FOR_RETRY takes the step out of *running*,
+  forgets the outputs of the failed attempt and parks it in *retry* until its delay has
+  passed; it then queues with its original rank, ahead of later steps of lower priority.
+  Dependents keep waiting: they are decided only by the final attempt.
+* **Failure spreads, skips are per input.** A failed or abandoned upstream step abandons its
+  dependents (a log line, no step event); a step is skipped when all sources of one of its
+  inputs produced nothing. Both cascade in ``settle`` before anything new is launched.
 """
 
 from __future__ import annotations
@@ -22,7 +40,7 @@ import heapq
 import logging
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
 from ..errors import DagsterExecutionInterruptedError
@@ -31,10 +49,21 @@ from ..plan.plan import ExecutionPlan, ExecutionStep
 from ..plan.sources import FromMultipleSources, StepOutputHandle
 from .context import RunContext
 
+RunStep = Callable[[ExecutionStep, int, frozenset[StepOutputHandle]], Iterator[EventRecord]]
+"""``run_step(step, attempt, missing)``: the events of one attempt of a step."""
+
 
 class StepLauncher(Protocol):
     """How an executor runs steps. Every event a step produces must come back, in order,
     from ``launch`` or ``poll``, ending with the step's outcome event."""
+
+    def start(self) -> Iterator[EventRecord]:
+        """Before the first step: events saying how steps will run."""
+        ...
+
+    def close(self) -> None:
+        """After the last step, or when the run ends early (after ``terminate``)."""
+        ...
 
     def free_slots(self) -> int: ...
 
