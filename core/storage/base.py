@@ -8,6 +8,7 @@ storage implements the same methods and is selected in ``orch.yaml``.
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -245,6 +246,12 @@ class Storage(ScheduleStorage, ABC):
     @abstractmethod
     def change_token(self) -> object:
         """A cheap value that changes whenever anything is committed (for tails)."""
+
+    def wait_for_change(self, token: object, timeout: float) -> None:
+        """Return once :meth:`change_token` may differ from ``token``, or after ``timeout``
+        seconds. A storage that is told of commits (PostgreSQL's NOTIFY) wakes at once; this
+        default just sleeps (polling)."""
+        time.sleep(timeout)
 
     # -- compute-log index -------------------------------------------------------------
     @abstractmethod

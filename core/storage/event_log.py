@@ -1,14 +1,14 @@
-"""Event log storage on SQLite: the ``event_logs`` table, step stats and asset keys.
+"""Event log storage in SQL: the ``event_logs`` table, step stats and asset keys.
 
-A mixin of :class:`~orch.core.storage.sqlite.SqliteStorage` (it expects ``self.db``).
-:meth:`SqliteEventLogStorage.store_events` is the hot path: one ``executemany`` of prepared
-tuples on the raw connection per batch, plus the run-status and asset-key updates that the
+A mixin of :class:`~orch.core.storage.sql.SqlStorage` (it expects ``self.db`` and the
+backend's ``_insert_rows``). :meth:`SqlEventLogStorage.store_events` is the hot path: the
+batch's rows, prepared as tuples, go to the backend's bulk insert (SQLite: one
+``executemany``; PostgreSQL: ``COPY``), plus the run-status and asset-key updates that the
 batch implies, all in one transaction.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -25,7 +25,6 @@ from ..runs import (
 from .base import AssetKeyLike, StepStats, normalize_asset_key
 from .runs import set_worker
 from .serde import canonical_json, dumps_compact, loads
-from .sqlite_base import SqliteDatabase
 
 _INSERT = (
     "INSERT INTO event_logs "
@@ -78,7 +77,7 @@ def rows_to_events(rows: Iterable[tuple[Any, ...]]) -> list[EventRecord]:
     ]
 
 
-def step_stats(conn: sqlite3.Connection, run_id: str) -> list[StepStats]:
+def step_stats(conn: Any, run_id: str) -> list[StepStats]:
     """The steps of a run folded from their step events (within the caller's snapshot or
     transaction)."""
     types = STEP_STATUS_EVENT_TYPES
@@ -108,10 +107,15 @@ def asset_key_text(key: AssetKeyLike) -> str:
     return canonical_json(normalize_asset_key(key))
 
 
-class SqliteEventLogStorage:
+class SqlEventLogStorage:
     """The event log, step stats and asset keys (mixin; needs ``self.db``)."""
 
-    db: SqliteDatabase
+    db: Any
+    # SQLite's planner needs telling to use the step's index range (see get_logs_for_run).
+    _step_index_hint = ""
+
+    def _insert_rows(self, conn: Any, rows: list[tuple[Any, ...]]) -> int:
+        raise NotImplementedError  # each backend's bulk insert (sql.SqlStorage)
 
     # -- writing -----------------------------------------------------------------------
     def store_events(self, events: Sequence[EventRecord]) -> None:
@@ -120,11 +124,11 @@ class SqliteEventLogStorage:
         with self.db.write() as conn:
             self._insert_events(conn, events)
 
-    def _insert_events(self, conn: sqlite3.Connection, events: Sequence[EventRecord]) -> None:
+    def _insert_events(self, conn: Any, events: Sequence[EventRecord]) -> None:
         """Insert within the caller's transaction; sets storage ids, run status, asset keys."""
         encode = dumps_compact
-        conn.executemany(
-            _INSERT,
+        last_id = self._insert_rows(
+            conn,
             [
                 (
                     e.run_id,
@@ -140,9 +144,8 @@ class SqliteEventLogStorage:
                 for e in events
             ],
         )
-        # One writer holds the lock for the whole transaction, so the batch's ids are
-        # consecutive and end at last_insert_rowid().
-        storage_id = conn.execute("SELECT last_insert_rowid()").fetchone()[0] - len(events)
+        # The backend guarantees the batch's ids are consecutive and end at last_id.
+        storage_id = last_id - len(events)
         special = []
         for e in events:
             storage_id += 1
@@ -157,7 +160,7 @@ class SqliteEventLogStorage:
 
     @staticmethod
     def _apply_run_event(
-        conn: sqlite3.Connection, e: EventRecord, status: PipelineRunStatus
+        conn: Any, e: EventRecord, status: PipelineRunStatus
     ) -> None:
         """Move the run to ``status`` if that is forward (see ``runs.statuses_before``)."""
         before = _STATUSES_BEFORE[status]
@@ -186,7 +189,7 @@ class SqliteEventLogStorage:
             set_worker(conn, e.run_id, named)
 
     @staticmethod
-    def _record_materialization(conn: sqlite3.Connection, e: EventRecord) -> None:
+    def _record_materialization(conn: Any, e: EventRecord) -> None:
         key = e.data.get("asset_key")
         if not key:
             return
@@ -210,9 +213,9 @@ class SqliteEventLogStorage:
         """Events of a run with ``storage_id > cursor``, oldest first."""
         sql = _SELECT
         if step_key is not None:
-            # Without statistics the planner prefers the (run_id, id) index for its order,
-            # which reads every event of the run; the step's own range is ~10x faster.
-            sql += " INDEXED BY ix_event_logs_step_key_event_type"
+            # Without statistics SQLite's planner prefers the (run_id, id) index for its
+            # order, which reads every event of the run; the step's own range is ~10x faster.
+            sql += self._step_index_hint
         sql += " WHERE run_id = ? AND id > ?"
         params: list[Any] = [run_id, cursor]
         if of_type is not None:

@@ -1,13 +1,13 @@
-"""Run storage on SQLite: runs, run tags, content-addressed snapshots, cancel flags.
+"""Run storage in SQL: runs, run tags, content-addressed snapshots, cancel flags.
 
-A mixin of :class:`~orch.core.storage.sqlite.SqliteStorage` (it expects ``self.db``). Status and
-start/end times are never written here: they follow run-level events (see ``event_log.py``).
+A mixin of :class:`~orch.core.storage.sql.SqlStorage` (it expects ``self.db``; the SQL is the
+dialect ``sql.py`` describes, for SQLite and PostgreSQL alike). Status and start/end times are
+never written here: they follow run-level events (see ``event_log.py``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -19,7 +19,6 @@ from .base import RunWorker
 from .paths import check_run_id
 from .recovery import process_start_token
 from .serde import canonical_json, content_id, dumps_compact, dumps_or_none, loads, loads_or_none
-from .sqlite_base import SqliteDatabase
 
 
 class DagsterRunAlreadyExists(DagsterError):
@@ -66,7 +65,7 @@ def _timestamp(value: float | dt.datetime | None) -> float | None:
     return value
 
 
-def _set_tag_rows(conn: sqlite3.Connection, run_id: str, tags: dict[str, str]) -> None:
+def _set_tag_rows(conn: Any, run_id: str, tags: dict[str, str]) -> None:
     conn.execute("DELETE FROM run_tags WHERE run_id = ?", (run_id,))
     conn.executemany(
         "INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?)",
@@ -74,7 +73,7 @@ def _set_tag_rows(conn: sqlite3.Connection, run_id: str, tags: dict[str, str]) -
     )
 
 
-def set_worker(conn: sqlite3.Connection, run_id: str, pid: int) -> bool:
+def set_worker(conn: Any, run_id: str, pid: int) -> bool:
     """Record ``pid`` as the process responsible for an in-progress run (with its start
     token, so a reused pid is told apart); False if the run is not in progress."""
     cur = conn.execute(
@@ -85,10 +84,10 @@ def set_worker(conn: sqlite3.Connection, run_id: str, pid: int) -> bool:
     return cur.rowcount > 0
 
 
-class SqliteRunStorage:
+class SqlRunStorage:
     """Runs, tags, snapshots and cancel flags (mixin; needs ``self.db``)."""
 
-    db: SqliteDatabase
+    db: Any
 
     # -- runs --------------------------------------------------------------------------
     def add_run(self, run: PipelineRun) -> PipelineRun:
@@ -129,7 +128,7 @@ class SqliteRunStorage:
                     ),
                 )
                 _set_tag_rows(conn, run.run_id, run.tags or {})
-        except sqlite3.IntegrityError as e:
+        except self.db.integrity_errors as e:
             raise DagsterRunAlreadyExists(f"a run with id {run.run_id} already exists") from e
         return run
 
@@ -156,7 +155,7 @@ class SqliteRunStorage:
 
         def any_of(column: str, values: Iterable[Any]) -> None:
             values = list(values)
-            where.append(f"{column} IN ({', '.join('?' * len(values))})" if values else "0")
+            where.append(f"{column} IN ({', '.join('?' * len(values))})" if values else "1 = 0")
             params.extend(values)
 
         if statuses is not None:
@@ -299,8 +298,8 @@ class SqliteRunStorage:
         snapshot_id = content_id(body)
         with self.db.write() as conn:
             conn.execute(
-                "INSERT OR IGNORE INTO snapshots "
-                "(snapshot_id, snapshot_type, snapshot_body, create_timestamp) VALUES (?, ?, ?, ?)",
+                "INSERT INTO snapshots (snapshot_id, snapshot_type, snapshot_body, create_timestamp) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (snapshot_id) DO NOTHING",
                 (snapshot_id, snapshot_type, text, time.time()),
             )
         return snapshot_id

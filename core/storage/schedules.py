@@ -13,12 +13,11 @@
 - A *bulk action* is a backfill: its partitions, status and checkpoint.
 
 This module has the records and the interface (:class:`ScheduleStorage`, part of every
-:class:`~orch.core.storage.base.Storage`); ``sqlite_schedules.py`` the SQLite implementation.
+:class:`~orch.core.storage.base.Storage`); ``sql_schedules.py`` the SQL implementation.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -91,11 +90,6 @@ V2_STATEMENTS = [
     # The asset and run-status sensors read events by type after a cursor.
     "CREATE INDEX ix_event_logs_event_type ON event_logs (event_type, id)",
 ]
-
-
-def create_v2(conn: sqlite3.Connection) -> None:
-    for statement in V2_STATEMENTS:
-        conn.execute(statement)
 
 
 class InstigatorType(StrEnum):

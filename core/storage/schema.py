@@ -8,19 +8,26 @@ explicitly and reports it), all pending migrations and their ``schema_version`` 
 Migrations must stay additive (new tables, nullable or defaulted columns) so that a process
 still running the previous orch keeps working.
 
-Adding a migration: bump :data:`SCHEMA_VERSION` and add ``MIGRATIONS[n] = fn(conn)``. ``fn``
-runs inside the transaction (no ``executescript``, which would commit); it may wrap the
-connection in ``sqlite_utils.Database(conn)`` for table rewrites (imported there, not at module
-level: sqlite-utils takes ~90 ms to import because it imports numpy).
+Adding a migration: bump :data:`SCHEMA_VERSION` and add its DDL as
+``MIGRATION_STATEMENTS[n]``. The statements are written for SQLite and are also what the
+PostgreSQL storage applies, through :func:`postgres_ddl` (types only: ``INTEGER`` → ``BIGINT``,
+``REAL`` → ``DOUBLE PRECISION``, an integer primary key → ``BIGSERIAL``), so one list is the
+schema of both backends. A migration that needs more on SQLite (a table rewrite) puts a
+function in ``MIGRATIONS[n]`` instead; it runs inside the transaction (no ``executescript``,
+which would commit) and may wrap the connection in ``sqlite_utils.Database(conn)`` (imported
+there, not at module level: sqlite-utils takes ~90 ms to import because it imports numpy);
+``MIGRATION_STATEMENTS[n]`` then still says what PostgreSQL does.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from collections.abc import Callable
 
 from ..errors import DagsterError
+from .schedules import V2_STATEMENTS
 from .sqlite_base import SqliteDatabase
 
 SCHEMA_VERSION = 3
@@ -116,32 +123,49 @@ _V1 = [
 ]
 
 
-def _create_v1(conn: sqlite3.Connection) -> None:
-    for statement in _V1:
-        conn.execute(statement)
-
-
-# version -> the function that brings a database from version - 1 to it.
-def _create_v2(conn: sqlite3.Connection) -> None:
-    """Schedules, sensors and backfills: instigators, ticks, run keys, bulk_actions."""
-    from .schedules import create_v2
-
-    create_v2(conn)
-
-
-def _create_v3(conn: sqlite3.Connection) -> None:
-    """The daemon's heartbeats: one row per loop (scheduler, sensors, run queue, ...)."""
-    conn.execute("""CREATE TABLE daemon_heartbeats (
+_V3 = [
+    # The daemon's heartbeats: one row per loop (scheduler, sensors, run queue, ...).
+    """CREATE TABLE daemon_heartbeats (
         daemon_type TEXT PRIMARY KEY,           -- the loop: QUEUED_RUN_COORDINATOR, ...
         daemon_id TEXT NOT NULL,                -- the daemon process that wrote it
         pid INTEGER NOT NULL,
         timestamp REAL NOT NULL,
         errors TEXT NOT NULL DEFAULT '[]'       -- JSON: the loop's recent errors
-    )""")
+    )""",
+]
+
+# version -> the DDL that brings a database from version - 1 to it (both backends).
+MIGRATION_STATEMENTS: dict[int, list[str]] = {
+    1: _V1,
+    2: V2_STATEMENTS,  # schedules, sensors and backfills (schedules.py)
+    3: _V3,
+}
 
 
+def _statements(version: int) -> Callable[[sqlite3.Connection], None]:
+    def apply(conn: sqlite3.Connection) -> None:
+        for statement in MIGRATION_STATEMENTS[version]:
+            conn.execute(statement)
+
+    return apply
+
+
+# version -> how SQLite gets there (the statements, unless a migration needs more).
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    1: _create_v1, 2: _create_v2, 3: _create_v3}
+    v: _statements(v) for v in MIGRATION_STATEMENTS}
+
+_PG_TYPES = (
+    (re.compile(r"\bINTEGER PRIMARY KEY( AUTOINCREMENT)?"), "BIGSERIAL PRIMARY KEY"),
+    (re.compile(r"\bINTEGER\b"), "BIGINT"),
+    (re.compile(r"\bREAL\b"), "DOUBLE PRECISION"),
+)
+
+
+def postgres_ddl(statement: str) -> str:
+    """A statement of :data:`MIGRATION_STATEMENTS` in PostgreSQL's types."""
+    for pattern, replacement in _PG_TYPES:
+        statement = pattern.sub(replacement, statement)
+    return statement
 
 
 def read_schema_version(conn: sqlite3.Connection) -> int | None:

@@ -108,6 +108,7 @@ class SqliteDatabase:
         self.busy_timeout_s = busy_timeout_s
         self._lock = threading.RLock()
         self._pid = os.getpid()
+        self.integrity_errors: tuple[type[BaseException], ...] = (sqlite3.IntegrityError,)
         self._conn: sqlite3.Connection | None = self._connect()
         # Commits made through this handle. PRAGMA data_version only moves for commits made by
         # *other* connections, so change detection combines both (see change_token).

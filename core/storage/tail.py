@@ -4,6 +4,8 @@
 data_version`` plus the handle's own commit count: no table is read), so polling an idle run
 every few milliseconds costs next to nothing. When something was committed it reads the events
 after its cursor and moves the cursor past them: each event is returned exactly once, in order.
+:func:`follow` waits between polls with ``Storage.wait_for_change``, which a storage told of
+commits (PostgreSQL's LISTEN/NOTIFY) ends as soon as one lands.
 """
 
 from __future__ import annotations
@@ -35,12 +37,12 @@ class EventTail:
             of_type if of_type is None or isinstance(of_type, EventType) else set(of_type)
         )
         self.step_key = step_key
-        self._seen_token: object = None
+        self.seen_token: object = None  # the change token when it last read everything
 
     def poll(self, limit: int | None = None) -> list[EventRecord]:
         """Events committed since the last call (at most ``limit``), oldest first."""
         token = self.storage.change_token()
-        if token == self._seen_token:
+        if token == self.seen_token:
             return []
         events = self.storage.get_logs_for_run(
             self.run_id, self.cursor, of_type=self.of_type, step_key=self.step_key, limit=limit
@@ -48,7 +50,7 @@ class EventTail:
         if events:
             self.cursor = events[-1].storage_id  # type: ignore[assignment]
         if limit is None or len(events) < limit:
-            self._seen_token = token  # drained everything committed before `token`
+            self.seen_token = token  # drained everything committed before `token`
         return events
 
 
@@ -79,4 +81,4 @@ def follow(
         if deadline is not None and time.monotonic() >= deadline:
             return
         if not events:
-            time.sleep(poll_interval)
+            storage.wait_for_change(tail.seen_token, poll_interval)

@@ -1,5 +1,5 @@
-"""SQLite implementation of :class:`~orch.core.storage.schedules.ScheduleStorage`: a mixin
-of :class:`~orch.core.storage.sqlite.SqliteStorage` (it expects ``self.db``)."""
+"""SQL implementation of :class:`~orch.core.storage.schedules.ScheduleStorage`: a mixin of
+:class:`~orch.core.storage.sql.SqlStorage` (it expects ``self.db``; SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from .schedules import (
     TickStatus,
 )
 from .serde import dumps_compact, loads, loads_or_none
-from .sqlite_base import SqliteDatabase
 
 _STATE_COLUMNS = ("repository_name, name, instigator_type, status, start_timestamp, cursor, "
                   "last_tick_timestamp, last_run_key, origin, update_timestamp")
@@ -30,6 +29,13 @@ _TICK_COLUMNS = ("selector_id, instigator_type, name, status, timestamp, run_ids
 _BACKFILL_COLUMNS = ("backfill_id, status, pipeline_name, partition_set_name, partition_names, "
                      "tags, origin, last_submitted_partition_name, submitted_count, error, "
                      "create_timestamp, update_timestamp")
+
+
+_STATE_UPDATE = ", ".join(f"{c} = excluded.{c}" for c in _STATE_COLUMNS.split(", "))
+_INSERT_TICK = (
+    "INSERT INTO ticks (selector_id, instigator_type, name, status, timestamp, run_ids, "
+    "run_keys, origin_run_ids, error, skip_reason, cursor, failure_count, end_timestamp) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id")
 
 
 def _state(row: tuple[Any, ...]) -> InstigatorState:
@@ -49,10 +55,10 @@ def _backfill(row: tuple[Any, ...]) -> Backfill:
                     row[11])
 
 
-class SqliteScheduleStorage(ScheduleStorage):
-    """Instigator state, ticks, run keys and backfills on the instance's SQLite database."""
+class SqlScheduleStorage(ScheduleStorage):
+    """Instigator state, ticks, run keys and backfills on the instance's database."""
 
-    db: SqliteDatabase
+    db: Any
 
     # -- instigator state ----------------------------------------------------------------
     def get_instigator_state(self, selector: str) -> InstigatorState | None:
@@ -79,8 +85,9 @@ class SqliteScheduleStorage(ScheduleStorage):
         state = replace(state, update_timestamp=time.time())
         with self.db.write() as conn:
             conn.execute(
-                f"INSERT OR REPLACE INTO instigators (selector_id, {_STATE_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO instigators (selector_id, {_STATE_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (selector_id) DO UPDATE "
+                f"SET {_STATE_UPDATE}",
                 (state.selector_id, state.repository_name, state.name,
                  state.instigator_type.value, state.status.value, state.start_timestamp,
                  state.cursor, state.last_tick_timestamp, state.last_run_key,
@@ -114,12 +121,8 @@ class SqliteScheduleStorage(ScheduleStorage):
                     (tick.selector_id, tick.timestamp)).fetchone()
                 if row is not None:
                     return _tick(row)
-            cursor = conn.execute(
-                "INSERT INTO ticks (selector_id, instigator_type, name, status, timestamp, "
-                "run_ids, run_keys, origin_run_ids, error, skip_reason, cursor, failure_count, "
-                "end_timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                self._tick_values(tick))
-        return replace(tick, tick_id=cursor.lastrowid)
+            (tick_id,) = conn.execute(_INSERT_TICK, self._tick_values(tick)).fetchone()
+        return replace(tick, tick_id=tick_id)
 
     @staticmethod
     def _tick_values(tick: Tick) -> tuple[Any, ...]:
@@ -142,12 +145,8 @@ class SqliteScheduleStorage(ScheduleStorage):
                 if row is not None:
                     tick = replace(tick, tick_id=row[0])
             if tick.tick_id is None:
-                cursor = conn.execute(
-                    "INSERT INTO ticks (selector_id, instigator_type, name, status, timestamp, "
-                    "run_ids, run_keys, origin_run_ids, error, skip_reason, cursor, "
-                    "failure_count, end_timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    self._tick_values(tick))
-                tick = replace(tick, tick_id=cursor.lastrowid)
+                (tick_id,) = conn.execute(_INSERT_TICK, self._tick_values(tick)).fetchone()
+                tick = replace(tick, tick_id=tick_id)
             else:
                 self._update_tick(conn, tick)
             if state is not None:
@@ -261,8 +260,8 @@ class SqliteScheduleStorage(ScheduleStorage):
         """Record ``run_id`` as the run for ``run_key`` unless one is recorded already;
         returns the run id that holds the key."""
         with self.db.write() as conn:
-            conn.execute("INSERT OR IGNORE INTO instigator_run_keys (selector_id, run_key, "
-                         "run_id, create_timestamp) VALUES (?, ?, ?, ?)",
+            conn.execute("INSERT INTO instigator_run_keys (selector_id, run_key, run_id, "
+                         "create_timestamp) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                          (selector, run_key, run_id, time.time()))
             row = conn.execute("SELECT run_id FROM instigator_run_keys WHERE selector_id = ? "
                                "AND run_key = ?", (selector, run_key)).fetchone()
