@@ -8,7 +8,6 @@ import datetime
 import time
 from pathlib import Path
 
-from benchmarks import bench_daemon as bench
 from orch.core.definitions.schedules import RUN_KEY_TAG, SCHEDULED_EXECUTION_TIME_TAG
 from orch.core.events import EventRecord, EventType
 from orch.core.instance import Instance
@@ -17,6 +16,8 @@ from orch.core.scheduling.cron import next_ticks
 from orch.core.scheduling.ticks import find_instigators, start_instigator, tick_all
 from orch.core.storage.schedules import InstigatorType, TickStatus
 from orch.core.workspace import WorkspaceTarget, load_workspace
+
+from benchmarks import bench_daemon as bench
 
 QUEUED = "run_coordinator:\n  name: queued\n"  # submitted runs wait: no worker starts
 
