@@ -8,6 +8,7 @@ shows the error and logs it. The app never imports user code.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import os
 import threading
@@ -29,6 +30,7 @@ from orch.tui.messages import (
 )
 from orch.tui.services import launcher
 from orch.tui.services.launcher import LaunchChoice, LaunchChoices, Launched, LaunchRequest
+from orch.tui.services.orchestration import InstigatorDefinition, definitions_of
 from orch.tui.services.snapshot import PipelineInfo, pipelines_of
 from orch.tui.state import (
     RunView,
@@ -56,6 +58,8 @@ from textual.worker import Worker, WorkerState
 if TYPE_CHECKING:
     from orch.core.daemon import Daemon, Note
     from orch.core.instance import Instance
+    from orch.core.scheduling.preview import Preview, PreviewedRun
+    from orch.tui.screens.orchestration import OrchestrationScreen
 
 LOG_LINE_STYLES = {
     logging.DEBUG: Style(color="grey50", italic=True),
@@ -108,6 +112,11 @@ class RunLauncher(Protocol):
 
     def running(self) -> list[str]: ...
 
+    def preview(self, kind: str, name: str) -> Preview: ...
+
+    def request_run(self, kind: str, name: str, run: PreviewedRun,
+                    when: datetime.datetime | None) -> dict[str, list[str]]: ...
+
     def close(self) -> None: ...
 
 
@@ -134,7 +143,8 @@ class OrchApp(App[int]):
         Binding("3", "tab('graph-tabs', 'tab-timeline')", "Timeline", show=False),
         Binding("4", "tab('output-tabs', 'tab-events')", "Events", show=False),
         Binding("5", "tab('output-tabs', 'tab-logs')", "Logs", show=False),
-        Binding("6", "tab('output-tabs', 'tab-errors')", "Errors", show=False),
+        Binding("E", "tab('output-tabs', 'tab-errors')", "Errors", show=False),
+        Binding("6", "orchestration", "Schedules", show=False),
         Binding("p", "focus('pipelines')", "Pipelines", show=False),
         Binding("g", "focus('dag')", "DAG", show=False),
         Binding("u", "focus('runs')", "Runs", show=False),
@@ -174,6 +184,7 @@ class OrchApp(App[int]):
         self._daemon: Daemon | None = None
         self._failing_instigators: set[str] = set()
         self.host_daemon = host_daemon
+        self.instigators: list[InstigatorDefinition] = []
 
     def orch_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
         """Every action of the app, for the command palette, in the order it lists them."""
@@ -199,8 +210,10 @@ class OrchApp(App[int]):
             ("Show timeline", "3", lambda: self.action_tab("graph-tabs", "tab-timeline")),
             ("Show events", "4", lambda: self.action_tab("output-tabs", "tab-events")),
             ("Show compute logs", "5", lambda: self.action_tab("output-tabs", "tab-logs")),
-            ("Show errors", "6: where the failed steps failed (file:line)",
+            ("Show errors", "E: where the failed steps failed (file:line)",
              lambda: self.action_tab("output-tabs", "tab-errors")),
+            ("Schedules, sensors, queue and backfills", "6: on/off, ticks, preview, progress",
+             self.action_orchestration),
             ("Focus pipelines", "p", lambda: self.action_focus("pipelines")),
             ("Focus runs", "u", lambda: self.action_focus("runs")),
             ("Toggle sidebar", "ctrl+b: pipelines and runs", self.action_toggle_sidebar),
@@ -370,6 +383,11 @@ class OrchApp(App[int]):
         self.query_one("#banner").display = False
         self._show_partial_load(message.snapshot.get("load_errors") or [])
         self.pipelines = pipelines_of(message.snapshot)
+        self.instigators = definitions_of(message.snapshot)
+        for screen in self._orchestration_screens():
+            screen.set_definitions(self.instigators)
+            if message.reason == "save" and self.watch_enabled:
+                screen.preview_selected_on_save()
         options = self.query_one("#pipelines", OptionList)
         options.clear_options()
         options.add_options([Option(name, id=name) for name in self.pipelines])
@@ -940,6 +958,31 @@ class OrchApp(App[int]):
             self.push_screen(TextScreen(self.load_error, title="Loading the repository failed"))
         else:
             self.notify("The repository loaded without errors.")
+
+    # The main screen's keys act on the pipeline and run shown there: not from pane 6.
+    MAIN_SCREEN_ACTIONS = frozenset({
+        "run", "launchpad", "cancel_run", "reexecute", "toggle_watch", "toggle_stream",
+        "filter_events", "toggle_sidebar", "tab", "focus", "show_load_error"})
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.MAIN_SCREEN_ACTIONS and self._orchestration_screens() \
+                and self.screen is self._orchestration_screens()[-1]:
+            return False
+        return True
+
+    def _orchestration_screens(self) -> list[OrchestrationScreen]:
+        from orch.tui.screens.orchestration import OrchestrationScreen
+
+        return [s for s in self.screen_stack if isinstance(s, OrchestrationScreen)]
+
+    def action_orchestration(self) -> None:
+        """Key 6: schedules and sensors, upcoming ticks, the queue, backfills."""
+        from orch.tui.screens.orchestration import OrchestrationScreen
+
+        if self._orchestration_screens():
+            return
+        self.push_screen(OrchestrationScreen(self.instance, self.instigators, self.launcher,
+                                             daemon_hosted=self._daemon is not None))
 
     def action_help(self) -> None:
         from orch.tui.screens.help import HelpScreen

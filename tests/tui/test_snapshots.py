@@ -122,7 +122,7 @@ def test_error_panel_80x24(snap_compare, snapshot_home, make_snapshot, monkeypat
                     app.run_view.finished:
                 break
             await pilot.pause(0.05)
-        await pilot.press("6")
+        await pilot.press("E")
         await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=NARROW, run_before=show_errors)

@@ -30,7 +30,8 @@ worker processes and streams their events and compute logs from the instance (`O
 | `ctrl+b` | hide / show the sidebar |
 | `c` | cancel the displayed run |
 | `p`, `g`, `u`, `e` | focus pipelines, DAG, runs, events (`tab` cycles) |
-| `1` to `6` | show DAG, plan, timeline, events, compute logs, errors |
+| `1` to `5` | show DAG, plan, timeline, events, compute logs; `E` errors |
+| `6` | schedules and sensors (`space` on/off, `enter` tick history, `p` preview, `enter` on a previewed request launches it; a save previews the selected one again), upcoming ticks, the run queue, backfills (`c` cancel, `s` resume); `[` `]` switch tabs, `esc` back |
 | `ctrl+r` | reload definitions now |
 | `ctrl+p` | command palette (go to a solid, every action) |
 | `?` | this help; `q` quits |

@@ -15,11 +15,17 @@ import os
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from orch.core.runs import PipelineRunStatus
 
+T = TypeVar("T")
+
 if TYPE_CHECKING:
+    import datetime
+    from collections.abc import Callable
+
+    from orch.core.scheduling.preview import Preview, PreviewedRun
     from orch.core.watch import CodeServerPool
     from orch.core.workspace import CodeServer, LoadError, WorkspaceTarget
 
@@ -127,6 +133,32 @@ class Launcher:
             server.close()
         return Launched(run_id, request.pipeline, reply.get("step_keys"), reply.get("note"),
                         server.pid, status)
+
+    def preview(self, kind: str, name: str) -> Preview:
+        """Evaluate a schedule or sensor once in a fresh code server (the code as saved),
+        launching and storing nothing; raise :class:`LaunchError` when the code does not
+        load."""
+        return self._in_fresh_server(lambda server: server.preview(kind, name))
+
+    def request_run(self, kind: str, name: str, run: PreviewedRun,
+                    when: datetime.datetime | None) -> dict[str, list[str]]:
+        """Launch one previewed request through the run coordinator (a run worker of its
+        own); ``{"run_ids", "skipped_keys", "errors"}``."""
+        reply = self._in_fresh_server(
+            lambda server: server.request_run(kind, name, run.request, when))
+        return {k: list(reply.get(k) or []) for k in ("run_ids", "skipped_keys", "errors")}
+
+    def _in_fresh_server(self, ask: Callable[[CodeServer], T]) -> T:
+        from orch.core.workspace import WorkspaceLoadError
+
+        server = self.pool.take()
+        try:
+            server.load(self.target, timeout=self.load_timeout)
+            return ask(server)
+        except WorkspaceLoadError as e:
+            raise LaunchError(e.error) from None
+        finally:
+            server.close()
 
     def running(self) -> list[str]:
         """Runs this app started whose worker is still executing."""
