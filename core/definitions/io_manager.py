@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import pickle
 from abc import ABC, abstractmethod
@@ -11,7 +12,13 @@ from typing import Any
 
 from ..config import Field, StringSource
 from ..errors import DagsterInvariantViolationError
-from ..storage.paths import FILE_MODE, contained, make_private_dir
+from ..storage.paths import (
+    FILE_MODE,
+    NOFOLLOW,
+    OrchPathEscapeError,
+    contained_file,
+    make_private_dir,
+)
 from .resource import ResourceDefinition, _accept_optional_context
 
 
@@ -141,24 +148,34 @@ mem_io_manager = IOManagerDefinition(
 
 
 class PickledObjectFilesystemIOManager(IOManager):
-    """Pickles each output to ``base_dir/<run_id>/<step_key>/<output_name>``."""
+    """Pickles each output to ``base_dir/<run_id>/<step_key>/<output_name>``.
+
+    A reader never sees a half-written file: the pickle goes to ``<output>.tmp`` and is
+    renamed over the output (``os.replace``) once complete, so a process killed mid-write
+    leaves the previous file or none. There is no fsync: like the event log
+    (``synchronous=NORMAL``), a stored output survives the death of any process, not an OS
+    crash or power loss. Neither file is opened through a symlink (``NOFOLLOW``)."""
 
     def __init__(self, base_dir: str | os.PathLike):
         self.base_dir = Path(base_dir)
 
-    def _path(self, output_context: Any) -> Path:
+    def _path(self, output_context: Any) -> str:
         """``base_dir/<run_id>/<step_key>/<output>`` (plus ``/<mapping_key>`` for dynamic)."""
-        return contained(self.base_dir, *output_context.get_run_scoped_output_identifier())
+        return contained_file(self.base_dir, *output_context.get_run_scoped_output_identifier())
 
     def handle_output(self, context: Any, obj: Any) -> None:
         path = self._path(context)
-        make_private_dir(path.parent)
-        tmp = path.with_name(path.name + ".tmp")
+        make_private_dir(os.path.dirname(path))
+        tmp = path + ".tmp"
         try:
-            with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE), "wb") as f:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | NOFOLLOW, FILE_MODE)
+        except OSError as exc:
+            raise _refused_link(tmp, exc) from exc
+        try:
+            with open(fd, "wb") as f:
                 pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
         except (pickle.PicklingError, TypeError, AttributeError) as exc:
-            tmp.unlink(missing_ok=True)
+            os.unlink(tmp)
             kind = type(obj)
             mapping = f" (mapping key {context.mapping_key!r})" if context.mapping_key else ""
             raise DagsterInvariantViolationError(
@@ -173,14 +190,24 @@ class PickledObjectFilesystemIOManager(IOManager):
         up = context.upstream_output
         path = self._path(up)
         try:
-            f = open(path, "rb")
+            fd = os.open(path, os.O_RDONLY | NOFOLLOW)
         except FileNotFoundError:
             raise DagsterInvariantViolationError(
                 f'No stored output "{up.name}" of step "{up.step_key}" from run {up.run_id} '
                 f"at {path}."
             ) from None
-        with f:
+        except OSError as exc:
+            raise _refused_link(path, exc) from exc
+        with open(fd, "rb") as f:
             return pickle.load(f)
+
+
+def _refused_link(path: str, exc: OSError) -> Exception:
+    """The error for a stored output that cannot be opened (ELOOP: a symlink in its place)."""
+    if exc.errno == errno.ELOOP:
+        return OrchPathEscapeError(f"Refusing to follow the symlink at {path}: stored outputs "
+                                   "are never read or written through a link.")
+    return exc
 
 
 def _fs_io_manager_fn(init_context: Any) -> PickledObjectFilesystemIOManager:

@@ -18,8 +18,11 @@ import re
 import shutil
 import stat
 from pathlib import Path
+from typing import TypeVar
 
 from ..errors import DagsterInvariantViolationError
+
+_P = TypeVar("_P", str, Path)
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -117,7 +120,38 @@ def contained(root: str | os.PathLike[str], *parts: str) -> Path:
     return path
 
 
-def make_private_dir(path: Path) -> Path:
+# Open flags for a file named by :func:`contained_file`: a symlink in its place is refused by
+# the open itself (ELOOP), with no gap between a check and the use.
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+# (root, directory parts) -> the checked directory, for directories that exist and were all
+# seen to be plain (see _plain_dirs): a step's files are named several times per step.
+_file_dirs: dict[tuple[str, tuple[str, ...]], str] = {}
+
+
+def contained_file(root: str | os.PathLike[str], *parts: str) -> str:
+    """The file ``root/parts...`` as a string, for the per-step paths (stored outputs,
+    compute logs). Its directories are checked as :func:`contained` checks them (an existing
+    plain directory once per process); its last component is not: the caller opens it with
+    :data:`NOFOLLOW` (and replaces it only by ``os.replace``, which never follows a link), so
+    a symlink planted there is refused by the open itself."""
+    *dirs, leaf = parts
+    if os.sep in leaf or leaf in ("", ".", ".."):
+        return os.fspath(contained(root, *parts))
+    key = (os.fspath(root), tuple(dirs))
+    directory = _file_dirs.get(key)
+    if directory is None:
+        base = str(_resolved_root(root))
+        plain = _plainly_under(base, key[1])
+        directory = os.fspath(contained(root, *dirs)) if plain is None else plain
+        if plain is not None and (plain == base or plain in _plain_dirs):
+            if len(_file_dirs) >= _CACHE_LIMIT:
+                _file_dirs.clear()
+            _file_dirs[key] = directory
+    return f"{directory}{os.sep}{leaf}"
+
+
+def make_private_dir(path: _P) -> _P:
     """``mkdir -p`` with :data:`DIR_MODE` for every directory created (whatever the umask)."""
     key = os.fspath(path)
     if key in _made_dirs:
@@ -127,9 +161,10 @@ def make_private_dir(path: Path) -> Path:
     except FileExistsError:
         pass
     except FileNotFoundError:
-        _make_private_dirs(path)
+        _make_private_dirs(Path(path))
     else:
         _chmod_private(key)
+        _remember(_plain_dirs, key)  # made just now: a directory, not a link
     _remember(_made_dirs, key)
     return path
 
@@ -149,6 +184,7 @@ def remove_tree(path: str | os.PathLike[str]) -> None:
     again later is checked and created again)."""
     prefixes = {os.fspath(path), os.path.realpath(path)}
     shutil.rmtree(path, ignore_errors=True)
+    _file_dirs.clear()
     for cache in (_plain_dirs, _made_dirs):
         for known in [p for p in cache
                       if any(p == x or p.startswith(x + os.sep) for x in prefixes)]:
