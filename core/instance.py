@@ -524,6 +524,7 @@ class Instance:
         }
 
     def close(self) -> None:
+        self.compute_log_manager.release()
         self.storage.close()
         if self._cleanup is not None:
             self._cleanup()

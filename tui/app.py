@@ -13,7 +13,6 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from orch.core.errors import error_location
@@ -840,11 +839,11 @@ class OrchApp(App[int]):
         view = self.query_one(LogFileView)
         title = self.query_one("#log-title", Label)
         manager = getattr(self.instance, "compute_log_manager", None)
-        if step_key is None or self.run_view is None or not hasattr(manager, "path_for"):
+        if step_key is None or self.run_view is None or manager is None:
             title.update("compute logs: select a run and a step")
-            view.show_file(None, "No step selected.")
+            view.show_log(None, "No step selected.")
             return
-        path = manager.path_for(self.run_view.run_id, step_key, self.log_stream)
+        run_id, stream, key = self.run_view.run_id, self.log_stream, step_key
         title.update(f"{step_key} · {self.log_stream} · run {self.run_view.run_id[:8]} (o)")
         state = self.run_view.steps.get(step_key)
         placeholder = f"No {self.log_stream} captured for {step_key} yet."
@@ -855,9 +854,8 @@ class OrchApp(App[int]):
         elif state is not None and state.end is not None:
             placeholder = f"{step_key} finished ({state.status.label}) without writing to " \
                           f"{self.log_stream}."
-        # Until the step starts there is no file; LOGS_CAPTURED brings us back here.
-        view.show_file(str(path) if Path(path).exists() else None, placeholder,
-                       is_stderr=self.log_stream == "stderr")
+        view.show_log(lambda offset, size: manager.read(run_id, key, stream, offset, size)[0],
+                      placeholder, is_stderr=stream == "stderr")
         self._show_step_log_lines()
 
     def _show_step_log_lines(self) -> None:

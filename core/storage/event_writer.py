@@ -23,8 +23,10 @@ whether the capture has ended) ride in the same batches, committed in the same t
 the events written before them (``Storage.store_batch``): a capture's first row lands with its
 ``LOGS_CAPTURED`` event, and a row that marks a capture complete is committed like a step
 outcome (at once, or within ``group_commit``). The files themselves are written directly, from
-the step's start; readers find them by path, and the index only adds sizes and the complete
-flag, so a SIGKILL loses at most the same window of index rows and never a byte of output.
+the step's start (with the ranges that say which bytes are whose, for steps sharing a run's
+files: ``compute_logs.py``); readers find a step's bytes from those, and the index only adds
+sizes and the complete flag, so a SIGKILL loses at most the same window of index rows and
+never a byte of output.
 
 Fork safety: the timer thread only ever holds the writer's locks while it flushes, and an
 ``os.register_at_fork`` hook takes both locks around ``fork()``, so a forked child never inherits

@@ -79,17 +79,19 @@ _STEP_ENDS = ("STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED", "STEP_UP_FOR_RETRY
 
 
 class StepOutputTail:
-    """New lines of each running step's stdout/stderr, read from the compute-log files its
-    LOGS_CAPTURED event names, from its STEP_START on (a retry appends to the same files).
-    A step that has ended is read for a moment longer: what its process writes after its
-    outcome (a resource's teardown in a step process) still shows."""
+    """New lines of each running step's stdout/stderr, read through the instance's
+    compute-log manager once its LOGS_CAPTURED event is seen, from its STEP_START on (a retry
+    appends to the same log). A step that has ended is read for a moment longer: what its
+    process writes after its outcome (a resource's teardown in a step process) still shows."""
 
     LINGER_SECONDS = 2.0
 
-    def __init__(self) -> None:
+    def __init__(self, logs: Any, run_id: str, enabled: bool = True) -> None:
+        self.logs = logs  # the ComputeLogManager
+        self.run_id = run_id
+        self.enabled = enabled  # False: no sink shows output lines, so none are read
         self.offsets: dict[tuple[str, str], int] = {}
         self.partial: dict[tuple[str, str], bytes] = {}
-        self.paths: dict[tuple[str, str], str] = {}
         self.active: set[str] = set()
         self.ended: dict[str, float] = {}
 
@@ -97,10 +99,11 @@ class StepOutputTail:
         """Track the event's step; the lines of a step that just ended."""
         key = e.step_key
         t = e.event_type_value
+        if not self.enabled:
+            return []
         if key and t == "LOGS_CAPTURED":
             for stream in ("stdout", "stderr"):
                 if e.data.get(stream):
-                    self.paths[(key, stream)] = e.data[stream]
                     self.offsets.setdefault((key, stream), 0)
         elif key and t in ("STEP_START", "STEP_RESTARTED"):
             self.active.add(key)  # read from now on: its lines follow its START line
@@ -135,18 +138,15 @@ class StepOutputTail:
         lines: list[tuple[str, str, str]] = []
         for stream in ("stdout", "stderr"):
             where = (key, stream)
-            if where not in self.paths:
+            if where not in self.offsets:
                 continue
-            path, offset = self.paths[where], self.offsets[where]
-            try:  # one stat, not an open, for the (many) files that have not grown
-                if os.stat(path).st_size <= offset:
-                    continue
-                with open(path, "rb") as f:
-                    f.seek(offset)
-                    data = f.read()
+            try:
+                data, self.offsets[where], _ = self.logs.read(
+                    self.run_id, key, stream, self.offsets[where])
             except OSError:
                 continue
-            self.offsets[where] += len(data)
+            if not data and not final:
+                continue
             text = self.partial.pop(where, b"") + data
             complete, _, rest = text.rpartition(b"\n") if not final else (text, b"", b"")
             if rest:
@@ -428,7 +428,8 @@ def follow_run(instance: Any, run: Any, process: Any, sinks: list[Sink], *,
     interrupted = superseded = False
     cancel_deadline: float | None = None
 
-    output = StepOutputTail()
+    output = StepOutputTail(instance.compute_log_manager, run.run_id,
+                            enabled=any(type(s).output is not Sink.output for s in sinks))
     worker = FileTail(worker_log) if worker_log is not None else None
 
     def emit(lines: list[tuple[str, str, str]]) -> None:

@@ -96,12 +96,20 @@ def test_runs_logs_follows_a_running_steps_output(orch, home, tmp_path):
                               "--follow")
         time.sleep(0.3)
         assert follower.poll() is None  # still following: the step has not finished
+        # The run's steps share two files (in process, one at a time): talk's part of them
+        # is exactly what talk wrote, while slow_talk still writes after it.
+        for stream, text in (("--stdout", "hello on stdout\n"), ("--stderr", "careful on "
+                                                                       "stderr\n")):
+            talk = orch("runs", "logs", run.run_id, "--step", "talk", stream)
+            assert talk.returncode == 0 and talk.stdout == text
         (tmp_path / "go").write_text("")
         out, _ = follower.communicate(timeout=20)
         assert out == "first line\nsecond line\n"
     finally:
         (tmp_path / "go").write_text("")
         proc.wait(timeout=20)
+    assert sorted(p.name for p in (home / "logs" / run.run_id).iterdir()) == [
+        "in-process.err", "in-process.out", "in-process.ranges"]
 
 
 TEARDOWN = '''

@@ -1,4 +1,8 @@
-"""Compute logs: fd-level capture of stdout/stderr into files, read by offset while running."""
+"""Compute logs: fd-level capture of stdout/stderr into files, read by offset while running.
+
+Steps captured in process share their run's ``in-process.out|.err`` (ranges in
+``in-process.ranges``); a step captured in its own process (begin/end_capture) has its own
+``<step>.out|.err``. Either way a reader asks the manager for one step's bytes."""
 
 from __future__ import annotations
 
@@ -45,8 +49,8 @@ def test_capture_python_fd_and_child_output(instance: Instance, home: Path) -> N
     assert (_fd_identity(1), _fd_identity(2)) == fds_before
     print("after the capture")  # not captured
 
-    out_path = home / "logs" / "run1" / "my_step.out"
-    err_path = home / "logs" / "run1" / "my_step.err"
+    out_path = home / "logs" / "run1" / "in-process.out"
+    err_path = home / "logs" / "run1" / "in-process.err"
     assert logs.stdout_path == str(out_path) and logs.stderr_path == str(err_path)
     assert out_path.read_bytes() == b"from print\nfrom fd 1\nhi\nmore\nfrom C printf\n"
     assert err_path.read_bytes() == b"from sys.stderr\nfrom fd 2\noops\n"
@@ -62,6 +66,65 @@ def test_capture_python_fd_and_child_output(instance: Instance, home: Path) -> N
         "stdout": str(out_path),
         "stderr": str(err_path),
     }
+
+
+def test_steps_captured_in_process_share_the_runs_files_and_read_their_own_bytes(
+        instance: Instance, home: Path) -> None:
+    """Two steps and a retry of the first, one after another in one process: two files for the
+    run (not two a step), and each step reads back exactly what it wrote, its attempts in
+    order, with offsets in its own output (what context.log lines record)."""
+    from orch.core.storage.compute_logs import capture_offsets
+
+    manager = instance.compute_log_manager
+    with manager.capture("run4", "a"):
+        print("a first")
+        assert capture_offsets("run4", "a") == {"stdout": 8, "stderr": 0}
+    with manager.capture("run4", "b"):
+        print("b says")
+        sys.stderr.write("b warns\n")
+        # While b runs, a's bytes are final and b's are its own.
+        assert manager.read("run4", "a", "stdout") == (b"a first\n", 8, True)
+        assert manager.read("run4", "b", "stdout")[:2] == (b"b says\n", 7)
+    with manager.capture("run4", "a"):  # a retry appends to a's output
+        print("a again")
+        assert capture_offsets("run4", "a") == {"stdout": 16, "stderr": 0}
+    assert sorted(p.name for p in (home / "logs" / "run4").iterdir()) == [
+        "in-process.err", "in-process.out", "in-process.ranges"]
+    assert manager.read("run4", "a", "stdout") == (b"a first\na again\n", 16, True)
+    assert manager.read("run4", "a", "stdout", 8) == (b"a again\n", 16, True)
+    assert manager.read("run4", "a", "stdout", 4, max_bytes=8) == (b"rst\na ag", 12, False)
+    assert manager.read("run4", "b", "stderr") == (b"b warns\n", 8, True)
+    assert manager.read("run4", "a", "stderr") == (b"", 0, True)
+    info = manager.get_log_info("run4", "a")
+    assert (info.stdout_bytes, info.stderr_bytes, info.complete) == (16, 0, True)
+
+
+def test_a_reader_of_a_step_that_just_ended_never_gets_the_next_steps_bytes(
+        instance: Instance, home: Path) -> None:
+    """A read that finds step a open, and reads the file after a ended and step b wrote to
+    it, stops at a's end: the ranges are read again after the bytes."""
+    from orch.core.storage import compute_logs
+
+    manager = instance.compute_log_manager
+    real = compute_logs._read_segments
+    logs = home / "logs" / "run5"
+
+    def a_ends_and_b_writes_meanwhile(path, segments, offset, max_bytes):
+        end = (logs / "in-process.out").stat().st_size
+        with open(logs / "in-process.ranges", "a") as ranges:  # as the captures write them
+            ranges.write(f"end a {end} 0\nstart b {end} 0\n")
+        with open(logs / "in-process.out", "ab") as out:
+            out.write(b"b's bytes\n")
+        return real(path, segments, offset, max_bytes)
+
+    with manager.capture("run5", "a"):
+        print("mine")
+        compute_logs._read_segments = a_ends_and_b_writes_meanwhile
+        try:
+            data, offset, _ = manager.read("run5", "a", "stdout")
+        finally:
+            compute_logs._read_segments = real
+    assert (data, offset) == (b"mine\n", 5)
 
 
 def test_capture_restores_everything_when_the_step_raises(instance: Instance) -> None:
@@ -86,7 +149,7 @@ def test_deleting_a_run_deletes_its_logs(instance: Instance, home: Path) -> None
     run = instance.create_run(PipelineRun("p"))
     with instance.compute_log_manager.capture(run.run_id, "s"):
         print("x")
-    assert (home / "logs" / run.run_id / "s.out").exists()
+    assert (home / "logs" / run.run_id / "in-process.out").exists()
     instance.delete_run(run.run_id)
     assert not (home / "logs" / run.run_id).exists()
     assert instance.compute_log_manager.get_log_info(run.run_id, "s") is None

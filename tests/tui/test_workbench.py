@@ -86,7 +86,13 @@ SHOP = textwrap.dedent('''
 
 
     @solid
-    def chatty(context):
+    def opener(context):
+        print("the opener's lines come first in the run's output")
+        return 1
+
+
+    @solid
+    def chatty(context, opened):
         print("before", flush=True)
         context.log.info("in the middle")
         print("after", flush=True)
@@ -99,7 +105,7 @@ SHOP = textwrap.dedent('''
 
     @pipeline
     def talk():
-        chatty()
+        chatty(opener())
         quiet()
 ''')
 FAILING_LINE = SHOP.splitlines().index('    return table["b"]') + 1
@@ -153,8 +159,7 @@ def _final_status(instance, run_id: str, seconds: float = 20.0) -> PipelineRunSt
 
 
 def _stdout_of(instance, run_id: str, step: str) -> str:
-    path = instance.compute_log_manager.path_for(run_id, step, "stdout")
-    return open(path).read() if os.path.exists(path) else ""
+    return instance.compute_log_manager.read(run_id, step, "stdout")[0].decode()
 
 
 async def test_launchpad_without_preset_launches_the_edited_config(repo, instance):
@@ -412,6 +417,8 @@ def _rows(view) -> list[str]:
 
 
 async def test_compute_logs_interleave_the_steps_log_lines(repo, instance):
+    """chatty's output follows the opener's in the run's shared files: the pane shows only
+    chatty's, its log line where it fell between chatty's prints."""
     app = _app(repo, instance, pipeline="talk")
     async with app.run_test(size=SIZE) as pilot:
         await _loaded(pilot, "talk")

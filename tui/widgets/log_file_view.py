@@ -1,18 +1,17 @@
-"""A compute-log file shown toolong-style: an index of line offsets, lines read by ``pread``
-only when they are on screen, so a multi-GB log never sits in memory. The step's structured
+"""A compute log shown toolong-style: an index of line offsets, lines read (through the
+compute-log manager) only when they are on screen, so a multi-GB log never sits in memory. The step's structured
 ``context.log`` lines are shown in between, where they fell (each records the byte offset of
 the output written before it), as dagit interleaves them.
 
-The file is indexed incrementally (a bounded number of bytes per tick, so a huge existing file
+The log is indexed incrementally (a bounded number of bytes per tick, so a huge existing log
 does not freeze the UI) and followed while the step still writes to it.
 """
 
 from __future__ import annotations
 
-import os
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
-from pathlib import Path
+from collections.abc import Callable
 
 from rich.segment import Segment
 from rich.style import Style
@@ -22,46 +21,39 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 SCAN_BYTES_PER_TICK = 8 << 20
-CHUNK = 1 << 16
+SCAN_CHUNK = 1 << 20
 CACHE_LINES = 2048
 MAX_LINE_CHARS = 4096
 
 
-class LineIndex:
-    """Byte offsets of line starts in a growing file. Holds offsets, never text."""
+Reader = Callable[[int, int], bytes]  # (offset, max bytes) -> the log's bytes from there
 
-    def __init__(self, path: str | Path):
-        self.path = str(path)
+
+class LineIndex:
+    """Byte offsets of line starts in a growing log, read through ``read`` (the compute-log
+    manager's, for one step and stream). Holds offsets, never text."""
+
+    def __init__(self, read: Reader):
+        self.read_bytes = read
         self.starts: list[int] = [0]
         self.scanned = 0
-        self.size = 0
 
     def scan(self, budget: int = SCAN_BYTES_PER_TICK) -> bool:
         """Index up to ``budget`` new bytes; True if new lines were found."""
-        try:
-            fd = os.open(self.path, os.O_RDONLY)
-        except FileNotFoundError:
-            return False
-        try:
-            self.size = os.fstat(fd).st_size
-            if self.size < self.scanned:  # truncated or replaced: start over
-                self.starts, self.scanned = [0], 0
-            found = False
-            end = min(self.size, self.scanned + budget)
-            while self.scanned < end:
-                chunk = os.pread(fd, min(CHUNK, end - self.scanned), self.scanned)
-                if not chunk:
-                    break
-                base = self.scanned
-                pos = chunk.find(b"\n")
-                while pos != -1:
-                    self.starts.append(base + pos + 1)
-                    found = True
-                    pos = chunk.find(b"\n", pos + 1)
-                self.scanned += len(chunk)
-            return found
-        finally:
-            os.close(fd)
+        found = False
+        end = self.scanned + budget
+        while self.scanned < end:
+            chunk = self.read_bytes(self.scanned, min(SCAN_CHUNK, end - self.scanned))
+            if not chunk:
+                break
+            base = self.scanned
+            pos = chunk.find(b"\n")
+            while pos != -1:
+                self.starts.append(base + pos + 1)
+                found = True
+                pos = chunk.find(b"\n", pos + 1)
+            self.scanned += len(chunk)
+        return found
 
     @property
     def line_count(self) -> int:
@@ -76,8 +68,7 @@ class LineIndex:
 
     def read(self, line: int) -> str:
         start, end = self.span(line)
-        with open(self.path, "rb") as f:
-            data = os.pread(f.fileno(), min(end - start, MAX_LINE_CHARS * 4), start)
+        data = self.read_bytes(start, min(end - start, MAX_LINE_CHARS * 4))
         return data.decode("utf-8", errors="replace").rstrip("\r\n")[:MAX_LINE_CHARS]
 
 
@@ -101,10 +92,10 @@ class LogFileView(ScrollView, can_focus=True):
     def on_mount(self) -> None:
         self.set_interval(0.2, self.poll)
 
-    def show_file(self, path: str | None, placeholder: str = "No output yet.",
-                  is_stderr: bool = False) -> None:
-        """Switch to another file (or none, showing ``placeholder``)."""
-        self.index = LineIndex(path) if path else None
+    def show_log(self, read: Reader | None, placeholder: str = "No output yet.",
+                 is_stderr: bool = False) -> None:
+        """Switch to another log (or none, showing ``placeholder`` while it has no lines)."""
+        self.index = LineIndex(read) if read else None
         self._inserts = []
         self.placeholder = placeholder
         self._style = Style(color="red") if is_stderr else Style()
