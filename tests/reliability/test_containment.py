@@ -82,6 +82,29 @@ def test_a_symlink_planted_in_the_instance_does_not_redirect_stored_outputs(tmp_
     assert list(outside.iterdir()) == []
 
 
+@pytest.mark.parametrize("planted", ["result", "result.tmp"])
+def test_a_symlink_planted_in_place_of_a_stored_output_is_never_written_through(
+        tmp_path, planted):
+    """The output file itself (or its temporary) replaced by a link to a file outside: the
+    write is refused (or replaces the link), the outside file is untouched."""
+    home = tmp_path / ".orch"
+    victim = tmp_path / "precious.txt"
+    victim.write_text("keep me")
+    with Instance.from_home(home) as instance:
+        run_id = f"planted-{planted.replace('.', '-')}"
+        step_dir = instance.storage_dir / run_id / "produce"
+        step_dir.mkdir(parents=True)
+        (step_dir / planted).symlink_to(victim)
+        result = execute_pipeline(stored, run_id=run_id, instance=instance,
+                                  raise_on_error=False)
+        if planted == "result.tmp":
+            failure = next(e for e in result.event_list if e.is_step_failure)
+            assert "symlink" in failure.data["error"]["message"]
+        else:  # the rename replaced the link itself with the stored output
+            assert result.success and not (step_dir / "result").is_symlink()
+    assert victim.read_text() == "keep me"
+
+
 def _mode(path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 
