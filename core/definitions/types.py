@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any as TypingAny
 
 from .. import config
-from ..errors import DagsterInvalidDefinitionError, DagsterTypeCheckError
+from ..errors import DagsterError, DagsterInvalidDefinitionError, DagsterTypeCheckError
 from .events import TypeCheck
 
 
@@ -191,6 +191,8 @@ class DagsterType:
     def type_check(self, context: TypingAny, value: TypingAny) -> TypeCheck:
         try:
             result = self.type_check_fn(context, value)
+        except DagsterError:  # a framework error raised by the check passes through as is
+            raise
         except Exception as exc:  # the check itself broke: not a verdict on the value
             raise DagsterTypeCheckError(
                 f'Error occurred while type-checking a value of type "{self.display_name}": '

@@ -77,6 +77,12 @@ class RunContext:
         return self.run.run_id
 
     @property
+    def partition_key(self) -> str | None:
+        """The run's partition (its ``orch/partition`` tag, or the legacy spelling)."""
+        tags = self.run.tags
+        return tags.get("orch/partition") or tags.get("dagster/partition")
+
+    @property
     def pipeline_name(self) -> str:
         return self.pipeline_def.name
 
@@ -217,10 +223,40 @@ class OutputContext:
     version: str | None = None
     resource_config: Any = None
     resources: Resources | None = None
+    partition_key: str | None = None  # the run's partition (``orch/partition`` tag), if any
+    _logged_metadata: dict[str, Any] = field(default_factory=dict, repr=False)
+    _logged_events: list[Any] = field(default_factory=list, repr=False)
 
     def get_run_scoped_output_identifier(self) -> list[str]:
         parts = [self.run_id, self.step_key, self.name]
         return parts + [self.mapping_key] if self.mapping_key else parts
+
+    @property
+    def has_partition_key(self) -> bool:
+        return self.partition_key is not None
+
+    def add_output_metadata(self, metadata: dict[str, Any]) -> None:
+        """Metadata about the stored output (rows, bytes, a path): it goes on the
+        HANDLED_OUTPUT event and on the materializations the IO manager records."""
+        for label in metadata:
+            if label in self._logged_metadata:
+                raise DagsterInvariantViolationError(
+                    f"In {self.step_key}, attempted to log metadata for output {self.name} "
+                    f"more than once: {label!r}."
+                )
+        self._logged_metadata.update(metadata)
+
+    def log_event(self, event: Any) -> None:
+        """Record an AssetMaterialization from ``handle_output``."""
+        self._logged_events.append(event)
+
+    def consume_logged_metadata(self) -> dict[str, Any]:
+        out, self._logged_metadata = self._logged_metadata, {}
+        return out
+
+    def consume_events(self) -> list[Any]:
+        out, self._logged_events = self._logged_events, []
+        return out
 
 
 @dataclass

@@ -22,6 +22,7 @@ from ..definitions.events import (
     Output,
     RetryRequested,
 )
+from ..definitions.metadata import MetadataEntry, normalize_metadata
 from ..definitions.types import type_resource_keys
 from ..errors import (
     DagsterInvariantViolationError,
@@ -216,6 +217,7 @@ class StepRunner:
             run_id=self.rc.run_id_for_step_output(handle.step_key),
             pipeline_name=self.rc.pipeline_name, mapping_key=handle.mapping_key,
             solid_def=upstream_step.solid_def if upstream_step else None,
+            partition_key=self.rc.partition_key,
         )
         value = manager.load_input(InputContext(
             name=step_input.name, pipeline_name=self.rc.pipeline_name,
@@ -360,22 +362,60 @@ class StepRunner:
                 f"{check.description or ''}".strip(), check.metadata_entries, out_def.dagster_type,
             )
         manager = getattr(self.resources, out_def.io_manager_key)
-        manager.handle_output(OutputContext(
+        output_context = OutputContext(
             step_key=self.step.key, name=name, run_id=self.rc.run_id,
             pipeline_name=self.rc.pipeline_name, mapping_key=mapping_key,
             metadata=out_def.metadata, solid_def=solid_def, dagster_type=out_def.dagster_type,
             log=self.log, version=solid_def.version, resources=self.resources,
-        ), item.value)
+            partition_key=self.rc.partition_key,
+        )
+        returned = manager.handle_output(output_context, item.value)
         yield from self._drain_logs()
+        entries = yield from self._manager_events(output_context, returned)
+        metadata: dict[str, Any] = {"metadata": _plain_entries(
+            [e.to_dict() for e in entries], self._where(f'handling output "{name}"'))} \
+            if entries else {}
         yield self._event(EventType.HANDLED_OUTPUT,
                           f'Handled output "{name}" using IO manager "{out_def.io_manager_key}"',
                           output_name=name, mapping_key=mapping_key,
-                          manager_key=out_def.io_manager_key)
+                          manager_key=out_def.io_manager_key, **metadata)
         yield from self._materialize(out_def, item.value)
         if self.rc.output_capture is not None:
             self.rc.output_capture[(self.step.key, name, mapping_key)] = item.value
         if mapping_key is None:
             self.output_values[name] = item.value
+
+    def _manager_events(self, context: OutputContext,
+                        returned: Any) -> Generator[EventRecord, None, list[MetadataEntry]]:
+        """What ``handle_output`` recorded, as Dagster 0.15 takes it: the metadata it added
+        (``context.add_output_metadata``, or yielded MetadataEntry objects) goes on the
+        HANDLED_OUTPUT event; an AssetMaterialization it returned or yielded becomes an
+        ASSET_MATERIALIZATION carrying that metadata (unless it has its own), one it logged
+        (``context.log_event``) is recorded as it is."""
+        items = list(returned) if isinstance(returned, Iterator) else \
+            [] if returned is None else [returned]
+        for logged in context.consume_events():
+            yield self._user_event(logged)
+        entries = normalize_metadata(None, context.consume_logged_metadata())
+        materializations = []
+        for item in items:
+            if isinstance(item, MetadataEntry):
+                entries.append(item)
+            elif isinstance(item, AssetMaterialization):
+                materializations.append(item)
+            else:
+                raise DagsterInvariantViolationError(
+                    f'IO manager on output {context.name} has returned value {item!r} of type '
+                    f"{type(item).__name__}. The return type can only be one of "
+                    "AssetMaterialization, MetadataEntry."
+                )
+        for materialization in materializations:
+            if entries and not materialization.metadata_entries:
+                materialization = AssetMaterialization(
+                    materialization.asset_key, materialization.description, list(entries),
+                    materialization.partition)
+            yield self._user_event(materialization)
+        return entries
 
     # -- outcomes -----------------------------------------------------------------------
     def _retry_event(self, exc: Exception, started: float) -> EventRecord | None:

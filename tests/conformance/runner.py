@@ -34,10 +34,20 @@ _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _CONFIG_PATH = re.compile(r"at path (root[\w:\[\]\-]*)|(at the root)")
 
 
+# orch's integrations mirror the legacy libraries' module paths under orch.integrations.
+_LEGACY_LIBRARIES = {"pandas": "dagster_pandas", "snowflake": "dagster_snowflake",
+                     "gcp": "dagster_gcp", "aws": "dagster_aws"}
+_INTEGRATION = re.compile(r"^(\s*)(from|import) orch\.integrations\.(\w+)", re.MULTILINE)
+
+
 def swap_imports(source: str, lib: str) -> str:
-    """The case's source with ``orch`` imports pointing at ``lib`` (module paths kept)."""
+    """The case's source with ``orch`` imports pointing at ``lib`` (module paths kept;
+    ``orch.integrations.<x>`` becomes the legacy library ``dagster_<x>``)."""
     if lib == "orch":
         return source
+    source = _INTEGRATION.sub(
+        lambda m: f"{m.group(1)}{m.group(2)} {_LEGACY_LIBRARIES.get(m.group(3), m.group(3))}",
+        source)
     source = _IMPORT_FROM.sub(lambda m: f"{m.group(1)}from {lib}{m.group(2)} import", source)
     return _IMPORT.sub(lambda m: f"{m.group(1)}import {lib}{m.group(2)}", source)
 

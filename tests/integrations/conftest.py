@@ -1,0 +1,79 @@
+"""Helpers for the integration tests: run the real ``orch`` console script on a repository
+file written into a temporary folder, with its own ORCH_HOME, and read the events it prints
+with ``--json``."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ORCH = str(Path(sys.executable).parent / "orch")
+
+
+def require(extra: str, *modules: str) -> None:
+    """Call at module level: the test module needs these packages (``orch[extra]``). In CI
+    their absence fails the run; elsewhere the module is skipped, saying what to install."""
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if not missing:
+        return
+    message = f"needs {', '.join(missing)}: pip install 'orch[{extra}]'"
+    if os.environ.get("CI"):
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message, allow_module_level=True)
+
+
+@dataclass
+class OrchRun:
+    returncode: int
+    events: list[dict[str, Any]]
+    stderr: str
+
+    def of_type(self, event_type: str, step: str | None = None) -> list[dict[str, Any]]:
+        return [e for e in self.events if e.get("event_type") == event_type
+                and (step is None or e.get("step_key") == step)]
+
+    def metadata(self, event: dict[str, Any]) -> dict[str, Any]:
+        return {m["label"]: m["value"] for m in event["data"].get("metadata") or []}
+
+    @property
+    def run_id(self) -> str:
+        return self.events[0]["run_id"]
+
+
+class Project:
+    """A folder holding a user's repository file and its instance."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.home = root / ".orch"
+
+    def write(self, source: str, name: str = "repo.py") -> Path:
+        path = self.root / name
+        path.write_text(textwrap.dedent(source))
+        return path
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {**os.environ, "ORCH_HOME": str(self.home), **extra}
+
+    def run(self, pipeline: str, *args: str, file: str = "repo.py", timeout: float = 120,
+            env: dict[str, str] | None = None) -> OrchRun:
+        proc = subprocess.run(
+            [ORCH, "run", "-f", str(self.root / file), "-p", pipeline, "--json", *args],
+            capture_output=True, text=True, timeout=timeout, cwd=self.root,
+            env=env or self.env())
+        events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+        return OrchRun(proc.returncode, events, proc.stderr)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    return Project(tmp_path)
