@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from orch.core.definitions.events import AssetMaterialization
 from orch.core.config import Array, Field, IntSource, StringSource
+from orch.core.definitions.events import AssetMaterialization
 from orch.core.definitions.io_manager import IOManager, io_manager
 from orch.core.errors import DagsterInvariantViolationError
 

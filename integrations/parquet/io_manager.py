@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from orch.core.definitions.events import AssetMaterialization
 from orch.core.config import Array, Field, StringSource
+from orch.core.definitions.events import AssetMaterialization
 from orch.core.definitions.io_manager import IOManager, io_manager
 from orch.core.errors import DagsterInvariantViolationError
 from orch.core.storage.paths import FILE_MODE, contained, make_private_dir
