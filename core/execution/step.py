@@ -212,12 +212,14 @@ class StepRunner:
         manager_key = output_io_manager_key(self.rc, handle)
         manager = getattr(self.resources, manager_key)
         upstream_step = self.rc.plan.steps.get(handle.step_key) if self.rc.plan else None
+        upstream_def = upstream_step.solid_def if upstream_step else None
+        upstream_out = upstream_def.output_dict.get(handle.output_name) if upstream_def else None
         upstream = OutputContext(
             step_key=handle.step_key, name=handle.output_name,
             run_id=self.rc.run_id_for_step_output(handle.step_key),
             pipeline_name=self.rc.pipeline_name, mapping_key=handle.mapping_key,
-            solid_def=upstream_step.solid_def if upstream_step else None,
-            partition_key=self.rc.partition_key,
+            solid_def=upstream_def, partition_key=self.rc.partition_key,
+            metadata=upstream_out.metadata if upstream_out is not None else {},
         )
         value = manager.load_input(InputContext(
             name=step_input.name, pipeline_name=self.rc.pipeline_name,

@@ -77,3 +77,11 @@ class Project:
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
     return Project(tmp_path)
+
+
+@pytest.fixture
+def fakesnow(tmp_path_factory: pytest.TempPathFactory):
+    from .servers import fakesnow_server
+
+    with fakesnow_server(tmp_path_factory.mktemp("fakesnow")) as keys:
+        yield keys

@@ -1,0 +1,76 @@
+"""Stand-in servers for the warehouse integrations, each started as its own process on a
+free loopback port and stopped by pid: one home for them (fixtures in conftest.py)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, log: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with {proc.returncode}: {log.read_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout}s: {log.read_text()}")
+
+
+def unavailable(what: str) -> None:
+    """A stand-in that cannot start: a failure in CI, a skip with the reason elsewhere."""
+    if os.environ.get("CI"):
+        pytest.fail(what, pytrace=False)
+    pytest.skip(what)
+
+
+def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 10) -> None:
+    if proc.poll() is None:
+        os.kill(proc.pid, sig)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+@contextmanager
+def fakesnow_server(tmp: Path) -> Iterator[dict[str, object]]:
+    """fakesnow's HTTP server (Snowflake SQL on DuckDB) for the real Snowflake connector:
+    yields the connection keys (``host``, ``port``, ``protocol``, any user/password/account,
+    which fakesnow does not check)."""
+    exe = BIN / "fakesnow"
+    if not exe.exists():
+        unavailable("fakesnow is not installed: pip install 'fakesnow[server]' "
+                    "'snowflake-connector-python<5'")
+    port = free_port()
+    log = tmp / "fakesnow.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([str(exe), "-s", "--host", "127.0.0.1", "-p", str(port)],
+                                stdout=out, stderr=subprocess.STDOUT, cwd=tmp)
+    try:
+        wait_for_port(port, proc, log)
+        yield {"host": "127.0.0.1", "port": port, "protocol": "http", "account": "fakesnow",
+               "user": "fake", "password": "snow"}
+    finally:
+        stop(proc)
