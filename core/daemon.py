@@ -63,6 +63,7 @@ HEARTBEAT_INTERVAL = 5.0
 HEARTBEAT_TOLERANCE = float(os.environ.get("ORCH_DAEMON_HEARTBEAT_TOLERANCE", "60"))
 MAX_BACKOFF = 60.0
 SCHEDULER_INTERVAL = 1.0  # a schedule's run starts within a second of its time
+CLOCK_SPEED_ENV = "ORCH_DAEMON_CLOCK_SPEED"
 KEPT_ERRORS = 5
 
 class Note(NamedTuple):
@@ -172,10 +173,31 @@ def standard_loops(instance: Instance, target: WorkspaceTarget | None = None
 
         loops.append(DaemonLoop("MONITORING", monitoring.poll_interval_seconds, monitor))
     if target is not None:
-        evaluator = InstigatorPass(target, instance.root_dir)
+        evaluator = InstigatorPass(target, instance.root_dir, scheduler_clock())
         loops.append(DaemonLoop("SCHEDULER", SCHEDULER_INTERVAL, evaluator,
                                 close=evaluator.close))
     return loops
+
+
+def scheduler_clock(speed: str | None = None) -> Callable[[], float]:
+    """The time schedules and sensors are evaluated at: the wall clock, or with
+    ``ORCH_DAEMON_CLOCK_SPEED=N`` a clock that starts now and runs N times as fast (60: a
+    minute a second), so an every-minute schedule is tried — or tested — in seconds. Only the
+    SCHEDULER loop reads it; runs and heartbeats keep the wall clock."""
+    from .errors import DagsterError
+
+    raw = os.environ.get(CLOCK_SPEED_ENV, "") if speed is None else speed
+    if not raw.strip():
+        return time.time
+    try:
+        factor = float(raw)
+    except ValueError:
+        factor = 0.0
+    if not factor > 0:
+        raise DagsterError(
+            f"{CLOCK_SPEED_ENV} must be a positive number (60: a minute a second), got {raw!r}.")
+    start = time.time()
+    return lambda: start + (time.time() - start) * factor
 
 
 class InstigatorPass:
@@ -184,9 +206,11 @@ class InstigatorPass:
 
     RETRY_FAILED_LOAD = 60.0
 
-    def __init__(self, target: WorkspaceTarget, home: Path | None):
+    def __init__(self, target: WorkspaceTarget, home: Path | None,
+                 clock: Callable[[], float] = time.time):
         self.target = target
         self.home = home
+        self.clock = clock
         self.server: CodeServer | None = None
         self.dirty = True
         self.failed_at: float | None = None
@@ -209,7 +233,7 @@ class InstigatorPass:
         from .workspace import WorkspaceLoadError
 
         try:
-            ticks = self.server.tick()
+            ticks = self.server.tick(self.clock())
         except WorkspaceLoadError as e:
             self._drop_server()
             return [*lines, Note(f"error: {e.error.message}", error=True)]

@@ -288,8 +288,13 @@ class OrchApp(App[int]):
         and sensors), as ``orch daemon run -f ...`` would; when another process already runs
         it, say so and use that one."""
         from orch.core.daemon import Daemon, DaemonAlreadyRunning, standard_loops
+        from orch.core.errors import DagsterError
 
-        loops = standard_loops(self.instance, getattr(self.launcher, "target", None))
+        try:
+            loops = standard_loops(self.instance, getattr(self.launcher, "target", None))
+        except DagsterError as e:
+            self.notify(f"{e} The daemon is not started.", severity="error", timeout=10)
+            return
         if not loops:
             return
         daemon = Daemon(self.instance.root_dir, loops, report=self._daemon_report)

@@ -50,12 +50,16 @@ def run_daemon(
     """Run the daemon's loops until SIGTERM or Ctrl-C: the run queue, run monitoring and,
     given the code (-f/-m), its schedules and sensors."""
     from orch.core.daemon import Daemon, DaemonAlreadyRunning, standard_loops
+    from orch.core.errors import DagsterError
 
     target = make_target(python_file, module_name, attribute, working_directory) \
         if (python_file or module_name) else None
     with open_instance(target_code_location(python_file, module_name, attribute,
                                             working_directory)) as instance:
-        loops = standard_loops(instance, target)
+        try:
+            loops = standard_loops(instance, target)
+        except DagsterError as e:
+            fail(str(e))
         home = instance.root_dir
 
     def report(loop: str, note: Note) -> None:
