@@ -12,6 +12,11 @@ a process that has imported what a run worker imports, the child sending one sma
 message up a pipe and exiting, the parent reading it and reaping the child — the least any
 process-per-step executor can do.
 
+Then the **start methods** (``start_method: fork | forkserver | spawn``, the ``multiprocess``
+package for the last two), each as ``orch run -c`` with that method, on the same workloads:
+``per-step ms`` is the run record's start → end over the steps (max_concurrent 2, so on the
+fans two steps overlap), ``isolation ms/step`` that minus in process.
+
 Then, labelled **engine only**: ``execute_pipeline`` with the multiprocess executor from a
 warm Python process holding the instance (no CLI, no run-worker start, no progress follower).
 
@@ -106,6 +111,37 @@ def real_entry_point(repeats: int) -> None:
               f"(min {min(floors) * 1000:.2f}, max {max(floors) * 1000:.2f})")
 
 
+START_METHODS = ("fork", "forkserver", "spawn")
+
+
+def start_methods(repeats: int, names: tuple[str, ...]) -> None:
+    print(f"\nstart methods: `orch run -c start_method.yaml`, max_concurrent {MAX_CONCURRENT}, "
+          f"medians of {repeats}, methods interleaved")
+    print(f"  {'workload':<11} {'steps':>5} {'in-proc':>8} "
+          + " ".join(f"{m + ' ms/step':>18}" for m in START_METHODS)
+          + "   isolation ms/step (fork / forkserver / spawn)   load")
+    with tempfile.TemporaryDirectory(prefix="orch-bench-mp-start-") as tmp:
+        home = OrchHome(Path(tmp))
+        configs = {}
+        for method in START_METHODS:
+            path = Path(tmp) / f"{method}.yaml"
+            path.write_text(f"execution:\n  multiprocess:\n    config:\n      max_concurrent: "
+                            f"{MAX_CONCURRENT}\n      start_method: {method}\n")
+            configs[method] = ["-c", str(path)]
+        for name in names:
+            runs = interleave({"in_process": lambda name=name: home.orch_run(name), **{
+                method: lambda name=name, method=method: home.orch_run(
+                    name, "multiprocess", MAX_CONCURRENT, extra=configs[method])
+                for method in START_METHODS}}, repeats)
+            single = summary(runs["in_process"])
+            per_step = {m: summary(runs[m]).engine_ms_per_step for m in START_METHODS}
+            isolation = " / ".join(f"{per_step[m] - single.engine_ms_per_step:.1f}"
+                                   for m in START_METHODS)
+            print(f"  {name:<11} {single.steps:>5} {single.engine_ms_per_step:>8.2f} "
+                  + " ".join(f"{per_step[m]:>18.2f}" for m in START_METHODS)
+                  + f"   {isolation:<46} {load()}", flush=True)
+
+
 def _engine_only(pipeline, run_config: dict, instance: Instance, repeats: int
                  ) -> tuple[float, int]:
     execute_pipeline(pipeline, run_config=run_config, instance=instance)  # warm up
@@ -137,6 +173,8 @@ def engine_only(repeats: int) -> None:
 def main(argv: list[str]) -> None:
     quick = "--quick" in argv
     real_entry_point(repeats=3 if quick else 5)
+    start_methods(repeats=1 if quick else 3,
+                  names=("chain_50", "fanout_100") if quick else NAMES)
     engine_only(repeats=1 if quick else 5)
 
 

@@ -210,20 +210,21 @@ class OrchHome:
 
 
     def argv(self, name: str, executor: str = "in_process", max_concurrent: int = 2,
-             quiet: bool = True) -> list[str]:
+             quiet: bool = True, extra: Sequence[str] = ()) -> list[str]:
         argv = [orch_script(), "run", "-f", str(self.workload(name)), "-p", name,
                 "--executor", executor]
         if executor == "multiprocess":
             argv += ["--max-concurrent", str(max_concurrent)]
-        return argv + (["-q"] if quiet else [])
+        return argv + (["-q"] if quiet else []) + list(extra)
 
     def orch_run(self, name: str, executor: str = "in_process", max_concurrent: int = 2,
-                 quiet: bool = True, warm: str = "each") -> Measured:
-        """``orch run -f WORKLOAD -p NAME --executor E [-q]`` once, with its run record's
-        figures. Warm-up (untimed): ``warm="each"`` runs this very command once first,
-        ``"home"`` only one single-solid run per home (as the Dagster side gets)."""
+                 quiet: bool = True, warm: str = "each", extra: Sequence[str] = ()
+                 ) -> Measured:
+        """``orch run -f WORKLOAD -p NAME --executor E [-q] [EXTRA...]`` once, with its run
+        record's figures. Warm-up (untimed): ``warm="each"`` runs this very command once
+        first, ``"home"`` only one single-solid run per home (as the Dagster side gets)."""
         become_subreaper()
-        argv = self.argv(name, executor, max_concurrent, quiet)
+        argv = self.argv(name, executor, max_concurrent, quiet, extra)
         first = self.argv("chain_1") if warm == "home" else argv
         if tuple(first) not in self._warmed:  # the instance, its schema, the OS caches
             timed_process(first, self.env(), self.scratch)

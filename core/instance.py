@@ -40,11 +40,11 @@ import sqlite3
 import tempfile
 import time
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, cast
 
 from .errors import DagsterError
 from .events import RUN_EVENT_TYPES, EventRecord, EventType
@@ -146,6 +146,24 @@ def default_home(code_location: str | Path | None = None) -> Path:
     return locate_home(code_location).path
 
 
+class _DeferredStorage:
+    """A storage opened on first use: a step process seldom needs one (it writes no events),
+    so it does not pay for opening the database."""
+
+    def __init__(self, open_storage: Callable[[], Storage]):
+        self._open = open_storage
+        self._storage: Storage | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._storage is None:
+            self._storage = self._open()
+        return getattr(self._storage, name)
+
+    def close(self) -> None:
+        if self._storage is not None:
+            self._storage.close()
+
+
 class Instance:
     """Owns the storage and the compute-log manager of one ORCH_HOME (or of none)."""
 
@@ -204,6 +222,32 @@ class Instance:
     def ephemeral(cls) -> Instance:
         """An in-memory instance for one process; see the module docstring."""
         return cls(SqliteStorage(), NoOpComputeLogManager())
+
+    def step_process_ref(self) -> tuple[str, str]:
+        """What a step process that shares no memory with the run worker (spawned, or on a
+        Dask worker) needs to open this instance: ``("home", ORCH_HOME)``, or for the
+        ephemeral instance ``("ephemeral", its temporary directory)``."""
+        if self.root_dir is not None:
+            return ("home", str(self.root_dir))
+        return ("ephemeral", str(self._base_dir()))
+
+    @classmethod
+    def for_step_process(cls, ref: tuple[str, str]) -> Instance:
+        """The instance of :meth:`step_process_ref`, opened in a step process: the same home
+        without recovering runs (the run worker that launched the step is alive, maybe on
+        another machine), or an ephemeral instance whose outputs go to the run worker's
+        temporary directory (which this one never removes)."""
+        kind, path = ref
+        if kind == "ephemeral":
+            instance = cls.ephemeral()
+            instance._temp_dir = Path(path)
+            return instance
+        root = Path(path)
+        config = _load_config(root / CONFIG_FILE)
+        storage = cast(Storage, _DeferredStorage(lambda: _build(config, "storage", Storage,
+                                                                root)))
+        compute_logs = _build(config, "compute_logs", ComputeLogManager, root, storage)
+        return cls(storage, compute_logs, root_dir=root, config=config)
 
     # -- starting runs -------------------------------------------------------------------
     @property

@@ -14,6 +14,16 @@ Fork safety: the parent forks only from its main thread; the event writer's time
 parked around ``fork()`` by the writer's at-fork hooks, and children never touch the parent's
 SQLite connection (they write only to their pipe and their compute-log files, and leave with
 ``os._exit``).
+
+Start methods (``start_method``), for code that is not fork-safe (it started threads, or
+holds a library that breaks across ``fork()``): ``fork`` (the default on Linux) is the above.
+``forkserver`` and ``spawn`` start each step process with the ``multiprocess`` package, which
+pickles with dill: the step process gets a :class:`~orch.core.execution.step_task.StepTask`
+and imports the run's code from its origin (or receives the definition itself, closures and
+lambdas included, when the run has none). ``forkserver`` forks each step from a server that
+imported ``forkserver_preload`` (and orch) once, so a step costs a fork and the import of
+the user's code; ``spawn`` (the default elsewhere, as on macOS) starts a fresh interpreter
+per step. The pipe, the events and the crash reports are the same for every method.
 """
 
 from __future__ import annotations
@@ -21,6 +31,8 @@ from __future__ import annotations
 import ctypes
 import functools
 import gc
+import importlib.util
+import json
 import os
 import pickle
 import selectors
@@ -28,17 +40,23 @@ import signal
 import struct
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
-from orch.core.config import Field, Int, Selector
-from orch.core.errors import serializable_error_info
+from orch.core.config import Enum, EnumValue, Field, Int, ScalarUnion, Selector
+from orch.core.errors import DagsterInvariantViolationError, serializable_error_info
 from orch.core.events import EventRecord, EventType
 from orch.core.execution.context import RunContext
-from orch.core.execution.executor import Executor, ExecutorDefinition, InitExecutorContext
+from orch.core.execution.executor import (
+    Executor,
+    ExecutorDefinition,
+    InitExecutorContext,
+    execute_step_with_resources,
+)
 from orch.core.execution.scheduler import RunStep
 from orch.core.execution.step import KEEP_PROCESSES_TAG, step_timeout
+from orch.core.execution.step_task import StepTask, open_step_task, step_task
 from orch.core.plan.plan import ExecutionStep
 from orch.core.plan.sources import StepOutputHandle
 from orch.core.storage.event_writer import unpoison
@@ -61,7 +79,9 @@ class _Child:
     buffer: bytearray = field(default_factory=bytearray)
     outcome_seen: bool = False
     timed_out: bool = False
-    exit_fd: int | None = None  # a pidfd: readable once the process has exited
+    exit_fd: int | None = None  # a pidfd (or the process's sentinel): readable once it exited
+    process: Any = None  # the multiprocess Process of a forkserver or spawn step process
+    status: int | None = None  # its exit status once reaped (as os.waitpid gives it)
 
 
 @functools.cache
@@ -118,8 +138,7 @@ class _Pipe:
             self.flush()
 
 
-def _report_child_crash(rc: RunContext, step: ExecutionStep, exc: BaseException,
-                        send: _Pipe) -> None:
+def _report_child_crash(rc: _Where, step_key: str, exc: BaseException, send: _Pipe) -> None:
     """Something escaped the step runner in a step process: its traceback goes to the step's
     stderr and, if the pipe still works, a STEP_FAILURE that names it goes to the parent."""
     import traceback
@@ -134,11 +153,79 @@ def _report_child_crash(rc: RunContext, step: ExecutionStep, exc: BaseException,
         return
     try:
         send(rc.event(EventType.STEP_FAILURE,
-                      f'Execution of step "{step.key}" failed: {type(exc).__name__} escaped the '
-                      f"step process ({exc}).", step.key, 40,
+                      f'Execution of step "{step_key}" failed: {type(exc).__name__} escaped the '
+                      f"step process ({exc}).", step_key, 40,
                       {"error": serializable_error_info(exc), "error_source": "FRAMEWORK_ERROR"}))
     except BaseException:
         pass
+
+
+@dataclass
+class _Where:
+    """Which run a step process's events belong to, before its run context exists."""
+
+    run_id: str
+    pipeline_name: str
+
+    def event(self, event_type: EventType | None, message: str, step_key: str | None,
+              level: int, data: dict[str, Any]) -> EventRecord:
+        return EventRecord(self.run_id, self.pipeline_name, event_type, message, step_key,
+                           level, time.time(), data=data)
+
+
+def _step_process(where: _Where, step_key: str, body: Callable[[_Pipe], None], write_fd: int,
+                  captured: Any) -> NoReturn:
+    """The life of a step process, whichever way it started: signals and process group as
+    a step needs them, output to its compute-log files, ``body(send)`` to run the step, a
+    STEP_FAILURE for whatever escapes it, then ``os._exit``."""
+    status = 0
+    send = _Pipe(write_fd)
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        _own_process_group(0)
+        _set_parent_death_signal()
+        # A process the step forks must not hold the run's pipe open (exec'd ones never
+        # get it: pipes are close-on-exec).
+        os.register_at_fork(after_in_child=lambda: _close_quietly(write_fd))
+        if captured is not None and captured.stdout_path:
+            from orch.core.storage.compute_logs import redirect_output
+
+            with redirect_output(captured.stdout_path, captured.stderr_path,
+                                 (where.run_id, step_key)):
+                try:
+                    body(send)
+                except BaseException as exc:
+                    _report_child_crash(where, step_key, exc, send)
+                    raise
+        else:
+            body(send)
+    except BaseException as exc:
+        if not getattr(exc, "_orch_reported", False):
+            _report_child_crash(where, step_key, exc, send)
+        status = 70
+    finally:
+        try:
+            send.flush()  # what came after the outcome (hooks, resource teardown)
+        except BaseException:
+            status = status or 70
+        finally:
+            os._exit(status)
+
+
+def _task_main(task: StepTask, conn: Any, captured: Any) -> None:
+    """A ``forkserver`` or ``spawn`` step process: open the task in this process (the run's
+    code imported from its origin, or carried in the task), then run it like a forked step."""
+    write_fd = conn.fileno()
+
+    def body(send: _Pipe) -> None:
+        rc, step = open_step_task(task)
+        rc.before_user_code = send.flush
+        for event in execute_step_with_resources(rc, step, task.attempt, task.missing):
+            send(event)
+
+    _step_process(_Where(task.run.run_id, task.run.pipeline_name), task.step_key, body,
+                  write_fd, captured)
 
 
 def _exit_description(status: int) -> str:
@@ -158,10 +245,13 @@ class _ForkLauncher:
     """Forks one process per step and multiplexes their event pipes."""
 
     def __init__(self, run_context: RunContext, run_step: RunStep, max_concurrent: int,
-                 step_timeout: float | None):
+                 step_timeout: float | None, start_method: str = "fork",
+                 forkserver_preload: tuple[str, ...] = ()):
         self.rc = run_context
         self.run_step = run_step
         self.max_concurrent = max_concurrent
+        self.start_method = start_method
+        self.context = _context(start_method, forkserver_preload, run_context.run)
         self.step_timeout = step_timeout
         self.children: dict[int, _Child] = {}  # by read fd
         self.selector = selectors.DefaultSelector()
@@ -174,8 +264,8 @@ class _ForkLauncher:
         yield self.rc.event(
             EventType.ENGINE_EVENT,
             f"Executing steps using the multiprocess executor (max_concurrent="
-            f"{self.max_concurrent}, pid {os.getpid()}).",
-            data={"max_concurrent": self.max_concurrent},
+            f"{self.max_concurrent}, start_method {self.start_method}, pid {os.getpid()}).",
+            data={"max_concurrent": self.max_concurrent, "start_method": self.start_method},
         )
 
     def free_slots(self) -> int:
@@ -190,20 +280,14 @@ class _ForkLauncher:
         captured = None
         if self.compute_logs is not None:
             captured = self.compute_logs.begin_capture(self.rc.run_id, step.key, index=False)
-        _prctl()  # looked up here, before the fork, once per run worker
-        read_fd, write_fd = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the step process
-            os.close(read_fd)
-            self._run_child(step, attempt, missing, write_fd, captured)  # never returns
-        _own_process_group(pid)  # also here: the child may not have done it yet
-        os.close(write_fd)
-        os.set_blocking(read_fd, False)
-        child = _Child(step, attempt, pid, read_fd, time.monotonic(),
-                       step_timeout(step, self.step_timeout), captured)
-        self.children[read_fd] = child
-        self.selector.register(read_fd, selectors.EVENT_READ, child)
-        child.exit_fd = _pidfd(pid)
+        timeout = step_timeout(step, self.step_timeout)
+        if self.context is None:
+            child = self._fork(step, attempt, missing, captured, timeout)
+        else:
+            child = self._start(step, attempt, missing, captured, timeout)
+        pid = child.pid
+        self.children[child.fd] = child
+        self.selector.register(child.fd, selectors.EVENT_READ, child)
         if child.exit_fd is not None:
             self.selector.register(child.exit_fd, selectors.EVENT_READ, child)
         if captured is not None and self.compute_logs is not None:  # as the process starts
@@ -216,58 +300,63 @@ class _ForkLauncher:
                                 f'Started capturing logs for step "{step.key}".', step.key,
                                 data=captured.logs_captured_data())
 
+    def _fork(self, step: ExecutionStep, attempt: int, missing: frozenset[StepOutputHandle],
+              captured: Any, timeout: float | None) -> _Child:
+        _prctl()  # looked up here, before the fork, once per run worker
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the step process
+            os.close(read_fd)
+            self._run_child(step, attempt, missing, write_fd, captured)  # never returns
+        _own_process_group(pid)  # also here: the child may not have done it yet
+        os.close(write_fd)
+        os.set_blocking(read_fd, False)
+        child = _Child(step, attempt, pid, read_fd, time.monotonic(), timeout, captured)
+        child.exit_fd = _pidfd(pid)
+        return child
+
+    def _start(self, step: ExecutionStep, attempt: int, missing: frozenset[StepOutputHandle],
+               captured: Any, timeout: float | None) -> _Child:
+        """A step process started by the ``multiprocess`` package (forkserver, spawn)."""
+        context = self.context
+        reader, writer = context.Pipe(duplex=False)
+        task = step_task(self.rc, step, attempt, missing)
+        process = context.Process(target=_task_main, args=(task, writer, captured),
+                                  name=f"orch step {step.key}")
+        try:
+            process.start()
+        finally:
+            writer.close()
+        read_fd = os.dup(reader.fileno())
+        reader.close()
+        os.set_blocking(read_fd, False)
+        assert process.pid is not None
+        child = _Child(step, attempt, process.pid, read_fd, time.monotonic(), timeout,
+                       captured, process=process)
+        child.exit_fd = process.sentinel
+        return child
+
     def _run_child(self, step: ExecutionStep, attempt: int,
-                   missing: frozenset[StepOutputHandle], write_fd: int, captured: Any) -> None:
+                   missing: frozenset[StepOutputHandle], write_fd: int, captured: Any
+                   ) -> NoReturn:
         # What the step process inherited goes to the collector's permanent generation, so
         # its own collections never walk the run worker's heap, which grows with the plan
         # (a full collection there copies every page on write: 0.4 s at 5,000 steps).
         gc.freeze()
-        status = 0
-        send = _Pipe(write_fd)
-        try:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            _own_process_group(0)
-            _set_parent_death_signal()
-            for fd, other in list(self.children.items()):
-                os.close(fd)
-                if other.exit_fd is not None:
-                    os.close(other.exit_fd)
-            # A process the step forks must not hold the run's pipe open (exec'd ones never
-            # get it: pipes are close-on-exec).
-            os.register_at_fork(after_in_child=lambda: _close_quietly(write_fd))
-            rc = self.rc
+        for fd, other in list(self.children.items()):
+            os.close(fd)
+            if other.exit_fd is not None and other.process is None:
+                os.close(other.exit_fd)
+        rc = self.rc
+
+        def body(send: _Pipe) -> None:
             rc.raise_on_error = False
             rc.output_capture = None
             rc.before_user_code = send.flush
-            if captured is not None and captured.stdout_path:
-                from orch.core.storage.compute_logs import redirect_output
+            for event in self.run_step(step, attempt, missing):
+                send(event)
 
-                with redirect_output(captured.stdout_path, captured.stderr_path,
-                                     (rc.run_id, step.key)):
-                    try:
-                        self._child_events(step, attempt, missing, send)
-                    except BaseException as exc:
-                        _report_child_crash(rc, step, exc, send)
-                        raise
-            else:
-                self._child_events(step, attempt, missing, send)
-        except BaseException as exc:
-            if not getattr(exc, "_orch_reported", False):
-                _report_child_crash(self.rc, step, exc, send)
-            status = 70
-        finally:
-            try:
-                send.flush()  # what came after the outcome (hooks, resource teardown)
-            except BaseException:
-                status = status or 70
-            finally:
-                os._exit(status)
-
-    def _child_events(self, step: ExecutionStep, attempt: int,
-                      missing: frozenset[StepOutputHandle], send: _Pipe) -> None:
-        for event in self.run_step(step, attempt, missing):
-            send(event)
+        _step_process(_Where(rc.run_id, rc.pipeline_name), step.key, body, write_fd, captured)
 
     # -- collecting -----------------------------------------------------------------------
     def poll(self, timeout: float) -> Iterator[EventRecord]:
@@ -281,7 +370,7 @@ class _ForkLauncher:
                 yield from self._read(child)
         if _PIDFD is None:  # no exit notifications: look for exited steps every turn
             for child in list(self.children.values()):
-                if _has_exited(child.pid):
+                if child.process is None and _has_exited(child.pid):
                     yield from self._exited(child)
         yield from self._enforce_timeouts()
 
@@ -329,12 +418,13 @@ class _ForkLauncher:
         for fd in (child.fd, child.exit_fd):
             if fd is not None:
                 self.selector.unregister(fd)
-                os.close(fd)
+        _close_fds(child)
         del self.children[child.fd]
 
     def _reap(self, child: _Child) -> Iterator[EventRecord]:
         self._forget(child)
-        _, status = os.waitpid(child.pid, 0)
+        status = _wait(child)
+        assert status is not None
         if child.step.tags.get(KEEP_PROCESSES_TAG, "").lower() not in ("1", "true", "yes"):
             _kill_group(child.pid, signal.SIGKILL)  # what the step started and left behind
         if child.captured is not None and child.captured.stdout_path and self.compute_logs:
@@ -375,13 +465,12 @@ class _ForkLauncher:
         deadline = time.monotonic() + 2.0
         for child in children:
             while time.monotonic() < deadline:
-                pid, _ = os.waitpid(child.pid, os.WNOHANG)
-                if pid:
+                if _wait(child, block=False) is not None:
                     break
                 time.sleep(0.01)
             else:
                 _kill_group(child.pid, signal.SIGKILL)
-                os.waitpid(child.pid, 0)
+                _wait(child)
             _kill_group(child.pid, signal.SIGKILL)  # what the step started and left behind
             self._forget(child)
             if child.captured is not None and child.captured.stdout_path and self.compute_logs:
@@ -395,14 +484,87 @@ class _ForkLauncher:
         for child in list(self.children.values()):
             _kill_group(child.pid, signal.SIGKILL)
             try:
-                os.waitpid(child.pid, 0)
+                _wait(child)
             except ChildProcessError:
                 pass
-            for fd in (child.fd, child.exit_fd):
-                if fd is not None:
-                    os.close(fd)
+            _close_fds(child)
         self.children.clear()
         self.selector.close()
+
+
+def _wait(child: _Child, block: bool = True) -> int | None:
+    """The step process's exit status as ``os.waitpid`` gives it (reaped), or None while it
+    runs (``block=False``). A forkserver's step process is not this process's child: its
+    status comes through the ``multiprocess`` Process."""
+    if child.status is not None:
+        return child.status
+    process = child.process
+    if process is None:
+        pid, status = os.waitpid(child.pid, 0 if block else os.WNOHANG)
+        if pid:
+            child.status = status
+        return child.status
+    process.join(None if block else 0)
+    code = process.exitcode
+    if code is None:
+        return None
+    child.status = -code if code < 0 else code << 8  # a signal number, or an exit code
+    process.close()  # its sentinel too
+    return child.status
+
+
+def _close_fds(child: _Child) -> None:
+    """The pipe, and a forked child's pidfd (a Process closes its sentinel in ``_wait``)."""
+    os.close(child.fd)
+    if child.process is None and child.exit_fd is not None:
+        os.close(child.exit_fd)
+
+
+def _context(start_method: str, preload: tuple[str, ...], run: Any) -> Any:
+    """The ``multiprocess`` context that starts step processes, or None for ``fork`` (a
+    plain ``os.fork``, cheapest)."""
+    if start_method == "fork":
+        return None
+    import multiprocess
+
+    context = multiprocess.get_context(start_method)
+    if start_method == "forkserver":
+        _ensure_fork_server(context, preload, run)
+    return context
+
+
+# What a fork server imports before forking steps: the step process's side of orch, then
+# the user's preload list, then the run's own code (executors/forkserver_code.py).
+_ORCH_PRELOAD = ["orch.executors.multiprocess", "orch.core.execution.api",
+                 "orch.core.workspace", "orch.core.instance", "orch.core.storage.sqlite"]
+_SERVED: tuple[list[str], str] | None = None  # what this process's fork server preloaded
+
+
+def _ensure_fork_server(context: Any, preload: tuple[str, ...], run: Any) -> None:
+    """Start this process's fork server (one per process) with orch, ``preload`` and the
+    run's code imported; restart it when an earlier run here wanted something else."""
+    global _SERVED
+    from multiprocess import forkserver
+
+    from .forkserver_code import ENV
+
+    wanted = [*_ORCH_PRELOAD, *preload, "orch.executors.forkserver_code"]
+    code = json.dumps([run.pipeline_origin, run.pipeline_name]) if run.pipeline_origin else ""
+    server = forkserver._forkserver
+    if _SERVED == (wanted, code) and server._forkserver_pid is not None:
+        return
+    server._stop()
+    context.set_forkserver_preload(wanted)
+    previous = os.environ.get(ENV)
+    os.environ[ENV] = code
+    try:
+        server.ensure_running()
+    finally:
+        if previous is None:
+            del os.environ[ENV]
+        else:
+            os.environ[ENV] = previous
+    _SERVED = (wanted, code)
 
 
 _PIDFD = getattr(os, "pidfd_open", None)
@@ -446,12 +608,11 @@ def _own_process_group(pid: int) -> None:
 
 
 def _kill_group(pid: int, sig: int) -> None:
-    """Signal the step process's group; fall back to the process alone."""
+    """Signal the step process's group; fall back to the process alone (a started step
+    process may not lead its group yet)."""
     try:
         os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
-    except PermissionError:
+    except (ProcessLookupError, PermissionError):
         _kill(pid, sig)
 
 
@@ -469,21 +630,60 @@ class MultiprocessExecutor(Executor):
     resources_per_step = True
 
     def __init__(self, max_concurrent: int, retries_enabled: bool = True,
-                 step_timeout: float | None = None):
+                 step_timeout: float | None = None, start_method: str = "fork",
+                 forkserver_preload: tuple[str, ...] = ()):
         self.max_concurrent = max_concurrent
         self.retries_enabled = retries_enabled
         self.step_timeout = step_timeout
+        self.start_method = start_method
+        self.forkserver_preload = forkserver_preload
 
     def launcher(self, run_context: RunContext, run_step: RunStep) -> _ForkLauncher:
-        return _ForkLauncher(run_context, run_step, self.max_concurrent, self.step_timeout)
+        return _ForkLauncher(run_context, run_step, self.max_concurrent, self.step_timeout,
+                             self.start_method, self.forkserver_preload)
+
+
+DEFAULT_START_METHOD = "fork" if sys.platform == "linux" else "spawn"
+START_METHODS = ("fork", "forkserver", "spawn")
+
+
+def start_method_choice(config: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """(start method, modules the fork server preloads) from the executor config, which
+    takes ``start_method: forkserver`` with ``forkserver_preload: [...]`` or Dagster's
+    ``start_method: {forkserver: {preload_modules: [...]}}``. A preload list with another
+    method, or naming a module that cannot be found, is an error that says so (the fork
+    server itself would skip it silently)."""
+    chosen = config.get("start_method") or DEFAULT_START_METHOD
+    preload = list(config.get("forkserver_preload") or [])
+    if isinstance(chosen, dict):
+        [(chosen, body)] = chosen.items()
+        preload += list((body or {}).get("preload_modules") or [])
+    if preload and chosen != "forkserver":
+        raise DagsterInvariantViolationError(
+            f"multiprocess executor: forkserver_preload {preload} is only used with "
+            f'start_method: forkserver, not "{chosen}".')
+    for module in preload:
+        if importlib.util.find_spec(module) is None:
+            raise DagsterInvariantViolationError(
+                f'multiprocess executor: forkserver_preload names module "{module}", which '
+                "cannot be imported here.")
+    return chosen, tuple(preload)
 
 
 def _create(init: InitExecutorContext) -> MultiprocessExecutor:
     config = init.executor_config
     max_concurrent = int(config.get("max_concurrent") or 0) or (os.cpu_count() or 1)
     retries = config.get("retries") or {"enabled": {}}
+    start_method, preload = start_method_choice(config)
     return MultiprocessExecutor(max_concurrent, "disabled" not in retries,
-                                config.get("step_timeout"))
+                                config.get("step_timeout"), start_method, preload)
+
+
+_START_METHOD = ScalarUnion(
+    Enum("StartMethod", [EnumValue(m) for m in START_METHODS]),
+    Selector({"fork": {}, "spawn": {},
+              "forkserver": {"preload_modules": Field([str], is_required=False)}}),
+)
 
 
 multiprocess_executor = ExecutorDefinition(
@@ -496,6 +696,12 @@ multiprocess_executor = ExecutorDefinition(
         "step_timeout": Field(float, is_required=False,
                               description="Seconds before a step process is killed and failed "
                               "(a solid's `timeout` tag overrides it)."),
+        "start_method": Field(_START_METHOD, is_required=False,
+                              description="How step processes start: fork (default on Linux), "
+                              "forkserver or spawn (default elsewhere)."),
+        "forkserver_preload": Field([str], is_required=False,
+                                    description="Modules the fork server imports once "
+                                    "(start_method: forkserver)."),
     },
     executor_creation_fn=_create,
     description="Runs each step in its own forked process.",

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from ..errors import DagsterInvalidDefinitionError
+from ..sentinel import Sentinel
 from .events import VALID_NAME_RE
 from .types import Any as Any_
 from .types import DagsterType, resolve_dagster_type
 
-NO_DEFAULT = object()
+NO_DEFAULT: Any = Sentinel("NO_DEFAULT", __name__)
 
 
 def check_valid_name(name: str, what: str = "name") -> str:

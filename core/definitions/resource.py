@@ -7,8 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ..config import ConfigAny
+from ..sentinel import Sentinel
 
-_NO_CONFIG = object()
+_NO_CONFIG: Any = Sentinel("_NO_CONFIG", __name__)
 
 
 class ResourceDefinition:

@@ -98,6 +98,9 @@ class ExecutionPlan:
         self.step_keys_to_execute: set[str] = (
             self._requested & all_keys if self._requested is not None else all_keys
         )
+        # Every ``resolve`` so far, in order: a process that builds the plan again (a step
+        # process, a Dask worker) replays them to reach the same resolved steps.
+        self.resolutions: list[tuple[str, str, list[str]]] = []
 
     @property
     def requested_step_keys(self) -> list[str] | None:
@@ -130,6 +133,7 @@ class ExecutionPlan:
                 ) -> list[ExecutionStep]:
         """Replace the steps waiting on a dynamic output by one copy per mapping key (and
         collect steps by their resolved form), in place in the order. Returns the new steps."""
+        self.resolutions.append((producer_key, output_name, list(mapping_keys)))
         new_steps: list[ExecutionStep] = []
         for step in self.unresolved_for(producer_key, output_name):
             if step.kind == "UNRESOLVED_MAPPED":
