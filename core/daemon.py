@@ -9,11 +9,13 @@ Loops, each in a thread of its own with its own instance connection:
   least every ``dequeue_interval_seconds``;
 - ``MONITORING`` (when ``run_monitoring.enabled``): a monitoring pass
   (:func:`run_monitor.monitor_runs`) every ``poll_interval_seconds``;
-- ``SCHEDULER`` (given the code's location): every second, one evaluation pass of the running
-  schedules and sensors (``scheduling.ticks.tick_all``), then one chunk of each REQUESTED
-  backfill of that code (``scheduling.backfill.run_requested_backfills``: a backfill whose
-  ``orch backfill`` process died, or one resumed from the app), in a code server that holds the code
-  — forked from a warm zygote, so the project's libraries are imported once. A save under the
+- ``SCHEDULER`` (given the code's location): just after every whole second of the clock, one
+  evaluation pass of the running schedules and sensors (``scheduling.ticks.tick_all``) on
+  that second's clock (so a schedule's run is created within tens of milliseconds of its
+  cron time, and a sensor with a one-second interval ticks every second whatever the
+  jitter), then one chunk of each REQUESTED backfill of that code
+  (``scheduling.backfill.run_requested_backfills``: a backfill whose ``orch backfill``
+  process died, or one resumed from the app), in a code server that holds the code — forked from a warm zygote, so the project's libraries are imported once. A save under the
   code's folder loads the code again in a fresh server before the next pass; a load that
   fails records a FAILURE tick, with the error, on every running schedule and sensor, and the
   daemon goes on (with the next save, or every minute, it tries again);
@@ -62,7 +64,9 @@ LOCK_FILE = "daemon.lock"
 HEARTBEAT_INTERVAL = 5.0
 HEARTBEAT_TOLERANCE = float(os.environ.get("ORCH_DAEMON_HEARTBEAT_TOLERANCE", "60"))
 MAX_BACKOFF = 60.0
-SCHEDULER_INTERVAL = 1.0  # a schedule's run starts within a second of its time
+SCHEDULER_INTERVAL = 1.0  # a pass every whole second of the clock
+ALIGN_SLACK = 0.005  # an aligned pass starts this long after its whole second
+MAX_WAIT = 1.0  # a loop looks at its clock (and the stop flag) at least this often
 CLOCK_SPEED_ENV = "ORCH_DAEMON_CLOCK_SPEED"
 KEPT_ERRORS = 5
 
@@ -142,6 +146,7 @@ class DaemonLoop:
     run_pass: Callable[[Instance], list[Note]]
     wake_on_commit: bool = False
     close: Callable[[], None] | None = None  # when the loop ends (its thread, at stop)
+    align: bool = False  # passes just after each whole multiple of ``interval`` on the clock
 
 
 def standard_loops(instance: Instance, target: WorkspaceTarget | None = None
@@ -175,7 +180,7 @@ def standard_loops(instance: Instance, target: WorkspaceTarget | None = None
     if target is not None:
         evaluator = InstigatorPass(target, instance.root_dir, scheduler_clock())
         loops.append(DaemonLoop("SCHEDULER", SCHEDULER_INTERVAL, evaluator,
-                                close=evaluator.close))
+                                close=evaluator.close, align=True))
     return loops
 
 
@@ -233,7 +238,8 @@ class InstigatorPass:
         from .workspace import WorkspaceLoadError
 
         try:
-            ticks = self.server.tick(self.clock())
+            # On the pass's whole second: one-second sensors stay due despite jitter.
+            ticks = self.server.tick(float(int(self.clock())))
         except WorkspaceLoadError as e:
             self._drop_server()
             return [*lines, Note(f"error: {e.error.message}", error=True)]
@@ -392,7 +398,7 @@ class _Loop:
         self.daemon, self.loop, self.instance = daemon, loop, instance
         self.errors: list[tuple[float, str]] = []
         self.backoff = 0.0
-        self.last_pass = self.last_beat = float("-inf")
+        self.last_pass = self.last_beat = self.next_pass = float("-inf")
         self.seen: object = None
 
     def run(self) -> None:
@@ -400,15 +406,26 @@ class _Loop:
         while not stop.is_set():
             if self._due():
                 self._pass()
-            stop.wait(0.01 if self.loop.wake_on_commit else 0.1)
+            # Asleep until the next pass is due, unless commits wake it.
+            stop.wait(0.01 if self.loop.wake_on_commit else
+                      min(MAX_WAIT, max(0.0, self.next_pass - time.monotonic())))
 
     def _due(self) -> bool:
-        elapsed = time.monotonic() - self.last_pass
-        if self.backoff:
-            return elapsed >= self.backoff
-        if elapsed >= self.loop.interval:
+        if time.monotonic() >= self.next_pass:
             return True
-        return self.loop.wake_on_commit and self.instance.storage.change_token() != self.seen
+        return not self.backoff and self.loop.wake_on_commit \
+            and self.instance.storage.change_token() != self.seen
+
+    def _plan_next_pass(self) -> None:
+        """When the next pass is due (monotonic): after the backoff or the interval, or, for
+        an aligned loop, just after the next whole multiple of the interval on the clock."""
+        if self.backoff:
+            self.next_pass = self.last_pass + self.backoff
+        elif self.loop.align:
+            interval = self.loop.interval
+            self.next_pass = time.monotonic() + interval - time.time() % interval + ALIGN_SLACK
+        else:
+            self.next_pass = self.last_pass + self.loop.interval
 
     def _pass(self) -> None:
         self.seen = self.instance.storage.change_token() if self.loop.wake_on_commit else None
@@ -423,6 +440,7 @@ class _Loop:
                 f" ({Path(where.filename).name}:{where.lineno})" if where else "")
             self.errors = (self.errors + [(time.time(), text)])[-KEPT_ERRORS:]
             lines = [Note(f"error: {text} (next try in {self.backoff:g} s)", error=True)]
+        self._plan_next_pass()
         if lines:
             self.seen = None  # what it did was committed: look again at once
         for note in lines:

@@ -4,6 +4,7 @@ and SIGKILL — real processes, real signals."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -325,3 +326,30 @@ def test_a_bad_clock_speed_is_exit_2(orch, home, tmp_path):
     result = orch("daemon", "run", "-f", str(repo), env={"ORCH_DAEMON_CLOCK_SPEED": "fast"})
     assert result.returncode == 2
     assert "ORCH_DAEMON_CLOCK_SPEED must be a positive number" in result.stderr
+
+
+def test_a_one_second_sensor_ticks_at_every_whole_second(orch, home, tmp_path):
+    """The SCHEDULER loop passes just after each whole second of the clock, on that second's
+    clock: a sensor with ``minimum_interval_seconds=1`` ticks every second (jitter never makes
+    it wait one more), each tick stored a moment after its second — which is also what starts
+    a schedule's run within tens of milliseconds of its cron time."""
+    repo = _sensor_repo(orch, tmp_path)
+    daemon = orch.popen("daemon", "run", "-f", str(repo))
+    out = _Lines(daemon)
+    stored: dict[float, float] = {}  # tick time -> when it was stored
+    try:
+        out.wait("SCHEDULER: loaded")
+        deadline = time.monotonic() + 5.5
+        while time.monotonic() < deadline:
+            with instance_at(home) as instance:
+                state = instance.storage.get_instigator_state("repo:new_files")
+            stored[state.last_tick_timestamp] = state.update_timestamp
+            time.sleep(0.05)
+    finally:
+        _stop(daemon)
+    ticks = sorted(stored)[1:]  # the first may have waited for the load
+    assert len(ticks) >= 4 and all(t == int(t) for t in ticks), ticks
+    gaps = [b - a for a, b in itertools.pairwise(ticks)]
+    assert gaps.count(1.0) >= len(gaps) - 1, gaps  # one late pass under load, at most
+    lags = sorted(stored[t] - t for t in ticks)
+    assert lags[len(lags) // 2] < 0.25, lags
