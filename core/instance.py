@@ -52,7 +52,13 @@ from .runs import PipelineRun, PipelineRunStatus
 from .storage.base import AssetKeyLike, StepStats, Storage
 from .storage.compute_logs import ComputeLogManager, NoOpComputeLogManager
 from .storage.event_writer import EventWriter
-from .storage.paths import check_run_id, contained, make_private_dir, remove_tree
+from .storage.paths import (
+    check_run_id,
+    contained,
+    make_private_dir,
+    remove_tree,
+    resolved_root,
+)
 from .storage.recovery import recover_crashed_runs
 from .storage.sqlite import SqliteStorage
 from .storage.tail import DEFAULT_POLL_INTERVAL, EventTail, follow
@@ -300,7 +306,9 @@ class Instance:
     def storage_dir(self) -> Path:
         """Where the fs IO manager keeps outputs: ``ORCH_HOME/storage``, or for the ephemeral
         instance a temporary directory created on first access and removed with the instance."""
-        return make_private_dir(self._base_dir() / "storage")
+        path = make_private_dir(self._base_dir() / "storage")
+        resolved_root(path)  # resolved once per process, and by a run worker before it forks
+        return path
 
     @property
     def logs_dir(self) -> Path:

@@ -61,8 +61,9 @@ def check_run_id(run_id: object) -> str:
 _resolved_roots: dict[str, Path] = {}
 
 
-def _resolved_root(root: str | os.PathLike[str]) -> Path:
-    """``root`` resolved; absolute roots (the instance's directories) once per process."""
+def resolved_root(root: str | os.PathLike[str]) -> Path:
+    """``root`` resolved; absolute roots (the instance's directories) once per process (a
+    process that forks step processes resolves them first, so they inherit it)."""
     key = os.fspath(root)
     if not os.path.isabs(key):
         return Path(key).resolve()
@@ -107,7 +108,7 @@ def contained(root: str | os.PathLike[str], *parts: str) -> Path:
     Called for every stored output and captured log (several times a step), so the common
     case is cheap: the root is resolved once, and a path with no ``..`` and no symlink under
     the root needs one ``lstat`` per part instead of a full resolution."""
-    base = _resolved_root(root)
+    base = resolved_root(root)
     plain = _plainly_under(str(base), parts)
     if plain is not None:
         return Path(plain)
@@ -141,7 +142,7 @@ def contained_file(root: str | os.PathLike[str], *parts: str) -> str:
     key = (os.fspath(root), tuple(dirs))
     directory = _file_dirs.get(key)
     if directory is None:
-        base = str(_resolved_root(root))
+        base = str(resolved_root(root))
         plain = _plainly_under(base, key[1])
         directory = os.fspath(contained(root, *dirs)) if plain is None else plain
         if plain is not None and (plain == base or plain in _plain_dirs):
