@@ -50,10 +50,14 @@ TARGET_FLOOR_RATIO = 2.0
 
 
 FLOOR_SCRIPT = """
-import os, pickle, statistics, sys, time
+import os, pickle, resource, statistics, sys, time
 import orch.cli, orch.executors.multiprocess, orch.core.execution.api  # a run worker's heap
 message = pickle.dumps({"event": "STEP_SUCCESS", "step_key": "step_1", "data": {}})
 times = []
+def cpu():
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+cpu_before = cpu()
 for _ in range(int(sys.argv[1])):
     start = time.perf_counter()
     read_fd, write_fd = os.pipe()
@@ -67,16 +71,18 @@ for _ in range(int(sys.argv[1])):
     os.close(read_fd)
     os.waitpid(pid, 0)
     times.append(time.perf_counter() - start)
-print(statistics.median(times))
+print(statistics.median(times), (cpu() - cpu_before) / len(times))
 """
 
 
-def fork_floor(rounds: int = 200) -> float:
+def fork_floor(rounds: int = 200) -> tuple[float, float]:
     """Seconds per fork + pipe message + exit + reap, median of ``rounds``, in a fresh process
-    that has imported what a run worker imports (the cost of fork grows with the heap)."""
+    that has imported what a run worker imports (the cost of fork grows with the heap); and
+    the CPU seconds (parent and child, user and system) per round, on average."""
     done = subprocess.run([sys.executable, "-c", FLOOR_SCRIPT, str(rounds)], cwd=ROOT,
                           capture_output=True, text=True, check=True)
-    return float(done.stdout.strip())
+    wall, cpu = done.stdout.split()
+    return float(wall), float(cpu)
 
 
 def real_entry_point(repeats: int) -> None:
@@ -85,10 +91,12 @@ def real_entry_point(repeats: int) -> None:
         floor_before = fork_floor()
         print(f"`orch run`, {home.label}; persistent ORCH_HOME, compute logs on, "
               f"fs_io_manager; multiprocess max_concurrent {MAX_CONCURRENT}; medians of "
-              f"{repeats}, in process and multiprocess interleaved")
+              f"{repeats}, in process and multiprocess interleaved. CPU: of the whole command "
+              f"and every process it started, multiprocess minus in process, per step (under "
+              f"load CPU moves much less than wall time), against the floor's CPU per round")
         print(f"  {'workload':<11} {'steps':>5} {'wall s':>7} {'engine ms/step':>15} "
               f"{'in-proc ms/step':>16} {'isolation ms/step':>18} {'/ floor':>8} "
-              f"{'peak RSS':>9}   load")
+              f"{'CPU ms/step':>12} {'/ floor':>8} {'peak RSS':>9}   load")
         floors = [floor_before]
         for name in NAMES:
             runs = interleave({
@@ -97,18 +105,24 @@ def real_entry_point(repeats: int) -> None:
                                                                 MAX_CONCURRENT),
             }, repeats)
             floors.append(fork_floor())
-            floor_ms = statistics.median(floors) * 1000
+            floor_ms = statistics.median(f[0] for f in floors) * 1000
+            floor_cpu_ms = statistics.median(f[1] for f in floors) * 1000
             single, multi = summary(runs["in_process"]), summary(runs["multiprocess"])
             isolation = multi.engine_ms_per_step - single.engine_ms_per_step
             ratio = isolation / floor_ms
+            cpu = (multi.cpu - single.cpu) / multi.steps * 1000 \
+                if multi.cpu is not None and single.cpu is not None else float("nan")
             print(f"  {name:<11} {multi.steps:>5} {multi.wall:>7.2f} "
                   f"{multi.engine_ms_per_step:>15.2f} {single.engine_ms_per_step:>16.2f} "
-                  f"{isolation:>18.2f} {ratio:>7.1f}x {multi.max_rss_mb:>7.0f}MB   {load()}  "
+                  f"{isolation:>18.2f} {ratio:>7.1f}x {cpu:>12.2f} {cpu / floor_cpu_ms:>7.1f}x "
+                  f"{multi.max_rss_mb:>7.0f}MB   {load()}  "
                   f"{mark(ratio <= TARGET_FLOOR_RATIO)} (≤ {TARGET_FLOOR_RATIO:g}x floor)",
                   flush=True)
+        walls = [f[0] * 1000 for f in floors]
         print(f"  floor (fork + pipe message + exit + reap, this run): "
-              f"{statistics.median(floors) * 1000:.2f} ms median of {len(floors)} samples "
-              f"(min {min(floors) * 1000:.2f}, max {max(floors) * 1000:.2f})")
+              f"{statistics.median(walls):.2f} ms median of {len(floors)} samples "
+              f"(min {min(walls):.2f}, max {max(walls):.2f}); CPU "
+              f"{statistics.median(f[1] for f in floors) * 1000:.2f} ms a round")
 
 
 START_METHODS = ("fork", "forkserver", "spawn")
