@@ -22,13 +22,21 @@ ORCH = str(Path(sys.executable).parent / "orch")
 def require(extra: str, *modules: str) -> None:
     """Call at module level: the test module needs these packages (``orch[extra]``). In CI
     their absence fails the run; elsewhere the module is skipped, saying what to install."""
-    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    missing = [m for m in modules if not _installed(m)]
     if not missing:
         return
     message = f"needs {', '.join(missing)}: pip install 'orch[{extra}]'"
     if os.environ.get("CI"):
         pytest.fail(message, pytrace=False)
     pytest.skip(message, allow_module_level=True)
+
+
+def _installed(module: str) -> bool:
+    """``find_spec`` raises for ``a.b`` when ``a`` itself is not installed."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
 
 
 @dataclass
