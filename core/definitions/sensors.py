@@ -347,14 +347,15 @@ class RunStatusSensorDefinition(SensorDefinition):
     def __init__(self, name: str, pipeline_run_status: Any, run_status_sensor_fn:
                  Callable[..., Any], pipeline_selection: Sequence[str] | None = None,
                  minimum_interval_seconds: int | None = None,
-                 description: str | None = None, failure: bool = False) -> None:
+                 description: str | None = None, failure: bool = False,
+                 default_status: Any = None) -> None:
         self.pipeline_run_status = _status_value(pipeline_run_status)
         self.pipeline_selection = list(pipeline_selection) if pipeline_selection else None
         self.run_status_sensor_fn = run_status_sensor_fn
         self._failure = failure
         super().__init__(name, run_status_sensor_fn,
                          minimum_interval_seconds=minimum_interval_seconds,
-                         description=description)
+                         description=description, default_status=default_status)
 
     @property
     def sensor_type(self) -> str:
@@ -408,7 +409,8 @@ class RunStatusSensorDefinition(SensorDefinition):
 
 def run_status_sensor(pipeline_run_status: Any, pipeline_selection: Sequence[str] | None = None,
                       name: str | None = None, minimum_interval_seconds: int | None = None,
-                      description: str | None = None, job_selection: Any = None
+                      description: str | None = None, job_selection: Any = None,
+                      default_status: Any = None
                       ) -> Callable[[Callable[..., Any]], RunStatusSensorDefinition]:
     """``@run_status_sensor(PipelineRunStatus.SUCCESS) def on_success(context): ...``."""
     selection = pipeline_selection or ([getattr(j, "name", j) for j in job_selection]
@@ -417,7 +419,8 @@ def run_status_sensor(pipeline_run_status: Any, pipeline_selection: Sequence[str
     def wrap(fn: Callable[..., Any]) -> RunStatusSensorDefinition:
         return RunStatusSensorDefinition(name or fn.__name__, pipeline_run_status, fn,
                                          selection, minimum_interval_seconds,
-                                         description or inspect.getdoc(fn))
+                                         description or inspect.getdoc(fn),
+                                         default_status=default_status)
 
     return wrap
 
@@ -425,15 +428,20 @@ def run_status_sensor(pipeline_run_status: Any, pipeline_selection: Sequence[str
 def pipeline_failure_sensor(name: Callable[..., Any] | str | None = None,
                             minimum_interval_seconds: int | None = None,
                             description: str | None = None,
-                            pipeline_selection: Sequence[str] | None = None) -> Any:
+                            pipeline_selection: Sequence[str] | None = None,
+                            job_selection: Any = None, default_status: Any = None) -> Any:
     """``@pipeline_failure_sensor`` (bare or with arguments): called once per failed run,
-    with ``context.failure_event``."""
+    with ``context.failure_event``. ``job_selection`` (pipelines or their names) is
+    ``run_failure_sensor``'s name for ``pipeline_selection``."""
+    selection = pipeline_selection or ([getattr(j, "name", j) for j in job_selection]
+                                       if job_selection else None)
 
     def wrap(fn: Callable[..., Any]) -> RunStatusSensorDefinition:
         sensor_name = name if isinstance(name, str) else fn.__name__
-        return RunStatusSensorDefinition(sensor_name, "FAILURE", fn, pipeline_selection,
+        return RunStatusSensorDefinition(sensor_name, "FAILURE", fn, selection,
                                          minimum_interval_seconds,
-                                         description or inspect.getdoc(fn), failure=True)
+                                         description or inspect.getdoc(fn), failure=True,
+                                         default_status=default_status)
 
     if callable(name):
         return wrap(name)

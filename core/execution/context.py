@@ -308,6 +308,20 @@ class HookContext:
     solid_exception: BaseException | None = None
     solid_output_values: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def op(self) -> Any:
+        """The solid (Dagster 0.13+ name)."""
+        return self.solid
+
+    @property
+    def job_name(self) -> str:
+        """The pipeline's name (Dagster 0.13+ name)."""
+        return self.pipeline_name
+
+    @property
+    def op_exception(self) -> BaseException | None:
+        return self.solid_exception
+
 
 def build_init_resource_context(config: Any = None, resources: dict[str, Any] | None = None,
                                 instance: Instance | None = None) -> InitResourceContext:

@@ -190,6 +190,17 @@ DIFFERENCES: list[Difference] = [
         expect=lambda oracle: "DagsterInvariantViolationError",
     ),
     Difference(
+        name="slack-hook-text-names-the-solid-and-pipeline",
+        reason="slack_on_success/slack_on_failure's default text keeps dagster-slack 0.12's "
+               "'Solid <solid> on pipeline <pipeline> succeeded!' (what a solid/pipeline user's "
+               "alerts said, and what dagster-pagerduty 0.15 still says for solids); "
+               "dagster-slack 0.15 switched to 'Op <op> on job <job>'.",
+        case="integrations_alerts",
+        path="run_hook_payloads/value/*/body/text",
+        expect=lambda oracle: oracle.replace("Op ", "Solid ", 1).replace(" on job ",
+                                                                         " on pipeline ", 1),
+    ),
+    Difference(
         name="hooks-run-in-name-order",
         reason="orch runs a step's hooks in the order of their names, so a run's events are "
                "reproducible; Dagster iterates the hook set, whose order changes from process "

@@ -36,7 +36,9 @@ _CONFIG_PATH = re.compile(r"at path (root[\w:\[\]\-]*)|(at the root)")
 
 # orch's integrations mirror the legacy libraries' module paths under orch.integrations.
 _LEGACY_LIBRARIES = {"pandas": "dagster_pandas", "snowflake": "dagster_snowflake",
-                     "gcp": "dagster_gcp", "aws": "dagster_aws"}
+                     "gcp": "dagster_gcp", "aws": "dagster_aws", "slack": "dagster_slack",
+                     "pagerduty": "dagster_pagerduty", "datadog": "dagster_datadog",
+                     "notebook": "dagstermill"}
 _INTEGRATION = re.compile(r"^(\s*)(from|import) orch\.integrations\.(\w+)", re.MULTILINE)
 
 
