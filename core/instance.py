@@ -619,7 +619,10 @@ def _load_config(path: Path) -> dict[str, Any]:
                 "entry (module, class, config) so a run's status commits with its events"
             )
     for key in _COMPONENT_DEFAULTS:
-        if key in config:
+        if key in config and key in _REGISTRY_GROUPS and isinstance(config[key], dict) \
+                and "name" in config[key]:
+            _check_named_component(path, key, config[key])
+        elif key in config:
             _check_component(path, key, config[key])
     for key in _NAMED_COMPONENTS:
         if key in config:
@@ -711,13 +714,19 @@ def _resolve_env(value: Any, where: str) -> Any:
 
 def _build(config: dict[str, Any], key: str, base: type[Any], root: Path, *extra: Any) -> Any:
     entry = config.get(key, _COMPONENT_DEFAULTS[key])
-    try:
-        cls = getattr(importlib.import_module(entry["module"]), entry["class"])
-    except (ImportError, AttributeError) as e:
-        raise OrchInstanceConfigError(
-            f"{CONFIG_FILE}: `{key}` names {entry['module']}.{entry['class']}, which cannot be "
-            f"imported: {e}"
-        ) from e
+    if "name" in entry:
+        cls = _registered(key, entry["name"])
+        entry = {"module": cls.__module__, "class": cls.__qualname__, **entry}
+    elif str(entry["module"]).startswith(_LEGACY_PREFIX) and key in _REGISTRY_GROUPS:
+        cls = _legacy_registered(key, entry["module"], entry["class"])
+    else:
+        try:
+            cls = getattr(importlib.import_module(entry["module"]), entry["class"])
+        except (ImportError, AttributeError) as e:
+            raise OrchInstanceConfigError(
+                f"{CONFIG_FILE}: `{key}` names {entry['module']}.{entry['class']}, which cannot "
+                f"be imported: {e}"
+            ) from e
     if not (isinstance(cls, type) and issubclass(cls, base)):
         raise OrchInstanceConfigError(
             f"{CONFIG_FILE}: `{key}` class {entry['module']}.{entry['class']} is not a "
@@ -729,3 +738,45 @@ def _build(config: dict[str, Any], key: str, base: type[Any], root: Path, *extra
         return component.from_config(component_config, root, *extra)
     except TypeError as e:
         raise OrchInstanceConfigError(f"{CONFIG_FILE}: `{key}.config` is not accepted: {e}") from e
+
+
+# Components an integration provides, found by name (entry point group) without core
+# importing the integration: ``compute_logs: {name: s3, config: {...}}``.
+_REGISTRY_GROUPS = {"compute_logs": "orch.compute_logs"}
+_LEGACY_PREFIX = "dagster_"  # a legacy dagster.yaml names the dagster-aws/gcp/azure classes
+
+
+def _entry_points(key: str) -> dict[str, Any]:
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep for ep in entry_points(group=_REGISTRY_GROUPS[key])}
+
+
+def _load_entry_point(key: str, ep: Any) -> Any:
+    try:
+        return ep.load()
+    except ImportError as e:
+        raise OrchInstanceConfigError(
+            f"{CONFIG_FILE}: `{key}` {ep.name!r} cannot be loaded: {e}") from e
+
+
+def _registered(key: str, name: str) -> Any:
+    """The class registered as ``name`` for ``key`` (an entry point)."""
+    found = _entry_points(key)
+    if name not in found:
+        raise OrchInstanceConfigError(
+            f"{CONFIG_FILE}: `{key}` names {name!r}; choose one of: {', '.join(sorted(found))}")
+    return _load_entry_point(key, found[name])
+
+
+def _legacy_registered(key: str, module: str, cls_name: str) -> Any:
+    """The registered class that stands for the legacy ``module.cls_name`` (it lists the
+    module in its ``legacy_modules``)."""
+    for ep in _entry_points(key).values():
+        cls = _load_entry_point(key, ep)
+        if getattr(cls, "__name__", None) == cls_name and \
+                module in getattr(cls, "legacy_modules", ()):
+            return cls
+    raise OrchInstanceConfigError(
+        f"{CONFIG_FILE}: `{key}` names the legacy {module}.{cls_name}, which no installed "
+        f"orch integration provides (registered: {', '.join(sorted(_entry_points(key)))})")
