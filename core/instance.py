@@ -19,6 +19,9 @@ the project the code belongs to (:func:`locate_home`), creating it on first use.
         tag_concurrency_limits: [{key: team, limit: 2}]
     run_launcher:                  # how they start: default (a worker subprocess)
       name: default
+    metrics:                       # optional: step durations, run outcomes and queue depth
+      name: dogstatsd              # (core/metrics.py; `orch.metrics_reporters` entry points)
+      config: {host: 127.0.0.1, port: 8125}
     run_monitoring:                # runs that cannot finish on their own (core/run_monitor.py)
       start_timeout_seconds: 180   # STARTING longer than this: failed
       max_resume_run_attempts: 0   # a run whose worker died: re-executed from failure N times
@@ -65,6 +68,7 @@ from .storage.tail import DEFAULT_POLL_INTERVAL, EventTail, follow
 
 if TYPE_CHECKING:
     from .launcher import RunLauncher
+    from .metrics import RunMetricsReporter
     from .run_coordinator import RunCoordinator
     from .run_monitor import RunMonitoringConfig
 
@@ -93,6 +97,7 @@ _BUILTIN_COMPONENTS = {  # also registered as entry points; looked up here first
 _NAMED_COMPONENTS: dict[str, tuple[str, str]] = {
     "run_coordinator": ("orch.run_coordinators", "default"),
     "run_launcher": ("orch.run_launchers", "default"),
+    "metrics": ("orch.metrics_reporters", ""),  # optional: none unless orch.yaml names one
 }
 
 
@@ -191,6 +196,7 @@ class Instance:
         self._cleanup: weakref.finalize | None = None
         self._run_coordinator: RunCoordinator | None = None
         self._run_launcher: RunLauncher | None = None
+        self._metrics: RunMetricsReporter | bool | None = False  # False: not built yet
 
     # -- construction ------------------------------------------------------------------
     @classmethod
@@ -275,6 +281,29 @@ class Instance:
             self._run_launcher = _named_component(self.config, "run_launcher", RunLauncher,
                                                   self._config_root)
         return self._run_launcher
+
+    @property
+    def metrics_reporter(self) -> RunMetricsReporter | None:
+        """The run metrics reporter orch.yaml ``metrics`` names, or None (core/metrics.py)."""
+        if self._metrics is False:
+            self._metrics = None
+            if self.config.get("metrics"):
+                from .metrics import RunMetricsReporter
+
+                self._metrics = _named_component(self.config, "metrics", RunMetricsReporter,
+                                                 self._config_root)
+        return self._metrics or None
+
+    def report_queue_depth(self, depth: int | None = None) -> None:
+        """Tell the metrics reporter (if any) how many runs are QUEUED (counted if not given)."""
+        reporter = self.metrics_reporter
+        if reporter is None:
+            return
+        from .metrics import safely
+
+        if depth is None:
+            depth = len(self.get_runs(statuses=[PipelineRunStatus.QUEUED]))
+        safely(reporter.queue_depth, depth)
 
     @property
     def run_monitoring(self) -> RunMonitoringConfig:
@@ -486,8 +515,10 @@ class Instance:
         ``batch_size`` (run events at once), which saves ~40 µs per step in process.
         """
         if self.is_persistent:
+            reporter = self.metrics_reporter
             return EventWriter(
-                self.storage, run_id, batch_size=batch_size, flush_interval=flush_interval
+                self.storage, run_id, batch_size=batch_size, flush_interval=flush_interval,
+                observer=reporter.handle_event if reporter is not None else None,
             )
         return EventWriter(
             self.storage,
@@ -576,6 +607,8 @@ class Instance:
         }
 
     def close(self) -> None:
+        if self._metrics:
+            self._metrics.close()
         self.compute_log_manager.release()
         self.storage.close()
         if self._cleanup is not None:
@@ -627,6 +660,9 @@ def _load_config(path: Path) -> dict[str, Any]:
     for key in _NAMED_COMPONENTS:
         if key in config:
             _check_named_component(path, key, config[key])
+    metrics = config.get("metrics")
+    if isinstance(metrics, dict) and isinstance(metrics.get("name"), str):
+        _registered("metrics", metrics["name"])  # a typo is an error when the instance opens
     if "run_monitoring" in config:
         from .run_monitor import RunMonitoringConfig, RunMonitoringConfigError
 
@@ -650,6 +686,19 @@ def _check_named_component(path: Path, key: str, entry: Any) -> None:
     _check_component(path, key, entry)
 
 
+def _registered(key: str, name: str) -> Any:
+    """The entry point ``name`` of ``key``'s group, or an error listing the registered names."""
+    from importlib.metadata import entry_points
+
+    group = _NAMED_COMPONENTS[key][0]
+    found = {ep.name: ep for ep in entry_points(group=group)}
+    if name not in found:
+        names = sorted({*found, *(n for g, n in _BUILTIN_COMPONENTS if g == group)})
+        raise OrchInstanceConfigError(
+            f"{CONFIG_FILE}: `{key}` names {name!r}; choose one of: {', '.join(names)}")
+    return found[name]
+
+
 def _named_component(config: dict[str, Any], key: str, base: type[Any], root: Path) -> Any:
     """Build ``run_coordinator`` / ``run_launcher`` from orch.yaml: ``{name, config}`` (an
     entry point) or ``{module, class, config}``."""
@@ -659,15 +708,7 @@ def _named_component(config: dict[str, Any], key: str, base: type[Any], root: Pa
         module, _, cls_name = _BUILTIN_COMPONENTS[(group, entry["name"])].partition(":")
         cls = getattr(importlib.import_module(module), cls_name)  # no entry-point scan
     elif "name" in entry:
-        from importlib.metadata import entry_points
-
-        found = {ep.name: ep for ep in entry_points(group=group)}
-        if entry["name"] not in found:
-            names = sorted({*found, *(n for g, n in _BUILTIN_COMPONENTS if g == group)})
-            raise OrchInstanceConfigError(
-                f"{CONFIG_FILE}: `{key}` names {entry['name']!r}; choose one of: "
-                f"{', '.join(names)}")
-        cls = found[entry["name"]].load()
+        cls = _registered(key, entry["name"]).load()
     else:
         cls = getattr(importlib.import_module(entry["module"]), entry["class"])
     if not (isinstance(cls, type) and issubclass(cls, base)):

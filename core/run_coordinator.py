@@ -189,6 +189,7 @@ class QueuedRunCoordinator(RunCoordinator):
         instance.handle_new_event(EventRecord(
             run.run_id, run.pipeline_name, EventType.PIPELINE_ENQUEUED,
             "Placed the run in the queue."))
+        instance.report_queue_depth()
         return instance.get_run(run.run_id) or run
 
     def cancel_run(self, instance: Instance, run_id: str) -> bool:
@@ -212,7 +213,9 @@ class QueuedRunCoordinator(RunCoordinator):
 
     def dequeue(self, instance: Instance) -> QueueState:
         """One pass: launch what the limits allow. Returns what it saw and launched."""
-        return self._pass(instance, launch=True)
+        state = self._pass(instance, launch=True)
+        instance.report_queue_depth(len(state.queue) - len(state.launched))
+        return state
 
     def dequeue_own(self, instance: Instance, run_id: str, launcher: RunLauncher
                     ) -> QueueState:

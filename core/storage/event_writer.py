@@ -42,9 +42,11 @@ import os
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from types import TracebackType
 
 from ..events import RUN_EVENT_TYPES, STEP_OUTCOME_TYPES, EventRecord, EventType
+from ..metrics import safely
 from .base import ComputeLogInfo, Storage
 from .serde import dumps_compact
 
@@ -74,8 +76,12 @@ class EventWriter:
         flush_interval: float | None = 0.05,
         flush_on: frozenset[EventType] = FLUSH_NOW_TYPES,
         group_commit: float = 0.002,
+        observer: Callable[[EventRecord], None] | None = None,
     ) -> None:
         self.storage = storage
+        # Told each run event and step outcome as it is written (the instance's metrics
+        # reporter, core/metrics.py); its errors are logged, never raised.
+        self.observer = observer
         self.run_id = run_id
         self.batch_size = max(1, batch_size)
         self.flush_interval = flush_interval
@@ -117,6 +123,8 @@ class EventWriter:
             full = len(buf) >= self.batch_size
             if self._timer_idle:
                 self._wake_timer()
+        if self.observer is not None and event.event_type in FLUSH_NOW_TYPES:
+            safely(self.observer, event)
         if full or event.event_type in RUN_EVENT_TYPES:
             self.flush()
         elif event.event_type in self.flush_on or self._urgent:
