@@ -29,6 +29,7 @@ from orch.tui.services.orchestration import (
     timeline_axis,
     timeline_marks,
     until,
+    zone_stamp,
     zone_time,
 )
 from rich.text import Text
@@ -566,9 +567,8 @@ class TickHistoryScreen(ModalScreen[None]):
                                                       limit=self.LIMIT)
         zone = self.definition.execution_timezone
         for index, tick in enumerate(self.ticks):
-            moment = datetime.datetime.fromtimestamp(tick.timestamp, datetime.UTC)
             why = tick.error or tick.skip_reason or ""
-            table.add_row(zone_time(moment, zone) + moment.strftime(" %d %b %S s"),
+            table.add_row(zone_stamp(tick.timestamp, zone),
                           Text(tick.status.value, style=TICK_STYLES.get(tick.status, "")),
                           ", ".join(r[:8] for r in tick.run_ids) or "—",
                           why.strip().splitlines()[0][:120] if why.strip() else "",
@@ -586,7 +586,7 @@ class TickHistoryScreen(ModalScreen[None]):
     def _show(self, index: int) -> None:
         tick = self.ticks[index]
         parts = [f"{tick.status.value} at "
-                 f"{datetime.datetime.fromtimestamp(tick.timestamp).astimezone().isoformat()}"]
+                 f"{zone_stamp(tick.timestamp, self.definition.execution_timezone)}"]
         if tick.run_ids:
             parts.append("runs: " + ", ".join(tick.run_ids))
         if tick.run_keys:

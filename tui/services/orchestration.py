@@ -138,6 +138,12 @@ def zone_time(moment: datetime.datetime, zone: str | None) -> str:
     return f"{local:%a %H:%M} {local.tzname()}"
 
 
+def zone_stamp(timestamp: float, zone: str | None) -> str:
+    """A tick's time in full, in the schedule's zone (``Tue 01 Dec 15:40:00 UTC``)."""
+    local = datetime.datetime.fromtimestamp(timestamp, get_timezone(zone))
+    return f"{local:%a %d %b %H:%M:%S} {local.tzname()}"
+
+
 @dataclass(frozen=True)
 class UpcomingTick:
     when: datetime.datetime
