@@ -51,6 +51,17 @@ class DaemonHeartbeat:
 
 
 @dataclass(frozen=True, slots=True)
+class AssetSummary:
+    """An asset key with how many materializations it has and its latest one."""
+
+    asset_key: list[str]
+    count: int
+    last_event_id: int
+    last_run_id: str
+    last_timestamp: float
+
+
+@dataclass(frozen=True, slots=True)
 class StepStats:
     """Per-step summary of a run: status, first start, end, and attempts (starts + restarts)."""
 
@@ -231,6 +242,16 @@ class Storage(ScheduleStorage, ABC):
 
     @abstractmethod
     def get_latest_materialization(self, asset_key: AssetKeyLike) -> EventRecord | None: ...
+
+    @abstractmethod
+    def get_asset_summaries(self, prefix: Sequence[str] = ()) -> list[AssetSummary]: ...
+
+    @abstractmethod
+    def get_asset_materializations(self, asset_key: AssetKeyLike, limit: int | None = None,
+                                   before_id: int | None = None) -> list[EventRecord]: ...
+
+    @abstractmethod
+    def wipe_asset(self, asset_key: AssetKeyLike) -> int: ...
 
     # -- daemon heartbeats ----------------------------------------------------------------
     @abstractmethod

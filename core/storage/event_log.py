@@ -22,7 +22,7 @@ from ..runs import (
     statuses_before,
     step_status_after_event,
 )
-from .base import AssetKeyLike, StepStats, normalize_asset_key
+from .base import AssetKeyLike, AssetSummary, StepStats, normalize_asset_key
 from .runs import set_worker
 from .serde import canonical_json, dumps_compact, loads
 
@@ -200,6 +200,13 @@ class SqlEventLogStorage:
             "last_timestamp = excluded.last_timestamp",
             (asset_key_text(key), e.storage_id, e.run_id, e.timestamp),
         )
+        partition = e.data.get("partition")
+        conn.execute(
+            "INSERT INTO asset_materializations (event_id, asset_key, run_id, step_key, "
+            "partition, timestamp) VALUES (?, ?, ?, ?, ?, ?)",
+            (e.storage_id, asset_key_text(key), e.run_id, e.step_key,
+             None if partition is None else str(partition), e.timestamp),
+        )
 
     # -- reading -----------------------------------------------------------------------
     def get_logs_for_run(
@@ -251,6 +258,49 @@ class SqlEventLogStorage:
             ).fetchall()
         events = rows_to_events(rows)
         return events[0] if events else None
+
+    def get_asset_summaries(self, prefix: Sequence[str] = ()) -> list[AssetSummary]:
+        """Every asset key (under ``prefix``) with its materialization count and latest one."""
+        sql = ("SELECT k.asset_key, k.last_event_id, k.last_run_id, k.last_timestamp, "
+               "(SELECT count(*) FROM asset_materializations m WHERE m.asset_key = k.asset_key)"
+               " FROM asset_keys k ORDER BY k.asset_key")
+        with self.db.read() as conn:
+            rows = conn.execute(sql).fetchall()
+        wanted = list(prefix)
+        out = []
+        for key, event_id, run_id, timestamp, count in rows:
+            path = loads(key)
+            if path[:len(wanted)] == wanted:
+                out.append(AssetSummary(path, int(count), event_id, run_id, timestamp))
+        return out
+
+    def get_asset_materializations(self, asset_key: AssetKeyLike, limit: int | None = None,
+                                   before_id: int | None = None) -> list[EventRecord]:
+        """The asset's materialization events, newest first (an index range)."""
+        sql = (_SELECT + " WHERE id IN (SELECT event_id FROM asset_materializations "
+               "WHERE asset_key = ?")
+        params: list[Any] = [asset_key_text(asset_key)]
+        if before_id is not None:
+            sql += " AND event_id < ?"
+            params.append(before_id)
+        sql += " ORDER BY event_id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        sql += ") ORDER BY id DESC"
+        with self.db.read() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return rows_to_events(rows)
+
+    def wipe_asset(self, asset_key: AssetKeyLike) -> int:
+        """Forget an asset: its key and its index rows (the events stay in their runs'
+        logs, as Dagster's wipe leaves them); how many materializations it had."""
+        key = asset_key_text(asset_key)
+        with self.db.write() as conn:
+            count = conn.execute("DELETE FROM asset_materializations WHERE asset_key = ?",
+                                 (key,)).rowcount
+            conn.execute("DELETE FROM asset_keys WHERE asset_key = ?", (key,))
+        return int(count)
 
     def change_token(self) -> object:
         return self.db.change_token()

@@ -16,7 +16,9 @@ schema of both backends. A migration that needs more on SQLite (a table rewrite)
 function in ``MIGRATIONS[n]`` instead; it runs inside the transaction (no ``executescript``,
 which would commit) and may wrap the connection in ``sqlite_utils.Database(conn)`` (imported
 there, not at module level: sqlite-utils takes ~90 ms to import because it imports numpy);
-``MIGRATION_STATEMENTS[n]`` then still says what PostgreSQL does.
+``MIGRATION_STATEMENTS[n]`` then still says what PostgreSQL does. A migration that must also
+fill its new table from existing rows puts that in ``MIGRATION_BACKFILLS[n]`` (backend-neutral
+SQL); both backends run it after the statements.
 """
 
 from __future__ import annotations
@@ -25,12 +27,13 @@ import re
 import sqlite3
 import time
 from collections.abc import Callable
+from typing import Any
 
 from ..errors import DagsterError
 from .schedules import V2_STATEMENTS
 from .sqlite_base import SqliteDatabase
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class OrchInstanceSchemaError(DagsterError):
@@ -134,18 +137,63 @@ _V3 = [
     )""",
 ]
 
+_V4 = [
+    # Every materialization by asset key, so an asset's history is an index range however
+    # many events the instance has (written with the event, in its transaction).
+    """CREATE TABLE asset_materializations (
+        event_id INTEGER PRIMARY KEY,           -- event_logs.id of the materialization
+        asset_key TEXT NOT NULL,                -- JSON list of strings, as asset_keys
+        run_id TEXT NOT NULL,
+        step_key TEXT,
+        partition TEXT,
+        timestamp REAL NOT NULL
+    )""",
+    "CREATE INDEX ix_asset_materializations_key ON asset_materializations (asset_key, event_id)",
+    "CREATE INDEX ix_asset_materializations_run ON asset_materializations (run_id)",
+]
+
 # version -> the DDL that brings a database from version - 1 to it (both backends).
 MIGRATION_STATEMENTS: dict[int, list[str]] = {
     1: _V1,
     2: V2_STATEMENTS,  # schedules, sensors and backfills (schedules.py)
     3: _V3,
+    4: _V4,  # the asset index
 }
+
+
+def backfill_asset_index(conn: Any) -> None:
+    """Fill ``asset_materializations`` from the events already stored (schema 4). Written in
+    the SQL both backends speak (``?`` placeholders): each backend runs it after the
+    statements of :data:`MIGRATION_STATEMENTS` ``[4]``."""
+    from .event_log import asset_key_text
+    from .serde import loads
+
+    rows = conn.execute(
+        "SELECT id, run_id, step_key, timestamp, body FROM event_logs "
+        "WHERE event_type = 'ASSET_MATERIALIZATION' ORDER BY id").fetchall()
+    entries = []
+    for event_id, run_id, step_key, timestamp, body in rows:
+        data = loads(body) if body else {}
+        if data.get("asset_key"):
+            partition = data.get("partition")
+            entries.append((event_id, asset_key_text(data["asset_key"]), run_id, step_key,
+                            None if partition is None else str(partition), timestamp))
+    if entries:
+        conn.executemany(
+            "INSERT INTO asset_materializations (event_id, asset_key, run_id, step_key, "
+            "partition, timestamp) VALUES (?, ?, ?, ?, ?, ?)", entries)
+
+
+# version -> what a backend runs after that version's statements (data, not schema).
+MIGRATION_BACKFILLS: dict[int, Callable[[Any], None]] = {4: backfill_asset_index}
 
 
 def _statements(version: int) -> Callable[[sqlite3.Connection], None]:
     def apply(conn: sqlite3.Connection) -> None:
         for statement in MIGRATION_STATEMENTS[version]:
             conn.execute(statement)
+        if version in MIGRATION_BACKFILLS:
+            MIGRATION_BACKFILLS[version](conn)
 
     return apply
 

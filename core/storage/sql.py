@@ -27,14 +27,15 @@ from typing import Any, Protocol
 from ..events import EventRecord, closing_step_failure
 from ..runs import IN_PROGRESS_STATUSES, PipelineRunStatus
 from .base import ComputeLogInfo, DaemonHeartbeat, RunLimit, RunWorker, Storage
-from .event_log import SqlEventLogStorage, asset_key_text, step_stats
+from .event_log import SqlEventLogStorage, step_stats
 from .runs import SqlRunStorage
 from .serde import dumps_compact, loads
 from .sql_schedules import SqlScheduleStorage
 
 # Every table a wipe empties (daemon heartbeats and instigator states have their own wipes).
-WIPED_TABLES = ("runs", "run_tags", "snapshots", "event_logs", "asset_keys", "compute_logs",
-                "ticks", "instigator_run_keys", "bulk_actions")
+WIPED_TABLES = ("runs", "run_tags", "snapshots", "event_logs", "asset_keys",
+                "asset_materializations", "compute_logs", "ticks", "instigator_run_keys",
+                "bulk_actions")
 # The tables `orch instance info` counts and `orch instance copy` copies.
 DESCRIBED_TABLES = (*WIPED_TABLES, "instigators", "daemon_heartbeats")
 
@@ -90,7 +91,7 @@ class SqlStorage(SqlRunStorage, SqlEventLogStorage, SqlScheduleStorage, Storage)
     def delete_run(self, run_id: str) -> bool:
         with self.db.write() as conn:
             deleted = conn.execute("DELETE FROM runs WHERE run_id = ?", (run_id,)).rowcount
-            for table in ("run_tags", "event_logs", "compute_logs"):
+            for table in ("run_tags", "event_logs", "compute_logs", "asset_materializations"):
                 conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
             # An asset whose latest materialization went with the run falls back to the
             # latest one that remains, or disappears.
@@ -101,20 +102,15 @@ class SqlStorage(SqlRunStorage, SqlEventLogStorage, SqlScheduleStorage, Storage)
                 self._restore_latest_materialization(conn, key)
         return bool(deleted)
 
-    def _restore_latest_materialization(self, conn: Any, key: str) -> None:
-        rows = conn.execute(
-            "SELECT id, run_id, timestamp, body FROM event_logs "
-            "WHERE event_type = 'ASSET_MATERIALIZATION' ORDER BY id DESC"
-        )
-        for event_id, run_id, timestamp, body in rows:
-            asset_key = loads(body).get("asset_key") if body else None
-            if asset_key and asset_key_text(asset_key) == key:
-                conn.execute(
-                    "INSERT INTO asset_keys (asset_key, last_event_id, last_run_id, "
-                    "last_timestamp) VALUES (?, ?, ?, ?)",
-                    (key, event_id, run_id, timestamp),
-                )
-                return
+    @staticmethod
+    def _restore_latest_materialization(conn: Any, key: str) -> None:
+        row = conn.execute(
+            "SELECT event_id, run_id, timestamp FROM asset_materializations "
+            "WHERE asset_key = ? ORDER BY event_id DESC LIMIT 1", (key,)).fetchone()
+        if row is not None:
+            conn.execute(
+                "INSERT INTO asset_keys (asset_key, last_event_id, last_run_id, "
+                "last_timestamp) VALUES (?, ?, ?, ?)", (key, row[0], row[1], row[2]))
 
     # -- compare-and-set writes --------------------------------------------------------
     def store_events_if_status(self, run_id: str, statuses: Iterable[PipelineRunStatus],

@@ -7,7 +7,7 @@ import importlib
 import typer
 
 _MODULES: tuple[str, ...] = ("runs", "instance", "dev", "run", "pipeline", "plan", "config",
-                             "queue", "schedule", "sensor", "backfill", "daemon")
+                             "queue", "schedule", "sensor", "backfill", "daemon", "assets")
 
 
 def register_all(app: typer.Typer) -> None:

@@ -180,3 +180,14 @@ def require_mode(pipeline_def: Any, mode: str | None, presets_apply: bool = Fals
     if mode is None and len(pipeline_def.mode_names) > 1:
         presets = [p.name for p in pipeline_def.preset_defs] if presets_apply else []
         fail(missing_mode_message(pipeline_def.name, pipeline_def.mode_names, presets))
+
+
+def confirm_delete(question: str, yes: bool) -> None:
+    """Ask to type DELETE (in a terminal; elsewhere ``--yes`` is needed); exit 2 otherwise."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        fail("this needs confirmation: run it in a terminal, or pass --yes.")
+    answer = typer.prompt(f"{question} Type DELETE", default="")
+    if answer.strip() != "DELETE":
+        fail("nothing deleted (you did not type DELETE)")

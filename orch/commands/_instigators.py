@@ -5,7 +5,6 @@ previews. Nothing heavy at module level."""
 from __future__ import annotations
 
 import datetime
-import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
@@ -198,16 +197,6 @@ def print_orphans(ctx: Context) -> None:
 def state_word(instance: Instance, instigator: Instigator) -> str:
     state = instance.storage.get_instigator_state(instigator.selector)
     return "RUNNING" if state is not None and state.is_running else "STOPPED"
-
-
-def confirm_delete(question: str, yes: bool) -> None:
-    if yes:
-        return
-    if not sys.stdin.isatty():
-        fail("wipe needs confirmation: run it in a terminal, or pass --yes.")
-    answer = typer.prompt(f"{question} Type DELETE", default="")
-    if answer.strip() != "DELETE":
-        fail("nothing deleted (you did not type DELETE)")
 
 
 def refuse_beside_daemon(instance: Instance) -> None:

@@ -10,10 +10,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ._common import Attribute, ModuleName, PythonFile, WorkingDirectory, fail
+from ._common import Attribute, ModuleName, PythonFile, WorkingDirectory, confirm_delete, fail
 from ._instigators import (
     Now,
-    confirm_delete,
     iso,
     load,
     parse_now,
