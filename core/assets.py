@@ -4,7 +4,7 @@ Each ``ASSET_MATERIALIZATION`` is indexed by key in storage (``asset_materializa
 written with the event), so an asset's history is an index range however large the event log.
 Lineage comes from the runs themselves: the step that materialized an asset, that step's
 upstream and downstream steps in the run's execution plan, and the assets *those* steps
-materialized in the same run. A step that materialized nothing is walked through, so
+materialized in the same run (over the latest few runs that materialized it). A step that materialized nothing is walked through, so
 ``raw → clean (no asset) → report`` still shows ``raw`` upstream of ``report``.
 """
 
@@ -132,29 +132,46 @@ def asset_detail(instance: Instance, path: list[str], limit: int = HISTORY_LIMIT
     return AssetDetail(summary, history, lineage(instance, path, history))
 
 
+LINEAGE_RUNS = 5  # how many of the latest runs lineage is read from
+
+
 def lineage(instance: Instance, path: list[str], history: list[Materialization]) -> Lineage:
-    """Producers from every materialization shown; neighbours from the latest run's plan."""
+    """Producers from every materialization shown; neighbours from the plans of the latest
+    few runs that materialized it (a re-execution of its solid alone materializes no
+    neighbour, so one run is not enough)."""
     producers = sorted({(m.pipeline_name or "?", (m.step_key or "?").split("[")[0])
                         for m in history})
-    if not history:
-        return Lineage(producers)
-    latest = history[0]
-    run = instance.get_run(latest.run_id)
+    upstream: list[list[str]] = []
+    downstream: list[list[str]] = []
+    seen_runs: list[str] = []
+    for m in history:
+        if m.run_id in seen_runs or m.step_key is None:
+            continue
+        seen_runs.append(m.run_id)
+        if len(seen_runs) > LINEAGE_RUNS:
+            break
+        up, down = _neighbours(instance, m.run_id, m.step_key, path)
+        upstream += [k for k in up if k not in upstream]
+        downstream += [k for k in down if k not in downstream]
+    return Lineage(producers, sorted(upstream), sorted(downstream))
+
+
+def _neighbours(instance: Instance, run_id: str, step_key: str, path: list[str]
+                ) -> tuple[list[list[str]], list[list[str]]]:
+    run = instance.get_run(run_id)
     plan = instance.get_run_snapshot(run.execution_plan_snapshot_id) \
         if run is not None and run.execution_plan_snapshot_id else None
-    if plan is None or latest.step_key is None:
-        return Lineage(producers)
+    if plan is None:
+        return [], []
     upstream_of = {s["key"]: [u for i in s.get("inputs") or [] for u in i.get("upstream") or []]
                    for s in plan["steps"]}
     downstream_of: dict[str, list[str]] = {}
     for key, ups in upstream_of.items():
         for u in ups:
             downstream_of.setdefault(u, []).append(key)
-    produced = _assets_by_step(instance, latest.run_id)
-    own = [path]
-    return Lineage(producers,
-                   _nearest_assets(latest.step_key, upstream_of, produced, own),
-                   _nearest_assets(latest.step_key, downstream_of, produced, own))
+    produced = _assets_by_step(instance, run_id)
+    return (_nearest_assets(step_key, upstream_of, produced, [path]),
+            _nearest_assets(step_key, downstream_of, produced, [path]))
 
 
 def _assets_by_step(instance: Instance, run_id: str) -> dict[str, list[list[str]]]:

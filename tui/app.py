@@ -144,6 +144,7 @@ class OrchApp(App[int]):
         Binding("5", "tab('output-tabs', 'tab-logs')", "Logs", show=False),
         Binding("E", "tab('output-tabs', 'tab-errors')", "Errors", show=False),
         Binding("6", "orchestration", "Schedules", show=False),
+        Binding("7", "assets", "Assets", show=False),
         Binding("p", "focus('pipelines')", "Pipelines", show=False),
         Binding("g", "focus('dag')", "DAG", show=False),
         Binding("u", "focus('runs')", "Runs", show=False),
@@ -213,6 +214,8 @@ class OrchApp(App[int]):
              lambda: self.action_tab("output-tabs", "tab-errors")),
             ("Schedules, sensors, queue and backfills", "6: on/off, ticks, preview, progress",
              self.action_orchestration),
+            ("Assets", "7: history, metadata plots, lineage, re-materialize",
+             self.action_assets),
             ("Focus pipelines", "p", lambda: self.action_focus("pipelines")),
             ("Focus runs", "u", lambda: self.action_focus("runs")),
             ("Toggle sidebar", "ctrl+b: pipelines and runs", self.action_toggle_sidebar),
@@ -962,14 +965,17 @@ class OrchApp(App[int]):
         else:
             self.notify("The repository loaded without errors.")
 
-    # The main screen's keys act on the pipeline and run shown there: not from pane 6.
+    # The main screen's keys act on the pipeline and run shown there: not from panes 6 and 7.
     MAIN_SCREEN_ACTIONS = frozenset({
         "run", "launchpad", "cancel_run", "reexecute", "toggle_watch", "toggle_stream",
         "filter_events", "toggle_sidebar", "tab", "focus", "show_load_error"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in self.MAIN_SCREEN_ACTIONS and self._orchestration_screens() \
-                and self.screen is self._orchestration_screens()[-1]:
+        from orch.tui.screens.assets import AssetsScreen
+        from orch.tui.screens.orchestration import OrchestrationScreen
+
+        if action in self.MAIN_SCREEN_ACTIONS and self.screen_stack and \
+                isinstance(self.screen, OrchestrationScreen | AssetsScreen):
             return False
         return True
 
@@ -986,6 +992,40 @@ class OrchApp(App[int]):
             return
         self.push_screen(OrchestrationScreen(self.instance, self.instigators, self.launcher,
                                              daemon_hosted=self._daemon is not None))
+
+    def action_assets(self) -> None:
+        """Key 7: the assets the runs materialized."""
+        from orch.tui.screens.assets import AssetsScreen
+
+        if any(isinstance(s, AssetsScreen) for s in self.screen_stack):
+            return
+
+        def hashes(pipeline: str) -> dict[str, str]:
+            info = self.pipelines.get(pipeline)
+            return dict(info.code_hashes) if info else {}
+
+        self.push_screen(AssetsScreen(self.instance, hashes, self._rematerialize))
+
+    def _rematerialize(self, pipeline: str, solid: str, run_id: str, upstream: bool) -> None:
+        """``r`` on an asset: re-execute its solid from the run that last materialized it;
+        ``R``: a new run of the solid and its upstream, with the pipeline's launch choice."""
+        from dataclasses import replace
+
+        info = self.pipelines.get(pipeline)
+        if info is None:
+            self.notify(f"Pipeline {pipeline} is not in the loaded code.", severity="warning")
+            return
+        if not upstream:
+            self._launch_worker(LaunchRequest(pipeline, parent_run_id=run_id,
+                                              step_selection=[solid]))
+            return
+        choice = self._choice_for(info)
+        if choice is None:
+            self.notify(f"{pipeline} has modes {', '.join(info.modes)}: choose one in the "
+                        "launchpad first (l).", severity="warning")
+            return
+        self._launch_worker(LaunchRequest(pipeline, replace(choice,
+                                                            solid_selection=[f"*{solid}"])))
 
     def action_help(self) -> None:
         from orch.tui.screens.help import HelpScreen
