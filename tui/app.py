@@ -145,6 +145,7 @@ class OrchApp(App[int]):
         Binding("E", "tab('output-tabs', 'tab-errors')", "Errors", show=False),
         Binding("6", "orchestration", "Schedules", show=False),
         Binding("7", "assets", "Assets", show=False),
+        Binding("d", "compare_runs", "Compare", show=False),
         Binding("p", "focus('pipelines')", "Pipelines", show=False),
         Binding("g", "focus('dag')", "DAG", show=False),
         Binding("u", "focus('runs')", "Runs", show=False),
@@ -185,6 +186,7 @@ class OrchApp(App[int]):
         self._failing_instigators: set[str] = set()
         self.host_daemon = host_daemon
         self.instigators: list[InstigatorDefinition] = []
+        self._compare_first: str | None = None  # run A of a comparison (d pressed once)
 
     def orch_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
         """Every action of the app, for the command palette, in the order it lists them."""
@@ -216,6 +218,8 @@ class OrchApp(App[int]):
              self.action_orchestration),
             ("Assets", "7: history, metadata plots, lineage, re-materialize",
              self.action_assets),
+            ("Compare two runs", "d on a run, then d on another: config, steps, metadata, code",
+             self.action_compare_runs),
             ("Focus pipelines", "p", lambda: self.action_focus("pipelines")),
             ("Focus runs", "u", lambda: self.action_focus("runs")),
             ("Toggle sidebar", "ctrl+b: pipelines and runs", self.action_toggle_sidebar),
@@ -1026,6 +1030,43 @@ class OrchApp(App[int]):
             return
         self._launch_worker(LaunchRequest(pipeline, replace(choice,
                                                             solid_selection=[f"*{solid}"])))
+
+    def action_compare_runs(self) -> None:
+        """``d`` on a run marks it A; ``d`` on another run of the pipeline compares them."""
+        table = self.query_one(RunsTable)
+        if not table.row_count:
+            self.notify("No runs to compare yet.", severity="warning")
+            return
+        run_id = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        first = self._compare_first
+        if first is None or first == run_id:
+            self._compare_first = run_id
+            self.notify(f"Run {run_id[:8]} is A: move to another run (u, arrows) and press d.")
+            return
+        self._compare_first = None
+        self._compare(first, run_id)
+
+    @work(thread=True, group="compare", exit_on_error=False)
+    def _compare(self, run_a: str, run_b: str) -> None:
+        from orch.core.run_diff import diff_runs
+
+        a, b = self.instance.get_run(run_a), self.instance.get_run(run_b)
+        if a is None or b is None:
+            self.call_from_thread(self.notify, "That run is gone.", severity="warning")
+            return
+        if a.pipeline_name != b.pipeline_name:
+            self.call_from_thread(self.notify, f"{run_a[:8]} is a run of {a.pipeline_name} "
+                                  f"and {run_b[:8]} of {b.pipeline_name}: compare two runs of "
+                                  "one pipeline.", severity="warning")
+            return
+        diff = diff_runs(self.instance, a, b)
+
+        def show() -> None:
+            from orch.tui.screens.run_diff import RunDiffScreen
+
+            self.push_screen(RunDiffScreen(diff))
+
+        self.call_from_thread(show)
 
     def action_help(self) -> None:
         from orch.tui.screens.help import HelpScreen

@@ -374,6 +374,60 @@ def _print_errors(console: Any, errors: dict[str | None, dict[str, Any]]) -> Non
                       soft_wrap=True)
 
 
+@runs_app.command("diff")
+def diff(
+    run_a: str = typer.Argument(..., help="The first run (id, prefix or latest)."),
+    run_b: str = typer.Argument(..., help="The second run."),
+    as_json: bool = typer.Option(False, "--json", help="The comparison as one JSON object."),
+) -> None:
+    """Two runs side by side: config diff, each step's status and duration (slower / faster
+    marked), output metadata that changed, and the solids whose code changed."""
+    from orch.core.run_diff import diff_runs
+
+    with open_instance() as instance:
+        a, b = _resolve_run(instance, run_a), _resolve_run(instance, run_b)
+        if a.pipeline_name != b.pipeline_name:
+            raise fail(f"runs {a.run_id[:8]} ({a.pipeline_name}) and {b.run_id[:8]} "
+                       f"({b.pipeline_name}) are of different pipelines: compare two runs of "
+                       "one.", 2)
+        result = diff_runs(instance, a, b)
+    if as_json:
+        typer.echo(json.dumps({
+            "run_a": a.run_id, "run_b": b.run_id, "config_diff": result.config_diff,
+            "steps": [{"step_key": c.step_key, "status_a": c.status_a and c.status_a.value,
+                       "status_b": c.status_b and c.status_b.value, "seconds_a": c.seconds_a,
+                       "seconds_b": c.seconds_b, "change": c.change} for c in result.steps],
+            "metadata": [m.__dict__ for m in result.metadata],
+            "changed_solids": result.changed_solids}, default=str))
+        return
+    _print_diff(result)
+
+
+def _print_diff(result: Any) -> None:
+    a, b = result.run_a, result.run_b
+    typer.echo(f"{a.pipeline_name}: A = {a.run_id[:8]} ({a.status.value}), "
+               f"B = {b.run_id[:8]} ({b.status.value})")
+    typer.echo("\nConfig: " + ("the same" if result.same_config else "changed"))
+    for line in result.config_diff[2:]:
+        typer.echo(f"  {line}")
+    typer.echo("\nCode changed in: " + (", ".join(result.changed_solids) or "no solid"))
+    width = max([len(c.step_key) for c in result.steps] + [4])
+    typer.echo(f"\n{'step':<{width}}  {'A':<18}  {'B':<18}  change")
+    for c in result.steps:
+        def cell(status: Any, seconds: float | None) -> str:
+            if status is None:
+                return "—"
+            took = f" {seconds:.2f}s" if seconds is not None else ""
+            return f"{status.glyph} {status.label}{took}"
+
+        typer.echo(f"{c.step_key:<{width}}  {cell(c.status_a, c.seconds_a):<18}  "
+                   f"{cell(c.status_b, c.seconds_b):<18}  {c.change}".rstrip())
+    if result.metadata:
+        typer.echo("\nMetadata that changed:")
+        for m in result.metadata:
+            typer.echo(f"  {m.step_key}: {m.label}: {m.value_a!r} → {m.value_b!r}")
+
+
 @runs_app.command("logs")
 def run_logs(
     run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),

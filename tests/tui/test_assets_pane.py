@@ -134,3 +134,28 @@ async def test_an_asset_whose_solid_changed_is_marked_stale(project, orch_home):
             await wait_for(pilot, lambda: any(leaf.startswith("raw ~")
                                               for leaf in _leaves(tree)))
             assert any(leaf.startswith("daily  ") for leaf in _leaves(tree))  # not stale
+
+
+async def test_d_twice_in_the_runs_list_compares_two_runs(project, orch_home):
+    from orch.tui.screens.run_diff import RunDiffScreen
+
+    with Instance.from_home(orch_home) as instance:
+        app = build_app(WorkspaceTarget.from_options(python_file=str(project)), instance,
+                        watch=False, daemon=False)
+        async with app.run_test(size=SIZE) as pilot:
+            table = app.query_one("#runs")
+            await wait_for(pilot, lambda: table.row_count == 3)
+            await pilot.press("u", "d")  # the newest run (rows 20) is A
+            await pilot.press("down", "d")  # the one before (rows 30) is B
+            await wait_for(pilot, lambda: isinstance(app.screen, RunDiffScreen))
+            screen = app.screen
+            steps = screen.query_one("#diff-steps")
+            assert [str(steps.get_row_at(i)[0]) for i in range(steps.row_count)] == \
+                ["raw", "report"]
+            metadata = str(screen.query_one("#diff-metadata").render())
+            assert "raw: warehouse/raw / rows: 20 → 30" in metadata
+            assert "report: reports/daily / rows: 40 → 60" in metadata
+            assert str(screen.query_one("#diff-code").render()) == \
+                "Code changed in: no solid"
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not isinstance(app.screen, RunDiffScreen))

@@ -31,6 +31,7 @@ worker processes and streams their events and compute logs from the instance (`O
 | `c` | cancel the displayed run |
 | `p`, `g`, `u`, `e` | focus pipelines, DAG, runs, events (`tab` cycles) |
 | `1` to `5` | show DAG, plan, timeline, events, compute logs; `E` errors |
+| `d` | in the runs list: mark a run, then `d` on another run of the pipeline compares them (config diff, steps side by side with slower/faster marked, metadata that changed, solids whose code changed) |
 | `7` | assets: a tree of keys (`~`: its solid changed since), `enter` opens one — lineage, numeric metadata as sparklines, latest metadata by kind, history; `r` re-materializes it from its last run, `R` with its upstream |
 | `6` | schedules and sensors (`space` on/off, `enter` tick history, `p` preview, `enter` on a previewed request launches it; a save previews the selected one again), upcoming ticks, the run queue, backfills (`c` cancel, `s` resume); `[` `]` switch tabs, `esc` back |
 | `ctrl+r` | reload definitions now |
