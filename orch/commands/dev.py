@@ -39,6 +39,11 @@ def dev(
     daemon: bool = typer.Option(True, "--daemon/--no-daemon",
                                 help="Host the instance's daemon (run queue, run monitoring) "
                                      "unless another process runs it."),
+    web: bool = typer.Option(False, "--web", help="Serve the same workbench in a browser "
+                             "(each tab is a session of its own); needs orch[web]."),
+    host: str = typer.Option("127.0.0.1", "--host", help="With --web: the address to listen "
+                             "on (loopback unless you say otherwise)."),
+    port: int = typer.Option(8080, "--port", help="With --web: the port."),
 ) -> None:
     """Open the workbench on a repository: DAG, runs, events and compute logs, live.
 
@@ -62,6 +67,10 @@ def dev(
     if preset is not None and (mode is not None or config):
         fail("--preset sets the run config and mode; do not combine it with --mode or -c.")
     run_config = load_config_files(config)
+    if web:
+        from .web import serve_workbench
+
+        raise typer.Exit(serve_workbench(host, port, _without_web_flags()))
     from orch.tui import build_app, run_app
     from orch.tui.services.launcher import LaunchChoice
 
@@ -72,3 +81,26 @@ def dev(
                         pipeline=pipeline, initial_choice=choice, daemon=daemon)
         code = run_app(app)
     raise typer.Exit(code)
+
+
+def _without_web_flags() -> list[str]:
+    """This command's arguments as given, less --web/--host/--port: what each browser tab's
+    session runs."""
+    import sys
+
+    args = sys.argv[sys.argv.index("dev") + 1:] if "dev" in sys.argv else []
+    out: list[str] = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+            continue
+        if arg == "--web":
+            continue
+        if arg in ("--host", "--port"):
+            skip = True
+            continue
+        if arg.startswith(("--host=", "--port=")):
+            continue
+        out.append(arg)
+    return out
