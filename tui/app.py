@@ -790,6 +790,8 @@ class OrchApp(App[int]):
     # -- steps and logs -------------------------------------------------------------------
     @on(DagView.NodeHighlighted)
     def _node_highlighted(self, message: DagView.NodeHighlighted) -> None:
+        if not self.query(DagView):  # a highlight still queued while the app shuts down
+            return
         shown = set(self.dag.graph_nodes)
         steps = self.run_view.steps if self.run_view else {}
         keys = [k for k in steps if node_of_step(k, shown) == message.name]

@@ -156,12 +156,13 @@ def _chain_graph(n: int) -> Graph:
 
 def test_topological_order_is_linear():
     """Ordering a 10,000-node chain costs about 10x a 1,000-node one (the old order looked
-    up every child's index in a fresh node list: ~100x)."""
+    up every child's index in a fresh node list: ~100x). The bound leaves room for a loaded
+    machine (48x was seen at load 7 on 2 cores) and still fails the quadratic order."""
     small_graph, large_graph = _chain_graph(1_000), _chain_graph(10_000)
     assert large_graph.order == [f"s{i}" for i in range(10_000)]
-    small = _best_of(5, small_graph._topological_order)
-    large = _best_of(5, large_graph._topological_order)
-    assert large / small < 40, (small, large)
+    small = _best_of(9, small_graph._topological_order)
+    large = _best_of(9, large_graph._topological_order)
+    assert large / small < 65, (small, large)
 
 
 def test_topological_order_keeps_definition_order_among_siblings():
