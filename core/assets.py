@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import DagsterError
-from .events import EventRecord, EventType
+from .events import EventRecord
 
 if TYPE_CHECKING:
     from .instance import Instance
@@ -169,18 +169,9 @@ def _neighbours(instance: Instance, run_id: str, step_key: str, path: list[str]
     for key, ups in upstream_of.items():
         for u in ups:
             downstream_of.setdefault(u, []).append(key)
-    produced = _assets_by_step(instance, run_id)
+    produced = instance.storage.get_run_assets(run_id)
     return (_nearest_assets(step_key, upstream_of, produced, [path]),
             _nearest_assets(step_key, downstream_of, produced, [path]))
-
-
-def _assets_by_step(instance: Instance, run_id: str) -> dict[str, list[list[str]]]:
-    out: dict[str, list[list[str]]] = {}
-    for e in instance.get_logs_for_run(run_id, of_type=EventType.ASSET_MATERIALIZATION):
-        key = e.data.get("asset_key")
-        if e.step_key and key and key not in out.setdefault(e.step_key, []):
-            out[e.step_key].append(list(key))
-    return out
 
 
 def _nearest_assets(start: str, edges: dict[str, list[str]],

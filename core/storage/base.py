@@ -251,6 +251,9 @@ class Storage(ScheduleStorage, ABC):
                                    before_id: int | None = None) -> list[EventRecord]: ...
 
     @abstractmethod
+    def get_run_assets(self, run_id: str) -> dict[str, list[list[str]]]: ...
+
+    @abstractmethod
     def wipe_asset(self, asset_key: AssetKeyLike) -> int: ...
 
     # -- daemon heartbeats ----------------------------------------------------------------

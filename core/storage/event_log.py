@@ -263,10 +263,15 @@ class SqlEventLogStorage:
         """Every asset key (under ``prefix``) with its materialization count and latest one."""
         sql = ("SELECT k.asset_key, k.last_event_id, k.last_run_id, k.last_timestamp, "
                "(SELECT count(*) FROM asset_materializations m WHERE m.asset_key = k.asset_key)"
-               " FROM asset_keys k ORDER BY k.asset_key")
-        with self.db.read() as conn:
-            rows = conn.execute(sql).fetchall()
+               " FROM asset_keys k")
         wanted = list(prefix)
+        params: tuple[Any, ...] = ()
+        if wanted:  # the canonical JSON of the prefix, less its closing bracket
+            start = asset_key_text(wanted)[:-1]
+            sql += " WHERE substr(k.asset_key, 1, ?) = ?"
+            params = (len(start), start)
+        with self.db.read() as conn:
+            rows = conn.execute(sql + " ORDER BY k.asset_key", params).fetchall()
         out = []
         for key, event_id, run_id, timestamp, count in rows:
             path = loads(key)
@@ -291,6 +296,19 @@ class SqlEventLogStorage:
         with self.db.read() as conn:
             rows = conn.execute(sql, params).fetchall()
         return rows_to_events(rows)
+
+    def get_run_assets(self, run_id: str) -> dict[str, list[list[str]]]:
+        """The assets each step of a run materialized (from the asset index)."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                "SELECT step_key, asset_key FROM asset_materializations WHERE run_id = ? "
+                "ORDER BY event_id", (run_id,)).fetchall()
+        out: dict[str, list[list[str]]] = {}
+        for step_key, key in rows:
+            path = loads(key)
+            if step_key and path not in out.setdefault(step_key, []):
+                out[step_key].append(path)
+        return out
 
     def wipe_asset(self, asset_key: AssetKeyLike) -> int:
         """Forget an asset: its key and its index rows (the events stay in their runs'
