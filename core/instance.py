@@ -756,7 +756,7 @@ def _resolve_env(value: Any, where: str) -> Any:
 def _build(config: dict[str, Any], key: str, base: type[Any], root: Path, *extra: Any) -> Any:
     entry = config.get(key, _COMPONENT_DEFAULTS[key])
     if "name" in entry:
-        cls = _registered(key, entry["name"])
+        cls = _registered_class(key, entry["name"])
         entry = {"module": cls.__module__, "class": cls.__qualname__, **entry}
     elif str(entry["module"]).startswith(_LEGACY_PREFIX) and key in _REGISTRY_GROUPS:
         cls = _legacy_registered(key, entry["module"], entry["class"])
@@ -801,8 +801,8 @@ def _load_entry_point(key: str, ep: Any) -> Any:
             f"{CONFIG_FILE}: `{key}` {ep.name!r} cannot be loaded: {e}") from e
 
 
-def _registered(key: str, name: str) -> Any:
-    """The class registered as ``name`` for ``key`` (an entry point)."""
+def _registered_class(key: str, name: str) -> Any:
+    """The class registered as ``name`` for ``key`` (an entry point of _REGISTRY_GROUPS)."""
     found = _entry_points(key)
     if name not in found:
         raise OrchInstanceConfigError(
