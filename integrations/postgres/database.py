@@ -12,9 +12,13 @@ detection by LISTEN/NOTIFY.
   :meth:`~PostgresDatabase.change_token` drains what arrived on its socket without a round trip
   (~30 µs) and counts it, plus this process's own commits (their notification comes back a
   moment later). :meth:`~PostgresDatabase.wait_for_change` blocks on that socket, so a tail in
-  another process wakes when a commit lands. If the listener is off (``listen: false``) or its
-  connection is lost, the token changes every ``poll_interval`` instead (polling), and the
-  listener is reconnected at most once a second.
+  another process wakes when a commit lands. A notification arrives a moment after its
+  commit is visible, so a reader that concludes a run is over reads once more regardless of
+  the token (``EventTail.poll(final=True)``). If the listener is off (``listen: false``) or
+  its connection is lost, the token is the server's ``pg_current_snapshot()`` (one query; it
+  moves with every committed write: a finished transaction leaves the in-progress list or
+  advances ``xmax``), readers poll at their own pace, and the listener is reconnected at
+  most once a second.
 * **Errors.** A connection that fails (server down, network) raises
   :class:`OrchPostgresUnavailableError`, naming the server (password masked); event writers
   keep their batch for it, as they do for a locked SQLite file.
@@ -77,12 +81,11 @@ class PostgresDatabase:
     integrity_errors: tuple[type[BaseException], ...] = (psycopg.IntegrityError,)
 
     def __init__(self, url: str, display: str, *, pool_size: int = 4, listen: bool = True,
-                 poll_interval: float = 0.05, connect_timeout: float = 10.0) -> None:
+                 connect_timeout: float = 10.0) -> None:
         self.url = url
         self.display = display
         self.pool_size = pool_size
         self.listen = listen
-        self.poll_interval = poll_interval
         self.connect_timeout = connect_timeout
         self.local_commits = 0
         self._notified = 0
@@ -203,8 +206,10 @@ class PostgresDatabase:
         """Differs whenever anything was committed since it was last taken (see module)."""
         self._after_fork_check()
         notified = self._drain()
-        if notified is None:  # polling: a new token every poll_interval
-            return ("poll", int(time.monotonic() / self.poll_interval)), self.local_commits
+        if notified is None:  # polling: the server's snapshot moves with every commit
+            with self.read() as conn:
+                snapshot = conn.execute("SELECT pg_current_snapshot()::text").fetchone()[0]
+            return ("poll", snapshot), self.local_commits
         return notified, self.local_commits
 
     def wait_for_change(self, token: object, timeout: float) -> None:
