@@ -8,7 +8,9 @@ detection by LISTEN/NOTIFY.
 * **Placeholders.** The storages' SQL uses ``?`` (the dialect of ``orch.core.storage.sql``);
   the connection handed out rewrites it to psycopg's ``%s`` (statements hold no ``?`` or ``%``
   of their own; ``%`` would be escaped).
-* **Change token.** One more connection per process LISTENs on ``orch_changes``.
+* **Change token.** One more connection per process, opened by the first
+  :meth:`~PostgresDatabase.change_token` (a command that only reads never opens it), LISTENs
+  on ``orch_changes``.
   :meth:`~PostgresDatabase.change_token` drains what arrived on its socket without a round trip
   (~30 µs) and counts it, plus this process's own commits (their notification comes back a
   moment later). :meth:`~PostgresDatabase.wait_for_change` blocks on that socket, so a tail in
@@ -95,9 +97,7 @@ class PostgresDatabase:
         self._listener: psycopg.Connection[Any] | None = None
         self._listener_retry = 0.0
         self._closed = False
-        self._open_pool()
-        if listen:
-            self._connect_listener()
+        self._open_pool()  # the listener connects on first use: most commands never ask
 
     # -- connections -------------------------------------------------------------------
     def _open_pool(self) -> None:
@@ -127,8 +127,6 @@ class PostgresDatabase:
             self._pool = None
             self._listener = None
             self._open_pool()
-            if self.listen:
-                self._connect_listener()
 
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:
@@ -228,6 +226,8 @@ class PostgresDatabase:
 
     @property
     def listening(self) -> bool:
+        """Whether change detection is by LISTEN/NOTIFY (connecting the listener if due)."""
+        self._drain()
         return self._listener is not None
 
     def close(self) -> None:
