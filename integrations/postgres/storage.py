@@ -33,6 +33,7 @@ from typing import Any
 
 import psycopg
 from orch.core.storage.schema import (
+    MIGRATION_BACKFILLS,
     MIGRATION_STATEMENTS,
     SCHEMA_VERSION,
     OrchInstanceSchemaError,
@@ -114,6 +115,8 @@ class PostgresStorage(SqlStorage):
             for version in range((before or 0) + 1, SCHEMA_VERSION + 1):
                 for statement in MIGRATION_STATEMENTS[version]:
                     conn.execute(postgres_ddl(statement))
+                if version in MIGRATION_BACKFILLS:  # data the new tables start with
+                    MIGRATION_BACKFILLS[version](conn)
                 conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
                              (version, time.time()))
         return before, SCHEMA_VERSION
