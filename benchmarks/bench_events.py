@@ -19,7 +19,8 @@ with ``Instance.watch`` (poll by cursor behind a ``PRAGMA data_version`` check);
 latency is the reader's clock when it sees it minus the event's timestamp (set at ``write``).
 
 ``python -m benchmarks events`` (``--quick`` for a shorter run). Targets: ≥ 100,000 events/s,
-median latency < 100 ms.
+median latency < 100 ms. ``--storage postgres``: the same measurements on PostgreSQL with
+SQLite's beside them, and ``orch runs list`` over 100,000 runs (``postgres_events.py``).
 """
 
 from __future__ import annotations
@@ -151,6 +152,15 @@ def real_entry_point(repeats: int) -> None:
 
 
 def main(argv: list[str]) -> None:
+    if "--storage" in argv:
+        storage = argv[argv.index("--storage") + 1] if argv.index("--storage") + 1 < len(argv) \
+            else ""
+        if storage != "postgres":
+            sys.exit(f"--storage takes postgres (SQLite is the default), got {storage!r}")
+        from .postgres_events import main as postgres_main
+
+        postgres_main(argv, _throughput, _latency, _ms)
+        return
     quick = "--quick" in argv
     real_entry_point(3)
     n_events = 20_000 if quick else 100_000

@@ -8,6 +8,8 @@ the project the code belongs to (:func:`locate_home`), creating it on first use.
       module: orch.core.storage.sqlite
       class: SqliteStorage
       config: {path: orch.db}      # relative paths are relative to ORCH_HOME
+    # or by registered name (entry point group `orch.storage`: sqlite, postgres), e.g.
+    # storage: {postgres: {postgres_url: {env: ORCH_PG_URL}}}   (pip install 'orch[postgres]')
     compute_logs:
       module: orch.core.storage.compute_logs
       class: LocalComputeLogManager
@@ -27,7 +29,9 @@ the project the code belongs to (:func:`locate_home`), creating it on first use.
       max_resume_run_attempts: 0   # a run whose worker died: re-executed from failure N times
 
 Config values may be ``{env: VAR}``; they are resolved when the component is built and the file
-keeps the reference. Other top-level keys (launcher, coordinator, ...) are kept in
+keeps the reference. A legacy ``dagster.yaml`` that names dagster-postgres's ``run_storage`` /
+``event_log_storage`` / ``schedule_storage`` classes is read as ``storage: {postgres: ...}``
+(one database, since a run's status commits with its events). Other top-level keys (launcher, coordinator, ...) are kept in
 :attr:`Instance.config` for the components that read them.
 
 ``Instance.ephemeral()`` is what ``execute_pipeline`` uses without an instance: an in-memory
@@ -52,7 +56,8 @@ from typing import TYPE_CHECKING, Any, Self, cast
 from .errors import DagsterError
 from .events import RUN_EVENT_TYPES, EventRecord, EventType
 from .runs import PipelineRun, PipelineRunStatus
-from .storage.base import AssetKeyLike, StepStats, Storage
+from .secrets import mask_secrets
+from .storage.base import AssetKeyLike, OrchStorageConfigError, StepStats, Storage
 from .storage.compute_logs import ComputeLogManager, NoOpComputeLogManager
 from .storage.event_writer import EventWriter
 from .storage.paths import (
@@ -88,6 +93,8 @@ _COMPONENT_DEFAULTS: dict[str, dict[str, Any]] = {
     },
 }
 _SPLIT_STORAGE_KEYS = ("run_storage", "event_log_storage")
+_LEGACY_STORAGE_KEYS = ("run_storage", "event_log_storage", "schedule_storage")
+_LEGACY_POSTGRES_MODULE = "dagster_postgres"
 _BUILTIN_COMPONENTS = {  # also registered as entry points; looked up here first
     ("orch.run_coordinators", "default"): "orch.core.run_coordinator:DefaultRunCoordinator",
     ("orch.run_coordinators", "queued"): "orch.core.run_coordinator:QueuedRunCoordinator",
@@ -200,31 +207,35 @@ class Instance:
 
     # -- construction ------------------------------------------------------------------
     @classmethod
-    def get(cls, code_location: str | Path | None = None) -> Self:
+    def get(cls, code_location: str | Path | None = None, *, migrating: bool = False) -> Self:
         """The instance of the project ``code_location`` belongs to (see
         :func:`locate_home`; ``$ORCH_HOME`` wins)."""
         where = locate_home(code_location)
-        instance = cls.from_home(where.path)
+        instance = cls.from_home(where.path, migrating=migrating)
         instance.home_reason = where.reason
         return instance
 
     @classmethod
-    def from_home(cls, path: str | Path) -> Self:
+    def from_home(cls, path: str | Path, *, migrating: bool = False) -> Self:
         """Open (creating if needed) the instance rooted at ``path``.
 
-        Fails runs left in progress by a worker process that no longer exists.
+        Fails runs left in progress by a worker process that no longer exists. ``migrating``
+        (``orch instance migrate``) opens a storage whose schema is older than this orch
+        (or absent) so that :meth:`migrate` can bring it up to date, and recovers nothing.
         """
         root = Path(path).expanduser().absolute()
         try:
             make_private_dir(root)
             config = _load_config(root / CONFIG_FILE)
-            storage = _build(config, "storage", Storage, root)
+            storage = _build(config, "storage", Storage, root,
+                             **({"migrating": True} if migrating else {}))
         except (OSError, sqlite3.DatabaseError) as e:
             raise OrchInstanceError(f"cannot open the instance at {root}: {e}") from e
         try:
             compute_logs = _build(config, "compute_logs", ComputeLogManager, root, storage)
             instance = cls(storage, compute_logs, root_dir=root, config=config)
-            instance.recovered_on_open = instance.recover_crashed_runs()
+            if not migrating:
+                instance.recovered_on_open = instance.recover_crashed_runs()
         except BaseException:
             storage.close()
             raise
@@ -598,7 +609,7 @@ class Instance:
             "chosen_because": self.home_reason,
             "persistent": self.is_persistent,
             "config_file": str(self.root_dir / CONFIG_FILE) if self.root_dir else None,
-            "config": self.config,
+            "config": mask_secrets(self.config),
             "storage": {"class": type(self.storage).__qualname__, **self.storage.describe()},
             "compute_logs": {
                 "class": type(self.compute_log_manager).__qualname__,
@@ -645,6 +656,9 @@ def _load_config(path: Path) -> dict[str, Any]:
         raise OrchInstanceConfigError(f"{path} is not valid YAML: {e}") from e
     if not isinstance(config, dict):
         raise OrchInstanceConfigError(f"{path} must contain a mapping of component names")
+    config = _map_legacy_postgres(path, config)
+    if "storage" in config:
+        config["storage"] = _storage_entry(path, config["storage"])
     for key in _SPLIT_STORAGE_KEYS:
         if key in config:
             raise OrchInstanceConfigError(
@@ -686,29 +700,13 @@ def _check_named_component(path: Path, key: str, entry: Any) -> None:
     _check_component(path, key, entry)
 
 
-def _registered(key: str, name: str) -> Any:
-    """The entry point ``name`` of ``key``'s group, or an error listing the registered names."""
-    from importlib.metadata import entry_points
-
-    group = _NAMED_COMPONENTS[key][0]
-    found = {ep.name: ep for ep in entry_points(group=group)}
-    if name not in found:
-        names = sorted({*found, *(n for g, n in _BUILTIN_COMPONENTS if g == group)})
-        raise OrchInstanceConfigError(
-            f"{CONFIG_FILE}: `{key}` names {name!r}; choose one of: {', '.join(names)}")
-    return found[name]
-
-
 def _named_component(config: dict[str, Any], key: str, base: type[Any], root: Path) -> Any:
     """Build ``run_coordinator`` / ``run_launcher`` from orch.yaml: ``{name, config}`` (an
     entry point) or ``{module, class, config}``."""
     group, default = _NAMED_COMPONENTS[key]
     entry = config.get(key) or {"name": default}
-    if "name" in entry and (group, entry["name"]) in _BUILTIN_COMPONENTS:
-        module, _, cls_name = _BUILTIN_COMPONENTS[(group, entry["name"])].partition(":")
-        cls = getattr(importlib.import_module(module), cls_name)  # no entry-point scan
-    elif "name" in entry:
-        cls = _registered(key, entry["name"]).load()
+    if "name" in entry:
+        cls = _registered_class(key, group, entry["name"])
     else:
         cls = getattr(importlib.import_module(entry["module"]), entry["class"])
     if not (isinstance(cls, type) and issubclass(cls, base)):
@@ -719,6 +717,68 @@ def _named_component(config: dict[str, Any], key: str, base: type[Any], root: Pa
         return component.from_config(component_config, root)
     except (TypeError, DagsterError) as e:
         raise OrchInstanceConfigError(f"{CONFIG_FILE}: `{key}.config`: {e}") from e
+
+
+def _registered_class(key: str, group: str, name: str) -> Any:
+    """The class registered as ``name`` in entry point ``group`` (built-ins without a scan)."""
+    if (group, name) in _BUILTIN_COMPONENTS:
+        module, _, cls_name = _BUILTIN_COMPONENTS[(group, name)].partition(":")
+        return getattr(importlib.import_module(module), cls_name)
+    from importlib.metadata import entry_points
+
+    found = {ep.name: ep for ep in entry_points(group=group)}
+    if name not in found:
+        names = sorted({*found, *(n for g, n in _BUILTIN_COMPONENTS if g == group)})
+        raise OrchInstanceConfigError(
+            f"{CONFIG_FILE}: `{key}` names {name!r}; choose one of: {', '.join(names)}")
+    try:
+        return found[name].load()
+    except ImportError as e:
+        raise OrchInstanceConfigError(
+            f"{CONFIG_FILE}: `{key}` {name!r} cannot be loaded: {e}"
+            + (f" (install it: pip install 'orch[{name}]')" if name == "postgres" else "")
+        ) from e
+
+
+def _storage_entry(path: Path, entry: Any) -> Any:
+    """``storage: {NAME: {...config}}`` (a registered storage) as ``{name, config}``; other
+    shapes (module/class/config, name/config) are checked as they are."""
+    if isinstance(entry, dict) and len(entry) == 1 \
+            and not set(entry) & {"module", "class", "config", "name"}:
+        ((name, body),) = entry.items()
+        if body is not None and not isinstance(body, dict):
+            raise OrchInstanceConfigError(
+                f"{path}: `storage.{name}` must be a mapping of its settings")
+        return {"name": str(name), "config": body or {}}
+    if isinstance(entry, dict) and "name" in entry:
+        _check_named_component(path, "storage", entry)
+    return entry
+
+
+def _map_legacy_postgres(path: Path, config: dict[str, Any]) -> dict[str, Any]:
+    """dagster-postgres's three storage entries (one database) as ``storage: postgres``."""
+    legacy = {k: config[k] for k in _LEGACY_STORAGE_KEYS if k in config}
+    postgres = {k: v for k, v in legacy.items() if isinstance(v, dict)
+                and str(v.get("module", "")).split(".")[0] == _LEGACY_POSTGRES_MODULE}
+    if not postgres:
+        return config
+    where = f"{path}: {', '.join(f'`{k}`' for k in postgres)}"
+    if len(postgres) != len(legacy):
+        others = sorted(set(legacy) - set(postgres))
+        raise OrchInstanceConfigError(
+            f"{where} name dagster-postgres but {others} do not: orch keeps runs, events and "
+            "schedules in one storage; use `storage: {postgres: {...}}`")
+    if "storage" in config:
+        raise OrchInstanceConfigError(
+            f"{where} and `storage` both say where runs go: keep `storage` only")
+    configs = [v.get("config") or {} for v in postgres.values()]
+    if any(c != configs[0] for c in configs[1:]):
+        raise OrchInstanceConfigError(
+            f"{where} point at different databases: orch keeps them in one (a run's status "
+            "commits with its events); give them the same `config`")
+    mapped = {k: v for k, v in config.items() if k not in postgres}
+    mapped["storage"] = {"name": "postgres", "config": configs[0]}
+    return mapped
 
 
 def _check_component(path: Path, key: str, entry: Any) -> None:
@@ -753,7 +813,8 @@ def _resolve_env(value: Any, where: str) -> Any:
     return value
 
 
-def _build(config: dict[str, Any], key: str, base: type[Any], root: Path, *extra: Any) -> Any:
+def _build(config: dict[str, Any], key: str, base: type[Any], root: Path, *extra: Any,
+           **options: Any) -> Any:
     entry = config.get(key, _COMPONENT_DEFAULTS[key])
     if "name" in entry:
         cls = _registered_class(key, entry["name"])
@@ -776,14 +837,16 @@ def _build(config: dict[str, Any], key: str, base: type[Any], root: Path, *extra
     component_config = _resolve_env(entry.get("config") or {}, f"{key}.config")
     component: Any = cls  # checked above: a subclass of base, which has from_config
     try:
-        return component.from_config(component_config, root, *extra)
+        return component.from_config(component_config, root, *extra, **options)
     except TypeError as e:
         raise OrchInstanceConfigError(f"{CONFIG_FILE}: `{key}.config` is not accepted: {e}") from e
+    except OrchStorageConfigError as e:
+        raise OrchInstanceConfigError(f"{CONFIG_FILE}: `{key}`: {e}") from e
 
 
 # Components an integration provides, found by name (entry point group) without core
 # importing the integration: ``compute_logs: {name: s3, config: {...}}``.
-_REGISTRY_GROUPS = {"compute_logs": "orch.compute_logs"}
+_REGISTRY_GROUPS = {"compute_logs": "orch.compute_logs", "storage": "orch.storage"}
 _LEGACY_PREFIX = "dagster_"  # a legacy dagster.yaml names the dagster-aws/gcp/azure classes
 
 

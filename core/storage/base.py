@@ -15,11 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import DagsterError
 from ..events import EventRecord, EventType
 from ..runs import PipelineRun, PipelineRunStatus, StepStatus
 from .schedules import ScheduleStorage
 
 AssetKeyLike = str | Sequence[str]
+
+
+class OrchStorageConfigError(DagsterError):
+    """A storage's ``orch.yaml`` block cannot be used (the message says what to change)."""
 
 
 def normalize_asset_key(key: AssetKeyLike) -> list[str]:
@@ -116,8 +121,11 @@ class Storage(ScheduleStorage, ABC):
 
     @classmethod
     @abstractmethod
-    def from_config(cls, config: dict[str, Any], root_dir: Path | None) -> Storage:
-        """Build from the ``config`` block of ``orch.yaml`` (paths relative to ``root_dir``)."""
+    def from_config(cls, config: dict[str, Any], root_dir: Path | None, *,
+                    migrating: bool = False) -> Storage:
+        """Build from the ``config`` block of ``orch.yaml`` (paths relative to ``root_dir``).
+        ``migrating``: opened by ``orch instance migrate``, so an older (or missing) schema
+        is no reason to refuse; :meth:`migrate` follows."""
 
     # -- lifecycle ---------------------------------------------------------------------
     @abstractmethod

@@ -56,6 +56,10 @@ class SqlDatabase(Protocol):
 
     def read(self) -> AbstractContextManager[Any]: ...
 
+    def snapshot(self) -> AbstractContextManager[Any]:
+        """A connection whose reads all see one consistent snapshot (for copying)."""
+        ...
+
     def write(self) -> AbstractContextManager[Any]: ...
 
     def change_token(self) -> Any: ...
@@ -82,6 +86,13 @@ class SqlStorage(SqlRunStorage, SqlEventLogStorage, SqlScheduleStorage, Storage)
         with self.db.write() as conn:
             for table in WIPED_TABLES:
                 conn.execute(f"DELETE FROM {table}")
+
+    def load_rows(self, table: str, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
+        """Append rows with their own ids in one transaction (``orch instance copy``)."""
+        marks = ", ".join("?" * len(columns))
+        with self.db.write() as conn:
+            conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
+                             rows)
 
     def row_counts(self) -> dict[str, int]:
         with self.db.read() as conn:

@@ -44,7 +44,9 @@ class SqliteStorage(SqlStorage):
             raise
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], root_dir: Path | None) -> SqliteStorage:
+    def from_config(cls, config: dict[str, Any], root_dir: Path | None, *,
+                    migrating: bool = False) -> SqliteStorage:
+        """(SQLite migrates whenever it opens, so ``migrating`` changes nothing.)"""
         config = dict(config)
         path = Path(config.pop("path", DEFAULT_DB_NAME))
         if root_dir is not None and not path.is_absolute():

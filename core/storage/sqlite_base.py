@@ -190,6 +190,16 @@ class SqliteDatabase:
             yield self._connection()
 
     @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """The connection inside a read transaction: every read sees one snapshot."""
+        with self.read() as conn:
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.execute("COMMIT")
+
+    @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """A write transaction: committed on success, rolled back on any exception. A full
         disk or read-only file raises :class:`OrchStorageUnavailableError`."""

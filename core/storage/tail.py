@@ -39,10 +39,15 @@ class EventTail:
         self.step_key = step_key
         self.seen_token: object = None  # the change token when it last read everything
 
-    def poll(self, limit: int | None = None) -> list[EventRecord]:
-        """Events committed since the last call (at most ``limit``), oldest first."""
+    def poll(self, limit: int | None = None, *, final: bool = False) -> list[EventRecord]:
+        """Events committed since the last call (at most ``limit``), oldest first.
+
+        ``final``: read even if the change token has not moved — for the last read once the
+        run is known to be over (its status read as finished, its worker exited). A storage
+        told of commits asynchronously (PostgreSQL's NOTIFY) may learn of the last commit a
+        moment after a reader saw its effect; that read must not depend on the token."""
         token = self.storage.change_token()
-        if token == self.seen_token:
+        if token == self.seen_token and not final:
             return []
         events = self.storage.get_logs_for_run(
             self.run_id, self.cursor, of_type=self.of_type, step_key=self.step_key, limit=limit
@@ -74,7 +79,7 @@ def follow(
             run = storage.get_run(tail.run_id)
             finished = run is None or run.status.is_finished
         # Read after the status: a finished status means its final events are committed.
-        events = tail.poll()
+        events = tail.poll(final=finished)
         yield from events
         if finished:
             return

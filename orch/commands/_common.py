@@ -57,14 +57,14 @@ def make_target(python_file: str | None, module_name: str | None, attribute: str
         fail(str(e))
 
 
-def open_instance(code_location: str | None = None) -> Any:
+def open_instance(code_location: str | None = None, *, migrating: bool = False) -> Any:
     """The instance of the project ``code_location`` belongs to (``$ORCH_HOME`` wins; see
     ``orch.core.instance.locate_home``), or exit 2 with the reason it cannot be opened."""
     from orch.core.errors import DagsterError
     from orch.core.instance import Instance
 
     try:
-        return Instance.get(code_location)
+        return Instance.get(code_location, migrating=migrating)
     except DagsterError as e:
         fail(str(e))
 

@@ -470,7 +470,7 @@ def follow_run(instance: Any, run: Any, process: Any, sinks: list[Sink], *,
                 events = tail.poll()
                 dispatch(events)
                 if process.poll() is not None:
-                    dispatch(tail.poll())
+                    dispatch(tail.poll(final=True))
                     break
                 if tracker.finished and not wait_for_exit and cancel_deadline is None:
                     break  # the run is over; its worker only tears down now (a canceled
@@ -494,7 +494,7 @@ def follow_run(instance: Any, run: Any, process: Any, sinks: list[Sink], *,
         current = instance.get_run(run.run_id)
         if current is not None and not current.status.is_finished:
             instance.recover_crashed_runs()
-            dispatch(tail.poll())
+            dispatch(tail.poll(final=True))
     finally:
         emit(output.close())
         emit_worker(final=True)

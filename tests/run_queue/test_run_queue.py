@@ -23,6 +23,7 @@ from orch.core.run_coordinator import (
 from orch.core.runs import FINISHED_STATUSES, PRIORITY_TAG, PipelineRunStatus
 
 from orch import reconstructable
+from tests.conftest import storage_yaml
 from tests.run_queue import queue_pipelines
 
 QUEUED = PipelineRunStatus.QUEUED
@@ -66,9 +67,33 @@ QUEUED_YAML = """
 """
 
 
-def _queued(tmp_path, n: int = 1, limits: str = "") -> Instance:
+def _queued(tmp_path, n: int = 1, limits: str = "", storage: str = "") -> Instance:
     yaml = QUEUED_YAML.format(n=n, limits=f"tag_concurrency_limits: {limits}" if limits else "")
-    return Instance.from_home(_home(tmp_path, yaml))
+    return Instance.from_home(_home(tmp_path, textwrap.dedent(yaml) + storage))
+
+
+@pytest.fixture
+def storage(backend: str, request: pytest.FixtureRequest) -> str:
+    """The orch.yaml storage block of the backend under test ("" for SQLite)."""
+    return storage_yaml(backend, request)
+
+
+DEQUEUER = """
+import sys, threading, time
+from orch.core.instance import Instance
+from orch.core.run_coordinator import run_dequeuer
+with Instance.from_home(sys.argv[1]) as instance:
+    stop = threading.Event()
+    thread = threading.Thread(target=run_dequeuer, args=(instance, stop),
+                              kwargs={"interval": 0.01})
+    thread.start()
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not all(
+            instance.get_run(r).status.is_finished for r in sys.argv[2:]):
+        time.sleep(0.05)
+    stop.set()
+    thread.join()
+"""
 
 
 def test_default_coordinator_launches_at_once(tmp_path):
@@ -180,35 +205,36 @@ def test_cancel_a_started_run_terminates_its_worker(tmp_path):
         assert instance.get_run(run.run_id).status is PipelineRunStatus.CANCELED
 
 
-def test_two_dequeuers_never_launch_a_run_twice(tmp_path):
-    with _queued(tmp_path, n=3) as instance:
-        runs = [_submit(instance) for _ in range(9)]
-        stop = threading.Event()
-        home = str(instance.root_dir)
-
-        def dequeue_in_own_instance() -> None:
-            with Instance.from_home(home) as mine:
-                run_dequeuer(mine, stop, interval=0.01)
-
-        threads = [threading.Thread(target=dequeue_in_own_instance) for _ in range(2)]
-        for t in threads:
-            t.start()
+def test_two_dequeuers_never_launch_a_run_twice(tmp_path, storage):
+    """Two dequeuer processes (a second daemon started by mistake) on one instance: every run
+    is claimed and launched once, and never more than max_concurrent_runs run at once."""
+    with _queued(tmp_path, n=3, storage=storage) as instance:
+        runs = [_submit(instance, seconds=0.05) for _ in range(9)]
+        ids = [r.run_id for r in runs]
+        procs = [subprocess.Popen([sys.executable, "-c", DEQUEUER, str(instance.root_dir), *ids],
+                                  stderr=subprocess.PIPE, text=True) for _ in range(2)]
         try:
-            _wait_finished(instance, [r.run_id for r in runs], seconds=60)
+            _wait_finished(instance, ids, seconds=90)
         finally:
-            stop.set()
-            for t in threads:
-                t.join(10)
+            codes = [p.wait(timeout=120) for p in procs]
+        assert codes == [0, 0], [p.stderr.read() for p in procs]
+        spans = []
         for run in runs:
             types = _types(instance, run.run_id)
             assert types.count("PIPELINE_DEQUEUED") == 1
             assert types.count("PIPELINE_START") == 1
-            assert instance.get_run(run.run_id).status is PipelineRunStatus.SUCCESS
+            stored = instance.get_run(run.run_id)
+            assert stored.status is PipelineRunStatus.SUCCESS
+            dequeued = next(e.timestamp for e in instance.get_logs_for_run(run.run_id)
+                            if e.event_type is EventType.PIPELINE_DEQUEUED)
+            spans.append((dequeued, stored.end_time))
+        most = max(sum(1 for a, b in spans if a <= t < b) for t, _ in spans)
+        assert most <= 3
 
 
 def test_a_dequeuer_that_dies_after_claiming_leaves_a_failed_run_not_a_double_launch(
-        tmp_path):
-    with _queued(tmp_path, n=1) as instance:
+        tmp_path, storage):
+    with _queued(tmp_path, n=1, storage=storage) as instance:
         run = _submit(instance)
         home = str(instance.root_dir)
     # A dequeuer process claims the run and dies before launching it.
@@ -367,13 +393,14 @@ def test_a_run_another_dequeuer_took_is_followed_not_launched_again(tmp_path):
         assert instance.get_run(mine.run_id).status is PipelineRunStatus.SUCCESS
 
 
-def test_a_dequeuer_that_counted_before_another_claimed_does_not_go_over_the_limits(tmp_path):
+def test_a_dequeuer_that_counted_before_another_claimed_does_not_go_over_the_limits(
+        tmp_path, storage, backend, request):
     """Two dequeuers (orch run taking its own run, the daemon) both saw a free slot; the
     second claim is refused inside its transaction, for max_concurrent_runs and tag limits."""
     from orch.core.launcher import CallerLauncher
 
     limits = "[{key: db, limit: 1}]"
-    with _queued(tmp_path, n=2, limits=limits) as instance:
+    with _queued(tmp_path, n=2, limits=limits, storage=storage) as instance:
         first, second = (_submit(instance, tags={"db": "pg"}) for _ in range(2))
         coordinator = instance.run_coordinator
         started: list[str] = []
@@ -384,7 +411,10 @@ def test_a_dequeuer_that_counted_before_another_claimed_does_not_go_over_the_lim
                                                  launcher)
         assert instance.get_run(second.run_id).status is QUEUED and started == [first.run_id]
     (tmp_path / "slots").mkdir()
-    with _queued(tmp_path / "slots", n=1) as instance:
+    slots_storage = "" if backend == "sqlite" else (  # a database of its own
+        "storage:\n  postgres:\n    postgres_url: "
+        f"{request.getfixturevalue('postgres_server').create_database()}\n")
+    with _queued(tmp_path / "slots", n=1, storage=slots_storage) as instance:
         a, b = _submit(instance), _submit(instance)
         coordinator = instance.run_coordinator
         assert coordinator._claim_and_launch(instance, instance.get_run(a.run_id),

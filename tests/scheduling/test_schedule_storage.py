@@ -1,5 +1,6 @@
-"""Schedule storage on a real SQLite file: the v1 → v2 migration, instigator state keyed by
-repository + name, one tick per schedule time, run keys, pruning."""
+"""Schedule storage on a real SQLite file and a real PostgreSQL database: the v1 → v2
+migration (SQLite), instigator state keyed by repository + name, one tick per schedule time,
+run keys, pruning."""
 
 from __future__ import annotations
 
@@ -19,13 +20,20 @@ from orch.core.storage.schedules import (
 )
 from orch.core.storage.sqlite_base import SqliteDatabase
 
+from tests.conftest import storage_yaml
+
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str,
+         request: pytest.FixtureRequest) -> Path:
     monkeypatch.setenv("ORCH_HOME", str(tmp_path / "home"))
+    if backend == "postgres":
+        (tmp_path / "home").mkdir()
+        (tmp_path / "home" / "orch.yaml").write_text(storage_yaml(backend, request))
     return tmp_path / "home"
 
 
+@pytest.mark.sqlite_only
 def test_a_version_1_database_gains_the_schedule_tables(home: Path) -> None:
     home.mkdir()
     db = SqliteDatabase(home / "orch.db")

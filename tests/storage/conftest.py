@@ -1,4 +1,9 @@
-"""Fixtures for the storage tests: a real ORCH_HOME in a temporary directory."""
+"""Fixtures for the storage tests: a real ORCH_HOME in a temporary directory, on each backend.
+
+Every test that uses ``home`` runs twice (``backend``, see tests/conftest.py): ``[sqlite]``
+(the default ``orch.db``) and ``[postgres]`` (orch.yaml pointing at a new database on the
+session's real PostgreSQL server), unless it is marked ``sqlite_only``.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,16 @@ import pytest
 from orch.core.instance import Instance
 from orch.core.runs import PipelineRun
 
+from tests.conftest import use_postgres
+
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str,
+         request: pytest.FixtureRequest) -> Path:
     path = tmp_path / "orch_home"
     monkeypatch.setenv("ORCH_HOME", str(path))
+    if backend == "postgres":
+        use_postgres(path, request.getfixturevalue("postgres_url"))
     return path
 
 

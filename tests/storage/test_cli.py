@@ -193,19 +193,26 @@ def test_runs_wipe(runs: dict[str, PipelineRun]) -> None:
     assert orch("runs", "wipe", "--force")[0] == 0
 
 
-def test_instance_info_and_migrate(runs: dict[str, PipelineRun], home: Path) -> None:
+def test_instance_info_and_migrate(runs: dict[str, PipelineRun], home: Path,
+                                   backend: str) -> None:
     code, out = orch("instance", "info", "--json")
     assert code == 0
     info = json.loads(out)
     assert info["root_dir"] == str(home)
     assert info["storage"]["schema_version"] >= 1
     assert info["storage"]["rows"]["runs"] == 3 and info["storage"]["rows"]["event_logs"] == 11
+    assert info["storage"]["kind"] == backend
     code, out = orch("instance", "info")
-    assert code == 0 and "Schema version" in out and "orch.db" in out
+    assert code == 0 and "Schema version" in out
+    if backend == "sqlite":
+        assert "orch.db" in out
+    else:
+        assert "postgresql://postgres@127.0.0.1" in out and "LISTEN/NOTIFY" in out
     code, out = orch("instance", "migrate")
     assert code == 0 and "nothing to migrate" in out
 
 
+@pytest.mark.sqlite_only
 def test_cli_reports_a_newer_schema(runs: dict[str, PipelineRun], home: Path) -> None:
     conn = sqlite3.connect(home / "orch.db")
     conn.execute("INSERT INTO schema_version VALUES (999, 0)")

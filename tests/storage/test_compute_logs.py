@@ -195,15 +195,11 @@ def test_capture_split_between_parent_and_step_process(instance: Instance) -> No
 
 def _index_row(home: Path, run_id: str, step_key: str) -> tuple | None:
     """The compute-log row as another connection sees it (i.e. committed)."""
-    import sqlite3
+    from .factories import raw_query
 
-    conn = sqlite3.connect(home / "orch.db")
-    try:
-        return conn.execute(
-            "SELECT stdout_path, complete, stdout_bytes FROM compute_logs "
-            "WHERE run_id = ? AND step_key = ?", (run_id, step_key)).fetchone()
-    finally:
-        conn.close()
+    rows = raw_query(home, "SELECT stdout_path, complete, stdout_bytes FROM compute_logs "
+                     "WHERE run_id = ? AND step_key = ?", (run_id, step_key))
+    return rows[0] if rows else None
 
 
 def test_index_rows_commit_with_the_run_events(instance: Instance, home: Path) -> None:

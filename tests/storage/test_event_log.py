@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -17,20 +16,15 @@ from orch.core.events import EventRecord, EventType
 from orch.core.instance import Instance
 from orch.core.runs import PipelineRun, StepStatus
 
-from .factories import event
+from .factories import event, raw_query
 
 MakeRun = Callable[..., PipelineRun]
 
 
 def committed(home: Path, run_id: str) -> list[str]:
     """Messages of a run as another connection sees them (i.e. committed)."""
-    conn = sqlite3.connect(home / "orch.db")
-    try:
-        rows = conn.execute(
-            "SELECT message FROM event_logs WHERE run_id = ? ORDER BY id", (run_id,)
-        ).fetchall()
-    finally:
-        conn.close()
+    rows = raw_query(home, "SELECT message FROM event_logs WHERE run_id = ? ORDER BY id",
+                     (run_id,))
     return [r[0] for r in rows]
 
 
@@ -110,14 +104,14 @@ def test_failed_commit_keeps_events_queued(instance: Instance, make_run: MakeRun
         def store_events(self, events: Sequence[EventRecord]) -> None:
             calls.append(len(events))
             if len(calls) == 1:
-                raise sqlite3.OperationalError("database is locked")
+                raise storage.transient_errors[0]("database is locked")
             storage.store_events(events)
 
     from orch.core.storage.event_writer import EventWriter
 
     writer = EventWriter(Flaky(), run.run_id, flush_interval=None)  # type: ignore[arg-type]
     writer.write(event(run, None, None, "one"))
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(storage.transient_errors[0]):
         writer.write(event(run, EventType.STEP_SUCCESS, "a", "two"))
     writer.write(event(run, None, None, "three"))
     writer.close()

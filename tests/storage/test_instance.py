@@ -15,6 +15,7 @@ from orch.core.storage.sqlite import SqliteStorage
 from .factories import event
 
 
+@pytest.mark.sqlite_only
 def test_get_creates_orch_home_on_first_use(home: Path) -> None:
     assert not home.exists()
     with Instance.get() as inst:
@@ -43,6 +44,7 @@ def test_from_home_sees_what_another_instance_wrote(tmp_path: Path) -> None:
         assert stored is not None and stored.status is PipelineRunStatus.STARTED
 
 
+@pytest.mark.sqlite_only
 def test_orch_yaml_selects_components_by_module_and_class(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -69,6 +71,7 @@ def test_orch_yaml_selects_components_by_module_and_class(
     assert not (home / "orch.db").exists()
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("yaml_text", "message"),
     [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from orch.core.instance import Instance
 from orch.core.runs import PipelineRun, PipelineRunStatus
 from orch.core.storage.recovery import is_worker_alive, process_start_token
 
-from .factories import event
+from .factories import event, raw_query
 
 
 def dead_pid() -> int:
@@ -90,10 +89,8 @@ def test_reused_pid_is_recognised_by_its_start_time(home: Path) -> None:
     token = process_start_token(os.getpid())
     assert token is not None and is_worker_alive(os.getpid(), token)
     # Pretend the recorded worker was an earlier process that had this pid.
-    conn = sqlite3.connect(home / "orch.db")
-    conn.execute("UPDATE runs SET worker_start_token = ? WHERE run_id = ?", (token - 100, run_id))
-    conn.commit()
-    conn.close()
+    raw_query(home, "UPDATE runs SET worker_start_token = ? WHERE run_id = ?",
+              (token - 100, run_id))
     with Instance.get() as inst:
         assert inst.get_run(run_id).status is PipelineRunStatus.FAILURE
 

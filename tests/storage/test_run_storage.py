@@ -199,6 +199,7 @@ def test_delete_and_wipe(instance: Instance, make_run: MakeRun) -> None:
     assert all(n == 0 for n in rows.values()), rows
 
 
+@pytest.mark.sqlite_only
 def test_database_file_is_wal_with_busy_timeout(instance: Instance, home: Path) -> None:
     conn = sqlite3.connect(home / "orch.db")
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -11,6 +11,9 @@ from orch.core.runs import PipelineRun
 from orch.core.storage import schema
 from orch.core.storage.schema import SCHEMA_VERSION, OrchInstanceSchemaError
 
+# SQLite's file and its migration on open; PostgreSQL's schema: test_postgres.py.
+pytestmark = pytest.mark.sqlite_only
+
 NEXT = SCHEMA_VERSION + 1  # a pretend next version
 
 
