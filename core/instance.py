@@ -51,7 +51,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, cast
+from typing import TYPE_CHECKING, Any, Literal, Self, cast
 
 from .errors import DagsterError
 from .events import RUN_EVENT_TYPES, EventRecord, EventType
@@ -203,7 +203,7 @@ class Instance:
         self._cleanup: weakref.finalize | None = None
         self._run_coordinator: RunCoordinator | None = None
         self._run_launcher: RunLauncher | None = None
-        self._metrics: RunMetricsReporter | bool | None = False  # False: not built yet
+        self._metrics: RunMetricsReporter | Literal[False] | None = False  # False: not built yet
 
     # -- construction ------------------------------------------------------------------
     @classmethod

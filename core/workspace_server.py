@@ -202,6 +202,7 @@ class Server:
         self.responder = responder
         self.workspace: Any = None
         self.target: Any = None
+        self._instance: Any = None  # opened by the first request that needs it, then kept
 
     def load(self, request: dict[str, Any]) -> None:
         from orch.core.workspace import (
@@ -248,14 +249,27 @@ class Server:
         if self._no_code():
             return
         try:
-            with Instance.get() as instance:
-                answer = compute(instance)
+            # Kept open across requests: a daemon ticks every second, and opening the
+            # instance (orch.yaml, SQLite, crashed-run recovery) was a third of an idle tick.
+            if self._instance is None:
+                self._instance = Instance.get()
+            answer = compute(self._instance)
         except Exception as exc:
+            if not _is_user_error(exc):
+                self._drop_instance()  # storage trouble: the next request opens it afresh
             self.responder.send({"ok": False, "error": LoadError(
                 "invalid", str(exc) if _is_user_error(exc) else f"{type(exc).__name__}: {exc}",
                 cls_name=type(exc).__name__).to_dict()})
             return
         self.responder.send({"ok": True, **answer})
+
+    def _drop_instance(self) -> None:
+        instance, self._instance = self._instance, None
+        if instance is not None:
+            try:
+                instance.close()
+            except Exception:  # already broken; nothing to keep
+                pass
 
     def tick(self, request: dict[str, Any]) -> None:
         """One pass over the loaded code's running schedules and sensors, then a chunk of each

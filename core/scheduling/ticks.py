@@ -32,6 +32,7 @@ import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ..definitions.schedules import (
@@ -51,7 +52,7 @@ from ..storage.schedules import (
     TickStatus,
     selector_id,
 )
-from .cron import get_timezone, latest_ticks
+from .cron import get_timezone, latest_ticks, next_ticks
 
 if TYPE_CHECKING:
     from ..instance import Instance
@@ -347,11 +348,20 @@ def due_times(instigator: Instigator, state: InstigatorState, last: Tick | None,
     else:
         window = last.timestamp + 1
     window = max(window, start)
-    if window > now:
+    if window > now or _first_time_from(definition.cron_schedule,
+                                        definition.execution_timezone, window) > now:
         return []
     keep = max(1, settings.max_catchup_runs) if _is_partitioned(definition) else 1
     return latest_ticks(definition.cron_schedule, definition.execution_timezone, window, now,
                         keep)
+
+
+@lru_cache(maxsize=4096)
+def _first_time_from(cron: str, timezone: str | None, window: float) -> float:
+    """The first cron time at or after ``window``. A daemon asks every second of every idle
+    schedule whether anything is due; the window moves only when the schedule ticks, so the
+    answer is computed once per tick instead of each second (cronsim: ~70 µs a schedule)."""
+    return next_ticks(cron, timezone, window, 1)[0].timestamp()
 
 
 def evaluate_schedule_tick(instance: Instance, workspace: LoadedWorkspace,
