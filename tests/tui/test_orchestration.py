@@ -189,18 +189,28 @@ async def test_a_save_previews_the_selected_sensor_again(project, orch_home):
             assert instance.get_runs() == []
 
 
-async def test_backfills_show_progress_cancel_and_resume(project, orch_home):
+def _queued_instance(orch_home) -> Instance:
+    """An instance whose queue keeps every run waiting (the tests launch none)."""
+    orch_home.mkdir(parents=True, exist_ok=True)
+    (orch_home / "orch.yaml").write_text(
+        "run_coordinator: {name: queued, config: {max_concurrent_runs: 0}}\n")
+    return Instance.from_home(orch_home)
+
+
+def _requested_backfill(project, instance):
+    """A REQUESTED backfill of the 30 days, as ``orch backfill`` stores it."""
     from orch.core.scheduling.backfill import create_backfill
     from orch.core.workspace import load_workspace
 
-    orch_home.mkdir(parents=True, exist_ok=True)
-    (orch_home / "orch.yaml").write_text(  # every run waits in the queue
-        "run_coordinator: {name: queued, config: {max_concurrent_runs: 0}}\n")
     workspace = load_workspace(WorkspaceTarget.from_options(
         python_file=str(project / "repo.py")))
-    with Instance.from_home(orch_home) as instance:
-        backfill = create_backfill(instance, workspace, "files", "days",
-                                   [f"d{i:02d}" for i in range(30)])
+    return create_backfill(instance, workspace, "files", "days",
+                           [f"d{i:02d}" for i in range(30)])
+
+
+async def test_backfills_show_progress_cancel_and_resume(project, orch_home):
+    with _queued_instance(orch_home) as instance:
+        backfill = _requested_backfill(project, instance)
         async with _app(project, instance).run_test(size=SIZE) as pilot:
             screen = await _pane(pilot)
             await pilot.press("]", "]", "]")
@@ -221,17 +231,8 @@ async def test_backfills_show_progress_cancel_and_resume(project, orch_home):
 
 async def test_the_hosted_daemon_runs_a_backfill_and_the_pane_shows_it_and_the_queue(
         project, orch_home):
-    from orch.core.scheduling.backfill import create_backfill
-    from orch.core.workspace import load_workspace
-
-    orch_home.mkdir(parents=True, exist_ok=True)
-    (orch_home / "orch.yaml").write_text(
-        "run_coordinator: {name: queued, config: {max_concurrent_runs: 0}}\n")
-    workspace = load_workspace(WorkspaceTarget.from_options(
-        python_file=str(project / "repo.py")))
-    with Instance.from_home(orch_home) as instance:
-        backfill = create_backfill(instance, workspace, "files", "days",
-                                   [f"d{i:02d}" for i in range(30)])
+    with _queued_instance(orch_home) as instance:
+        backfill = _requested_backfill(project, instance)
         async with _app(project, instance, daemon=True).run_test(size=SIZE) as pilot:
             screen = await _pane(pilot)
             await pilot.press("]", "]", "]")
