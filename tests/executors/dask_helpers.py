@@ -71,7 +71,8 @@ def start_cluster(tmp: Path, n_workers: int = 2, env: dict[str, str] | None = No
     address = f"tcp://127.0.0.1:{port}"
     log_dir = tmp / "dask-logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    full_env = {**os.environ, **(env or {}), "TMPDIR": str(tmp)}
+    full_env = {**os.environ, **(env or {}), "TMPDIR": str(tmp),
+                "PYTHONPYCACHEPREFIX": str(tmp / "pycache")}  # no bytecode beside the sources
     dask = str(BIN / "dask")
     scheduler = subprocess.Popen(
         [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard",
@@ -100,9 +101,9 @@ def _wait_for_workers(address: str, n: int, timeout: float = 60.0) -> None:
 
 
 def orch_env(tmp: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env.update({"ORCH_HOME": str(tmp / "home"), "NO_COLOR": "1",
-                "TMPDIR": str(tmp)})
+    env = dict(os.environ)
+    env.update({"ORCH_HOME": str(tmp / "home"), "NO_COLOR": "1", "TMPDIR": str(tmp),
+                "PYTHONPYCACHEPREFIX": str(tmp / "pycache")})  # none beside the sources
     return env
 
 
