@@ -158,18 +158,27 @@ def load_config_files(config_files: list[str] | None) -> dict[str, Any] | None:
         fail(str(e))
 
 
-def execution_config(executor: str | None, max_concurrent: int | None) -> dict[str, Any] | None:
-    """``execution:`` run config from --executor / --max-concurrent (None when not given)."""
-    if executor is None and max_concurrent is None:
+def execution_config(executor: str | None, max_concurrent: int | None,
+                     dask_address: str | None = None) -> dict[str, Any] | None:
+    """``execution:`` run config from --executor / --max-concurrent / --dask-address (None
+    when none is given)."""
+    if executor is None and max_concurrent is None and dask_address is None:
         return None
-    name = executor or "multiprocess"
-    if max_concurrent is not None and name != "multiprocess":
-        fail("--max-concurrent applies to the multiprocess executor only.")
+    name = executor or ("dask" if dask_address is not None else "multiprocess")
+    if max_concurrent is not None and name not in ("multiprocess", "dask"):
+        fail("--max-concurrent applies to the multiprocess and dask executors only.")
+    if dask_address is not None and name != "dask":
+        fail("--dask-address applies to the dask executor only (--executor dask).")
     config: dict[str, Any] = {}
     if max_concurrent is not None:
         if max_concurrent < 0:
             fail("--max-concurrent must be 0 (one per CPU) or more.")
         config["max_concurrent"] = max_concurrent
+    if dask_address is not None:
+        if "://" not in dask_address:
+            fail(f'--dask-address "{dask_address}" is not a scheduler address such as '
+                 "tcp://127.0.0.1:8786.")
+        config["cluster"] = {"existing": {"address": dask_address}}
     return {"execution": {name: {"config": config}}}
 
 

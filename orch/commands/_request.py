@@ -25,7 +25,7 @@ from ._common import (
     target_code_location,
 )
 
-EXECUTORS = ("in_process", "multiprocess")
+EXECUTORS = ("in_process", "multiprocess", "dask")
 PRESET_CLASH_FLAGS = {"run_config": "-c/--config", "mode": "--mode",
                       "solid_selection": "-s/--solid-selection"}
 
@@ -68,6 +68,7 @@ class LaunchRequest(NamedTuple):
     max_concurrent: int | None = None
     parent: str | None = None
     from_failure: bool = False
+    dask_address: str | None = None
 
     @classmethod
     def from_options(cls, *, python_file: str | None = None, module_name: str | None = None,
@@ -76,10 +77,12 @@ class LaunchRequest(NamedTuple):
                      preset: str | None = None, mode: str | None = None,
                      tags: str | None = None, selection: str | None = None,
                      executor: str | None = None, max_concurrent: int | None = None,
-                     parent: str | None = None, from_failure: bool = False) -> LaunchRequest:
+                     parent: str | None = None, from_failure: bool = False,
+                     dask_address: str | None = None) -> LaunchRequest:
         """The request from the command's flags; exit 2 naming a bad flag or combination."""
         if executor is not None and executor not in EXECUTORS:
-            fail(f'Unknown executor "{executor}". Choose {" or ".join(EXECUTORS)}.')
+            fail(f'Unknown executor "{executor}". Choose {", ".join(EXECUTORS[:-1])} or '
+                 f"{EXECUTORS[-1]}.")
         if parent is None and from_failure:
             fail("--from-failure re-executes an earlier run: give it with --parent RUN_ID.")
         if parent is not None and from_failure and selection:
@@ -89,14 +92,15 @@ class LaunchRequest(NamedTuple):
                  "(override with -c).")
         request = cls(CodeLocation(python_file, module_name, attribute, working_directory),
                       pipeline, tuple(config or ()), preset, mode, parse_tags(tags), selection,
-                      executor, max_concurrent, parent, from_failure)
-        request.extra_config  # noqa: B018  (checks --executor with --max-concurrent)
+                      executor, max_concurrent, parent, from_failure, dask_address)
+        request.extra_config  # noqa: B018  (checks --executor with the options for one)
         return request
 
     @property
     def extra_config(self) -> dict[str, Any] | None:
-        """``execution:`` run config from --executor / --max-concurrent (None if neither)."""
-        return execution_config(self.executor, self.max_concurrent)
+        """``execution:`` run config from --executor / --max-concurrent / --dask-address
+        (None if none of them)."""
+        return execution_config(self.executor, self.max_concurrent, self.dask_address)
 
     @property
     def solid_selection(self) -> list[str] | None:

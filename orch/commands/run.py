@@ -36,9 +36,15 @@ from ._common import (
 from ._request import LaunchRequest, OutputOptions, WatchOptions
 
 Executor = Annotated[str | None, typer.Option(
-    "--executor", help="in_process (default) or multiprocess (each step in its own process).")]
+    "--executor", help="in_process (default), multiprocess (each step in its own process) or "
+    "dask (each step a task on a Dask cluster).")]
 MaxConcurrent = Annotated[int | None, typer.Option(
-    "--max-concurrent", help="Steps at once with the multiprocess executor (0: one per CPU).")]
+    "--max-concurrent", help="Steps at once with the multiprocess executor (0: one per CPU) "
+    "or the dask executor (0: one per worker thread).")]
+DaskAddress = Annotated[str | None, typer.Option(
+    "--dask-address", help="Run the steps on the existing Dask cluster whose scheduler is "
+    "at this address (tcp://HOST:PORT); without it, --executor dask starts a local cluster "
+    "for the run.")]
 Parent = Annotated[str | None, typer.Option(
     "--parent", help="Re-execute steps of this earlier run (its id, the start of it, or "
     "latest: the newest run of -p), loading the other outputs from it.",
@@ -151,6 +157,7 @@ def run(
     selection: Selection = None,
     executor: Executor = None,
     max_concurrent: MaxConcurrent = None,
+    dask_address: DaskAddress = None,
     parent: Parent = None,
     from_failure: FromFailure = False,
     json_output: JsonOutput = False,
@@ -176,7 +183,8 @@ def run(
         python_file=python_file, module_name=module_name, attribute=attribute,
         working_directory=working_directory, pipeline=pipeline, config=config, preset=preset,
         mode=mode, tags=tags, selection=selection, executor=executor,
-        max_concurrent=max_concurrent, parent=parent, from_failure=from_failure)
+        max_concurrent=max_concurrent, parent=parent, from_failure=from_failure,
+        dask_address=dask_address)
     output = OutputOptions(json_output, junit, verbose, quiet)
     instance = open_instance(request.code.root())
     if watch:
@@ -225,6 +233,7 @@ def launch(
     selection: Selection = None,
     executor: Executor = None,
     max_concurrent: MaxConcurrent = None,
+    dask_address: DaskAddress = None,
     parent: Parent = None,
     from_failure: FromFailure = False,
 ) -> None:
@@ -237,7 +246,8 @@ def launch(
         python_file=python_file, module_name=module_name, attribute=attribute,
         working_directory=working_directory, pipeline=pipeline, config=config, preset=preset,
         mode=mode, tags=tags, selection=selection, executor=executor,
-        max_concurrent=max_concurrent, parent=parent, from_failure=from_failure)
+        max_concurrent=max_concurrent, parent=parent, from_failure=from_failure,
+        dask_address=dask_address)
     instance = open_instance(request.code.root())
     loaded, kwargs = _prepare(instance, request)
     stored = _create(instance, loaded, kwargs)

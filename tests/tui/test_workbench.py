@@ -199,6 +199,26 @@ async def test_preset_fills_the_editor_and_what_is_edited_runs(repo, instance):
         assert _stdout_of(instance, run.run_id, "greet").strip() == "prod: hello tweaked"
 
 
+async def test_launchpad_offers_the_dask_executor_and_the_run_uses_it(repo, instance):
+    if not os.environ.get("CI"):  # in CI the dask extra is installed: a missing one fails
+        pytest.importorskip("distributed", reason="the dask extra is not installed")
+    app = _app(repo, instance, pipeline="shop")
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot, "shop")
+        await pilot.press("l")
+        await wait_for(pilot, lambda: app.screen.query("#executor"))
+        await wait_for(pilot, lambda: app.screen.focused is app.screen.query_one("#mode"))
+        await pilot.press("tab", "tab", "enter", "down", "down", "enter")
+        await wait_for(pilot, lambda: app.screen.query_one("#executor").value == "dask")
+        await pilot.press("ctrl+l")
+        run = await _finished_run(pilot)
+        assert run.status is PipelineRunStatus.SUCCESS
+        assert run.run_config["execution"] == {"dask": {}}
+        notes = [e.message for e in instance.get_logs_for_run(run.run_id)]
+        assert any(m.startswith("Executing steps on the Dask cluster") for m in notes)
+        assert _stdout_of(instance, run.run_id, "greet").strip() == "dev: hello world"
+
+
 async def test_r_on_a_two_mode_pipeline_asks_for_a_mode_once(repo, instance):
     app = _app(repo, instance, pipeline="shop")
     async with app.run_test(size=SIZE) as pilot:

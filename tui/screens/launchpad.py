@@ -88,7 +88,8 @@ class Launchpad(ModalScreen[LaunchChoice | None]):
                              id="mode", prompt="mode")
                 yield Select([(p, p) for p in self.presets], value=preset or Select.NULL,
                              id="preset", prompt="no preset")
-                yield Select([("in process", "in_process"), ("multiprocess", "multiprocess")],
+                yield Select([("in process", "in_process"), ("multiprocess", "multiprocess"),
+                              ("dask (local cluster)", "dask")],
                              value=executor, allow_blank=False, id="executor")
             yield TextArea(text, language="yaml", id="config-editor", show_line_numbers=True)
             yield Static("", id="config-errors")

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from orch.core.watch import CodeServerPool
     from orch.core.workspace import CodeServer, LoadError, WorkspaceTarget
 
-EXECUTORS = ("in_process", "multiprocess")
+EXECUTORS = ("in_process", "multiprocess", "dask")
 CHOICES_FILE = "workbench_launch_choices.json"
 
 

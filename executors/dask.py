@@ -1,0 +1,440 @@
+"""The Dask executor: each step is a task on a ``dask.distributed`` cluster.
+
+The run worker keeps the one scheduler (``core.execution.scheduler``): it decides when a
+step is ready, and submits it then, so retries, skips, dynamic outputs, priorities and
+``max_concurrent`` are those of every executor (Dask's own dependency tracking is not used).
+A task carries a :class:`~orch.core.execution.step_task.StepTask`; the worker process imports
+the run's code from its origin once and keeps it (or gets the definition itself, pickled,
+for a run without an origin), runs the step with resources of its own, and streams the
+step's events back **while it runs** through the cluster's log-event channel (one topic per
+run: ``Worker.log_event`` → scheduler → ``Client.subscribe_topic``), in a few batches a
+step (before user code runs, at the outcome, at the end). The run worker stays the single
+writer of the run's events. The task's result is how many events it sent, so the launcher
+knows when it has them all; with it come the step's stdout/stderr, captured on the worker
+and written to the instance's compute-log storage.
+
+A worker that dies while running a step (killed, out of memory) fails that step with the
+cause — Dask's ``KilledWorker``, or the worker gone from the cluster — and the run goes on;
+a step is never run twice by Dask behind the scheduler's back (the local cluster allows no
+task failures, and a task restarted elsewhere is canceled). Cancel: queued and running
+tasks are canceled; Python code already running on a worker thread cannot be interrupted
+there, and whatever it sends after the cancel is dropped.
+
+Steps run on other hosts, so outputs must be stored where every worker reaches them: an
+in-memory IO manager is an error naming a persistent one; ``fs_io_manager`` works when the
+workers share the run worker's filesystem.
+
+Run config (the dagster-dask names): ``execution: {dask: {config: {cluster: {local:
+{n_workers, threads_per_worker, processes, ...}} | {existing: {address}}, max_concurrent}}}``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import queue
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from orch.core.config import Field, Int, Permissive, Selector, StringSource
+from orch.core.errors import DagsterError, serializable_error_info
+from orch.core.events import EventRecord, EventType
+from orch.core.execution.context import RunContext
+from orch.core.execution.executor import (
+    Executor,
+    ExecutorDefinition,
+    InitExecutorContext,
+    execute_step_with_resources,
+)
+from orch.core.execution.scheduler import RunStep
+from orch.core.execution.step_task import StepTask, open_step_task, step_task
+from orch.core.plan.plan import ExecutionStep
+from orch.core.plan.sources import StepOutputHandle
+
+# dagster-dask's cluster types beyond local/existing: (module, class, pip package).
+OTHER_CLUSTERS = {
+    "yarn": ("dask_yarn", "YarnCluster", "dask-yarn"),
+    "ssh": ("distributed", "SSHCluster", "distributed"),
+    "pbs": ("dask_jobqueue", "PBSCluster", "dask-jobqueue"),
+    "moab": ("dask_jobqueue", "MoabCluster", "dask-jobqueue"),
+    "sge": ("dask_jobqueue", "SGECluster", "dask-jobqueue"),
+    "lsf": ("dask_jobqueue", "LSFCluster", "dask-jobqueue"),
+    "slurm": ("dask_jobqueue", "SLURMCluster", "dask-jobqueue"),
+    "oar": ("dask_jobqueue", "OARCluster", "dask-jobqueue"),
+    "kube": ("dask_kubernetes", "KubeCluster", "dask-kubernetes"),
+}
+RESOURCE_TAG = "dagster-dask/resource_requirements"
+CONNECT_TIMEOUT = 10.0
+_OUTCOMES = frozenset({EventType.STEP_SUCCESS, EventType.STEP_FAILURE,
+                       EventType.STEP_UP_FOR_RETRY})
+
+
+class DaskClusterError(DagsterError):
+    """The Dask cluster could not be started or reached."""
+
+
+# -- on the worker --------------------------------------------------------------------------
+class _Sender:
+    """A worker's side of a run's event channel: queued events go out in one log event."""
+
+    def __init__(self, topic: str, task_id: str):
+        from distributed import get_worker
+
+        self.worker = get_worker()
+        self.topic = topic
+        self.task_id = task_id
+        self.queued: list[bytes] = []
+        self.sent = 0
+
+    def __call__(self, event: EventRecord) -> None:
+        self.queued.append(pickle.dumps(event, protocol=pickle.HIGHEST_PROTOCOL))
+        if event.event_type in _OUTCOMES:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.queued:
+            self.worker.log_event(self.topic, {"task": self.task_id, "events": self.queued})
+            self.sent += len(self.queued)
+            self.queued = []
+
+
+def run_step_on_worker(task: StepTask, topic: str, task_id: str) -> dict[str, Any]:
+    """The Dask task of one step attempt: its events go out through ``topic`` as it runs;
+    returns how many were sent, with the step's captured stdout and stderr."""
+    send = _Sender(topic, task_id)
+    send.worker.log_event(topic, {"task": task_id, "begin": send.worker.address})
+    logs_dir = tempfile.mkdtemp(prefix="orch-step-logs-")
+    out, err = os.path.join(logs_dir, "step.out"), os.path.join(logs_dir, "step.err")
+    try:
+        _run_captured(task, send, out, err)
+    except BaseException as exc:  # reported as the step's failure
+        send(_crash_event(task, exc))
+    finally:
+        send.flush()
+    return {"sent": send.sent, "stdout": _read_and_remove(out), "stderr": _read_and_remove(err)}
+
+
+def _run_captured(task: StepTask, send: _Sender, out: str, err: str) -> None:
+    from orch.core.storage.compute_logs import redirect_output
+
+    with redirect_output(out, err, (task.run.run_id, task.step_key)):
+        rc, step = open_step_task(task)
+        rc.before_user_code = send.flush
+        for event in execute_step_with_resources(rc, step, task.attempt, task.missing):
+            send(event)
+
+
+def _crash_event(task: StepTask, exc: BaseException) -> EventRecord:
+    return EventRecord(task.run.run_id, task.run.pipeline_name, EventType.STEP_FAILURE,
+                       f'Execution of step "{task.step_key}" failed: {type(exc).__name__} '
+                       f"escaped the step on its Dask worker ({exc}).", task.step_key, 40,
+                       time.time(), data={"error": serializable_error_info(exc),
+                                          "error_source": "FRAMEWORK_ERROR"})
+
+
+def _read_and_remove(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+    finally:
+        try:
+            os.remove(path)
+            os.rmdir(os.path.dirname(path))
+        except OSError:
+            pass
+
+
+# -- in the run worker ------------------------------------------------------------------------
+@dataclass
+class _Task:
+    step: ExecutionStep
+    attempt: int
+    future: Any
+    captured: Any = None
+    worker: str | None = None  # where it began
+    received: int = 0
+    expected: int | None = None  # known once the future is done
+    logs: dict[str, bytes] = field(default_factory=dict)
+
+
+class _DaskLauncher:
+    """Submits ready steps as Dask tasks and collects their streamed events."""
+
+    def __init__(self, rc: RunContext, cluster: dict[str, Any], max_concurrent: int):
+        self.rc = rc
+        self.cluster_config = cluster
+        self.max_concurrent = max_concurrent
+        self.topic = f"orch-run-{rc.run_id}"
+        self.inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self.tasks: dict[str, _Task] = {}
+        self.client: Any = None
+        self.cluster: Any = None
+        self.compute_logs = getattr(rc.instance, "compute_log_manager", None)
+        self._workers_checked = 0.0
+
+    # -- lifetime ---------------------------------------------------------------------------
+    def start(self) -> Iterator[EventRecord]:
+        self.client, self.cluster = _connect(self.cluster_config, self.rc.pipeline_name)
+        self.client.subscribe_topic(self.topic, self._on_message)
+        workers = self.client.scheduler_info().get("workers", {})
+        threads = sum(w.get("nthreads", 1) for w in workers.values()) or 1
+        if not self.max_concurrent:
+            self.max_concurrent = threads
+        address = self.client.scheduler.address
+        yield self.rc.event(
+            EventType.ENGINE_EVENT,
+            f"Executing steps on the Dask cluster at {address} ({len(workers)} workers, "
+            f"{threads} threads, max_concurrent={self.max_concurrent}).",
+            data={"scheduler": address, "workers": len(workers), "threads": threads,
+                  "max_concurrent": self.max_concurrent},
+        )
+
+    def close(self) -> None:
+        if self.client is not None:
+            try:
+                self.client.unsubscribe_topic(self.topic)
+            except Exception:
+                pass
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+    def free_slots(self) -> int:
+        return self.max_concurrent - len(self.tasks)
+
+    def running(self) -> int:
+        return len(self.tasks)
+
+    # -- launching -----------------------------------------------------------------------------
+    def launch(self, step: ExecutionStep, attempt: int,
+               missing: frozenset[StepOutputHandle]) -> Iterator[EventRecord]:
+        task_id = f"{self.rc.pipeline_name}.{step.key}.{attempt}-{uuid.uuid4().hex[:8]}"
+        extra: dict[str, Any] = {}
+        if RESOURCE_TAG in step.tags:
+            extra["resources"] = json.loads(step.tags[RESOURCE_TAG])
+        future = self.client.submit(run_step_on_worker, step_task(self.rc, step, attempt,
+                                                                  missing),
+                                    self.topic, task_id, key=task_id, pure=False, retries=0,
+                                    priority=step.priority(), **extra)
+        task = self.tasks[task_id] = _Task(step, attempt, future)
+        future.add_done_callback(lambda _f, task_id=task_id: self.inbox.put(("done", task_id)))
+        if self.compute_logs is not None:
+            task.captured = self.compute_logs.begin_capture(self.rc.run_id, step.key,
+                                                            sink=self.rc.index_compute_log)
+        yield self.rc.event(EventType.ENGINE_EVENT,
+                            f'Submitted step "{step.key}" to the Dask cluster as task '
+                            f"{task_id}.", step.key, data={"task": task_id, "attempt": attempt})
+        if task.captured is not None and task.captured.stdout_path:
+            yield self.rc.event(EventType.LOGS_CAPTURED,
+                                f'Started capturing logs for step "{step.key}".', step.key,
+                                data=task.captured.logs_captured_data())
+
+    def _on_message(self, event: tuple[float, Any]) -> None:
+        """The client's event loop thread: hand the message to the run worker's thread."""
+        self.inbox.put(("message", event[1]))
+
+    # -- collecting -----------------------------------------------------------------------------
+    def poll(self, timeout: float) -> Iterator[EventRecord]:
+        try:
+            item = self.inbox.get(timeout=timeout)
+        except queue.Empty:
+            yield from self._check_workers()
+            return
+        while True:
+            yield from self._handle(*item)
+            try:
+                item = self.inbox.get_nowait()
+            except queue.Empty:
+                break
+        yield from self._check_workers()
+
+    def _handle(self, kind: str, payload: Any) -> Iterator[EventRecord]:
+        if kind == "done":
+            task = self.tasks.get(payload)
+            if task is not None:
+                yield from self._future_done(payload, task)
+            return
+        task_id = payload.get("task")
+        task = self.tasks.get(task_id)
+        if task is None:
+            return  # a canceled task's late events
+        if "begin" in payload:
+            yield from self._began(task_id, task, payload["begin"])
+            return
+        for blob in payload.get("events", ()):
+            task.received += 1
+            yield pickle.loads(blob)
+        yield from self._maybe_finished(task_id, task)
+
+    def _began(self, task_id: str, task: _Task, worker: str) -> Iterator[EventRecord]:
+        if task.worker is None:
+            task.worker = worker
+            return
+        # Its first worker died and the scheduler started it again: orch runs a step once.
+        yield from self._fail(task_id, task, f"its Dask worker {task.worker} died while "
+                              f"running it (the scheduler restarted it on {worker})")
+
+    def _future_done(self, task_id: str, task: _Task) -> Iterator[EventRecord]:
+        future = task.future
+        if future.status == "finished":
+            result = future.result()
+            task.expected = result["sent"]
+            task.logs = {"stdout": result["stdout"], "stderr": result["stderr"]}
+            yield from self._maybe_finished(task_id, task)
+            return
+        if future.status == "cancelled":
+            return
+        exc = future.exception()
+        yield from self._fail(task_id, task, f"its Dask task failed: {type(exc).__name__}: "
+                              f"{exc}", exc)
+
+    def _maybe_finished(self, task_id: str, task: _Task) -> Iterator[EventRecord]:
+        if task.expected is not None and task.received >= task.expected:
+            self._forget(task_id, task)
+        yield from ()
+
+    def _fail(self, task_id: str, task: _Task, cause: str,
+              exc: BaseException | None = None) -> Iterator[EventRecord]:
+        self._forget(task_id, task)
+        task.future.cancel()
+        step = task.step
+        error = serializable_error_info(exc) if exc is not None else {
+            "cls_name": "DaskWorkerLost", "message": cause, "stack": []}
+        yield self.rc.event(
+            EventType.STEP_FAILURE,
+            f'Execution of step "{step.key}" failed: {cause}.', step.key, 40,
+            {"error": error, "error_source": "PROCESS_CRASH", "worker": task.worker},
+        )
+
+    def _forget(self, task_id: str, task: _Task) -> None:
+        del self.tasks[task_id]
+        captured = task.captured
+        if captured is None or not captured.stdout_path or self.compute_logs is None:
+            return
+        for path, stream in ((captured.stdout_path, "stdout"), (captured.stderr_path, "stderr")):
+            with open(path, "ab") as f:
+                f.write(task.logs.get(stream, b""))
+        self.compute_logs.end_capture(captured, self.rc.index_compute_log)
+
+    def _check_workers(self) -> Iterator[EventRecord]:
+        """About once a second: a task whose worker has left the cluster failed with it."""
+        now = time.monotonic()
+        if not self.tasks or now - self._workers_checked < 1.0:
+            return
+        self._workers_checked = now
+        alive = set(self.client.scheduler_info().get("workers", {}))
+        for task_id, task in list(self.tasks.items()):
+            if task.worker is not None and task.worker not in alive:
+                yield from self._fail(task_id, task, f"its Dask worker {task.worker} left the "
+                                      "cluster while running it")
+
+    # -- cancellation -------------------------------------------------------------------------
+    def terminate(self) -> Iterator[EventRecord]:
+        for task_id, task in list(self.tasks.items()):
+            task.future.cancel()
+            self._forget(task_id, task)
+            yield self.rc.event(EventType.ENGINE_EVENT,
+                                f'Canceled Dask task {task_id} of "{task.step.key}" because '
+                                "the run was canceled.", task.step.key, 30, {"task": task_id})
+
+
+def _connect(config: dict[str, Any], pipeline_name: str) -> tuple[Any, Any]:
+    """(client, cluster or None): a LocalCluster started for this run, or the client of an
+    existing scheduler; one that cannot be reached in time is a :class:`DaskClusterError`."""
+    import dask
+    from distributed import Client
+
+    [(kind, options)] = (config or {"local": {}}).items()
+    options = dict(options or {})
+    if kind == "existing":
+        address, timeout = options["address"], float(options.get("timeout") or CONNECT_TIMEOUT)
+        try:
+            return Client(address, timeout=timeout, set_as_default=False), None
+        except (OSError, TimeoutError) as exc:
+            raise DaskClusterError(
+                f"Cannot reach the Dask scheduler at {address} (cluster: existing) within "
+                f"{timeout:g}s: {exc}. Is `dask scheduler` running there?") from exc
+    cluster = _start_cluster(kind, options, pipeline_name, dask)
+    return Client(cluster, set_as_default=False), cluster
+
+
+def _start_cluster(kind: str, options: dict[str, Any], pipeline_name: str, dask: Any) -> Any:
+    if kind == "local":
+        from distributed import LocalCluster
+
+        options.setdefault("threads_per_worker", 1)  # as dagster-dask: one step per process
+        options.setdefault("dashboard_address", None)
+        options.setdefault("host", "127.0.0.1")
+        # A worker that dies mid-step fails the step; Dask must not run it again elsewhere.
+        with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+            return LocalCluster(**options)
+    module_name, class_name, package = OTHER_CLUSTERS[kind]
+    try:
+        module = __import__(module_name, fromlist=[class_name])
+    except ImportError as exc:
+        raise DaskClusterError(f"cluster: {kind} needs {class_name} from the {package} "
+                               f"package: pip install {package}") from exc
+    if kind in ("yarn", "kube", "pbs", "moab", "sge", "lsf", "slurm", "oar"):
+        options.setdefault("name", pipeline_name)
+    return getattr(module, class_name)(**options)
+
+
+class DaskExecutor(Executor):
+    """Each step a task on a Dask cluster, with resources of its own."""
+
+    resources_per_step = True
+
+    def __init__(self, cluster: dict[str, Any], max_concurrent: int = 0,
+                 retries_enabled: bool = True):
+        self.cluster = cluster
+        self.max_concurrent = max_concurrent
+        self.retries_enabled = retries_enabled
+
+    def launcher(self, run_context: RunContext, run_step: RunStep) -> _DaskLauncher:
+        return _DaskLauncher(run_context, self.cluster, self.max_concurrent)
+
+
+def _create(init: InitExecutorContext) -> DaskExecutor:
+    config = init.executor_config
+    retries = config.get("retries") or {"enabled": {}}
+    return DaskExecutor(config.get("cluster") or {"local": {}},
+                        int(config.get("max_concurrent") or 0), "disabled" not in retries)
+
+
+_CLUSTER = Selector({
+    "local": Field(Permissive(), is_required=False,
+                   description="LocalCluster keyword arguments (n_workers, "
+                   "threads_per_worker, processes, ...)."),
+    "existing": {"address": Field(StringSource,
+                                  description="The scheduler, e.g. tcp://10.0.0.5:8786."),
+                 "timeout": Field(float, is_required=False,
+                                  description=f"Seconds to reach it (default "
+                                  f"{CONNECT_TIMEOUT:g}).")},
+    **{name: Field(Permissive(), is_required=False,
+                   description=f"{cls} keyword arguments ({package}).")
+       for name, (_, cls, package) in OTHER_CLUSTERS.items()},
+})
+
+dask_executor = ExecutorDefinition(
+    "dask",
+    config_schema={
+        "cluster": Field(_CLUSTER, is_required=False,
+                         description="Where steps run: a local cluster started for the run "
+                         "(default), or an existing scheduler's address."),
+        "max_concurrent": Field(Int, default_value=0,
+                                description="Steps submitted at once; 0 means the cluster's "
+                                "worker threads."),
+        "retries": Field(Selector({"enabled": {}, "disabled": {}}),
+                         default_value={"enabled": {}}),
+    },
+    executor_creation_fn=_create,
+    description="Runs each step as a task on a dask.distributed cluster.",
+    requires_persistent_io=True,
+)
