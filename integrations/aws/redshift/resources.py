@@ -129,7 +129,8 @@ class RedshiftResource(_BaseRedshiftResource):
 
 
 class FakeRedshiftResource(_BaseRedshiftResource):
-    """dagster-aws' own fake, kept for legacy tests: ``[(1,)]`` for every query."""
+    """dagster-aws' own fake, kept for legacy tests: ``[(1,)]`` for a query and, whatever
+    the queries, ``[[(1,)], [(1,)], [(1,)]]`` for ``execute_queries`` (as dagster-aws)."""
 
     QUERY_RESULT = [(1,)]
 
@@ -143,7 +144,7 @@ class FakeRedshiftResource(_BaseRedshiftResource):
                         error_callback: ErrorCallback | None = None) -> list[list[tuple]] | None:
         for query in queries:
             self._info(f"Executing query '{query}'")
-        return [self.QUERY_RESULT] * len(queries) if fetch_results else None
+        return [self.QUERY_RESULT] * 3 if fetch_results else None
 
 
 def define_redshift_config() -> dict[str, Any]:

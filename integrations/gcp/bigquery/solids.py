@@ -128,7 +128,7 @@ def import_file_to_bq(context: Any, path: str) -> None:
 @solid(input_defs=[InputDefinition("start", Nothing)],
        config_schema=define_bigquery_create_dataset_config(),
        required_resource_keys={"bigquery"})
-def bq_create_dataset(context: Any) -> None:
+def bq_create_dataset(context: Any):  # output 'result', Any
     """BigQuery Create Dataset."""
     dataset = checked_dataset(context.solid_config["dataset"])
     context.log.info(f"executing BQ create_dataset for dataset {dataset}")
@@ -138,7 +138,7 @@ def bq_create_dataset(context: Any) -> None:
 @solid(input_defs=[InputDefinition("start", Nothing)],
        config_schema=define_bigquery_delete_dataset_config(),
        required_resource_keys={"bigquery"})
-def bq_delete_dataset(context: Any) -> None:
+def bq_delete_dataset(context: Any):  # output 'result', Any
     """BigQuery Delete Dataset."""
     dataset = checked_dataset(context.solid_config["dataset"])
     context.log.info(f"executing BQ delete_dataset for dataset {dataset}")
