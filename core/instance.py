@@ -662,7 +662,7 @@ def _load_config(path: Path) -> dict[str, Any]:
             _check_named_component(path, key, config[key])
     metrics = config.get("metrics")
     if isinstance(metrics, dict) and isinstance(metrics.get("name"), str):
-        _registered("metrics", metrics["name"])  # a typo is an error when the instance opens
+        _named_entry_point("metrics", metrics["name"])  # a typo fails when the instance opens
     if "run_monitoring" in config:
         from .run_monitor import RunMonitoringConfig, RunMonitoringConfigError
 
@@ -686,8 +686,9 @@ def _check_named_component(path: Path, key: str, entry: Any) -> None:
     _check_component(path, key, entry)
 
 
-def _registered(key: str, name: str) -> Any:
-    """The entry point ``name`` of ``key``'s group, or an error listing the registered names."""
+def _named_entry_point(key: str, name: str) -> Any:
+    """The entry point ``name`` of ``key``'s group (a named component: run coordinator,
+    launcher, metrics), or an error listing the registered names."""
     from importlib.metadata import entry_points
 
     group = _NAMED_COMPONENTS[key][0]
@@ -708,7 +709,7 @@ def _named_component(config: dict[str, Any], key: str, base: type[Any], root: Pa
         module, _, cls_name = _BUILTIN_COMPONENTS[(group, entry["name"])].partition(":")
         cls = getattr(importlib.import_module(module), cls_name)  # no entry-point scan
     elif "name" in entry:
-        cls = _registered(key, entry["name"]).load()
+        cls = _named_entry_point(key, entry["name"]).load()
     else:
         cls = getattr(importlib.import_module(entry["module"]), entry["class"])
     if not (isinstance(cls, type) and issubclass(cls, base)):
