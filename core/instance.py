@@ -676,7 +676,8 @@ def _load_config(path: Path) -> dict[str, Any]:
             _check_named_component(path, key, config[key])
     metrics = config.get("metrics")
     if isinstance(metrics, dict) and isinstance(metrics.get("name"), str):
-        _registered("metrics", metrics["name"])  # a typo is an error when the instance opens
+        # A typo fails when the instance opens, not at the first run.
+        _named_class("metrics", _NAMED_COMPONENTS["metrics"][0], metrics["name"])
     if "run_monitoring" in config:
         from .run_monitor import RunMonitoringConfig, RunMonitoringConfigError
 
@@ -706,7 +707,7 @@ def _named_component(config: dict[str, Any], key: str, base: type[Any], root: Pa
     group, default = _NAMED_COMPONENTS[key]
     entry = config.get(key) or {"name": default}
     if "name" in entry:
-        cls = _registered_class(key, group, entry["name"])
+        cls = _named_class(key, group, entry["name"])
     else:
         cls = getattr(importlib.import_module(entry["module"]), entry["class"])
     if not (isinstance(cls, type) and issubclass(cls, base)):
@@ -719,7 +720,7 @@ def _named_component(config: dict[str, Any], key: str, base: type[Any], root: Pa
         raise OrchInstanceConfigError(f"{CONFIG_FILE}: `{key}.config`: {e}") from e
 
 
-def _registered_class(key: str, group: str, name: str) -> Any:
+def _named_class(key: str, group: str, name: str) -> Any:
     """The class registered as ``name`` in entry point ``group`` (built-ins without a scan)."""
     if (group, name) in _BUILTIN_COMPONENTS:
         module, _, cls_name = _BUILTIN_COMPONENTS[(group, name)].partition(":")

@@ -35,8 +35,8 @@ def _is_leaf(value: Any) -> bool:
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    """``{"a": {"b": [..]}}`` -> ``{"a/b": [..]}``; keys starting with ``_`` are notes, not
-    compared; event sequences drop the types differences.py does not compare."""
+    """``{"a": {"b": [..]}}`` -> ``{"a/b": [..]}``; keys starting with one ``_`` are notes, not
+    compared (``__tuple__``, ``__set__``, ``__repr__`` ... are values, and are); event sequences drop the types differences.py does not compare."""
     if _is_leaf(value):
         parts = prefix.split("/")
         if isinstance(value, list) and (parts[-1] == "run_events" or parts[-2:-1] == ["steps"]):
@@ -45,7 +45,7 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     items = value.items() if isinstance(value, dict) else enumerate(value)
     for key, item in items:
-        if isinstance(key, str) and key.startswith("_"):
+        if isinstance(key, str) and key.startswith("_") and not key.startswith("__"):
             continue
         out.update(flatten(item, f"{prefix}/{key}" if prefix else str(key)))
     return out

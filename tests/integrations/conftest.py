@@ -93,3 +93,19 @@ def fakesnow(tmp_path_factory: pytest.TempPathFactory):
 
     with fakesnow_server(tmp_path_factory.mktemp("fakesnow")) as keys:
         yield keys
+
+
+@pytest.fixture(scope="module")
+def pg_tls():
+    from .pg_tls import tls_postgres
+
+    with tls_postgres() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def bq(tmp_path_factory: pytest.TempPathFactory):
+    from .servers import bqemulator
+
+    with bqemulator(tmp_path_factory.mktemp("bqemulator")) as config:
+        yield config

@@ -74,3 +74,39 @@ def fakesnow_server(tmp: Path) -> Iterator[dict[str, object]]:
                "user": "fake", "password": "snow"}
     finally:
         stop(proc)
+
+
+BQEMULATOR_ENV = "ORCH_BQEMULATOR"  # the bqemulator executable, in its own virtualenv
+
+
+@contextmanager
+def bqemulator(tmp: Path) -> Iterator[dict[str, object]]:
+    """bqemulator (BigQuery's REST API on DuckDB 1.5.5) from its own virtualenv, which
+    .ci/run makes (it pins a DuckDB the other integrations cannot share; ``$ORCH_BQEMULATOR``,
+    or .ci/run's place for it), with ``$HOME`` set
+    to that virtualenv's ``home`` where the spatial extension it needs was installed, and
+    ``gs://`` loads read from ``<tmp>/gcs/<bucket>/<object>``. Yields the resource config."""
+    default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / \
+        "orch-ci" / "bqemulator-1.4.0" / "bin" / "bqemulator"  # where .ci/run makes it
+    exe = os.environ.get(BQEMULATOR_ENV) or (str(default) if default.exists() else None)
+    if not exe or not Path(exe).exists():
+        unavailable(f"bqemulator is not installed: .ci/run makes its virtualenv and sets "
+                    f"{BQEMULATOR_ENV} to its bqemulator executable")
+    home = Path(exe).parent.parent / "home"
+    rest, grpc = free_port(), free_port()
+    gcs = tmp / "gcs"
+    gcs.mkdir(exist_ok=True)
+    log = tmp / "bqemulator.log"
+    env = {**os.environ, "HOME": str(home), "BQEMU_GCS_LOCAL_ROOT": str(gcs)}
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [exe, "start", "--rest-host", "127.0.0.1", "--rest-port", str(rest),
+             "--grpc-host", "127.0.0.1", "--grpc-port", str(grpc), "--ephemeral",
+             "--project", "orch-test", "--log-level", "warning"],
+            stdout=out, stderr=subprocess.STDOUT, cwd=tmp, env=env)
+    try:
+        wait_for_port(rest, proc, log, timeout=90)
+        yield {"project": "orch-test", "location": "US", "anonymous": True,
+               "api_endpoint": f"http://127.0.0.1:{rest}", "gcs_root": str(gcs)}
+    finally:
+        stop(proc)

@@ -1,0 +1,31 @@
+"""Google Cloud for orch (legacy ``dagster_gcp``, its BigQuery parts):
+``from dagster_gcp import bigquery_resource`` becomes
+``from orch.integrations.gcp import bigquery_resource`` (or ``orch.integrations.gcp.bigquery``).
+
+Install with ``pip install 'orch[gcp]'``; google-cloud-bigquery is imported when a client is
+made, not with this package.
+"""
+
+from .bigquery import (
+    BigQueryError,
+    bigquery_io_manager,
+    bigquery_resource,
+    bq_create_dataset,
+    bq_delete_dataset,
+    bq_solid_for_queries,
+    import_df_to_bq,
+    import_file_to_bq,
+    import_gcs_paths_to_bq,
+)
+
+__all__ = [
+    "BigQueryError",
+    "bigquery_io_manager",
+    "bigquery_resource",
+    "bq_create_dataset",
+    "bq_delete_dataset",
+    "bq_solid_for_queries",
+    "import_df_to_bq",
+    "import_file_to_bq",
+    "import_gcs_paths_to_bq",
+]

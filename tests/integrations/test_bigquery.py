@@ -1,0 +1,152 @@
+"""BigQuery through ``orch run`` against bqemulator (BigQuery's REST API on DuckDB, in its own
+virtualenv; started and stopped by pid; a stand-in: no authentication, DuckDB's SQL
+underneath): datasets, the three loads (file, DataFrame, gs:// paths from the emulator's GCS
+root), bq_solid_for_queries and the IO manager."""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import subprocess
+
+import yaml
+
+from .conftest import ORCH, require
+
+require("gcp", "google.cloud.bigquery", "pandas", "pyarrow")
+
+REPO = '''
+import pandas as pd
+from orch import ModeDefinition, OutputDefinition, fs_io_manager, pipeline, solid
+from orch.integrations.gcp import (bigquery_io_manager, bigquery_resource, bq_create_dataset,
+                                   bq_delete_dataset, bq_solid_for_queries, import_df_to_bq,
+                                   import_file_to_bq, import_gcs_paths_to_bq)
+
+MODE = ModeDefinition(resource_defs={"bigquery": bigquery_resource, "io_manager": fs_io_manager,
+                                     "warehouse": bigquery_io_manager})
+
+make_tables = bq_solid_for_queries(
+    ["CREATE TABLE orch.from_df (id INT64, city STRING)"]).alias("make_tables")
+report = bq_solid_for_queries([
+    "SELECT city, count(*) AS n FROM orch.from_file GROUP BY city ORDER BY city",
+    "SELECT sum(id) AS total FROM orch.from_df",
+    "SELECT count(*) AS n FROM orch.from_gcs",
+]).alias("report")
+
+
+@solid
+def frame(context, _after) -> pd.DataFrame:
+    return pd.DataFrame({"id": [10, 20], "city": ["Oslo", "Lima"]})
+
+
+@solid
+def csv_file(context, _after) -> str:
+    with open("trips.csv", "w") as f:
+        f.write("id,city\\n1,Oslo\\n2,Lima\\n3,Oslo\\n")
+    return "trips.csv"
+
+
+@solid
+def gcs_paths(context, _after) -> list:
+    return ["gs://orch-bucket/exports/part-1.csv"]
+
+
+@solid
+def summary(context, results) -> dict:
+    by_city, total, gcs = results
+    return {"by_city": by_city.to_dict("list"), "total": int(total.total[0]),
+            "gcs": int(gcs.n[0])}
+
+
+@pipeline(mode_defs=[MODE])
+def loads():
+    created = bq_create_dataset()
+    tables = make_tables(created)
+    f = import_file_to_bq.alias("load_file")(csv_file(created))
+    d = import_df_to_bq.alias("load_df")(frame(tables))
+    g = import_gcs_paths_to_bq.alias("load_gcs")(gcs_paths(created))
+    summary(report([f, d, g]))
+
+
+@solid(output_defs=[OutputDefinition(io_manager_key="warehouse")])
+def trips(context, _after):
+    return pd.DataFrame({"id": [1, 2, 3], "km": [1.5, 2.5, 4.0]})
+
+
+@solid
+def longest(context, trips: pd.DataFrame) -> float:
+    return float(trips.km.max())
+
+
+@pipeline(mode_defs=[MODE])
+def frames():
+    longest(trips(bq_create_dataset()))
+
+
+@pipeline(mode_defs=[MODE])
+def drop():
+    bq_delete_dataset()
+'''
+
+
+def _config(project, bq, extra=None, create=True):
+    resource = {k: v for k, v in bq.items() if k != "gcs_root"}
+    config = {"resources": {"bigquery": {"config": resource}}, "solids": {
+        "bq_create_dataset": {"config": {"dataset": "orch", "exists_ok": True}}} if create
+        else {}}
+    for key, value in (extra or {}).items():
+        config.setdefault(key, {}).update(value)
+    path = project.root / "bq.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return str(path)
+
+
+def _stored(project, run, step):
+    with open(project.home / "storage" / run.run_id / step / "result", "rb") as f:
+        return pickle.load(f)
+
+
+def test_datasets_loads_and_queries(project, bq):
+    project.write(REPO)
+    exported = __import__("pathlib").Path(bq["gcs_root"]) / "orch-bucket" / "exports"
+    exported.mkdir(parents=True)
+    (exported / "part-1.csv").write_text("id,city\n7,Pune\n8,Pune\n")
+    csv = {"source_format": "CSV", "skip_leading_rows": 1, "autodetect": True}
+    solids = {
+        "load_file": {"config": {"destination": "orch.from_file", "load_job_config": csv}},
+        "load_df": {"config": {"destination": "orch.from_df"}},
+        "load_gcs": {"config": {"destination": "orch.from_gcs", "load_job_config": csv}},
+    }
+    run = project.run("loads", "-c", _config(project, bq, {"solids": solids}))
+    assert run.returncode == 0, run.stderr
+    assert _stored(project, run, "summary") == {
+        "by_city": {"city": ["Lima", "Oslo"], "n": [1, 2]}, "total": 30, "gcs": 2}
+    sql = "SELECT city, count(*) AS n FROM orch.from_file GROUP BY city ORDER BY city"
+    queries = [sql, "SELECT sum(id) AS total FROM orch.from_df",
+               "SELECT count(*) AS n FROM orch.from_gcs"]
+    digest = hashlib.sha1("".join(queries).encode()).hexdigest()[:10]
+    logged = [e["message"] for e in run.events if e["step_key"] == "report"]
+    assert f"executing query {sql} with config: (no config provided)" in logged, logged
+    printed = subprocess.run([ORCH, "pipeline", "print", "-f", "repo.py", "-p", "loads",
+                              "--verbose"], cwd=project.root, env=project.env(),
+                             capture_output=True, text=True, timeout=60)
+    assert f"bq_solid_{digest}" in printed.stdout, printed.stdout
+
+    run = project.run("drop", "-c", _config(project, bq, {"solids": {"bq_delete_dataset": {
+        "config": {"dataset": "orch", "delete_contents": True}}}}, create=False))
+    assert run.returncode == 0, run.stderr
+    run = project.run("loads", "-c", _config(project, bq, {"solids": solids}))
+    assert run.returncode == 0, run.stderr  # the dataset and its tables were gone: made again
+
+
+def test_outputs_round_trip_through_the_io_manager(project, bq):
+    project.write(REPO)
+    resource = {k: v for k, v in bq.items() if k != "gcs_root"}
+    config = _config(project, bq, {"resources": {"warehouse": {"config": {
+        **resource, "dataset": "orch"}}}})
+    for _ in range(2):  # replaced, not appended
+        run = project.run("frames", "-c", config)
+        assert run.returncode == 0, run.stderr
+    assert _stored(project, run, "longest") == 4.0
+    meta = run.metadata(run.of_type("ASSET_MATERIALIZATION", "trips")[0])
+    assert meta["table"] == "orch.trips__result" and meta["rows"] == 3
