@@ -99,6 +99,10 @@ _NAMED_COMPONENTS: dict[str, tuple[str, str]] = {
     "run_launcher": ("orch.run_launchers", "default"),
     "metrics": ("orch.metrics_reporters", ""),  # optional: none unless orch.yaml names one
 }
+# Components built with the storage (module/class entries) that may also be chosen by a
+# registered name, without core importing the integration: ``compute_logs: {name: s3, ...}``.
+_REGISTRY_GROUPS = {"compute_logs": "orch.compute_logs"}
+_LEGACY_PREFIX = "dagster_"  # a legacy dagster.yaml names the dagster-aws/gcp/azure classes
 
 
 class OrchInstanceError(DagsterError):
@@ -690,7 +694,7 @@ def _registered(key: str, name: str) -> Any:
     """The entry point ``name`` of ``key``'s group, or an error listing the registered names."""
     from importlib.metadata import entry_points
 
-    group = _NAMED_COMPONENTS[key][0]
+    group = _NAMED_COMPONENTS[key][0] if key in _NAMED_COMPONENTS else _REGISTRY_GROUPS[key]
     found = {ep.name: ep for ep in entry_points(group=group)}
     if name not in found:
         names = sorted({*found, *(n for g, n in _BUILTIN_COMPONENTS if g == group)})
@@ -756,7 +760,7 @@ def _resolve_env(value: Any, where: str) -> Any:
 def _build(config: dict[str, Any], key: str, base: type[Any], root: Path, *extra: Any) -> Any:
     entry = config.get(key, _COMPONENT_DEFAULTS[key])
     if "name" in entry:
-        cls = _registered(key, entry["name"])
+        cls = _load_entry_point(key, _registered(key, entry["name"]))
         entry = {"module": cls.__module__, "class": cls.__qualname__, **entry}
     elif str(entry["module"]).startswith(_LEGACY_PREFIX) and key in _REGISTRY_GROUPS:
         cls = _legacy_registered(key, entry["module"], entry["class"])
@@ -781,11 +785,6 @@ def _build(config: dict[str, Any], key: str, base: type[Any], root: Path, *extra
         raise OrchInstanceConfigError(f"{CONFIG_FILE}: `{key}.config` is not accepted: {e}") from e
 
 
-# Components an integration provides, found by name (entry point group) without core
-# importing the integration: ``compute_logs: {name: s3, config: {...}}``.
-_REGISTRY_GROUPS = {"compute_logs": "orch.compute_logs"}
-_LEGACY_PREFIX = "dagster_"  # a legacy dagster.yaml names the dagster-aws/gcp/azure classes
-
 
 def _entry_points(key: str) -> dict[str, Any]:
     from importlib.metadata import entry_points
@@ -799,15 +798,6 @@ def _load_entry_point(key: str, ep: Any) -> Any:
     except ImportError as e:
         raise OrchInstanceConfigError(
             f"{CONFIG_FILE}: `{key}` {ep.name!r} cannot be loaded: {e}") from e
-
-
-def _registered(key: str, name: str) -> Any:
-    """The class registered as ``name`` for ``key`` (an entry point)."""
-    found = _entry_points(key)
-    if name not in found:
-        raise OrchInstanceConfigError(
-            f"{CONFIG_FILE}: `{key}` names {name!r}; choose one of: {', '.join(sorted(found))}")
-    return _load_entry_point(key, found[name])
 
 
 def _legacy_registered(key: str, module: str, cls_name: str) -> Any:
