@@ -40,6 +40,15 @@ class AssetKey:
         return "/".join(self.path)
 
 
+_ASSET_KEY_SPLIT = re.compile(r"[^a-zA-Z0-9_]")
+
+
+def parse_asset_key_string(value: str) -> list[str]:
+    """The parts of a string asset key as Dagster 0.15 reads one given to
+    ``AssetMaterialization``: ``"s3://bucket/a.csv"`` is ``["s3", "bucket", "a", "csv"]``."""
+    return [part for part in _ASSET_KEY_SPLIT.split(value) if part]
+
+
 def _normalize_metadata_fields(event: Any) -> None:
     """``metadata_entries`` of a frozen event: the given list or the ``metadata`` dict as
     entries (as Dagster's ``.metadata_entries``); ``metadata`` is folded into it."""
@@ -99,7 +108,10 @@ class AssetMaterialization:
     metadata: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "asset_key", AssetKey.from_coerceable(self.asset_key))
+        key = self.asset_key
+        if isinstance(key, str):  # as Dagster: a string key is split into its words
+            key = AssetKey(parse_asset_key_string(key))
+        object.__setattr__(self, "asset_key", AssetKey.from_coerceable(key))
         _normalize_metadata_fields(self)
 
     @property

@@ -1,6 +1,7 @@
-"""Google Cloud for orch (legacy ``dagster_gcp``, its BigQuery parts):
-``from dagster_gcp import bigquery_resource`` becomes
-``from orch.integrations.gcp import bigquery_resource`` (or ``orch.integrations.gcp.bigquery``).
+"""Google Cloud for orch (legacy ``dagster_gcp``): ``from dagster_gcp import bigquery_resource``
+becomes ``from orch.integrations.gcp import bigquery_resource`` (or
+``orch.integrations.gcp.bigquery``), and ``from dagster_gcp.gcs import X`` becomes
+``from orch.integrations.gcp.gcs import X``.
 
 Install with ``pip install 'orch[gcp]'``; google-cloud-bigquery is imported when a client is
 made, not with this package.

@@ -12,6 +12,7 @@ a live connection or a local path: an executor on another machine rebuilds the s
 
 from __future__ import annotations
 
+import errno
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -40,8 +41,15 @@ class FilesystemSpec:
     protocol: str
     options: dict[str, Any] = field(default_factory=dict)
     modified_field: str = "LastModified"  # the listing's key for an object's mtime
+    cls_path: str | None = None  # "module:Class" instead of fsspec's class for the protocol
 
     def build(self) -> Any:
+        if self.cls_path is not None:
+            import importlib
+
+            module, _, name = self.cls_path.partition(":")
+            cls = getattr(importlib.import_module(module), name)
+            return cls(skip_instance_cache=True, **self.options)
         import fsspec
 
         return fsspec.filesystem(self.protocol, skip_instance_cache=True,
@@ -113,14 +121,20 @@ class ObjectStore:
         try:
             self._retry(f"checking {self.scheme}://{self.bucket}",
                         lambda: self.fs.info(self.bucket))
-        except PermissionError as e:
-            raise ObjectStoreError(
-                f"No access to the bucket {self.scheme}://{self.bucket} ({e}): check the "
-                "credentials and their permissions.") from e
-        except FileNotFoundError:
-            raise ObjectStoreError(
-                f"The bucket {self.scheme}://{self.bucket} does not exist (orch does not "
-                "create buckets; create it first).") from None
+        except Exception as e:
+            # s3fs and gcsfs raise PermissionError/FileNotFoundError; adlfs raises the Azure
+            # SDK's HttpResponseError, which carries the HTTP status.
+            status = getattr(e, "status_code", None)
+            if isinstance(e, PermissionError) or status in (401, 403):
+                reason = str(e).split("\n", 1)[0]
+                raise ObjectStoreError(
+                    f"No access to the bucket {self.scheme}://{self.bucket} ({reason}): check "
+                    "the credentials and their permissions.") from e
+            if isinstance(e, FileNotFoundError) or status == 404:
+                raise ObjectStoreError(
+                    f"The bucket {self.scheme}://{self.bucket} does not exist (orch does not "
+                    "create buckets; create it first).") from None
+            raise
 
     def put(self, key: str, data: bytes) -> None:
         self._retry(f"writing {self.uri(key)}", lambda: self.fs.pipe_file(self.path(key), data))
@@ -130,9 +144,20 @@ class ObjectStore:
                     lambda: self.fs.put_file(local_path, self.path(key)))
 
     def get(self, key: str, start: int | None = None, end: int | None = None) -> bytes:
-        """The object's bytes ``[start, end)``; :class:`FileNotFoundError` when missing."""
-        return self._retry(f"reading {self.uri(key)}",
-                           lambda: self.fs.cat_file(self.path(key), start=start, end=end))
+        """The object's bytes ``[start, end)``; :class:`FileNotFoundError` when missing.
+
+        Always one ranged GET (``start`` 0 for a whole object): without a range s3fs first
+        asks for the size (a HEAD per read) to decide whether to read in parallel chunks."""
+        begin = 0 if start is None else start
+        try:
+            return self._retry(f"reading {self.uri(key)}",
+                               lambda: self.fs.cat_file(self.path(key), start=begin, end=end))
+        except FileNotFoundError:
+            raise
+        except Exception as e:
+            if start is None and _unsatisfiable_range(e):
+                return b""  # an empty object: "bytes=0-" asks for a byte it does not have
+            raise
 
     def get_file(self, key: str, local_path: str) -> None:
         self._retry(f"downloading {self.uri(key)}",
@@ -188,6 +213,13 @@ class ObjectStore:
             if key.startswith(prefix):
                 yield ObjectInfo(key, int(info.get("size") or 0),
                                  _as_datetime(info.get(self.spec.modified_field)))
+
+
+def _unsatisfiable_range(e: Exception) -> bool:
+    """HTTP 416 as s3fs (OSError EINVAL), gcsfs (HttpError code) or others report it."""
+    status = getattr(e, "code", None) or getattr(e, "status_code", None)
+    return status == 416 or (isinstance(e, OSError) and e.errno == errno.EINVAL) or \
+        "not satisfiable" in str(e).lower()
 
 
 def _as_datetime(value: Any) -> datetime:

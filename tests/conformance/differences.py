@@ -247,4 +247,13 @@ DIFFERENCES: list[Difference] = [
         path="run_required_column_missing/value/description",
         expect=lambda oracle: oracle.replace("dtype='object'", "dtype='str'"),
     ),
+    Difference(
+        name="cloudwatch-missing-group-is-a-named-error",
+        reason="cloudwatch_logger's missing log group or stream raises CloudwatchLoggerError "
+               "(a DagsterInvariantViolationError) with dagster-aws' exact message; dagster-aws "
+               "raises a bare Exception, which the subclass still satisfies.",
+        case="integrations_aws",
+        path="run_cloudwatch_missing_group/raised",
+        expect=lambda oracle: "CloudwatchLoggerError",
+    ),
 ]

@@ -1,0 +1,157 @@
+"""``python -m benchmarks s3`` (also ``python -m benchmarks io --store s3``): the S3 pickle IO
+manager against raw boto3 on SeaweedFS, a real S3 server started here on loopback ports.
+
+Two workloads, each written and read back, through ``PickledObjectS3IOManager`` (orch's
+fsspec/s3fs object-store core, the same calls a step makes) and through boto3 directly in the
+same run (``put_object``/``get_object`` + pickle, and ``upload_fileobj`` for the large one, as
+dagster-aws did): 1,000 small outputs (per-object latency: median and p95) and one 200 MB
+output (throughput). Rounds alternate between the two paths so load on the machine falls on
+both alike; the table gives the best round of each and the IO manager's overhead over boto3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import pickle
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+class _Output:
+    """What the IO manager reads from an output context."""
+
+    log = None
+    mapping_key = None
+
+    def __init__(self, run_id: str, step_key: str) -> None:
+        self.run_id, self.step_key, self.name = run_id, step_key, "result"
+
+    def get_run_scoped_output_identifier(self) -> list[str]:
+        return [self.run_id, self.step_key, self.name]
+
+    def add_output_metadata(self, metadata: dict[str, Any]) -> None:
+        return None
+
+
+class _Input:
+    log = None
+
+    def __init__(self, upstream: _Output) -> None:
+        self.upstream_output = upstream
+
+
+def _timed(fn: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def _small_round(manager: Any, client: Any, bucket: str, count: int, tag: str
+                 ) -> dict[str, list[float]]:
+    value = {"row": list(range(20)), "name": "small output"}
+    out: dict[str, list[float]] = {"io_manager": [], "boto3": []}
+    for i in range(count):
+        ctx = _Output(f"bench-{tag}", f"step_{i}")
+
+        def managed(ctx: _Output = ctx) -> None:
+            manager.handle_output(ctx, value)
+            manager.load_input(_Input(ctx))
+
+        out["io_manager"].append(_timed(managed))
+        key = f"raw/{tag}/step_{i}/result"
+
+        def raw(key: str = key) -> None:
+            client.put_object(Bucket=bucket, Key=key, Body=pickle.dumps(value))
+            pickle.loads(client.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+        out["boto3"].append(_timed(raw))
+    return out
+
+
+def _large_round(manager: Any, client: Any, bucket: str, blob: bytes, tag: str
+                 ) -> dict[str, float]:
+    ctx = _Output(f"bench-{tag}", "large")
+    key = f"raw/{tag}/large"
+
+    def via_manager() -> None:
+        manager.handle_output(ctx, blob)
+        assert len(manager.load_input(_Input(ctx))) == len(blob)
+
+    def via_put() -> None:
+        client.put_object(Bucket=bucket, Key=key, Body=pickle.dumps(blob))
+        assert len(pickle.loads(client.get_object(Bucket=bucket, Key=key)["Body"].read())) \
+            == len(blob)
+
+    def via_upload_fileobj() -> None:
+        client.upload_fileobj(io.BytesIO(pickle.dumps(blob)), bucket, key + "-tm")
+        buf = io.BytesIO()
+        client.download_fileobj(bucket, key + "-tm", buf)
+        assert len(pickle.loads(buf.getvalue())) == len(blob)
+
+    return {"io_manager": _timed(via_manager), "boto3 put/get_object": _timed(via_put),
+            "boto3 upload/download_fileobj": _timed(via_upload_fileobj)}
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks s3")
+    parser.add_argument("--small", type=int, default=1000, help="small outputs per round")
+    parser.add_argument("--large-mb", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="100 small, 20 MB, 2 rounds")
+    parser.add_argument("--store", default="s3", choices=["s3"])
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.small, args.large_mb, args.rounds = 100, 20, 2
+
+    from tests.integrations.cloud_servers import seaweedfs_server
+
+    with tempfile.TemporaryDirectory(prefix="orch-bench-s3-") as tmp, \
+            seaweedfs_server(Path(tmp)) as server:
+        for name, value in server.env().items():
+            os.environ[name] = value
+        from orch.integrations.aws.s3 import PickledObjectS3IOManager
+        from orch.integrations.aws.s3.resources import S3Settings
+
+        client = S3Settings(endpoint_url=server.endpoint_url, region_name="us-east-1").client()
+        bucket = "orch-bench"
+        client.create_bucket(Bucket=bucket)
+        manager = PickledObjectS3IOManager(bucket, client)
+        _small_round(manager, client, bucket, 20, "warm")  # connections, imports
+
+        small: dict[str, list[list[float]]] = {"io_manager": [], "boto3": []}
+        large: dict[str, list[float]] = {}
+        blob = os.urandom(args.large_mb * 1024 * 1024)
+        for r in range(args.rounds):
+            for path, times in _small_round(manager, client, bucket, args.small,
+                                            f"r{r}").items():
+                small[path].append(times)
+            for path, seconds in _large_round(manager, client, bucket, blob, f"r{r}").items():
+                large.setdefault(path, []).append(seconds)
+
+    print(f"SeaweedFS on loopback; {args.rounds} rounds alternating the paths; best round")
+    print(f"\n{args.small} small outputs (write + read each):")
+    print(f"  {'path':<14} {'total s':>9} {'median ms':>10} {'p95 ms':>8}")
+    total: dict[str, float] = {}
+    median: dict[str, float] = {}
+    for path, rounds in small.items():
+        times = min(rounds, key=sum)
+        total[path], median[path] = sum(times), statistics.median(times)
+        p95 = sorted(times)[int(len(times) * 0.95) - 1]
+        print(f"  {path:<14} {total[path]:>9.2f} {median[path] * 1000:>10.2f} "
+              f"{p95 * 1000:>8.2f}")
+    print(f"  IO manager overhead over boto3: total "
+          f"{(total['io_manager'] / total['boto3'] - 1) * 100:+.0f}%, median per object "
+          f"{(median['io_manager'] / median['boto3'] - 1) * 100:+.0f}%")
+    print(f"\none {args.large_mb} MB output (write + read):")
+    raw_best = min(min(large["boto3 put/get_object"]), min(large["boto3 upload/download_fileobj"]))
+    for path, timings in large.items():
+        seconds = min(timings)
+        print(f"  {path:<30} {seconds:>7.2f} s  {2 * args.large_mb / seconds:>7.1f} MB/s")
+    print(f"  IO manager overhead over the faster boto3 path: "
+          f"{(min(large['io_manager']) / raw_best - 1) * 100:+.0f}%")
