@@ -51,7 +51,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, Self, cast
+from typing import TYPE_CHECKING, Any, Self, cast
 
 from .errors import DagsterError
 from .events import RUN_EVENT_TYPES, EventRecord, EventType
@@ -203,7 +203,8 @@ class Instance:
         self._cleanup: weakref.finalize | None = None
         self._run_coordinator: RunCoordinator | None = None
         self._run_launcher: RunLauncher | None = None
-        self._metrics: RunMetricsReporter | Literal[False] | None = False  # False: not built yet
+        self._metrics: RunMetricsReporter | None = None
+        self._metrics_built = False
 
     # -- construction ------------------------------------------------------------------
     @classmethod
@@ -296,14 +297,14 @@ class Instance:
     @property
     def metrics_reporter(self) -> RunMetricsReporter | None:
         """The run metrics reporter orch.yaml ``metrics`` names, or None (core/metrics.py)."""
-        if self._metrics is False:
-            self._metrics = None
+        if not self._metrics_built:
+            self._metrics_built = True
             if self.config.get("metrics"):
                 from .metrics import RunMetricsReporter
 
                 self._metrics = _named_component(self.config, "metrics", RunMetricsReporter,
                                                  self._config_root)
-        return self._metrics or None
+        return self._metrics
 
     def report_queue_depth(self, depth: int | None = None) -> None:
         """Tell the metrics reporter (if any) how many runs are QUEUED (counted if not given)."""
@@ -618,7 +619,7 @@ class Instance:
         }
 
     def close(self) -> None:
-        if self._metrics:
+        if self._metrics is not None:
             self._metrics.close()
         self.compute_log_manager.release()
         self.storage.close()

@@ -39,7 +39,7 @@ from .workspace import (
 
 DEFAULT_DEBOUNCE_SECONDS = 0.1
 PRELOAD_FILE = "code_server_preload.json"  # in ORCH_HOME: see CodeServerPool
-DEFAULT_EXTENSIONS = (".py",)
+DEFAULT_EXTENSIONS = (".py", ".ipynb")  # a saved notebook (a notebook solid) is code
 
 IGNORED_DIRECTORIES = frozenset({
     ".orch", "__pycache__", ".git", ".hg", ".svn", ".mypy_cache", ".pytest_cache",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from ..errors import DagsterInvalidDefinitionError, DagsterInvariantViolationError
@@ -276,6 +277,12 @@ def _code_hash(solid_def: SolidDefinition) -> str:
             source = solid_def.name
         digest = hashlib.sha256(source.encode())
         digest.update(repr(solid_def.config_schema).encode())
+        # Files that are the solid's code too (a notebook solid's .ipynb)
+        for path in getattr(solid_def, "code_files", ()):
+            try:
+                digest.update(Path(path).read_bytes())
+            except OSError:
+                digest.update(f"missing {path}".encode())
         cached = digest.hexdigest()[:16]
         solid_def._code_hash = cached  # type: ignore[attr-defined]
     return cached

@@ -190,6 +190,15 @@ DIFFERENCES: list[Difference] = [
         expect=lambda oracle: "DagsterInvariantViolationError",
     ),
     Difference(
+        name="dagstermill-reserved-tags-are-dagster-errors",
+        reason="define_dagstermill_solid given a reserved tag (notebook_path, kind) raises "
+               "DagsterInvariantViolationError naming it; dagstermill's check.invariant raises "
+               "its internal CheckError (as integration-argument-errors-are-dagster-errors).",
+        case="integrations_notebook",
+        path="run_reserved_tag/raised",
+        expect=lambda oracle: "DagsterInvariantViolationError",
+    ),
+    Difference(
         name="slack-hook-text-names-the-solid-and-pipeline",
         reason="slack_on_success/slack_on_failure's default text keeps dagster-slack 0.12's "
                "'Solid <solid> on pipeline <pipeline> succeeded!' (what a solid/pipeline user's "

@@ -1,0 +1,231 @@
+"""``define_dagstermill_solid`` (legacy ``dagstermill.solids``): a solid that runs a notebook
+with papermill on a real Jupyter kernel.
+
+Each execution copies the notebook with a cell tagged ``injected-parameters`` after the first
+cell tagged ``parameters`` (first of all, with a warning, when there is none) that rebuilds the
+step's context in the kernel (:mod:`.manager`), runs it with papermill (the kernel's output goes
+to the step's stdout as it arrives, so ``orch dev``'s compute-log pane shows it live), then
+yields what the notebook sent back: log records, events, outputs. The executed notebook is kept
+at ``ORCH_HOME/storage/notebooks/<run_id>/<step_key>.ipynb`` and materialized as the asset
+``[*asset_key_prefix, "<solid>_output_notebook"]``; with ``output_notebook_name`` it is also an
+output (the notebook's bytes) stored by the ``output_notebook_io_manager`` resource. A failing
+cell fails the step with the cell's traceback; the partial notebook is kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from orch.core.definitions.events import AssetMaterialization, Output
+from orch.core.definitions.io_defs import InputDefinition, OutputDefinition
+from orch.core.definitions.metadata import MetadataValue
+from orch.core.definitions.solid import SolidDefinition
+
+from . import manager
+from .errors import DagstermillError, DagstermillExecutionError
+
+RESERVED_TAGS = ("notebook_path", "kind")
+INJECTED_TAG = "injected-parameters"
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def define_dagstermill_solid(
+        name: str, notebook_path: str, input_defs: Sequence[InputDefinition] | None = None,
+        output_defs: Sequence[OutputDefinition] | None = None, config_schema: Any = None,
+        required_resource_keys: set[str] | None = None, output_notebook: str | None = None,
+        output_notebook_name: str | None = None, asset_key_prefix: Any = None,
+        description: str | None = None, tags: Mapping[str, Any] | None = None,
+        kernel_name: str | None = None) -> SolidDefinition:
+    """A solid backed by the notebook at ``notebook_path`` (see the module docstring).
+    ``kernel_name`` (orch) picks the Jupyter kernel; default: the notebook's kernelspec."""
+    if output_notebook is not None:
+        raise DagstermillError(
+            "output_notebook (a file_manager output, deprecated in dagstermill 0.12) is not "
+            "supported: use output_notebook_name with local_output_notebook_io_manager.")
+    user_tags = dict(tags or {})
+    for key in RESERVED_TAGS:
+        if key in user_tags:
+            from orch.core.errors import DagsterInvariantViolationError
+
+            raise DagsterInvariantViolationError(
+                f"user-defined solid tags contains the `{key}` key, which is reserved by "
+                "dagstermill (notebook_path, kind).")
+    outputs = list(output_defs or [])
+    resource_keys = set(required_resource_keys or ())
+    if output_notebook_name is not None:
+        outputs.append(OutputDefinition(name=output_notebook_name,
+                                        io_manager_key="output_notebook_io_manager"))
+        resource_keys.add("output_notebook_io_manager")
+    prefix = [asset_key_prefix] if isinstance(asset_key_prefix, str) else \
+        list(asset_key_prefix or [])
+    runner = _NotebookRunner(name, notebook_path, [o.name for o in output_defs or []],
+                             output_notebook_name, prefix, kernel_name)
+    solid_def = SolidDefinition(
+        name=name, input_defs=list(input_defs or []), compute_fn=runner, output_defs=outputs,
+        config_schema=config_schema, required_resource_keys=resource_keys,
+        description=description or f"This solid is backed by the notebook at {notebook_path}",
+        tags={**user_tags, "notebook_path": notebook_path, "kind": "ipynb"})
+    # a saved notebook is a code change of this solid (core/definitions/pipeline.py)
+    solid_def.code_files = (os.path.abspath(notebook_path),)  # type: ignore[attr-defined]
+    return solid_def
+
+
+define_dagstermill_op = define_dagstermill_solid
+
+
+class _NotebookRunner:
+    """The compute function of a notebook solid."""
+
+    def __init__(self, name: str, notebook_path: str, output_names: list[str],
+                 output_notebook_name: str | None, asset_key_prefix: list[str],
+                 kernel_name: str | None) -> None:
+        self.name = name
+        self.notebook_path = notebook_path
+        self.output_names = output_names
+        self.output_notebook_name = output_notebook_name
+        self.asset_key_prefix = asset_key_prefix
+        self.kernel_name = kernel_name
+
+    def __call__(self, context: Any, inputs: dict[str, Any]) -> Iterator[Any]:
+        if not os.path.isfile(self.notebook_path):
+            raise DagstermillError(f"Notebook {self.notebook_path} (solid {self.name}) does "
+                                   "not exist.")
+        kept = _kept_notebook_path(context)
+        work = Path(tempfile.mkdtemp(prefix="orch-notebook-"))
+        try:
+            step_file = self._write_step_file(context, inputs, work)
+            source = work / "input.ipynb"
+            _inject(self.notebook_path, source, step_file, list(inputs), context.log,
+                    _code_paths(context))
+            self._execute(context, source, kept)
+            if self.output_notebook_name is not None:  # stored and materialized by its manager
+                yield Output(kept.read_bytes(), self.output_notebook_name)
+            else:
+                yield AssetMaterialization(
+                    asset_key=[*self.asset_key_prefix, f"{self.name}_output_notebook"],
+                    description="Location of output notebook in file manager",
+                    metadata={"path": MetadataValue.path(str(kept))})
+            yield from self._results(context, work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def _write_step_file(self, context: Any, inputs: dict[str, Any], work: Path) -> Path:
+        from orch.core.execution.resources import resolved_resource_config
+
+        resources: dict[str, Any] = {}
+        rebuild: dict[str, Any] = {}
+        keys = set(context.solid_def.required_resource_keys) - {"output_notebook_io_manager"}
+        mode_def = context._run.mode_def
+        for key in sorted(keys):
+            value = getattr(context.resources, key)
+            try:
+                manager.dumps(value)
+                resources[key] = value
+            except Exception:  # a client, a connection: built again in the kernel
+                rebuild[key] = resolved_resource_config(context._run, key,
+                                                        mode_def.resource_defs[key])
+        run = context.pipeline_run
+        payload = {
+            "run_id": context.run_id, "pipeline_name": context.pipeline_name,
+            "step_key": context.step_key, "solid_name": self.name,
+            "solid_config": context.solid_config, "run_config": run.run_config,
+            "tags": dict(run.tags or {}), "mode": run.mode, "inputs": inputs,
+            "outputs": self.output_names, "resources": resources, "rebuild": rebuild,
+            "origin": run.pipeline_origin, "work_dir": str(work), "cwd": os.getcwd(),
+        }
+        path = work / manager.STEP_FILE
+        manager._dump(path, payload)  # may hold resolved secrets: 0600, deleted after the step
+        return path
+
+    def _execute(self, context: Any, source: Path, kept: Path) -> None:
+        import papermill
+        from papermill.exceptions import PapermillExecutionError
+
+        handler = logging.StreamHandler(sys.stdout)  # the kernel's output, as it arrives
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        pm_log = logging.getLogger("papermill")
+        pm_log.addHandler(handler)
+        level, pm_log.level = pm_log.level, logging.INFO
+        try:
+            papermill.execute_notebook(str(source), str(kept), kernel_name=self.kernel_name,
+                                       log_output=True, progress_bar=False)
+        except PapermillExecutionError as e:
+            raise DagstermillExecutionError(_failure_message(self.name, e, kept)) from None
+        finally:
+            pm_log.removeHandler(handler)
+            pm_log.setLevel(level)
+        context.log.info(f"Executed notebook {self.notebook_path}: {kept}")
+
+    def _results(self, context: Any, work: Path) -> Iterator[Any]:
+        import json
+
+        log_file = work / manager.LOG_FILE
+        if log_file.exists():
+            for line in log_file.read_text().splitlines():
+                record = json.loads(line)
+                context.log.log(record["level"], record["message"])
+        for name in self.output_names:
+            path = work / f"output-{name}.pkl"
+            if path.exists():
+                yield Output(manager._load(path), name)
+        for path in sorted(work.glob("event-*.pkl")):
+            event = manager._load(path)
+            if type(event).__name__ in ("Failure", "RetryRequested"):
+                raise event
+            yield event
+
+
+def _kept_notebook_path(context: Any) -> Path:
+    folder = Path(context.instance.storage_dir) / "notebooks" / context.run_id
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{context.step_key}.ipynb"
+
+
+def _code_paths(context: Any) -> tuple[str, ...]:
+    """Where the run's code is imported from: its working directory and the file's folder."""
+    origin = context.pipeline_run.pipeline_origin or {}
+    paths = [origin.get("working_directory") or os.getcwd()]
+    if origin.get("python_file"):
+        paths.append(str(Path(origin["python_file"]).resolve().parent))
+    return tuple(dict.fromkeys(p for p in paths if p))
+
+
+def _inject(notebook_path: str, target: Path, step_file: Path, input_names: list[str],
+            log: Any, paths: tuple[str, ...] = ()) -> None:
+    """Write the notebook with the ``injected-parameters`` cell to ``target``."""
+    import nbformat
+
+    nb = nbformat.read(notebook_path, as_version=4)
+    lines = ["# Injected parameters", "import orch.integrations.notebook.manager as __orch_dm",
+             f"context = __orch_dm._reconstitute({str(step_file)!r}, {paths!r})"]
+    lines += [f"{name} = __orch_dm._load_input({name!r})" for name in input_names]
+    cell = nbformat.v4.new_code_cell("\n".join(lines))
+    cell.metadata["tags"] = [INJECTED_TAG]
+    nb.cells = [c for c in nb.cells if INJECTED_TAG not in c.metadata.get("tags", [])]
+    where = next((i + 1 for i, c in enumerate(nb.cells)
+                  if "parameters" in c.metadata.get("tags", [])), None)
+    if where is None:
+        log.warning(f"Notebook {notebook_path} has no cell tagged 'parameters': the injected "
+                    "parameters go first.")
+        where = 0
+    nb.cells.insert(where, cell)
+    nbformat.write(nb, str(target))
+
+
+def _failure_message(name: str, error: Any, kept: Path) -> str:
+    trace = _ANSI.sub("", "\n".join(error.traceback or []))
+    hint = ""
+    if error.ename in ("Failure", "RetryRequested"):
+        hint = (f"\nTo raise {error.ename} from a notebook, pass it to "
+                "yield_event(...) instead of raising it.")
+    return (f"Error occurred during the execution of Dagstermill solid {name}: "
+            f"{error.ename}: {error.evalue} (cell {error.exec_count}). The partial notebook is "
+            f"{kept}{hint}\n{trace}")
