@@ -313,8 +313,7 @@ class OrchApp(App[int]):
         self._daemon = daemon
 
     def _daemon_report(self, loop: str, note: Note) -> None:
-        """A daemon loop did something (its thread): failures are shown, and the runs list
-        catches up."""
+        """A daemon loop did something (its thread): failures are shown."""
         def show() -> None:
             # A schedule or sensor is announced when it starts failing, not at every tick;
             # a load error is the banner's already.
@@ -327,7 +326,8 @@ class OrchApp(App[int]):
             if loop == "MONITORING" or loop_error or first:
                 self.notify(note.text, title=loop.replace("_", " ").lower(), severity="error",
                             timeout=10)
-            self.refresh_runs()
+            # The runs list catches up at its next read (every second): a note per tick,
+            # skipped ones included, must not each cost a read and a repaint.
 
         try:
             self.call_from_thread(show)

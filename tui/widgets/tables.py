@@ -108,8 +108,17 @@ class RunsTable(DataTable):
         for column in ("run", "pipeline", "status", "took", "started", "note"):
             self.add_column(column, key=column)
 
+    _shown: tuple[Any, ...] | None = None
+
     def show_runs(self, runs: list[PipelineRun], waiting: dict[str, str] | None = None) -> None:
         waiting = waiting or {}
+        # The list is read every second: when nothing in it changed (and no run's duration
+        # is still counting), leave the table alone instead of repainting it.
+        shown = tuple((r.run_id, r.status, r.start_time, r.end_time, waiting.get(r.run_id))
+                      for r in runs)
+        if shown == self._shown and not any(r.start_time and not r.end_time for r in runs):
+            return
+        self._shown = shown
         selected = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value \
             if self.row_count else None
         self.clear()
