@@ -27,10 +27,8 @@ def get_s3_keys(bucket: str, prefix: str = "", since_key: str | None = None,
         raise TypeError("get_s3_keys: bucket and prefix must be str")
     if since_key is not None and not isinstance(since_key, str):
         raise TypeError("get_s3_keys: since_key must be a str or None")
-    if s3_session is None:
-        import boto3
-
-        s3_session = boto3.resource("s3", use_ssl=True, verify=True).meta.client
+    # Without a session, the credential chain is read afresh on every call (not through
+    # boto3's process-wide default session, which keeps the first credentials it resolved).
     keys = [info.key for info in s3_store(bucket, s3_session).list(prefix)]
     if not since_key or since_key not in keys:
         return keys
