@@ -177,21 +177,10 @@ def test_the_daemon_finishes_a_backfill_whose_process_died(project: Path) -> Non
 
 def test_backfill_resumes_after_sigkill_without_launching_a_partition_twice(
         project: Path) -> None:
-    marker = project / "reached"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "orch.cli", "backfill", "-f", "repo.py", "-p", "etl", "--all",
-         "--noprompt"], cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env=_env(project, ORCH_TEST_KILL_AT="d30", ORCH_TEST_MARKER=str(marker)))
-    deadline = time.monotonic() + 120
-    while not marker.exists():
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.communicate()
+    backfill_id = _kill_backfill_at(project, "d30")
     with Instance.from_home(project / ".orch") as instance:
-        [backfill] = instance.storage.get_backfills()
-        assert backfill.status is BulkActionStatus.REQUESTED
+        backfill = instance.storage.get_backfill(backfill_id)
+        assert backfill is not None and backfill.status is BulkActionStatus.REQUESTED
         assert (backfill.last_submitted_partition_name, backfill.submitted_count) == ("d24", 25)
     # d25..d29 were launched in the chunk that was cut short.
     assert sorted(_partitions_of_runs(project)) == [f"d{i:02d}" for i in range(30)]
