@@ -38,6 +38,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static, TabbedContent, TabPane
@@ -209,10 +210,21 @@ class OrchestrationScreen(Screen[None]):
     def _fill(self, table_id: str, rows: list[tuple[str, tuple[object, ...]]]) -> None:
         """Replace a table's rows, keeping the cursor on the same key (left alone when
         nothing in them changed: most once-a-second reads change nothing)."""
-        if self._shown_rows.get(table_id) == rows:
+        before = self._shown_rows.get(table_id)
+        if before == rows:
             return
         self._shown_rows[table_id] = rows
         table = self.query_one(f"#{table_id}", DataTable)
+        if before is not None and [k for k, _ in before] == [k for k, _ in rows]:
+            # The same rows: only the cells that changed (a countdown, a last tick).
+            for index, ((_, old), (_, new)) in enumerate(zip(before, rows, strict=True)):
+                for column, (was, now) in enumerate(zip(old, new, strict=True)):
+                    if was != now:  # a layout pass only when the column must widen
+                        wider = Text(str(now)).cell_len > \
+                            table.ordered_columns[column].content_width
+                        table.update_cell_at(Coordinate(index, column), now,
+                                             update_width=wider)
+            return
         kept = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value \
             if table.row_count else None
         table.clear()
