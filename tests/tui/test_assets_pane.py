@@ -134,6 +134,12 @@ async def test_an_asset_whose_solid_changed_is_marked_stale(project, orch_home):
             await wait_for(pilot, lambda: any(leaf.startswith("raw ~")
                                               for leaf in _leaves(tree)))
             assert any(leaf.startswith("daily  ") for leaf in _leaves(tree))  # not stale
+            # The code put back: the mark goes at the next read (what produced the asset is
+            # kept between reads, its staleness is not).
+            project.write_text(REPO)
+            await pilot.press("ctrl+r")
+            await wait_for(pilot, lambda: any(leaf.startswith("raw  ")
+                                              for leaf in _leaves(tree)))
 
 
 async def test_d_twice_in_the_runs_list_compares_two_runs(project, orch_home):

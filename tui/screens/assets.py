@@ -81,6 +81,9 @@ def metadata_renderable(entry: dict[str, Any]) -> Any:
     return Text(json.dumps(value) if isinstance(value, dict | list) else str(value))
 
 
+_UNKNOWN = ("", "", None)  # a materialization whose run or solid is not known
+
+
 class AssetsScreen(Screen[None]):
     BINDINGS = [
         Binding("escape,7", "close", "Back"),
@@ -107,6 +110,8 @@ class AssetsScreen(Screen[None]):
         self.on_rematerialize = rematerialize
         self.summaries: list[AssetSummary] = []
         self.stale: set[str] = set()
+        # (asset key, run id) -> what produced it: see _stale
+        self._produced: dict[tuple[str, str | None], tuple[str, str, str | None]] = {}
         self.detail: AssetDetail | None = None
         self.shown: list[str] | None = None
 
@@ -141,21 +146,35 @@ class AssetsScreen(Screen[None]):
         self.post_message(AssetsRead(summaries, self._stale(summaries)))
 
     def _stale(self, summaries: list[AssetSummary]) -> set[str]:
-        """Assets whose producing solid's code changed since their last materialization."""
+        """Assets whose producing solid's code changed since their last materialization.
+
+        What produced an asset's latest materialization (pipeline, solid, the solid's code
+        hash then) is read once per (asset, run) and kept: the tree's reads every 2 s query
+        only assets materialized since, and compare against the current hashes."""
         stale = set()
         for s in summaries:
-            [latest] = self.instance.storage.get_asset_materializations(s.asset_key, limit=1) \
-                or [None]
-            run = self.instance.get_run(s.last_run_id)
-            solid = producing_solid(latest.step_key if latest else None)
-            if run is None or solid is None or not run.pipeline_snapshot_id:
+            made = self._produced.get((key_text(s.asset_key), s.last_run_id))
+            if made is None:
+                made = self._producer(s)
+                self._produced[(key_text(s.asset_key), s.last_run_id)] = made
+            if made == _UNKNOWN:
                 continue
-            then = (self.instance.get_run_snapshot(run.pipeline_snapshot_id) or {}).get(
-                "code_hashes") or {}
-            now = self.code_hashes(run.pipeline_name).get(solid)
-            if now is not None and then.get(solid) not in (None, now):
+            pipeline, solid, then = made
+            now = self.code_hashes(pipeline).get(solid)
+            if now is not None and then not in (None, now):
                 stale.add(key_text(s.asset_key))
         return stale
+
+    def _producer(self, s: AssetSummary) -> tuple[str, str, str | None]:
+        [latest] = self.instance.storage.get_asset_materializations(s.asset_key, limit=1) \
+            or [None]
+        run = self.instance.get_run(s.last_run_id)
+        solid = producing_solid(latest.step_key if latest else None)
+        if run is None or solid is None or not run.pipeline_snapshot_id:
+            return _UNKNOWN
+        then = (self.instance.get_run_snapshot(run.pipeline_snapshot_id) or {}).get(
+            "code_hashes") or {}
+        return run.pipeline_name, solid, then.get(solid)
 
     @on(AssetsRead)
     def _assets_read(self, message: AssetsRead) -> None:

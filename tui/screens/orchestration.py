@@ -23,6 +23,7 @@ from orch.tui.services.orchestration import (
     InstigatorDefinition,
     InstigatorRow,
     OrchestrationState,
+    TickCache,
     age,
     progress_bar,
     read_state,
@@ -37,6 +38,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static, TabbedContent, TabPane
@@ -140,6 +142,8 @@ class OrchestrationScreen(Screen[None]):
         self.selected: InstigatorDefinition | None = None  # the dev loop's instigator
         self.preview: Preview | None = None
         self.previewed: InstigatorDefinition | None = None
+        self.ticks = TickCache()  # cron times kept between the once-a-second reads
+        self._shown_rows: dict[str, list[tuple[str, tuple[object, ...]]]] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -192,19 +196,35 @@ class OrchestrationScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="orchestration-read", exit_on_error=False)
     def _read(self, definitions: list[InstigatorDefinition]) -> None:
-        self.post_message(StateRead(read_state(self.instance, definitions)))
+        self.post_message(StateRead(read_state(self.instance, definitions, ticks=self.ticks)))
 
     @on(StateRead)
     def _state_read(self, message: StateRead) -> None:
         self.state = message.state
         self._show_instigators(message.state)
-        self._show_upcoming(message.state)
+        if self.active_tab == "tab-upcoming":  # drawn when its tab is opened, else
+            self._show_upcoming(message.state)
         self._show_queue(message.state)
         self._show_backfills(message.state)
 
     def _fill(self, table_id: str, rows: list[tuple[str, tuple[object, ...]]]) -> None:
-        """Replace a table's rows, keeping the cursor on the same key."""
+        """Replace a table's rows, keeping the cursor on the same key (left alone when
+        nothing in them changed: most once-a-second reads change nothing)."""
+        before = self._shown_rows.get(table_id)
+        if before == rows:
+            return
+        self._shown_rows[table_id] = rows
         table = self.query_one(f"#{table_id}", DataTable)
+        if before is not None and [k for k, _ in before] == [k for k, _ in rows]:
+            # The same rows: only the cells that changed (a countdown, a last tick).
+            for index, ((_, old), (_, new)) in enumerate(zip(before, rows, strict=True)):
+                for column, (was, now) in enumerate(zip(old, new, strict=True)):
+                    if was != now:  # a layout pass only when the column must widen
+                        wider = Text(str(now)).cell_len > \
+                            table.ordered_columns[column].content_width
+                        table.update_cell_at(Coordinate(index, column), now,
+                                             update_width=wider)
+            return
         kept = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value \
             if table.row_count else None
         table.clear()
@@ -239,19 +259,14 @@ class OrchestrationScreen(Screen[None]):
 
     def _show_upcoming(self, state: OrchestrationState) -> None:
         width = max(24, self.size.width - 30)
-        names = []
-        for tick in state.upcoming:
-            if tick.definition.name not in names:
-                names.append(tick.definition.name)
-        axis = timeline_axis(state.now, width)
-        lines = [f"{'next 24 h (local)':<26}{axis}"]
-        for name in names:
-            lines.append(f"{name[:25]:<26}{timeline_marks(state.upcoming, name, state.now, width)}")
-        if not names:
+        marks = timeline_marks(state.upcoming.times, state.now, width)
+        lines = [f"{'next 24 h (local)':<26}{timeline_axis(state.now, width)}"]
+        lines.extend(f"{name[:25]:<26}{row}" for name, row in marks.items())
+        if not marks:
             lines.append("No schedule ticks in the next 24 hours.")
         self.query_one("#timeline", Static).update("\n".join(lines))
         rows = []
-        for tick in state.upcoming[:200]:
+        for tick in state.upcoming.soonest:
             d = tick.definition
             rows.append((f"{d.key}@{tick.when.timestamp()}", (
                 zone_time(tick.when, d.execution_timezone), until(tick.when, state.now), d.name,
@@ -309,6 +324,11 @@ class OrchestrationScreen(Screen[None]):
     # -- actions ------------------------------------------------------------------------
     def action_close(self) -> None:
         self.dismiss(None)
+
+    @on(TabbedContent.TabActivated)
+    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "tab-upcoming" and self.state is not None:
+            self._show_upcoming(self.state)
 
     def action_tab(self, step: int) -> None:
         tabs = self.query_one("#orchestration-tabs", TabbedContent)

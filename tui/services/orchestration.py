@@ -8,7 +8,11 @@ progress counts the runs tagged with the backfill's id.
 
 from __future__ import annotations
 
+import bisect
 import datetime
+import heapq
+import itertools
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -25,6 +29,58 @@ if TYPE_CHECKING:
 
 UPCOMING_HOURS = 24
 MAX_TICKS_PER_SCHEDULE = 1500  # an every-minute schedule has 1440 in a day
+UPCOMING_LISTED = 200  # rows in the upcoming list (the timeline shows them all)
+TICK_CACHE_SECONDS = 3600  # how long one computation of a schedule's times serves
+
+
+class TickCache:
+    """Each schedule's cron times, computed once an hour rather than on every read.
+
+    A cron string's fire times never change; only the window the pane shows moves. So one
+    computation covers ``UPCOMING_HOURS`` plus the cache's hour, and a read cuts the window it
+    needs out of it by bisection. Keyed by (cron, zone): a reload that changes either gets
+    fresh times; the pane's one-per-second reads of an unchanged repository compute none.
+    """
+
+    def __init__(self, hours: int = UPCOMING_HOURS) -> None:
+        self.hours = hours
+        self._lock = threading.Lock()
+        self._times: dict[tuple[str, str | None], tuple[float, list[float],
+                                                        list[datetime.datetime]]] = {}
+
+    def window(self, cron: str, zone: str | None, now: float
+               ) -> tuple[list[float], list[datetime.datetime]]:
+        """The fire times after ``now`` and within ``hours`` of it, soonest first, as
+        timestamps and as times in the schedule's zone."""
+        _, stamps, times = self._computed(cron, zone, now)
+        first = bisect.bisect_right(stamps, now)
+        last = bisect.bisect_right(stamps, now + self.hours * 3600)
+        return stamps[first:last], times[first:last]
+
+    def following(self, cron: str, zone: str | None, now: float) -> datetime.datetime:
+        """The first fire time after ``now``."""
+        _, stamps, times = self._computed(cron, zone, now)
+        at = bisect.bisect_right(stamps, now)
+        if at < len(times):
+            return times[at]
+        [after] = next_ticks(cron, zone, now + 1e-6, 1)  # rarer than hourly
+        return after
+
+    def _computed(self, cron: str, zone: str | None, now: float
+                  ) -> tuple[float, list[float], list[datetime.datetime]]:
+        key = (cron, zone)
+        with self._lock:
+            entry = self._times.get(key)
+            if entry is None or not entry[0] <= now <= entry[0] + TICK_CACHE_SECONDS:
+                end = now + self.hours * 3600 + TICK_CACHE_SECONDS
+                times = []
+                for when in next_ticks(cron, zone, now + 1e-6, MAX_TICKS_PER_SCHEDULE + 60):
+                    if when.timestamp() > end:
+                        break
+                    times.append(when)
+                entry = (now, [t.timestamp() for t in times], times)
+                self._times[key] = entry
+            return entry
 
 
 @dataclass(frozen=True)
@@ -82,7 +138,8 @@ class InstigatorRow:
 
 
 def instigator_rows(instance: Instance, definitions: list[InstigatorDefinition],
-                    now: float) -> list[InstigatorRow]:
+                    now: float, ticks: TickCache | None = None) -> list[InstigatorRow]:
+    ticks = ticks or TickCache()
     storage = instance.storage
     states = {s.selector_id: s for s in storage.all_instigator_states()}
     latest = storage.get_latest_ticks([d.selector for d in definitions])
@@ -91,16 +148,16 @@ def instigator_rows(instance: Instance, definitions: list[InstigatorDefinition],
         state = states.get(d.selector)
         running = state is not None and state.is_running
         rows.append(InstigatorRow(d, running, next_tick(d, state.last_tick_timestamp
-                                                        if state else None, running, now),
+                                                        if state else None, running, now,
+                                                        ticks),
                                   latest.get(d.selector), state.cursor if state else None))
     return rows
 
 
 def next_tick(d: InstigatorDefinition, last_evaluated: float | None, running: bool,
-              now: float) -> datetime.datetime | None:
+              now: float, ticks: TickCache) -> datetime.datetime | None:
     if d.kind == "schedule" and d.cron_schedule:
-        [following] = next_ticks(d.cron_schedule, d.execution_timezone, now + 1e-6, 1)
-        return following
+        return ticks.following(d.cron_schedule, d.execution_timezone, now)
     if not running:
         return None
     due = now if last_evaluated is None else \
@@ -151,34 +208,43 @@ class UpcomingTick:
     running: bool
 
 
-def upcoming_ticks(rows: list[InstigatorRow], now: float, hours: int = UPCOMING_HOURS
-                   ) -> list[UpcomingTick]:
-    """Every schedule's ticks in the next ``hours``, soonest first."""
-    end = now + hours * 3600
-    ticks = []
-    for row in rows:
-        d = row.definition
-        if d.kind != "schedule" or not d.cron_schedule:
-            continue
-        for when in next_ticks(d.cron_schedule, d.execution_timezone, now + 1e-6,
-                               MAX_TICKS_PER_SCHEDULE):
-            if when.timestamp() > end:
-                break
-            ticks.append(UpcomingTick(when, d, row.running))
-    return sorted(ticks, key=lambda t: (t.when.timestamp(), t.definition.name))
+@dataclass(frozen=True)
+class Upcoming:
+    """Every schedule's next 24 h: its fire times for the timeline, by name in the order of
+    their first tick, and the soonest ``UPCOMING_LISTED`` of all of them as rows."""
+
+    times: dict[str, list[float]]
+    soonest: list[UpcomingTick]
 
 
-def timeline_marks(ticks: list[UpcomingTick], name: str, now: float, width: int,
-                   hours: int = UPCOMING_HOURS) -> str:
-    """One schedule's next ``hours`` as ``width`` cells: ``┃`` where it ticks, ``·`` where
-    it does not."""
-    cells = ["·"] * width
-    span = hours * 3600
-    for tick in ticks:
-        if tick.definition.name == name:
-            cell = int((tick.when.timestamp() - now) / span * width)
-            cells[min(max(cell, 0), width - 1)] = "┃"
-    return "".join(cells)
+def upcoming_ticks(rows: list[InstigatorRow], now: float, ticks: TickCache) -> Upcoming:
+    windows = [(row, *ticks.window(row.definition.cron_schedule,
+                                   row.definition.execution_timezone, now))
+               for row in rows if row.definition.kind == "schedule"
+               and row.definition.cron_schedule]
+    windows = [w for w in windows if w[1]]
+    windows.sort(key=lambda w: (w[1][0], w[0].definition.name))
+    merged = heapq.merge(*[zip(stamps[:UPCOMING_LISTED], itertools.repeat(row.definition.name),
+                               when, itertools.repeat(row))
+                           for row, stamps, when in windows])
+    soonest = [UpcomingTick(t, row.definition, row.running)
+               for _, _, t, row in itertools.islice(merged, UPCOMING_LISTED)]
+    return Upcoming({row.definition.name: stamps for row, stamps, _ in windows}, soonest)
+
+
+def timeline_marks(times: dict[str, list[float]], now: float, width: int,
+                   hours: int = UPCOMING_HOURS) -> dict[str, str]:
+    """Each schedule's next ``hours`` as ``width`` cells, by name: ``┃`` where it ticks,
+    ``·`` where it does not."""
+    step = hours * 3600 / width
+    marks = {}
+    for name, stamps in times.items():
+        # Cell i holds the times in [now + i*step, now + (i+1)*step): a bisection per edge,
+        # not a pass over an every-minute schedule's 1,440 times.
+        at = [bisect.bisect_left(stamps, now + i * step) for i in range(width)] + [len(stamps)]
+        at[0] = 0  # a time at or before now counts in the first cell
+        marks[name] = "".join("┃" if at[i + 1] > at[i] else "·" for i in range(width))
+    return marks
 
 
 def timeline_axis(now: float, width: int, hours: int = UPCOMING_HOURS) -> str:
@@ -252,16 +318,19 @@ class OrchestrationState:
     """One read of everything the pane shows."""
 
     instigators: list[InstigatorRow]
-    upcoming: list[UpcomingTick]
+    upcoming: Upcoming
     queued: list[QueuedRow]
     backfills: list[BackfillProgress]
     now: float
 
 
 def read_state(instance: Instance, definitions: list[InstigatorDefinition],
-               now: float | None = None) -> OrchestrationState:
+               now: float | None = None, ticks: TickCache | None = None
+               ) -> OrchestrationState:
+    """``ticks``: the screen's cache of cron times, kept between reads."""
     now = time.time() if now is None else now
-    rows = instigator_rows(instance, definitions, now)
-    return OrchestrationState(rows, upcoming_ticks(rows, now), queued_rows(instance),
+    ticks = ticks or TickCache()
+    rows = instigator_rows(instance, definitions, now, ticks)
+    return OrchestrationState(rows, upcoming_ticks(rows, now, ticks), queued_rows(instance),
                               [backfill_progress(instance, b)
                                for b in instance.storage.get_backfills()], now)
