@@ -281,10 +281,12 @@ class OrchApp(App[int]):
         self._update_subtitle()
 
     NARROW = 100  # columns below which the sidebar narrows and the footer compacts
+    WIDE = 130  # columns from which the sidebar widens: the runs' status fits beside the id
 
     def on_resize(self, event: events.Resize) -> None:
         narrow = event.size.width < self.NARROW
         self.screen.set_class(narrow, "-narrow")
+        self.screen.set_class(event.size.width >= self.WIDE, "-wide")
         for footer in self.query(Footer):
             footer.compact = narrow
 
