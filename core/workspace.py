@@ -1076,6 +1076,15 @@ class CodeServerZygote:
 
     def close(self) -> None:
         """Stop the zygote (servers it forked go on and are reaped by the system)."""
+        import socket
+
+        try:
+            # shutdown, not only close: the reader thread is blocked in recv on this socket,
+            # and on Linux closing an fd another thread waits on neither wakes it nor sends
+            # the zygote its EOF, so the zygote waited out the 2 s below.
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         try:
             self._sock.close()
         except OSError:

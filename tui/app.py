@@ -50,6 +50,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Label, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
@@ -70,7 +71,7 @@ LOG_LINE_STYLES = {
 RUN_ENDS = frozenset({EventType.PIPELINE_SUCCESS, EventType.PIPELINE_FAILURE,
                       EventType.PIPELINE_CANCELED})
 EVENT_BATCH = 5000
-EVENT_POLL_SECONDS = 0.2
+EVENT_POLL_SECONDS = 0.05  # while the shown run is live; the timer sleeps otherwise
 RUNS_POLL_SECONDS = 1.0
 
 
@@ -182,6 +183,7 @@ class OrchApp(App[int]):
         self._tail: Any = None
         self._more_events = True  # the last batch was full: read again without waiting
         self._tail_lock = threading.Lock()
+        self._event_timer: Timer | None = None  # poll_events' timer, set on mount
         self._daemon: Daemon | None = None
         self._failing_instigators: set[str] = set()
         self.host_daemon = host_daemon
@@ -269,7 +271,7 @@ class OrchApp(App[int]):
         self.reload("startup")
         self._preload_layout()
         self.set_interval(RUNS_POLL_SECONDS, self.refresh_runs)
-        self.set_interval(EVENT_POLL_SECONDS, self.poll_events)
+        self._event_timer = self.set_interval(EVENT_POLL_SECONDS, self.poll_events)
         self.refresh_runs()
         if self.watch_enabled and self.watch_root:
             self._start_watcher()
@@ -279,10 +281,12 @@ class OrchApp(App[int]):
         self._update_subtitle()
 
     NARROW = 100  # columns below which the sidebar narrows and the footer compacts
+    WIDE = 130  # columns from which the sidebar widens: the runs' status fits beside the id
 
     def on_resize(self, event: events.Resize) -> None:
         narrow = event.size.width < self.NARROW
         self.screen.set_class(narrow, "-narrow")
+        self.screen.set_class(event.size.width >= self.WIDE, "-wide")
         for footer in self.query(Footer):
             footer.compact = narrow
 
@@ -541,6 +545,8 @@ class OrchApp(App[int]):
         self._mark_changed()
         self.query_one(Timeline).show(self.run_view)
         self._show_step_logs(self.log_step)
+        if self._event_timer is not None:
+            self._event_timer.resume()
         self.poll_events()
 
     def _plan_keys(self, run: Any) -> list[str]:
@@ -554,8 +560,13 @@ class OrchApp(App[int]):
         return dict((snapshot or {}).get("code_hashes") or {})
 
     def poll_events(self) -> None:
+        """Read the shown run's new events (a change-token check when there are none). The
+        timer polls every 50 ms while the run is live, so an event is on screen within about
+        that of its commit, and pauses once it is over (:meth:`show_run` wakes it)."""
         view = self.run_view
         if view is None or (view.finished and view.cursor >= 0 and not self._more_events):
+            if self._event_timer is not None:
+                self._event_timer.pause()
             return
         self._read_events(view.run_id, self._tail)
 

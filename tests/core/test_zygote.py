@@ -124,6 +124,19 @@ def test_a_forked_server_executes_the_run_and_reports_its_exit_code(setup):
     doomed.close()
 
 
+def test_closing_the_pool_ends_the_zygote_by_itself(setup):
+    """The zygote sees its socket's EOF and exits 0: it is not waited on for 2 s and then
+    killed (a recv blocked in the reader thread used to keep the socket open, so quitting
+    orch dev took 2 s per zygote)."""
+    pool, target, _, _ = setup
+    server = pool.take()
+    server.load(target)
+    server.close()
+    zygote = pool.zygote.process
+    pool.close()
+    assert zygote.returncode == 0
+
+
 def test_the_next_session_preloads_what_this_one_loaded(tmp_path: Path, setup):
     pool, target, log, _ = setup
     remember = tmp_path / "preload.json"

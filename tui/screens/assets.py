@@ -242,7 +242,8 @@ class AssetsScreen(Screen[None]):
             return
         key = key_text(d.key)
         stale = "  ~ its solid changed since (r re-materializes)" if key in self.stale else ""
-        title.update(f"{key} · {d.summary.count} materializations{stale}")
+        noun = "materialization" if d.summary.count == 1 else "materializations"
+        title.update(f"{key} · {d.summary.count} {noun}{stale}")
         lineage = d.lineage
         producers = ", ".join(f"{solid} ({pipeline})" for pipeline, solid in lineage.producers)
         up = ", ".join(key_text(k) for k in lineage.upstream) or "(nothing upstream)"
