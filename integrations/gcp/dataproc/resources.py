@@ -54,6 +54,10 @@ def build_dataproc_client(api_endpoint: str | None = None, anonymous: bool = Fal
 class DataprocResource:
     """Builds a client to the dataproc API."""
 
+    poll_interval: float = DEFAULT_ITER_TIME_SEC
+    _log: Any = None
+    _accepted = False  # a create call of this resource was accepted
+
     def __init__(self, config: dict[str, Any], log: Any = None):
         self.config = config
         (self.project_id, self.region, self.cluster_name, self.cluster_config) = (
@@ -61,7 +65,6 @@ class DataprocResource:
         )
         self.poll_interval = float(config.get("poll_interval_seconds", DEFAULT_ITER_TIME_SEC))
         self._log = log
-        self._accepted = False  # a create call of this resource was accepted
         self.dataproc = build_dataproc_client(config.get("api_endpoint"),
                                               bool(config.get("anonymous")))
 
@@ -176,12 +179,16 @@ class DataprocResource:
                                     max_wait_time_sec: float = TWENTY_MINUTES,
                                     iter_time: float = DEFAULT_ITER_TIME_SEC) -> bool:
         """Call ``callable_fn`` every ``iter_time`` seconds until it returns true (then
-        true at once) or ``max_wait_time_sec`` have passed (then false)."""
-        deadline = time.monotonic() + max_wait_time_sec
+        true at once) or it was called ``max_wait_time_sec / iter_time`` times (then false),
+        as dagster-gcp counts, without its sleep after the last call."""
+        iter_time = max(iter_time, 0.001)
+        max_iter = max_wait_time_sec / iter_time
+        calls = 0
         while True:
             if callable_fn():
                 return True
-            if time.monotonic() + iter_time > deadline:
+            calls += 1
+            if calls >= max_iter:
                 return False
             time.sleep(iter_time)
 
