@@ -181,12 +181,13 @@ DIFFERENCES: list[Difference] = [
     ),
     Difference(
         name="integration-argument-errors-are-dagster-errors",
-        reason="snowflake_solid_for_query given other than a str raises "
+        reason="snowflake_solid_for_query given other than a str (or parameters other than a "
+               "dict) raises "
                "DagsterInvariantViolationError naming the argument; dagster-snowflake's "
                "argument check raises its internal ParameterCheckError (as "
                "helper-argument-errors-are-dagster-errors).",
         case="integrations_snowflake",
-        path="run_sql_must_be_a_string/raised",
+        path=("run_sql_must_be_a_string/raised", "run_parameters_must_be_a_dict/raised"),
         expect=lambda oracle: "DagsterInvariantViolationError",
     ),
     Difference(
