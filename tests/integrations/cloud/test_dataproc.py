@@ -5,13 +5,16 @@ job: each job's outcome is set by the test)."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import yaml
 
-from ..conftest import Project, require
+from ..conftest import ORCH, Project, require
 from ..dataproc_fake import FakeDataproc, fake_dataproc
 
 require("gcp", "googleapiclient")
@@ -161,6 +164,28 @@ def test_a_job_not_done_within_its_timeout_fails_the_step(project: Project,
     (failure,) = run.of_type("STEP_FAILURE", "dataproc_solid")
     assert "Job run timed out: {'state': 'RUNNING'" in failure["data"]["error"]["message"]
     assert dataproc.calls()[-1] == "DELETE clusters/etl-cluster"
+
+
+def test_an_interrupted_run_still_deletes_its_cluster(project: Project,
+                                                     dataproc: FakeDataproc) -> None:
+    project.write(REPO)
+    dataproc.job_polls = None  # the job runs until the user stops the run
+    proc = subprocess.Popen([ORCH, "run", "-f", "repo.py", "-p", "pyspark_job", "-c",
+                             _config(project, dataproc)], cwd=project.root, env=project.env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not any(r.path.endswith("/jobs/wordcount-1") for r in dataproc.requests):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stdout
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)  # Ctrl-C
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode != 0 and "CANCELED" in out, out
+    assert dataproc.calls()[-1] == "DELETE clusters/etl-cluster" and not dataproc.clusters
 
 
 def test_an_unknown_config_key_is_refused_before_anything_is_called(
