@@ -11,6 +11,7 @@ through google-api-python-client, at the paths of Dataproc's discovery document:
 - ``GET    /v1/projects/{p}/regions/{r}/jobs/{id}`` (RUNNING, then after ``job_polls`` reads
   DONE, or ERROR with ``job_error`` as its status' ``details``; never done if ``job_polls`` is
   None)
+- ``POST   /v1/projects/{p}/regions/{r}/jobs/{id}:cancel`` (CANCELLED; 400 once it is done)
 
 It runs nothing: a job's outcome is what the test sets. Errors have Google's JSON shape
 (``{"error": {"code", "message", "status"}}``). Every request is recorded in ``requests``.
@@ -37,6 +38,7 @@ _ROUTES = [
     ("DELETE", re.compile(_BASE + r"/clusters/(?P<name>[^/:]+)$"), "delete_cluster"),
     ("POST", re.compile(_BASE + r"/jobs:submit$"), "submit_job"),
     ("GET", re.compile(_BASE + r"/jobs/(?P<job_id>[^/:]+)$"), "get_job"),
+    ("POST", re.compile(_BASE + r"/jobs/(?P<job_id>[^/:]+):cancel$"), "cancel_job"),
 ]
 
 
@@ -197,6 +199,18 @@ class FakeDataproc:
             else:
                 job["status"] = {"state": "RUNNING"}
             job["status"]["stateStartTime"] = _now()
+        return job
+
+
+    def _cancel_job(self, project: str, region: str, job_id: str, body: Any) -> dict[str, Any]:
+        job = self.jobs.get((project, region, job_id))
+        if job is None:
+            raise _HttpError(404, "NOT_FOUND", f"Not found: Job projects/{project}/regions/"
+                                               f"{region}/jobs/{job_id}")
+        if job["status"]["state"] not in ("PENDING", "RUNNING"):
+            raise _HttpError(400, "FAILED_PRECONDITION", f"Job {job_id} is in state "
+                                                         f"{job['status']['state']}")
+        job["status"] = {"state": "CANCELLED", "stateStartTime": _now()}
         return job
 
 

@@ -8,7 +8,7 @@ orch differs where the legacy one wastes time or hides an error: the discovery d
 one google-api-python-client ships (no download), polls stop as soon as the state is final
 (dagster-gcp sleeps once more after it), a cluster in ``ERROR`` fails at once instead of being
 polled for 20 minutes, a cluster whose provisioning failed is still deleted by
-``cluster_context_manager``, and ``api_endpoint`` / ``anonymous`` / ``poll_interval_seconds``
+``cluster_context_manager``, an interrupted ``wait_for_job`` cancels the job, and ``api_endpoint`` / ``anonymous`` / ``poll_interval_seconds``
 reach another endpoint.
 """
 
@@ -152,6 +152,20 @@ class DataprocResource:
             projectId=self.project_id, region=self.region, jobId=job_id
         ).execute()
 
+    def cancel_job(self, job_id: str) -> Any:
+        """Ask Dataproc to cancel the job (orch: when the wait for it is interrupted, so a
+        canceled run leaves no job running on a shared cluster); an error is logged, not
+        raised."""
+        self._info(f"Canceling Dataproc job {job_id}")
+        try:
+            return self.dataproc_jobs.cancel(
+                projectId=self.project_id, region=self.region, jobId=job_id, body={}
+            ).execute()
+        except Exception as e:
+            if self._log is not None:
+                self._log.warning(f"Could not cancel Dataproc job {job_id}: {e}")
+            return None
+
     def wait_for_job(self, job_id: str, wait_timeout: float = TWENTY_MINUTES) -> None:
         """Poll the job every ``poll_interval_seconds`` until it is DONE; CANCELLED or ERROR
         raises :class:`DataprocError` with the job's status (its ``details`` say why), and so
@@ -168,8 +182,14 @@ class DataprocResource:
                 raise DataprocError(f"Job error: {status}")
             return status["state"] == "DONE"
 
-        done = self._iter_and_sleep_until_ready(iter_fn, max_wait_time_sec=wait_timeout,
-                                                iter_time=self.poll_interval)
+        try:
+            done = self._iter_and_sleep_until_ready(iter_fn, max_wait_time_sec=wait_timeout,
+                                                    iter_time=self.poll_interval)
+        except Exception:
+            raise
+        except BaseException:  # interrupted (Ctrl-C, the run canceled): stop the job too
+            self.cancel_job(job_id)
+            raise
         if not done:
             job = self.get_job(job_id)
             raise DataprocError(f"Job run timed out: {job['status']}")

@@ -166,13 +166,13 @@ def test_a_job_not_done_within_its_timeout_fails_the_step(project: Project,
     assert dataproc.calls()[-1] == "DELETE clusters/etl-cluster"
 
 
-def test_an_interrupted_run_still_deletes_its_cluster(project: Project,
-                                                     dataproc: FakeDataproc) -> None:
-    project.write(REPO)
+def _interrupted(project: Project, dataproc: FakeDataproc, **solid: Any) -> str:
+    """``orch run`` stopped with Ctrl-C while its job runs: what it printed."""
     dataproc.job_polls = None  # the job runs until the user stops the run
     proc = subprocess.Popen([ORCH, "run", "-f", "repo.py", "-p", "pyspark_job", "-c",
-                             _config(project, dataproc)], cwd=project.root, env=project.env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                             _config(project, dataproc, **solid)], cwd=project.root,
+                            env=project.env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 60
         while not any(r.path.endswith("/jobs/wordcount-1") for r in dataproc.requests):
@@ -185,7 +185,26 @@ def test_an_interrupted_run_still_deletes_its_cluster(project: Project,
             proc.kill()
             proc.wait()
     assert proc.returncode != 0 and "CANCELED" in out, out
-    assert dataproc.calls()[-1] == "DELETE clusters/etl-cluster" and not dataproc.clusters
+    return out
+
+
+def test_an_interrupted_run_cancels_its_job_and_deletes_its_cluster(
+        project: Project, dataproc: FakeDataproc) -> None:
+    project.write(REPO)
+    _interrupted(project, dataproc)
+    assert dataproc.calls()[-2:] == ["POST jobs/wordcount-1:cancel",
+                                     "DELETE clusters/etl-cluster"]
+    assert not dataproc.clusters
+
+
+def test_an_interrupted_run_on_an_existing_cluster_cancels_its_job(
+        project: Project, dataproc: FakeDataproc) -> None:
+    project.write(REPO)
+    dataproc.add_cluster("orch-test", "europe-west1", "etl-cluster")
+    _interrupted(project, dataproc, job_scoped_cluster=False)
+    assert dataproc.calls()[-1] == "POST jobs/wordcount-1:cancel"
+    job = dataproc.jobs[("orch-test", "europe-west1", "wordcount-1")]
+    assert job["status"]["state"] == "CANCELLED" and dataproc.clusters
 
 
 def test_an_unknown_config_key_is_refused_before_anything_is_called(
