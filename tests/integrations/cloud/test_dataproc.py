@@ -154,6 +154,18 @@ def test_an_existing_cluster_is_used_as_it_is_and_an_unplaced_job_goes_to_it(
     assert dataproc.clusters
 
 
+def test_a_missing_existing_cluster_fails_the_step_with_dataprocs_answer(
+        project: Project, dataproc: FakeDataproc) -> None:
+    project.write(REPO)
+    run = project.run("pyspark_job", "-c", _config(project, dataproc, job_scoped_cluster=False))
+    assert run.returncode == 1
+    (failure,) = run.of_type("STEP_FAILURE", "dataproc_solid")
+    assert failure["data"]["error"]["cls_name"] == "HttpError"
+    assert "Not found: Cluster projects/orch-test/regions/europe-west1/clusters/etl-cluster" \
+        in failure["data"]["error"]["message"]
+    assert dataproc.calls() == ["POST jobs:submit"]
+
+
 def test_a_job_not_done_within_its_timeout_fails_the_step(project: Project,
                                                           dataproc: FakeDataproc) -> None:
     project.write(REPO)
