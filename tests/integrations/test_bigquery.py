@@ -58,14 +58,12 @@ def csv_file(context, _after) -> str:
 
 @solid(required_resource_keys={"gcs"})
 def gcs_paths(context, _after) -> list:
-    """Two CSV parts uploaded through the GCS API; their gs:// URIs."""
+    """Two CSV parts uploaded through the GCS API; their gs:// URIs (one a wildcard)."""
     bucket = context.resources.gcs.bucket("orch-bucket")
-    paths = []
     for name, rows in (("part-1.csv", "7,Pune\\n8,Pune\\n"), ("part-2.csv", "9,Oslo\\n")):
         bucket.blob(f"exports/{name}").upload_from_string("id,city\\n" + rows,
                                                           content_type="text/csv")
-        paths.append(f"gs://orch-bucket/exports/{name}")
-    return paths
+    return ["gs://orch-bucket/exports/part-1.csv", "gs://orch-bucket/exports/part-2*.csv"]
 
 
 @solid
