@@ -181,3 +181,53 @@ def test_outputs_round_trip_through_the_io_manager(project, bq):
     assert _stored(project, run, "longest") == 4.0
     meta = run.metadata(run.of_type("ASSET_MATERIALIZATION", "trips")[0])
     assert meta["table"] == "orch.trips__result" and meta["rows"] == 3
+
+
+class _RecordingClient:
+    """A bigquery resource that records each query's job config (no emulator needed)."""
+
+    def __init__(self) -> None:
+        self.job_configs: list = []
+
+    def query(self, sql, job_config=None):
+        import pandas as pd
+
+        self.job_configs.append(job_config)
+
+        class _Job:
+            def to_dataframe(self, create_bqstorage_client=False):
+                return pd.DataFrame({"one": [1]})
+
+        return _Job()
+
+
+def _query_job_configs(solid_config: dict | None) -> list:
+    from orch.integrations.gcp import bq_solid_for_queries
+
+    from orch import ModeDefinition, execute_pipeline, pipeline, resource
+
+    client = _RecordingClient()
+    query = bq_solid_for_queries(["SELECT 1 AS one"])
+
+    @resource
+    def bigquery(_):
+        return client
+
+    @pipeline(mode_defs=[ModeDefinition(resource_defs={"bigquery": bigquery})])
+    def queries():
+        query()
+
+    run_config = {"solids": {query.name: {"config": solid_config}}} if solid_config else {}
+    assert execute_pipeline(queries, run_config=run_config).success
+    return client.job_configs
+
+
+def test_query_job_config_left_out_asks_for_no_time_partitioning():
+    # time_partitioning is Field({...all optional}, is_required=False): left out, it is absent
+    # (no implicit {} default, as dagster-gcp 0.15.10), so no job config is made at all ...
+    assert _query_job_configs(None) == [None]
+    [cfg] = _query_job_configs({"query_job_config": {"use_query_cache": False}})
+    assert cfg.time_partitioning is None and cfg.use_query_cache is False
+    # ... while one given as {} is TimePartitioning() (DAY), as dagster-gcp makes it.
+    [cfg] = _query_job_configs({"query_job_config": {"time_partitioning": {}}})
+    assert cfg.time_partitioning is not None and cfg.time_partitioning.type_ == "DAY"

@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 from orch.core.config import (
-    FIELD_NO_DEFAULT_PROVIDED,
     Bool,
     Field,
     Float,
@@ -146,22 +145,11 @@ _LEAVES: dict[str, Any] = {"Int": Int, "String": String, "Bool": Bool,
                            "Component": Component}
 
 
-def _optional(config: Any, description: str | None = None) -> Field:
-    """An optional field without a default: absent from the resolved config when not given,
-    as dagster-gcp's ``Field(..., is_required=False)`` is. (orch's Field gives an all-optional
-    shape or a Permissive an implicit default even when is_required=False is explicit;
-    Dagster 0.15.10 only does when is_required is left out, so the request bodies would
-    otherwise fill with empty objects.)"""
-    field = Field(config, is_required=False, description=description)
-    field._default_value = FIELD_NO_DEFAULT_PROVIDED
-    field.default_is_implicit = False
-    return field
-
-
 def config_type(spec: Any) -> Any:
     """The config type a body spec above stands for."""
     if isinstance(spec, dict):
-        return Shape({name: _optional(config_type(sub)) for name, sub in spec.items()})
+        return Shape({name: Field(config_type(sub), is_required=False)
+                      for name, sub in spec.items()})
     if isinstance(spec, list):
         return [config_type(spec[0])]
     if spec == "Permissive":
@@ -170,12 +158,13 @@ def config_type(spec: Any) -> Any:
 
 
 def define_dataproc_cluster_config() -> Field:
-    return _optional(config_type(CLUSTER_CONFIG),
-                     "The cluster's config (Dataproc's ClusterConfig).")
+    return Field(config_type(CLUSTER_CONFIG), is_required=False,
+                 description="The cluster's config (Dataproc's ClusterConfig).")
 
 
 def define_dataproc_job_config() -> Field:
-    return _optional(config_type(JOB), "The job to submit (Dataproc's Job).")
+    return Field(config_type(JOB), is_required=False,
+                 description="The job to submit (Dataproc's Job).")
 
 
 def _project_id() -> Field:
