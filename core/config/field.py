@@ -64,6 +64,8 @@ class Field:
     When ``is_required`` is omitted, the field is optional if it has a default, is
     ``Noneable``, or its type has only optional fields; such implicitly optional fields get
     an implicit default (None, or the type's nested defaults) that processing fills in.
+    ``is_required=False`` given explicitly makes the field optional with no default: left
+    out of config, it is left out of the resolved value too.
     A default together with ``is_required=True`` is a definition error, and defaults are
     validated against the type here, at definition time.
     """
@@ -101,16 +103,19 @@ class Field:
                 )
             self._check_default(default_value)
 
-        if is_required is None:
-            is_required = not (explicit_default or has_implicit_default(self.config_type))
-        self.is_required: bool = is_required
-
+        # Only a field whose is_required is left out is implicitly optional and gets the
+        # implicit default; Field(T, is_required=False) has no default, so a missing value
+        # stays missing (Dagster 0.15.10; conformance case config_optional_fields).
         self.default_is_implicit = False
-        if not explicit_default and not is_required and has_implicit_default(self.config_type):
-            from orch.core.config.process import resolve_defaults
+        if is_required is None:
+            implicit = not explicit_default and has_implicit_default(self.config_type)
+            is_required = not (explicit_default or implicit)
+            if implicit:
+                from orch.core.config.process import resolve_defaults
 
-            default_value = resolve_defaults(self.config_type, None)
-            self.default_is_implicit = True
+                default_value = resolve_defaults(self.config_type, None)
+                self.default_is_implicit = True
+        self.is_required: bool = is_required
         self._default_value = default_value
 
     def _display(self) -> str:

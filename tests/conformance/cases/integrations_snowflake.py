@@ -104,3 +104,12 @@ def run_resource_config_needs_user_and_password():
 
 def run_sql_must_be_a_string():
     return snowflake_solid_for_query(["SELECT 1"])
+
+
+def run_parameters_must_be_a_dict():
+    return snowflake_solid_for_query("SELECT %s", parameters=[1])
+
+
+def run_parameters_reach_the_solid():
+    with_parameters = snowflake_solid_for_query("SELECT %(n)s", parameters={"n": 1})
+    return {"name": with_parameters.name, "tags": dict(with_parameters.tags)}
