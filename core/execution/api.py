@@ -30,6 +30,7 @@ from .executor import (
     get_executor_def,
     mode_for_executor,
 )
+from .live import LiveEvents
 from .loggers import build_event_loggers
 from .results import PipelineExecutionResult
 from .run_config import resolve_run_config
@@ -153,11 +154,20 @@ def execute_run_iterator(
                                   console=console)
     writer = instance.event_writer(run.run_id)
     run_context.index_compute_log = writer.write_compute_log
+
+    def deliver(event: EventRecord) -> None:
+        writer.write_soon(event)  # committed by the writer's timer, not on the step's thread
+        for log in loggers:
+            log(event)
+
+    # Log lines reach storage and the loggers while the step runs (``live.py``).
+    live = run_context.live = LiveEvents(deliver)
     try:
         for event in _run_events(run_context, executor, active):
-            writer.write(event)
-            for log in loggers:
-                log(event)
+            if not live.taken(event):
+                writer.write(event)
+                for log in loggers:
+                    log(event)
             yield event
     finally:
         writer.close()
