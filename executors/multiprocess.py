@@ -7,10 +7,11 @@ writer of the run's events; each child runs the shared step runner and streams i
 back over a pipe as length-prefixed pickles, a few writes per step: it holds events back
 until its compute function is about to run or resume, its outcome, or its exit (each write
 wakes the parent; eight a step cost more than the step), except what its code emits while it
-runs (``context.log`` lines, ``log_event``): those go within 50 ms (``LIVE_DELAY``, a timer
-thread started with the first), so the run worker stores them while the step runs. A child that dies without reporting an outcome
-(SIGKILL, segfault, ``os._exit``, OOM kill) becomes a STEP_FAILURE that names the exit code
-or signal, and the scheduler abandons what depended on it while other branches go on.
+runs (``context.log`` lines, ``log_event``): those go within 20 ms (``LIVE_DELAY``, a timer
+thread started with the first), so the run worker stores them while the step runs. A child
+that dies without reporting an outcome (SIGKILL, segfault, ``os._exit``, OOM kill) becomes a
+STEP_FAILURE that names the exit code or signal, and the scheduler abandons what depended on
+it while other branches go on.
 
 Fork safety: the parent forks only from its main thread; the event writer's timer thread is
 parked around ``fork()`` by the writer's at-fork hooks, and children never touch the parent's
@@ -69,7 +70,7 @@ from orch.core.storage.serde import dumps_compact, loads
 _HEADER = struct.Struct("!I")
 _OUTCOMES = frozenset({EventType.STEP_SUCCESS, EventType.STEP_FAILURE,
                        EventType.STEP_UP_FOR_RETRY})
-LIVE_DELAY = 0.05  # s: a log line a step wrote waits at most this long in the step process
+LIVE_DELAY = 0.02  # s: a log line a step wrote waits at most this long in the step process
 
 
 @dataclass

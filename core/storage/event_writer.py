@@ -23,10 +23,10 @@ step's ``context.log`` lines (and its ``log_event`` events, and the log lines of
 to ``write_soon`` while the step's code is still running (``core/execution/live.py``), not
 when the step next yields or returns; ``write_soon`` only queues, and the timer commits them
 within ``flush_interval`` like any other event. A step in a step process sends them over its
-pipe within 50 ms the same way (``executors/multiprocess.py``), and the run worker writes
-them on arrival. So a log line is in storage within about 50 ms of ``context.log`` (100 ms
-from a step process), whatever the step does next, and the 50 ms bound above holds for it
-from the moment it was logged.
+pipe within 20 ms (``executors/multiprocess.py``), and the run worker writes them on
+arrival. So a log line is in storage within about 50 ms of ``context.log`` (70 ms from a step
+process), whatever the step does next, and the 50 ms bound above holds for it from the moment
+it was logged.
 
 Compute-log index rows (``write_compute_log``: where a step's stdout/stderr files are, and
 whether the capture has ended) ride in the same batches, committed in the same transaction as
