@@ -51,7 +51,7 @@ def main(argv: list[str], throughput: Any, latency: Any, ms: Any) -> None:
         with tempfile.TemporaryDirectory(prefix="orch-bench-pg-") as tmp:
             homes = _homes(Path(tmp), server, url)
             print(f"PostgreSQL {_server_version(homes)} on loopback (fsync off), SQLite beside "
-                  f"it; load {load()}")
+                  f"it; {load()}")
             _throughputs(homes, n_events, throughput)
             _latencies(homes, latency, ms, quick)
             _runs_list(homes, n_runs)
