@@ -155,12 +155,17 @@ def execute_run_iterator(
     writer = instance.event_writer(run.run_id)
     run_context.index_compute_log = writer.write_compute_log
 
+    # Log lines reach storage and the loggers while the step runs (``live.py``). A writer
+    # without a timer (the ephemeral instance's: nobody reads it from another process) would
+    # commit on the step's thread, so it takes them from the stream as ever; loggers are live.
+    timed = writer.flush_interval is not None
+
     def deliver(event: EventRecord) -> None:
-        writer.write_soon(event)  # committed by the writer's timer, not on the step's thread
+        if timed:
+            writer.write_soon(event)  # committed by the writer's timer, not on this thread
         for log in loggers:
             log(event)
 
-    # Log lines reach storage and the loggers while the step runs (``live.py``).
     live = run_context.live = LiveEvents(deliver)
     try:
         for event in _run_events(run_context, executor, active):
@@ -168,6 +173,8 @@ def execute_run_iterator(
                 writer.write(event)
                 for log in loggers:
                     log(event)
+            elif not timed:
+                writer.write(event)
             yield event
     finally:
         writer.close()

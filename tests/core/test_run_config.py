@@ -275,6 +275,57 @@ def test_user_logger_receives_every_event():
     assert "STEP_SUCCESS" in kinds
 
 
+def test_a_logger_gets_a_log_line_while_its_step_still_runs():
+    """context.log lines are handed on as they are logged (core/execution/live.py), not when
+    the step returns; each is still stored once, where it was logged."""
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.orch_event["message"])  # type: ignore[attr-defined]
+
+    @logger
+    def collecting(init_context):
+        log = logging.getLogger("orch.test.live")
+        log.handlers = [Collect()]
+        log.setLevel(logging.DEBUG)
+        log.propagate = False
+        return log
+
+    seen_inside: list[bool] = []
+
+    @solid
+    def logs_then_checks(context):
+        context.log.info("first line")
+        seen_inside.append("first line" in messages)  # still inside the step's code
+        return 1
+
+    @pipeline(mode_defs=[ModeDefinition(logger_defs={"collect": collecting})])
+    def live_logging():
+        logs_then_checks()
+
+    for instance in (None, "persistent"):
+        messages.clear()
+        seen_inside.clear()
+        if instance is None:
+            result = execute_pipeline(live_logging, run_config={"loggers": {"collect": {}}})
+        else:
+            import tempfile
+
+            from orch.core.instance import Instance
+
+            with tempfile.TemporaryDirectory() as tmp, Instance.from_home(tmp) as inst:
+                result = execute_pipeline(live_logging, run_config={"loggers": {"collect": {}}},
+                                          instance=inst)
+                stored = inst.get_logs_for_run(result.run_id)
+                texts = [e.message for e in stored]
+                assert texts.count("first line") == 1
+                assert texts.index("first line") < next(
+                    i for i, e in enumerate(stored) if e.event_type_value == "STEP_OUTPUT")
+        assert result.success and seen_inside == [True]
+        assert messages.count("first line") == 1
+
+
 def test_scaffold_marks_required_entries_and_round_trips():
     text = scaffold_run_config(warehouse_report, "prod", required_only=True)
     assert "# required" in text and "table:" in text and "url:" in text
