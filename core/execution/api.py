@@ -177,6 +177,9 @@ def execute_run_iterator(
                 writer.write(event)
             yield event
     finally:
+        # A thread the run's code left behind may still log: not into a closed writer.
+        run_context.live = None
+        live.close()
         writer.close()
         for log in loggers:
             getattr(log, "close", lambda: None)()

@@ -33,7 +33,7 @@ class LiveEvents:
     """See the module docstring. ``deliver(event)`` must not block on storage: it runs on the
     step's thread, inside user code (and under a step timeout's alarm)."""
 
-    __slots__ = ("_deliver", "_early", "_pid")
+    __slots__ = ("_closed", "_deliver", "_early", "_pid")
 
     def __init__(self, deliver: Callable[[EventRecord], None]) -> None:
         self._deliver = deliver
@@ -41,10 +41,11 @@ class LiveEvents:
         # id -> the event itself: holding it means no other object can take its id before
         # the stream yields it (a step closed early never yields what it buffered).
         self._early: dict[int, EventRecord] = {}
+        self._closed = False
 
     def __call__(self, event: EventRecord) -> None:
         """An event was emitted (and buffered for the stream): deliver it now."""
-        if os.getpid() != self._pid:
+        if self._closed or os.getpid() != self._pid:
             return
         key = id(event)
         self._early[key] = event
@@ -53,6 +54,10 @@ class LiveEvents:
         except BaseException:
             self._early.pop(key, None)  # the stream's copy is then delivered as ever
             raise
+
+    def close(self) -> None:
+        """The run is over: later events (a thread its code left logging) are not delivered."""
+        self._closed = True
 
     def taken(self, event: EventRecord) -> bool:
         """Whether the stream's ``event`` was delivered already (then it is forgotten here)."""

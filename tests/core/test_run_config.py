@@ -326,6 +326,42 @@ def test_a_logger_gets_a_log_line_while_its_step_still_runs():
         assert messages.count("first line") == 1
 
 
+def test_a_thread_left_logging_after_the_run_is_harmless(tmp_path):
+    """A thread the solid started logs once the run is over (its writer closed): nothing is
+    delivered and nothing raises in that thread."""
+    import threading
+
+    from orch.core.instance import Instance
+
+    errors: list[BaseException] = []
+    release = threading.Event()
+    threads: list[threading.Thread] = []
+
+    @solid
+    def leaves_a_thread(context):
+        def later():
+            release.wait(10)
+            try:
+                context.log.info("after the run")
+            except BaseException as e:  # what the bug would raise: a closed writer
+                errors.append(e)
+
+        thread = threading.Thread(target=later)
+        thread.start()
+        threads.append(thread)
+
+    @pipeline
+    def leaky():
+        leaves_a_thread()
+
+    with Instance.from_home(tmp_path) as inst:
+        result = execute_pipeline(leaky, instance=inst)
+        release.set()
+        threads[0].join(10)
+        assert result.success and errors == []
+        assert "after the run" not in [e.message for e in inst.get_logs_for_run(result.run_id)]
+
+
 def test_scaffold_marks_required_entries_and_round_trips():
     text = scaffold_run_config(warehouse_report, "prod", required_only=True)
     assert "# required" in text and "table:" in text and "url:" in text
