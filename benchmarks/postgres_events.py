@@ -8,6 +8,10 @@ SQLite's figures beside it from the same run.
 * **Emit→visible** — this process writes an event every 2 ms while another process follows
   the run with ``Instance.watch``: PostgreSQL's follower sleeps on the LISTEN socket and wakes
   on the NOTIFY; SQLite's polls ``PRAGMA data_version`` every 20 ms. Target p95 ≤ 100 ms.
+* **A step's log lines, live** — ``orch run`` (a subprocess, in process and multiprocess) of a
+  step that logs a line every 50 ms for 2 s; this process follows the run with
+  ``Instance.watch`` and times each line from ``context.log`` to seeing it (it reaches storage
+  while the step runs: ``core/execution/live.py``). Target p95 ≤ 100 ms.
 * **``orch runs list`` over 100,000 runs** — the real console script as a subprocess (its
   default page of 20, newest first), median of 5. Target ≤ 200 ms.
 
@@ -51,9 +55,10 @@ def main(argv: list[str], throughput: Any, latency: Any, ms: Any) -> None:
         with tempfile.TemporaryDirectory(prefix="orch-bench-pg-") as tmp:
             homes = _homes(Path(tmp), server, url)
             print(f"PostgreSQL {_server_version(homes)} on loopback (fsync off), SQLite beside "
-                  f"it; load {load()}")
+                  f"it; {load()}")
             _throughputs(homes, n_events, throughput)
             _latencies(homes, latency, ms, quick)
+            _live_logs(homes, ms, Path(tmp))
             _runs_list(homes, n_runs)
     finally:
         if server is not None:
@@ -107,6 +112,53 @@ def _latencies(homes: dict[str, Any], latency: Any, ms: Any, quick: bool) -> Non
         median, p95 = ms(seen)
         print(f"  {backend:<28} {median:>10} {p95:>8} {max(seen) * 1e3:>8.1f}", flush=True)
     print("  target (PostgreSQL, NOTIFY): p95 ≤ 100 ms")
+
+
+_LOGGING_REPO = """
+import time
+from orch import pipeline, solid
+
+
+@solid
+def chatty(context):
+    for i in range(40):
+        context.log.info(f"line {i}")
+        time.sleep(0.05)
+
+
+@pipeline
+def logging_step():
+    chatty()
+"""
+
+
+def _live_logs(homes: dict[str, Any], ms: Any, tmp: Path) -> None:
+    print("\na step's context.log lines, emit→visible in another process while the step runs "
+          "(orch run as a subprocess, 40 lines 50 ms apart)")
+    print(f"  {'backend, executor':<28} {'median ms':>10} {'p95 ms':>8} {'max ms':>8}")
+    repo = tmp / "logging_repo.py"
+    repo.write_text(_LOGGING_REPO)
+    orch = str(Path(sys.executable).parent / "orch")
+    for backend, new_home in homes.items():
+        for executor in ("in_process", "multiprocess"):
+            home = new_home()
+            with Instance.from_home(home) as inst:
+                proc = subprocess.Popen([orch, "run", "-f", str(repo), "-p", "logging_step",
+                                         "--executor", executor], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL,
+                                        env={**os.environ, "ORCH_HOME": str(home)})
+                deadline = time.monotonic() + 60
+                runs = inst.get_runs(limit=1)
+                while not runs and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                    runs = inst.get_runs(limit=1)
+                seen = [time.time() - e.timestamp for e in inst.watch(runs[0].run_id, timeout=60)
+                        if e.message.startswith("line ")]
+                assert proc.wait(timeout=60) == 0 and len(seen) == 40, (len(seen), executor)
+            median, p95 = ms(seen)
+            print(f"  {backend + ', ' + executor:<28} {median:>10} {p95:>8} "
+                  f"{max(seen) * 1e3:>8.1f}", flush=True)
+    print("  target: p95 ≤ 100 ms (before: a line waited for its step to return)")
 
 
 def _runs_list(homes: dict[str, Any], n_runs: int) -> None:

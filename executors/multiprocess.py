@@ -6,9 +6,12 @@ those). The parent keeps the one scheduler (``core.execution.scheduler``) and is
 writer of the run's events; each child runs the shared step runner and streams its events
 back over a pipe as length-prefixed pickles, a few writes per step: it holds events back
 until its compute function is about to run or resume, its outcome, or its exit (each write
-wakes the parent; eight a step cost more than the step). A child that dies without reporting an outcome
-(SIGKILL, segfault, ``os._exit``, OOM kill) becomes a STEP_FAILURE that names the exit code
-or signal, and the scheduler abandons what depended on it while other branches go on.
+wakes the parent; eight a step cost more than the step), except what its code emits while it
+runs (``context.log`` lines, ``log_event``): those go within 20 ms (``LIVE_DELAY``, a timer
+thread started with the first), so the run worker stores them while the step runs. A child
+that dies without reporting an outcome (SIGKILL, segfault, ``os._exit``, OOM kill) becomes a
+STEP_FAILURE that names the exit code or signal, and the scheduler abandons what depended on
+it while other branches go on.
 
 Fork safety: the parent forks only from its main thread; the event writer's timer thread is
 parked around ``fork()`` by the writer's at-fork hooks, and children never touch the parent's
@@ -39,6 +42,7 @@ import selectors
 import signal
 import struct
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -54,6 +58,7 @@ from orch.core.execution.executor import (
     InitExecutorContext,
     execute_step_with_resources,
 )
+from orch.core.execution.live import LiveEvents
 from orch.core.execution.scheduler import RunStep
 from orch.core.execution.step import KEEP_PROCESSES_TAG, step_timeout
 from orch.core.execution.step_task import StepTask, open_step_task, step_task
@@ -65,6 +70,7 @@ from orch.core.storage.serde import dumps_compact, loads
 _HEADER = struct.Struct("!I")
 _OUTCOMES = frozenset({EventType.STEP_SUCCESS, EventType.STEP_FAILURE,
                        EventType.STEP_UP_FOR_RETRY})
+LIVE_DELAY = 0.02  # s: a log line a step wrote waits at most this long in the step process
 
 
 @dataclass
@@ -104,16 +110,27 @@ def _set_parent_death_signal() -> None:
 
 class _Pipe:
     """A step process's end of its event pipe: ``send(event)`` queues one length-prefixed
-    pickle, ``flush()`` writes what is queued in one go (an outcome is written at once). An
-    event whose data does not pickle goes as the plain JSON data storage would keep (or a
-    note saying why not)."""
+    pickle, ``flush()`` writes what is queued in one go (an outcome is written at once), and
+    ``soon(event)`` queues an event the step emitted while its code runs (a log line) to be
+    written within :data:`LIVE_DELAY` by a timer thread, started with the first such event,
+    unless a flush comes first. An event whose data does not pickle goes as the plain JSON
+    data storage would keep (or a note saying why not)."""
 
     def __init__(self, write_fd: int):
         self.write_fd = write_fd
         self.outcome_sent = False
         self.queued = bytearray()
+        self._lock = threading.Lock()  # guards queued and the fd: the timer writes too
+        self._wake = threading.Condition(self._lock)
+        self._live_since: float | None = None  # when the oldest unsent live event came
+        self._timer: threading.Thread | None = None
 
     def flush(self) -> None:
+        with self._lock:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._live_since = None
         view = memoryview(self.queued)
         while view:
             written = os.write(self.write_fd, view)
@@ -131,11 +148,40 @@ class _Pipe:
             except (Exception, RecursionError):
                 event.data = {}
             payload = pickle.dumps(event, protocol=pickle.HIGHEST_PROTOCOL)
-        self.queued += _HEADER.pack(len(payload))
-        self.queued += payload
-        if event.event_type in _OUTCOMES:
-            self.outcome_sent = True
-            self.flush()
+        with self._lock:
+            self.queued += _HEADER.pack(len(payload))
+            self.queued += payload
+            if event.event_type in _OUTCOMES:
+                self.outcome_sent = True
+                self._flush()
+
+    def soon(self, event: EventRecord) -> None:
+        self(event)
+        with self._lock:
+            if self._live_since is None and self.queued:
+                self._live_since = time.monotonic()
+                if self._timer is None:
+                    self._timer = threading.Thread(target=self._timer_loop, daemon=True,
+                                                   name="orch-step-events")
+                    self._timer.start()
+                else:
+                    self._wake.notify()
+
+    def _timer_loop(self) -> None:
+        with self._lock:
+            while True:
+                since = self._live_since
+                if since is None:
+                    self._wake.wait()
+                    continue
+                due = since + LIVE_DELAY - time.monotonic()
+                if due > 0:
+                    self._wake.wait(due)
+                    continue
+                try:
+                    self._flush()
+                except OSError:  # the run worker is gone: the step ends on its own
+                    return
 
 
 def _report_child_crash(rc: _Where, step_key: str, exc: BaseException, send: _Pipe) -> None:
@@ -221,8 +267,10 @@ def _task_main(task: StepTask, conn: Any, captured: Any) -> None:
     def body(send: _Pipe) -> None:
         rc, step = open_step_task(task)
         rc.before_user_code = send.flush
+        live = rc.live = LiveEvents(send.soon)
         for event in execute_step_with_resources(rc, step, task.attempt, task.missing):
-            send(event)
+            if not live.taken(event):
+                send(event)
 
     _step_process(_Where(task.run.run_id, task.run.pipeline_name), task.step_key, body,
                   write_fd, captured)
@@ -353,8 +401,10 @@ class _ForkLauncher:
             rc.raise_on_error = False
             rc.output_capture = None
             rc.before_user_code = send.flush
+            live = rc.live = LiveEvents(send.soon)  # not the run worker's (its writer)
             for event in self.run_step(step, attempt, missing):
-                send(event)
+                if not live.taken(event):
+                    send(event)
 
         _step_process(_Where(rc.run_id, rc.pipeline_name), step.key, body, write_fd, captured)
 

@@ -124,9 +124,15 @@ _lazy_typer_coercion()
 
 
 def _register() -> None:
-    from .commands import register_all
+    """Every command group; for the ``orch`` console script itself, only the group its
+    command line names (``commands.register_for``), so ``orch runs list`` does not import
+    and build the other twelve. Imported any other way (tests, ``python -m orch.cli``), all."""
+    from .commands import register_all, register_for
 
-    register_all(app)
+    if os.path.basename(sys.argv[0] if sys.argv else "") == "orch":
+        register_for(app, sys.argv)
+    else:
+        register_all(app)
 
 
 _flags_without_type_labels()

@@ -30,6 +30,7 @@ from .executor import (
     get_executor_def,
     mode_for_executor,
 )
+from .live import LiveEvents
 from .loggers import build_event_loggers
 from .results import PipelineExecutionResult
 from .run_config import resolve_run_config
@@ -153,13 +154,32 @@ def execute_run_iterator(
                                   console=console)
     writer = instance.event_writer(run.run_id)
     run_context.index_compute_log = writer.write_compute_log
+
+    # Log lines reach storage and the loggers while the step runs (``live.py``). A writer
+    # without a timer (the ephemeral instance's: nobody reads it from another process) would
+    # commit on the step's thread, so it takes them from the stream as ever; loggers are live.
+    timed = writer.flush_interval is not None
+
+    def deliver(event: EventRecord) -> None:
+        if timed:
+            writer.write_soon(event)  # committed by the writer's timer, not on this thread
+        for log in loggers:
+            log(event)
+
+    live = run_context.live = LiveEvents(deliver)
     try:
         for event in _run_events(run_context, executor, active):
-            writer.write(event)
-            for log in loggers:
-                log(event)
+            if not live.taken(event):
+                writer.write(event)
+                for log in loggers:
+                    log(event)
+            elif not timed:
+                writer.write(event)
             yield event
     finally:
+        # A thread the run's code left behind may still log: not into a closed writer.
+        run_context.live = None
+        live.close()
         writer.close()
         for log in loggers:
             getattr(log, "close", lambda: None)()

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ..instance import Instance
     from ..plan.plan import ExecutionPlan, ExecutionStep
     from ..storage.base import ComputeLogInfo
+    from .live import LiveEvents
 
 
 class Resources:
@@ -71,6 +72,10 @@ class RunContext:
     # Called before the step's compute function runs or resumes (user code that may take
     # long): a step process delivers the events it holds back, so none waits on user code.
     before_user_code: Callable[[], None] | None = None
+    # Set by the run's event consumer (the run worker, a step process): log lines and other
+    # events a step emits while its code runs are handed to it at once, not when the step
+    # next yields (``live.py``).
+    live: LiveEvents | None = None
 
     @property
     def run_id(self) -> str:
@@ -107,7 +112,14 @@ class RunContext:
         return self.output_run_ids.get(step_key, self.run_id)
 
     def log_manager(self, step_key: str | None = None) -> LogManager:
-        return LogManager(self.run_id, self.pipeline_name, self.pending_logs.append, step_key)
+        return LogManager(self.run_id, self.pipeline_name, self.emit_pending, step_key)
+
+    def emit_pending(self, event: EventRecord) -> None:
+        """A log line of the run's code outside a step's own logger (resources, run-level
+        loggers): queued for the event stream, and delivered at once when ``live`` is set."""
+        self.pending_logs.append(event)
+        if self.live is not None:
+            self.live(event)
 
     def drain_logs(self) -> list[EventRecord]:
         """The log lines waiting in ``pending_logs``, taken off it."""

@@ -69,7 +69,7 @@ class StepRunner:
         self.missing = missing
         self.log_buffer: list[EventRecord] = []
         self.log = run_context.log_manager(step.key)
-        self.log._emit = self.log_buffer.append
+        self.log._emit = self._emit
         self.output_values: dict[str, Any] = {}
         self.user_exception: BaseException | None = None
         self.retries_exhausted = False
@@ -77,6 +77,15 @@ class StepRunner:
     def _event(self, event_type: EventType, message: str, level: int = 10,
                **data: Any) -> EventRecord:
         return self.rc.event(event_type, message, self.step.key, level, data)
+
+    def _emit(self, event: EventRecord) -> None:
+        """An event the step's code emits while it runs (``context.log``, ``log_event``):
+        buffered for the step's stream, and delivered at once when the run's consumer
+        takes events live (``live.py``)."""
+        self.log_buffer.append(event)
+        live = self.rc.live
+        if live is not None:
+            live(event)
 
     def _drain_logs(self) -> Iterator[EventRecord]:
         if self.log_buffer:
@@ -271,7 +280,7 @@ class StepRunner:
 
     def _log_user_event(self, item: AssetMaterialization | ExpectationResult) -> None:
         """``context.log_event(...)``: the event joins the step's stream where it is logged."""
-        self.log_buffer.append(self._user_event(item))
+        self._emit(self._user_event(item))
 
     def _user_event(self, item: AssetMaterialization | ExpectationResult) -> EventRecord:
         if isinstance(item, AssetMaterialization):

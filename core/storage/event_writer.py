@@ -18,6 +18,16 @@
 So a process killed with SIGKILL loses at most the events of the last 50 ms window that had not
 reached one of those points, and at most the step outcomes of the last 2 ms.
 
+Events reach the writer as they are emitted, log lines included: the run worker hands a
+step's ``context.log`` lines (and its ``log_event`` events, and the log lines of resources)
+to ``write_soon`` while the step's code is still running (``core/execution/live.py``), not
+when the step next yields or returns; ``write_soon`` only queues, and the timer commits them
+within ``flush_interval`` like any other event. A step in a step process sends them over its
+pipe within 20 ms (``executors/multiprocess.py``), and the run worker writes them on
+arrival. So a log line is in storage within about 50 ms of ``context.log`` (70 ms from a step
+process), whatever the step does next, and the 50 ms bound above holds for it from the moment
+it was logged.
+
 Compute-log index rows (``write_compute_log``: where a step's stdout/stderr files are, and
 whether the capture has ended) ride in the same batches, committed in the same transaction as
 the events written before them (``Storage.store_batch``): a capture's first row lands with its
@@ -129,6 +139,30 @@ class EventWriter:
             self.flush()
         elif event.event_type in self.flush_on or self._urgent:
             self._commit_soon()
+
+    def write_soon(self, event: EventRecord) -> None:
+        """Queue one event for the timer's next commit (within ``flush_interval``), never
+        committing on the calling thread: for what a step emits while its code runs (its log
+        lines, ``live.py``), which must not wait on storage nor be interrupted inside it (a
+        step timeout's alarm fires in that thread). A full batch wakes the timer to commit
+        it at once. Run events and step outcomes, and a writer without a timer, take
+        :meth:`write`."""
+        if self.flush_interval is None or event.event_type in FLUSH_NOW_TYPES:
+            self.write(event)
+            return
+        if event.run_id != self.run_id:
+            raise ValueError(
+                f"event of run {event.run_id} given to the writer of run {self.run_id}"
+            )
+        with self._lock:
+            if self._closed:
+                raise RuntimeError(f"the event writer of run {self.run_id} is closed")
+            self._buf.append(event)
+            if self._timer_idle:
+                self._wake_timer()
+            if len(self._buf) >= self.batch_size and not self._urgent:
+                self._urgent = True
+                self._cond.notify()
 
     def write_compute_log(self, info: ComputeLogInfo) -> None:
         """Queue a compute-log index row (``ComputeLogManager`` calls this as its ``index``):

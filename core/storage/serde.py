@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -43,6 +42,8 @@ def canonical_json(obj: Any) -> str:
 
 def content_id(obj: Any) -> str:
     """The content address of a JSON value: sha256 of its canonical JSON."""
+    import hashlib  # here: loading OpenSSL is ~3 ms of every command, most never hash
+
     return hashlib.sha256(canonical_json(obj).encode()).hexdigest()
 
 

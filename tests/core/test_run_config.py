@@ -308,6 +308,93 @@ def test_built_in_sections_still_resolve_to_their_defaults():
         "multiprocess": {"config": {"max_concurrent": 0, "retries": {"enabled": {}}}}}
 
 
+def test_a_logger_gets_a_log_line_while_its_step_still_runs():
+    """context.log lines are handed on as they are logged (core/execution/live.py), not when
+    the step returns; each is still stored once, where it was logged."""
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.orch_event["message"])  # type: ignore[attr-defined]
+
+    @logger
+    def collecting(init_context):
+        log = logging.getLogger("orch.test.live")
+        log.handlers = [Collect()]
+        log.setLevel(logging.DEBUG)
+        log.propagate = False
+        return log
+
+    seen_inside: list[bool] = []
+
+    @solid
+    def logs_then_checks(context):
+        context.log.info("first line")
+        seen_inside.append("first line" in messages)  # still inside the step's code
+        return 1
+
+    @pipeline(mode_defs=[ModeDefinition(logger_defs={"collect": collecting})])
+    def live_logging():
+        logs_then_checks()
+
+    for instance in (None, "persistent"):
+        messages.clear()
+        seen_inside.clear()
+        if instance is None:
+            result = execute_pipeline(live_logging, run_config={"loggers": {"collect": {}}})
+        else:
+            import tempfile
+
+            from orch.core.instance import Instance
+
+            with tempfile.TemporaryDirectory() as tmp, Instance.from_home(tmp) as inst:
+                result = execute_pipeline(live_logging, run_config={"loggers": {"collect": {}}},
+                                          instance=inst)
+                stored = inst.get_logs_for_run(result.run_id)
+                texts = [e.message for e in stored]
+                assert texts.count("first line") == 1
+                assert texts.index("first line") < next(
+                    i for i, e in enumerate(stored) if e.event_type_value == "STEP_OUTPUT")
+        assert result.success and seen_inside == [True]
+        assert messages.count("first line") == 1
+
+
+def test_a_thread_left_logging_after_the_run_is_harmless(tmp_path):
+    """A thread the solid started logs once the run is over (its writer closed): nothing is
+    delivered and nothing raises in that thread."""
+    import threading
+
+    from orch.core.instance import Instance
+
+    errors: list[BaseException] = []
+    release = threading.Event()
+    threads: list[threading.Thread] = []
+
+    @solid
+    def leaves_a_thread(context):
+        def later():
+            release.wait(10)
+            try:
+                context.log.info("after the run")
+            except BaseException as e:  # what the bug would raise: a closed writer
+                errors.append(e)
+
+        thread = threading.Thread(target=later)
+        thread.start()
+        threads.append(thread)
+
+    @pipeline
+    def leaky():
+        leaves_a_thread()
+
+    with Instance.from_home(tmp_path) as inst:
+        result = execute_pipeline(leaky, instance=inst)
+        release.set()
+        threads[0].join(10)
+        assert result.success and errors == []
+        assert "after the run" not in [e.message for e in inst.get_logs_for_run(result.run_id)]
+
+
 def test_scaffold_marks_required_entries_and_round_trips():
     text = scaffold_run_config(warehouse_report, "prod", required_only=True)
     assert "# required" in text and "table:" in text and "url:" in text

@@ -76,6 +76,34 @@ def test_writer_timer_commits_a_quiet_batch(
                 time.sleep(0.02 * 25)  # longer than the idle spell
 
 
+def test_write_soon_leaves_the_commit_to_the_timer(
+    instance: Instance, make_run: MakeRun, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a step emits while its code runs (live log lines) is queued by ``write_soon`` and
+    committed by the writer's thread: a full batch at once, the rest at the next tick."""
+    run = make_run()
+    committers: list[threading.Thread] = []
+    with instance.event_writer(run.run_id, batch_size=10, flush_interval=30.0) as writer:
+        store = writer._store
+
+        def noting_thread(*args: object) -> None:
+            committers.append(threading.current_thread())
+            store(*args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(writer, "_store", noting_thread)
+        for i in range(10):
+            writer.write_soon(event(run, None, "a", f"line {i}"))
+        deadline = time.monotonic() + 5.0
+        while len(committed(home, run.run_id)) < 10 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert len(committed(home, run.run_id)) == 10
+        assert committers and threading.current_thread() not in committers
+        writer.write_soon(event(run, None, "a", "one more"))
+        time.sleep(0.1)
+        assert writer.pending == 1  # not full: it waits for the tick (30 s here) or close
+    assert committed(home, run.run_id)[-1] == "one more"
+
+
 def test_storage_ids_are_set_and_increasing(instance: Instance, make_run: MakeRun) -> None:
     run = make_run()
     events = [event(run, None, None, f"m{i}") for i in range(5)]
