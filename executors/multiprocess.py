@@ -271,15 +271,17 @@ class _Where:
 
 
 def _step_process(where: _Where, step_key: str, body: Callable[[_Pipe], None], write_fd: int,
-                  captured: Any) -> NoReturn:
+                  captured: Any, signals_set: bool = False) -> NoReturn:
     """The life of a step process, whichever way it started: signals and process group as
-    a step needs them, output to its compute-log files, ``body(send)`` to run the step, a
-    STEP_FAILURE for whatever escapes it, then ``os._exit``."""
+    a step needs them (``signals_set``: inherited already, from a zygote), output to its
+    compute-log files, ``body(send)`` to run the step, a STEP_FAILURE for whatever escapes
+    it, then ``os._exit``."""
     status = 0
     send = _Pipe(write_fd)
     try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if not signals_set:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
         _own_process_group(0)
         _set_parent_death_signal()
         # A process the step forks must not hold the run's pipe open (exec'd ones never
@@ -486,7 +488,7 @@ class _ForkLauncher:
                     os.close(read_fd)
                     step_key, attempt, missing, captured = pickle.loads(request[1:])
                     self._run_child(plan.get_step(step_key), attempt, missing, write_fd,
-                                    captured)  # never returns
+                                    captured, from_zygote=True)  # never returns
                 os.close(write_fd)
                 _own_process_group(pid)  # before the worker can signal its group
                 running.add(pid)
@@ -548,8 +550,8 @@ class _ForkLauncher:
         return child
 
     def _run_child(self, step: ExecutionStep, attempt: int,
-                   missing: frozenset[StepOutputHandle], write_fd: int, captured: Any
-                   ) -> NoReturn:
+                   missing: frozenset[StepOutputHandle], write_fd: int, captured: Any,
+                   from_zygote: bool = False) -> NoReturn:
         # What the step process inherited goes to the collector's permanent generation, so
         # its own collections never walk the run worker's heap, which grows with the plan
         # (a full collection there copies every page on write: 0.4 s at 5,000 steps).
@@ -567,7 +569,8 @@ class _ForkLauncher:
             for event in self.run_step(step, attempt, missing):
                 send(event)
 
-        _step_process(_Where(rc.run_id, rc.pipeline_name), step.key, body, write_fd, captured)
+        _step_process(_Where(rc.run_id, rc.pipeline_name), step.key, body, write_fd, captured,
+                      signals_set=from_zygote)
 
     # -- collecting -----------------------------------------------------------------------
     def poll(self, timeout: float) -> Iterator[EventRecord]:
