@@ -644,7 +644,12 @@ class _ForkLauncher:
         if child.step.tags.get(KEEP_PROCESSES_TAG, "").lower() not in ("1", "true", "yes"):
             _signal_step(child, signal.SIGKILL)  # what the step started and left behind
         if child.captured is not None and child.captured.stdout_path and self.compute_logs:
-            self.compute_logs.end_capture(child.captured, self.rc.index_compute_log)
+            # The capture's last row rides with the next commit (the step's outcome when it is
+            # still to be handed on, else the next step's): no commit of its own, which came
+            # 2 ms after the outcome's and so woke the writer's timer thread, a step.
+            self.compute_logs.end_capture(
+                child.captured,
+                self.rc.index_compute_log_lazily or self.rc.index_compute_log)
         if child.outcome_seen:
             return
         step = child.step

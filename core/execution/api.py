@@ -153,6 +153,7 @@ def execute_run_iterator(
                                   console=console)
     writer = instance.event_writer(run.run_id)
     run_context.index_compute_log = writer.write_compute_log
+    run_context.index_compute_log_lazily = writer.write_compute_log_lazily
     try:
         for event in _run_events(run_context, executor, active):
             writer.write(event)
