@@ -5,7 +5,9 @@ subprocess (benchmarks/entry.py: persistent SQLite ORCH_HOME, compute logs captu
 ``fs_io_manager``, bytecode as configured), beside ``orch run`` in process on the same
 workload, interleaved. ``engine ms/step`` is the run record's start → end over the steps;
 ``isolation ms/step`` is multiprocess minus in process: what running each step in its own
-process costs.
+process costs. Two multiprocess rows a workload, interleaved with in process: steps forked by
+the run's zygote (the default) and forked by the run worker itself (``ORCH_STEP_ZYGOTE=0``,
+as before the zygote).
 
 The floor, measured in this run (issue 13 item 4: isolation within 2x of it): ``os.fork`` of
 a process that has imported what a run worker imports, the child sending one small pickled
@@ -101,23 +103,27 @@ def real_entry_point(repeats: int) -> None:
         for name in NAMES:
             runs = interleave({
                 "in_process": lambda name=name: home.orch_run(name),
-                "multiprocess": lambda name=name: home.orch_run(name, "multiprocess",
-                                                                MAX_CONCURRENT),
+                "zygote": lambda name=name: home.orch_run(name, "multiprocess", MAX_CONCURRENT),
+                "worker forks": lambda name=name: home.orch_run(
+                    name, "multiprocess", MAX_CONCURRENT, env={"ORCH_STEP_ZYGOTE": "0"}),
             }, repeats)
             floors.append(fork_floor())
             floor_ms = statistics.median(f[0] for f in floors) * 1000
             floor_cpu_ms = statistics.median(f[1] for f in floors) * 1000
-            single, multi = summary(runs["in_process"]), summary(runs["multiprocess"])
-            isolation = multi.engine_ms_per_step - single.engine_ms_per_step
-            ratio = isolation / floor_ms
-            cpu = (multi.cpu - single.cpu) / multi.steps * 1000 \
-                if multi.cpu is not None and single.cpu is not None else float("nan")
-            print(f"  {name:<11} {multi.steps:>5} {multi.wall:>7.2f} "
-                  f"{multi.engine_ms_per_step:>15.2f} {single.engine_ms_per_step:>16.2f} "
-                  f"{isolation:>18.2f} {ratio:>7.1f}x {cpu:>12.2f} {cpu / floor_cpu_ms:>7.1f}x "
-                  f"{multi.max_rss_mb:>7.0f}MB   {load()}  "
-                  f"{mark(ratio <= TARGET_FLOOR_RATIO)} (≤ {TARGET_FLOOR_RATIO:g}x floor)",
-                  flush=True)
+            single = summary(runs["in_process"])
+            for variant in ("zygote", "worker forks"):
+                multi = summary(runs[variant])
+                isolation = multi.engine_ms_per_step - single.engine_ms_per_step
+                ratio = isolation / floor_ms
+                cpu = (multi.cpu - single.cpu) / multi.steps * 1000 \
+                    if multi.cpu is not None and single.cpu is not None else float("nan")
+                label = name if variant == "zygote" else "  ↳ worker"
+                print(f"  {label:<11} {multi.steps:>5} {multi.wall:>7.2f} "
+                      f"{multi.engine_ms_per_step:>15.2f} {single.engine_ms_per_step:>16.2f} "
+                      f"{isolation:>18.2f} {ratio:>7.1f}x {cpu:>12.2f} "
+                      f"{cpu / floor_cpu_ms:>7.1f}x {multi.max_rss_mb:>7.0f}MB   {load()}  "
+                      + (f"{mark(ratio <= TARGET_FLOOR_RATIO)} (≤ {TARGET_FLOOR_RATIO:g}x floor)"
+                         if variant == "zygote" else ""), flush=True)
         walls = [f[0] * 1000 for f in floors]
         print(f"  floor (fork + pipe message + exit + reap, this run): "
               f"{statistics.median(walls):.2f} ms median of {len(floors)} samples "

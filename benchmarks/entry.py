@@ -218,20 +218,22 @@ class OrchHome:
         return argv + (["-q"] if quiet else []) + list(extra)
 
     def orch_run(self, name: str, executor: str = "in_process", max_concurrent: int = 2,
-                 quiet: bool = True, warm: str = "each", extra: Sequence[str] = ()
-                 ) -> Measured:
+                 quiet: bool = True, warm: str = "each", extra: Sequence[str] = (),
+                 env: dict[str, str] | None = None) -> Measured:
         """``orch run -f WORKLOAD -p NAME --executor E [-q] [EXTRA...]`` once, with its run
         record's figures. Warm-up (untimed): ``warm="each"`` runs this very command once
-        first, ``"home"`` only one single-solid run per home (as the Dagster side gets)."""
+        first, ``"home"`` only one single-solid run per home (as the Dagster side gets).
+        ``env``: variables to set for this command (e.g. ``ORCH_STEP_ZYGOTE=0``)."""
         become_subreaper()
         argv = self.argv(name, executor, max_concurrent, quiet, extra)
         first = self.argv("chain_1") if warm == "home" else argv
+        environment = {**self.env(), **(env or {})}
         if tuple(first) not in self._warmed:  # the instance, its schema, the OS caches
-            timed_process(first, self.env(), self.scratch)
+            timed_process(first, environment, self.scratch)
             self._with_run_record(Measured(0.0))  # reaps the warm-up's worker
             self._warmed.add(tuple(first))
         cpu_before = children_cpu()
-        wall, rss, _ = timed_process(argv, self.env(), self.scratch)
+        wall, rss, _ = timed_process(argv, environment, self.scratch)
         measured = self._with_run_record(Measured(wall, max_rss_mb=rss))
         measured.cpu = children_cpu() - cpu_before
         return measured

@@ -13,6 +13,26 @@ that dies without reporting an outcome (SIGKILL, segfault, ``os._exit``, OOM kil
 STEP_FAILURE that names the exit code or signal, and the scheduler abandons what depended on
 it while other branches go on.
 
+The step zygote: forking the run worker itself costs the worker more than the fork. Every
+fork makes the worker's pages copy-on-write again, so after each one the worker copies each
+page it writes anew (~600 page faults of 3-5 us a step on this project's VM: 1.8 of its
+3.2 ms of CPU a step) and parks its event writer around it. So before its first step a run
+forks one **zygote** from the worker (the code loaded, the plan built), which only forks
+steps: it reads a request on a socket (the step's key, attempt, missing inputs and log
+files), makes the step's event pipe, forks the step, and replies with its pid and the pipe's
+read end (a passed descriptor); asked later, it gives a step's exit status (it reaps its
+steps). It does as little as it can between forks, since after each fork every page it
+writes is copied again too (~115 faults a step). Each step process is still a fork holding
+the run's code, its own process and process group, streaming events over its own pipe to
+the worker, the single writer. The worker watches each step's pid (a pidfd), signals its
+group (timeouts, cancel) and turns a death without an outcome into a STEP_FAILURE naming the
+exit status, which it asks the zygote for. The zygote dies with the worker (parent-death
+signal), its steps with it; steps left running by a zygote that died fail, naming it, and
+the run forks the rest from the worker. A zygote knows the plan as it was when it was
+forked, so it serves runs whose plan is complete from the start (no dynamic outputs to
+resolve); those, systems without ``pidfd_open``, and ``ORCH_STEP_ZYGOTE=0`` fork every step
+from the worker.
+
 Fork safety: the parent forks only from its main thread; the event writer's timer thread is
 parked around ``fork()`` by the writer's at-fork hooks, and children never touch the parent's
 SQLite connection (they write only to their pipe and their compute-log files, and leave with
@@ -38,8 +58,10 @@ import importlib.util
 import json
 import os
 import pickle
+import select
 import selectors
 import signal
+import socket
 import struct
 import sys
 import threading
@@ -88,6 +110,81 @@ class _Child:
     exit_fd: int | None = None  # a pidfd (or the process's sentinel): readable once it exited
     process: Any = None  # the multiprocess Process of a forkserver or spawn step process
     status: int | None = None  # its exit status once reaped (as os.waitpid gives it)
+    zygote: _Zygote | None = None  # the zygote that forked it (and reaps it)
+    lost: bool = False  # its zygote died: its exit status is unknown
+
+
+class _Zygote:
+    """The run worker's side of its step zygote (module docstring): a socket to it, on which
+    each request gets one reply, and its pid. Requests: ``F`` + a pickled step (fork it: the
+    reply is its pid, with the read end of its event pipe attached) and ``W`` + a pid (the
+    reply is its exit status once it exited: the zygote reaps its steps)."""
+
+    def __init__(self, pid: int, sock: socket.socket):
+        self.pid = pid
+        self.sock = sock
+        self.dead = False
+
+    def fork(self, request: bytes) -> tuple[int, int] | None:
+        """(pid, read end of its event pipe) of a step the zygote forked; None when the
+        zygote is gone."""
+        reply = self._ask(b"F" + request, socket.CMSG_SPACE(_FD.size))
+        if reply is None:
+            return None
+        data, ancillary = reply
+        fds = [fd for level, kind, raw in ancillary
+               if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS
+               for (fd,) in _FD.iter_unpack(raw[:len(raw) - len(raw) % _FD.size])]
+        if len(data) != _PID.size or len(fds) != 1:
+            for fd in fds:
+                os.close(fd)
+            self.dead = True
+            return None
+        return _PID.unpack(data)[0], fds[0]
+
+    def status_of(self, pid: int) -> int | None:
+        """The exit status of ``pid``, a step that has exited (the zygote reaps it now if it
+        has not yet); None when the zygote is gone."""
+        reply = self._ask(b"W" + _PID.pack(pid), 0)
+        if reply is None or len(reply[0]) != _PID.size:
+            self.dead = True
+            return None
+        return _PID.unpack(reply[0])[0]
+
+    def _ask(self, request: bytes, ancillary_size: int) -> tuple[bytes, list[Any]] | None:
+        if self.dead:
+            return None
+        try:
+            self.sock.send(request)
+            data, ancillary, _, _ = self.sock.recvmsg(_PID.size, ancillary_size,
+                                                      socket.MSG_CMSG_CLOEXEC)
+        except OSError:
+            data = b""
+        if not data:
+            self.dead = True
+            return None
+        return data, ancillary
+
+    def close(self) -> None:
+        """End the zygote (it reaps what is left and exits when its socket closes), and
+        reap it."""
+        self.sock.close()
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+
+
+def _zygote_wanted(run_context: RunContext) -> bool:
+    """Whether a run's steps are forked by a zygote (module docstring)."""
+    plan = run_context.plan
+    return _PIDFD is not None and plan is not None \
+        and os.environ.get("ORCH_STEP_ZYGOTE", "1") != "0" \
+        and all(step.is_resolved for step in plan.steps.values())
+
+
+_PID = struct.Struct("i")  # a pid or an exit status, in the zygote's replies
+_FD = struct.Struct("i")  # a descriptor in SCM_RIGHTS data
 
 
 @functools.cache
@@ -220,15 +317,17 @@ class _Where:
 
 
 def _step_process(where: _Where, step_key: str, body: Callable[[_Pipe], None], write_fd: int,
-                  captured: Any) -> NoReturn:
+                  captured: Any, signals_set: bool = False) -> NoReturn:
     """The life of a step process, whichever way it started: signals and process group as
-    a step needs them, output to its compute-log files, ``body(send)`` to run the step, a
-    STEP_FAILURE for whatever escapes it, then ``os._exit``."""
+    a step needs them (``signals_set``: inherited already, from a zygote), output to its
+    compute-log files, ``body(send)`` to run the step, a STEP_FAILURE for whatever escapes
+    it, then ``os._exit``."""
     status = 0
     send = _Pipe(write_fd)
     try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if not signals_set:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
         _own_process_group(0)
         _set_parent_death_signal()
         # A process the step forks must not hold the run's pipe open (exec'd ones never
@@ -304,16 +403,22 @@ class _ForkLauncher:
         self.children: dict[int, _Child] = {}  # by read fd
         self.selector = selectors.DefaultSelector()
         self.compute_logs = getattr(run_context.instance, "compute_log_manager", None)
+        self.zygote: _Zygote | None = None
 
     def start(self) -> Iterator[EventRecord]:
         instance = self.rc.instance
         if getattr(instance, "storage_dir", None) is not None:
             instance.storage_dir.mkdir(parents=True, exist_ok=True)  # before any fork
+        if self.context is None and _zygote_wanted(self.rc):
+            self.zygote = self._fork_zygote()
+        zygote = f", forked by zygote {self.zygote.pid}" if self.zygote else ""
         yield self.rc.event(
             EventType.ENGINE_EVENT,
             f"Executing steps using the multiprocess executor (max_concurrent="
-            f"{self.max_concurrent}, start_method {self.start_method}, pid {os.getpid()}).",
-            data={"max_concurrent": self.max_concurrent, "start_method": self.start_method},
+            f"{self.max_concurrent}, start_method {self.start_method}, pid {os.getpid()}"
+            f"{zygote}).",
+            data={"max_concurrent": self.max_concurrent, "start_method": self.start_method,
+                  "zygote_pid": self.zygote.pid if self.zygote else None},
         )
 
     def free_slots(self) -> int:
@@ -329,7 +434,12 @@ class _ForkLauncher:
         if self.compute_logs is not None:
             captured = self.compute_logs.begin_capture(self.rc.run_id, step.key, index=False)
         timeout = step_timeout(step, self.step_timeout)
-        if self.context is None:
+        child = None
+        if self.zygote is not None:
+            child = self._fork_from_zygote(step, attempt, missing, captured, timeout)
+        if child is not None:
+            pass
+        elif self.context is None:
             child = self._fork(step, attempt, missing, captured, timeout)
         else:
             child = self._start(step, attempt, missing, captured, timeout)
@@ -363,6 +473,109 @@ class _ForkLauncher:
         child.exit_fd = _pidfd(pid)
         return child
 
+    # -- the step zygote ------------------------------------------------------------------
+    def _fork_zygote(self) -> _Zygote | None:
+        _prctl()
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        pid = os.fork()
+        if pid == 0:  # the zygote
+            mine.close()
+            self._zygote_main(theirs)  # never returns
+        theirs.close()
+        zygote = _Zygote(pid, mine)
+        # This process learns that a step ended from a pidfd of a process not its own.
+        probe = _pidfd(pid)
+        if probe is None:
+            zygote.close()
+            return None
+        os.close(probe)
+        return zygote
+
+    def _zygote_main(self, sock: socket.socket) -> NoReturn:
+        """The zygote's life (see the module docstring). It does as little as it can per
+        step, since every fork makes each page it then writes a copy: read a request, fork,
+        reply; it reaps steps that have exited when it is next asked anything, keeping the
+        status only of those that did not exit 0 (a step the worker asks about that is
+        neither running nor kept exited 0)."""
+        status = 0
+        try:
+            gc.freeze()  # what every step inherits is never walked by their collectors
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            _set_parent_death_signal()
+            plan = self.rc.plan
+            assert plan is not None
+            rights = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, b"")]
+            exited: dict[int, int] = {}  # reaped, did not exit 0, not asked about yet
+            running: set[int] = set()
+            while True:
+                request = sock.recv(1 << 20)
+                while running:  # reap what has exited (no zombies pile up)
+                    try:
+                        pid, exit_status = os.waitpid(-1, os.WNOHANG)
+                    except ChildProcessError:
+                        break
+                    if not pid:
+                        break
+                    running.discard(pid)
+                    if exit_status:
+                        exited[pid] = exit_status
+                if not request:
+                    break  # the worker is done with us
+                if request[:1] == b"W":
+                    (pid,) = _PID.unpack(request[1:])
+                    if pid in running:
+                        running.discard(pid)
+                        exited[pid] = os.waitpid(pid, 0)[1]
+                    sock.send(_PID.pack(exited.pop(pid, 0)))
+                    continue
+                read_fd, write_fd = os.pipe()
+                pid = os.fork()
+                if pid == 0:  # the step process
+                    sock.close()
+                    os.close(read_fd)
+                    step_key, attempt, missing, captured = pickle.loads(request[1:])
+                    self._run_child(plan.get_step(step_key), attempt, missing, write_fd,
+                                    captured, from_zygote=True)  # never returns
+                os.close(write_fd)
+                _own_process_group(pid)  # before the worker can signal its group
+                running.add(pid)
+                rights[0] = (socket.SOL_SOCKET, socket.SCM_RIGHTS, _FD.pack(read_fd))
+                sock.sendmsg([_PID.pack(pid)], rights)
+                os.close(read_fd)
+            for pid in running:
+                os.waitpid(pid, 0)
+        except BaseException:
+            status = 70
+        finally:
+            os._exit(status)
+
+    def _fork_from_zygote(self, step: ExecutionStep, attempt: int,
+                          missing: frozenset[StepOutputHandle], captured: Any,
+                          timeout: float | None) -> _Child | None:
+        """The step forked by the zygote, or None when the zygote is gone (its steps are
+        then forked from this process)."""
+        zygote = self.zygote
+        assert zygote is not None
+        forked = zygote.fork(pickle.dumps((step.key, attempt, missing, captured),
+                                          protocol=pickle.HIGHEST_PROTOCOL))
+        if forked is None:
+            self._zygote_gone()
+            return None
+        pid, read_fd = forked
+        os.set_blocking(read_fd, False)
+        child = _Child(step, attempt, pid, read_fd, time.monotonic(), timeout, captured,
+                       zygote=zygote)
+        # Opened before the zygote can reap it: it reaps only when asked something next.
+        child.exit_fd = _pidfd(pid)
+        return child
+
+    def _zygote_gone(self) -> None:
+        """No more steps from the zygote: later steps fork from this process."""
+        zygote, self.zygote = self.zygote, None
+        if zygote is not None:
+            zygote.close()
+
     def _start(self, step: ExecutionStep, attempt: int, missing: frozenset[StepOutputHandle],
                captured: Any, timeout: float | None) -> _Child:
         """A step process started by the ``multiprocess`` package (forkserver, spawn)."""
@@ -385,8 +598,8 @@ class _ForkLauncher:
         return child
 
     def _run_child(self, step: ExecutionStep, attempt: int,
-                   missing: frozenset[StepOutputHandle], write_fd: int, captured: Any
-                   ) -> NoReturn:
+                   missing: frozenset[StepOutputHandle], write_fd: int, captured: Any,
+                   from_zygote: bool = False) -> NoReturn:
         # What the step process inherited goes to the collector's permanent generation, so
         # its own collections never walk the run worker's heap, which grows with the plan
         # (a full collection there copies every page on write: 0.4 s at 5,000 steps).
@@ -406,7 +619,8 @@ class _ForkLauncher:
                 if not live.taken(event):
                     send(event)
 
-        _step_process(_Where(rc.run_id, rc.pipeline_name), step.key, body, write_fd, captured)
+        _step_process(_Where(rc.run_id, rc.pipeline_name), step.key, body, write_fd, captured,
+                      signals_set=from_zygote)
 
     # -- collecting -----------------------------------------------------------------------
     def poll(self, timeout: float) -> Iterator[EventRecord]:
@@ -420,7 +634,7 @@ class _ForkLauncher:
                 yield from self._read(child)
         if _PIDFD is None:  # no exit notifications: look for exited steps every turn
             for child in list(self.children.values()):
-                if child.process is None and _has_exited(child.pid):
+                if child.process is None and child.zygote is None and _has_exited(child.pid):
                     yield from self._exited(child)
         yield from self._enforce_timeouts()
 
@@ -473,17 +687,27 @@ class _ForkLauncher:
 
     def _reap(self, child: _Child) -> Iterator[EventRecord]:
         self._forget(child)
-        status = _wait(child)
-        assert status is not None
+        # A zygote's step that reported its outcome needs no status (the zygote reaps it
+        # when next asked anything): that saves a round trip a step.
+        status = None if child.zygote is not None and child.outcome_seen else _wait(child)
+        assert status is not None or child.lost or child.outcome_seen
         if child.step.tags.get(KEEP_PROCESSES_TAG, "").lower() not in ("1", "true", "yes"):
-            _kill_group(child.pid, signal.SIGKILL)  # what the step started and left behind
+            _signal_step(child, signal.SIGKILL)  # what the step started and left behind
         if child.captured is not None and child.captured.stdout_path and self.compute_logs:
-            self.compute_logs.end_capture(child.captured, self.rc.index_compute_log)
+            # The capture's last row rides with the next commit (the step's outcome when it is
+            # still to be handed on, else the next step's): no commit of its own, which came
+            # 2 ms after the outcome's and so woke the writer's timer thread, a step.
+            self.compute_logs.end_capture(
+                child.captured,
+                self.rc.index_compute_log_lazily or self.rc.index_compute_log)
         if child.outcome_seen:
             return
         step = child.step
         if child.timed_out:
             cause = f"exceeded its timeout of {child.timeout:g}s and was killed"
+        elif status is None:
+            cause = ("was lost: the run's step zygote (the process that forked it, pid "
+                     f"{child.zygote.pid if child.zygote else '?'}) died")
         else:
             cause = _exit_description(status)
         yield self.rc.event(
@@ -502,7 +726,7 @@ class _ForkLauncher:
             if child.timeout is not None and not child.timed_out \
                     and now - child.started > child.timeout:
                 child.timed_out = True
-                _kill_group(child.pid, signal.SIGKILL)
+                _signal_step(child, signal.SIGKILL)
         return iter(())
 
     # -- cancellation ---------------------------------------------------------------------
@@ -511,17 +735,17 @@ class _ForkLauncher:
         grace period (the step's own children too), reap all."""
         children = list(self.children.values())
         for child in children:
-            _kill_group(child.pid, signal.SIGTERM)
+            _signal_step(child, signal.SIGTERM)
         deadline = time.monotonic() + 2.0
         for child in children:
             while time.monotonic() < deadline:
-                if _wait(child, block=False) is not None:
+                if _wait(child, block=False) is not None or child.lost:
                     break
                 time.sleep(0.01)
             else:
-                _kill_group(child.pid, signal.SIGKILL)
+                _signal_step(child, signal.SIGKILL)
                 _wait(child)
-            _kill_group(child.pid, signal.SIGKILL)  # what the step started and left behind
+            _signal_step(child, signal.SIGKILL)  # what the step started and left behind
             self._forget(child)
             if child.captured is not None and child.captured.stdout_path and self.compute_logs:
                 self.compute_logs.end_capture(child.captured, self.rc.index_compute_log)
@@ -532,7 +756,7 @@ class _ForkLauncher:
 
     def close(self) -> None:
         for child in list(self.children.values()):
-            _kill_group(child.pid, signal.SIGKILL)
+            _signal_step(child, signal.SIGKILL)
             try:
                 _wait(child)
             except ChildProcessError:
@@ -540,13 +764,23 @@ class _ForkLauncher:
             _close_fds(child)
         self.children.clear()
         self.selector.close()
+        if self.zygote is not None:
+            self.zygote.close()
+            self.zygote = None
 
 
 def _wait(child: _Child, block: bool = True) -> int | None:
     """The step process's exit status as ``os.waitpid`` gives it (reaped), or None while it
     runs (``block=False``). A forkserver's step process is not this process's child: its
-    status comes through the ``multiprocess`` Process."""
-    if child.status is not None:
+    status comes through the ``multiprocess`` Process; a zygote's step's from the zygote
+    (None when the zygote died first: ``child.lost``)."""
+    if child.status is not None or child.lost:
+        return child.status
+    if child.zygote is not None:
+        if not block and (child.exit_fd is None or not _readable(child.exit_fd)):
+            return None
+        child.status = child.zygote.status_of(child.pid)
+        child.lost = child.status is None
         return child.status
     process = child.process
     if process is None:
@@ -563,8 +797,13 @@ def _wait(child: _Child, block: bool = True) -> int | None:
     return child.status
 
 
+def _readable(fd: int) -> bool:
+    return bool(select.select([fd], [], [], 0)[0])
+
+
 def _close_fds(child: _Child) -> None:
-    """The pipe, and a forked child's pidfd (a Process closes its sentinel in ``_wait``)."""
+    """The pipe, and a forked child's pidfd (a Process closes its sentinel in ``_wait``; a
+    zygote's step has none here)."""
     os.close(child.fd)
     if child.process is None and child.exit_fd is not None:
         os.close(child.exit_fd)
@@ -664,6 +903,19 @@ def _kill_group(pid: int, sig: int) -> None:
         os.killpg(pid, sig)
     except (ProcessLookupError, PermissionError):
         _kill(pid, sig)
+
+
+def _signal_step(child: _Child, sig: int) -> None:
+    """Signal a step's process group. A zygote's step leads its group before its pid is
+    known here, so the group alone is signalled: once it is gone, the pid may be another
+    process's (the zygote may have reaped it)."""
+    if child.zygote is None:
+        _kill_group(child.pid, sig)
+        return
+    try:
+        os.killpg(child.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _kill(pid: int, sig: int) -> None:

@@ -154,6 +154,7 @@ def execute_run_iterator(
                                   console=console)
     writer = instance.event_writer(run.run_id)
     run_context.index_compute_log = writer.write_compute_log
+    run_context.index_compute_log_lazily = writer.write_compute_log_lazily
 
     # Log lines reach storage and the loggers while the step runs (``live.py``). A writer
     # without a timer (the ephemeral instance's: nobody reads it from another process) would

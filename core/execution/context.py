@@ -69,6 +69,8 @@ class RunContext:
     # Where compute-log index rows go: the run's event writer (``write_compute_log``), so they
     # commit with the events; None stores each at once.
     index_compute_log: Callable[[ComputeLogInfo], None] | None = None
+    # The same for a row that needs no commit of its own: it rides with the next one.
+    index_compute_log_lazily: Callable[[ComputeLogInfo], None] | None = None
     # Called before the step's compute function runs or resumes (user code that may take
     # long): a step process delivers the events it holds back, so none waits on user code.
     before_user_code: Callable[[], None] | None = None

@@ -32,7 +32,11 @@ Compute-log index rows (``write_compute_log``: where a step's stdout/stderr file
 whether the capture has ended) ride in the same batches, committed in the same transaction as
 the events written before them (``Storage.store_batch``): a capture's first row lands with its
 ``LOGS_CAPTURED`` event, and a row that marks a capture complete is committed like a step
-outcome (at once, or within ``group_commit``). The files themselves are written directly, from
+outcome (at once, or within ``group_commit``) — unless it is written with
+``write_compute_log_lazily``, as an executor whose steps run elsewhere does once the step's
+process is gone: then it rides with the next commit (the step's outcome, if that is still to
+be written, else the next step's events, or the timer's within ``flush_interval``), instead of
+a commit of its own 2 ms after the outcome's, which woke the timer thread once a step. The files themselves are written directly, from
 the step's start (with the ranges that say which bytes are whose, for steps sharing a run's
 files: ``compute_logs.py``); readers find a step's bytes from those, and the index only adds
 sizes and the complete flag, so a SIGKILL loses at most the same window of index rows and
@@ -179,6 +183,18 @@ class EventWriter:
             self.storage.upsert_compute_log(info)
         elif info.complete:
             self._commit_soon()
+
+    def write_compute_log_lazily(self, info: ComputeLogInfo) -> None:
+        """Queue a compute-log index row for the next commit, whatever triggers it (see the
+        module docstring): a row marking a capture complete does not commit on its own."""
+        with self._lock:
+            closed = self._closed
+            if not closed:
+                self._logs[(info.run_id, info.step_key)] = info
+                if self._timer_idle:
+                    self._wake_timer()
+        if closed:
+            self.storage.upsert_compute_log(info)
 
     def _commit_soon(self) -> None:
         """Commit now, or ``group_commit`` after the last commit when that was so recent."""

@@ -228,6 +228,78 @@ def test_index_rows_commit_with_the_run_events(instance: Instance, home: Path) -
     assert _index_row(home, run.run_id, "a")[1] == 1
 
 
+def test_a_complete_row_written_lazily_rides_with_the_next_commit(instance: Instance,
+                                                                   home: Path) -> None:
+    """An executor whose step ran elsewhere marks its capture complete once the step's
+    process is gone, usually just after the step's outcome was committed: written lazily,
+    the row waits for the next commit instead of taking one of its own (2 ms after the
+    outcome's, on the writer's timer thread)."""
+    from orch.core.events import EventType
+    from orch.core.runs import PipelineRun
+
+    from .factories import event
+
+    run = instance.create_run(PipelineRun("p"))
+    manager = instance.compute_log_manager
+    writer = instance.event_writer(run.run_id, flush_interval=None)
+    commits = instance.storage.db.local_commits
+    captured = manager.begin_capture(run.run_id, "a", sink=writer.write_compute_log)
+    writer.write(event(run, EventType.LOGS_CAPTURED, "a", "capturing"))
+    writer.write(event(run, EventType.STEP_SUCCESS, "a", "ok"))
+    assert instance.storage.db.local_commits - commits == 1
+    manager.end_capture(captured, writer.write_compute_log_lazily)
+    assert instance.storage.db.local_commits - commits == 1  # no commit of its own
+    assert _index_row(home, run.run_id, "a")[1] == 0
+    writer.write(event(run, EventType.STEP_SUCCESS, "b", "ok"))  # the next step's outcome
+    assert instance.storage.db.local_commits - commits == 2
+    assert _index_row(home, run.run_id, "a")[1] == 1
+    writer.close()
+
+
+def test_a_multiprocess_step_marks_its_capture_complete_without_a_commit_of_its_own(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every step of a multiprocess run ends its capture through the lazy path (one commit
+    a step, not two); the rows are all complete once the run is over."""
+    from orch.core.storage.event_writer import EventWriter
+
+    from orch import ModeDefinition, execute_pipeline, fs_io_manager, pipeline, solid
+
+    urgent: list[str] = []
+    eager = EventWriter.write_compute_log
+
+    def watched(self, info):
+        if info.complete:
+            urgent.append(info.step_key)
+        return eager(self, info)
+
+    monkeypatch.setattr(EventWriter, "write_compute_log", watched)
+
+    @solid
+    def one(_context):
+        print("one")
+        return 1
+
+    @solid
+    def inc(_context, x):
+        return x + 1
+
+    @pipeline(mode_defs=[ModeDefinition(resource_defs={"io_manager": fs_io_manager})])
+    def chain():
+        inc(inc(one()))
+
+    with Instance.from_home(tmp_path / "orch_home") as instance:
+        result = execute_pipeline(
+            chain, instance=instance,
+            run_config={"execution": {"multiprocess": {"config": {"max_concurrent": 2}}},
+                        "loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
+        assert result.success
+        rows = instance.storage.get_compute_logs(result.run_id)
+        assert len(rows) == 3 and all(r.complete for r in rows)
+        data, _, complete = instance.compute_log_manager.read(result.run_id, "one", "stdout")
+        assert data == b"one\n" and complete
+    assert urgent == []
+
+
 def test_an_in_process_run_needs_no_transaction_of_its_own_per_capture(
         tmp_path: Path) -> None:
     """Compute-log capture costs no transactions beyond the events' (it used to cost two a
