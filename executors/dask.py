@@ -8,10 +8,13 @@ the run's code from its origin once and keeps it (or gets the definition itself,
 for a run without an origin), runs the step with resources of its own, and streams the
 step's events back **while it runs** through the cluster's log-event channel (one topic per
 run: ``Worker.log_event`` → scheduler → ``Client.subscribe_topic``), in a few batches a
-step (before user code runs, at the outcome, at the end). The run worker stays the single
-writer of the run's events. The task's result is how many events it sent, so the launcher
-knows when it has them all; with it come the step's stdout/stderr, captured on the worker
-and written to the instance's compute-log storage.
+step (before user code runs, at the outcome, at the end). The step's stdout/stderr, captured
+on the worker, go out on the same channel while it runs: what it has written is sent every
+``LOG_INTERVAL`` seconds (and the rest when it ends), and the run worker appends it to the
+step's compute log as it arrives — so ``orch runs logs``/``orch dev`` show a running Dask
+step's output, and the compute-log storage (local or S3) is written by the run worker alone.
+The run worker stays the single writer of the run's events. The task's result is how many
+messages it sent, so the launcher knows when it has them all.
 
 A worker that dies while running a step (killed, out of memory) fails that step with the
 cause — Dask's ``KilledWorker``, or the worker gone from the cluster — and the run goes on;
@@ -35,10 +38,11 @@ import os
 import pickle
 import queue
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from orch.core.config import Field, Int, Permissive, Selector, StringSource
@@ -70,6 +74,8 @@ OTHER_CLUSTERS = {
 }
 RESOURCE_TAG = "dagster-dask/resource_requirements"
 CONNECT_TIMEOUT = 10.0
+LOG_INTERVAL = 0.1  # seconds between a running step's compute-log chunks
+LOG_CHUNK = 256 * 1024  # bytes a stream's chunk holds at most (one log event)
 _OUTCOMES = frozenset({EventType.STEP_SUCCESS, EventType.STEP_FAILURE,
                        EventType.STEP_UP_FOR_RETRY})
 
@@ -104,25 +110,79 @@ class _Sender:
 
 
 def run_step_on_worker(task: StepTask, topic: str, task_id: str) -> dict[str, Any]:
-    """The Dask task of one step attempt: its events go out through ``topic`` as it runs;
-    returns how many were sent, with the step's captured stdout and stderr."""
+    """The Dask task of one step attempt: its events, and what it writes to stdout/stderr,
+    go out through ``topic`` as it runs; returns how many messages of each were sent."""
     send = _Sender(topic, task_id)
     send.worker.log_event(topic, {"task": task_id, "begin": send.worker.address})
     logs_dir = tempfile.mkdtemp(prefix="orch-step-logs-")
     out, err = os.path.join(logs_dir, "step.out"), os.path.join(logs_dir, "step.err")
+    shipper = _LogShipper(send, out, err)
     try:
-        _run_captured(task, send, out, err)
+        _run_captured(task, send, out, err, shipper)
     except BaseException as exc:  # reported as the step's failure
         send(_crash_event(task, exc))
     finally:
+        shipper.stop()
         send.flush()
-    return {"sent": send.sent, "stdout": _read_and_remove(out), "stderr": _read_and_remove(err)}
+        _remove(logs_dir)
+    return {"sent": send.sent, "chunks": shipper.sent}
 
 
-def _run_captured(task: StepTask, send: _Sender, out: str, err: str) -> None:
+class _LogShipper:
+    """Sends the new bytes of a step's captured stdout/stderr files as log events, from a
+    thread of its own while the step runs (only once it has written something new), and
+    what is left when the capture has ended."""
+
+    def __init__(self, send: _Sender, out: str, err: str):
+        self.send = send
+        self.paths = {"out": out, "err": err}
+        self.files: dict[str, Any] = {}
+        self.sent = 0
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        for name, path in self.paths.items():
+            self.files[name] = open(path, "rb")
+        self.thread = threading.Thread(target=self._run, name="orch-dask-logs", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stopped.wait(LOG_INTERVAL):
+            self.ship()
+
+    def ship(self) -> bool:
+        """One message with what was written since the last; False when nothing was."""
+        with self.lock:
+            chunk = {}
+            for name, f in self.files.items():
+                data = f.read(LOG_CHUNK)
+                if data:
+                    chunk[name] = data
+            if not chunk:
+                return False
+            self.send.worker.log_event(self.send.topic, {"task": self.send.task_id, **chunk})
+            self.sent += 1
+            return True
+
+    def stop(self) -> None:
+        self.stopped.set()
+        if self.thread is not None:
+            self.thread.join()
+        while self.files and self.ship():
+            pass
+        for f in self.files.values():
+            f.close()
+        self.files = {}
+
+
+def _run_captured(task: StepTask, send: _Sender, out: str, err: str,
+                  shipper: _LogShipper) -> None:
     from orch.core.storage.compute_logs import redirect_output
 
     with redirect_output(out, err, (task.run.run_id, task.step_key)):
+        shipper.start()
         rc, step = open_step_task(task)
         rc.before_user_code = send.flush
         for event in execute_step_with_resources(rc, step, task.attempt, task.missing):
@@ -137,18 +197,16 @@ def _crash_event(task: StepTask, exc: BaseException) -> EventRecord:
                                           "error_source": "FRAMEWORK_ERROR"})
 
 
-def _read_and_remove(path: str) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
-        return b""
-    finally:
+def _remove(logs_dir: str) -> None:
+    for name in ("step.out", "step.err"):
         try:
-            os.remove(path)
-            os.rmdir(os.path.dirname(path))
+            os.remove(os.path.join(logs_dir, name))
         except OSError:
             pass
+    try:
+        os.rmdir(logs_dir)
+    except OSError:
+        pass
 
 
 # -- in the run worker ------------------------------------------------------------------------
@@ -159,9 +217,8 @@ class _Task:
     future: Any
     captured: Any = None
     worker: str | None = None  # where it began
-    received: int = 0
+    received: int = 0  # messages: event batches' events, and compute-log chunks
     expected: int | None = None  # known once the future is done
-    logs: dict[str, bytes] = field(default_factory=dict)
 
 
 class _DaskLauncher:
@@ -271,7 +328,22 @@ class _DaskLauncher:
         for blob in payload.get("events", ()):
             task.received += 1
             yield pickle.loads(blob)
+        if "out" in payload or "err" in payload:
+            task.received += 1
+            self._append_logs(task, payload)
         yield from self._maybe_finished(task_id, task)
+
+    def _append_logs(self, task: _Task, chunk: dict[str, Any]) -> None:
+        """A running step's new stdout/stderr bytes, appended to its compute log here (the
+        one process writing the run's logs), where readers see them at once."""
+        captured = task.captured
+        if captured is None or not captured.stdout_path:
+            return
+        for path, name in ((captured.stdout_path, "out"), (captured.stderr_path, "err")):
+            data = chunk.get(name)
+            if data and path:
+                with open(path, "ab") as f:
+                    f.write(data)
 
     def _began(self, task_id: str, task: _Task, worker: str) -> Iterator[EventRecord]:
         if task.worker is None:
@@ -285,8 +357,7 @@ class _DaskLauncher:
         future = task.future
         if future.status == "finished":
             result = future.result()
-            task.expected = result["sent"]
-            task.logs = {"stdout": result["stdout"], "stderr": result["stderr"]}
+            task.expected = result["sent"] + result["chunks"]
             yield from self._maybe_finished(task_id, task)
             return
         if future.status == "cancelled":
@@ -318,9 +389,9 @@ class _DaskLauncher:
         captured = task.captured
         if captured is None or not captured.stdout_path or self.compute_logs is None:
             return
-        for path, stream in ((captured.stdout_path, "stdout"), (captured.stderr_path, "stderr")):
-            with open(path, "ab") as f:
-                f.write(task.logs.get(stream, b""))
+        for path in (captured.stdout_path, captured.stderr_path):
+            if path:
+                open(path, "ab").close()  # exists, if empty, as for the other executors
         self.compute_logs.end_capture(captured, self.rc.index_compute_log)
 
     def _check_workers(self) -> Iterator[EventRecord]:
