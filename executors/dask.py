@@ -37,7 +37,6 @@ import json
 import os
 import pickle
 import queue
-import tempfile
 import threading
 import time
 import uuid
@@ -76,6 +75,7 @@ RESOURCE_TAG = "dagster-dask/resource_requirements"
 CONNECT_TIMEOUT = 10.0
 LOG_INTERVAL = 0.1  # seconds between a running step's compute-log chunks
 LOG_CHUNK = 256 * 1024  # bytes a stream's chunk holds at most (one log event)
+LAST_MESSAGE_WAIT = 5.0  # seconds after a task finished before its result is fetched
 _OUTCOMES = frozenset({EventType.STEP_SUCCESS, EventType.STEP_FAILURE,
                        EventType.STEP_UP_FOR_RETRY})
 
@@ -111,78 +111,136 @@ class _Sender:
 
 def run_step_on_worker(task: StepTask, topic: str, task_id: str) -> dict[str, Any]:
     """The Dask task of one step attempt: its events, and what it writes to stdout/stderr,
-    go out through ``topic`` as it runs; returns how many messages of each were sent."""
+    go out through ``topic`` as it runs; the last message says how many there were in all
+    (the run worker never fetches this task's result: that would be a round trip a step).
+    Returns the same count."""
     send = _Sender(topic, task_id)
     send.worker.log_event(topic, {"task": task_id, "begin": send.worker.address})
-    logs_dir = tempfile.mkdtemp(prefix="orch-step-logs-")
-    out, err = os.path.join(logs_dir, "step.out"), os.path.join(logs_dir, "step.err")
-    shipper = _LogShipper(send, out, err)
+    logs = _StepLogs.for_this_thread(send.worker)
     try:
-        _run_captured(task, send, out, err, shipper)
+        _run_captured(task, send, logs)
     except BaseException as exc:  # reported as the step's failure
         send(_crash_event(task, exc))
     finally:
-        shipper.stop()
-        send.flush()
-        _remove(logs_dir)
-    return {"sent": send.sent, "chunks": shipper.sent}
+        chunks = logs.finish()
+        total = send.sent + len(send.queued) + chunks
+        send.worker.log_event(topic, {"task": task_id, "events": send.queued, "end": total})
+        send.queued = []
+    return {"end": total}
 
 
-class _LogShipper:
-    """Sends the new bytes of a step's captured stdout/stderr files as log events, from a
-    thread of its own while the step runs (only once it has written something new), and
-    what is left when the capture has ended."""
+class _StepLogs:
+    """The stdout/stderr files a worker thread's steps are captured in (made once per thread
+    in the worker's local directory, emptied for each step), and what of them was sent: the
+    worker's one :class:`_LogShipper` thread sends new bytes every ``LOG_INTERVAL`` while
+    the step runs, :meth:`finish` the rest once its capture has ended."""
 
-    def __init__(self, send: _Sender, out: str, err: str):
-        self.send = send
-        self.paths = {"out": out, "err": err}
-        self.files: dict[str, Any] = {}
-        self.sent = 0
+    _per_thread = threading.local()
+
+    def __init__(self, directory: str):
+        os.makedirs(directory, exist_ok=True)
+        ident = f"{os.getpid()}-{threading.get_ident()}"
+        self.paths = {name: os.path.join(directory, f"{ident}.{name}") for name in ("out", "err")}
+        for path in self.paths.values():
+            open(path, "wb").close()
+        self.readers = {name: open(path, "rb") for name, path in self.paths.items()}
         self.lock = threading.Lock()
-        self.stopped = threading.Event()
-        self.thread: threading.Thread | None = None
+        self.send: _Sender | None = None
+        self.sent = 0
 
-    def start(self) -> None:
-        for name, path in self.paths.items():
-            self.files[name] = open(path, "rb")
-        self.thread = threading.Thread(target=self._run, name="orch-dask-logs", daemon=True)
-        self.thread.start()
+    @classmethod
+    def for_this_thread(cls, worker: Any) -> _StepLogs:
+        logs = getattr(cls._per_thread, "logs", None)
+        if logs is None:
+            logs = cls._per_thread.logs = cls(os.path.join(worker.local_directory, "orch-logs"))
+        return logs
 
-    def _run(self) -> None:
-        while not self.stopped.wait(LOG_INTERVAL):
-            self.ship()
+    def begin(self, send: _Sender) -> None:
+        with self.lock:
+            for name, path in self.paths.items():
+                os.truncate(path, 0)
+                self.readers[name].seek(0)
+            self.send, self.sent = send, 0
+        _LogShipper.get().watch(self)
 
     def ship(self) -> bool:
         """One message with what was written since the last; False when nothing was."""
         with self.lock:
+            send = self.send
+            if send is None:
+                return False
             chunk = {}
-            for name, f in self.files.items():
+            for name, f in self.readers.items():
                 data = f.read(LOG_CHUNK)
                 if data:
                     chunk[name] = data
             if not chunk:
                 return False
-            self.send.worker.log_event(self.send.topic, {"task": self.send.task_id, **chunk})
+            send.worker.log_event(send.topic, {"task": send.task_id, **chunk})
             self.sent += 1
             return True
 
-    def stop(self) -> None:
-        self.stopped.set()
-        if self.thread is not None:
-            self.thread.join()
-        while self.files and self.ship():
+    def finish(self) -> int:
+        """Send what is left; how many chunks this step's output took."""
+        _LogShipper.get().unwatch(self)
+        while self.ship():
             pass
-        for f in self.files.values():
-            f.close()
-        self.files = {}
+        with self.lock:
+            self.send = None
+            return self.sent
 
 
-def _run_captured(task: StepTask, send: _Sender, out: str, err: str,
-                  shipper: _LogShipper) -> None:
+class _LogShipper:
+    """One thread per worker process: while steps run, it sends their new output."""
+
+    _instance: _LogShipper | None = None
+    _instance_lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self.watched: set[_StepLogs] = set()
+        self.lock = threading.Lock()
+        self.wake = threading.Event()
+        threading.Thread(target=self._run, name="orch-dask-logs", daemon=True).start()
+
+    @classmethod
+    def get(cls) -> _LogShipper:
+        if cls._instance is None:
+            with cls._instance_lock:
+                if cls._instance is None:
+                    cls._instance = cls()
+        return cls._instance
+
+    def watch(self, logs: _StepLogs) -> None:
+        with self.lock:
+            self.watched.add(logs)
+        if not self.wake.is_set():
+            self.wake.set()
+
+    def unwatch(self, logs: _StepLogs) -> None:
+        with self.lock:
+            self.watched.discard(logs)
+
+    def _run(self) -> None:
+        while True:
+            self.wake.wait()
+            time.sleep(LOG_INTERVAL)
+            with self.lock:
+                watched = list(self.watched)
+                if not watched:
+                    self.wake.clear()
+            for logs in watched:
+                try:
+                    logs.ship()
+                except Exception:  # a closed worker; the step's end sends the rest
+                    pass
+
+
+def _run_captured(task: StepTask, send: _Sender, logs: _StepLogs) -> None:
     from orch.core.storage.compute_logs import redirect_output
 
-    with redirect_output(out, err, (task.run.run_id, task.step_key)):
-        shipper.start()
+    logs.begin(send)
+    with redirect_output(logs.paths["out"], logs.paths["err"],
+                         (task.run.run_id, task.step_key)):
         rc, step = open_step_task(task)
         rc.before_user_code = send.flush
         for event in execute_step_with_resources(rc, step, task.attempt, task.missing):
@@ -197,18 +255,6 @@ def _crash_event(task: StepTask, exc: BaseException) -> EventRecord:
                                           "error_source": "FRAMEWORK_ERROR"})
 
 
-def _remove(logs_dir: str) -> None:
-    for name in ("step.out", "step.err"):
-        try:
-            os.remove(os.path.join(logs_dir, name))
-        except OSError:
-            pass
-    try:
-        os.rmdir(logs_dir)
-    except OSError:
-        pass
-
-
 # -- in the run worker ------------------------------------------------------------------------
 @dataclass
 class _Task:
@@ -218,7 +264,8 @@ class _Task:
     captured: Any = None
     worker: str | None = None  # where it began
     received: int = 0  # messages: event batches' events, and compute-log chunks
-    expected: int | None = None  # known once the future is done
+    expected: int | None = None  # known from the task's last message
+    finished: float | None = None  # when its future finished (monotonic)
 
 
 class _DaskLauncher:
@@ -331,6 +378,8 @@ class _DaskLauncher:
         if "out" in payload or "err" in payload:
             task.received += 1
             self._append_logs(task, payload)
+        if "end" in payload:
+            task.expected = payload["end"]
         yield from self._maybe_finished(task_id, task)
 
     def _append_logs(self, task: _Task, chunk: dict[str, Any]) -> None:
@@ -356,9 +405,8 @@ class _DaskLauncher:
     def _future_done(self, task_id: str, task: _Task) -> Iterator[EventRecord]:
         future = task.future
         if future.status == "finished":
-            result = future.result()
-            task.expected = result["sent"] + result["chunks"]
-            yield from self._maybe_finished(task_id, task)
+            # Its messages' count comes as its last message (not fetched: a round trip).
+            task.finished = time.monotonic()
             return
         if future.status == "cancelled":
             return
@@ -400,6 +448,12 @@ class _DaskLauncher:
         if not self.tasks or now - self._workers_checked < 1.0:
             return
         self._workers_checked = now
+        for task_id, task in list(self.tasks.items()):
+            if task.finished is not None and task.expected is None \
+                    and now - task.finished > LAST_MESSAGE_WAIT:
+                # Done, but its last message never came: the count is its result too.
+                task.expected = task.future.result(timeout=CONNECT_TIMEOUT)["end"]
+                yield from self._maybe_finished(task_id, task)
         alive = set(self.client.scheduler_info().get("workers", {}))
         for task_id, task in list(self.tasks.items()):
             if task.worker is not None and task.worker not in alive:
