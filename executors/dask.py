@@ -7,8 +7,9 @@ A task carries a :class:`~orch.core.execution.step_task.StepTask`; the worker pr
 the run's code from its origin once and keeps it (or gets the definition itself, pickled,
 for a run without an origin), runs the step with resources of its own, and streams the
 step's events back **while it runs** through the cluster's log-event channel (one topic per
-run: ``Worker.log_event`` → scheduler → ``Client.subscribe_topic``), in a few batches a
-step (before user code runs, at the outcome, at the end). The step's stdout/stderr, captured
+run: ``Worker.log_event`` → scheduler → ``Client.subscribe_topic``), in three batches a
+step: before user code runs (with the worker's address), at the outcome, and at the end
+(with how many messages the task sent). The step's stdout/stderr, captured
 on the worker, go out on the same channel while it runs: what it has written is sent every
 ``LOG_INTERVAL`` seconds (and the rest when it ends), and the run worker appends it to the
 step's compute log as it arrives — so ``orch runs logs``/``orch dev`` show a running Dask
@@ -75,6 +76,7 @@ RESOURCE_TAG = "dagster-dask/resource_requirements"
 CONNECT_TIMEOUT = 10.0
 LOG_INTERVAL = 0.1  # seconds between a running step's compute-log chunks
 LOG_CHUNK = 256 * 1024  # bytes a stream's chunk holds at most (one log event)
+PREFETCH = 2  # steps submitted per worker thread when max_concurrent is 0
 LAST_MESSAGE_WAIT = 5.0  # seconds after a task finished before its result is fetched
 _OUTCOMES = frozenset({EventType.STEP_SUCCESS, EventType.STEP_FAILURE,
                        EventType.STEP_UP_FOR_RETRY})
@@ -96,17 +98,26 @@ class _Sender:
         self.task_id = task_id
         self.queued: list[bytes] = []
         self.sent = 0
+        self.began = False
 
     def __call__(self, event: EventRecord) -> None:
         self.queued.append(pickle.dumps(event, protocol=pickle.HIGHEST_PROTOCOL))
         if event.event_type in _OUTCOMES:
             self.flush()
 
+    def message(self, **extra: Any) -> dict[str, Any]:
+        """The next message: the queued events (the first also says which worker runs it)."""
+        message: dict[str, Any] = {"task": self.task_id, "events": self.queued, **extra}
+        if not self.began:
+            message["begin"] = self.worker.address
+            self.began = True
+        self.sent += len(self.queued)
+        self.queued = []
+        return message
+
     def flush(self) -> None:
         if self.queued:
-            self.worker.log_event(self.topic, {"task": self.task_id, "events": self.queued})
-            self.sent += len(self.queued)
-            self.queued = []
+            self.worker.log_event(self.topic, self.message())
 
 
 def run_step_on_worker(task: StepTask, topic: str, task_id: str) -> dict[str, Any]:
@@ -115,7 +126,6 @@ def run_step_on_worker(task: StepTask, topic: str, task_id: str) -> dict[str, An
     (the run worker never fetches this task's result: that would be a round trip a step).
     Returns the same count."""
     send = _Sender(topic, task_id)
-    send.worker.log_event(topic, {"task": task_id, "begin": send.worker.address})
     logs = _StepLogs.for_this_thread(send.worker)
     try:
         _run_captured(task, send, logs)
@@ -124,8 +134,7 @@ def run_step_on_worker(task: StepTask, topic: str, task_id: str) -> dict[str, An
     finally:
         chunks = logs.finish()
         total = send.sent + len(send.queued) + chunks
-        send.worker.log_event(topic, {"task": task_id, "events": send.queued, "end": total})
-        send.queued = []
+        send.worker.log_event(topic, send.message(end=total))
     return {"end": total}
 
 
@@ -290,7 +299,10 @@ class _DaskLauncher:
         workers = self.client.scheduler_info().get("workers", {})
         threads = sum(w.get("nthreads", 1) for w in workers.values()) or 1
         if not self.max_concurrent:
-            self.max_concurrent = threads
+            # One step running and one ready on each thread: a thread that finishes a step
+            # starts the next one the scheduler already gave its worker, instead of waiting
+            # for the round trip to this process and back.
+            self.max_concurrent = PREFETCH * threads
         address = self.client.scheduler.address
         yield self.rc.event(
             EventType.ENGINE_EVENT,
@@ -370,8 +382,10 @@ class _DaskLauncher:
         if task is None:
             return  # a canceled task's late events
         if "begin" in payload:
+            restarted = task.worker is not None
             yield from self._began(task_id, task, payload["begin"])
-            return
+            if restarted:
+                return
         for blob in payload.get("events", ()):
             task.received += 1
             yield pickle.loads(blob)
@@ -554,8 +568,8 @@ dask_executor = ExecutorDefinition(
                          description="Where steps run: a local cluster started for the run "
                          "(default), or an existing scheduler's address."),
         "max_concurrent": Field(Int, default_value=0,
-                                description="Steps submitted at once; 0 means the cluster's "
-                                "worker threads."),
+                                description="Steps submitted at once; 0 means twice the "
+                                "cluster's worker threads (one running and one ready each)."),
         "retries": Field(Selector({"enabled": {}, "disabled": {}}),
                          default_value={"enabled": {}}),
     },
