@@ -7,11 +7,15 @@ A task carries a :class:`~orch.core.execution.step_task.StepTask`; the worker pr
 the run's code from its origin once and keeps it (or gets the definition itself, pickled,
 for a run without an origin), runs the step with resources of its own, and streams the
 step's events back **while it runs** through the cluster's log-event channel (one topic per
-run: ``Worker.log_event`` → scheduler → ``Client.subscribe_topic``), in a few batches a
-step (before user code runs, at the outcome, at the end). The run worker stays the single
-writer of the run's events. The task's result is how many events it sent, so the launcher
-knows when it has them all; with it come the step's stdout/stderr, captured on the worker
-and written to the instance's compute-log storage.
+run: ``Worker.log_event`` → scheduler → ``Client.subscribe_topic``), in three batches a
+step: before user code runs (with the worker's address), at the outcome, and at the end
+(with how many messages the task sent). The step's stdout/stderr, captured
+on the worker, go out on the same channel while it runs: what it has written is sent every
+``LOG_INTERVAL`` seconds (and the rest when it ends), and the run worker appends it to the
+step's compute log as it arrives — so ``orch runs logs``/``orch dev`` show a running Dask
+step's output, and the compute-log storage (local or S3) is written by the run worker alone.
+The run worker stays the single writer of the run's events. The task's result is how many
+messages it sent, so the launcher knows when it has them all.
 
 A worker that dies while running a step (killed, out of memory) fails that step with the
 cause — Dask's ``KilledWorker``, or the worker gone from the cluster — and the run goes on;
@@ -34,11 +38,11 @@ import json
 import os
 import pickle
 import queue
-import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from orch.core.config import Field, Int, Permissive, Selector, StringSource
@@ -70,6 +74,10 @@ OTHER_CLUSTERS = {
 }
 RESOURCE_TAG = "dagster-dask/resource_requirements"
 CONNECT_TIMEOUT = 10.0
+LOG_INTERVAL = 0.1  # seconds between a running step's compute-log chunks
+LOG_CHUNK = 256 * 1024  # bytes a stream's chunk holds at most (one log event)
+PREFETCH = 2  # steps submitted per worker thread when max_concurrent is 0
+LAST_MESSAGE_WAIT = 5.0  # seconds after a task finished before its result is fetched
 _OUTCOMES = frozenset({EventType.STEP_SUCCESS, EventType.STEP_FAILURE,
                        EventType.STEP_UP_FOR_RETRY})
 
@@ -90,39 +98,158 @@ class _Sender:
         self.task_id = task_id
         self.queued: list[bytes] = []
         self.sent = 0
+        self.began = False
 
     def __call__(self, event: EventRecord) -> None:
         self.queued.append(pickle.dumps(event, protocol=pickle.HIGHEST_PROTOCOL))
         if event.event_type in _OUTCOMES:
             self.flush()
 
+    def message(self, **extra: Any) -> dict[str, Any]:
+        """The next message: the queued events (the first also says which worker runs it)."""
+        message: dict[str, Any] = {"task": self.task_id, "events": self.queued, **extra}
+        if not self.began:
+            message["begin"] = self.worker.address
+            self.began = True
+        self.sent += len(self.queued)
+        self.queued = []
+        return message
+
     def flush(self) -> None:
         if self.queued:
-            self.worker.log_event(self.topic, {"task": self.task_id, "events": self.queued})
-            self.sent += len(self.queued)
-            self.queued = []
+            self.worker.log_event(self.topic, self.message())
 
 
 def run_step_on_worker(task: StepTask, topic: str, task_id: str) -> dict[str, Any]:
-    """The Dask task of one step attempt: its events go out through ``topic`` as it runs;
-    returns how many were sent, with the step's captured stdout and stderr."""
+    """The Dask task of one step attempt: its events, and what it writes to stdout/stderr,
+    go out through ``topic`` as it runs; the last message says how many there were in all
+    (the run worker never fetches this task's result: that would be a round trip a step).
+    Returns the same count."""
     send = _Sender(topic, task_id)
-    send.worker.log_event(topic, {"task": task_id, "begin": send.worker.address})
-    logs_dir = tempfile.mkdtemp(prefix="orch-step-logs-")
-    out, err = os.path.join(logs_dir, "step.out"), os.path.join(logs_dir, "step.err")
+    logs = _StepLogs.for_this_thread(send.worker)
     try:
-        _run_captured(task, send, out, err)
+        _run_captured(task, send, logs)
     except BaseException as exc:  # reported as the step's failure
         send(_crash_event(task, exc))
     finally:
-        send.flush()
-    return {"sent": send.sent, "stdout": _read_and_remove(out), "stderr": _read_and_remove(err)}
+        chunks = logs.finish()
+        total = send.sent + len(send.queued) + chunks
+        send.worker.log_event(topic, send.message(end=total))
+    return {"end": total}
 
 
-def _run_captured(task: StepTask, send: _Sender, out: str, err: str) -> None:
+class _StepLogs:
+    """The stdout/stderr files a worker thread's steps are captured in (made once per thread
+    in the worker's local directory, emptied for each step), and what of them was sent: the
+    worker's one :class:`_LogShipper` thread sends new bytes every ``LOG_INTERVAL`` while
+    the step runs, :meth:`finish` the rest once its capture has ended."""
+
+    _per_thread = threading.local()
+
+    def __init__(self, directory: str):
+        os.makedirs(directory, exist_ok=True)
+        ident = f"{os.getpid()}-{threading.get_ident()}"
+        self.paths = {name: os.path.join(directory, f"{ident}.{name}") for name in ("out", "err")}
+        for path in self.paths.values():
+            open(path, "wb").close()
+        self.readers = {name: open(path, "rb") for name, path in self.paths.items()}
+        self.lock = threading.Lock()
+        self.send: _Sender | None = None
+        self.sent = 0
+
+    @classmethod
+    def for_this_thread(cls, worker: Any) -> _StepLogs:
+        logs = getattr(cls._per_thread, "logs", None)
+        if logs is None:
+            logs = cls._per_thread.logs = cls(os.path.join(worker.local_directory, "orch-logs"))
+        return logs
+
+    def begin(self, send: _Sender) -> None:
+        with self.lock:
+            for name, path in self.paths.items():
+                os.truncate(path, 0)
+                self.readers[name].seek(0)
+            self.send, self.sent = send, 0
+        _LogShipper.get().watch(self)
+
+    def ship(self) -> bool:
+        """One message with what was written since the last; False when nothing was."""
+        with self.lock:
+            send = self.send
+            if send is None:
+                return False
+            chunk = {}
+            for name, f in self.readers.items():
+                data = f.read(LOG_CHUNK)
+                if data:
+                    chunk[name] = data
+            if not chunk:
+                return False
+            send.worker.log_event(send.topic, {"task": send.task_id, **chunk})
+            self.sent += 1
+            return True
+
+    def finish(self) -> int:
+        """Send what is left; how many chunks this step's output took."""
+        _LogShipper.get().unwatch(self)
+        while self.ship():
+            pass
+        with self.lock:
+            self.send = None
+            return self.sent
+
+
+class _LogShipper:
+    """One thread per worker process: while steps run, it sends their new output."""
+
+    _instance: _LogShipper | None = None
+    _instance_lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self.watched: set[_StepLogs] = set()
+        self.lock = threading.Lock()
+        self.wake = threading.Event()
+        threading.Thread(target=self._run, name="orch-dask-logs", daemon=True).start()
+
+    @classmethod
+    def get(cls) -> _LogShipper:
+        if cls._instance is None:
+            with cls._instance_lock:
+                if cls._instance is None:
+                    cls._instance = cls()
+        return cls._instance
+
+    def watch(self, logs: _StepLogs) -> None:
+        with self.lock:
+            self.watched.add(logs)
+        if not self.wake.is_set():
+            self.wake.set()
+
+    def unwatch(self, logs: _StepLogs) -> None:
+        with self.lock:
+            self.watched.discard(logs)
+
+    def _run(self) -> None:
+        while True:
+            self.wake.wait()
+            time.sleep(LOG_INTERVAL)
+            with self.lock:
+                watched = list(self.watched)
+                if not watched:
+                    self.wake.clear()
+            for logs in watched:
+                try:
+                    logs.ship()
+                except Exception:  # a closed worker; the step's end sends the rest
+                    pass
+
+
+def _run_captured(task: StepTask, send: _Sender, logs: _StepLogs) -> None:
     from orch.core.storage.compute_logs import redirect_output
 
-    with redirect_output(out, err, (task.run.run_id, task.step_key)):
+    logs.begin(send)
+    with redirect_output(logs.paths["out"], logs.paths["err"],
+                         (task.run.run_id, task.step_key)):
         rc, step = open_step_task(task)
         rc.before_user_code = send.flush
         for event in execute_step_with_resources(rc, step, task.attempt, task.missing):
@@ -137,20 +264,6 @@ def _crash_event(task: StepTask, exc: BaseException) -> EventRecord:
                                           "error_source": "FRAMEWORK_ERROR"})
 
 
-def _read_and_remove(path: str) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
-        return b""
-    finally:
-        try:
-            os.remove(path)
-            os.rmdir(os.path.dirname(path))
-        except OSError:
-            pass
-
-
 # -- in the run worker ------------------------------------------------------------------------
 @dataclass
 class _Task:
@@ -159,9 +272,9 @@ class _Task:
     future: Any
     captured: Any = None
     worker: str | None = None  # where it began
-    received: int = 0
-    expected: int | None = None  # known once the future is done
-    logs: dict[str, bytes] = field(default_factory=dict)
+    received: int = 0  # messages: event batches' events, and compute-log chunks
+    expected: int | None = None  # known from the task's last message
+    finished: float | None = None  # when its future finished (monotonic)
 
 
 class _DaskLauncher:
@@ -186,7 +299,10 @@ class _DaskLauncher:
         workers = self.client.scheduler_info().get("workers", {})
         threads = sum(w.get("nthreads", 1) for w in workers.values()) or 1
         if not self.max_concurrent:
-            self.max_concurrent = threads
+            # One step running and one ready on each thread: a thread that finishes a step
+            # starts the next one the scheduler already gave its worker, instead of waiting
+            # for the round trip to this process and back.
+            self.max_concurrent = PREFETCH * threads
         address = self.client.scheduler.address
         yield self.rc.event(
             EventType.ENGINE_EVENT,
@@ -266,12 +382,31 @@ class _DaskLauncher:
         if task is None:
             return  # a canceled task's late events
         if "begin" in payload:
+            restarted = task.worker is not None
             yield from self._began(task_id, task, payload["begin"])
-            return
+            if restarted:
+                return
         for blob in payload.get("events", ()):
             task.received += 1
             yield pickle.loads(blob)
+        if "out" in payload or "err" in payload:
+            task.received += 1
+            self._append_logs(task, payload)
+        if "end" in payload:
+            task.expected = payload["end"]
         yield from self._maybe_finished(task_id, task)
+
+    def _append_logs(self, task: _Task, chunk: dict[str, Any]) -> None:
+        """A running step's new stdout/stderr bytes, appended to its compute log here (the
+        one process writing the run's logs), where readers see them at once."""
+        captured = task.captured
+        if captured is None or not captured.stdout_path:
+            return
+        for path, name in ((captured.stdout_path, "out"), (captured.stderr_path, "err")):
+            data = chunk.get(name)
+            if data and path:
+                with open(path, "ab") as f:
+                    f.write(data)
 
     def _began(self, task_id: str, task: _Task, worker: str) -> Iterator[EventRecord]:
         if task.worker is None:
@@ -284,10 +419,8 @@ class _DaskLauncher:
     def _future_done(self, task_id: str, task: _Task) -> Iterator[EventRecord]:
         future = task.future
         if future.status == "finished":
-            result = future.result()
-            task.expected = result["sent"]
-            task.logs = {"stdout": result["stdout"], "stderr": result["stderr"]}
-            yield from self._maybe_finished(task_id, task)
+            # Its messages' count comes as its last message (not fetched: a round trip).
+            task.finished = time.monotonic()
             return
         if future.status == "cancelled":
             return
@@ -318,9 +451,9 @@ class _DaskLauncher:
         captured = task.captured
         if captured is None or not captured.stdout_path or self.compute_logs is None:
             return
-        for path, stream in ((captured.stdout_path, "stdout"), (captured.stderr_path, "stderr")):
-            with open(path, "ab") as f:
-                f.write(task.logs.get(stream, b""))
+        for path in (captured.stdout_path, captured.stderr_path):
+            if path:
+                open(path, "ab").close()  # exists, if empty, as for the other executors
         self.compute_logs.end_capture(captured, self.rc.index_compute_log)
 
     def _check_workers(self) -> Iterator[EventRecord]:
@@ -329,6 +462,12 @@ class _DaskLauncher:
         if not self.tasks or now - self._workers_checked < 1.0:
             return
         self._workers_checked = now
+        for task_id, task in list(self.tasks.items()):
+            if task.finished is not None and task.expected is None \
+                    and now - task.finished > LAST_MESSAGE_WAIT:
+                # Done, but its last message never came: the count is its result too.
+                task.expected = task.future.result(timeout=CONNECT_TIMEOUT)["end"]
+                yield from self._maybe_finished(task_id, task)
         alive = set(self.client.scheduler_info().get("workers", {}))
         for task_id, task in list(self.tasks.items()):
             if task.worker is not None and task.worker not in alive:
@@ -429,8 +568,8 @@ dask_executor = ExecutorDefinition(
                          description="Where steps run: a local cluster started for the run "
                          "(default), or an existing scheduler's address."),
         "max_concurrent": Field(Int, default_value=0,
-                                description="Steps submitted at once; 0 means the cluster's "
-                                "worker threads."),
+                                description="Steps submitted at once; 0 means twice the "
+                                "cluster's worker threads (one running and one ready each)."),
         "retries": Field(Selector({"enabled": {}, "disabled": {}}),
                          default_value={"enabled": {}}),
     },

@@ -833,27 +833,30 @@ def _ensure_fork_server(context: Any, preload: tuple[str, ...], run: Any) -> Non
     """Start this process's fork server (one per process) with orch, ``preload`` and the
     run's code imported; restart it when an earlier run here wanted something else."""
     global _SERVED
-    from multiprocess import forkserver
+    from multiprocess import forkserver, spawn
 
-    from .forkserver_code import ENV
+    from .forkserver_code import ENV, MAIN_ENV
 
     wanted = [*_ORCH_PRELOAD, *preload, "orch.executors.forkserver_code"]
     code = json.dumps([run.pipeline_origin, run.pipeline_name]) if run.pipeline_origin else ""
+    # The main script each step process would run again (see forkserver_code).
+    main = spawn.get_preparation_data("orch").get("init_main_from_path") or ""
     server = forkserver._forkserver
-    if _SERVED == (wanted, code) and server._forkserver_pid is not None:
+    if _SERVED == (wanted, code + main) and server._forkserver_pid is not None:
         return
     server._stop()
     context.set_forkserver_preload(wanted)
-    previous = os.environ.get(ENV)
-    os.environ[ENV] = code
+    previous = {name: os.environ.get(name) for name in (ENV, MAIN_ENV)}
+    os.environ.update({ENV: code, MAIN_ENV: main})
     try:
         server.ensure_running()
     finally:
-        if previous is None:
-            del os.environ[ENV]
-        else:
-            os.environ[ENV] = previous
-    _SERVED = (wanted, code)
+        for name, value in previous.items():
+            if value is None:
+                del os.environ[name]
+            else:
+                os.environ[name] = value
+    _SERVED = (wanted, code + main)
 
 
 _PIDFD = getattr(os, "pidfd_open", None)

@@ -168,3 +168,21 @@ def in_memory_value(_context) -> int:
 @pipeline(mode_defs=[ModeDefinition(resource_defs={"io_manager": mem_io_manager})])
 def in_memory():
     in_memory_value()
+
+
+@solid
+def talks_then_waits(context) -> int:
+    """Prints a line, then waits (up to 60 s) for the test to create ``go`` once it has read
+    that line from the step's compute log."""
+    print("first line, before the wait")
+    print("and to stderr", file=sys.stderr)
+    deadline = time.monotonic() + 60
+    while not (_dir(context) / "go").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    print("second line, after the wait")
+    return 0
+
+
+@pipeline(mode_defs=[LOCAL])
+def live_logs():
+    talks_then_waits()

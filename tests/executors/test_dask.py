@@ -89,6 +89,42 @@ def test_step_events_stream_back_while_the_step_runs_and_its_output_is_shipped(
     assert {e.pid for e in events if e.step_key is None} == {run.worker_pid, events[0].pid}
 
 
+def test_a_running_dask_steps_compute_log_is_readable_before_it_ends(tmp_path, cluster
+                                                                       ) -> None:
+    """The step prints a line and waits for a file this test creates only once it has read
+    that line with ``orch runs logs`` (so the line came while the step ran, not at its end)."""
+    launched = d.orch(tmp_path, "launch", "-f", str(d.PIPELINES), "-p", "live_logs",
+                      "--dask-address", cluster.address)
+    assert launched.returncode == 0, _failure_text(launched)
+    run_id = launched.stdout.strip().splitlines()[-1]
+
+    def step_log(stream: str) -> str:
+        done = d.orch(tmp_path, "runs", "logs", run_id, "--step", "talks_then_waits",
+                      f"--{stream}")
+        assert done.returncode == 0, _failure_text(done)
+        return done.stdout
+
+    try:
+        deadline = time.monotonic() + 60
+        while not any(e.event_type is EventType.STEP_START for e in _events(tmp_path, run_id)[1]):
+            assert time.monotonic() < deadline, "the step never started"
+            time.sleep(0.1)
+        while "first line, before the wait" not in step_log("stdout"):
+            assert time.monotonic() < deadline, "the running step's first line never came"
+            time.sleep(0.2)
+        run, _ = _events(tmp_path, run_id)
+        assert run.status is PipelineRunStatus.STARTED  # still waiting for us
+        assert "second line" not in step_log("stdout")
+        assert step_log("stderr") == "and to stderr\n"
+    finally:
+        (tmp_path / "go").write_text("")
+    deadline = time.monotonic() + 60
+    while _events(tmp_path, run_id)[0].status is not PipelineRunStatus.SUCCESS:
+        assert time.monotonic() < deadline, "the run did not finish"
+        time.sleep(0.2)
+    assert step_log("stdout") == "first line, before the wait\nsecond line, after the wait\n"
+
+
 def test_retries_skips_and_dynamic_outputs_as_under_multiprocess(tmp_path, cluster) -> None:
     done = d.run_pipeline(tmp_path, "behaviours", "--dask-address", cluster.address)
     assert done.returncode == 0, _failure_text(done)

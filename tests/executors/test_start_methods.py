@@ -207,3 +207,58 @@ def test_an_unknown_start_method_names_the_choices(instance) -> None:
         _run(h.isolation_pipeline, instance, "vfork")
     assert "vfork" in str(raised.value)
     assert all(m in str(raised.value) for m in ("fork", "forkserver", "spawn"))
+
+
+SCRIPT = '''
+import os, sys
+with open(os.environ["MAIN_LOG"], "a") as f:
+    f.write(f"{__name__} {os.getpid()}\\n")
+
+from orch import execute_pipeline, pipeline, solid
+
+
+@solid
+def one(_context):
+    return os.getpid()
+
+
+@solid
+def two(_context, x):
+    return [x, os.getpid()]
+
+
+@solid
+def three(_context, xs):
+    return [*xs, os.getpid()]
+
+
+@pipeline
+def three_steps():
+    three(two(one()))
+
+
+if __name__ == "__main__":
+    result = execute_pipeline(three_steps, run_config={"execution": {"multiprocess": {
+        "config": {"start_method": "forkserver"}}}})
+    print(result.result_for_solid("three").output_value())
+'''
+
+
+def test_a_scripts_main_module_runs_once_in_the_fork_server_not_in_each_step(tmp_path
+                                                                             ) -> None:
+    """The ``multiprocess`` package runs the parent's main script again (as ``__mp_main__``)
+    in each step process; the fork server runs it once and its step processes inherit it
+    (for ``orch run`` that script is the CLI: typer, rich and orch.cli a step)."""
+    import subprocess
+
+    script = tmp_path / "script.py"
+    script.write_text(SCRIPT)
+    log = tmp_path / "main.log"
+    env = {**os.environ, "MAIN_LOG": str(log), "ORCH_HOME": str(tmp_path / "home")}
+    done = subprocess.run([sys.executable, str(script)], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    step_pids = [int(p) for p in done.stdout.strip().strip("[]").split(",")]
+    runs = [line.split() for line in log.read_text().splitlines()]
+    assert [name for name, _ in runs] == ["__main__", "__mp_main__"], runs
+    assert int(runs[1][1]) not in step_pids and len(set(step_pids)) == 3

@@ -57,6 +57,15 @@ def squares():
 '''
 
 
+# A LocalCluster of two worker processes: steps run in processes the run worker did not
+# fork, which reach the outputs only through the bucket.
+EXECUTION = {
+    "in_process": {},
+    "multiprocess": {},
+    "dask": {"config": {"cluster": {"local": {"n_workers": 2, "processes": True}}}},
+}
+
+
 def run_config(project: Project, server: S3Server, bucket: str, executor: str) -> Path:
     config = {
         "resources": {
@@ -64,7 +73,7 @@ def run_config(project: Project, server: S3Server, bucket: str, executor: str) -
             "s3": {"config": {"endpoint_url": server.endpoint_url,
                               "region_name": "us-east-1"}},
         },
-        "execution": {executor: {}},
+        "execution": {executor: EXECUTION[executor]},
     }
     path = project.root / f"{executor}.yaml"
     path.write_text(json.dumps(config))
@@ -92,7 +101,7 @@ def body(server: S3Server, bucket: str, key: str) -> bytes:
     return server.client().get_object(Bucket=bucket, Key=key)["Body"].read()
 
 
-@pytest.mark.parametrize("executor", ["multiprocess", "in_process"])
+@pytest.mark.parametrize("executor", ["multiprocess", "in_process", "dask"])
 def test_outputs_and_compute_logs_in_s3(project: Project, seaweedfs: S3Server,
                                         s3_bucket: str, executor: str) -> None:
     project.write(LEGACY_FILE)
@@ -101,6 +110,12 @@ def test_outputs_and_compute_logs_in_s3(project: Project, seaweedfs: S3Server,
     result = project.run("squares", "-c", str(config), env=project.env(**seaweedfs.env()))
     assert result.returncode == 0, result.stderr
     run_id = result.run_id
+    if executor == "dask":  # the steps ran in the cluster's two worker processes
+        [note] = [e for e in result.of_type("ENGINE_EVENT")
+                  if e["message"].startswith("Executing steps on the Dask cluster")]
+        assert note["data"]["workers"] == 2
+        run_pid = result.events[0]["pid"]
+        assert run_pid not in {e["pid"] for e in result.of_type("STEP_START")}
 
     prefix = f"team/dagster/storage/{run_id}/"
     assert keys(seaweedfs, s3_bucket, prefix) == sorted(
@@ -150,3 +165,40 @@ def test_reexecution_loads_upstream_outputs_from_s3(project: Project, seaweedfs:
     assert keys(seaweedfs, s3_bucket, child) == [f"{child}total/result"]
     assert f"{parent}square[n1]/result" in keys(seaweedfs, s3_bucket, parent)
     assert pickle.loads(body(seaweedfs, s3_bucket, f"{child}total/result")) == 14
+
+
+def test_a_dask_reexecution_of_one_step_loads_its_inputs_from_s3(
+        project: Project, seaweedfs: S3Server, s3_bucket: str) -> None:
+    """The parent runs on a LocalCluster of worker processes; the re-execution of ``total``
+    alone (``--parent RUN -s total``), on a new cluster, with nothing of the parent left on
+    local disk, reads the mapped squares from the parent's keys — and fails naming the key
+    once one of them is deleted from the bucket."""
+    project.write(LEGACY_FILE)
+    s3_logs_config(project, seaweedfs, s3_bucket)
+    config = run_config(project, seaweedfs, s3_bucket, "dask")
+    env = project.env(**seaweedfs.env())
+    parent = project.run("squares", "-c", str(config), env=env)
+    assert parent.returncode == 0, parent.stderr
+    parent_keys = f"team/dagster/storage/{parent.run_id}/"
+    assert f"{parent_keys}square[n2]/result" in keys(seaweedfs, s3_bucket, parent_keys)
+    for local in ("logs", "storage"):
+        shutil.rmtree(project.home / local, ignore_errors=True)
+    assert not [p for p in project.home.rglob("*") if parent.run_id in p.name]
+
+    again = project.run("squares", "-c", str(config), "--parent", parent.run_id,
+                        "-s", "total", env=env)
+    assert again.returncode == 0, again.stderr
+    assert {e["step_key"] for e in again.of_type("STEP_SUCCESS")} == {"total"}
+    assert again.of_type("LOADED_INPUT", "total")
+    child = f"team/dagster/storage/{again.run_id}/"
+    assert keys(seaweedfs, s3_bucket, child) == [f"{child}total/result"]
+    assert pickle.loads(body(seaweedfs, s3_bucket, f"{child}total/result")) == 14
+    logs = f"dagster/storage/{again.run_id}/compute_logs/"
+    assert body(seaweedfs, s3_bucket, f"{logs}total.out") == b"total is 14\n"
+
+    seaweedfs.client().delete_object(Bucket=s3_bucket, Key=f"{parent_keys}square[n2]/result")
+    gone = project.run("squares", "-c", str(config), "--parent", parent.run_id,
+                       "-s", "total", env=env)
+    assert gone.returncode == 1
+    [failure] = gone.of_type("STEP_FAILURE", "total")
+    assert f"{parent_keys}square[n2]/result" in json.dumps(failure), failure
