@@ -1,8 +1,12 @@
 """``pyspark_resource`` (legacy ``dagster_pyspark.resources``): a ``SparkSession`` built from
 ``spark_conf`` (a nested mapping, flattened with dots into ``spark.*`` properties), exposed as
-``.spark_session`` and ``.spark_context``. Unlike the legacy resource it stops the session at
-teardown. A run's steps in one process share it: the resource is built once per run in process
-(once per step process under the multiprocess executor)."""
+``.spark_session`` and ``.spark_context``.
+
+Beyond the legacy resource, its teardown stops the session it started. A session that was
+already running in the process when the resource was built (one a notebook, a test fixture or
+the user's own code made) is reused and left running. A run's steps in one process share the
+resource: it is built once per run in process, once per step process under the multiprocess
+executor."""
 
 from __future__ import annotations
 
@@ -12,30 +16,37 @@ from typing import Any
 from orch.core.config import Field, Permissive
 from orch.core.definitions.resource import resource
 
+from ..spark.utils import flatten_dict, spark_value
 
-def flatten_dict(nested: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
-    """``{"spark": {"executor": {"memory": "1g"}}}`` → ``[("spark.executor.memory", "1g")]``."""
-    pairs: list[tuple[str, Any]] = []
-    for key, value in nested.items():
-        name = f"{prefix}.{key}" if prefix else str(key)
-        if isinstance(value, Mapping):
-            pairs.extend(flatten_dict(value, name))
-        else:
-            pairs.append((name, value))
-    return pairs
+
+def _running_session() -> Any:
+    """The session ``getOrCreate`` would return without creating one, or None."""
+    from pyspark.sql import SparkSession
+
+    session = getattr(SparkSession, "_instantiatedSession", None)
+    if session is None or getattr(session.sparkContext, "_jsc", None) is None:
+        return None
+    return session
+
+
+def spark_session_from_config(spark_conf: Mapping[str, Any] | None = None) -> Any:
+    """``SparkSession.builder.config(k, v)`` for each flattened property, then
+    ``getOrCreate()``."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder
+    for key, value in flatten_dict(spark_conf or {}):
+        builder = builder.config(key, spark_value(value))
+    return builder.getOrCreate()
 
 
 class PySparkResource:
     """What ``context.resources.pyspark`` is."""
 
     def __init__(self, spark_conf: Mapping[str, Any] | None) -> None:
-        from pyspark.sql import SparkSession
-
-        builder = SparkSession.builder
-        for key, value in flatten_dict(spark_conf or {}):
-            builder = builder.config(key, str(value).lower() if isinstance(value, bool)
-                                     else str(value))
-        self._spark_session = builder.getOrCreate()
+        # Whether this resource starts the session (and so stops it) or reuses a running one.
+        self.started_session = _running_session() is None
+        self._spark_session = spark_session_from_config(spark_conf)
 
     @property
     def spark_session(self) -> Any:
@@ -56,9 +67,14 @@ class PySparkResource:
 def pyspark_resource(init_context: Any) -> Iterator[PySparkResource]:
     """``context.resources.pyspark.spark_session.createDataFrame(...)``."""
     spark = PySparkResource((init_context.resource_config or {}).get("spark_conf"))
+    log = init_context.log
+    if log is not None:
+        log.debug(f"Spark session {spark.spark_context.applicationId} "
+                  f"({'started' if spark.started_session else 'already running, reused'})")
     try:
         yield spark
     finally:
-        spark.stop()
-        if init_context.log is not None:
-            init_context.log.info("Stopped the Spark session")
+        if spark.started_session:
+            spark.stop()
+            if log is not None:
+                log.info("Stopped the Spark session")
