@@ -10,6 +10,8 @@ executor."""
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -31,13 +33,24 @@ def _running_session() -> Any:
 
 def spark_session_from_config(spark_conf: Mapping[str, Any] | None = None) -> Any:
     """``SparkSession.builder.config(k, v)`` for each flattened property, then
-    ``getOrCreate()``."""
+    ``getOrCreate()``.
+
+    Starting a SparkContext on the main thread replaces the process's SIGINT handler with
+    pyspark's own (cancel the Spark jobs, raise KeyboardInterrupt). That would take Ctrl-C
+    away from orch (a run worker turns it into a cancel of the run; a step process ignores
+    it), so the handler in place before is put back."""
     from pyspark.sql import SparkSession
 
-    builder = SparkSession.builder
-    for key, value in flatten_dict(spark_conf or {}):
-        builder = builder.config(key, spark_value(value))
-    return builder.getOrCreate()
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGINT) if main else None
+    try:
+        builder = SparkSession.builder
+        for key, value in flatten_dict(spark_conf or {}):
+            builder = builder.config(key, spark_value(value))
+        return builder.getOrCreate()
+    finally:
+        if previous is not None and signal.getsignal(signal.SIGINT) is not previous:
+            signal.signal(signal.SIGINT, previous)
 
 
 class PySparkResource:

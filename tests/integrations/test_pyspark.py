@@ -23,6 +23,8 @@ from .servers import unavailable
 require("pyspark", "pyspark")
 
 REPO = '''
+import signal
+
 from orch import ModeDefinition, pipeline, solid
 from orch.integrations.pyspark import pyspark_parquet_io_manager, pyspark_resource
 
@@ -34,6 +36,9 @@ MODE = ModeDefinition(resource_defs={"pyspark": pyspark_resource,
 def trips(context):
     spark = context.resources.pyspark.spark_session
     context.log.info(f"app {spark.sparkContext.applicationId}")
+    handler = signal.getsignal(signal.SIGINT)
+    name = "SIG_IGN" if handler == signal.SIG_IGN else getattr(handler, "__qualname__", handler)
+    context.log.info(f"sigint {name}")
     return spark.createDataFrame([(i, i % 3) for i in range(1000)], ["x", "k"])
 
 
@@ -83,6 +88,11 @@ def test_one_session_per_process_stopped_at_teardown(java, project: Project, tmp
         assert sorted(stops) == ["report", "trips"], logs
     assert ("report", "totals [(0, 166833), (1, 166167), (2, 166500)]") in logs
     assert ("report", "master local[2]") in logs
+    # Ctrl-C stays orch's: the run worker's cancel, or a step process's SIG_IGN;
+    # never pyspark's handler, which starting the session installs.
+    sigint = [m for step, m in logs if m.startswith("sigint ")]
+    assert sigint == (["sigint _CancelWatch.on_signal"] if executor == "in_process"
+                      else ["sigint SIG_IGN"]), logs
     handled = [e for e in run.events if e["event_type"] == "HANDLED_OUTPUT"]
     paths = [run.metadata(e)["path"] for e in handled if run.metadata(e)]  # report's None: none
     assert [re.sub(r".*/spark/", "", p) for p in paths] == [f"{run.run_id}/trips/result.parquet"]
