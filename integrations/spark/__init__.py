@@ -9,7 +9,7 @@ legacy library, the installed pyspark package (``pip install 'orch[pyspark]'``, 
 
 from .configs import define_spark_config, spark_config
 from .resources import SparkResource, spark_resource
-from .solids import create_spark_solid
+from .solids import create_spark_op, create_spark_solid
 from .utils import (
     SparkOpError,
     SparkSolidError,
@@ -23,6 +23,7 @@ __all__ = [
     "SparkResource",
     "SparkSolidError",
     "construct_spark_shell_command",
+    "create_spark_op",
     "create_spark_solid",
     "define_spark_config",
     "flatten_dict",

@@ -22,7 +22,7 @@ def define_spark_config() -> dict[str, Any]:
         "master_url": Field(StringSource, description=(
             "The master URL for the cluster (e.g. spark://23.195.26.187:7077 or local[2])")),
         "deploy_mode": Field(
-            Enum("DeployMode", [EnumValue("cluster"), EnumValue("client")]), is_required=False,
+            Enum("SparkDeployMode", [EnumValue("cluster"), EnumValue("client")]), is_required=False,
             description="Whether to deploy your driver on the worker nodes (cluster) or locally "
                         "as an external client (client) (default: client)"),
         "application_jar": Field(StringSource, description=(
@@ -32,6 +32,6 @@ def define_spark_config() -> dict[str, Any]:
         "spark_home": Field(StringSource, is_required=False, description=(
             "The path to your spark installation. Defaults to $SPARK_HOME at runtime, then to "
             "the installed pyspark package.")),
-        "application_arguments": Field(str, is_required=False, description=(
+        "application_arguments": Field(StringSource, is_required=False, description=(
             "Arguments passed to the main method of your main class, if any")),
     }

@@ -10,7 +10,7 @@ from typing import Any
 
 from orch.core.definitions.resource import resource
 
-from .utils import SparkSolidError, construct_spark_shell_command
+from .utils import SparkOpError, construct_spark_shell_command
 
 
 class SparkResource:
@@ -21,10 +21,10 @@ class SparkResource:
 
     def run_spark_job(self, config: Mapping[str, Any], main_class: str | None) -> None:
         """Run spark-submit for a solid's config (``define_spark_config``). Its output goes to
-        the step's compute log; a nonzero exit raises :class:`SparkSolidError`."""
+        the step's compute log; a nonzero exit raises :class:`SparkOpError`."""
         application_jar = config["application_jar"]
         if not os.path.exists(application_jar):
-            raise SparkSolidError(
+            raise SparkOpError(
                 f"Application jar {application_jar} does not exist. A valid jar must be built "
                 "before running this solid.")
         command = construct_spark_shell_command(
@@ -41,7 +41,7 @@ class SparkResource:
         sys.stderr.flush()
         returncode = subprocess.call(command, env=env)
         if returncode != 0:
-            raise SparkSolidError(
+            raise SparkOpError(
                 f"Spark job failed (spark-submit exited with {returncode}). Please consult "
                 "your logs.")
 

@@ -11,6 +11,12 @@ from orch.core.definitions.types import Nothing
 from .configs import define_spark_config
 
 
+def create_spark_op(name: str, main_class: str | None, description: str | None = None,
+                    required_resource_keys: Any = frozenset(["spark"])) -> Any:
+    """dagster-spark 0.15's op-named twin of :func:`create_spark_solid` (orch has solids)."""
+    return create_spark_solid(name, main_class, description, required_resource_keys)
+
+
 def create_spark_solid(name: str, main_class: str | None, description: str | None = None,
                        required_resource_keys: Any = frozenset(["spark"])) -> Any:
     """A solid that runs one spark-submit job: input ``start`` (Nothing, to order it after

@@ -10,14 +10,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from orch.core.errors import DagsterError
+
+class SparkSolidError(Exception):
+    """A spark-submit job failed, or spark-submit cannot be found (what is raised is the
+    subclass :class:`SparkOpError`, as in dagster-spark 0.15)."""
 
 
-class SparkSolidError(DagsterError):
-    """A spark-submit job failed, or spark-submit cannot be found."""
-
-
-SparkOpError = SparkSolidError
+class SparkOpError(SparkSolidError):
+    pass
 
 
 def flatten_dict(nested: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
@@ -69,7 +69,7 @@ def construct_spark_shell_command(application_jar: str, main_class: str | None,
     library ran one shell string; the arguments string is split as a shell would)."""
     spark_home = spark_home or os.environ.get("SPARK_HOME") or pyspark_home()
     if spark_home is None:
-        raise SparkSolidError(
+        raise SparkOpError(
             "No spark home set. You must either pass spark_home in config or set $SPARK_HOME "
             "in your environment (got None), or install pyspark (pip install 'orch[pyspark]').")
     command = [os.path.join(spark_home, "bin", "spark-submit")]
