@@ -4,7 +4,10 @@ solid's definition and config, the spark-submit command line, flatten_dict, a mi
 application jar failing the step before spark-submit runs, and the PySpark DataFrame type's
 name, loader and materializer. (A step with a DataFrame input or output needs the pyspark
 resource, the loader's, in Dagster as in orch: that starts Spark, so the type check is
-tested in tests/integrations/test_pyspark.py on the test session's Spark session.)"""
+tested in tests/integrations/test_pyspark.py on the test session's Spark session.)
+
+Recorded with an oracle that also has ``dagster-spark==0.15.10 dagster-pyspark==0.15.10``
+(which import pyspark: ``pip install pyspark``, from the same wheel CI caches)."""
 
 import os
 
