@@ -1,8 +1,10 @@
-"""A legacy Dagster file with a PySpark solid (dagster_pyspark.pyspark_resource) feeding a
-dagstermill notebook solid runs under orch with only its imports changed (in the file and in
-the notebook): the Spark solid writes parquet on local Spark, the notebook reads it on a
-Jupyter kernel and yields a result back to the pipeline. It runs in this process, on the
-test session's Spark session, which the resource reuses."""
+"""A legacy Dagster file with a PySpark solid (dagster_pyspark.pyspark_resource) feeding two
+dagstermill notebook solids runs under orch with only its imports changed (in the file and in
+the notebooks): the Spark solid writes parquet on local Spark; one notebook reads it with
+pandas, the other with the pipeline's pyspark resource (which the kernel builds for itself, a
+session of its own), each on a Jupyter kernel, and both yield their result back to the
+pipeline. The run is in this process, on the test session's Spark session, which the
+resource reuses."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ import os
 
 import dagstermill
 from dagster import (InputDefinition, ModeDefinition, OutputDefinition, execute_pipeline,
-                     file_relative_path, fs_io_manager, pipeline, solid)
+                     file_relative_path, fs_io_manager, pipeline, reconstructable, solid)
 from dagster_pyspark import pyspark_resource
 
 
@@ -45,16 +47,25 @@ delays_report = dagstermill.define_dagstermill_solid(
     input_defs=[InputDefinition("path", str)],
     output_defs=[OutputDefinition(str, "worst")])
 
+# The same notebook reading the parquet with the pipeline's Spark resource: the kernel builds
+# its own pyspark_resource (a session does not pickle), as dagstermill does.
+delays_report_on_spark = dagstermill.define_dagstermill_solid(
+    "delays_report_on_spark", file_relative_path(__file__, "delays_report_spark.ipynb"),
+    input_defs=[InputDefinition("path", str)],
+    output_defs=[OutputDefinition(str, "worst")], required_resource_keys={"pyspark"})
+
 
 @pipeline(mode_defs=[ModeDefinition(resource_defs={
     "pyspark": pyspark_resource, "io_manager": fs_io_manager,
     "output_notebook_io_manager": dagstermill.local_output_notebook_io_manager})])
 def airline_delays():
-    delays_report(delays_by_carrier())
+    path = delays_by_carrier()
+    delays_report(path)
+    delays_report_on_spark(path)
 
 
 if __name__ == "__main__":
-    execute_pipeline(airline_delays, run_config={
+    execute_pipeline(reconstructable(airline_delays), run_config={
         "resources": {"pyspark": {"config": {"spark_conf": {"spark": {"master": "local[2]"}}}}},
         "solids": {"delays_by_carrier": {"config": {"out_dir": "."}}}})
 '''
@@ -65,6 +76,16 @@ CELLS = [
     ("delays = pd.read_parquet(path).sort_values('avg(delay)', ascending=False)\n"
      "worst = str(delays.iloc[0]['carrier'])\n"
      "context.log.info(f'worst carrier {worst}')", []),
+    ("dagstermill.yield_result(worst, output_name='worst')", []),
+]
+
+SPARK_CELLS = [
+    ("import dagstermill", []),
+    ("context = dagstermill.get_context()\npath = 'delays.parquet'", ["parameters"]),
+    ("spark = context.resources.pyspark.spark_session\n"
+     "worst = spark.read.parquet(path).orderBy('avg(delay)', ascending=False).first().carrier\n"
+     "context.log.info(f'worst carrier on Spark {worst} in {spark.sparkContext.applicationId}')",
+     []),
     ("dagstermill.yield_result(worst, output_name='worst')", []),
 ]
 
@@ -82,14 +103,15 @@ def _orch_imports(source: str) -> str:
 
 def test_a_legacy_pyspark_and_dagstermill_file_runs_with_only_its_imports_changed(
         spark_session, tmp_path: Path, monkeypatch):
-    nb = nbformat.v4.new_notebook()
-    for source, tags in CELLS:
-        cell = nbformat.v4.new_code_cell(_orch_imports(source))
-        cell.metadata["tags"] = tags
-        nb.cells.append(cell)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nbformat.write(nb, str(tmp_path / "delays_report.ipynb"))
+    for name, cells in (("delays_report", CELLS), ("delays_report_spark", SPARK_CELLS)):
+        nb = nbformat.v4.new_notebook()
+        for source, tags in cells:
+            cell = nbformat.v4.new_code_cell(_orch_imports(source))
+            cell.metadata["tags"] = tags
+            nb.cells.append(cell)
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                     "language": "python"}
+        nbformat.write(nb, str(tmp_path / f"{name}.ipynb"))
     changed = _orch_imports(LEGACY)
     assert [a for a, b in zip(LEGACY.splitlines(), changed.splitlines(), strict=True)
             if a != b] == ["import dagstermill", "from dagster import (InputDefinition, "
@@ -104,13 +126,18 @@ def test_a_legacy_pyspark_and_dagstermill_file_runs_with_only_its_imports_change
     monkeypatch.setitem(sys.modules, "airline", module)
     spec.loader.exec_module(module)
 
-    from orch import execute_pipeline
+    from orch import execute_pipeline, reconstructable
 
-    result = execute_pipeline(module.airline_delays, run_config={
+    # reconstructable, as dagstermill requires: the kernel loads the pipeline to build the
+    # pyspark resource (a session does not pickle).
+    result = execute_pipeline(reconstructable(module.airline_delays), run_config={
         "resources": {"pyspark": {"config": {"spark_conf": {"spark": {"master": "local[2]"}}}}},
         "solids": {"delays_by_carrier": {"config": {"out_dir": str(tmp_path)}}}})
     assert result.success
     assert result.output_for_solid("delays_report", "worst") == "AA"
+    assert result.output_for_solid("delays_report_on_spark", "worst") == "AA"
     logs = [e.message for e in result.all_events if e.event_type is None]
     assert "worst carrier AA" in logs
+    kernel_app = [m for m in logs if m.startswith("worst carrier on Spark AA in ")]
+    assert kernel_app and spark_session.sparkContext.applicationId not in kernel_app[0]
     assert (tmp_path / "delays.parquet" / "_SUCCESS").exists()
