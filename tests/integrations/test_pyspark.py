@@ -37,8 +37,10 @@ def trips(context):
     spark = context.resources.pyspark.spark_session
     context.log.info(f"app {spark.sparkContext.applicationId}")
     handler = signal.getsignal(signal.SIGINT)
-    name = "SIG_IGN" if handler == signal.SIG_IGN else getattr(handler, "__qualname__", handler)
-    context.log.info(f"sigint {name}")
+    name = ("SIG_IGN" if handler == signal.SIG_IGN
+            else getattr(handler, "__qualname__", type(handler).__qualname__))
+    then = getattr(handler, "previous", None)
+    context.log.info(f"sigint {name}" + (f" then {then.__qualname__}" if then else ""))
     return spark.createDataFrame([(i, i % 3) for i in range(1000)], ["x", "k"])
 
 
@@ -88,11 +90,11 @@ def test_one_session_per_process_stopped_at_teardown(java, project: Project, tmp
         assert sorted(stops) == ["report", "trips"], logs
     assert ("report", "totals [(0, 166833), (1, 166167), (2, 166500)]") in logs
     assert ("report", "master local[2]") in logs
-    # Ctrl-C stays orch's: the run worker's cancel, or a step process's SIG_IGN;
-    # never pyspark's handler, which starting the session installs.
+    # Ctrl-C stays orch's: the run worker's cancel (after canceling the Spark jobs), or a
+    # step process's SIG_IGN; never pyspark's handler, which starting the session installs.
     sigint = [m for step, m in logs if m.startswith("sigint ")]
-    assert sigint == (["sigint _CancelWatch.on_signal"] if executor == "in_process"
-                      else ["sigint SIG_IGN"]), logs
+    assert sigint == (["sigint _CancelJobsFirst then _CancelWatch.on_signal"]
+                      if executor == "in_process" else ["sigint SIG_IGN"]), logs
     handled = [e for e in run.events if e["event_type"] == "HANDLED_OUTPUT"]
     paths = [run.metadata(e)["path"] for e in handled if run.metadata(e)]  # report's None: none
     assert [re.sub(r".*/spark/", "", p) for p in paths] == [f"{run.run_id}/trips/result.parquet"]
@@ -187,3 +189,74 @@ def test_parquet_io_manager_hands_dataframes_between_steps_in_process(spark_sess
     stored = sorted(p.relative_to(tmp_path / "frames" / result.run_id).as_posix()
                     for p in (tmp_path / "frames" / result.run_id).glob("*/*.parquet"))
     assert stored == ["evens/result.parquet", "numbers/result.parquet"]  # total's None: none
+
+
+CTRL_C_REPO = '''
+import time
+from pathlib import Path
+
+from orch import ModeDefinition, pipeline, solid
+from orch.integrations.pyspark import pyspark_resource
+
+
+@solid(required_resource_keys={"pyspark"})
+def slow(context):
+    sc = context.resources.pyspark.spark_context
+    Path("job-started").write_text("")
+    return sc.parallelize(range(120), 2).map(lambda x: time.sleep(1) or x).count()  # ~60 s
+
+
+@solid
+def after(context, n):
+    context.log.info(f"after ran with {n}")
+
+
+@pipeline(mode_defs=[ModeDefinition(resource_defs={"pyspark": pyspark_resource})])
+def ctrl_c():
+    after(slow())
+'''
+
+
+def test_ctrl_c_cancels_a_running_spark_job_and_the_run_at_once(java, project: Project,
+                                                                 tmp_path: Path):
+    """Ctrl-C (SIGINT to the process group, as a terminal sends it) during a Spark job: the
+    run is CANCELED within seconds, not when the ~60 s job ends, and the session is stopped.
+    (pyspark's own SIGINT handler made it a step failure; without canceling the jobs first
+    the step stayed blocked in py4j until the job finished.)"""
+    import json
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from .conftest import ORCH
+
+    project.write(CTRL_C_REPO)
+    config = project.root / "run.yaml"
+    config.write_text(yaml.safe_dump({"resources": {"pyspark": {"config": {
+        "spark_conf": local_spark_conf(tmp_path / "spark")}}}}))
+    proc = subprocess.Popen([ORCH, "run", "-f", str(project.root / "repo.py"), "-c", str(config),
+                             "--json"], cwd=project.root, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            env=project.env(SPARK_LOCAL_IP="127.0.0.1"))
+    try:
+        deadline = time.monotonic() + 240
+        while not (project.root / "job-started").exists():
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.2)
+        time.sleep(2)  # in the Spark job, inside a py4j call
+        os.killpg(proc.pid, signal.SIGINT)
+        interrupted = time.monotonic()
+        out, err = proc.communicate(timeout=120)
+        took = time.monotonic() - interrupted
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    events = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    kinds = [e["event_type"] for e in events]
+    messages = [e["message"] for e in events if e["event_type"] is None]
+    assert proc.returncode == 130, err[-3000:]
+    assert "PIPELINE_CANCELED" in kinds and "Stopped the Spark session" in messages, kinds
+    assert not [m for m in messages if m.startswith("after ran")]
+    assert took < 30, f"the run took {took:.1f} s to stop after Ctrl-C"
