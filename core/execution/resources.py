@@ -101,7 +101,7 @@ class ResourceScope:
         for key in order:
             start = time.perf_counter()
             try:
-                self.values[key] = self._build(run_context, key, resource_defs[key])
+                self.values[key] = self._build(run_context, key, resource_defs[key], step_key)
             except DagsterResourceFunctionError as e:
                 yield run_context.event(
                     EventType.RESOURCE_INIT_FAILURE,
@@ -117,13 +117,14 @@ class ResourceScope:
             step_key, data={"resource_keys": order, "init_ms": timings},
         )
 
-    def _build(self, run_context: RunContext, key: str, resource_def: Any) -> Any:
+    def _build(self, run_context: RunContext, key: str, resource_def: Any,
+               step_key: str | None = None) -> Any:
         config = resolved_resource_config(run_context, key, resource_def)
         init = InitResourceContext(
             resource_config=config,
             resources=Resources(self.values, frozenset(resource_def.required_resource_keys)),
             resource_def=resource_def,
-            log=run_context.log_manager(),
+            log=run_context.log_manager(step_key),  # a step's own resources log as it
             run_id=run_context.run_id,
             instance=run_context.instance,
             pipeline_run=run_context.run,

@@ -38,7 +38,8 @@ _CONFIG_PATH = re.compile(r"at path (root[\w:\[\]\-]*)|(at the root)")
 _LEGACY_LIBRARIES = {"pandas": "dagster_pandas", "snowflake": "dagster_snowflake",
                      "gcp": "dagster_gcp", "aws": "dagster_aws", "slack": "dagster_slack",
                      "pagerduty": "dagster_pagerduty", "datadog": "dagster_datadog",
-                     "notebook": "dagstermill"}
+                     "notebook": "dagstermill", "spark": "dagster_spark",
+                     "pyspark": "dagster_pyspark"}
 _INTEGRATION = re.compile(r"^(\s*)(from|import) orch\.integrations\.(\w+)", re.MULTILINE)
 
 

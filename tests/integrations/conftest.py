@@ -109,3 +109,33 @@ def bq(tmp_path_factory: pytest.TempPathFactory):
 
     with bqemulator(tmp_path_factory.mktemp("bqemulator")) as config:
         yield config
+
+
+def local_spark_conf(scratch: Path) -> dict[str, Any]:
+    """``spark_conf`` for local Spark on two cores, bound to loopback, writing under
+    ``scratch``."""
+    return {"spark": {"master": "local[2]", "app": {"name": "orch-tests"},
+                      "ui": {"enabled": False, "showConsoleProgress": False},
+                      "driver": {"host": "127.0.0.1", "bindAddress": "127.0.0.1"},
+                      "sql": {"shuffle": {"partitions": 2},
+                              "warehouse": {"dir": str(scratch / "warehouse")}},
+                      "local": {"dir": str(scratch / "local")}}}
+
+
+@pytest.fixture(scope="session")
+def spark_session(tmp_path_factory: pytest.TempPathFactory):
+    """One local Spark session (``local[2]``) for every test of the session that can share
+    one: pyspark_resource reuses a running session and leaves it running, so runs executed in
+    this process use it instead of starting a JVM each. Stopped when the tests end."""
+    import shutil
+
+    if shutil.which("java") is None:
+        from .servers import unavailable
+
+        unavailable("local Spark needs Java (java on PATH)")
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    from orch.integrations.pyspark import spark_session_from_config
+
+    session = spark_session_from_config(local_spark_conf(tmp_path_factory.mktemp("spark")))
+    yield session
+    session.stop()
