@@ -303,7 +303,7 @@ def make_dagster_repo_from_airflow_dags_path(dag_path: str | Path, repo_name: st
     except ImportError:  # pragma: no cover - older Airflow 3 layouts
         from airflow.models.dagbag import DagBag  # type: ignore[no-redef]
 
-    bag = DagBag(dag_folder=str(dag_path), include_examples=False, safe_mode=safe_mode)
+    bag = DagBag(dag_folder=str(dag_path), safe_mode=safe_mode)
     if bag.import_errors:
         first = sorted(bag.import_errors.items())[0]
         raise DagsterInvariantViolationError(

@@ -326,12 +326,19 @@ broken = make_dagster_pipeline_from_airflow_dag(broken_dag)
 '''
 
 
-def _orch_run(airflow: dict, pipeline: str, *args: str):
+REPO_FILE = '''
+from orch.integrations.airflow import make_dagster_repo_from_airflow_dags_path
+
+airflow_repo = make_dagster_repo_from_airflow_dags_path(DAGS_FOLDER, "airflow_repo")
+'''
+
+
+def _orch_run(airflow: dict, pipeline: str, *args: str, file: str = "etl_pipelines.py"):
     venv, root = airflow["venv"], airflow["root"]
     assert isinstance(venv, Path) and isinstance(root, Path)
     started = time.monotonic()
     proc = subprocess.run([str(venv / "bin" / "orch"), "run", "-f",
-                           str(root / "code" / "etl_pipelines.py"), "-p", pipeline, "--json",
+                           str(root / "code" / file), "-p", pipeline, "--json",
                            *args], capture_output=True, text=True, env=airflow["env"],
                           timeout=300, cwd=root)
     print(f"orch run {pipeline}: {time.monotonic() - started:.1f}s")
@@ -382,9 +389,14 @@ def test_airflow_dag_as_orch_pipeline_through_orch_run(airflow):
 
 
 def test_failing_airflow_operator_fails_its_step_with_the_cause(airflow):
-    _write(airflow, "code", "etl_dags.py", AIRFLOW_DAG)
-    _write(airflow, "code", "etl_pipelines.py", PIPELINE_FILE)
-    proc, events = _orch_run(airflow, "airflow_etl_broken")
+    """Through a repository of the DAGs Airflow's DagBag finds in a folder."""
+    root = airflow["root"]
+    assert isinstance(root, Path)
+    (root / "code" / "bag").mkdir(exist_ok=True)
+    _write(airflow, "code/bag", "etl_dags.py", AIRFLOW_DAG)
+    _write(airflow, "code", "bag_repo.py",
+           f"DAGS_FOLDER = {str(root / 'code' / 'bag')!r}\n" + textwrap.dedent(REPO_FILE))
+    proc, events = _orch_run(airflow, "airflow_etl_broken", file="bag_repo.py")
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
     failures = [e for e in events if e["event_type"] == "STEP_FAILURE"]
     assert [e["step_key"] for e in failures] == ["airflow_fails"]
