@@ -277,8 +277,14 @@ def _ensure_run(instance: Instance, prepared: PreparedRun) -> PipelineRun:
     start = EventRecord(run.run_id, name, EventType.PIPELINE_START,
                         f'Started execution of pipeline "{name}" (Airflow DAG run '
                         f'{run.tags.get(AIRFLOW_RUN_ID_TAG)}).')
-    instance.storage.store_events_if_status(
-        run.run_id, (PipelineRunStatus.NOT_STARTED, PipelineRunStatus.STARTING), [start])
+    if instance.storage.store_events_if_status(
+            run.run_id, (PipelineRunStatus.NOT_STARTED, PipelineRunStatus.STARTING), [start]):
+        # Storing PIPELINE_START made this task's process the run's worker; it exits when
+        # its step is done, and the next task to open the instance would fail the run as
+        # crashed. The run has no worker process: Airflow runs it.
+        started = instance.get_run(run.run_id)
+        if started is not None and started.worker_pid is not None:
+            instance.update_run(replace(started, worker_pid=None))
     return instance.get_run(run.run_id) or run
 
 

@@ -20,6 +20,7 @@ import json
 import os
 import pickle
 import subprocess
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -409,3 +410,57 @@ def test_failing_airflow_operator_fails_its_step_with_the_cause(airflow):
     with _instance(airflow) as instance:
         out = instance.compute_log_manager.read(events[0]["run_id"], "airflow_fails")[0]
         assert "half done" in out.decode()
+
+
+TASK = '''
+import sys
+from orch.core.definitions.reconstructable import ReconstructablePipeline
+from orch.integrations.airflow.steps import AirflowTaskRun, PipelineTarget, execute_solid_in_task
+
+target = PipelineTarget(ReconstructablePipeline("af_pipe", module_name="af_pipes"),
+                        run_config={"solids": {"numbers": {"config": {"n": 5}}}})
+task = AirflowTaskRun("procs", "scheduled__2026-12-01T00:00:00+00:00",
+                      "2026-12-01T00:00:00+00:00")
+print(execute_solid_in_task(target, sys.argv[1], task).outcome)
+'''
+
+
+def test_tasks_in_processes_of_their_own_share_one_run(tmp_path):
+    """What Airflow's LocalExecutor does (``dags test`` runs every task in one process): each
+    task a process that exits after its step, two of them at once. No Airflow needed: the
+    runtime half imports none. The first task's process does not stay the run's worker, so
+    the next task to open the instance does not fail the run as crashed."""
+    (tmp_path / "af_pipes.py").write_text(textwrap.dedent(PIPELINES))
+    (tmp_path / "task.py").write_text(textwrap.dedent(TASK))
+    env = {**os.environ, "ORCH_HOME": str(tmp_path / "home"), "PYTHONPATH": str(tmp_path),
+           "PYTHONPYCACHEPREFIX": str(tmp_path / "pycache")}
+
+    def start(solid: str) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, str(tmp_path / "task.py"), solid], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def finish(*procs: subprocess.Popen) -> list[str]:
+        outs = []
+        for proc in procs:
+            out, err = proc.communicate(timeout=120)
+            assert proc.returncode == 0, err[-3000:]
+            outs.append(out.strip().splitlines()[-1])
+        return outs
+
+    assert finish(start("numbers")) == ["success"]
+    assert finish(start("total"), start("double")) == ["success", "success"]
+    assert finish(start("report")) == ["success"]
+    with Instance.from_home(tmp_path / "home") as instance:
+        (run,) = instance.get_runs()
+        assert run.status is PipelineRunStatus.SUCCESS, [
+            e.message for e in instance.get_logs_for_run(run.run_id) if e.level >= 40]
+        assert run.run_id == "procs__scheduled__2026-12-01T00_00_00_00_00"
+        assert run.worker_pid is None
+        starts = instance.get_logs_for_run(run.run_id, of_type=EventType.STEP_START)
+        assert len({e.pid for e in starts}) == 4
+        output = tmp_path / "home" / "storage" / run.run_id / "report" / "result"
+        assert pickle.loads(output.read_bytes()) == {"total": 10, "doubled": [0, 2, 4, 6, 8]}
+        data, _, complete = instance.compute_log_manager.read(run.run_id, "double", "stdout")
+        assert complete and data == b""
+        data, _, _ = instance.compute_log_manager.read(run.run_id, "total", "stdout")
+        assert data == b"total of [0, 1, 2, 3, 4]\n"
