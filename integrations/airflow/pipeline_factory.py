@@ -15,10 +15,14 @@ so a ``BashOperator``'s output, and anything an operator logs, is in the step's 
 an exception fails the step with it. ``AirflowSkipException`` ends the solid without its
 output, so the solids downstream are skipped, as Airflow skips their tasks.
 
+XCom works within a run: what a task returns (``do_xcom_push``, ``multiple_outputs``) and what
+it ``ti.xcom_push``-es is stored under the run's folder of the instance
+(``storage/<run_id>/<step>/xcom/<key>``, pickled), and ``ti.xcom_pull`` / TaskFlow arguments
+read it there, so ``@task`` functions pass values as in Airflow, also across step processes.
+
 Beyond the legacy API (which needed it): the run tag ``airflow_execution_date`` is optional,
-without it the logical date is the run's start. Not supported: XCom (``ti.xcom_pull``, and
-TaskFlow ``@task`` functions passing values, which need Airflow's task runner), mapped tasks
-(``.expand``), deferrable operators, sensors that reschedule.
+without it the logical date is the run's start. Not supported: mapped tasks (``.expand``),
+deferrable operators, sensors that reschedule, XCom from another DAG or run.
 """
 
 from __future__ import annotations
@@ -86,8 +90,7 @@ def make_dagster_pipeline_from_airflow_dag(dag: Any, tags: dict[str, Any] | None
             raise DagsterInvariantViolationError(
                 f'Airflow task "{task_id}" is mapped (.expand): its copies are known only '
                 "when Airflow runs it, so it cannot become one solid.")
-        solid_defs.append(_solid_for(dag, task_id, names[task_id],
-                                     use_airflow_template_context))
+        solid_defs.append(_solid_for(dag, task_id, names, use_airflow_template_context))
         upstream = sorted(task.upstream_task_ids)
         if upstream:
             dependencies[names[task_id]] = {READY_INPUT: MultiDependencyDefinition(
@@ -110,20 +113,21 @@ def _clashes(names: dict[str, str]) -> list[str]:
     return []
 
 
-def _solid_for(dag: Any, task_id: str, name: str, template_context: bool) -> SolidDefinition:
+def _solid_for(dag: Any, task_id: str, names: dict[str, str],
+               template_context: bool) -> SolidDefinition:
+    name = names[task_id]
+
     def compute(context: Any, _inputs: dict[str, Any]) -> Any:
         from airflow.sdk.exceptions import AirflowSkipException
 
         logical_date = _logical_date(context)
+        xcom = _XComStore(Path(context.instance.storage_dir), context.run_id, names)
         try:
-            result = _execute_operator(dag, task_id, context, logical_date, template_context)
+            _execute_operator(dag, task_id, context, logical_date, template_context, xcom)
         except AirflowSkipException as skip:
             context.log.info(f'Airflow skipped task "{task_id}": {skip}. The solids '
                              "downstream of it are skipped.")
             return
-        if result is not None:
-            context.log.debug(f'Task "{task_id}" returned {result!r} (Airflow would push it '
-                              "to XCom).")
         yield _output()
 
     return SolidDefinition(
@@ -172,10 +176,56 @@ class _RunFacade:
         self.team_name = None
 
 
-class _TaskInstanceFacade:
-    """What operators read of Airflow's task instance. XCom needs Airflow's task runner."""
+RETURN_KEY = "return_value"
 
-    def __init__(self, task: Any, dag_run: _RunFacade, try_number: int):
+
+class _XComStore:
+    """XComs of one run: ``<storage>/<run_id>/<step>/xcom/<key>``, pickled (private files,
+    deleted with the run's outputs)."""
+
+    def __init__(self, storage_dir: Path, run_id: str, names: dict[str, str]):
+        self.storage_dir = storage_dir
+        self.run_id = run_id
+        self.names = names
+
+    def _path(self, task_id: str, key: str) -> Path:
+        from orch.core.storage.paths import check_path_component, contained
+
+        step = self.names.get(task_id)
+        if step is None:
+            raise KeyError(f'DAG has no task "{task_id}" to pull an XCom from')
+        return contained(self.storage_dir, self.run_id, step, "xcom",
+                         check_path_component(key, "XCom key"))
+
+    def push(self, task_id: str, key: str, value: Any) -> None:
+        import pickle
+
+        from orch.core.storage.paths import FILE_MODE, make_private_dir
+
+        path = self._path(task_id, key)
+        make_private_dir(path.parent)
+        tmp = path.with_name(f"{path.name}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+
+    def pull(self, task_id: str, key: str, default: Any) -> Any:
+        import pickle
+
+        try:
+            with open(self._path(task_id, key), "rb") as f:
+                return pickle.load(f)
+        except FileNotFoundError:
+            return default
+
+
+class _TaskInstanceFacade:
+    """What operators read of Airflow's task instance, XCom included (:class:`_XComStore`)."""
+
+    def __init__(self, task: Any, dag_run: _RunFacade, try_number: int,
+                 xcom: _XComStore | None = None):
+        self._xcom = xcom
         self.task = task
         self.task_id = task.task_id
         self.dag_id = dag_run.dag_id
@@ -187,22 +237,37 @@ class _TaskInstanceFacade:
         self.hostname = os.uname().nodename
 
     def xcom_push(self, key: str, value: Any) -> None:
-        raise NotImplementedError(_NO_XCOM)
+        self._store().push(self.task_id, key, value)
 
-    def xcom_pull(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError(_NO_XCOM)
+    def xcom_pull(self, task_ids: str | list[str] | None = None, dag_id: str | None = None,
+                  key: str = RETURN_KEY, include_prior_dates: bool = False,
+                  *, map_indexes: Any = None, default: Any = None, run_id: str | None = None
+                  ) -> Any:
+        if dag_id not in (None, self.dag_id) or run_id not in (None, self.run_id) \
+                or include_prior_dates:
+            raise NotImplementedError(
+                "An Airflow operator run as an orch solid pulls XComs of its own run only.")
+        store = self._store()
+        if task_ids is None:
+            task_ids = self.task_id
+        if isinstance(task_ids, str):
+            return store.pull(task_ids, key, default)
+        return [store.pull(t, key, default) for t in task_ids]
 
+    def _store(self) -> _XComStore:
+        if self._xcom is None:
+            raise NotImplementedError("No XCom store: not run as an orch solid.")
+        return self._xcom
 
-_NO_XCOM = ("XCom is not available to an Airflow operator run as an orch solid (it needs "
-            "Airflow's task runner): pass values through files or a database, or keep the "
-            "task in Airflow.")
+    def get_relevant_upstream_map_indexes(self, *args: Any, **kwargs: Any) -> None:
+        return None
 
 
 def _template_context(dag: Any, task: Any, orch_context: Any, logical_date: datetime.datetime,
-                      full: bool) -> dict[str, Any]:
+                      full: bool, xcom: _XComStore | None = None) -> dict[str, Any]:
     run_id = orch_context.run_id
     dag_run = _RunFacade(dag.dag_id, run_id, logical_date)
-    ti = _TaskInstanceFacade(task, dag_run, orch_context.retry_number + 1)
+    ti = _TaskInstanceFacade(task, dag_run, orch_context.retry_number + 1, xcom)
     params = dict(getattr(task, "params", None) or getattr(dag, "params", None) or {})
     try:  # a ParamsDict gives the values, not the Param objects, through dump()
         params = task.params.dump()
@@ -265,19 +330,27 @@ def _airflow_accessors() -> dict[str, Any]:
 
 
 def _execute_operator(dag: Any, task_id: str, orch_context: Any,
-                      logical_date: datetime.datetime, full_context: bool) -> Any:
-    """Render the operator's templates and call its ``execute`` as Airflow's task runner does:
-    on a copy locked for execution, with the ``ExecutorSafeguard`` told it is the runner."""
+                      logical_date: datetime.datetime, full_context: bool,
+                      xcom: _XComStore | None = None) -> Any:
+    """Render the operator's templates (TaskFlow arguments are XComs, pulled here) and call its
+    ``execute`` as Airflow's task runner does: on a copy locked for execution, with the
+    ``ExecutorSafeguard`` told it is the runner; then push what it returned, as the runner
+    does."""
     from airflow.sdk.bases.operator import ExecutorSafeguard
 
     task = dag.task_dict[task_id].prepare_for_execution()
-    context = _template_context(dag, task, orch_context, logical_date, full_context)
+    context = _template_context(dag, task, orch_context, logical_date, full_context, xcom)
     task.render_template_fields(context, dag.get_template_env())
     runner = contextvars.copy_context()
     runner.run(ExecutorSafeguard.tracker.set, task)
     task.pre_execute(context)
     result = runner.run(task.execute, context)
     task.post_execute(context, result)
+    if xcom is not None and result is not None and getattr(task, "do_xcom_push", True):
+        if getattr(task, "multiple_outputs", False) and isinstance(result, dict):
+            for key, value in result.items():
+                xcom.push(task_id, str(key), value)
+        xcom.push(task_id, RETURN_KEY, result)
     return result
 
 

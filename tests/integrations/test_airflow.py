@@ -291,7 +291,8 @@ from datetime import datetime
 
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.providers.standard.operators.python import PythonOperator
-from airflow.sdk import DAG
+from airflow.sdk import DAG, task
+from airflow.sdk import dag as taskflow
 
 
 def extract(**context):
@@ -312,6 +313,34 @@ with DAG("etl-daily", start_date=datetime(2024, 1, 1), schedule=None,
     e >> t >> lo
     e >> lo
 
+@taskflow(dag_id="etl-taskflow", start_date=datetime(2024, 1, 1), schedule=None)
+def etl_taskflow():
+    @task
+    def extract():
+        return [1, 2, 3]
+
+    @task(multiple_outputs=True)
+    def stats(xs):
+        return {"n": len(xs), "total": sum(xs)}
+
+    @task
+    def report(n, total, said):
+        print("report:", n, "rows, sum", total, "| bash said:", said)
+
+    def pull(ti):
+        print("pulled", ti.xcom_pull(task_ids="extract"),
+              ti.xcom_pull(task_ids="stats", key="total"))
+
+    s = stats(extract())
+    shout = BashOperator(task_id="shout",
+                         bash_command="echo rows={{ ti.xcom_pull(task_ids='stats', key='n') }}")
+    s >> shout
+    report(s["n"], s["total"], shout.output) >> PythonOperator(task_id="pull",
+                                                                python_callable=pull)
+
+
+taskflow_dag = etl_taskflow()
+
 with DAG("etl-broken", start_date=datetime(2024, 1, 1), schedule=None) as broken_dag:
     fails = BashOperator(task_id="fails", bash_command="echo half done; exit 3")
     later = BashOperator(task_id="later", bash_command="echo never")
@@ -319,11 +348,12 @@ with DAG("etl-broken", start_date=datetime(2024, 1, 1), schedule=None) as broken
 '''
 
 PIPELINE_FILE = '''
-from etl_dags import broken_dag, dag
+from etl_dags import broken_dag, dag, taskflow_dag
 from orch.integrations.airflow import make_dagster_pipeline_from_airflow_dag
 
 etl = make_dagster_pipeline_from_airflow_dag(dag, tags={"source": "airflow"})
 broken = make_dagster_pipeline_from_airflow_dag(broken_dag)
+taskflow = make_dagster_pipeline_from_airflow_dag(taskflow_dag)
 '''
 
 
@@ -387,6 +417,25 @@ def test_airflow_dag_as_orch_pipeline_through_orch_run(airflow):
     assert json.loads(deps.stdout.strip().splitlines()[-1]) == {
         "airflow_extract": [], "airflow_transform": ["airflow_extract"],
         "airflow_load": ["airflow_extract", "airflow_transform"]}
+
+
+def test_taskflow_values_pass_as_xcoms_between_step_processes(airflow):
+    """TaskFlow arguments, multiple_outputs, a Bash operator's output and ti.xcom_pull, under
+    the multiprocess executor: each step a process of its own, the XComs in the run's
+    storage."""
+    _write(airflow, "code", "etl_dags.py", AIRFLOW_DAG)
+    _write(airflow, "code", "etl_pipelines.py", PIPELINE_FILE)
+    proc, events = _orch_run(airflow, "airflow_etl_taskflow", "--executor", "multiprocess")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    run_id = events[0]["run_id"]
+    with _instance(airflow) as instance:
+        def log(step: str) -> str:
+            return instance.compute_log_manager.read(run_id, step, "stdout")[0].decode()
+
+        assert "report: 3 rows, sum 6 | bash said: rows=3" in log("airflow_report")
+        assert "pulled [1, 2, 3] 6" in log("airflow_pull")
+        xcom = Path(airflow["env"]["ORCH_HOME"]) / "storage" / run_id / "airflow_stats" / "xcom"
+        assert sorted(p.name for p in xcom.iterdir()) == ["n", "return_value", "total"]
 
 
 def test_failing_airflow_operator_fails_its_step_with_the_cause(airflow):
