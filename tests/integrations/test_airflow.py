@@ -176,11 +176,16 @@ def never(maybe):
     return maybe
 
 
+@solid
+def tail(x):
+    return x
+
+
 @pipeline
 def af_fail():
     after(boom(numbers()))
     side()
-    never(quiet())
+    tail(never(quiet()))
 '''
 
 DAGS = '''
@@ -280,6 +285,10 @@ def test_failing_step_is_retried_by_airflow_then_fails_the_run(airflow):
         # The other branch ran; the step whose input was never produced was skipped.
         assert _types(instance, run.run_id, "side")[-1] == "STEP_SUCCESS"
         assert _types(instance, run.run_id, "never") == ["STEP_SKIPPED"]
+        # Airflow skips the task downstream of a skipped one without running it: recorded.
+        (skipped,) = instance.get_logs_for_run(run.run_id, step_key="tail")
+        assert skipped.event_type is EventType.STEP_SKIPPED
+        assert skipped.data == {"skipped_by": "airflow"}
         last = instance.get_logs_for_run(run.run_id)[-1]
         assert last.event_type is EventType.PIPELINE_FAILURE and last.step_key is None
         assert last.data["failed_steps"] == ["boom"]
