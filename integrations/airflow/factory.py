@@ -141,10 +141,11 @@ def _task_callable(target: PipelineTarget, solid_handle: str):
     def execute_orch_step(**context: Any) -> None:
         from airflow.sdk.exceptions import AirflowException, AirflowSkipException
 
-        ti = context["ti"]
-        logical_date = context.get("logical_date")
+        ti, dag_run = context["ti"], context["dag_run"]
+        # A manually triggered DAG run of Airflow 3 may have no logical date: its run_after.
+        logical_date = context.get("logical_date") or getattr(dag_run, "run_after", None)
         task = AirflowTaskRun(
-            dag_id=ti.dag_id, run_id=context["dag_run"].run_id,
+            dag_id=ti.dag_id, run_id=dag_run.run_id,
             logical_date=logical_date.isoformat() if logical_date else None,
             try_number=int(getattr(ti, "try_number", 1) or 1),
             max_tries=int(getattr(ti, "max_tries", 0) or 0))
