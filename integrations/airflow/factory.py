@@ -46,6 +46,10 @@ DEFAULT_ARGS: dict[str, Any] = {
 }
 
 
+# DAG arguments Airflow 3 renamed (legacy dagster-airflow files pass the old names).
+_RENAMED_DAG_KWARGS = {"schedule_interval": "schedule", "concurrency": "max_active_tasks"}
+
+
 def _dag_id(pipeline_name: str) -> str:
     """As the legacy factory: characters outside ``[\\w\\-.]`` become ``_``, at most 250."""
     return re.sub(r"[^\w\-.]", "_", pipeline_name)[:250]
@@ -102,8 +106,9 @@ def make_airflow_dag(
     ``reconstructable(pipeline)``, or the pipeline itself when it is defined at module level.
     ``instance``: an ``Instance`` or an ORCH_HOME path (default: ``$ORCH_HOME`` when the task
     runs, else the project of the pipeline's code). ``dag_kwargs`` go to ``DAG`` (its
-    ``default_args`` merged over the legacy defaults: 1 retry after 300 s), ``op_kwargs`` to
-    every ``PythonOperator``. ``tags``: orch run tags of every run (beyond the legacy API).
+    ``default_args`` merged over the legacy defaults: 1 retry after 300 s; Airflow 2's
+    ``schedule_interval`` and ``concurrency`` become ``schedule`` and ``max_active_tasks``),
+    ``op_kwargs`` to every ``PythonOperator``. ``tags``: orch run tags of every run (beyond the legacy API).
     """
     from airflow.providers.standard.operators.python import PythonOperator
     from airflow.sdk import DAG
@@ -116,6 +121,9 @@ def make_airflow_dag(
     upstream = solid_upstream(prepared.plan)
 
     dag_kwargs = dict(dag_kwargs or {})
+    for old, new in _RENAMED_DAG_KWARGS.items():  # legacy files name Airflow 1/2 arguments
+        if old in dag_kwargs and new not in dag_kwargs:
+            dag_kwargs[new] = dag_kwargs.pop(old)
     default_args = {**DEFAULT_ARGS, **(dag_kwargs.pop("default_args", None) or {})}
     dag = DAG(
         dag_id=dag_id or _dag_id(name),

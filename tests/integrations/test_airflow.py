@@ -195,6 +195,8 @@ from orch.integrations.airflow import make_airflow_dag
 dag, tasks = make_airflow_dag(
     module_name="af_pipes", pipeline_name="af_pipe",
     run_config={"solids": {"numbers": {"config": {"n": 4}}}},
+    # A legacy file's Airflow 2 names: schedule and max_active_tasks in Airflow 3.
+    dag_kwargs={"schedule_interval": "@daily", "concurrency": 2},
     tags={"team": "ingest"})
 
 fail_dag, fail_tasks = make_airflow_dag(
