@@ -344,9 +344,10 @@ def execute_solid_in_task(target: PipelineTarget, solid_handle: str,
                 "run's status stays.", level=logging.WARNING))
         prepared = replace(full, run=run, plan=create_execution_plan(
             full.pipeline_def, full.run_config, keys))
-        result = _execute(instance, prepared, keys, task)
-        _finish_if_complete(instance, full, run_id)
-        return result
+        try:
+            return _execute(instance, prepared, keys, task)
+        finally:  # also when Airflow ends the task: its step's end is stored by then
+            _finish_if_complete(instance, full, run_id)
 
 
 def _execute(instance: Instance, prepared: PreparedRun, keys: list[str],
@@ -385,30 +386,40 @@ def _execute(instance: Instance, prepared: PreparedRun, keys: list[str],
                 if rc.pending_logs:
                     for pending in rc.drain_logs():
                         emit(pending)
-                if event.event_type is EventType.STEP_FAILURE and not task.is_last_try:
-                    event = _up_for_retry(event, task)
+                event = _retrying(event, task)
                 open_steps.note(event)
                 emit(event)
             for pending in rc.drain_logs():
                 emit(pending)
-        except Exception as exc:  # outside any step: resources, the IO manager's setup
+        except BaseException as exc:
+            # Outside any step (a resource, the IO manager's setup), or Airflow ending the
+            # task (SIGTERM: AirflowTaskTerminated; execution_timeout: AirflowTaskTimeout,
+            # both BaseExceptions, raised again once the step's end is stored).
             for pending in rc.drain_logs():
                 emit(pending)
-            for closing in open_steps.close(rc, canceled=False,
-                                            cause=f"the task failed ({type(exc).__name__}: "
-                                                  f"{exc})"):
-                emit(closing)
-            done = {e.step_key for e in events if e.event_type in _OUTCOMES}
+            cause = f"the task failed ({type(exc).__name__}: {exc})"
+            for closing in open_steps.close(rc, canceled=False, cause=cause):
+                emit(_retrying(closing, task))
+            done = {e.step_key for e in events
+                    if e.event_type in _OUTCOMES | {EventType.STEP_UP_FOR_RETRY}}
             for key in keys:
                 if key not in done:
-                    emit(rc.event(EventType.STEP_FAILURE,
-                                  f'Execution of step "{key}" failed: {exc}', key,
-                                  logging.ERROR, {"error": serializable_error_info(exc)}))
+                    emit(_retrying(rc.event(
+                        EventType.STEP_FAILURE, f'Execution of step "{key}" failed: {cause}.',
+                        key, logging.ERROR, {"error": serializable_error_info(exc)}), task))
+            if not isinstance(exc, Exception):
+                raise
     finally:
         writer.close()
         for log in loggers:
             getattr(log, "close", lambda: None)()
     return _result(run.run_id, keys, events)
+
+
+def _retrying(event: EventRecord, task: AirflowTaskRun) -> EventRecord:
+    if event.event_type is EventType.STEP_FAILURE and not task.is_last_try:
+        return _up_for_retry(event, task)
+    return event
 
 
 def _up_for_retry(failure: EventRecord, task: AirflowTaskRun) -> EventRecord:

@@ -261,6 +261,7 @@ def test_failing_step_is_retried_by_airflow_then_fails_the_run(airflow):
     _write(airflow, "dags", "orch_dags.py", DAGS)
     proc = _airflow(airflow, "dags", "test", "af_fail_dag")
     out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out[-3000:]  # Airflow's DAG run failed too
     assert "bad numbers [0, 1, 2]" in out  # the cause, in Airflow's task log
 
     with _instance(airflow) as instance:
