@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -52,7 +53,8 @@ def _unavailable(message: str) -> None:
 
 @pytest.fixture(scope="module")
 def airflow(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    """A fresh AIRFLOW_HOME (SQLite, migrated) in a temporary folder, a dags folder and a
+    """A fresh AIRFLOW_HOME (SQLite, migrated: a copy of the database .ci/run migrated once
+    for the venv, else ``airflow db migrate``) in a temporary folder, a dags folder and a
     code folder on PYTHONPATH; bytecode of the checkout goes to the test's folder."""
     venv = _venv()
     root = tmp_path_factory.mktemp("airflow")
@@ -78,10 +80,16 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
                      f"{where.stdout.strip() or where.stderr.strip()[-300:]}, not from this "
                      f"checkout: {venv}/bin/pip install --no-deps -e {REPO_ROOT}")
     started = time.monotonic()
-    migrate = subprocess.run([str(venv / "bin" / "airflow"), "db", "migrate"],
-                             capture_output=True, text=True, env=env, timeout=300)
-    assert migrate.returncode == 0, migrate.stdout[-2000:] + migrate.stderr[-2000:]
-    print(f"airflow db migrate: {time.monotonic() - started:.1f}s")
+    template = venv / "orch-test-home" / "airflow.db"  # .ci/run migrates it once per venv
+    if template.exists():
+        (root / "home").mkdir()
+        shutil.copyfile(template, root / "home" / "airflow.db")
+        print(f"airflow db: copied the migrated {template}")
+    else:
+        migrate = subprocess.run([str(venv / "bin" / "airflow"), "db", "migrate"],
+                                 capture_output=True, text=True, env=env, timeout=300)
+        assert migrate.returncode == 0, migrate.stdout[-2000:] + migrate.stderr[-2000:]
+        print(f"airflow db migrate: {time.monotonic() - started:.1f}s")
     return {"venv": venv, "root": root, "env": env}
 
 
