@@ -12,7 +12,9 @@ The pipeline ``airflow_<dag_id>`` has one solid per task, ``airflow_<task_id>`` 
 task's upstream tasks and a ``Nothing`` output ``airflow_task_complete``: the DAG's order, no
 data. A solid renders its operator's templates and calls ``execute`` in the step's process,
 so a ``BashOperator``'s output, and anything an operator logs, is in the step's compute logs;
-an exception fails the step with it. ``AirflowSkipException`` ends the solid without its
+an exception fails the step with it; the operator's ``retries`` (``retry_delay``,
+``retry_exponential_backoff``) are the solid's retry policy and its ``execution_timeout`` the
+step's timeout (``orch/timeout``). ``AirflowSkipException`` ends the solid without its
 output, so the solids downstream are skipped, as Airflow skips their tasks.
 
 XCom works within a run: what a task returns (``do_xcom_push``, ``multiple_outputs``) and what
@@ -130,15 +132,36 @@ def _solid_for(dag: Any, task_id: str, names: dict[str, str],
             return
         yield _output()
 
+    operator = dag.task_dict[task_id]
+    tags = {"airflow_task_id": task_id, "kind": "airflow"}
+    timeout = getattr(operator, "execution_timeout", None)
+    if timeout is not None:
+        tags["orch/timeout"] = str(timeout.total_seconds())
     return SolidDefinition(
         name=name,
         input_defs=[InputDefinition(READY_INPUT, Nothing)],
         output_defs=[OutputDefinition(Nothing, COMPLETE_OUTPUT, is_required=False)],
         compute_fn=compute,
-        description=f'Airflow task "{task_id}" ({type(dag.task_dict[task_id]).__name__}) of '
+        description=f'Airflow task "{task_id}" ({type(operator).__name__}) of '
                     f'DAG "{dag.dag_id}"',
-        tags={"airflow_task_id": task_id, "kind": "airflow"},
+        tags=tags,
+        retry_policy=_retry_policy(operator),
     )
+
+
+def _retry_policy(operator: Any) -> Any:
+    """The operator's ``retries`` / ``retry_delay`` / ``retry_exponential_backoff`` as an
+    orch retry policy (Airflow would retry the task so)."""
+    from orch.core.definitions.retry import Backoff, RetryPolicy
+
+    retries = int(getattr(operator, "retries", 0) or 0)
+    if retries <= 0:
+        return None
+    delay = getattr(operator, "retry_delay", None)
+    seconds = delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay or 0)
+    backoff = Backoff.EXPONENTIAL if getattr(operator, "retry_exponential_backoff", False) \
+        and seconds else None
+    return RetryPolicy(max_retries=retries, delay=seconds or None, backoff=backoff)
 
 
 def _output() -> Any:

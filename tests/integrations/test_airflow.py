@@ -307,7 +307,7 @@ def test_failing_step_is_retried_by_airflow_then_fails_the_run(airflow):
 
 
 AIRFLOW_DAG = '''
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.providers.standard.operators.python import PythonOperator
@@ -362,8 +362,10 @@ def etl_taskflow():
 taskflow_dag = etl_taskflow()
 
 with DAG("etl-broken", start_date=datetime(2024, 1, 1), schedule=None) as broken_dag:
-    fails = BashOperator(task_id="fails", bash_command="echo half done; exit 3")
-    later = BashOperator(task_id="later", bash_command="echo never")
+    fails = BashOperator(task_id="fails", bash_command="echo half done; exit 3", retries=1,
+                         retry_delay=timedelta(seconds=0))
+    later = BashOperator(task_id="later", bash_command="echo never",
+                         execution_timeout=timedelta(seconds=30))
     fails >> later
 '''
 
@@ -467,15 +469,27 @@ def test_failing_airflow_operator_fails_its_step_with_the_cause(airflow):
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
     failures = [e for e in events if e["event_type"] == "STEP_FAILURE"]
     assert [e["step_key"] for e in failures] == ["airflow_fails"]
+    # The operator's retries=1 is the solid's retry policy: one retry, then the failure.
+    retries = [e for e in events if e["event_type"] == "STEP_UP_FOR_RETRY"]
+    assert [e["step_key"] for e in retries] == ["airflow_fails"]
+    # As for any solid whose retries ran out: RetryRequested, caused by the last error.
     error = failures[0]["data"]["error"]
-    assert error["cls_name"] == "AirflowException"
-    assert "non-zero exit code 3" in error["message"]
+    assert error["cls_name"] == "RetryRequested"
+    assert error["cause"]["cls_name"] == "AirflowException"
+    assert "non-zero exit code 3" in error["cause"]["message"]
     assert not [e for e in events if e.get("step_key") == "airflow_later"
                 and e["event_type"] == "STEP_START"]
     assert events[-1]["event_type"] == "PIPELINE_FAILURE"
     with _instance(airflow) as instance:
         out = instance.compute_log_manager.read(events[0]["run_id"], "airflow_fails")[0]
         assert "half done" in out.decode()
+        assert out.decode().count("Command exited with return code 3") == 2  # both attempts
+        run = instance.get_run(events[0]["run_id"])
+        assert run is not None and run.pipeline_snapshot_id
+        snapshot = instance.get_run_snapshot(run.pipeline_snapshot_id)
+        assert snapshot is not None
+        tags = {sol["name"]: sol["tags"] for sol in snapshot["graph"]["solids"]}
+        assert tags["airflow_later"]["orch/timeout"] == "30.0"  # its execution_timeout
 
 
 TASK = '''
