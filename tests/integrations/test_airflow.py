@@ -251,9 +251,11 @@ def test_airflow_dag_runs_each_step_in_one_orch_run(airflow):
             assert complete, step
             return data.decode()
 
-        assert stdout("numbers") == "numbers: making 4\n"
-        assert stdout("total") == "total of [0, 1, 2, 3]\n"
-        assert stdout("report") == "report: total=6 doubled=[0, 2, 4, 6]\n"
+        # (contained, not equal: a line Airflow's own threads log meanwhile lands there too)
+        assert "numbers: making 4\n" in stdout("numbers")
+        assert "total of [0, 1, 2, 3]\n" in stdout("total")
+        assert "report: total=6 doubled=[0, 2, 4, 6]\n" in stdout("report")
+        assert "numbers" not in stdout("report")
         log_lines = [e.message for e in instance.get_logs_for_run(run.run_id, step_key="total")
                      if e.event_type is None]
         assert "adding up" in log_lines
@@ -288,7 +290,7 @@ def test_failing_step_is_retried_by_airflow_then_fails_the_run(airflow):
         assert failure.data["error"]["cls_name"] == "ValueError"
         assert "bad numbers [0, 1, 2]" in failure.data["error"]["message"]
         data, _, _ = instance.compute_log_manager.read(run.run_id, "boom", "stdout")
-        assert data.decode() == ("boom: about to fail, retry 0\nboom: about to fail, retry 1\n")
+        assert "boom: about to fail, retry 0\nboom: about to fail, retry 1\n" in data.decode()
         # Downstream of the failure: never run (Airflow: upstream_failed), abandoned in orch.
         after = instance.get_logs_for_run(run.run_id, step_key="after")
         assert [e.event_type for e in after] == [None]
