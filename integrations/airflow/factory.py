@@ -110,15 +110,15 @@ def make_airflow_dag(
     ``schedule_interval`` and ``concurrency`` become ``schedule`` and ``max_active_tasks``),
     ``op_kwargs`` to every ``PythonOperator``. ``tags``: orch run tags of every run (beyond the legacy API).
     """
-    from airflow.providers.standard.operators.python import PythonOperator
-    from airflow.sdk import DAG
-
     pipeline, name = _target_pipeline(module_name, pipeline_name)
     target = PipelineTarget(pipeline, run_config, mode, _instance_home(instance),
                             dict(tags or {}))
     prepared = target.prepare()  # validates config and mode; refuses an in-memory IO manager
     steps = solid_steps(prepared.plan)
     upstream = solid_upstream(prepared.plan)
+
+    from airflow.providers.standard.operators.python import PythonOperator
+    from airflow.sdk import DAG
 
     dag_kwargs = dict(dag_kwargs or {})
     for old, new in _RENAMED_DAG_KWARGS.items():  # legacy files name Airflow 1/2 arguments

@@ -546,3 +546,48 @@ def test_tasks_in_processes_of_their_own_share_one_run(tmp_path):
         assert complete and data == b""
         data, _, _ = instance.compute_log_manager.read(run.run_id, "total", "stdout")
         assert data == b"total of [0, 1, 2, 3, 4]\n"
+
+
+def test_make_airflow_dag_refuses_what_airflow_tasks_cannot_run():
+    """Checked before Airflow is imported (so here, where it is not installed): outputs kept
+    in memory cannot reach the next task's process, a dynamic fan-out has no fixed tasks."""
+    from orch.core.errors import DagsterInvariantViolationError
+    from orch.integrations.airflow import make_airflow_dag
+
+    from orch import (
+        DynamicOutput,
+        DynamicOutputDefinition,
+        ModeDefinition,
+        mem_io_manager,
+        pipeline,
+        solid,
+    )
+
+    @solid
+    def one():
+        return 1
+
+    @solid
+    def inc(x):
+        return x + 1
+
+    @pipeline(mode_defs=[ModeDefinition(resource_defs={"io_manager": mem_io_manager})])
+    def in_memory():
+        inc(one())
+
+    with pytest.raises(DagsterInvariantViolationError, match="fs_io_manager"):
+        make_airflow_dag(in_memory)
+
+    @solid(output_defs=[DynamicOutputDefinition(int)])
+    def fan_out():
+        for i in range(2):
+            yield DynamicOutput(i, mapping_key=str(i))
+
+    @pipeline
+    def dynamic():
+        fan_out().map(inc)
+
+    with pytest.raises(DagsterInvariantViolationError, match="dynamic output"):
+        make_airflow_dag(dynamic)
+    with pytest.raises(DagsterInvariantViolationError, match="needs pipeline_name"):
+        make_airflow_dag("some.module")
