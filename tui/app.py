@@ -58,6 +58,7 @@ from textual.worker import Worker, WorkerState
 if TYPE_CHECKING:
     from orch.core.daemon import Daemon, Note
     from orch.core.instance import Instance
+    from orch.core.runs import PipelineRun
     from orch.core.scheduling.preview import Preview, PreviewedRun
     from orch.tui.screens.orchestration import OrchestrationScreen
 
@@ -184,6 +185,7 @@ class OrchApp(App[int]):
         self._more_events = True  # the last batch was full: read again without waiting
         self._tail_lock = threading.Lock()
         self._event_timer: Timer | None = None  # poll_events' timer, set on mount
+        self._newest: dict[str, str] | None = None  # pipeline -> its newest run id, last read
         self._daemon: Daemon | None = None
         self._failing_instigators: set[str] = set()
         self.host_daemon = host_daemon
@@ -510,11 +512,28 @@ class OrchApp(App[int]):
         queued = len(message.waiting)
         for title in self.query("#runs-title").results(Label):
             title.update(f"Runs · {queued} queued" if queued else "Runs")
+        self._follow_newest(message.runs)
         shown = self.run_view.run_id if self.run_view else None
         why = message.waiting.get(shown, "") if shown else ""
         for note in self.query("#run-note").results(Label):
             note.update(f"{shown[:8]} is queued: {why}" if shown and why else "")
             note.set_class(bool(why), "-shown")
+
+    def _follow_newest(self, runs: list[PipelineRun]) -> None:
+        """A run started elsewhere (another terminal, the daemon) takes the place of the
+        shown run when that was the newest of its pipeline and is over: whoever watches the
+        latest run keeps watching the latest; whoever went back to an older one stays there."""
+        newest = {r.pipeline_name: r for r in reversed(runs)}  # runs come newest first
+        before, self._newest = self._newest, {name: r.run_id for name, r in newest.items()}
+        view = self.run_view
+        pipeline = self.run_pipeline if view is not None else self.current
+        latest = newest.get(pipeline or "")
+        if before is None or latest is None or latest.run_id == before.get(latest.pipeline_name):
+            return
+        if view is None or (view.finished and view.run_id == before.get(latest.pipeline_name)):
+            self.show_run(latest.run_id)
+            self.notify(f"Following run {latest.run_id[:8]} of {latest.pipeline_name}, "
+                        "started outside this app", severity="information", timeout=4)
 
     @on(RunsTable.RowSelected, "#runs")
     def _run_selected(self, event: RunsTable.RowSelected) -> None:

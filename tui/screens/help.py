@@ -30,6 +30,7 @@ worker processes and streams their events and compute logs from the instance (`O
 | `ctrl+b` | hide / show the sidebar |
 | `c` | cancel the displayed run |
 | `p`, `g`, `u`, `e` | focus pipelines, DAG, runs, events (`tab` cycles) |
+| `home` / `end` | in the runs list: the newest / the oldest run. While you watch a pipeline's newest run, a run started elsewhere (another terminal, the daemon) is followed; on an older run you stay |
 | `1` to `5` | show DAG, plan, timeline, events, compute logs; `E` errors |
 | `d` | in the runs list: mark a run, then `d` on another run of the pipeline compares them (config diff, steps side by side with slower/faster marked, metadata that changed, solids whose code changed) |
 | `7` | assets: a tree of keys (`~`: its solid changed since), `enter` opens one — lineage, numeric metadata as sparklines, latest metadata by kind, history; `r` re-materializes it from its last run, `R` with its upstream |

@@ -10,6 +10,7 @@ from orch.core.runs import StepStatus
 from orch.tui.state import RunView
 from orch.tui.widgets.dag_view import STATUS_STYLES
 from rich.text import Text
+from textual.binding import Binding
 from textual.widgets import DataTable
 
 if TYPE_CHECKING:
@@ -102,6 +103,11 @@ class PlanTable(DataTable):
 class RunsTable(DataTable):
     """Run history: status glyph and id, pipeline, status, duration, start, and for a queued
     run why it waits. The pipeline comes second so a narrow sidebar still shows it."""
+
+    # A list of rows: Home and End go to the newest and the oldest run (DataTable's own
+    # bindings scroll sideways).
+    BINDINGS = [Binding("home", "scroll_top", "Newest", show=False),
+                Binding("end", "scroll_bottom", "Oldest", show=False)]
 
     def on_mount(self) -> None:
         self.cursor_type = "row"

@@ -1,0 +1,70 @@
+"""Runs started outside the app (another terminal's ``orch run``, the daemon) as a user meets
+them: real ``orch run`` processes write to the instance on disk while ``orch dev`` (Pilot)
+shows it. Whoever watches the latest run of a pipeline follows the next one; whoever went back
+to an older run stays on it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from conftest import wait_for
+from orch.core.instance import Instance
+from orch.core.workspace import WorkspaceTarget
+from orch.tui import build_app
+from orch.tui.widgets.tables import RunsTable
+
+ORCH = str(Path(sys.executable).parent / "orch")
+
+REPO = textwrap.dedent('''
+    from orch import pipeline, solid
+
+
+    @solid
+    def greet(context):
+        context.log.info("hello from outside")
+        return 1
+
+
+    @pipeline
+    def hello():
+        greet()
+''')
+
+
+def _run_outside(repo: Path) -> str:
+    done = subprocess.run([ORCH, "run", "-f", str(repo), "-p", "hello", "--json"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    with Instance.get() as instance:
+        return instance.get_runs(limit=1)[0].run_id
+
+
+async def test_the_latest_run_is_followed_and_an_older_one_kept(tmp_path, orch_home):
+    repo = tmp_path / "hello.py"
+    repo.write_text(REPO)
+    first = _run_outside(repo)
+    with Instance.from_home(orch_home) as instance:
+        app = build_app(WorkspaceTarget.from_options(python_file=str(repo)), instance,
+                        watch=False, daemon=False)
+        async with app.run_test(size=(140, 42)) as pilot:
+            await wait_for(pilot, lambda: app.run_view is not None
+                           and app.run_view.run_id == first and app.run_view.finished)
+            second = _run_outside(repo)
+            # Watching the latest run: the one started in "another terminal" takes its place.
+            await wait_for(pilot, lambda: app.run_view.run_id == second
+                           and app.run_view.finished)
+            runs = app.query_one(RunsTable)
+            assert runs.row_count == 2
+            # The user goes back to the first run (u focuses the runs list, End is the oldest
+            # run, Home the newest) ...
+            await pilot.press("u", "end", "enter")
+            await wait_for(pilot, lambda: app.run_view.run_id == first)
+            third = _run_outside(repo)
+            await wait_for(pilot, lambda: runs.row_count == 3)
+            await pilot.pause(1.5)  # a further read of the runs list
+            # ... and stays there: a new run does not pull them away from what they read.
+            assert app.run_view.run_id == first
+            assert third not in (first, second)
