@@ -194,6 +194,9 @@ def _zygote_wanted(run_context: RunContext) -> bool:
         and all(step.is_resolved for step in plan.steps.values())
 
 
+# A request larger than this (a step missing thousands of inputs) is forked from the worker:
+# the zygote's receive buffer stays small (no 1 MB allocation, mapped and unmapped, a step).
+_MAX_REQUEST = 1 << 16
 _PID = struct.Struct("i")  # a pid or an exit status, in the zygote's replies
 _FD = struct.Struct("i")  # a descriptor in SCM_RIGHTS data
 
@@ -479,7 +482,7 @@ class _ForkLauncher:
             exited: dict[int, int] = {}  # reaped, did not exit 0, not asked about yet
             running: set[int] = set()
             while True:
-                request = sock.recv(1 << 20)
+                request = sock.recv(_MAX_REQUEST)
                 while running:  # reap what has exited (no zombies pile up)
                     try:
                         pid, exit_status = os.waitpid(-1, os.WNOHANG)
@@ -524,11 +527,14 @@ class _ForkLauncher:
                           missing: frozenset[StepOutputHandle], captured: Any,
                           timeout: float | None) -> _Child | None:
         """The step forked by the zygote, or None when the zygote is gone (its steps are
-        then forked from this process)."""
+        then forked from this process) or the request is too large for it."""
         zygote = self.zygote
         assert zygote is not None
-        forked = zygote.fork(pickle.dumps((step.key, attempt, missing, captured),
-                                          protocol=pickle.HIGHEST_PROTOCOL))
+        request = pickle.dumps((step.key, attempt, missing, captured),
+                               protocol=pickle.HIGHEST_PROTOCOL)
+        if len(request) + 1 > _MAX_REQUEST:
+            return None  # this one from the worker; the zygote serves the next
+        forked = zygote.fork(request)
         if forked is None:
             self._zygote_gone()
             return None

@@ -223,3 +223,15 @@ def second_one(_context):
 def zygote_killer_free():
     first_one()
     second_one()
+
+
+def test_a_request_too_large_for_the_zygote_forks_that_step_from_the_worker(
+        instance: Instance, monkeypatch: pytest.MonkeyPatch) -> None:
+    import orch.executors.multiprocess as mp
+
+    monkeypatch.setattr(mp, "_MAX_REQUEST", 16)  # every step's request is larger
+    result = h.run_mp(three_steps, instance)
+    assert result.success
+    assert _zygote_pid(instance, result.run_id) is not None
+    assert {result.output_for_solid(n)["ppid"] for n in ("first", "second", "beside")} \
+        == {os.getpid()}
