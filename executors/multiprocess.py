@@ -24,8 +24,9 @@ the run's code, its own process and process group, streaming events over its own
 the worker, the single writer. The worker watches each step's pid (a pidfd), signals its
 group (timeouts, cancel) and turns a death without an outcome into a STEP_FAILURE naming the
 exit status, which it asks the zygote for. The zygote dies with the worker (parent-death
-signal), its steps with it; steps left running by a zygote that died fail, naming it, and
-the run forks the rest from the worker. A zygote knows the plan as it was when it was
+signal), its steps with it; steps left running by a zygote that died fail, naming it — so
+does a step it died while forking, which is never forked a second time — and the run forks
+the rest from the worker. A zygote knows the plan as it was when it was
 forked, so it serves runs whose plan is complete from the start (no dynamic outputs to
 resolve); those, systems without ``pidfd_open``, and ``ORCH_STEP_ZYGOTE=0`` fork every step
 from the worker.
