@@ -27,8 +27,9 @@ the run's code, its own process and process group, streaming events over its own
 the worker, the single writer. The worker watches each step's pid (a pidfd), signals its
 group (timeouts, cancel) and turns a death without an outcome into a STEP_FAILURE naming the
 exit status, which it asks the zygote for. The zygote dies with the worker (parent-death
-signal), its steps with it; steps left running by a zygote that died fail, naming it, and
-the run forks the rest from the worker. A zygote knows the plan as it was when it was
+signal), its steps with it; steps left running by a zygote that died fail, naming it — so
+does a step it died while forking, which is never forked a second time — and the run forks
+the rest from the worker. A zygote knows the plan as it was when it was
 forked, so it serves runs whose plan is complete from the start (no dynamic outputs to
 resolve); those, systems without ``pidfd_open``, and ``ORCH_STEP_ZYGOTE=0`` fork every step
 from the worker.
@@ -114,6 +115,11 @@ class _Child:
     lost: bool = False  # its zygote died: its exit status is unknown
 
 
+class _StepLost(Exception):
+    """The zygote took a step's request and died before replying: the step may have started
+    (and been killed with the zygote), so it fails; it is never forked a second time."""
+
+
 class _Zygote:
     """The run worker's side of its step zygote (module docstring): a socket to it, on which
     each request gets one reply, and its pid. Requests: ``F`` + a pickled step (fork it: the
@@ -124,12 +130,16 @@ class _Zygote:
         self.pid = pid
         self.sock = sock
         self.dead = False
+        self.delivered = False  # the last request reached the zygote
 
     def fork(self, request: bytes) -> tuple[int, int] | None:
         """(pid, read end of its event pipe) of a step the zygote forked; None when the
-        zygote is gone."""
+        zygote was gone before it took the request. Raises :class:`_StepLost` when it took
+        the request and died without replying: the step may have started."""
         reply = self._ask(b"F" + request, socket.CMSG_SPACE(_FD.size))
         if reply is None:
+            if self.delivered:
+                raise _StepLost()
             return None
         data, ancillary = reply
         fds = [fd for level, kind, raw in ancillary
@@ -139,7 +149,7 @@ class _Zygote:
             for fd in fds:
                 os.close(fd)
             self.dead = True
-            return None
+            raise _StepLost()
         return _PID.unpack(data)[0], fds[0]
 
     def status_of(self, pid: int) -> int | None:
@@ -152,10 +162,18 @@ class _Zygote:
         return _PID.unpack(reply[0])[0]
 
     def _ask(self, request: bytes, ancillary_size: int) -> tuple[bytes, list[Any]] | None:
+        """The reply to ``request``; None once the zygote is gone (``delivered`` says
+        whether it took the request first)."""
+        self.delivered = False
         if self.dead:
             return None
         try:
             self.sock.send(request)
+        except OSError:
+            self.dead = True
+            return None
+        self.delivered = True
+        try:
             data, ancillary, _, _ = self.sock.recvmsg(_PID.size, ancillary_size,
                                                       socket.MSG_CMSG_CLOEXEC)
         except OSError:
@@ -183,6 +201,9 @@ def _zygote_wanted(run_context: RunContext) -> bool:
         and all(step.is_resolved for step in plan.steps.values())
 
 
+# A request larger than this (a step missing thousands of inputs) is forked from the worker:
+# the zygote's receive buffer stays small (no 1 MB allocation, mapped and unmapped, a step).
+_MAX_REQUEST = 1 << 16
 _PID = struct.Struct("i")  # a pid or an exit status, in the zygote's replies
 _FD = struct.Struct("i")  # a descriptor in SCM_RIGHTS data
 
@@ -434,15 +455,16 @@ class _ForkLauncher:
         if self.compute_logs is not None:
             captured = self.compute_logs.begin_capture(self.rc.run_id, step.key, index=False)
         timeout = step_timeout(step, self.step_timeout)
-        child = None
-        if self.zygote is not None:
-            child = self._fork_from_zygote(step, attempt, missing, captured, timeout)
-        if child is not None:
-            pass
-        elif self.context is None:
-            child = self._fork(step, attempt, missing, captured, timeout)
-        else:
-            child = self._start(step, attempt, missing, captured, timeout)
+        try:
+            child = None if self.zygote is None else \
+                self._fork_from_zygote(step, attempt, missing, captured, timeout)
+        except _StepLost:
+            yield self._lost_at_launch(step)
+            return
+        if child is None:  # no zygote (or it is gone): this process forks or starts it
+            child = self._fork(step, attempt, missing, captured, timeout) \
+                if self.context is None else \
+                self._start(step, attempt, missing, captured, timeout)
         pid = child.pid
         self.children[child.fd] = child
         self.selector.register(child.fd, selectors.EVENT_READ, child)
@@ -509,7 +531,7 @@ class _ForkLauncher:
             exited: dict[int, int] = {}  # reaped, did not exit 0, not asked about yet
             running: set[int] = set()
             while True:
-                request = sock.recv(1 << 20)
+                request = sock.recv(_MAX_REQUEST)
                 while running:  # reap what has exited (no zombies pile up)
                     try:
                         pid, exit_status = os.waitpid(-1, os.WNOHANG)
@@ -554,11 +576,14 @@ class _ForkLauncher:
                           missing: frozenset[StepOutputHandle], captured: Any,
                           timeout: float | None) -> _Child | None:
         """The step forked by the zygote, or None when the zygote is gone (its steps are
-        then forked from this process)."""
+        then forked from this process) or the request is too large for it."""
         zygote = self.zygote
         assert zygote is not None
-        forked = zygote.fork(pickle.dumps((step.key, attempt, missing, captured),
-                                          protocol=pickle.HIGHEST_PROTOCOL))
+        request = pickle.dumps((step.key, attempt, missing, captured),
+                               protocol=pickle.HIGHEST_PROTOCOL)
+        if len(request) + 1 > _MAX_REQUEST:
+            return None  # this one from the worker; the zygote serves the next
+        forked = zygote.fork(request)
         if forked is None:
             self._zygote_gone()
             return None
@@ -569,6 +594,21 @@ class _ForkLauncher:
         # Opened before the zygote can reap it: it reaps only when asked something next.
         child.exit_fd = _pidfd(pid)
         return child
+
+    def _lost_at_launch(self, step: ExecutionStep) -> EventRecord:
+        """The STEP_FAILURE of a step whose zygote died while forking it; later steps fork
+        from this process."""
+        assert self.zygote is not None
+        zygote_pid = self.zygote.pid
+        self._zygote_gone()
+        cause = f"the run's step zygote (pid {zygote_pid}) died while starting its process"
+        return self.rc.event(
+            EventType.STEP_FAILURE, f'Execution of step "{step.key}" failed: {cause}.',
+            step.key, 40,
+            {"error": {"cls_name": "StepProcessCrash", "message": f"{cause[0].upper()}"
+                       f"{cause[1:]}.", "stack": []},
+             "error_source": "PROCESS_CRASH", "zygote_pid": zygote_pid},
+        )
 
     def _zygote_gone(self) -> None:
         """No more steps from the zygote: later steps fork from this process."""
@@ -909,10 +949,12 @@ def _kill_group(pid: int, sig: int) -> None:
 
 
 def _signal_step(child: _Child, sig: int) -> None:
-    """Signal a step's process group. A zygote's step leads its group before its pid is
-    known here, so the group alone is signalled: once it is gone, the pid may be another
-    process's (the zygote may have reaped it)."""
-    if child.zygote is None:
+    """Signal a step's process group, or its process alone while that may not lead its group
+    yet — only while it is unreaped: a reaped step's pid may be another process's by now
+    (pids wrap at 32,768 on a default Linux, within seconds on a busy machine). A zygote's
+    step leads its group before its pid is known here, and the zygote may reap it at any
+    time, so only its group is ever signalled."""
+    if child.zygote is None and child.status is None:
         _kill_group(child.pid, sig)
         return
     try:

@@ -6,6 +6,7 @@ Each command group lives in its own module under ``orch/commands`` and is regist
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -74,13 +75,19 @@ def _flags_without_type_labels() -> None:
     TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
 
 
+_INTS = (int, int | None)
+_PLAIN_INT = re.compile(r"[+-]?[0-9]+")
+
+
 def _lazy_typer_coercion() -> None:
     """Typer (0.2x) builds a pydantic TypeAdapter for every parameter of the invoked command,
     given or not — importing pydantic and building ~20 adapters is 0.1-0.3 s of every ``orch
     run``. Here a parameter's adapter is built only for a value that needs converting: a
-    missing value, a string for a ``str`` option, strings for a ``list[str]`` one or a value of
-    the annotated type pass as Typer would pass them; anything else (``--max-concurrent 2``
-    given as text) goes to Typer's own coercion, errors and all. Another Typer: untouched."""
+    missing value, a string for a ``str`` option, strings for a ``list[str]`` one, a plain
+    decimal integer for an ``int`` one (``--max-concurrent 2``: pydantic would add ~4.6 MB to
+    the run worker, and so to every step process's fork) or a value of the annotated type pass
+    as Typer would pass them; anything else (``--max-concurrent many``) goes to Typer's own
+    coercion, errors and all. Another Typer: untouched."""
     try:
         from typer import _coercion
         from typer import core as typer_core
@@ -108,6 +115,8 @@ def _lazy_typer_coercion() -> None:
                 return list(value)
             if annotation in (int, float, bool) and type(value) is annotation:
                 return value
+            if annotation in _INTS and isinstance(value, str) and _PLAIN_INT.fullmatch(value):
+                return int(value)  # what Typer makes of it (else its own error, below)
             if self._real is None:
                 object.__setattr__(self, "_real", build(self.descriptor))
             return self._real._coerce_value(value, param=param, ctx=ctx)

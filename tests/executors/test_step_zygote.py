@@ -92,8 +92,11 @@ _TEST_PROCESS = os.getpid()  # the run worker of these tests (execute_pipeline r
 
 @solid
 def kill_my_zygote(_context):
-    if os.getppid() != _TEST_PROCESS:  # never the test process itself
-        os.kill(os.getppid(), signal.SIGKILL)
+    parent = os.getppid()
+    with open(os.environ["ZYGOTE_TEST_NOTE"], "a") as note:
+        note.write(f"{parent}\n")
+    if parent != _TEST_PROCESS:  # never the test process itself
+        os.kill(parent, signal.SIGKILL)
     time.sleep(30)  # killed with the zygote (its parent-death signal)
 
 
@@ -109,11 +112,16 @@ def zygote_killer():
 
 
 def test_a_dead_zygote_fails_its_running_step_naming_it_and_the_run_forks_the_rest(
-        instance: Instance) -> None:
+        instance: Instance, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    note = tmp_path / "parent.txt"
+    monkeypatch.setenv("ZYGOTE_TEST_NOTE", str(note))
     started = time.monotonic()
     result = h.run_mp(zygote_killer, instance, max_concurrent=1)  # one after the other
-    assert time.monotonic() - started < 20
     zygote = _zygote_pid(instance, result.run_id)
+    # It ran once, forked by the zygote, and killed it (if before the zygote said it had
+    # forked it, the step fails all the same and is not forked a second time).
+    assert note.read_text().split() == [str(zygote)]
+    assert time.monotonic() - started < 20
     events = instance.get_logs_for_run(result.run_id)
     [failure] = h.of_type(events, EventType.STEP_FAILURE)
     assert failure.step_key == "kill_my_zygote"
@@ -121,8 +129,8 @@ def test_a_dead_zygote_fails_its_running_step_naming_it_and_the_run_forks_the_re
     assert failure.data["error_source"] == "PROCESS_CRASH"
     later = result.output_for_solid("after_the_zygote")
     assert later["ppid"] == os.getpid() and later["pid"] != os.getpid()
-    [victim] = h.launched_pids(events)["kill_my_zygote"]
-    assert not h.pid_alive(victim)
+    for victim in h.launched_pids(events).get("kill_my_zygote", []):
+        assert not h.pid_alive(victim)
 
 
 @solid(output_defs=[DynamicOutputDefinition(int)])
@@ -158,3 +166,72 @@ def test_orch_step_zygote_0_forks_every_step_from_the_worker(
     assert result.success
     assert _zygote_pid(instance, result.run_id) is None
     assert result.output_for_solid("first")["ppid"] == os.getpid()
+
+
+def test_a_zygote_that_dies_while_forking_a_step_fails_it_and_never_forks_it_twice(
+        instance: Instance, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The zygote took the step's request and died before replying (its process may have
+    started and been killed with the zygote): that step fails naming the zygote, it is not
+    forked again from the worker, and the steps after it are."""
+    import orch.executors.multiprocess as mp
+
+    real_fork = mp._Zygote.fork
+
+    def dies_taking_the_first_request(self, request):
+        if not getattr(self, "_took_one", False):
+            self._took_one = True
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)  # gone before it could reply
+            self.sock.close()
+            self.sock = _closed_socket()
+            self.delivered = True
+            self.dead = True
+            raise mp._StepLost()
+        return real_fork(self, request)
+
+    monkeypatch.setattr(mp._Zygote, "fork", dies_taking_the_first_request)
+    monkeypatch.setattr(mp._Zygote, "close", lambda self: None)
+    result = h.run_mp(zygote_killer_free, instance, max_concurrent=1)
+    events = instance.get_logs_for_run(result.run_id)
+    [failure] = h.of_type(events, EventType.STEP_FAILURE)
+    assert failure.step_key == "first_one"
+    assert "zygote" in failure.message and "while starting" in failure.message
+    assert h.step_types(events, "first_one") == ["STEP_FAILURE"]  # never started here
+    assert "first_one" not in h.launched_pids(events)
+    assert result.output_for_solid("second_one")["ppid"] == os.getpid()
+
+
+def _closed_socket():
+    import socket
+
+    a, b = socket.socketpair()
+    b.close()
+    return a
+
+
+@solid
+def first_one(_context):
+    return _whoami()
+
+
+@solid
+def second_one(_context):
+    return _whoami()
+
+
+@pipeline
+def zygote_killer_free():
+    first_one()
+    second_one()
+
+
+def test_a_request_too_large_for_the_zygote_forks_that_step_from_the_worker(
+        instance: Instance, monkeypatch: pytest.MonkeyPatch) -> None:
+    import orch.executors.multiprocess as mp
+
+    monkeypatch.setattr(mp, "_MAX_REQUEST", 16)  # every step's request is larger
+    result = h.run_mp(three_steps, instance)
+    assert result.success
+    assert _zygote_pid(instance, result.run_id) is not None
+    assert {result.output_for_solid(n)["ppid"] for n in ("first", "second", "beside")} \
+        == {os.getpid()}
