@@ -340,7 +340,13 @@ class _DaskLauncher:
     def close(self) -> None:
         if self.client is not None:
             try:
-                self.client.unsubscribe_topic(self.topic)
+                if self.cluster is None:
+                    # An existing scheduler would keep the topic's messages: drop it (with
+                    # its subscription; an unsubscribe message sent as well could reach the
+                    # scheduler after the drop and make the topic again).
+                    self.client.run_on_scheduler(_DROP_TOPIC, topic=self.topic)
+                else:
+                    self.client.unsubscribe_topic(self.topic)
             except Exception:
                 pass
             self.client.close()
@@ -507,6 +513,21 @@ class _DaskLauncher:
             yield self.rc.event(EventType.ENGINE_EVENT,
                                 f'Canceled Dask task {task_id} of "{task.step.key}" because '
                                 "the run was canceled.", task.step.key, 30, {"task": task_id})
+
+
+def _drop_topic_source() -> Any:
+    """A function for ``Client.run_on_scheduler`` that forgets a run's topic: the scheduler
+    keeps the last 100,000 messages of every topic for as long as it runs (here the run's
+    events and compute-log chunks, a topic per run). Made in a ``__main__`` namespace, so
+    it is pickled by value: a scheduler need not have orch installed."""
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    exec("def drop_topic(dask_scheduler, topic):\n"
+         "    topics = getattr(getattr(dask_scheduler, '_broker', None), '_topics', {})\n"
+         "    topics.pop(topic, None)\n", namespace)
+    return namespace["drop_topic"]
+
+
+_DROP_TOPIC = _drop_topic_source()
 
 
 def _connect(config: dict[str, Any], pipeline_name: str) -> tuple[Any, Any]:

@@ -67,6 +67,14 @@ def test_an_existing_cluster_runs_the_steps_on_its_workers(tmp_path, cluster) ->
     step_pids = {e.pid for e in events if e.event_type is EventType.STEP_START}
     assert step_pids == cluster.worker_pids  # four steps, over both workers
     assert f"on the Dask cluster at {cluster.address}" in " ".join(e.message for e in events)
+    # The long-lived scheduler does not keep the run's messages (its topic) after the run.
+    from distributed import Client
+
+    with Client(cluster.address, timeout=30, set_as_default=False) as client:
+        # A lambda is pickled by value (the scheduler cannot import this file).
+        topics = client.run_on_scheduler(lambda dask_scheduler: list(
+            dask_scheduler._broker._topics))
+    assert not [t for t in topics if t.startswith("orch-run-")], topics
 
 
 def test_step_events_stream_back_while_the_step_runs_and_its_output_is_shipped(
