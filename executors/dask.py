@@ -7,9 +7,9 @@ A task carries a :class:`~orch.core.execution.step_task.StepTask`; the worker pr
 the run's code from its origin once and keeps it (or gets the definition itself, pickled,
 for a run without an origin), runs the step with resources of its own, and streams the
 step's events back **while it runs** through the cluster's log-event channel (one topic per
-run: ``Worker.log_event`` → scheduler → ``Client.subscribe_topic``), in three batches a
-step: before user code runs (with the worker's address), at the outcome, and at the end
-(with how many messages the task sent). The step's stdout/stderr, captured
+run: ``Worker.log_event`` → scheduler → ``Client.subscribe_topic``), in two batches a
+step: before user code runs (with the worker's address), and at the end with the outcome
+and how many messages the task sent (the outcome goes on its own if the end is slow). The step's stdout/stderr, captured
 on the worker, go out on the same channel while it runs: what it has written is sent every
 ``LOG_INTERVAL`` seconds (and the rest when it ends), and the run worker appends it to the
 step's compute log as it arrives — so ``orch runs logs``/``orch dev`` show a running Dask
@@ -88,7 +88,11 @@ class DaskClusterError(DagsterError):
 
 # -- on the worker --------------------------------------------------------------------------
 class _Sender:
-    """A worker's side of a run's event channel: queued events go out in one log event."""
+    """A worker's side of a run's event channel: queued events go out in one log event —
+    before user code runs, and at the end. The outcome goes with the end, which follows it
+    at once, unless the step's end (resource teardown) takes longer than ``LOG_INTERVAL``:
+    the log shipper's thread sends it then (one message a step fewer, and its outcome is
+    never held back for long)."""
 
     def __init__(self, topic: str, task_id: str):
         from distributed import get_worker
@@ -99,13 +103,17 @@ class _Sender:
         self.queued: list[bytes] = []
         self.sent = 0
         self.began = False
+        self.outcome_at: float | None = None
+        self.lock = threading.Lock()
 
     def __call__(self, event: EventRecord) -> None:
-        self.queued.append(pickle.dumps(event, protocol=pickle.HIGHEST_PROTOCOL))
-        if event.event_type in _OUTCOMES:
-            self.flush()
+        blob = pickle.dumps(event, protocol=pickle.HIGHEST_PROTOCOL)
+        with self.lock:
+            self.queued.append(blob)
+            if event.event_type in _OUTCOMES:
+                self.outcome_at = time.monotonic()
 
-    def message(self, **extra: Any) -> dict[str, Any]:
+    def _message(self, **extra: Any) -> dict[str, Any]:
         """The next message: the queued events (the first also says which worker runs it)."""
         message: dict[str, Any] = {"task": self.task_id, "events": self.queued, **extra}
         if not self.began:
@@ -113,11 +121,26 @@ class _Sender:
             self.began = True
         self.sent += len(self.queued)
         self.queued = []
+        self.outcome_at = None
         return message
 
     def flush(self) -> None:
-        if self.queued:
-            self.worker.log_event(self.topic, self.message())
+        with self.lock:
+            if self.queued:
+                self.worker.log_event(self.topic, self._message())
+
+    def flush_late_outcome(self, now: float) -> None:
+        """From the log shipper's thread: an outcome that has waited ``LOG_INTERVAL``."""
+        with self.lock:
+            if self.outcome_at is not None and now - self.outcome_at >= LOG_INTERVAL:
+                self.worker.log_event(self.topic, self._message())
+
+    def finish(self, chunks: int) -> int:
+        """The last message: what is queued, and how many messages there were in all."""
+        with self.lock:
+            total = self.sent + len(self.queued) + chunks
+            self.worker.log_event(self.topic, self._message(end=total))
+            return total
 
 
 def run_step_on_worker(task: StepTask, topic: str, task_id: str) -> dict[str, Any]:
@@ -132,9 +155,7 @@ def run_step_on_worker(task: StepTask, topic: str, task_id: str) -> dict[str, An
     except BaseException as exc:  # reported as the step's failure
         send(_crash_event(task, exc))
     finally:
-        chunks = logs.finish()
-        total = send.sent + len(send.queued) + chunks
-        send.worker.log_event(topic, send.message(end=total))
+        total = send.finish(logs.finish())
     return {"end": total}
 
 
@@ -237,9 +258,13 @@ class _LogShipper:
                 watched = list(self.watched)
                 if not watched:
                     self.wake.clear()
+            now = time.monotonic()
             for logs in watched:
                 try:
                     logs.ship()
+                    send = logs.send
+                    if send is not None:
+                        send.flush_late_outcome(now)
                 except Exception:  # a closed worker; the step's end sends the rest
                     pass
 
@@ -315,7 +340,13 @@ class _DaskLauncher:
     def close(self) -> None:
         if self.client is not None:
             try:
-                self.client.unsubscribe_topic(self.topic)
+                if self.cluster is None:
+                    # An existing scheduler would keep the topic's messages: drop it (with
+                    # its subscription; an unsubscribe message sent as well could reach the
+                    # scheduler after the drop and make the topic again).
+                    self.client.run_on_scheduler(_DROP_TOPIC, topic=self.topic)
+                else:
+                    self.client.unsubscribe_topic(self.topic)
             except Exception:
                 pass
             self.client.close()
@@ -482,6 +513,21 @@ class _DaskLauncher:
             yield self.rc.event(EventType.ENGINE_EVENT,
                                 f'Canceled Dask task {task_id} of "{task.step.key}" because '
                                 "the run was canceled.", task.step.key, 30, {"task": task_id})
+
+
+def _drop_topic_source() -> Any:
+    """A function for ``Client.run_on_scheduler`` that forgets a run's topic: the scheduler
+    keeps the last 100,000 messages of every topic for as long as it runs (here the run's
+    events and compute-log chunks, a topic per run). Made in a ``__main__`` namespace, so
+    it is pickled by value: a scheduler need not have orch installed."""
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    exec("def drop_topic(dask_scheduler, topic):\n"
+         "    topics = getattr(getattr(dask_scheduler, '_broker', None), '_topics', {})\n"
+         "    topics.pop(topic, None)\n", namespace)
+    return namespace["drop_topic"]
+
+
+_DROP_TOPIC = _drop_topic_source()
 
 
 def _connect(config: dict[str, Any], pipeline_name: str) -> tuple[Any, Any]:

@@ -21,6 +21,7 @@ from orch import (
     fs_io_manager,
     mem_io_manager,
     pipeline,
+    resource,
     solid,
 )
 
@@ -186,3 +187,25 @@ def talks_then_waits(context) -> int:
 @pipeline(mode_defs=[LOCAL])
 def live_logs():
     talks_then_waits()
+
+
+@resource
+def slow_to_close(init_context):
+    """Its teardown, after the step's outcome, waits (up to 60 s) for the test's ``go``."""
+    yield "open"
+    here = Path(init_context.instance.root_dir).parent
+    (here / "closing").write_text("")
+    deadline = time.monotonic() + 60
+    while not (here / "go").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+@solid(required_resource_keys={"slow"})
+def uses_slow(context) -> int:
+    return 1
+
+
+@pipeline(mode_defs=[ModeDefinition(resource_defs={"io_manager": fs_io_manager,
+                                                   "slow": slow_to_close})])
+def slow_teardown():
+    uses_slow()

@@ -67,6 +67,14 @@ def test_an_existing_cluster_runs_the_steps_on_its_workers(tmp_path, cluster) ->
     step_pids = {e.pid for e in events if e.event_type is EventType.STEP_START}
     assert step_pids == cluster.worker_pids  # four steps, over both workers
     assert f"on the Dask cluster at {cluster.address}" in " ".join(e.message for e in events)
+    # The long-lived scheduler does not keep the run's messages (its topic) after the run.
+    from distributed import Client
+
+    with Client(cluster.address, timeout=30, set_as_default=False) as client:
+        # A lambda is pickled by value (the scheduler cannot import this file).
+        topics = client.run_on_scheduler(lambda dask_scheduler: list(
+            dask_scheduler._broker._topics))
+    assert not [t for t in topics if t.startswith("orch-run-")], topics
 
 
 def test_step_events_stream_back_while_the_step_runs_and_its_output_is_shipped(
@@ -123,6 +131,30 @@ def test_a_running_dask_steps_compute_log_is_readable_before_it_ends(tmp_path, c
         assert time.monotonic() < deadline, "the run did not finish"
         time.sleep(0.2)
     assert step_log("stdout") == "first line, before the wait\nsecond line, after the wait\n"
+
+
+def test_a_steps_outcome_is_stored_while_its_resources_are_still_torn_down(
+        tmp_path, cluster) -> None:
+    """The outcome rides on the task's last message, unless the end is slow: here the
+    resource's teardown waits for a file this test creates only once STEP_SUCCESS is stored."""
+    launched = d.orch(tmp_path, "launch", "-f", str(d.PIPELINES), "-p", "slow_teardown",
+                      "--dask-address", cluster.address)
+    assert launched.returncode == 0, _failure_text(launched)
+    run_id = launched.stdout.strip().splitlines()[-1]
+    try:
+        d.wait_for(tmp_path / "closing")
+        deadline = time.monotonic() + 30
+        while not any(e.event_type is EventType.STEP_SUCCESS
+                      for e in _events(tmp_path, run_id)[1]):
+            assert time.monotonic() < deadline, "the outcome waited for the teardown"
+            time.sleep(0.1)
+        assert _events(tmp_path, run_id)[0].status is PipelineRunStatus.STARTED
+    finally:
+        (tmp_path / "go").write_text("")
+    deadline = time.monotonic() + 60
+    while _events(tmp_path, run_id)[0].status is not PipelineRunStatus.SUCCESS:
+        assert time.monotonic() < deadline, "the run did not finish"
+        time.sleep(0.2)
 
 
 def test_retries_skips_and_dynamic_outputs_as_under_multiprocess(tmp_path, cluster) -> None:

@@ -148,11 +148,14 @@ def test_outputs_and_compute_logs_in_s3(project: Project, seaweedfs: S3Server,
 def test_reexecution_loads_upstream_outputs_from_s3(project: Project, seaweedfs: S3Server,
                                                     s3_bucket: str) -> None:
     project.write(LEGACY_FILE)
+    s3_logs_config(project, seaweedfs, s3_bucket)
     config = run_config(project, seaweedfs, s3_bucket, "multiprocess")
     env = project.env(**seaweedfs.env())
     failed = project.run("squares", "-c", str(config), env={**env, "FAIL_TOTAL": "1"})
     assert failed.returncode == 1
     assert failed.of_type("STEP_FAILURE", "total")
+    for local in ("logs", "storage"):  # nothing of the parent left on this disk
+        shutil.rmtree(project.home / local, ignore_errors=True)
 
     again = project.run("squares", "-c", str(config), "--parent", failed.run_id,
                         "--from-failure", env=env)
@@ -165,6 +168,8 @@ def test_reexecution_loads_upstream_outputs_from_s3(project: Project, seaweedfs:
     assert keys(seaweedfs, s3_bucket, child) == [f"{child}total/result"]
     assert f"{parent}square[n1]/result" in keys(seaweedfs, s3_bucket, parent)
     assert pickle.loads(body(seaweedfs, s3_bucket, f"{child}total/result")) == 14
+    logs = f"dagster/storage/{again.run_id}/compute_logs/"
+    assert body(seaweedfs, s3_bucket, f"{logs}total.out") == b"total is 14\n"
 
 
 def test_a_dask_reexecution_of_one_step_loads_its_inputs_from_s3(
