@@ -6,7 +6,9 @@ Beyond the legacy resource, its teardown stops the session it started. A session
 already running in the process when the resource was built (one a notebook, a test fixture or
 the user's own code made) is reused and left running. A run's steps in one process share the
 resource: it is built once per run in process, once per step process under the multiprocess
-executor."""
+executor. While its session runs, SIGINT and SIGTERM first cancel the session's Spark jobs,
+then go to the handler that was there (so Ctrl-C or a cancel stops a run at once, even inside
+a long Spark job)."""
 
 from __future__ import annotations
 
