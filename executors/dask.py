@@ -485,7 +485,10 @@ class _DaskLauncher:
         for path in (captured.stdout_path, captured.stderr_path):
             if path:
                 open(path, "ab").close()  # exists, if empty, as for the other executors
-        self.compute_logs.end_capture(captured, self.rc.index_compute_log)
+        # The capture's last row rides with the next commit (the step's outcome, if still to
+        # be written, else the next step's), as for multiprocess: no commit of its own a step.
+        self.compute_logs.end_capture(
+            captured, self.rc.index_compute_log_lazily or self.rc.index_compute_log)
 
     def _check_workers(self) -> Iterator[EventRecord]:
         """About once a second: a task whose worker has left the cluster failed with it."""

@@ -251,3 +251,39 @@ def test_cancel_ends_the_run_canceled(tmp_path, cluster) -> None:
     assert any(e.message.startswith("Canceled Dask task") for e in events)
     [failure] = [e for e in events if e.event_type is EventType.STEP_FAILURE]
     assert failure.step_key == "naps"
+
+
+def test_a_dask_step_marks_its_capture_complete_without_a_commit_of_its_own(
+        tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As under multiprocess: once a step's last message is in, its capture's complete row
+    takes the lazy path (it rides with the next commit, one commit a step, not two); the
+    rows are all complete, with the steps' prints, once the run is over. In this process,
+    on a LocalCluster of threads."""
+    d.need_dask()
+    import dask_pipelines
+    from orch.core.storage.event_writer import EventWriter
+
+    from orch import execute_pipeline
+
+    urgent: list[str] = []
+    eager = EventWriter.write_compute_log
+
+    def watched(self, info):
+        if info.complete:
+            urgent.append(info.step_key)
+        return eager(self, info)
+
+    monkeypatch.setattr(EventWriter, "write_compute_log", watched)
+    cluster = {"local": {"n_workers": 1, "processes": False, "protocol": "tcp://"}}
+    with Instance.from_home(tmp_path / "home") as instance:
+        result = execute_pipeline(
+            dask_pipelines.behaviours, instance=instance,
+            run_config={"execution": {"dask": {"config": {"cluster": cluster}}},
+                        "loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
+        assert result.success
+        rows = instance.storage.get_compute_logs(result.run_id)
+        assert len(rows) == 6 and all(r.complete for r in rows)
+        data, _, complete = instance.compute_log_manager.read(result.run_id, "square[k1]",
+                                                              "stdout")
+        assert data == b"square of 1\n" and complete
+    assert urgent == []
