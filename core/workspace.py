@@ -701,7 +701,8 @@ class CodeServer:
     :attr:`process` is its ``Popen`` (or the same interface for a zygote's fork); the
     server's stdout/stderr go to a temporary file (:meth:`output`). Responses come over a
     private pipe, never mixed with user prints. ``on_modules`` (if set) receives the
-    third-party modules each successful load imported.
+    third-party modules each successful load imported (and those a launched run's executor
+    imports: ``ExecutorDefinition.preload_modules``).
     """
 
     def __init__(self, cwd: str | None = None, env: dict[str, str] | None = None,
@@ -845,6 +846,8 @@ class CodeServer:
         if not reply.get("ok"):
             raise WorkspaceLoadError(LoadError.from_dict(reply["error"]))
         self.run_id = reply.get("run_id")
+        if self.on_modules is not None and reply.get("modules"):
+            self.on_modules(reply["modules"])  # what the run's executor imports
         return reply
 
     def _ask(self, request: dict[str, Any], what: str, timeout: float) -> dict[str, Any]:

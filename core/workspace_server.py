@@ -34,7 +34,10 @@ Requests:
 ``{"op": "exit"}`` or end of input → exit 0.
 
 A load's answer also names the third-party modules it imported (``"modules"``: top-level
-names, none of them the user's: see :func:`third_party_modules`).
+names, none of them the user's: see :func:`third_party_modules`), and those the loaded
+pipelines' executors import when a run starts (a mode's executor definitions, a preset's
+``execution:``; ``ExecutorDefinition.preload_modules``: dask, distributed); a launch's
+answer names its run's executor's. A zygote's next servers then hold them already.
 
 ``python -m orch.core.workspace_server --zygote SOCKET_FD``: the *zygote*, a warm process
 code servers are forked from (:class:`orch.core.workspace.CodeServerZygote`). It imports orch,
@@ -227,9 +230,9 @@ class Server:
             self.responder.send({"ok": False,
                                  "error": load_error_from_exception(exc, target).to_dict()})
             return
-        self.responder.send({"ok": True, "snapshot": snapshot.to_dict(),
-                             "modules": third_party_modules(target.root,
-                                                            target.working_directory)})
+        modules = third_party_modules(target.root, target.working_directory)
+        modules += [m for m in _executor_modules(self.workspace) if m not in modules]
+        self.responder.send({"ok": True, "snapshot": snapshot.to_dict(), "modules": modules})
 
     def _no_code(self) -> bool:
         from orch.core.workspace import LoadError
@@ -367,9 +370,14 @@ class Server:
         # ``wait_turn`` (watch mode), until the queue lets this server take it itself.
         launcher = CallerLauncher(announce)
         submitted = instance.submit_run(run, launcher)
+        from orch.core.execution.executor import executor_preload_modules
+
+        # What its executor imports (dask, distributed): the zygote imports them for the
+        # next run's worker (and remembers them for the next session's).
         self.responder.send({"ok": True, "run_id": run.run_id,
                              "step_keys": run.step_keys_to_execute, "note": note,
-                             "status": submitted.status.value})
+                             "status": submitted.status.value,
+                             "modules": executor_preload_modules([run.run_config])})
         if submitted.status.value == "QUEUED":
             return self._wait_turn(instance, run.run_id, launcher) \
                 if request.get("wait_turn") else self._close(instance, 0)
@@ -411,6 +419,25 @@ class Server:
             return execute_stored_run(instance, run_id)
         finally:
             instance.close()
+
+
+def _executor_modules(workspace: Any) -> list[str]:
+    """The modules the loaded pipelines' executors import (a mode's executor definitions,
+    a preset's ``execution:``), which a load itself does not: e.g. ``distributed`` for a
+    Dask run, so the zygote has them before the first run's worker is forked."""
+    from orch.core.execution.executor import executor_preload_modules
+
+    run_configs: list[dict[str, Any]] = []
+    executor_defs: list[Any] = []
+    for loaded in workspace.pipelines.values():
+        try:
+            definition = loaded.get_definition()
+            run_configs += [p.run_config for p in definition.preset_defs]
+            for mode in definition.mode_definitions:
+                executor_defs += mode.executor_defs or []
+        except Exception:  # a pipeline that does not build: its load error says why
+            continue
+    return executor_preload_modules(run_configs, executor_defs)
 
 
 def _is_user_error(exc: BaseException) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
@@ -126,13 +126,17 @@ class ExecutorDefinition:
     def __init__(self, name: str, config_schema: Any,
                  executor_creation_fn: Callable[[InitExecutorContext], Executor],
                  description: str | None = None,
-                 requires_persistent_io: bool = False):
+                 requires_persistent_io: bool = False,
+                 preload_modules: tuple[str, ...] = ()):
         self.name = name
         self.config_schema = config_schema
         self.executor_creation_fn = executor_creation_fn
         self.description = description
         # Steps run in other processes, so outputs must be stored where they can load them.
         self.requires_persistent_io = requires_persistent_io
+        # Third-party modules a run worker using it imports (dask, distributed): a warm
+        # process run workers are forked from (a code-server zygote) imports them ahead.
+        self.preload_modules = tuple(preload_modules)
 
 
 def executor(name: str | None = None, config_schema: Any = None):
@@ -206,6 +210,26 @@ def executor_choice(run_config: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         )
     name, body = next(iter(execution.items()))
     return name, ((body or {}).get("config") or {})
+
+
+def executor_preload_modules(run_configs: Iterable[dict[str, Any]],
+                             executor_defs: Iterable[Any] = ()) -> list[str]:
+    """The ``preload_modules`` of the executors these run configs choose and of these
+    executor definitions (a mode's): what a process that forks run workers of such runs
+    should import ahead. Unknown names and bad configs are skipped, never raised."""
+    definitions = [d for d in executor_defs if isinstance(d, ExecutorDefinition)]
+    for run_config in run_configs:
+        execution = (run_config or {}).get("execution") if isinstance(run_config, dict) else None
+        if not isinstance(execution, dict) or len(execution) != 1:
+            continue
+        try:
+            definitions.append(get_executor_def(next(iter(execution))))
+        except Exception:
+            continue
+    modules: list[str] = []
+    for definition in definitions:
+        modules.extend(m for m in definition.preload_modules if m not in modules)
+    return modules
 
 
 def mode_for_executor(mode_def: Any, executor_def: ExecutorDefinition, pipeline_def: Any) -> Any:
