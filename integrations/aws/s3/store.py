@@ -85,14 +85,23 @@ class S3ObjectStore(ObjectStore):
     # -- reads --------------------------------------------------------------------------
     def get_stream(self, key: str, consume: Callable[[IO[bytes]], _T]) -> _T:
         key = key.lstrip("/")
-        response = self._call(f"reading {self.uri(key)}", "get_object", Key=key)
-        body = _Body(self, key, response)
-        try:
-            if body.length < READ_WHOLE_BELOW:
-                return consume(io.BytesIO(body.read_all()))
+
+        async def get() -> tuple[bytes | None, dict[str, Any]]:
+            # One trip to s3fs's loop for a small object: the GET and its whole body.
+            response = await self.fs._call_s3("get_object", Bucket=self.bucket, Key=key)
+            if int(response.get("ContentLength") or 0) >= READ_WHOLE_BELOW:
+                return None, response
+            body = response["Body"]
+            try:
+                return await body.read(), response
+            finally:
+                body.close()
+
+        data, response = self._retry(f"reading {self.uri(key)}", lambda: self._sync(get))
+        if data is not None:
+            return consume(io.BytesIO(data))
+        with _Body(self, key, response) as body:
             return consume(io.BufferedReader(body, buffer_size=MiB))
-        finally:
-            body.close()
 
 
 class _MultipartWriter:
@@ -105,8 +114,7 @@ class _MultipartWriter:
         self.number = 0  # parts handed out so far
         self.in_flight: set[concurrent.futures.Future[dict[str, Any]]] = set()
         self.parts: list[dict[str, Any]] = []
-        self.buffer = bytearray(self._size_of(1))
-        self.filled = 0
+        self.buffer = bytearray()  # grows: a small output never allocates a whole part
 
     def _size_of(self, number: int) -> int:
         # Double the part size every 1,000 parts: 10,000 parts then hold 16 TiB at 16 MiB.
@@ -117,17 +125,20 @@ class _MultipartWriter:
 
     def write(self, data: Any) -> int:
         view = memoryview(data).cast("B")
-        size, offset = len(view), 0
-        while offset < size:
-            take = min(size - offset, len(self.buffer) - self.filled)
-            self.buffer[self.filled:self.filled + take] = view[offset:offset + take]
-            self.filled += take
-            offset += take
-            if self.filled == len(self.buffer):
-                self._send_part()
+        size = len(view)
+        while view:
+            full = self._size_of(self.number + 1)
+            take, view = view[:full - len(self.buffer)], view[full - len(self.buffer):]
+            if not self.buffer and len(take) == full:
+                self._send_part(bytearray(take))  # a whole part from one write: one copy
+                continue
+            self.buffer += take
+            if len(self.buffer) == full:
+                part, self.buffer = self.buffer, bytearray()
+                self._send_part(part)
         return size
 
-    def _send_part(self, last: bool = False) -> None:
+    def _send_part(self, part: bytearray) -> None:
         store = self.store
         if self.upload_id is None:
             started = store._call(f"starting the upload of {store.uri(self.key)}",
@@ -135,11 +146,9 @@ class _MultipartWriter:
             self.upload_id = started["UploadId"]
         while len(self.in_flight) >= store.concurrency:
             self._wait(concurrent.futures.FIRST_COMPLETED)
-        part, self.filled = self.buffer, 0
         self.number += 1
         coro = self._upload_part(self.number, part)
         self.in_flight.add(asyncio.run_coroutine_threadsafe(coro, store.fs.loop))
-        self.buffer = bytearray(self._size_of(self.number + 1) if not last else 0)
 
     def _wait(self, when: str) -> None:
         done, self.in_flight = concurrent.futures.wait(self.in_flight, return_when=when)
@@ -167,12 +176,11 @@ class _MultipartWriter:
     def commit(self) -> None:
         store = self.store
         if self.upload_id is None:  # smaller than one part: one PUT
-            del self.buffer[self.filled:]
             store.put(self.key, self.buffer)  # type: ignore[arg-type]  # bytearray is fine
             return
-        if self.filled:
-            del self.buffer[self.filled:]
-            self._send_part(last=True)
+        if self.buffer:
+            self._send_part(self.buffer)
+            self.buffer = bytearray()
         self._wait(concurrent.futures.ALL_COMPLETED)
         parts = sorted(self.parts, key=lambda p: p["PartNumber"])
         store._call(f"completing the upload of {store.uri(self.key)}",
