@@ -231,7 +231,9 @@ class _Body(io.RawIOBase):
         return data
 
     def readinto(self, buffer: Any) -> int:
-        from botocore.exceptions import HTTPClientError  # a stream cut off, a read timeout
+        # A stream cut off (aiohttp's ClientPayloadError, botocore's ResponseStreamingError),
+        # a read timeout: what s3fs itself retries, and a connection dropped.
+        from s3fs.core import S3_RETRYABLE_ERRORS
 
         view = memoryview(buffer).cast("B")
         start = self.position
@@ -241,7 +243,7 @@ class _Body(io.RawIOBase):
             try:
                 self.store._sync(self._fill, view[self.position - start:wanted])
                 break
-            except (*TRANSIENT_ERRORS, HTTPClientError) as e:
+            except (*TRANSIENT_ERRORS, *S3_RETRYABLE_ERRORS) as e:
                 if attempt == self.store.retries:
                     raise
                 _log.warning("orch: reading %s failed at byte %d of %d (%s: %s); resuming "
