@@ -193,7 +193,9 @@ def main(argv: list[str]) -> None:
     # minimum over both boto3 paths' rounds together would be a best of twice as many).
     raw = min((PUT_GET, FILEOBJ), key=lambda p: best[p])
     medians = {p: statistics.median(w for w, _ in large[p]) for p in large}
+    cpus = {p: min(c for _, c in large[p]) for p in large}
     for path in ("io_manager", BEFORE):
         print(f"  {path} over {raw}: best round "
               f"{(best[path] / best[raw] - 1) * 100:+.0f}%, median "
-              f"{(medians[path] / medians[raw] - 1) * 100:+.0f}%")
+              f"{(medians[path] / medians[raw] - 1) * 100:+.0f}%, client CPU "
+              f"{(cpus[path] / cpus[raw] - 1) * 100:+.0f}%")
