@@ -157,7 +157,7 @@ class ObjectStoreFileManager(FileManager):
         bucket, key = found
         if bucket == self.store.bucket:
             return self.store, key
-        return ObjectStore(self.store.spec, bucket, self.store.scheme), key
+        return self.store.in_bucket(bucket), key
 
     def copy_handle_to_local_temp(self, file_handle: FileHandle) -> str:
         store, key = self._located(file_handle)

@@ -6,8 +6,10 @@
 comes from a run (run id, step key, output name, mapping key) is checked as one path component
 before it becomes part of a key, so no id can reach another run's objects.
 
-An output is written with one PUT, which replaces an object already at that key atomically
-(a reader sees the old pickle or the new one). The legacy managers first list and delete what
+An output is pickled straight into the store's writer and becomes visible whole or not at all:
+one PUT, or on S3 a multipart upload completed only once every part is in (aborted when the
+pickling or a part fails), so an object already at that key is replaced atomically (a reader
+sees the old pickle or the new one). The legacy managers first list and delete what
 is there, warning ``Removing existing S3 key``, which costs a request per output and leaves a
 moment with no object; orch does neither.
 """
@@ -15,7 +17,7 @@ moment with no object; orch does neither.
 from __future__ import annotations
 
 import pickle
-from typing import Any
+from typing import IO, Any
 
 from orch.core.definitions.io_manager import IOManager
 from orch.core.errors import DagsterInvariantViolationError
@@ -58,16 +60,22 @@ class PickledObjectStoreIOManager(IOManager):
         key = self.key_for(context)
         if context.log is not None:
             context.log.debug(f"Writing {self.label} object at: {self.store.uri(key)}")
-        try:
-            data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-        except (pickle.PicklingError, TypeError, AttributeError) as exc:
-            kind = type(obj)
-            raise DagsterInvariantViolationError(
-                f'Output "{context.name}" of step "{context.step_key}" could not be pickled: '
-                f"a value of type {kind.__module__}.{kind.__qualname__} cannot be stored by "
-                f"the {self.label} pickle IO manager ({type(exc).__name__}: {exc})."
-            ) from exc
-        self.store.put(key, data)
+
+        def pickle_to(file: IO[bytes]) -> None:
+            # Straight into the store's writer: no whole pickle in memory first (a large
+            # output goes up in parts while it is pickled).
+            try:
+                pickle.Pickler(file, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+            except (pickle.PicklingError, TypeError, AttributeError) as exc:
+                kind = type(obj)
+                raise DagsterInvariantViolationError(
+                    f'Output "{context.name}" of step "{context.step_key}" could not be '
+                    f"pickled: a value of type {kind.__module__}.{kind.__qualname__} cannot "
+                    f"be stored by the {self.label} pickle IO manager "
+                    f"({type(exc).__name__}: {exc})."
+                ) from exc
+
+        self.store.put_stream(key, pickle_to)
 
     def load_input(self, context: Any) -> Any:
         up = context.upstream_output
@@ -75,10 +83,9 @@ class PickledObjectStoreIOManager(IOManager):
         if context.log is not None:
             context.log.debug(f"Loading {self.label} object from: {self.store.uri(key)}")
         try:
-            data = self.store.get(key)
+            return self.store.get_stream(key, pickle.load)
         except FileNotFoundError:
             raise DagsterInvariantViolationError(
                 f'No stored output "{up.name}" of step "{up.step_key}" from run {up.run_id} '
                 f"at {self.store.uri(key)}."
             ) from None
-        return pickle.loads(data)

@@ -13,12 +13,13 @@ a live connection or a local path: an executor on another machine rebuilds the s
 from __future__ import annotations
 
 import errno
+import io
 import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from orch.core.errors import DagsterInvariantViolationError
 
@@ -138,6 +139,24 @@ class ObjectStore:
 
     def put(self, key: str, data: bytes) -> None:
         self._retry(f"writing {self.uri(key)}", lambda: self.fs.pipe_file(self.path(key), data))
+
+    def put_stream(self, key: str, produce: Callable[[IO[bytes]], None]) -> None:
+        """One object at ``key`` holding what ``produce`` writes to the file it is given (a
+        pickler, say); nothing is written when ``produce`` raises. Here the bytes are gathered
+        and stored with :meth:`put`; a cloud whose API can take an object in parts streams
+        them (:class:`orch.integrations.aws.s3.store.S3ObjectStore`)."""
+        buffer = io.BytesIO()
+        produce(buffer)
+        self.put(key, buffer.getvalue())
+
+    def get_stream(self, key: str, consume: Callable[[IO[bytes]], _T]) -> _T:
+        """What ``consume`` makes of the object's bytes, read from a file object
+        (:class:`FileNotFoundError` when there is no object)."""
+        return consume(io.BytesIO(self.get(key)))
+
+    def in_bucket(self, bucket: str) -> ObjectStore:
+        """A store reached the same way, for another bucket."""
+        return ObjectStore(self.spec, bucket, self.scheme, retries=self.retries)
 
     def put_file(self, local_path: str, key: str) -> None:
         self._retry(f"uploading {self.uri(key)}",

@@ -127,9 +127,12 @@ def _frozen_credentials(client: Any) -> tuple[str, str, str | None] | None:
 
 def s3_store(bucket: str, client: Any = None, settings: S3Settings | None = None
              ) -> ObjectStore:
-    """``bucket`` as an object store, reached as ``client`` (or ``settings``) reaches S3."""
+    """``bucket`` as an object store, reached as ``client`` (or ``settings``) reaches S3 (an
+    :class:`~.store.S3ObjectStore`: large objects are written and read in parts)."""
     chosen = settings or (settings_of(client) if client is not None else S3Settings())
-    return ObjectStore(chosen.filesystem_spec(), bucket, "s3")
+    from .store import S3ObjectStore
+
+    return S3ObjectStore(chosen.filesystem_spec(), bucket, "s3")
 
 
 @resource(S3_SESSION_CONFIG)
