@@ -4,12 +4,12 @@ with papermill on a real Jupyter kernel.
 Each execution copies the notebook with a cell tagged ``injected-parameters`` after the first
 cell tagged ``parameters`` (first of all, with a warning, when there is none) that rebuilds the
 step's context in the kernel (:mod:`.manager`), runs it with papermill (the kernel's output goes
-to the step's stdout as it arrives, so ``orch dev``'s compute-log pane shows it live), then
-yields what the notebook sent back: log records, events, outputs. The executed notebook is kept
-at ``ORCH_HOME/storage/notebooks/<run_id>/<step_key>.ipynb`` and materialized as the asset
-``[*asset_key_prefix, "<solid>_output_notebook"]``; with ``output_notebook_name`` it is also an
-output (the notebook's bytes) stored by the ``output_notebook_io_manager`` resource. A failing
-cell fails the step with the cell's traceback; the partial notebook is kept.
+to the step's stdout and stderr as it arrives, so ``orch dev``'s compute-log pane shows it
+live), then yields what the notebook sent back: log records, events, outputs. The executed
+notebook is kept at ``ORCH_HOME/storage/notebooks/<run_id>/<step_key>.ipynb`` and materialized
+as the asset ``[*asset_key_prefix, "<solid>_output_notebook"]``; with ``output_notebook_name`` it
+is also an output (the notebook's bytes) stored by the ``output_notebook_io_manager`` resource.
+A failing cell fails the step with the cell's traceback; the partial notebook is kept.
 """
 
 from __future__ import annotations
@@ -149,10 +149,13 @@ class _NotebookRunner:
         import papermill
         from papermill.exceptions import PapermillExecutionError
 
-        handler = logging.StreamHandler(sys.stdout)  # the kernel's output, as it arrives
-        handler.setFormatter(logging.Formatter("%(message)s"))
+        # The kernel's output, as each iopub message arrives (papermill's log_output): its
+        # stdout (and papermill's cell markers) to the step's stdout, its stderr (papermill
+        # logs it as warnings; Spark's log4j lines come that way) to the step's stderr.
+        handlers = _stream_handlers()
         pm_log = logging.getLogger("papermill")
-        pm_log.addHandler(handler)
+        for handler in handlers:
+            pm_log.addHandler(handler)
         level, pm_log.level = pm_log.level, logging.INFO
         try:
             papermill.execute_notebook(str(source), str(kept), kernel_name=self.kernel_name,
@@ -160,7 +163,8 @@ class _NotebookRunner:
         except PapermillExecutionError as e:
             raise DagstermillExecutionError(_failure_message(self.name, e, kept)) from None
         finally:
-            pm_log.removeHandler(handler)
+            for handler in handlers:
+                pm_log.removeHandler(handler)
             pm_log.setLevel(level)
         context.log.info(f"Executed notebook {self.notebook_path}: {kept}")
 
@@ -181,6 +185,25 @@ class _NotebookRunner:
             if type(event).__name__ in ("Failure", "RetryRequested"):
                 raise event
             yield event
+
+
+class _StreamText(logging.Formatter):
+    """A stream message's text as the kernel wrote it: ``print`` ends it with a newline, which
+    the handler's own would double into a blank line after every line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        return text[:-1] if text.endswith("\n") else text
+
+
+def _stream_handlers() -> list[logging.Handler]:
+    out = logging.StreamHandler(sys.stdout)
+    out.addFilter(lambda record: record.levelno < logging.WARNING)
+    err = logging.StreamHandler(sys.stderr)
+    err.setLevel(logging.WARNING)
+    for handler in (out, err):
+        handler.setFormatter(_StreamText("%(message)s"))
+    return [out, err]
 
 
 def _kept_notebook_path(context: Any) -> Path:
