@@ -9,7 +9,8 @@ live), then yields what the notebook sent back: log records, events, outputs. Th
 notebook is kept at ``ORCH_HOME/storage/notebooks/<run_id>/<step_key>.ipynb`` and materialized
 as the asset ``[*asset_key_prefix, "<solid>_output_notebook"]``; with ``output_notebook_name`` it
 is also an output (the notebook's bytes) stored by the ``output_notebook_io_manager`` resource.
-A failing cell fails the step with the cell's traceback; the partial notebook is kept.
+A failing cell fails the step with the cell's traceback; the partial notebook is kept. A last cell
+(``injected-teardown``) tears down the resources the kernel built (:mod:`.engine`).
 """
 
 from __future__ import annotations
@@ -105,7 +106,10 @@ class _NotebookRunner:
             source = work / "input.ipynb"
             _inject(self.notebook_path, source, step_file, list(inputs), context.log,
                     _code_paths(context))
-            self._execute(context, source, kept)
+            try:
+                self._execute(context, source, kept)
+            finally:  # the notebook's log lines, a failing one's too
+                _replay_log(context, work)
             if self.output_notebook_name is not None:  # stored and materialized by its manager
                 yield Output(kept.read_bytes(), self.output_notebook_name)
             else:
@@ -149,6 +153,8 @@ class _NotebookRunner:
         import papermill
         from papermill.exceptions import PapermillExecutionError
 
+        from . import engine
+
         # The kernel's output, as each iopub message arrives (papermill's log_output): its
         # stdout (and papermill's cell markers) to the step's stdout, its stderr (papermill
         # logs it as warnings; Spark's log4j lines come that way) to the step's stderr.
@@ -159,7 +165,8 @@ class _NotebookRunner:
         level, pm_log.level = pm_log.level, logging.INFO
         try:
             papermill.execute_notebook(str(source), str(kept), kernel_name=self.kernel_name,
-                                       log_output=True, progress_bar=False)
+                                       engine_name=engine.register(), log_output=True,
+                                       progress_bar=False)
         except PapermillExecutionError as e:
             raise DagstermillExecutionError(_failure_message(self.name, e, kept)) from None
         finally:
@@ -169,13 +176,6 @@ class _NotebookRunner:
         context.log.info(f"Executed notebook {self.notebook_path}: {kept}")
 
     def _results(self, context: Any, work: Path) -> Iterator[Any]:
-        import json
-
-        log_file = work / manager.LOG_FILE
-        if log_file.exists():
-            for line in log_file.read_text().splitlines():
-                record = json.loads(line)
-                context.log.log(record["level"], record["message"])
         for name in self.output_names:
             path = work / f"output-{name}.pkl"
             if path.exists():
@@ -204,6 +204,18 @@ def _stream_handlers() -> list[logging.Handler]:
     for handler in (out, err):
         handler.setFormatter(_StreamText("%(message)s"))
     return [out, err]
+
+
+def _replay_log(context: Any, work: Path) -> None:
+    """The records of ``context.log`` in the kernel (and of the resources it built), as the
+    step's log."""
+    import json
+
+    log_file = work / manager.LOG_FILE
+    if log_file.exists():
+        for line in log_file.read_text().splitlines():
+            record = json.loads(line)
+            context.log.log(record["level"], record["message"])
 
 
 def _kept_notebook_path(context: Any) -> Path:
