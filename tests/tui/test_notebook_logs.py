@@ -55,6 +55,7 @@ def _notebook(path, gate) -> None:
         nbformat.v4.new_code_cell(textwrap.dedent(f'''
             import os, time
             print("first line from the kernel", flush=True)
+            context.log.info("halfway there")
             while not os.path.exists({str(gate)!r}):
                 time.sleep(0.05)
             print("second line from the kernel")''')),
@@ -87,16 +88,23 @@ async def test_the_kernels_output_shows_in_the_logs_pane_while_the_notebook_runs
             await wait_for(pilot, lambda: "first line from the kernel" in _rows(logs), 120)
             assert not gate.exists() and app.run_view is not None
             assert not app.run_view.finished  # the notebook is waiting for the gate
+            # the notebook's context.log line too, live, shown once (a log line of the step,
+            # not also the kernel's own print of it)
+            await wait_for(pilot, lambda: any("halfway there" in r for r in _rows(logs)))
             rows = _rows(logs)
-            assert "second line from the kernel" not in rows
+            [logged] = [r for r in rows if "halfway there" in r]
+            assert "INFO" in logged and logged != "INFO - halfway there", rows
+            assert rows.index(logged) > rows.index("first line from the kernel")
+            assert "second line from the kernel" not in rows and not app.run_view.finished
             gate.touch()
             await wait_for(pilot, lambda: app.run_view.finished, 60)
             await wait_for(pilot, lambda: "a later cell" in _rows(logs))
             rows = _rows(logs)
             first = rows.index("first line from the kernel")
             # each print is one line of the pane, in order, with no blank line after it
-            assert rows[first + 1] == "second line from the kernel", rows
-            assert rows.index("a later cell") > first + 1
+            assert "halfway there" in rows[first + 1], rows
+            assert rows[first + 2] == "second line from the kernel", rows
+            assert rows.index("a later cell") > first + 2
             assert "a warning of the kernel" not in rows
             await pilot.press("o")  # the kernel's stderr is the step's stderr
             await wait_for(pilot, lambda: "a warning of the kernel" in _rows(logs))
