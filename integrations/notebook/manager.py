@@ -240,7 +240,7 @@ def _load_input(name: str) -> Any:
 def _rebuild_resources(payload: dict[str, Any], rebuild: dict[str, Any],
                        have: dict[str, Any]) -> dict[str, Any]:
     """Resources that could not be pickled: built again here from the pipeline's mode, with
-    the config the step resolved (their teardown runs when the kernel exits)."""
+    the config the step resolved (torn down by :func:`_teardown`)."""
     from orch.core.workspace import load_pipeline_from_origin
 
     origin = payload.get("origin")
@@ -251,11 +251,33 @@ def _rebuild_resources(payload: dict[str, Any], rebuild: dict[str, Any],
             "a file or module (orch run -f / -m).")
     pipeline_def = load_pipeline_from_origin(origin, payload["pipeline_name"])
     mode_def = pipeline_def.get_mode_definition(payload.get("mode"))
-    return _build_resources(mode_def.resource_defs, set(rebuild), rebuild, have)
+    log = _NotebookLog(Path(payload["work_dir"]) / LOG_FILE)  # the resources' log: the step's
+    return _build_resources(mode_def.resource_defs, set(rebuild), rebuild, have, log)
+
+
+# The teardowns of the resources built in this process (generator resources), last built first.
+_teardowns: list[Any] = []
+
+
+def _teardown() -> None:
+    """Run the teardown of each resource built here (a Spark session is stopped, a connection
+    closed). The step runs it in a last cell (``injected-teardown``), even after a failing
+    cell: when papermill shuts the kernel down, ipykernel terminates its child processes (a
+    JVM) first and the kernel may be killed before its ``atexit`` hooks run. Outside a run it
+    is an ``atexit`` hook."""
+    errors: list[BaseException] = []
+    while _teardowns:
+        generator = _teardowns.pop()
+        try:
+            next(generator, None)
+        except Exception as e:  # the others still run; the first error is raised
+            errors.append(e)
+    if errors:
+        raise errors[0]
 
 
 def _build_resources(resource_defs: dict[str, Any], keys: set[str], configs: dict[str, Any],
-                     have: dict[str, Any]) -> dict[str, Any]:
+                     have: dict[str, Any], log: Any = None) -> dict[str, Any]:
     from orch.core.execution.context import InitResourceContext, Resources
 
     built: dict[str, Any] = {}
@@ -263,11 +285,13 @@ def _build_resources(resource_defs: dict[str, Any], keys: set[str], configs: dic
         resource_def = resource_defs[key]
         config = configs.get(key)  # as the step resolved it
         init = InitResourceContext(resource_config=config, resources=Resources({**have, **built}),
-                                   resource_def=resource_def)
+                                   resource_def=resource_def, log=log)
         produced = resource_def.resource_fn(init)
         if resource_def.is_generator:
             generator = produced
             produced = next(generator)
-            atexit.register(lambda g=generator: next(g, None))
+            _teardowns.append(generator)
+            atexit.unregister(_teardown)  # registered once
+            atexit.register(_teardown)
         built[key] = produced
     return built

@@ -4,22 +4,25 @@ with papermill on a real Jupyter kernel.
 Each execution copies the notebook with a cell tagged ``injected-parameters`` after the first
 cell tagged ``parameters`` (first of all, with a warning, when there is none) that rebuilds the
 step's context in the kernel (:mod:`.manager`), runs it with papermill (the kernel's output goes
-to the step's stdout as it arrives, so ``orch dev``'s compute-log pane shows it live), then
-yields what the notebook sent back: log records, events, outputs. The executed notebook is kept
-at ``ORCH_HOME/storage/notebooks/<run_id>/<step_key>.ipynb`` and materialized as the asset
-``[*asset_key_prefix, "<solid>_output_notebook"]``; with ``output_notebook_name`` it is also an
-output (the notebook's bytes) stored by the ``output_notebook_io_manager`` resource. A failing
-cell fails the step with the cell's traceback; the partial notebook is kept.
+to the step's stdout and stderr as it arrives, so ``orch dev``'s compute-log pane shows it
+live), then yields what the notebook sent back: log records, events, outputs. The executed
+notebook is kept at ``ORCH_HOME/storage/notebooks/<run_id>/<step_key>.ipynb`` and materialized
+as the asset ``[*asset_key_prefix, "<solid>_output_notebook"]``; with ``output_notebook_name`` it
+is also an output (the notebook's bytes) stored by the ``output_notebook_io_manager`` resource.
+A failing cell fails the step with the cell's traceback; the partial notebook is kept. A last cell
+(``injected-teardown``) tears down the resources the kernel built (:mod:`.engine`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
 import shutil
 import sys
 import tempfile
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -105,7 +108,7 @@ class _NotebookRunner:
             source = work / "input.ipynb"
             _inject(self.notebook_path, source, step_file, list(inputs), context.log,
                     _code_paths(context))
-            self._execute(context, source, kept)
+            self._execute(context, source, kept, _KernelLog(context, work / manager.LOG_FILE))
             if self.output_notebook_name is not None:  # stored and materialized by its manager
                 yield Output(kept.read_bytes(), self.output_notebook_name)
             else:
@@ -145,33 +148,35 @@ class _NotebookRunner:
         manager._dump(path, payload)  # may hold resolved secrets: 0600, deleted after the step
         return path
 
-    def _execute(self, context: Any, source: Path, kept: Path) -> None:
+    def _execute(self, context: Any, source: Path, kept: Path, kernel_log: _KernelLog) -> None:
         import papermill
         from papermill.exceptions import PapermillExecutionError
 
-        handler = logging.StreamHandler(sys.stdout)  # the kernel's output, as it arrives
-        handler.setFormatter(logging.Formatter("%(message)s"))
+        from . import engine
+
+        # The kernel's output, as each iopub message arrives (papermill's log_output): its
+        # stdout (and papermill's cell markers) to the step's stdout, its stderr (papermill
+        # logs it as warnings; Spark's log4j lines come that way) to the step's stderr. The
+        # kernel's context.log records become the step's log lines then too, where they fall.
+        handlers = _stream_handlers(kernel_log)
         pm_log = logging.getLogger("papermill")
-        pm_log.addHandler(handler)
+        for handler in handlers:
+            pm_log.addHandler(handler)
         level, pm_log.level = pm_log.level, logging.INFO
         try:
             papermill.execute_notebook(str(source), str(kept), kernel_name=self.kernel_name,
-                                       log_output=True, progress_bar=False)
+                                       engine_name=engine.register(), log_output=True,
+                                       progress_bar=False)
         except PapermillExecutionError as e:
             raise DagstermillExecutionError(_failure_message(self.name, e, kept)) from None
         finally:
-            pm_log.removeHandler(handler)
+            for handler in handlers:
+                pm_log.removeHandler(handler)
             pm_log.setLevel(level)
+            kernel_log.forward()  # the rest (a failing notebook's too)
         context.log.info(f"Executed notebook {self.notebook_path}: {kept}")
 
     def _results(self, context: Any, work: Path) -> Iterator[Any]:
-        import json
-
-        log_file = work / manager.LOG_FILE
-        if log_file.exists():
-            for line in log_file.read_text().splitlines():
-                record = json.loads(line)
-                context.log.log(record["level"], record["message"])
         for name in self.output_names:
             path = work / f"output-{name}.pkl"
             if path.exists():
@@ -181,6 +186,92 @@ class _NotebookRunner:
             if type(event).__name__ in ("Failure", "RetryRequested"):
                 raise event
             yield event
+
+
+class _StreamText(logging.Formatter):
+    """A stream message's text as the kernel wrote it: ``print`` ends it with a newline, which
+    the handler's own would double into a blank line after every line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        return text[:-1] if text.endswith("\n") else text
+
+
+class _KernelLog:
+    """The kernel's ``context.log`` records (``log.jsonl``: the notebook's and its resources'),
+    forwarded to the step's log as the kernel's output arrives, so each falls where it was
+    written in the step's output (and ``orch dev`` shows it live). The kernel writes a record,
+    then prints it (``LEVEL - message``) for the notebook's own output: that print is the log
+    line, shown once, not copied into the step's stdout as well."""
+
+    def __init__(self, context: Any, path: Path) -> None:
+        self.context = context
+        self.path = path
+        self.offset = 0
+        self.printed: deque[str] = deque(maxlen=100)  # forwarded, their print not seen yet
+
+    def _pending(self) -> list[tuple[int, dict[str, Any]]]:
+        """The records not forwarded yet, each with the offset after it."""
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                data = f.read()
+        except FileNotFoundError:
+            return []
+        records, at = [], self.offset
+        for line in data.splitlines(keepends=True):
+            if not line.endswith(b"\n"):  # being written
+                break
+            at += len(line)
+            records.append((at, json.loads(line)))
+        return records
+
+    def forward(self, records: list[tuple[int, dict[str, Any]]] | None = None) -> None:
+        for at, record in self._pending() if records is None else records:
+            self.context.log.log(record["level"], record["message"])
+            self.printed.append(_printed(record))
+            self.offset = at
+
+    def is_print_of_a_record(self, text: str) -> bool:
+        """Whether ``text`` is the kernel's print of a record (forwarded now if it was not)."""
+        if text not in self.printed:
+            pending = self._pending()
+            match = next((i for i, (_, r) in enumerate(pending) if _printed(r) == text), None)
+            if match is None:
+                return False
+            self.forward(pending[:match + 1])
+        self.printed.remove(text)
+        return True
+
+
+def _printed(record: dict[str, Any]) -> str:
+    return f"{logging.getLevelName(record['level'])} - {record['message']}"
+
+
+class _KernelStream(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream of the kernel's output; with a :class:`_KernelLog`, the records the kernel
+    logged up to this output become the step's log lines after it."""
+
+    def __init__(self, stream: Any, kernel_log: _KernelLog | None) -> None:
+        super().__init__(stream)
+        self.kernel_log = kernel_log
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.kernel_log is None:
+            super().emit(record)
+        elif not self.kernel_log.is_print_of_a_record(self.format(record)):
+            super().emit(record)
+            self.kernel_log.forward()
+
+
+def _stream_handlers(kernel_log: _KernelLog | None = None) -> list[logging.Handler]:
+    out = _KernelStream(sys.stdout, kernel_log)
+    out.addFilter(lambda record: record.levelno < logging.WARNING)
+    err = _KernelStream(sys.stderr, kernel_log)
+    err.setLevel(logging.WARNING)
+    for handler in (out, err):
+        handler.setFormatter(_StreamText("%(message)s"))
+    return [out, err]
 
 
 def _kept_notebook_path(context: Any) -> Path:

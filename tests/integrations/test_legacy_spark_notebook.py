@@ -140,4 +140,8 @@ def test_a_legacy_pyspark_and_dagstermill_file_runs_with_only_its_imports_change
     assert "worst carrier AA" in logs
     kernel_app = [m for m in logs if m.startswith("worst carrier on Spark AA in ")]
     assert kernel_app and spark_session.sparkContext.applicationId not in kernel_app[0]
+    # The kernel's session is stopped by its teardown cell (the run's, the test session's,
+    # is reused and left running).
+    assert logs.count("Stopped the Spark session") == 1
+    assert spark_session.sparkContext._jsc is not None
     assert (tmp_path / "delays.parquet" / "_SUCCESS").exists()

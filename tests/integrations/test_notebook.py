@@ -182,11 +182,13 @@ def test_the_output_notebook_is_an_output_and_an_asset(notebooks):
                  if e["data"]["output_name"] == "notebook"]
     path = Path(run.metadata(handled)["path"])
     assert path == notebooks.home / "storage" / run.run_id / "report" / "notebook.ipynb"
-    assert json.loads(path.read_text())["cells"][2]["metadata"]["tags"] == ["injected-parameters"]
+    cells = json.loads(path.read_text())["cells"]
+    assert cells[2]["metadata"]["tags"] == ["injected-parameters"]
+    assert cells[-1]["metadata"]["tags"] == ["injected-teardown"]  # as in dagstermill
     [asset] = [e for e in run.of_type("ASSET_MATERIALIZATION", "report")
                if e["data"]["asset_key"] == ["report_output_notebook"]]
     assert run.metadata(asset)["path"] == str(path)
-    assert "the executed notebook has 5 cells" in _logs(run, "cells")
+    assert "the executed notebook has 6 cells" in _logs(run, "cells")
     assert "scaled to 42" in _logs(run, "check")
 
 
