@@ -14,8 +14,9 @@ from orch.core.plan.plan import ExecutionStep
 from orch.core.plan.sources import StepOutputHandle
 
 
-class _InlineLauncher:
-    """Runs a step to completion when launched; nothing is ever left running."""
+class InlineLauncher:
+    """Runs a step to completion when launched; nothing is ever left running. (Also the base
+    of launchers that run one step in the calling process, e.g. an Airflow task's.)"""
 
     def __init__(self, run_context: RunContext, run_step: RunStep):
         self.run_context = run_context
@@ -66,8 +67,8 @@ class InProcessExecutor(Executor):
     def __init__(self, retries_enabled: bool = True):
         self.retries_enabled = retries_enabled
 
-    def launcher(self, run_context: RunContext, run_step: RunStep) -> _InlineLauncher:
-        return _InlineLauncher(run_context, run_step)
+    def launcher(self, run_context: RunContext, run_step: RunStep) -> InlineLauncher:
+        return InlineLauncher(run_context, run_step)
 
 
 def _create(init: InitExecutorContext) -> InProcessExecutor:

@@ -66,6 +66,7 @@ from orch.core.plan.sources import StepOutputHandle
 from orch.core.runs import PipelineRun, PipelineRunStatus
 from orch.core.storage.compute_logs import redirect_output
 from orch.core.storage.runs import DagsterRunAlreadyExists
+from orch.executors.in_process import InlineLauncher
 
 # Run tags (the legacy integration set ``airflow_execution_date``).
 AIRFLOW_DAG_ID_TAG = "airflow_dag_id"
@@ -183,40 +184,25 @@ def solid_upstream(plan: ExecutionPlan) -> dict[str, set[str]]:
     return upstream
 
 
-class _TaskLauncher:
+class _TaskLauncher(InlineLauncher):
     """Runs each step to completion when launched, its stdout/stderr in its own files."""
-
-    def __init__(self, run_context: RunContext, run_step: RunStep):
-        self.rc = run_context
-        self.run_step = run_step
-
-    def start(self) -> Iterator[EventRecord]:
-        return iter(())
-
-    def close(self) -> None:
-        pass
-
-    def free_slots(self) -> int:
-        return 1
-
-    def running(self) -> int:
-        return 0
 
     def launch(self, step: ExecutionStep, attempt: int,
                missing: frozenset[StepOutputHandle]) -> Iterator[EventRecord]:
-        return with_timeout(self._captured(step, attempt, missing), step, step_timeout(step))
+        return with_timeout(self._task_captured(step, attempt, missing), step,
+                            step_timeout(step))
 
-    def _captured(self, step: ExecutionStep, attempt: int,
-                  missing: frozenset[StepOutputHandle]) -> Iterator[EventRecord]:
-        manager = self.rc.instance.compute_log_manager
-        captured = manager.begin_capture(self.rc.run_id, step.key,
-                                         sink=self.rc.index_compute_log)
+    def _task_captured(self, step: ExecutionStep, attempt: int,
+                       missing: frozenset[StepOutputHandle]) -> Iterator[EventRecord]:
+        rc = self.run_context
+        manager = rc.instance.compute_log_manager
+        captured = manager.begin_capture(rc.run_id, step.key, sink=rc.index_compute_log)
         if not captured.stdout_path:
             yield from self.run_step(step, attempt, missing)
             return
-        yield self.rc.event(EventType.LOGS_CAPTURED,
-                            f'Started capturing logs for step "{step.key}".', step.key,
-                            data=captured.logs_captured_data())
+        yield rc.event(EventType.LOGS_CAPTURED,
+                       f'Started capturing logs for step "{step.key}".', step.key,
+                       data=captured.logs_captured_data())
         try:
             # The step's events are handed on between its pieces of user code; nothing the
             # consumer prints while it writes them may land in the step's files, so the
@@ -224,19 +210,13 @@ class _TaskLauncher:
             events = iter(self.run_step(step, attempt, missing))
             while True:
                 with redirect_output(captured.stdout_path, captured.stderr_path or "",
-                                     (self.rc.run_id, step.key)):
+                                     (rc.run_id, step.key)):
                     event = next(events, None)
                 if event is None:
                     break
                 yield event
         finally:
-            manager.end_capture(captured, self.rc.index_compute_log)
-
-    def poll(self, timeout: float) -> Iterator[EventRecord]:
-        return iter(())
-
-    def terminate(self) -> Iterator[EventRecord]:
-        return iter(())
+            manager.end_capture(captured, rc.index_compute_log)
 
 
 class _TaskExecutor(Executor):
