@@ -173,20 +173,16 @@ class EventWriter:
         committed with the events around it; a row that marks the capture complete is
         committed like a step outcome (see the module docstring). Once the writer is closed
         (an executor cleaning up after the run's last event) the row is stored at once."""
-        with self._lock:
-            closed = self._closed
-            if not closed:
-                self._logs[(info.run_id, info.step_key)] = info
-                if self._timer_idle:
-                    self._wake_timer()
-        if closed:
-            self.storage.upsert_compute_log(info)
-        elif info.complete:
+        if self._queue_compute_log(info) and info.complete:
             self._commit_soon()
 
     def write_compute_log_lazily(self, info: ComputeLogInfo) -> None:
         """Queue a compute-log index row for the next commit, whatever triggers it (see the
         module docstring): a row marking a capture complete does not commit on its own."""
+        self._queue_compute_log(info)
+
+    def _queue_compute_log(self, info: ComputeLogInfo) -> bool:
+        """Queue ``info`` for the next commit (True), or store it now if closed (False)."""
         with self._lock:
             closed = self._closed
             if not closed:
@@ -195,6 +191,7 @@ class EventWriter:
                     self._wake_timer()
         if closed:
             self.storage.upsert_compute_log(info)
+        return not closed
 
     def _commit_soon(self) -> None:
         """Commit now, or ``group_commit`` after the last commit when that was so recent."""
