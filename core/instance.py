@@ -858,6 +858,22 @@ def _entry_points(key: str) -> dict[str, Any]:
     return {ep.name: ep for ep in entry_points(group=_REGISTRY_GROUPS[key])}
 
 
+def _entry_point(key: str, name: str) -> Any:
+    """The entry point registered as ``name`` for ``key``: first among orch's own (one
+    distribution's metadata read), then among every installed distribution's. The full scan
+    reads every package's metadata: 20-30 ms in an environment with all the extras, paid by
+    every command that opens an instance on PostgreSQL or S3 logs."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    group = _REGISTRY_GROUPS[key]
+    try:
+        own = [ep for ep in distribution("orch").entry_points
+               if ep.group == group and ep.name == name]
+    except PackageNotFoundError:  # orch run from a source tree, not installed
+        own = []
+    return own[0] if own else _entry_points(key).get(name)
+
+
 def _load_entry_point(key: str, ep: Any) -> Any:
     try:
         return ep.load()
@@ -868,11 +884,12 @@ def _load_entry_point(key: str, ep: Any) -> Any:
 
 def _registered_class(key: str, name: str) -> Any:
     """The class registered as ``name`` for ``key`` (an entry point of _REGISTRY_GROUPS)."""
-    found = _entry_points(key)
-    if name not in found:
+    ep = _entry_point(key, name)
+    if ep is None:
+        choices = ", ".join(sorted(_entry_points(key)))
         raise OrchInstanceConfigError(
-            f"{CONFIG_FILE}: `{key}` names {name!r}; choose one of: {', '.join(sorted(found))}")
-    return _load_entry_point(key, found[name])
+            f"{CONFIG_FILE}: `{key}` names {name!r}; choose one of: {choices}")
+    return _load_entry_point(key, ep)
 
 
 def _legacy_registered(key: str, module: str, cls_name: str) -> Any:
