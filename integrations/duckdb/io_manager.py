@@ -1,8 +1,9 @@
 """The DuckDB IO manager: outputs as tables in a DuckDB database file.
 
 DuckDB lets one process at a time open a file for writing; steps of a multiprocess run are
-separate processes, so a connection that finds the file locked waits (``lock_timeout``) and
-tries again, and each operation holds its connection only while it runs.
+separate processes, so a connection that finds the file locked, or still being created by
+another step's first connection, waits (``lock_timeout``) and tries again, and each operation
+holds its connection only while it runs.
 """
 
 from __future__ import annotations
@@ -28,6 +29,24 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+NEW_FILE_SECONDS = 5.0  # a file younger than this that is not a database yet is being made
+
+
+def _transient(exc: Exception, database: str | os.PathLike) -> bool:
+    """Another process holds the file's lock, or is creating the file: a step that opens it
+    while a parallel step's first connection is still writing its header finds a file that
+    "is not a valid DuckDB database file". A file older than that is a real error."""
+    message = str(exc).lower()
+    if "lock" in message:
+        return True
+    if "not a valid duckdb database file" not in message:
+        return False
+    try:
+        return time.time() - os.stat(database).st_mtime < NEW_FILE_SECONDS
+    except OSError:
+        return True  # gone again: the next attempt creates it
+
+
 @contextmanager
 def connect(database: str | os.PathLike, lock_timeout: float = 60.0) -> Iterator[Any]:
     """A DuckDB connection to ``database``, waiting while another process holds its lock."""
@@ -40,7 +59,7 @@ def connect(database: str | os.PathLike, lock_timeout: float = 60.0) -> Iterator
             con = duckdb.connect(os.fspath(database))
             break
         except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+            if not _transient(exc, database) or time.monotonic() >= deadline:
                 raise
             time.sleep(delay)
             delay = min(delay * 2, 0.25)

@@ -195,3 +195,36 @@ def test_a_value_that_is_not_a_table_fails_its_step_naming_it(project, key):
     message = failure["data"]["error"]["message"]
     assert 'Output "result" of step "not_a_frame" is a builtins.dict' in message
     assert "parquet_io_manager stores pandas DataFrames and pyarrow Tables" in message
+
+
+def test_a_database_file_still_being_created_is_waited_for_an_old_bad_one_is_not(tmp_path):
+    """A parallel step's first connection creates the file before its header is written; a
+    step opening it meanwhile found "not a valid DuckDB database file" and failed (seen in CI
+    under multiprocess). It now waits for it, as for a lock; a file that is old is an error."""
+    import os
+    import threading
+
+    from orch.integrations.duckdb.io_manager import NEW_FILE_SECONDS, connect
+
+    database = tmp_path / "orch.duckdb"
+    database.write_bytes(b"")  # created, no header yet
+    made = tmp_path / "made.duckdb"
+    duckdb.connect(str(made)).close()
+
+    def finish_creating() -> None:
+        time.sleep(0.3)
+        os.replace(made, database)
+
+    threading.Thread(target=finish_creating).start()
+    with connect(database, lock_timeout=10) as con:
+        assert con.execute("SELECT 42").fetchone() == (42,)
+
+    old = tmp_path / "old.duckdb"
+    old.write_bytes(b"not a database" * 100)
+    an_hour_ago = time.time() - 3600
+    os.utime(old, (an_hour_ago, an_hour_ago))
+    started = time.monotonic()
+    with pytest.raises(duckdb.IOException, match="not a valid DuckDB database file"):
+        with connect(old, lock_timeout=10):
+            pass
+    assert time.monotonic() - started < NEW_FILE_SECONDS
