@@ -53,6 +53,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, cast
 
+from . import plugins
 from .errors import DagsterError
 from .events import RUN_EVENT_TYPES, EventRecord, EventType
 from .runs import PipelineRun, PipelineRunStatus
@@ -726,15 +727,14 @@ def _named_class(key: str, group: str, name: str) -> Any:
     if (group, name) in _BUILTIN_COMPONENTS:
         module, _, cls_name = _BUILTIN_COMPONENTS[(group, name)].partition(":")
         return getattr(importlib.import_module(module), cls_name)
-    from importlib.metadata import entry_points
-
-    found = {ep.name: ep for ep in entry_points(group=group)}
-    if name not in found:
-        names = sorted({*found, *(n for g, n in _BUILTIN_COMPONENTS if g == group)})
+    plugin = plugins.find(group, name)
+    if plugin is None:
+        names = sorted({*plugins.everyones(group),
+                        *(n for g, n in _BUILTIN_COMPONENTS if g == group)})
         raise OrchInstanceConfigError(
             f"{CONFIG_FILE}: `{key}` names {name!r}; choose one of: {', '.join(names)}")
     try:
-        return found[name].load()
+        return plugin.load()
     except ImportError as e:
         raise OrchInstanceConfigError(
             f"{CONFIG_FILE}: `{key}` {name!r} cannot be loaded: {e}"
@@ -852,29 +852,17 @@ _REGISTRY_GROUPS = {"compute_logs": "orch.compute_logs", "storage": "orch.storag
 _LEGACY_PREFIX = "dagster_"  # a legacy dagster.yaml names the dagster-aws/gcp/azure classes
 
 
-def _entry_points(key: str) -> dict[str, Any]:
-    from importlib.metadata import entry_points
-
-    return {ep.name: ep for ep in entry_points(group=_REGISTRY_GROUPS[key])}
+def _entry_points(key: str) -> dict[str, plugins.Plugin]:
+    return plugins.everyones(_REGISTRY_GROUPS[key])
 
 
-def _entry_point(key: str, name: str) -> Any:
-    """The entry point registered as ``name`` for ``key``: first among orch's own (one
-    distribution's metadata read), then among every installed distribution's. The full scan
-    reads every package's metadata: 20-30 ms in an environment with all the extras, paid by
-    every command that opens an instance on PostgreSQL or S3 logs."""
-    from importlib.metadata import PackageNotFoundError, distribution
-
-    group = _REGISTRY_GROUPS[key]
-    try:
-        own = [ep for ep in distribution("orch").entry_points
-               if ep.group == group and ep.name == name]
-    except PackageNotFoundError:  # orch run from a source tree, not installed
-        own = []
-    return own[0] if own else _entry_points(key).get(name)
+def _entry_point(key: str, name: str) -> plugins.Plugin | None:
+    """The entry point registered as ``name`` for ``key`` (core/plugins.py: orch's own
+    first, without importing ``importlib.metadata``)."""
+    return plugins.find(_REGISTRY_GROUPS[key], name)
 
 
-def _load_entry_point(key: str, ep: Any) -> Any:
+def _load_entry_point(key: str, ep: plugins.Plugin) -> Any:
     try:
         return ep.load()
     except ImportError as e:

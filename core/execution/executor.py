@@ -14,9 +14,9 @@ import functools
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import Any
 
+from .. import plugins
 from ..errors import DagsterInvariantViolationError, serializable_error_info
 from ..events import EventRecord, EventType
 from ..plan.plan import ExecutionStep
@@ -159,13 +159,21 @@ def register_executor(definition: ExecutorDefinition) -> ExecutorDefinition:
 
 
 def _load_entry_points() -> None:
+    """Every registered executor (for a listing: every distribution's, core/plugins.py)."""
     global _ENTRY_POINTS_LOADED
     if _ENTRY_POINTS_LOADED:
         return
     _ENTRY_POINTS_LOADED = True
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name not in _REGISTRY:
-            _REGISTRY[ep.name] = ep.load()
+    for name, plugin in plugins.everyones(ENTRY_POINT_GROUP).items():
+        if name not in _REGISTRY:
+            _REGISTRY[name] = plugin.load()
+
+
+def _load_entry_point(name: str) -> None:
+    """The executor registered as ``name``, if any (orch's own found without a scan)."""
+    plugin = plugins.find(ENTRY_POINT_GROUP, name)
+    if plugin is not None:
+        _REGISTRY[name] = plugin.load()
 
 
 def registered_executor_names() -> list[str]:
@@ -189,6 +197,8 @@ def get_executor_def(name: str, mode_executor_defs: list[Any] | None = None
                 f'Executor "{name}" is not available in this mode. Available executors: '
                 f"{available}."
             )
+    if name not in _REGISTRY:
+        _load_entry_point(name)
     if name not in _REGISTRY:
         _load_entry_points()
     if name not in _REGISTRY:

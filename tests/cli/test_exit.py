@@ -1,0 +1,59 @@
+"""How the ``orch`` command ends (orch/cli.py ``_exit``): without the interpreter's teardown,
+but with every atexit handler run and all output flushed, and the exit codes unchanged."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from .conftest import ORCH, REPO, write_repo
+
+# The user's module registers an atexit handler and holds an object whose finalizer would
+# only run in the interpreter's teardown (a module global).
+WITH_EXIT_HOOKS = REPO + '''
+
+import atexit
+
+
+def _at_exit():
+    (HERE / "atexit.log").write_text("ran")
+
+
+atexit.register(_at_exit)
+
+
+class _Finalized:
+    def __del__(self):
+        (HERE / "teardown.log").write_text("ran")
+
+
+KEPT = _Finalized()
+'''
+
+
+def test_atexit_handlers_run_and_the_teardown_is_skipped(orch, tmp_path):
+    repo = write_repo(tmp_path, WITH_EXIT_HOOKS)
+    done = orch("run", "-f", str(repo), "-p", "etl")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "atexit.log").read_text() == "ran"
+    assert not (tmp_path / "teardown.log").exists()
+
+
+def test_output_is_complete_and_exit_codes_are_kept(orch, repo):
+    for _ in range(3):
+        assert orch("run", "-f", str(repo), "-p", "etl", "-q").returncode == 0
+    listed = orch("runs", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert [r["status"] for r in json.loads(listed.stdout)] == ["SUCCESS"] * 3
+    bad = orch("runs", "list", "--limit", "many")
+    assert bad.returncode == 2 and "--limit" in bad.stderr
+    assert orch("no-such-command").returncode == 2
+
+
+def test_a_closed_pipe_is_not_a_traceback(orch, repo, env):
+    for _ in range(3):
+        assert orch("run", "-f", str(repo), "-p", "etl", "-q").returncode == 0
+    done = subprocess.run(f"{ORCH} runs list | head -c 1", shell=True, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout == " "
+    assert "Traceback" not in done.stderr
