@@ -220,16 +220,17 @@ def read_schema_version(conn: sqlite3.Connection) -> int | None:
     """The database's schema version; None for an empty database.
 
     Raises :class:`OrchInstanceSchemaError` for a database that has tables but is not orch's.
+    Whether ``schema_version`` exists and whether other tables do is one statement, so one
+    snapshot: a database another process creates meanwhile (every table and its version in
+    one transaction) is either seen whole or not at all, never as tables without a version.
     """
-    try:
+    (has_version, n_tables) = conn.execute(
+        "SELECT coalesce(sum(name = 'schema_version'), 0), count(*) FROM sqlite_master "
+        "WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    ).fetchone()
+    if has_version:  # once there, it stays: a later statement sees it too
         row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
         return row[0] if row[0] is not None else 0
-    except sqlite3.OperationalError as e:
-        if "no such table" not in str(e):  # busy, locked, I/O: not an answer about the schema
-            raise
-    (n_tables,) = conn.execute(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-    ).fetchone()
     if n_tables:
         raise OrchInstanceSchemaError(
             f"database at {_db_name(conn)} has tables but no schema_version: it is not an orch "

@@ -197,22 +197,23 @@ def copy_rows(conn: PgConnection, table: str, columns: str, rows: Iterable[tuple
 
 
 def _read_version(conn: PgConnection, display: str) -> int | None:
-    """The schema version; None for a database without orch's tables (and no others)."""
-    if _table_exists(conn, "schema_version"):
+    """The schema version; None for a database without orch's tables (and no others). Both
+    tables are looked for in one statement (one snapshot), so a database another process
+    creates meanwhile is seen whole or not at all, never as a runs table without a version.
+    pg_tables, not to_regclass: a catalog cache can miss a table that a concurrent opener
+    committed while this one waited for the migration lock."""
+    has_version, has_runs = conn.execute(
+        "SELECT bool_or(tablename = 'schema_version'), bool_or(tablename = 'runs') FROM "
+        "pg_tables WHERE schemaname = current_schema() AND tablename IN "
+        "('schema_version', 'runs')").fetchone()
+    if has_version:
         row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
         return int(row[0]) if row[0] is not None else 0
-    if _table_exists(conn, "runs"):
+    if has_runs:
         raise OrchInstanceSchemaError(
             f"the PostgreSQL database {display} has a runs table but no schema_version: it "
             "is not an orch database (dagster's own tables?); point orch at a new database")
     return None
-
-
-def _table_exists(conn: PgConnection, name: str) -> bool:
-    # pg_tables, not to_regclass: a catalog cache can miss a table that a concurrent opener
-    # committed while this one waited for the migration lock.
-    return bool(conn.execute("SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = "
-                             "current_schema() AND tablename = ?)", (name,)).fetchone()[0])
 
 
 def _newer(display: str, version: int) -> OrchInstanceSchemaError:

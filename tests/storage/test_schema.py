@@ -120,3 +120,44 @@ def test_migrate_is_one_transaction(home: Path, monkeypatch: pytest.MonkeyPatch)
         conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'half_done'").fetchone()[0]
         == 0
     )
+
+
+class _CreatedAfterFirstStatement:
+    """A connection on which another process creates the whole database (every table and its
+    version, one transaction) right after the reader's first statement."""
+
+    def __init__(self, conn: sqlite3.Connection, create: object):
+        self.conn, self.create, self.statements = conn, create, 0
+
+    def execute(self, sql: str, *args: object) -> _Rows:
+        try:
+            return _Rows(self.conn.execute(sql, *args).fetchall())  # the statement is done
+        finally:  # also when it failed ("no such table")
+            self.statements += 1
+            if self.statements == 1:
+                self.create()  # type: ignore[operator]
+
+
+class _Rows:
+    def __init__(self, rows: list[tuple[object, ...]]):
+        self.rows = rows
+
+    def fetchone(self) -> tuple[object, ...] | None:
+        return self.rows[0] if self.rows else None
+
+
+def test_a_database_created_while_it_is_read_is_seen_whole_or_not_at_all(home: Path) -> None:
+    # A reader opening a fresh ORCH_HOME while another process created it got "has tables but
+    # no schema_version: it is not an orch database" (its two statements saw two snapshots).
+    home.mkdir()
+    db = home / "orch.db"
+    reader = sqlite3.connect(db, isolation_level=None)
+
+    def create() -> None:
+        with Instance.get():
+            pass
+
+    version = schema.read_schema_version(_CreatedAfterFirstStatement(reader, create))  # type: ignore[arg-type]
+    assert version in (None, SCHEMA_VERSION)  # not yet, or the whole database: no error
+    assert schema.read_schema_version(reader) == SCHEMA_VERSION
+    reader.close()
