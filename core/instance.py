@@ -41,6 +41,7 @@ SQLite storage, no compute-log capture, and nothing on disk until ``storage_dir`
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import shutil
 import sqlite3
@@ -62,6 +63,7 @@ from .storage.base import AssetKeyLike, OrchStorageConfigError, StepStats, Stora
 from .storage.compute_logs import ComputeLogManager, NoOpComputeLogManager
 from .storage.event_writer import EventWriter
 from .storage.paths import (
+    NOFOLLOW,
     check_run_id,
     contained,
     make_private_dir,
@@ -650,12 +652,7 @@ DagsterInstance = Instance
 def _load_config(path: Path) -> dict[str, Any]:
     if not path.exists():
         return {}
-    import yaml  # only when there is a file: yaml costs ~18 ms to import
-
-    try:
-        config = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as e:
-        raise OrchInstanceConfigError(f"{path} is not valid YAML: {e}") from e
+    config = _read_yaml(path) or {}
     if not isinstance(config, dict):
         raise OrchInstanceConfigError(f"{path} must contain a mapping of component names")
     config = _map_legacy_postgres(path, config)
@@ -689,6 +686,49 @@ def _load_config(path: Path) -> dict[str, Any]:
             raise OrchInstanceConfigError(f"{path}: {str(e).removeprefix('orch.yaml: ')}") \
                 from None
     return config
+
+
+def _read_yaml(path: Path) -> Any:
+    """``orch.yaml`` parsed. Importing PyYAML is ~10 ms of every command on an instance that
+    has an ``orch.yaml`` (every PostgreSQL one), so the parse is kept beside the file, in
+    ``.orch.yaml.json`` with the text it came from and the file's permissions, and used again
+    while the file's text is the same (compared whole: no hash to collide). Only a parse that
+    JSON gives back exactly is kept (not one with dates or non-string keys); a directory that
+    cannot be written keeps none; text that is not valid YAML is an error every time."""
+    text = path.read_text()
+    kept_at = path.with_name(f".{path.name}.json")
+    try:
+        kept = json.loads(kept_at.read_text())
+        if isinstance(kept, dict) and kept.get("source") == text:
+            return kept["parsed"]
+    except (OSError, ValueError, KeyError):
+        pass
+    import yaml
+
+    try:
+        parsed = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise OrchInstanceConfigError(f"{path} is not valid YAML: {e}") from e
+    _keep_parse(path, kept_at, text, parsed)
+    return parsed
+
+
+def _keep_parse(path: Path, kept_at: Path, text: str, parsed: Any) -> None:
+    try:
+        dumped = json.dumps({"source": text, "parsed": parsed})
+        if json.loads(dumped)["parsed"] != parsed:
+            return
+        mode = path.stat().st_mode & 0o777
+        partial = kept_at.with_name(f"{kept_at.name}.{os.getpid()}.tmp")
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | NOFOLLOW, mode)
+        try:
+            os.fchmod(fd, mode)  # not widened by the umask, nor narrowed: as orch.yaml
+            os.write(fd, dumped.encode())
+        finally:
+            os.close(fd)
+        os.replace(partial, kept_at)
+    except (OSError, TypeError, ValueError):  # read-only directory; dates, sets, bytes
+        return
 
 
 def _check_named_component(path: Path, key: str, entry: Any) -> None:

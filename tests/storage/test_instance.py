@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -96,6 +97,56 @@ def test_bad_orch_yaml_is_a_clear_error(home: Path, yaml_text: str, message: str
     (home / "orch.yaml").write_text(yaml_text)
     with pytest.raises(OrchInstanceConfigError, match=message):
         Instance.get()
+
+
+_STORAGE = "storage:\n  module: orch.core.storage.sqlite\n  class: SqliteStorage\n"
+
+
+def _open_in_a_new_process(home: Path) -> dict[str, object]:
+    """What a fresh process (a command) makes of the instance: its storage path and
+    whether it imported PyYAML to read orch.yaml."""
+    import json
+    import subprocess
+    import sys
+
+    code = ("import json, sys; from orch.core.instance import Instance\n"
+            "with Instance.from_home(sys.argv[1]) as inst:\n"
+            "    print(json.dumps({'path': inst.storage.path, 'yaml': 'yaml' in sys.modules}))")
+    done = subprocess.run([sys.executable, "-c", code, str(home)], capture_output=True,
+                          text=True, check=True)
+    return json.loads(done.stdout)
+
+
+@pytest.mark.sqlite_only
+def test_orch_yaml_is_parsed_once_and_read_again_while_its_text_is_the_same(
+        home: Path) -> None:
+    home.mkdir()
+    config = home / "orch.yaml"
+    config.write_text(_STORAGE + "  config: {path: one.db}\n")
+    config.chmod(0o640)
+    assert _open_in_a_new_process(home) == {"path": str(home / "one.db"), "yaml": True}
+    kept = home / ".orch.yaml.json"
+    assert kept.stat().st_mode & 0o777 == 0o640  # it holds what orch.yaml holds
+    assert _open_in_a_new_process(home) == {"path": str(home / "one.db"), "yaml": False}
+    # An edit of the same size within the same timestamp still counts: the text is compared.
+    stat = config.stat()
+    config.write_text(_STORAGE + "  config: {path: two.db}\n")
+    os.utime(config, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert _open_in_a_new_process(home) == {"path": str(home / "two.db"), "yaml": True}
+    config.write_text("storage: [not, a, mapping\n")
+    with pytest.raises(OrchInstanceConfigError, match="not valid YAML"):
+        Instance.get()
+
+
+@pytest.mark.sqlite_only
+def test_a_parse_json_would_change_is_not_kept(home: Path) -> None:
+    home.mkdir()
+    (home / "orch.yaml").write_text(_STORAGE + "  config: {path: a.db}\nsince: 2024-01-31\n")
+    assert _open_in_a_new_process(home)["yaml"] is True
+    assert not (home / ".orch.yaml.json").exists()  # a date: JSON would give back a string
+    with Instance.get() as inst:
+        assert str(inst.config["since"]) == "2024-01-31" and not isinstance(
+            inst.config["since"], str)
 
 
 def test_ephemeral_writes_nothing_until_storage_dir_is_used(
