@@ -54,6 +54,33 @@ class ObjectStoreComputeLogManager(LocalComputeLogManager):
         self.prefix = check_prefix(prefix)
         self.skip_empty_files = skip_empty_files
 
+    # Config keys every object-store manager takes besides its store's own.
+    COMMON_KEYS = frozenset({"local_dir", "prefix", "skip_empty_files"})
+
+    @classmethod
+    def check_config(cls, config: dict[str, Any], required: tuple[str, ...],
+                     optional: frozenset[str]) -> None:
+        """The ``compute_logs.config`` of orch.yaml has every ``required`` key (a string) and
+        nothing but those, ``optional`` and :data:`COMMON_KEYS`; else a TypeError that lists
+        them (the instance reports it as not accepted)."""
+        allowed = {*required, *optional, *cls.COMMON_KEYS}
+        unknown = set(config) - allowed
+        missing = [k for k in required if not isinstance(config.get(k), str)]
+        if unknown or missing:
+            raise TypeError(
+                f"{cls.__name__} takes {', '.join(f'`{k}`' for k in required)} (required) and "
+                f"{', '.join(sorted(allowed - set(required)))}"
+                + (f"; unexpected {sorted(unknown)}" if unknown else "")
+                + (f"; missing {missing}" if missing else ""))
+
+    @classmethod
+    def with_store(cls, config: dict[str, Any], root_dir: Path | None, storage: Storage,
+                   store: ObjectStore) -> Any:
+        """The manager for ``store`` with the common keys of ``config`` applied."""
+        return cls(local_dir_from_config(config, root_dir), storage, store,
+                   prefix=config.get("prefix", "dagster"),
+                   skip_empty_files=config.get("skip_empty_files", False))
+
     def key(self, run_id: str, step_key: str, stream: Stream) -> str:
         check_run_id(run_id)
         check_path_component(step_key, "step key")

@@ -24,11 +24,9 @@ from typing import Any
 from orch.core.storage.base import Storage
 
 from ...object_store import ObjectStoreComputeLogManager
-from ...object_store.compute_logs import local_dir_from_config
 from .resources import S3Settings, s3_store
 
-_KEYS = {"bucket", "local_dir", "prefix", "use_ssl", "verify", "verify_cert_path",
-         "endpoint_url", "skip_empty_files", "region_name"}
+_OPTIONAL = frozenset({"use_ssl", "verify", "verify_cert_path", "endpoint_url", "region_name"})
 
 
 class S3ComputeLogManager(ObjectStoreComputeLogManager):
@@ -37,18 +35,12 @@ class S3ComputeLogManager(ObjectStoreComputeLogManager):
     @classmethod
     def from_config(cls, config: dict[str, Any], root_dir: Path | None, storage: Storage
                     ) -> S3ComputeLogManager:
-        unknown = set(config) - _KEYS
-        if unknown or not isinstance(config.get("bucket"), str):
-            raise TypeError(
-                "S3ComputeLogManager takes `bucket` (required) and "
-                f"{', '.join(sorted(_KEYS - {'bucket'}))}"
-                + (f"; unexpected {sorted(unknown)}" if unknown else ""))
+        cls.check_config(config, ("bucket",), _OPTIONAL)
         verify = config.get("verify", True)
         settings = S3Settings(
             endpoint_url=config.get("endpoint_url"), region_name=config.get("region_name"),
             use_ssl=config.get("use_ssl", True),
             verify=config.get("verify_cert_path") if verify else False)
-        return cls(local_dir_from_config(config, root_dir), storage,
-                   s3_store(config["bucket"], settings=settings),
-                   prefix=config.get("prefix", "dagster"),
-                   skip_empty_files=config.get("skip_empty_files", False))
+        manager: S3ComputeLogManager = cls.with_store(
+            config, root_dir, storage, s3_store(config["bucket"], settings=settings))
+        return manager

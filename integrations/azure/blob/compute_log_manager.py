@@ -21,11 +21,9 @@ from typing import Any
 from orch.core.storage.base import Storage
 
 from ...object_store import ObjectStoreComputeLogManager
-from ...object_store.compute_logs import local_dir_from_config
 from .utils import AzureAccount, AzureBlobStore
 
 _REQUIRED = ("storage_account", "container", "secret_key")
-_KEYS = {*_REQUIRED, "local_dir", "prefix", "account_url", "skip_empty_files"}
 
 
 class AzureBlobComputeLogManager(ObjectStoreComputeLogManager):
@@ -34,17 +32,9 @@ class AzureBlobComputeLogManager(ObjectStoreComputeLogManager):
     @classmethod
     def from_config(cls, config: dict[str, Any], root_dir: Path | None, storage: Storage
                     ) -> AzureBlobComputeLogManager:
-        unknown = set(config) - _KEYS
-        missing = [k for k in _REQUIRED if not isinstance(config.get(k), str)]
-        if unknown or missing:
-            raise TypeError(
-                f"AzureBlobComputeLogManager takes {', '.join(_REQUIRED)} (required) and "
-                f"{', '.join(sorted(_KEYS - set(_REQUIRED)))}"
-                + (f"; unexpected {sorted(unknown)}" if unknown else "")
-                + (f"; missing {missing}" if missing else ""))
+        cls.check_config(config, _REQUIRED, frozenset({"account_url"}))
         account = AzureAccount(config["storage_account"], key=config["secret_key"],
                                account_url=config.get("account_url"))
-        return cls(local_dir_from_config(config, root_dir), storage,
-                   AzureBlobStore(account, config["container"]),
-                   prefix=config.get("prefix", "dagster"),
-                   skip_empty_files=config.get("skip_empty_files", False))
+        manager: AzureBlobComputeLogManager = cls.with_store(
+            config, root_dir, storage, AzureBlobStore(account, config["container"]))
+        return manager

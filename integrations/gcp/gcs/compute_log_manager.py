@@ -24,11 +24,9 @@ from typing import Any
 from orch.core.storage.base import Storage
 
 from ...object_store import ObjectStore, ObjectStoreComputeLogManager
-from ...object_store.compute_logs import local_dir_from_config
 from .resources import gcs_filesystem_spec
 
-_KEYS = {"bucket", "local_dir", "prefix", "json_credentials_envvar", "project",
-         "skip_empty_files"}
+_OPTIONAL = frozenset({"json_credentials_envvar", "project"})
 
 
 class GCSComputeLogManager(ObjectStoreComputeLogManager):
@@ -37,12 +35,7 @@ class GCSComputeLogManager(ObjectStoreComputeLogManager):
     @classmethod
     def from_config(cls, config: dict[str, Any], root_dir: Path | None, storage: Storage
                     ) -> GCSComputeLogManager:
-        unknown = set(config) - _KEYS
-        if unknown or not isinstance(config.get("bucket"), str):
-            raise TypeError(
-                "GCSComputeLogManager takes `bucket` (required) and "
-                f"{', '.join(sorted(_KEYS - {'bucket'}))}"
-                + (f"; unexpected {sorted(unknown)}" if unknown else ""))
+        cls.check_config(config, ("bucket",), _OPTIONAL)
         token = None
         variable = config.get("json_credentials_envvar")
         if variable:
@@ -51,6 +44,5 @@ class GCSComputeLogManager(ObjectStoreComputeLogManager):
             token = json.loads(os.environ[variable])
         store = ObjectStore(gcs_filesystem_spec(config.get("project"), token=token),
                             config["bucket"], "gs")
-        return cls(local_dir_from_config(config, root_dir), storage, store,
-                   prefix=config.get("prefix", "dagster"),
-                   skip_empty_files=config.get("skip_empty_files", False))
+        manager: GCSComputeLogManager = cls.with_store(config, root_dir, storage, store)
+        return manager
