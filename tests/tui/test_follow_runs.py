@@ -68,3 +68,26 @@ async def test_the_latest_run_is_followed_and_an_older_one_kept(tmp_path, orch_h
             # ... and stays there: a new run does not pull them away from what they read.
             assert app.run_view.run_id == first
             assert third not in (first, second)
+
+
+async def test_the_runs_list_shows_no_column_cut_short(tmp_path, orch_home):
+    # A 40-column sidebar cut the duration column: a 25 ms run read "25m". A column that does
+    # not fit whole is not shown (the glyph before the id says the status at any width).
+    repo = tmp_path / "hello.py"
+    repo.write_text(REPO)
+    run_id = _run_outside(repo)
+    with Instance.from_home(orch_home) as instance:
+        app = build_app(WorkspaceTarget.from_options(python_file=str(repo)), instance,
+                        watch=False, daemon=False)
+        async with app.run_test(size=(140, 42)) as pilot:
+            runs = app.query_one(RunsTable)
+            await wait_for(pilot, lambda: run_id in runs.rows)
+            shown = [str(c.label) for c in runs.ordered_columns]
+            assert shown[:2] == ["run", "pipeline"] and shown[-1] == "note"
+            widths = sum(c.get_render_width(runs) for c in runs.ordered_columns[:-1])
+            assert widths <= runs.scrollable_content_region.width
+            assert "status" in shown and str(runs.get_cell(run_id, "status")) == "SUCCESS"
+            await pilot.resize_terminal(80, 24)  # narrower: the status gives way too
+            await wait_for(pilot, lambda: [str(c.label) for c in runs.ordered_columns]
+                           == ["run", "pipeline", "note"])
+            assert str(runs.get_cell(run_id, "run")).startswith(f"✓ {run_id[:8]}")

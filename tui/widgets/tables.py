@@ -9,6 +9,7 @@ from orch.core.run_progress import StepState
 from orch.core.runs import StepStatus
 from orch.tui.state import RunView
 from orch.tui.widgets.dag_view import STATUS_STYLES
+from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
@@ -102,19 +103,31 @@ class PlanTable(DataTable):
 
 class RunsTable(DataTable):
     """Run history: status glyph and id, pipeline, status, duration, start, and for a queued
-    run why it waits. The pipeline comes second so a narrow sidebar still shows it."""
+    run why it waits. The pipeline comes second so a narrow sidebar still shows it.
+
+    Status, duration and start are shown only while they fit whole in the table's width (a
+    cut "25ms" read "25m"); the glyph before the id says the status in any width. The note
+    stays last, always there: a queued run's reason is text, readable when cut, and the
+    panel under the list says it whole."""
 
     # A list of rows: Home and End go to the newest and the oldest run (DataTable's own
     # bindings scroll sideways).
     BINDINGS = [Binding("home", "scroll_top", "Newest", show=False),
                 Binding("end", "scroll_bottom", "Oldest", show=False)]
 
-    def on_mount(self) -> None:
-        self.cursor_type = "row"
-        for column in ("run", "pipeline", "status", "took", "started", "note"):
-            self.add_column(column, key=column)
+    COLUMNS = ("run", "pipeline", "status", "took", "started", "note")
+    OPTIONAL = ("status", "took", "started")  # in the order they give way
 
     _shown: tuple[Any, ...] | None = None
+    _rows: tuple[tuple[str, tuple[Any, ...]], ...] = ()  # (run id, every column's cell)
+    _columns: tuple[str, ...] = ()
+
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self._draw()
+
+    def on_resize(self) -> None:
+        self._draw()
 
     def show_runs(self, runs: list[PipelineRun], waiting: dict[str, str] | None = None) -> None:
         waiting = waiting or {}
@@ -125,21 +138,53 @@ class RunsTable(DataTable):
         if shown == self._shown and not any(r.start_time and not r.end_time for r in runs):
             return
         self._shown = shown
+        self._rows = tuple((run.run_id, self._cells(run, waiting)) for run in runs)
+        self._draw()
+
+    @staticmethod
+    def _cells(run: PipelineRun, waiting: dict[str, str]) -> tuple[Any, ...]:
+        status = run.status.value
+        style = RUN_STATUS_STYLES.get(status, "")
+        started = time.strftime("%H:%M:%S", time.localtime(run.start_time)) \
+            if run.start_time else ""
+        took = _duration((run.end_time or time.time()) - run.start_time) \
+            if run.start_time else ""
+        # A re-execution is marked and indented under the run it reuses (compact lineage).
+        label = f"↳{run.run_id[:7]}" if run.parent_run_id else run.run_id[:8]
+        glyph = RUN_STATUS_GLYPHS.get(status, " ")
+        return (Text(f"{glyph} {label}", style=style), run.pipeline_name,
+                Text(status, style=style), took, started,
+                Text(waiting.get(run.run_id, ""), style="dim"))
+
+    def _fitting(self) -> tuple[str, ...]:
+        """The columns to show: every one whose cells fit whole after the ones before it."""
+        pad = 2 * self.cell_padding
+        widths = [max([cell_len(name), *(cell_len(str(cells[i])) for _, cells in self._rows)])
+                  + pad for i, name in enumerate(self.COLUMNS)]
+        room = self.scrollable_content_region.width or self.size.width
+        used = widths[0] + widths[1]
+        shown = ["run", "pipeline"]
+        for name in self.OPTIONAL:
+            width = widths[self.COLUMNS.index(name)]
+            if used + width > room:
+                break
+            used += width
+            shown.append(name)
+        return (*shown, "note")
+
+    def _draw(self) -> None:
         selected = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value \
             if self.row_count else None
-        self.clear()
-        for run in runs:
-            status = run.status.value
-            style = RUN_STATUS_STYLES.get(status, "")
-            started = time.strftime("%H:%M:%S", time.localtime(run.start_time)) \
-                if run.start_time else ""
-            took = _duration((run.end_time or time.time()) - run.start_time) \
-                if run.start_time else ""
-            # A re-execution is marked and indented under the run it reuses (compact lineage).
-            label = f"↳{run.run_id[:7]}" if run.parent_run_id else run.run_id[:8]
-            glyph = RUN_STATUS_GLYPHS.get(status, " ")
-            self.add_row(Text(f"{glyph} {label}", style=style), run.pipeline_name,
-                         Text(status, style=style), took, started,
-                         Text(waiting.get(run.run_id, ""), style="dim"), key=run.run_id)
+        columns = self._fitting()
+        if columns != self._columns:
+            self.clear(columns=True)
+            for column in columns:
+                self.add_column(column, key=column)
+            self._columns = columns
+        else:
+            self.clear()
+        index = [self.COLUMNS.index(c) for c in columns]
+        for run_id, cells in self._rows:
+            self.add_row(*(cells[i] for i in index), key=run_id)
         if selected is not None and selected in self.rows:
             self.move_cursor(row=self.get_row_index(selected))
