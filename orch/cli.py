@@ -196,8 +196,7 @@ def _exit(code: Any) -> None:
     import atexit
 
     atexit._run_exitfuncs()
-    for stream in {id(s): s for s in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__)
-                   if s is not None}.values():
+    for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe (``orch runs list | head``)

@@ -1,10 +1,16 @@
 """One PostgreSQL database per process: a small connection pool, transactions, and change
 detection by LISTEN/NOTIFY.
 
-* **Pool.** ``psycopg_pool.ConnectionPool`` (``pool_size`` connections, autocommit):
-  :meth:`PostgresDatabase.read` lends one for statements that each see their own snapshot;
-  :meth:`~PostgresDatabase.write` lends one for a transaction (READ COMMITTED) that ends with
-  ``NOTIFY orch_changes`` and commits, or rolls back on any exception.
+* **Connections.** ``pool_size`` connections a process (autocommit): the first is opened when
+  the database is (so a wrong URL fails at once) and lent to one caller at a time; only when
+  a second caller wants one while it is lent (the event writer's thread beside the main one,
+  the app's workers) does a ``psycopg_pool.ConnectionPool`` of the other ``pool_size - 1``
+  start, lazily. A command that reads from one thread — ``orch runs list`` — so never imports
+  psycopg_pool nor starts its threads (~6 ms). :meth:`PostgresDatabase.read` lends a
+  connection for statements that each see their own snapshot; :meth:`~PostgresDatabase.write`
+  one for a transaction (READ COMMITTED) that ends with ``NOTIFY orch_changes`` and commits,
+  or rolls back on any exception. A lent connection that comes back broken is closed and the
+  next caller gets a new one; one left inside a transaction is rolled back.
 * **Placeholders.** The storages' SQL uses ``?`` (the dialect of ``orch.core.storage.sql``);
   the connection handed out rewrites it to psycopg's ``%s`` (statements hold no ``?`` or ``%``
   of their own; ``%`` would be escaped).
@@ -38,11 +44,13 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from orch.core.storage.sqlite_base import OrchStorageUnavailableError
-from psycopg_pool import ConnectionPool, PoolTimeout
+
+if TYPE_CHECKING:
+    from psycopg_pool import ConnectionPool
 
 _log = logging.getLogger(__name__)
 CHANNEL = "orch_changes"
@@ -93,27 +101,42 @@ class PostgresDatabase:
         self._notified = 0
         self._pid = os.getpid()
         self._lock = threading.Lock()  # guards the pool/listener slots and _notified
-        self._pool: ConnectionPool[Any] | None = None
+        self._first: psycopg.Connection[Any] | None = None  # lent to one caller at a time
+        self._first_lent = threading.Lock()
+        self._pool: ConnectionPool[Any] | None = None  # for the callers beside it
         self._listener: psycopg.Connection[Any] | None = None
         self._listener_retry = 0.0
         self._closed = False
-        self._open_pool()  # the listener connects on first use: most commands never ask
+        self._first = self._connect()  # the listener connects on first use: most never ask
 
     # -- connections -------------------------------------------------------------------
-    def _open_pool(self) -> None:
+    def _connect(self) -> psycopg.Connection[Any]:
         try:
-            pool: ConnectionPool[Any] = ConnectionPool(
-                self.url, min_size=1, max_size=self.pool_size, open=False,
-                kwargs={"autocommit": True, "connect_timeout": int(self.connect_timeout)},
-                timeout=self.connect_timeout, name="orch")
-            pool.open(wait=True, timeout=self.connect_timeout)
-        except (psycopg.Error, PoolTimeout) as e:
+            return psycopg.connect(self.url, autocommit=True,
+                                   connect_timeout=int(self.connect_timeout))
+        except psycopg.Error as e:
             raise self.unavailable(e) from e
-        self._pool = pool
+
+    def _open_pool(self) -> ConnectionPool[Any]:
+        """The pool for callers beside the one holding the first connection (under _lock)."""
+        from psycopg_pool import ConnectionPool, PoolTimeout
+
+        if self._pool is None:
+            try:
+                pool: ConnectionPool[Any] = ConnectionPool(
+                    self.url, min_size=1, max_size=max(1, self.pool_size - 1), open=False,
+                    kwargs={"autocommit": True,
+                            "connect_timeout": int(self.connect_timeout)},
+                    timeout=self.connect_timeout, name="orch")
+                pool.open(wait=True, timeout=self.connect_timeout)
+            except (psycopg.Error, PoolTimeout) as e:
+                raise self.unavailable(e) from e
+            self._pool = pool
+        return self._pool
 
     def unavailable(self, error: BaseException) -> OrchPostgresUnavailableError:
         text = str(error).strip() or type(error).__name__
-        if isinstance(error, PoolTimeout):
+        if type(error).__name__ == "PoolTimeout":
             text = f"no connection within {self.connect_timeout:g} s ({text})"
         return OrchPostgresUnavailableError(
             f"cannot use the PostgreSQL database {self.display}: {text} — check that the "
@@ -121,23 +144,56 @@ class PostgresDatabase:
 
     def _after_fork_check(self) -> None:
         if self._pid != os.getpid():
-            _INHERITED.extend(x for x in (self._pool, self._listener) if x is not None)
+            _INHERITED.extend(x for x in (self._first, self._pool, self._listener)
+                              if x is not None)
             self._lock = threading.Lock()
+            self._first_lent = threading.Lock()
             self._pid = os.getpid()
-            self._pool = None
-            self._listener = None
-            self._open_pool()
+            self._first = self._pool = self._listener = None
+            if not self._closed:
+                self._first = self._connect()
 
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:
         self._after_fork_check()
-        if self._pool is None:
+        if self._closed:
             raise RuntimeError(f"database {self.display} is closed")
+        if self._first_lent.acquire(blocking=False):
+            try:
+                yield from self._lend_first()
+            finally:
+                self._first_lent.release()
+            return
+        from psycopg_pool import PoolTimeout
+
+        with self._lock:
+            pool = self._open_pool()
         try:
-            with self._pool.connection() as conn:
+            with pool.connection() as conn:
                 yield conn
         except (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout) as e:
             raise self.unavailable(e) from e
+
+    def _lend_first(self) -> Iterator[psycopg.Connection[Any]]:
+        """The first connection (held: ``_first_lent``), reconnected if it broke, given back
+        as the pool would give it back: outside any transaction."""
+        conn = self._first
+        if conn is None or conn.closed or conn.broken:
+            if conn is not None:
+                _INHERITED.append(conn)  # closing a broken connection may block
+            conn = self._first = self._connect()
+        try:
+            yield conn
+        except (psycopg.OperationalError, psycopg.InterfaceError) as e:
+            raise self.unavailable(e) from e
+        finally:
+            if not conn.closed and not conn.broken \
+                    and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                try:
+                    conn.rollback()
+                except psycopg.Error:
+                    _INHERITED.append(conn)
+                    self._first = None
 
     @contextmanager
     def read(self) -> Iterator[PgConnection]:
@@ -234,9 +290,10 @@ class PostgresDatabase:
         self._closed = True
         if self._pid != os.getpid():
             return
-        pool, listener = self._pool, self._listener
-        self._pool = self._listener = None
+        first, pool, listener = self._first, self._pool, self._listener
+        self._first = self._pool = self._listener = None
         if pool is not None:
             pool.close()
-        if listener is not None:
-            listener.close()
+        for conn in (first, listener):
+            if conn is not None:
+                conn.close()
