@@ -309,6 +309,60 @@ def test_run_status_stays_monotonic_under_concurrent_writers(tmp_path: Path,
         assert len(starts) == 601  # every event is kept; only the status refuses to go back
 
 
+# -- connections ------------------------------------------------------------------------------
+ONE_THREAD = """
+import sys
+from orch.core.instance import Instance
+with Instance.get() as inst:
+    inst.get_runs(limit=20)
+    print("psycopg_pool" in sys.modules)
+"""
+
+
+def test_one_thread_uses_one_connection_and_threads_beside_it_a_pool(
+        tmp_path: Path, postgres_url: str) -> None:
+    import threading
+
+    home = write_yaml(tmp_path / "home", f"storage: {{postgres: {{postgres_url: {postgres_url}}}}}\n")
+    done = subprocess.run([sys.executable, "-c", ONE_THREAD], capture_output=True, text=True,
+                          timeout=60, env={**os.environ, "ORCH_HOME": str(home)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"  # a one-thread command never starts the pool
+    with Instance.from_home(home) as inst:
+        db = inst.storage.db
+        run = inst.create_run(PipelineRun("p"))
+        holding, release = threading.Event(), threading.Event()
+
+        def hold_a_transaction() -> None:
+            with db.write() as conn:
+                conn.execute("SELECT 1")
+                holding.set()
+                release.wait(10)
+
+        holder = threading.Thread(target=hold_a_transaction)
+        holder.start()
+        assert holding.wait(10)
+        # While the first connection is lent to the other thread, this one gets a pooled
+        # one, and sees what was committed.
+        assert inst.get_run(run.run_id).run_id == run.run_id
+        release.set()
+        holder.join(10)
+        with db.read() as first, db.read() as second:  # nested: two connections at once
+            assert first.raw is not second.raw
+        sql(postgres_url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                          "datname = current_database() AND pid <> pg_backend_pid()")
+        # The server killed the first connection: the caller that meets it is told the
+        # database is unavailable (as a writer is, which keeps its batch); the next one
+        # gets a new connection.
+        from orch.integrations.postgres.database import OrchPostgresUnavailableError
+
+        try:
+            inst.get_run(run.run_id)
+        except OrchPostgresUnavailableError:
+            pass
+        assert inst.get_run(run.run_id) is not None
+
+
 # -- change detection -------------------------------------------------------------------------
 TAIL = """
 import sys, time
