@@ -42,13 +42,22 @@ def _run_outside(repo: Path) -> str:
         return instance.get_runs(limit=1)[0].run_id
 
 
-async def test_the_latest_run_is_followed_and_an_older_one_kept(tmp_path, orch_home):
+def _hello(tmp_path: Path) -> Path:
     repo = tmp_path / "hello.py"
     repo.write_text(REPO)
+    return repo
+
+
+def _app(repo: Path, instance: Instance):
+    return build_app(WorkspaceTarget.from_options(python_file=str(repo)), instance,
+                     watch=False, daemon=False)
+
+
+async def test_the_latest_run_is_followed_and_an_older_one_kept(tmp_path, orch_home):
+    repo = _hello(tmp_path)
     first = _run_outside(repo)
     with Instance.from_home(orch_home) as instance:
-        app = build_app(WorkspaceTarget.from_options(python_file=str(repo)), instance,
-                        watch=False, daemon=False)
+        app = _app(repo, instance)
         async with app.run_test(size=(140, 42)) as pilot:
             await wait_for(pilot, lambda: app.run_view is not None
                            and app.run_view.run_id == first and app.run_view.finished)
@@ -73,12 +82,10 @@ async def test_the_latest_run_is_followed_and_an_older_one_kept(tmp_path, orch_h
 async def test_the_runs_list_shows_no_column_cut_short(tmp_path, orch_home):
     # A 40-column sidebar cut the duration column: a 25 ms run read "25m". A column that does
     # not fit whole is not shown (the glyph before the id says the status at any width).
-    repo = tmp_path / "hello.py"
-    repo.write_text(REPO)
+    repo = _hello(tmp_path)
     run_id = _run_outside(repo)
     with Instance.from_home(orch_home) as instance:
-        app = build_app(WorkspaceTarget.from_options(python_file=str(repo)), instance,
-                        watch=False, daemon=False)
+        app = _app(repo, instance)
         async with app.run_test(size=(140, 42)) as pilot:
             runs = app.query_one(RunsTable)
             await wait_for(pilot, lambda: run_id in runs.rows)
