@@ -30,6 +30,7 @@ from orch.core.errors import DagsterInvariantViolationError
 from .steps import (
     AirflowTaskRun,
     PipelineTarget,
+    end_dag_run,
     execute_solid_in_task,
     solid_steps,
     solid_upstream,
@@ -125,6 +126,12 @@ def make_airflow_dag(
         if old in dag_kwargs and new not in dag_kwargs:
             dag_kwargs[new] = dag_kwargs.pop(old)
     default_args = {**DEFAULT_ARGS, **(dag_kwargs.pop("default_args", None) or {})}
+    for outcome in ("success", "failure"):  # the user's callbacks, then ours
+        key = f"on_{outcome}_callback"
+        theirs = dag_kwargs.pop(key, None) or []
+        dag_kwargs[key] = [*(theirs if isinstance(theirs, list) else [theirs]),
+                           _dag_run_ended(target, "success" if outcome == "success"
+                                          else "failed")]
     dag = DAG(
         dag_id=dag_id or _dag_id(name),
         description=dag_description or f"orch pipeline {name}",
@@ -143,6 +150,16 @@ def make_airflow_dag(
         for up in sorted(ups):
             tasks[up] >> tasks[handle]
     return dag, list(tasks.values())
+
+
+def _dag_run_ended(target: PipelineTarget, state: str):
+    """The DAG callback that ends the DAG run's orch run if a task died without ending it
+    (:func:`.steps.end_dag_run`)."""
+    def end_orch_run(context: dict[str, Any]) -> None:
+        end_dag_run(target, context["dag"].dag_id, context["run_id"], state)
+
+    end_orch_run.__name__ = f"end_orch_run_on_{state}"
+    return end_orch_run
 
 
 def _task_callable(target: PipelineTarget, solid_handle: str):

@@ -30,8 +30,11 @@ tasks ``upstream_failed`` without running them) or was skipped — and if so end
 run's status, so two tasks finishing at once end the run once.
 
 The run records no worker process (Airflow's task processes come and go), so orch's crash
-recovery leaves it alone: a DAG run that dies without its last task leaves the orch run
-STARTED.
+recovery leaves it alone. A task that dies without ending its step (killed, out of memory) or
+fails before it runs it would leave the run STARTED for ever; so the DAG's own callbacks
+(``on_success_callback`` / ``on_failure_callback``, which Airflow calls when the DAG run
+ends) call :func:`end_dag_run`, which ends a run still STARTED: a step that started without
+an outcome fails naming its task, and the run fails naming the steps that never finished.
 """
 
 from __future__ import annotations
@@ -427,6 +430,42 @@ def _result(run_id: str, keys: list[str], events: list[EventRecord]) -> StepsRes
                     for k in keys):
         return StepsResult("skipped", run_id, outcomes[keys[0]].message, events)
     return StepsResult("success", run_id, "", events)
+
+
+def end_dag_run(target: PipelineTarget, dag_id: str, airflow_run_id: str, state: str) -> bool:
+    """The DAG run ended, ``state`` being Airflow's ("success", "failed"): end its orch run if
+    it is still STARTED (module docstring). True if this call ended it."""
+    run_id = orch_run_id(dag_id, airflow_run_id)
+    with target.open_instance() as instance:
+        run = instance.get_run(run_id)
+        if run is None or run.status is not PipelineRunStatus.STARTED:
+            return False  # no task reached orch, or the run was ended by its last task
+        full = target.prepare(run_id=run_id, tags=run.tags)
+        if _finish_if_complete(instance, full, run_id):
+            return True
+        states, _ = _step_states(instance, run_id)
+        started = {e.step_key for e in instance.get_logs_for_run(
+            run_id, of_type={EventType.STEP_START, EventType.STEP_RESTARTED})}
+        unfinished = [k for k in full.plan.order if k not in states]
+        name = full.pipeline_def.name
+        cause = f"the Airflow DAG run {airflow_run_id} ended ({state})"
+        events = [EventRecord(
+            run_id, name, EventType.STEP_FAILURE,
+            f'Execution of step "{key}" failed: {cause} while its task had not reported an '
+            "outcome (the task's process was killed, or died).", key, logging.ERROR,
+            data={"error": {"cls_name": "AirflowTaskLost",
+                       "message": f"The task of step {key} ended without reporting an outcome "
+                                  f"({cause}).", "stack": []},
+                  "error_source": "PROCESS_CRASH"})
+            for key in unfinished if key in started]
+        events.append(EventRecord(
+            run_id, name, EventType.PIPELINE_FAILURE,
+            f'Execution of pipeline "{name}" failed: {cause} with steps {unfinished} '
+            "unfinished (their tasks died, or failed before running them).",
+            level=logging.ERROR, data={"unfinished_steps": unfinished,
+                                       "airflow_state": state}))
+        return instance.storage.store_events_if_status(run_id, (PipelineRunStatus.STARTED,),
+                                                       events)
 
 
 def _finish_if_complete(instance: Instance, full: PreparedRun, run_id: str) -> bool:

@@ -211,6 +211,20 @@ fail_dag, fail_tasks = make_airflow_dag(
     module_name="af_pipes", pipeline_name="af_fail", dag_id="af_fail_dag",
     dag_kwargs={"default_args": {"retries": 1,
                                  "retry_delay": datetime.timedelta(seconds=0)}})
+
+# A task that fails before it reaches its step (as one Airflow could not start, or killed):
+# no orch code of it runs, and what is downstream of it is upstream_failed.
+lost_dag, lost_tasks = make_airflow_dag(
+    module_name="af_pipes", pipeline_name="af_pipe", dag_id="af_lost_dag",
+    run_config={"solids": {"numbers": {"config": {"n": 4}}}},
+    dag_kwargs={"default_args": {"retries": 0}})
+
+
+def _never_starts(context):
+    raise RuntimeError("this task never reaches its step")
+
+
+next(t for t in lost_tasks if t.task_id == "total")._pre_execute_hook = _never_starts
 '''
 
 
@@ -401,6 +415,25 @@ def _orch_run(airflow: dict, pipeline: str, *args: str, file: str = "etl_pipelin
     return proc, events
 
 
+def test_a_task_that_never_reaches_its_step_is_ended_with_the_dag_run(airflow):
+    # No task is left to end the orch run (total failed before its step; report was never
+    # run): the DAG's on_failure_callback does, naming what never finished.
+    _write(airflow, "code", "af_pipes.py", PIPELINES)
+    _write(airflow, "dags", "orch_dags.py", DAGS)
+    proc = _airflow(airflow, "dags", "test", "af_lost_dag")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out[-3000:]
+    assert "this task never reaches its step" in out
+    with _instance(airflow) as instance:
+        (run,) = _runs_of_dag(instance, "af_lost_dag")
+        assert run.status is PipelineRunStatus.FAILURE
+        events = instance.get_logs_for_run(run.run_id)
+        assert _types(instance, run.run_id, "double")[-1] == "STEP_SUCCESS"
+        assert _types(instance, run.run_id, "total") == []
+        assert events[-1].event_type is EventType.PIPELINE_FAILURE
+        assert "ended (failed) with steps ['total', 'report'] unfinished" in events[-1].message
+
+
 def test_airflow_dag_as_orch_pipeline_through_orch_run(airflow):
     _write(airflow, "code", "etl_dags.py", AIRFLOW_DAG)
     _write(airflow, "code", "etl_pipelines.py", PIPELINE_FILE)
@@ -546,6 +579,89 @@ def test_tasks_in_processes_of_their_own_share_one_run(tmp_path):
         assert complete and data == b""
         data, _, _ = instance.compute_log_manager.read(run.run_id, "total", "stdout")
         assert data == b"total of [0, 1, 2, 3, 4]\n"
+
+
+LOST = """
+import time
+from orch import pipeline, solid
+
+
+@solid
+def first():
+    return 1
+
+
+@solid
+def hangs(x):
+    print("hangs: started", flush=True)
+    time.sleep(120)
+    return x
+
+
+@solid
+def last(x):
+    return x
+
+
+@pipeline
+def lost_pipe():
+    last(hangs(first()))
+"""
+
+LOST_TASK = TASK.replace('"af_pipe", module_name="af_pipes"', '"lost_pipe", module_name="lost_pipes"'
+                         ).replace('run_config={"solids": {"numbers": {"config": {"n": 5}}}}',
+                                   "run_config=None")
+
+
+def test_a_task_killed_in_its_step_is_ended_with_the_dag_run(tmp_path):
+    """A task process SIGKILLed inside its step (out of memory, a kill) reports nothing, and
+    Airflow then marks what is downstream upstream_failed without running it: no task is
+    left to end the orch run. The DAG's callback (end_dag_run) ends it when the DAG run
+    ends: the killed step fails naming its task, the run fails naming what never finished."""
+    from orch.core.definitions.reconstructable import ReconstructablePipeline
+    from orch.integrations.airflow.steps import PipelineTarget, end_dag_run
+
+    (tmp_path / "lost_pipes.py").write_text(textwrap.dedent(LOST))
+    (tmp_path / "task.py").write_text(textwrap.dedent(LOST_TASK))
+    home = tmp_path / "home"
+    env = {**os.environ, "ORCH_HOME": str(home), "PYTHONPATH": str(tmp_path),
+           "PYTHONPYCACHEPREFIX": str(tmp_path / "pycache")}
+
+    def task(solid: str) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, str(tmp_path / "task.py"), solid], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    first = task("first")
+    assert first.communicate(timeout=120)[0].strip().splitlines()[-1] == "success"
+    hanging = task("hangs")
+    deadline = time.monotonic() + 60
+    with Instance.from_home(home) as instance:
+        (run,) = instance.get_runs()
+        while not instance.get_logs_for_run(run.run_id, of_type=EventType.STEP_START)[1:]:
+            assert time.monotonic() < deadline and hanging.poll() is None
+            time.sleep(0.05)
+    hanging.kill()
+    hanging.communicate(timeout=60)
+    with Instance.from_home(home) as instance:
+        assert instance.get_run(run.run_id).status is PipelineRunStatus.STARTED  # stuck
+    sys.path.insert(0, str(tmp_path))
+    try:
+        target = PipelineTarget(ReconstructablePipeline("lost_pipe", module_name="lost_pipes"),
+                                instance_home=str(home))
+        airflow_run = "scheduled__2026-12-01T00:00:00+00:00"
+        assert end_dag_run(target, "procs", airflow_run, "failed") is True
+        assert end_dag_run(target, "procs", airflow_run, "failed") is False  # once
+    finally:
+        sys.path.remove(str(tmp_path))
+    with Instance.from_home(home) as instance:
+        assert instance.get_run(run.run_id).status is PipelineRunStatus.FAILURE
+        events = instance.get_logs_for_run(run.run_id)
+        (failure,) = [e for e in events if e.event_type is EventType.STEP_FAILURE]
+        assert failure.step_key == "hangs" and "had not reported an outcome" in failure.message
+        assert events[-1].event_type is EventType.PIPELINE_FAILURE
+        assert "ended (failed) with steps ['hangs', 'last'] unfinished" in events[-1].message
+        data, _, _ = instance.compute_log_manager.read(run.run_id, "hangs", "stdout")
+        assert data == b"hangs: started\n"  # what the killed step wrote is kept
 
 
 def test_make_airflow_dag_refuses_what_airflow_tasks_cannot_run():
