@@ -510,14 +510,20 @@ class OrchApp(App[int]):
         for table in self.query(RunsTable):  # none while the app shuts down
             table.show_runs(message.runs, message.waiting)
         queued = len(message.waiting)
-        for title in self.query("#runs-title").results(Label):
-            title.update(f"Runs · {queued} queued" if queued else "Runs")
+        self._show_label("#runs-title", f"Runs · {queued} queued" if queued else "Runs")
         self._follow_newest(message.runs)
         shown = self.run_view.run_id if self.run_view else None
         why = message.waiting.get(shown, "") if shown else ""
+        self._show_label("#run-note", f"{shown[:8]} is queued: {why}" if shown and why else "")
         for note in self.query("#run-note").results(Label):
-            note.update(f"{shown[:8]} is queued: {why}" if shown and why else "")
             note.set_class(bool(why), "-shown")
+
+    def _show_label(self, selector: str, text: str) -> None:
+        """Set a label read every second only when its text changes: ``Label.update``
+        lays the screen out again even for the same text (~0.4 % of a core idle)."""
+        for label in self.query(selector).results(Label):
+            if label.content != text:
+                label.update(text)
 
     def _follow_newest(self, runs: list[PipelineRun]) -> None:
         """A run started elsewhere (another terminal, the daemon) takes the place of the

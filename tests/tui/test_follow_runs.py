@@ -98,3 +98,33 @@ async def test_the_runs_list_shows_no_column_cut_short(tmp_path, orch_home):
             await wait_for(pilot, lambda: [str(c.label) for c in runs.ordered_columns]
                            == ["run", "pipeline", "note"])
             assert str(runs.get_cell(run_id, "run")).startswith(f"✓ {run_id[:8]}")
+
+
+async def test_an_idle_app_does_not_lay_the_screen_out_every_second(tmp_path, orch_home):
+    # The runs list is read every second; its title and the queued-run note were set each
+    # time, and Label.update lays the whole screen out again even for the same text.
+    from textual.screen import Screen
+
+    repo = _hello(tmp_path)
+    run_id = _run_outside(repo)
+    with Instance.from_home(orch_home) as instance:
+        app = _app(repo, instance)
+        async with app.run_test(size=(140, 42)) as pilot:
+            runs = app.query_one(RunsTable)
+            await wait_for(pilot, lambda: run_id in runs.rows and app.run_view is not None
+                           and app.run_view.finished)
+            await pilot.pause(1.5)
+            layouts = 0
+            original = Screen._refresh_layout
+
+            def counting(self, *args, **kwargs):
+                nonlocal layouts
+                layouts += 1
+                return original(self, *args, **kwargs)
+
+            Screen._refresh_layout = counting
+            try:
+                await pilot.pause(3.5)  # three reads of the runs list, nothing changed
+            finally:
+                Screen._refresh_layout = original
+            assert layouts == 0
