@@ -719,16 +719,24 @@ def _keep_parse(path: Path, kept_at: Path, text: str, parsed: Any) -> None:
         if json.loads(dumped)["parsed"] != parsed:
             return
         mode = path.stat().st_mode & 0o777
-        partial = kept_at.with_name(f"{kept_at.name}.{os.getpid()}.tmp")
+    except (OSError, TypeError, ValueError):  # dates, sets, bytes
+        return
+    partial = kept_at.with_name(f"{kept_at.name}.{os.getpid()}.tmp")
+    try:
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | NOFOLLOW, mode)
         try:
             os.fchmod(fd, mode)  # not widened by the umask, nor narrowed: as orch.yaml
-            os.write(fd, dumped.encode())
+            data = memoryview(dumped.encode())
+            while data:
+                data = data[os.write(fd, data):]
         finally:
             os.close(fd)
         os.replace(partial, kept_at)
-    except (OSError, TypeError, ValueError):  # read-only directory; dates, sets, bytes
-        return
+    except OSError:  # a read-only directory, a full disk: no parse kept, nothing left
+        try:
+            os.unlink(partial)
+        except OSError:
+            pass
 
 
 def _check_named_component(path: Path, key: str, entry: Any) -> None:
