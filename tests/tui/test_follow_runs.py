@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from conftest import wait_for
@@ -42,62 +43,57 @@ def _run_outside(repo: Path) -> str:
         return instance.get_runs(limit=1)[0].run_id
 
 
-def _hello(tmp_path: Path) -> Path:
+@asynccontextmanager
+async def _app_after_a_run(tmp_path: Path, orch_home: Path):
+    """The hello repository, one run of it from "another terminal", and ``orch dev`` on it
+    (140 by 42): yields (app, pilot, repo, that run's id)."""
     repo = tmp_path / "hello.py"
     repo.write_text(REPO)
-    return repo
-
-
-def _app(repo: Path, instance: Instance):
-    return build_app(WorkspaceTarget.from_options(python_file=str(repo)), instance,
-                     watch=False, daemon=False)
+    run_id = _run_outside(repo)
+    with Instance.from_home(orch_home) as instance:
+        app = build_app(WorkspaceTarget.from_options(python_file=str(repo)), instance,
+                        watch=False, daemon=False)
+        async with app.run_test(size=(140, 42)) as pilot:
+            yield app, pilot, repo, run_id
 
 
 async def test_the_latest_run_is_followed_and_an_older_one_kept(tmp_path, orch_home):
-    repo = _hello(tmp_path)
-    first = _run_outside(repo)
-    with Instance.from_home(orch_home) as instance:
-        app = _app(repo, instance)
-        async with app.run_test(size=(140, 42)) as pilot:
-            await wait_for(pilot, lambda: app.run_view is not None
-                           and app.run_view.run_id == first and app.run_view.finished)
-            second = _run_outside(repo)
-            # Watching the latest run: the one started in "another terminal" takes its place.
-            await wait_for(pilot, lambda: app.run_view.run_id == second
-                           and app.run_view.finished)
-            runs = app.query_one(RunsTable)
-            assert runs.row_count == 2
-            # The user goes back to the first run (u focuses the runs list, End is the oldest
-            # run, Home the newest) ...
-            await pilot.press("u", "end", "enter")
-            await wait_for(pilot, lambda: app.run_view.run_id == first)
-            third = _run_outside(repo)
-            await wait_for(pilot, lambda: runs.row_count == 3)
-            await pilot.pause(1.5)  # a further read of the runs list
-            # ... and stays there: a new run does not pull them away from what they read.
-            assert app.run_view.run_id == first
-            assert third not in (first, second)
+    async with _app_after_a_run(tmp_path, orch_home) as (app, pilot, repo, first):
+        await wait_for(pilot, lambda: app.run_view is not None
+                       and app.run_view.run_id == first and app.run_view.finished)
+        second = _run_outside(repo)
+        # Watching the latest run: the one started in "another terminal" takes its place.
+        await wait_for(pilot, lambda: app.run_view.run_id == second
+                       and app.run_view.finished)
+        runs = app.query_one(RunsTable)
+        assert runs.row_count == 2
+        # The user goes back to the first run (u focuses the runs list, End is the oldest
+        # run, Home the newest) ...
+        await pilot.press("u", "end", "enter")
+        await wait_for(pilot, lambda: app.run_view.run_id == first)
+        third = _run_outside(repo)
+        await wait_for(pilot, lambda: runs.row_count == 3)
+        await pilot.pause(1.5)  # a further read of the runs list
+        # ... and stays there: a new run does not pull them away from what they read.
+        assert app.run_view.run_id == first
+        assert third not in (first, second)
 
 
 async def test_the_runs_list_shows_no_column_cut_short(tmp_path, orch_home):
     # A 40-column sidebar cut the duration column: a 25 ms run read "25m". A column that does
     # not fit whole is not shown (the glyph before the id says the status at any width).
-    repo = _hello(tmp_path)
-    run_id = _run_outside(repo)
-    with Instance.from_home(orch_home) as instance:
-        app = _app(repo, instance)
-        async with app.run_test(size=(140, 42)) as pilot:
-            runs = app.query_one(RunsTable)
-            await wait_for(pilot, lambda: run_id in runs.rows)
-            shown = [str(c.label) for c in runs.ordered_columns]
-            assert shown[:2] == ["run", "pipeline"] and shown[-1] == "note"
-            widths = sum(c.get_render_width(runs) for c in runs.ordered_columns[:-1])
-            assert widths <= runs.scrollable_content_region.width
-            assert "status" in shown and str(runs.get_cell(run_id, "status")) == "SUCCESS"
-            await pilot.resize_terminal(80, 24)  # narrower: the status gives way too
-            await wait_for(pilot, lambda: [str(c.label) for c in runs.ordered_columns]
-                           == ["run", "pipeline", "note"])
-            assert str(runs.get_cell(run_id, "run")).startswith(f"✓ {run_id[:8]}")
+    async with _app_after_a_run(tmp_path, orch_home) as (app, pilot, _, run_id):
+        runs = app.query_one(RunsTable)
+        await wait_for(pilot, lambda: run_id in runs.rows)
+        shown = [str(c.label) for c in runs.ordered_columns]
+        assert shown[:2] == ["run", "pipeline"] and shown[-1] == "note"
+        widths = sum(c.get_render_width(runs) for c in runs.ordered_columns[:-1])
+        assert widths <= runs.scrollable_content_region.width
+        assert "status" in shown and str(runs.get_cell(run_id, "status")) == "SUCCESS"
+        await pilot.resize_terminal(80, 24)  # narrower: the status gives way too
+        await wait_for(pilot, lambda: [str(c.label) for c in runs.ordered_columns]
+                       == ["run", "pipeline", "note"])
+        assert str(runs.get_cell(run_id, "run")).startswith(f"✓ {run_id[:8]}")
 
 
 async def test_an_idle_app_does_not_lay_the_screen_out_every_second(tmp_path, orch_home):
@@ -105,26 +101,22 @@ async def test_an_idle_app_does_not_lay_the_screen_out_every_second(tmp_path, or
     # time, and Label.update lays the whole screen out again even for the same text.
     from textual.screen import Screen
 
-    repo = _hello(tmp_path)
-    run_id = _run_outside(repo)
-    with Instance.from_home(orch_home) as instance:
-        app = _app(repo, instance)
-        async with app.run_test(size=(140, 42)) as pilot:
-            runs = app.query_one(RunsTable)
-            await wait_for(pilot, lambda: run_id in runs.rows and app.run_view is not None
-                           and app.run_view.finished)
-            await pilot.pause(1.5)
-            layouts = 0
-            original = Screen._refresh_layout
+    async with _app_after_a_run(tmp_path, orch_home) as (app, pilot, _, run_id):
+        runs = app.query_one(RunsTable)
+        await wait_for(pilot, lambda: run_id in runs.rows and app.run_view is not None
+                       and app.run_view.finished)
+        await pilot.pause(1.5)
+        layouts = 0
+        original = Screen._refresh_layout
 
-            def counting(self, *args, **kwargs):
-                nonlocal layouts
-                layouts += 1
-                return original(self, *args, **kwargs)
+        def counting(self, *args, **kwargs):
+            nonlocal layouts
+            layouts += 1
+            return original(self, *args, **kwargs)
 
-            Screen._refresh_layout = counting
-            try:
-                await pilot.pause(3.5)  # three reads of the runs list, nothing changed
-            finally:
-                Screen._refresh_layout = original
-            assert layouts == 0
+        Screen._refresh_layout = counting
+        try:
+            await pilot.pause(3.5)  # three reads of the runs list, nothing changed
+        finally:
+            Screen._refresh_layout = original
+        assert layouts == 0
