@@ -28,28 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-
-class _Output:
-    """What the IO manager reads from an output context."""
-
-    log = None
-    mapping_key = None
-
-    def __init__(self, run_id: str, step_key: str) -> None:
-        self.run_id, self.step_key, self.name = run_id, step_key, "result"
-
-    def get_run_scoped_output_identifier(self) -> list[str]:
-        return [self.run_id, self.step_key, self.name]
-
-    def add_output_metadata(self, metadata: dict[str, Any]) -> None:
-        return None
-
-
-class _Input:
-    log = None
-
-    def __init__(self, upstream: _Output) -> None:
-        self.upstream_output = upstream
+from orch import build_input_context, build_output_context
 
 
 def _timed(fn: Callable[[], Any]) -> float:
@@ -70,11 +49,10 @@ def _small_round(manager: Any, client: Any, bucket: str, count: int, tag: str
     value = {"row": list(range(20)), "name": "small output"}
     out: dict[str, list[float]] = {"io_manager": [], "boto3": []}
     for i in range(count):
-        ctx = _Output(f"bench-{tag}", f"step_{i}")
-
-        def managed(ctx: _Output = ctx) -> None:
+        def managed(step: str = f"step_{i}") -> None:
+            ctx = build_output_context(step, run_id=f"bench-{tag}")
             manager.handle_output(ctx, value)
-            manager.load_input(_Input(ctx))
+            manager.load_input(build_input_context(upstream_output=ctx))
 
         out["io_manager"].append(_timed(managed))
         key = f"raw/{tag}/step_{i}/result"
@@ -93,12 +71,12 @@ PUT_GET, FILEOBJ = "boto3 put/get_object", "boto3 upload/download_fileobj"
 
 def _large_round(manager: Any, client: Any, bucket: str, blob: bytes, tag: str
                  ) -> dict[str, tuple[float, float]]:
-    ctx = _Output(f"bench-{tag}", "large")
     key = f"raw/{tag}/large"
 
     def via_manager() -> None:
+        ctx = build_output_context("large", run_id=f"bench-{tag}")
         manager.handle_output(ctx, blob)
-        assert len(manager.load_input(_Input(ctx))) == len(blob)
+        assert len(manager.load_input(build_input_context(upstream_output=ctx))) == len(blob)
 
     def via_manager_before() -> None:
         # The IO manager's path before it streamed: the whole pickle, then s3fs's pipe_file

@@ -18,36 +18,35 @@ require("aws", "boto3", "s3fs")
 MiB = 1024 * 1024
 
 
-class Out:
-    log = None
-    mapping_key = None
+def output_context(run_id: str, step_key: str) -> Any:
+    from orch import build_output_context
 
-    def __init__(self, run_id: str, step_key: str) -> None:
-        self.run_id, self.step_key, self.name = run_id, step_key, "result"
-
-    def get_run_scoped_output_identifier(self) -> list[str]:
-        return [self.run_id, self.step_key, self.name]
-
-    def add_output_metadata(self, metadata: dict[str, Any]) -> None:
-        self.metadata = metadata
+    return build_output_context(step_key, run_id=run_id)
 
 
-class In:
-    log = None
+def input_context(upstream: Any) -> Any:
+    from orch import build_input_context
 
-    def __init__(self, upstream: Out) -> None:
-        self.upstream_output = upstream
+    return build_input_context(upstream_output=upstream)
 
 
-@pytest.fixture
-def manager(seaweedfs: S3Server, s3_bucket: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+def s3_io_manager(seaweedfs: S3Server, s3_bucket: str, monkeypatch: pytest.MonkeyPatch,
+                  endpoint_url: str | None = None) -> Any:
+    """The S3 IO manager on the bucket, with SeaweedFS's credentials, talking to
+    ``endpoint_url`` (a proxy in front of the server) or the server itself."""
     for name, value in seaweedfs.env().items():
         monkeypatch.setenv(name, value)
     from orch.integrations.aws.s3 import PickledObjectS3IOManager
     from orch.integrations.aws.s3.resources import S3Settings
 
-    client = S3Settings(endpoint_url=seaweedfs.endpoint_url, region_name="us-east-1").client()
-    manager = PickledObjectS3IOManager(s3_bucket, client)
+    client = S3Settings(endpoint_url=endpoint_url or seaweedfs.endpoint_url,
+                        region_name="us-east-1").client()
+    return PickledObjectS3IOManager(s3_bucket, client)
+
+
+@pytest.fixture
+def manager(seaweedfs: S3Server, s3_bucket: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    manager = s3_io_manager(seaweedfs, s3_bucket, monkeypatch)
     manager.store.part_size, manager.store.concurrency = 5 * MiB, 2  # S3's smallest parts
     return manager
 
@@ -55,10 +54,10 @@ def manager(seaweedfs: S3Server, s3_bucket: str, monkeypatch: pytest.MonkeyPatch
 def test_a_large_output_goes_up_in_parts_and_round_trips(
         manager: Any, seaweedfs: S3Server, s3_bucket: str) -> None:
     value = {"blob": os.urandom(22 * MiB), "rows": list(range(50_000)), "name": "large"}
-    out = Out("run-large", "make")
+    out = output_context("run-large", "make")
     manager.handle_output(out, value)
     key = "dagster/storage/run-large/make/result"  # the legacy layout
-    assert out.metadata["uri"].value == f"s3://{s3_bucket}/{key}"
+    assert out.consume_logged_metadata()["uri"].value == f"s3://{s3_bucket}/{key}"
 
     client = seaweedfs.client()
     head = client.head_object(Bucket=s3_bucket, Key=key)
@@ -66,25 +65,25 @@ def test_a_large_output_goes_up_in_parts_and_round_trips(
     assert head["ContentLength"] == len(raw) > 22 * MiB
     assert head["ETag"].strip('"').endswith(f"-{-(-len(raw) // (5 * MiB))}")  # 5 parts
     assert pickle.loads(raw) == value  # a plain pickle: dagster-aws reads it too
-    assert manager.load_input(In(out)) == value  # streamed into the unpickler's buffer
+    assert manager.load_input(input_context(out)) == value  # streamed into the unpickler's buffer
     assert not client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads")
 
 
 def test_a_small_output_is_still_one_put(manager: Any, seaweedfs: S3Server,
                                          s3_bucket: str) -> None:
-    out = Out("run-small", "make")
+    out = output_context("run-small", "make")
     manager.handle_output(out, [1, 2, 3])
     head = seaweedfs.client().head_object(Bucket=s3_bucket,
                                           Key="dagster/storage/run-small/make/result")
     assert "-" not in head["ETag"]
-    assert manager.load_input(In(out)) == [1, 2, 3]
+    assert manager.load_input(input_context(out)) == [1, 2, 3]
 
 
 def test_a_write_failing_after_parts_went_up_leaves_the_old_object(
         manager: Any, seaweedfs: S3Server, s3_bucket: str) -> None:
     from orch.core.errors import DagsterInvariantViolationError
 
-    out = Out("run-fail", "make")
+    out = output_context("run-fail", "make")
     key = "dagster/storage/run-fail/make/result"
     client = seaweedfs.client()
     # The server lists uploads begun and not completed (so the checks below mean something).
@@ -96,11 +95,11 @@ def test_a_write_failing_after_parts_went_up_leaves_the_old_object(
     manager.handle_output(out, "the first value")
     with pytest.raises(DagsterInvariantViolationError, match="could not be pickled"):
         manager.handle_output(out, [os.urandom(12 * MiB), lambda: None])
-    assert manager.load_input(In(out)) == "the first value"
+    assert manager.load_input(input_context(out)) == "the first value"
     assert not client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads")
 
     # With nothing there before, nothing is there after.
-    fresh = Out("run-fail", "other")
+    fresh = output_context("run-fail", "other")
     with pytest.raises(DagsterInvariantViolationError, match="could not be pickled"):
         manager.handle_output(fresh, [os.urandom(12 * MiB), lambda: None])
     listed = client.list_objects_v2(Bucket=s3_bucket, Prefix="dagster/storage/run-fail/")
@@ -168,21 +167,15 @@ class CuttingProxy:
 def test_a_large_read_cut_off_midway_resumes_where_it_stopped(
         seaweedfs: S3Server, s3_bucket: str, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
-    for name, value in seaweedfs.env().items():
-        monkeypatch.setenv(name, value)
-    from orch.integrations.aws.s3 import PickledObjectS3IOManager
-    from orch.integrations.aws.s3.resources import S3Settings
-
     proxy = CuttingProxy(int(seaweedfs.endpoint_url.rsplit(":", 1)[1]))
     try:
-        client = S3Settings(endpoint_url=f"http://127.0.0.1:{proxy.port}",
-                            region_name="us-east-1").client()
-        manager = PickledObjectS3IOManager(s3_bucket, client)
+        manager = s3_io_manager(seaweedfs, s3_bucket, monkeypatch,
+                                f"http://127.0.0.1:{proxy.port}")
         value = os.urandom(30 * MiB)
-        out = Out("run-cut", "make")
+        out = output_context("run-cut", "make")
         manager.handle_output(out, value)
         proxy.cut_after = 12 * MiB
-        assert manager.load_input(In(out)) == value
+        assert manager.load_input(input_context(out)) == value
         assert proxy.cuts == 1
         assert "resuming" in caplog.text and "run-cut/make/result" in caplog.text
     finally:
@@ -191,19 +184,13 @@ def test_a_large_read_cut_off_midway_resumes_where_it_stopped(
 
 def test_a_part_cut_off_midway_is_sent_again(
         seaweedfs: S3Server, s3_bucket: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in seaweedfs.env().items():
-        monkeypatch.setenv(name, value)
-    from orch.integrations.aws.s3 import PickledObjectS3IOManager
-    from orch.integrations.aws.s3.resources import S3Settings
-
     proxy = CuttingProxy(int(seaweedfs.endpoint_url.rsplit(":", 1)[1]))
     try:
-        client = S3Settings(endpoint_url=f"http://127.0.0.1:{proxy.port}",
-                            region_name="us-east-1").client()
-        manager = PickledObjectS3IOManager(s3_bucket, client)
+        manager = s3_io_manager(seaweedfs, s3_bucket, monkeypatch,
+                                f"http://127.0.0.1:{proxy.port}")
         manager.store.part_size = 5 * MiB
         value = os.urandom(23 * MiB)
-        out = Out("run-cut", "send")
+        out = output_context("run-cut", "send")
         proxy.cut_requests, proxy.cut_after = True, 2 * MiB  # inside the first part
         manager.handle_output(out, value)
         assert proxy.cuts == 1
