@@ -125,24 +125,28 @@ class EventWriter:
     # -- writing -----------------------------------------------------------------------
     def write(self, event: EventRecord) -> None:
         """Queue one event of this run; commits at once if it is a run event or step outcome."""
-        if event.run_id != self.run_id:
-            raise ValueError(
-                f"event of run {event.run_id} given to the writer of run {self.run_id}"
-            )
         with self._lock:
-            if self._closed:
-                raise RuntimeError(f"the event writer of run {self.run_id} is closed")
-            buf = self._buf
-            buf.append(event)
-            full = len(buf) >= self.batch_size
-            if self._timer_idle:
-                self._wake_timer()
+            full = self._queue(event)
         if self.observer is not None and event.event_type in FLUSH_NOW_TYPES:
             safely(self.observer, event)
         if full or event.event_type in RUN_EVENT_TYPES:
             self.flush()
         elif event.event_type in self.flush_on or self._urgent:
             self._commit_soon()
+
+    def _queue(self, event: EventRecord) -> bool:
+        """Append ``event`` to the batch (under ``_lock``), waking an idle timer; True when
+        the batch is full."""
+        if event.run_id != self.run_id:
+            raise ValueError(
+                f"event of run {event.run_id} given to the writer of run {self.run_id}"
+            )
+        if self._closed:
+            raise RuntimeError(f"the event writer of run {self.run_id} is closed")
+        self._buf.append(event)
+        if self._timer_idle:
+            self._wake_timer()
+        return len(self._buf) >= self.batch_size
 
     def write_soon(self, event: EventRecord) -> None:
         """Queue one event for the timer's next commit (within ``flush_interval``), never
@@ -154,17 +158,8 @@ class EventWriter:
         if self.flush_interval is None or event.event_type in FLUSH_NOW_TYPES:
             self.write(event)
             return
-        if event.run_id != self.run_id:
-            raise ValueError(
-                f"event of run {event.run_id} given to the writer of run {self.run_id}"
-            )
         with self._lock:
-            if self._closed:
-                raise RuntimeError(f"the event writer of run {self.run_id} is closed")
-            self._buf.append(event)
-            if self._timer_idle:
-                self._wake_timer()
-            if len(self._buf) >= self.batch_size and not self._urgent:
+            if self._queue(event) and not self._urgent:
                 self._urgent = True
                 self._cond.notify()
 
