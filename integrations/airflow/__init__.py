@@ -12,7 +12,9 @@ in CI: see the README). Targets Airflow 3 (``airflow.sdk``); the legacy integrat
 Airflow 1.10 import paths do not apply.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from orch.core.lazy_exports import lazy_getattr
 
 if TYPE_CHECKING:
     from .factory import make_airflow_dag
@@ -30,12 +32,7 @@ _LAZY = {"make_airflow_dag": "factory",
          "orch_run_id": "steps"}
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 __all__ = [

@@ -8,7 +8,9 @@ when a notebook runs). ``define_dagstermill_solid`` turns a notebook into a soli
 (:mod:`.manager`) talk to the step. Beyond the legacy API: ``kernel_name``.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from orch.core.lazy_exports import lazy_getattr
 
 from .errors import DagstermillError, DagstermillExecutionError
 from .manager import get_context, yield_event, yield_result
@@ -28,12 +30,7 @@ _LAZY = {"LocalOutputNotebookIOManager": "io_managers", "OutputNotebookIOManager
          "define_dagstermill_op": "solids", "define_dagstermill_solid": "solids"}
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 __all__ = [
