@@ -33,6 +33,14 @@ def _events(tmp: Path, run_id: str | None = None):
         return run, instance.get_logs_for_run(run.run_id)
 
 
+def _wait_for_status(tmp: Path, run_id: str, status: PipelineRunStatus,
+                     timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while _events(tmp, run_id)[0].status is not status:
+        assert time.monotonic() < deadline, f"the run did not become {status.value}"
+        time.sleep(0.2)
+
+
 def _step_types(events, step_key: str) -> list[str]:
     return [e.event_type_value for e in events if e.step_key == step_key
             and e.event_type is not None and e.event_type is not EventType.ENGINE_EVENT]
@@ -126,10 +134,7 @@ def test_a_running_dask_steps_compute_log_is_readable_before_it_ends(tmp_path, c
         assert step_log("stderr") == "and to stderr\n"
     finally:
         (tmp_path / "go").write_text("")
-    deadline = time.monotonic() + 60
-    while _events(tmp_path, run_id)[0].status is not PipelineRunStatus.SUCCESS:
-        assert time.monotonic() < deadline, "the run did not finish"
-        time.sleep(0.2)
+    _wait_for_status(tmp_path, run_id, PipelineRunStatus.SUCCESS)
     assert step_log("stdout") == "first line, before the wait\nsecond line, after the wait\n"
 
 
@@ -151,10 +156,7 @@ def test_a_steps_outcome_is_stored_while_its_resources_are_still_torn_down(
         assert _events(tmp_path, run_id)[0].status is PipelineRunStatus.STARTED
     finally:
         (tmp_path / "go").write_text("")
-    deadline = time.monotonic() + 60
-    while _events(tmp_path, run_id)[0].status is not PipelineRunStatus.SUCCESS:
-        assert time.monotonic() < deadline, "the run did not finish"
-        time.sleep(0.2)
+    _wait_for_status(tmp_path, run_id, PipelineRunStatus.SUCCESS)
 
 
 def test_retries_skips_and_dynamic_outputs_as_under_multiprocess(tmp_path, cluster) -> None:
@@ -241,10 +243,7 @@ def test_cancel_ends_the_run_canceled(tmp_path, cluster) -> None:
     try:
         canceled = d.orch(tmp_path, "runs", "cancel", run_id)
         assert canceled.returncode == 0, _failure_text(canceled)
-        deadline = time.monotonic() + 30
-        while _events(tmp_path, run_id)[0].status is not PipelineRunStatus.CANCELED:
-            assert time.monotonic() < deadline, "the run was not canceled"
-            time.sleep(0.2)
+        _wait_for_status(tmp_path, run_id, PipelineRunStatus.CANCELED, timeout=30)
     finally:
         (tmp_path / "stop").write_text("")
     _, events = _events(tmp_path, run_id)
