@@ -29,6 +29,12 @@ Policy
   forgets the outputs of the failed attempt and parks it in *retry* until its delay has
   passed; it then queues with its original rank, ahead of later steps of lower priority.
   Dependents keep waiting: they are decided only by the final attempt.
+* **What runs next can be prepared.** ``next_up`` names the waiting steps that wait only for
+  running steps, best rank first; a launcher that can start a process ahead
+  (:class:`PreparingLauncher`) is asked to prepare them in its spare slots whenever what runs
+  or what is finished changed. Preparing never runs user code or changes a step's state: a
+  prepared step is launched when it becomes ready like any other, and ended unseen if it
+  finishes without running (abandoned, skipped).
 * **Failure spreads, skips are per input.** A failed or abandoned upstream step abandons its
   dependents (a log line, no step event); a step is skipped when all sources of one of its
   inputs produced nothing. Both cascade in ``settle`` before anything new is launched.
@@ -41,7 +47,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from ..errors import DagsterExecutionInterruptedError
 from ..events import EventRecord, EventType
@@ -77,6 +83,30 @@ class StepLauncher(Protocol):
     def terminate(self) -> Iterator[EventRecord]: ...
 
 
+@runtime_checkable
+class PreparingLauncher(StepLauncher, Protocol):
+    """A launcher that can start a step's process before the step is ready: everything a
+    process needs before the step's own code runs (forking it, pointing its output at the
+    step's files), done while the upstream step it waits for runs, so on a chain that work
+    leaves the critical path. No user code runs in a prepared process until ``launch`` hands
+    it the step; a step that never becomes ready has its prepared process ended unseen: it
+    sends no event."""
+
+    def prepare_slots(self) -> int:
+        """How many more steps may be prepared now (0 when this launcher cannot)."""
+        ...
+
+    def prepare(self, step: ExecutionStep, attempt: int) -> None: ...
+
+    def prepared(self) -> list[str]:
+        """Keys of the steps prepared and not yet launched."""
+        ...
+
+    def unprepare(self, key: str) -> None:
+        """End the process prepared for ``key`` (it will not run): it sends no event."""
+        ...
+
+
 class ActiveExecution:
     """Which steps are waiting, ready, running, up for retry and finished."""
 
@@ -99,6 +129,9 @@ class ActiveExecution:
         # Collect steps whose producer succeeded with zero values: they run with [].
         self._empty_collect_ok: set[str] = set()
         self._candidates: deque[str] = deque()
+        # Counts the changes to what runs and what is finished: a caller that acts on them
+        # (preparing the next steps) looks again only when it moved.
+        self.changes = 0
         self._dependents: dict[str, set[str]] = {}
         self._position = {k: i for i, k in enumerate(plan.order)}
         for (producer, output), keys in (known_mapping_keys or {}).items():
@@ -132,6 +165,7 @@ class ActiveExecution:
             self._candidates.append(step.key)
 
     def _mark_finished(self, key: str) -> None:
+        self.changes += 1
         self.running.discard(key)
         for other in sorted(self._dependents.pop(key, ()), key=self._plan_position):
             pending = self.waiting.get(other)
@@ -218,6 +252,7 @@ class ActiveExecution:
             for producer_output in [po for po in self.mapping_keys if po[0] == key]:
                 del self.mapping_keys[producer_output]
             self.running.discard(key)
+            self.changes += 1
             self.attempts[key] = self.attempts.get(key, 0) + 1
             self.retry_at[key] = time.monotonic() + float(event.data.get("seconds_to_wait") or 0)
 
@@ -308,12 +343,35 @@ class ActiveExecution:
                     del self.retry_at[key]
                     self._queue(key)
         taken = [heapq.heappop(self._ready)[2] for _ in range(min(limit, len(self._ready)))]
+        if taken:
+            self.changes += 1
         self.running.update(taken)
         return [self.plan.steps[k] for k in taken]
 
     @property
     def has_ready_or_candidates(self) -> bool:
         return bool(self._ready or self._candidates)
+
+    def next_up(self, limit: int, exclude: frozenset[str] | set[str] = frozenset()
+                ) -> list[ExecutionStep]:
+        """Up to ``limit`` waiting steps (not in ``exclude``) that wait only for running
+        steps — those that become ready next if the running steps succeed — highest rank
+        first. Costs the running steps' dependents (a set larger than the running set is
+        no subset of it: that check is one comparison)."""
+        if limit <= 0:
+            return []
+        running = self.running
+        found = {dependent for key in running for dependent in self._dependents.get(key, ())
+                 if dependent not in exclude and self.waiting.get(dependent, running) <= running
+                 and dependent in self.waiting}
+        return [self.plan.steps[key] for key in heapq.nsmallest(limit, found, key=self._rank_of)]
+
+    def _rank_of(self, key: str) -> tuple[int, int, str]:
+        return self._rank.get(key) or (-self.plan.steps[key].priority(),
+                                       self._plan_position(key), key)
+
+    def is_finished(self, key: str) -> bool:
+        return self._finished(key)
 
     def seconds_to_next_retry(self) -> float | None:
         if not self.retry_at:
@@ -346,8 +404,14 @@ def drive(run_context: RunContext, active: ActiveExecution, launcher: StepLaunch
     ``run_context.interrupted()`` is polled every turn; when it says so, running steps are
     terminated and DagsterExecutionInterruptedError is raised (the run becomes CANCELED)."""
     held: list[EventRecord] = []  # handled, not yet handed on
+    preparer = launcher if isinstance(launcher, PreparingLauncher) else None
+    prepared_at = -1  # active.changes when the next steps were last prepared
     while True:
         held.extend(active.settle(run_context))
+        if preparer is not None:
+            for key in preparer.prepared():
+                if active.is_finished(key):  # abandoned or skipped: it will never run
+                    preparer.unprepare(key)
         # Every step has its outcome, but a launcher may still be running steps that send
         # events after it (hooks, resource teardown): wait for them before returning.
         if active.is_complete and not launcher.running():
@@ -378,6 +442,9 @@ def drive(run_context: RunContext, active: ActiveExecution, launcher: StepLaunch
             raise
         yield from held
         held = []
+        if preparer is not None and active.changes != prepared_at:
+            prepared_at = active.changes
+            _prepare_next(active, preparer)
         if launcher.running():
             wait = active.seconds_to_next_retry()
             for event in launcher.poll(0.05 if wait is None else min(wait, 0.05)):
@@ -391,3 +458,13 @@ def drive(run_context: RunContext, active: ActiveExecution, launcher: StepLaunch
                     f"Scheduler stalled with unfinished steps {active.unfinished_steps}."
                 )
             time.sleep(min(wait, 0.1))
+
+
+def _prepare_next(active: ActiveExecution, launcher: PreparingLauncher) -> None:
+    """Prepare the steps that become ready next (``ActiveExecution.next_up``) in the slots
+    the launcher has for them."""
+    slots = launcher.prepare_slots()
+    if slots <= 0:
+        return
+    for step in active.next_up(slots, exclude=set(launcher.prepared())):
+        launcher.prepare(step, active.attempts.get(step.key, 0))

@@ -143,6 +143,44 @@ def test_settling_after_failures_stays_linear():
     assert large / small < 40, (small, large)
 
 
+def _pairs(n: int) -> PipelineDefinition:
+    """n independent two-step chains: ``first_i`` → ``then_i``."""
+    first = SolidDefinition("first", [], _compute, [OutputDefinition(int)])
+    then = SolidDefinition("then", [InputDefinition("x", int)], _compute, [])
+    deps: dict = {}
+    for i in range(n):
+        deps[SolidInvocation("first", alias=f"first_{i}")] = {}
+        deps[SolidInvocation("then", alias=f"then_{i}")] = {
+            "x": DependencyDefinition(f"first_{i}")}
+    return PipelineDefinition([first, then], name=f"pairs_{n}", dependencies=deps)
+
+
+def test_finding_the_next_steps_to_prepare_costs_the_running_steps_dependents():
+    """n chains of two, their first steps taken two at a time, each take followed by
+    ``next_up`` (what the multiprocess executor asks after every launch): it looks at the
+    running steps' dependents, not at every waiting step (n of them), so the whole drain
+    stays n log n; scanning the waiting steps would make it quadratic."""
+    def run(n: int):
+        def work():
+            active = ActiveExecution(create_execution_plan(_pairs(n)))
+            list(active.settle(None))
+            while batch := active.take_ready(2):
+                if batch[0].key.startswith("first_"):
+                    expected = sorted(f"then_{s.key[6:]}" for s in batch)
+                    assert sorted(s.key for s in active.next_up(2)) == expected
+                for step in batch:
+                    active.handle_event(_event(EventType.STEP_OUTPUT, step.key,
+                                               output_name="result"))
+                    active.handle_event(_event(EventType.STEP_SUCCESS, step.key))
+                list(active.settle(None))
+            assert active.is_complete
+        return work
+
+    small = _best_of(3, run(1_000))
+    large = _best_of(3, run(10_000))
+    assert large / small < 40, (small, large)
+
+
 def _chain_graph(n: int) -> Graph:
     step = SolidDefinition("step", [InputDefinition("x", int)], _compute,
                            [OutputDefinition(int)])

@@ -227,3 +227,34 @@ def test_events_of_other_kinds_do_not_change_a_steps_state(outcome):
     assert active.running == {"one"} and not active.succeeded and not active.failed
     active.handle_event(_event(rc, outcome, "one"))
     assert active.running == set()
+
+
+def test_next_up_is_what_waits_only_for_running_steps_highest_rank_first():
+    active, rc = _start(diamond)
+    assert active.next_up(5) == []  # nothing runs yet
+    _take(active, rc)
+    assert [s.key for s in active.next_up(5)] == ["left", "right"]  # wait only for one
+    assert [s.key for s in active.next_up(1)] == ["left"]  # plan order
+    assert [s.key for s in active.next_up(5, exclude={"left"})] == ["right"]
+    _succeed(active, rc, "one", "result")
+    assert _take(active, rc, limit=1) == ["left"]
+    assert active.next_up(5) == []  # add waits for right too, which is not running
+    assert _take(active, rc) == ["right"]
+    assert [s.key for s in active.next_up(5)] == ["add"]
+    assert active.next_up(0) == []
+
+
+def test_next_up_puts_the_higher_priority_first():
+    active, rc = _start(prioritised)
+    _take(active, rc)
+    assert [s.key for s in active.next_up(2)] == ["urgent", "plain_a"]
+
+
+def test_a_step_whose_upstream_failed_is_finished_and_never_next_up():
+    active, rc = _start(chain)
+    _take(active, rc)
+    assert [s.key for s in active.next_up(5)] == ["inc"]
+    active.handle_event(_event(rc, EventType.STEP_FAILURE, "one"))
+    list(active.settle(rc))
+    assert active.is_finished("inc") and active.is_finished("inc_2")
+    assert active.next_up(5) == []
