@@ -137,6 +137,12 @@ class ComputeLogManager(ABC):
         """Mark a capture begun with :meth:`begin_capture` complete."""
         return None
 
+    def abandon_capture(self, captured: CapturedLogs) -> None:
+        """Forget a capture begun with ``begin_capture(..., index=False)`` whose step never
+        ran (a step process prepared for it was not used): nothing was or will be indexed.
+        The process that opened its files removes them."""
+        return None
+
     def release(self) -> None:
         """Close any file this manager keeps open between captures (the instance closing)."""
         return None
@@ -264,6 +270,9 @@ class LocalComputeLogManager(ComputeLogManager):
         (sink or self.storage.upsert_compute_log)(ComputeLogInfo(
             captured.run_id, captured.step_key, captured.stdout_path, captured.stderr_path,
             start_time=self._started.get((captured.run_id, captured.step_key))))
+
+    def abandon_capture(self, captured: CapturedLogs) -> None:
+        self._started.pop((captured.run_id, captured.step_key), None)
 
     def end_capture(self, captured: CapturedLogs, sink: IndexSink | None = None) -> None:
         written = _size(captured.stdout_path or ""), _size(captured.stderr_path or "")

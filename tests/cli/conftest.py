@@ -104,6 +104,11 @@ def slow():
     nap(extract())
 
 
+@pipeline(mode_defs=[LOCAL])
+def slow_then():
+    after(nap(extract()))
+
+
 @solid
 def hello_mem(context) -> str:
     return "hi"

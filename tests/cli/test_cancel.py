@@ -8,7 +8,7 @@ import signal
 import psutil
 import pytest
 
-from .conftest import events, runs, wait_for
+from .conftest import calls, events, runs, wait_for
 
 
 @pytest.mark.parametrize("executor", ["in_process", "multiprocess"])
@@ -37,5 +37,33 @@ def test_ctrl_c_cancels_the_run(orch, home, repo, executor):
     assert "CANCELED nap" in err and "FAILED" not in err, err
     shown = orch("runs", "show", run.run_id)
     assert re.search(r"nap\s+CANCELED", shown.stdout), shown.stdout
+    _gone, alive = psutil.wait_procs(family[1:], timeout=5)
+    assert not alive, f"left running: {alive}"
+
+
+def test_ctrl_c_while_the_next_step_is_prepared_leaves_neither_it_nor_its_files(
+        orch, home, repo):
+    """Multiprocess: while nap runs, the zygote has forked after's process ahead (its
+    compute-log files exist). Ctrl-C cancels the run; after never ran any code, sent no
+    event, and its process and files are gone."""
+    proc = orch.popen("run", "-f", str(repo), "-p", "slow_then", "--executor", "multiprocess")
+    try:
+        parent = psutil.Process(proc.pid)
+        run = wait_for(lambda: runs(home)[0] if home.exists() and runs(home) else None)
+        prepared = home / "logs" / run.run_id / "after.out"
+        wait_for(lambda: prepared.exists() or None, timeout=15)
+        family = [parent, *parent.children(recursive=True)]
+        assert len(family) >= 4  # orch run, its worker, the zygote, nap's and after's steps
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    [run] = runs(home)
+    assert run.status.value == "CANCELED"
+    assert [e for e in events(home, run.run_id) if e.step_key == "after"] == []
+    assert calls(repo.parent) == ["extract", "nap"]
+    assert not prepared.exists() and not prepared.with_suffix(".err").exists()
     _gone, alive = psutil.wait_procs(family[1:], timeout=5)
     assert not alive, f"left running: {alive}"
