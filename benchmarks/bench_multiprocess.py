@@ -5,9 +5,10 @@ subprocess (benchmarks/entry.py: persistent SQLite ORCH_HOME, compute logs captu
 ``fs_io_manager``, bytecode as configured), beside ``orch run`` in process on the same
 workload, interleaved. ``engine ms/step`` is the run record's start → end over the steps;
 ``isolation ms/step`` is multiprocess minus in process: what running each step in its own
-process costs. Two multiprocess rows a workload, interleaved with in process: steps forked by
-the run's zygote (the default) and forked by the run worker itself (``ORCH_STEP_ZYGOTE=0``,
-as before the zygote).
+process costs. Three multiprocess rows a workload, interleaved with in process: steps forked
+by the run's zygote, each prepared while the step it waits for runs (the default); forked by
+the zygote only once ready (``ORCH_STEP_PREPARE=0``, as before preparing); and forked by the
+run worker itself (``ORCH_STEP_ZYGOTE=0``, as before the zygote).
 
 The floor, measured in this run (issue 13 item 4: isolation within 2x of it): ``os.fork`` of
 a process that has imported what a run worker imports, the child sending one small pickled
@@ -104,6 +105,8 @@ def real_entry_point(repeats: int) -> None:
             runs = interleave({
                 "in_process": lambda name=name: home.orch_run(name),
                 "zygote": lambda name=name: home.orch_run(name, "multiprocess", MAX_CONCURRENT),
+                "unprepared": lambda name=name: home.orch_run(
+                    name, "multiprocess", MAX_CONCURRENT, env={"ORCH_STEP_PREPARE": "0"}),
                 "worker forks": lambda name=name: home.orch_run(
                     name, "multiprocess", MAX_CONCURRENT, env={"ORCH_STEP_ZYGOTE": "0"}),
             }, repeats)
@@ -111,13 +114,14 @@ def real_entry_point(repeats: int) -> None:
             floor_ms = statistics.median(f[0] for f in floors) * 1000
             floor_cpu_ms = statistics.median(f[1] for f in floors) * 1000
             single = summary(runs["in_process"])
-            for variant in ("zygote", "worker forks"):
+            for variant in ("zygote", "unprepared", "worker forks"):
                 multi = summary(runs[variant])
                 isolation = multi.engine_ms_per_step - single.engine_ms_per_step
                 ratio = isolation / floor_ms
                 cpu = (multi.cpu - single.cpu) / multi.steps * 1000 \
                     if multi.cpu is not None and single.cpu is not None else float("nan")
-                label = name if variant == "zygote" else "  ↳ worker"
+                label = {"zygote": name, "unprepared": "  ↳ unprep.",
+                         "worker forks": "  ↳ worker"}[variant]
                 print(f"  {label:<11} {multi.steps:>5} {multi.wall:>7.2f} "
                       f"{multi.engine_ms_per_step:>15.2f} {single.engine_ms_per_step:>16.2f} "
                       f"{isolation:>18.2f} {ratio:>7.1f}x {cpu:>12.2f} "
