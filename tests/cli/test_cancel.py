@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 import signal
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -11,23 +14,31 @@ import pytest
 from .conftest import calls, events, runs, wait_for
 
 
-@pytest.mark.parametrize("executor", ["in_process", "multiprocess"])
-def test_ctrl_c_cancels_the_run(orch, home, repo, executor):
-    proc = orch.popen("run", "-f", str(repo), "-p", "slow", "--executor", executor)
+def _ctrl_c(orch, home, repo, pipeline: str, executor: str,
+            ready: Callable[[Any], Any]) -> tuple[int, str, list[psutil.Process]]:
+    """``orch run`` of ``pipeline``, Ctrl-C once ``ready(run)`` says so: its exit code, its
+    stderr, and the processes it and its descendants were just before."""
+    proc = orch.popen("run", "-f", str(repo), "-p", pipeline, "--executor", executor)
     try:
         parent = psutil.Process(proc.pid)
         run = wait_for(lambda: runs(home)[0] if home.exists() and runs(home) else None)
-        # nap itself has started (under load, extract's start can come well before it)
-        wait_for(lambda: [e for e in events(home, run.run_id, "STEP_START")
-                          if e.step_key == "nap"], timeout=15)
+        wait_for(lambda: ready(run), timeout=15)
         family = [parent, *parent.children(recursive=True)]
-        assert len(family) >= 2  # orch run and its worker (and, multiprocess, a step process)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 130, err
+    return proc.returncode, err, family
+
+
+@pytest.mark.parametrize("executor", ["in_process", "multiprocess"])
+def test_ctrl_c_cancels_the_run(orch, home, repo, executor):
+    # nap itself has started (under load, extract's start can come well before it)
+    code, err, family = _ctrl_c(orch, home, repo, "slow", executor, lambda run: [
+        e for e in events(home, run.run_id, "STEP_START") if e.step_key == "nap"])
+    assert len(family) >= 2  # orch run and its worker (and, multiprocess, a step process)
+    assert code == 130, err
     assert "canceling" in err.lower()
     [run] = runs(home)
     assert run.status.value == "CANCELED"
@@ -46,24 +57,18 @@ def test_ctrl_c_while_the_next_step_is_prepared_leaves_neither_it_nor_its_files(
     """Multiprocess: while nap runs, the zygote has forked after's process ahead (its
     compute-log files exist). Ctrl-C cancels the run; after never ran any code, sent no
     event, and its process and files are gone."""
-    proc = orch.popen("run", "-f", str(repo), "-p", "slow_then", "--executor", "multiprocess")
-    try:
-        parent = psutil.Process(proc.pid)
-        run = wait_for(lambda: runs(home)[0] if home.exists() and runs(home) else None)
-        prepared = home / "logs" / run.run_id / "after.out"
-        wait_for(lambda: prepared.exists() or None, timeout=15)
-        family = [parent, *parent.children(recursive=True)]
-        assert len(family) >= 4  # orch run, its worker, the zygote, nap's and after's steps
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130, err
+    def prepared(run: Any) -> Path:
+        return home / "logs" / run.run_id / "after.out"
+
+    code, err, family = _ctrl_c(orch, home, repo, "slow_then", "multiprocess",
+                                lambda run: prepared(run).exists())
+    # orch run, its worker, the zygote, nap's step process and after's prepared one
+    assert len(family) >= 5, family
+    assert code == 130, err
     [run] = runs(home)
     assert run.status.value == "CANCELED"
     assert [e for e in events(home, run.run_id) if e.step_key == "after"] == []
     assert calls(repo.parent) == ["extract", "nap"]
-    assert not prepared.exists() and not prepared.with_suffix(".err").exists()
+    assert not prepared(run).exists() and not prepared(run).with_suffix(".err").exists()
     _gone, alive = psutil.wait_procs(family[1:], timeout=5)
     assert not alive, f"left running: {alive}"
