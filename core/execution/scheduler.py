@@ -360,10 +360,10 @@ class ActiveExecution:
         no subset of it: that check is one comparison)."""
         if limit <= 0:
             return []
-        running = self.running
+        running, waiting = self.running, self.waiting
         found = {dependent for key in running for dependent in self._dependents.get(key, ())
-                 if dependent not in exclude and self.waiting.get(dependent, running) <= running
-                 and dependent in self.waiting}
+                 if dependent in waiting and dependent not in exclude
+                 and waiting[dependent] <= running}
         return [self.plan.steps[key] for key in heapq.nsmallest(limit, found, key=self._rank_of)]
 
     def _rank_of(self, key: str) -> tuple[int, int, str]:
