@@ -246,3 +246,38 @@ def test_a_step_prepared_before_its_upstream_retried_runs_once_after_the_retry(i
     assert seen["init"] >= _step_success(events, "flaky").timestamp
     assert _witnessed() == ["stamp", "then"]  # its resource and compute, once
     assert len(h.launched_pids(events)["then"]) == 1
+
+
+@solid(tags={"timeout": str(UPSTREAM_SECONDS / 2)})
+def quick_with_timeout(_context, x: int) -> int:
+    time.sleep(UPSTREAM_SECONDS / 6)
+    return x + 1
+
+
+@pipeline(mode_defs=[MODE])
+def timed_chain():
+    quick_with_timeout(slow())
+
+
+@solid(tags={"timeout": str(UPSTREAM_SECONDS / 2)})
+def too_slow(_context, x: int) -> int:
+    time.sleep(UPSTREAM_SECONDS * 10)
+    return x
+
+
+@pipeline(mode_defs=[MODE])
+def timed_out_chain():
+    too_slow(slow())
+
+
+def test_a_prepared_steps_timeout_counts_from_its_launch_not_its_fork(instance):
+    """Prepared while slow ran for longer than its timeout, the step still has its whole
+    timeout once launched — and is killed when it outruns it."""
+    result = h.run_mp(timed_chain, instance)
+    assert result.success
+    assert result.result_for_solid("quick_with_timeout").output_value() == 2
+    result = h.run_mp(timed_out_chain, instance)
+    assert not result.success
+    [failure] = h.of_type(instance.get_logs_for_run(result.run_id), EventType.STEP_FAILURE,
+                          "too_slow")
+    assert "exceeded its timeout of 0.3s" in failure.message
