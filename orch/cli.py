@@ -196,7 +196,10 @@ def _exit(code: Any) -> None:
     import atexit
 
     atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
+    # Also the original streams, when a command (or code it imported) left sys.stdout
+    # replaced: what waits in their buffers would be lost to os._exit.
+    for stream in {id(s): s for s in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__)
+                   if s is not None}.values():
         try:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe (``orch runs list | head``)

@@ -57,3 +57,25 @@ def test_a_closed_pipe_is_not_a_traceback(orch, repo, env):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout == " "
     assert "Traceback" not in done.stderr
+
+
+# The user's module writes to standard output, then replaces sys.stdout (as a library that
+# captures output might) and leaves it so: what it wrote waits in sys.__stdout__'s buffer.
+REPLACES_STDOUT = REPO + '''
+
+import io
+
+sys.stdout.write("written before sys.stdout was replaced\\n")
+sys.stdout = io.StringIO()
+'''
+
+
+def test_what_waits_in_the_original_stdout_is_flushed_too(orch, tmp_path, env):
+    """``orch plan`` imports the module in its own process; with standard output buffered
+    (as it is without PYTHONUNBUFFERED), the line must still come out."""
+    repo = write_repo(tmp_path, REPLACES_STDOUT)
+    buffered = {k: v for k, v in env.items() if k != "PYTHONUNBUFFERED"}
+    done = subprocess.run([ORCH, "plan", "-f", str(repo), "-p", "etl"], cwd=tmp_path,
+                          env=buffered, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "written before sys.stdout was replaced\n"
