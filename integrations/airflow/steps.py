@@ -45,7 +45,7 @@ import sys
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from orch.core.definitions.pipeline import PipelineDefinition
 from orch.core.definitions.reconstructable import ReconstructablePipeline
@@ -271,10 +271,14 @@ def _ensure_run(instance: Instance, prepared: PreparedRun) -> PipelineRun:
     return instance.get_run(run.run_id) or run
 
 
-def _step_states(instance: Instance, run_id: str) -> tuple[dict[str, EventType],
-                                                             set[StepOutputHandle]]:
-    """Each step's latest outcome in the run (a retried step: its last try's), and the outputs
-    the run has produced (of each step's latest try)."""
+class _StepStates(NamedTuple):
+    outcomes: dict[str, EventType]  # each step's latest outcome (a retried step: its last try's)
+    produced: set[StepOutputHandle]  # the outputs of each step's latest try
+    started: set[str]  # the steps that started (a retried one: again)
+
+
+def _step_states(instance: Instance, run_id: str) -> _StepStates:
+    """What the run's steps did so far, from one read of its step events."""
     states: dict[str, EventType] = {}
     produced: dict[str, set[StepOutputHandle]] = {}
     kinds = set(_OUTCOMES) | {EventType.STEP_OUTPUT, EventType.STEP_START,
@@ -293,7 +297,8 @@ def _step_states(instance: Instance, run_id: str) -> tuple[dict[str, EventType],
             states.pop(key, None)
         else:
             states[key] = event.event_type
-    return states, {h for handles in produced.values() for h in handles}
+    return _StepStates(states, {h for handles in produced.values() for h in handles},
+                       set(produced))
 
 
 def _skip_reason(step: ExecutionStep, produced: set[StepOutputHandle]) -> list[str] | None:
@@ -338,7 +343,7 @@ def _execute(instance: Instance, prepared: PreparedRun, keys: list[str],
     run, plan = prepared.run, prepared.plan
     rc = RunContext(prepared.pipeline_def, run, prepared.run_config, prepared.mode_def,
                     instance, plan=plan)
-    _, produced = _step_states(instance, run.run_id)
+    produced = _step_states(instance, run.run_id).produced
     loggers = build_event_loggers(prepared.run_config, prepared.mode_def.logger_defs,
                                   run.run_id)
     writer = instance.event_writer(run.run_id)
@@ -441,12 +446,10 @@ def end_dag_run(target: PipelineTarget, dag_id: str, airflow_run_id: str, state:
         if run is None or run.status is not PipelineRunStatus.STARTED:
             return False  # no task reached orch, or the run was ended by its last task
         full = target.prepare(run_id=run_id, tags=run.tags)
-        if _finish_if_complete(instance, full, run_id):
+        steps = _step_states(instance, run_id)
+        if _finish_if_complete(instance, full, run_id, steps):
             return True
-        states, _ = _step_states(instance, run_id)
-        started = {e.step_key for e in instance.get_logs_for_run(
-            run_id, of_type={EventType.STEP_START, EventType.STEP_RESTARTED})}
-        unfinished = [k for k in full.plan.order if k not in states]
+        unfinished = [k for k in full.plan.order if k not in steps.outcomes]
         name = full.pipeline_def.name
         cause = f"the Airflow DAG run {airflow_run_id} ended ({state})"
         events = [EventRecord(
@@ -457,7 +460,7 @@ def end_dag_run(target: PipelineTarget, dag_id: str, airflow_run_id: str, state:
                        "message": f"The task of step {key} ended without reporting an outcome "
                                   f"({cause}).", "stack": []},
                   "error_source": "PROCESS_CRASH"})
-            for key in unfinished if key in started]
+            for key in unfinished if key in steps.started]
         events.append(EventRecord(
             run_id, name, EventType.PIPELINE_FAILURE,
             f'Execution of pipeline "{name}" failed: {cause} with steps {unfinished} '
@@ -468,10 +471,12 @@ def end_dag_run(target: PipelineTarget, dag_id: str, airflow_run_id: str, state:
                                                        events)
 
 
-def _finish_if_complete(instance: Instance, full: PreparedRun, run_id: str) -> bool:
-    """End the run if no step of it can still run; True if this call ended it."""
+def _finish_if_complete(instance: Instance, full: PreparedRun, run_id: str,
+                        steps: _StepStates | None = None) -> bool:
+    """End the run if no step of it can still run; True if this call ended it. ``steps``:
+    what its steps did, when the caller has just read it."""
     plan = full.plan
-    states, _ = _step_states(instance, run_id)
+    states = (steps or _step_states(instance, run_id)).outcomes
     failed = [k for k in plan.order if states.get(k) is EventType.STEP_FAILURE]
     abandoned: dict[str, list[str]] = {}
     skipped_by_airflow: list[str] = []
