@@ -536,11 +536,9 @@ class _ForkLauncher:
         captured = None
         if self.compute_logs is not None:
             captured = self.compute_logs.begin_capture(self.rc.run_id, step.key, index=False)
-        request = pickle.dumps((step.key, attempt, None, captured),
-                               protocol=pickle.HIGHEST_PROTOCOL)
         try:
-            forked = self.zygote.fork(request, prepared=True) \
-                if len(request) + 1 <= _MAX_REQUEST else None
+            forked = self._fork_from_zygote(step, attempt, None, captured,
+                                            step_timeout(step, self.step_timeout))
         except _StepLost:  # the zygote died: the process, if forked, died with it
             forked = None
             self._zygote_gone()
@@ -548,11 +546,7 @@ class _ForkLauncher:
             if captured is not None and self.compute_logs is not None:
                 self.compute_logs.abandon_capture(captured)
             return
-        pid, (read_fd, go_fd) = forked
-        os.set_blocking(read_fd, False)
-        child = _Child(step, attempt, pid, read_fd, time.monotonic(),
-                       step_timeout(step, self.step_timeout), captured, zygote=self.zygote)
-        child.exit_fd = _pidfd(pid)
+        child, (go_fd,) = forked
         self._prepared[step.key] = _Prepared(child, go_fd)
 
     def prepared(self) -> list[str]:
@@ -603,15 +597,17 @@ class _ForkLauncher:
             captured = self.compute_logs.begin_capture(self.rc.run_id, step.key, index=False)
         timeout = step_timeout(step, self.step_timeout)
         try:
-            child = None if self.zygote is None else \
+            forked = None if self.zygote is None else \
                 self._fork_from_zygote(step, attempt, missing, captured, timeout)
         except _StepLost:
             yield self._lost_at_launch(step)
             return
-        if child is None:  # no zygote (or it is gone): this process forks or starts it
-            child = self._fork(step, attempt, missing, captured, timeout) \
-                if self.context is None else \
-                self._start(step, attempt, missing, captured, timeout)
+        if forked is not None:
+            child = forked[0]
+        elif self.context is None:  # no zygote (or it is gone): this process forks it
+            child = self._fork(step, attempt, missing, captured, timeout)
+        else:  # forkserver, spawn
+            child = self._start(step, attempt, missing, captured, timeout)
         yield from self._launched(child)
 
     def _launched(self, child: _Child) -> Iterator[EventRecord]:
@@ -732,9 +728,10 @@ class _ForkLauncher:
             os._exit(status)
 
     def _fork_from_zygote(self, step: ExecutionStep, attempt: int,
-                          missing: frozenset[StepOutputHandle], captured: Any,
-                          timeout: float | None) -> _Child | None:
-        """The step forked by the zygote, or None when the zygote is gone (its steps are
+                          missing: frozenset[StepOutputHandle] | None, captured: Any,
+                          timeout: float | None) -> tuple[_Child, list[int]] | None:
+        """The step forked by the zygote — prepared when ``missing`` is None, the write end of
+        its go pipe coming back beside it — or None when the zygote is gone (its steps are
         then forked from this process) or the request is too large for it."""
         zygote = self.zygote
         assert zygote is not None
@@ -742,17 +739,17 @@ class _ForkLauncher:
                                protocol=pickle.HIGHEST_PROTOCOL)
         if len(request) + 1 > _MAX_REQUEST:
             return None  # this one from the worker; the zygote serves the next
-        forked = zygote.fork(request)
+        forked = zygote.fork(request, prepared=missing is None)
         if forked is None:
             self._zygote_gone()
             return None
-        pid, (read_fd,) = forked
+        pid, (read_fd, *go) = forked
         os.set_blocking(read_fd, False)
         child = _Child(step, attempt, pid, read_fd, time.monotonic(), timeout, captured,
                        zygote=zygote)
         # Opened before the zygote can reap it: it reaps only when asked something next.
         child.exit_fd = _pidfd(pid)
-        return child
+        return child, go
 
     def _lost_at_launch(self, step: ExecutionStep) -> EventRecord:
         """The STEP_FAILURE of a step whose zygote died while forking it; later steps fork

@@ -177,7 +177,7 @@ def test_a_zygote_that_dies_while_forking_a_step_fails_it_and_never_forks_it_twi
 
     real_fork = mp._Zygote.fork
 
-    def dies_taking_the_first_request(self, request):
+    def dies_taking_the_first_request(self, request, prepared=False):
         if not getattr(self, "_took_one", False):
             self._took_one = True
             os.kill(self.pid, signal.SIGKILL)
@@ -187,7 +187,7 @@ def test_a_zygote_that_dies_while_forking_a_step_fails_it_and_never_forks_it_twi
             self.delivered = True
             self.dead = True
             raise mp._StepLost()
-        return real_fork(self, request)
+        return real_fork(self, request, prepared)
 
     monkeypatch.setattr(mp._Zygote, "fork", dies_taking_the_first_request)
     monkeypatch.setattr(mp._Zygote, "close", lambda self: None)
