@@ -507,7 +507,9 @@ class OrchApp(App[int]):
 
     @on(RunsRefreshed)
     def _runs_refreshed(self, message: RunsRefreshed) -> None:
-        for table in self.query(RunsTable):  # none while the app shuts down
+        if not self.is_running:  # a read that ends while the app shuts down
+            return
+        for table in self.query(RunsTable):
             table.show_runs(message.runs, message.waiting)
         queued = len(message.waiting)
         self._show_label("#runs-title", f"Runs · {queued} queued" if queued else "Runs")
@@ -815,7 +817,7 @@ class OrchApp(App[int]):
                 }.get(event.worker.group, f"Background task {event.worker.name}")
         text = f"{type(error).__name__}: {error}"
         self.log.error(f"{what} failed: {text}")
-        if not self.query(EventLog):  # the app is shutting down: nothing left to show it in
+        if not self.is_running:  # the app is shutting down: nothing left to show it in
             return
         self.notify(text[-600:], title=f"{what} failed", severity="error", timeout=10)
         if event.worker.group == "loader":
@@ -826,7 +828,7 @@ class OrchApp(App[int]):
     # -- steps and logs -------------------------------------------------------------------
     @on(DagView.NodeHighlighted)
     def _node_highlighted(self, message: DagView.NodeHighlighted) -> None:
-        if not self.query(DagView):  # a highlight still queued while the app shuts down
+        if not self.is_running:  # a highlight still queued while the app shuts down
             return
         shown = set(self.dag.graph_nodes)
         steps = self.run_view.steps if self.run_view else {}
@@ -883,7 +885,7 @@ class OrchApp(App[int]):
 
     def _show_step_logs(self, step_key: str | None) -> None:
         self.log_step = step_key
-        if not self.query(LogFileView):  # the app is shutting down
+        if not self.is_running:  # the app is shutting down
             return
         self.query_one(ErrorPanel).show(self.run_view, step_key)
         view = self.query_one(LogFileView)

@@ -120,3 +120,24 @@ async def test_an_idle_app_does_not_lay_the_screen_out_every_second(tmp_path, or
         finally:
             Screen._refresh_layout = original
         assert layouts == 0
+
+
+async def test_a_run_from_outside_read_while_the_app_quits_leaves_no_traceback(
+        tmp_path, orch_home):
+    # The runs list is read in a thread every second; a read that ended as the user quit was
+    # handled after the app's widgets were gone, and following its new run (show_run) raised
+    # NoMatches: the app printed a traceback on its way out. Here the read of a new run lands
+    # exactly then: while the event log is being unmounted.
+    from orch.tui.messages import RunsRefreshed
+    from orch.tui.widgets.event_log import EventLog
+
+    async with _app_after_a_run(tmp_path, orch_home) as (app, pilot, repo, _):
+        await wait_for(pilot, lambda: app.run_view is not None and app.run_view.finished)
+        second = _run_outside(repo)
+        with Instance.from_home(orch_home) as instance:
+            runs = instance.get_runs()
+        assert runs[0].run_id == second
+        log = app.query_one(EventLog)
+        log.on_unmount = lambda: app.post_message(RunsRefreshed(runs))  # type: ignore[method-assign]
+    # Leaving the block quits the app: an exception in a handler is raised there (and failed
+    # this test before the handlers checked that the app is still running).
