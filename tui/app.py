@@ -394,7 +394,7 @@ class OrchApp(App[int]):
     @on(DefinitionsLoaded)
     def _definitions_loaded(self, message: DefinitionsLoaded) -> None:
         self._load_finished()
-        if message.generation != self.generation:
+        if message.generation != self.generation or not self.is_running:
             return
         self.load_error = None
         self.query_one("#banner").display = False
@@ -425,7 +425,7 @@ class OrchApp(App[int]):
     @on(LoadFailed)
     def _load_failed(self, message: LoadFailed) -> None:
         self._load_finished()
-        if message.generation != self.generation:
+        if message.generation != self.generation or not self.is_running:
             return
         self.load_error = message.error
         banner = self.query_one("#banner", Static)
@@ -748,6 +748,8 @@ class OrchApp(App[int]):
     @on(RunLaunched)
     def _run_launched(self, message: RunLaunched) -> None:
         launched = message.launched
+        if not self.is_running:  # launched as the app quits: the run goes on, nothing to show
+            return
         if launched.run_id is None:
             self.notify(launched.note or "Nothing to run.", severity="warning")
             return
