@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +23,12 @@ BACKENDS = ("sqlite", "postgres")
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite_only: the test reads SQLite's file itself")
+    # Started in the background by a shell without job control (``nohup ... &``, some CI
+    # runners), this process has SIGINT ignored, every command a test starts inherits that,
+    # and Python then installs no KeyboardInterrupt for it: the Ctrl-C tests (a SIGINT to
+    # ``orch run``) would wait out their timeouts. The tests are Ctrl-C as a terminal sends it.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
