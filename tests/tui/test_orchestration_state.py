@@ -23,14 +23,14 @@ START = datetime.datetime(2026, 3, 28, 12, 0, tzinfo=datetime.UTC).timestamp()  
 
 def _afresh(cron: str, zone: str | None, now: float, hours: int = 24) -> list[float]:
     found = []
-    for when in next_ticks(cron, zone, now + 1e-6, 2000):
+    for when in next_ticks(cron, zone, now + 1e-6, hours * 60 + 1):  # every minute, at most
         if when.timestamp() > now + hours * 3600:
             break
         found.append(when.timestamp())
     return found
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)  # ~0.3 s an example: cronsim's ~70 µs a tick
 @given(cron=st.sampled_from(CRONS), zone=st.sampled_from(ZONES),
        offsets=st.lists(st.floats(0, 3 * 86400), min_size=1, max_size=6))
 def test_cached_windows_match_computing_them_afresh(cron: str, zone: str | None,
