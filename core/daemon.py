@@ -149,10 +149,12 @@ class DaemonLoop:
     align: bool = False  # passes just after each whole multiple of ``interval`` on the clock
 
 
-def standard_loops(instance: Instance, target: WorkspaceTarget | None = None
-                   ) -> list[DaemonLoop]:
+def standard_loops(instance: Instance, target: WorkspaceTarget | None = None,
+                   pool: CodeServerPool | None = None) -> list[DaemonLoop]:
     """The loops orch.yaml asks for — the run queue (a queued coordinator), run monitoring —
-    and, given the code's location, the schedules and sensors."""
+    and, given the code's location, the schedules and sensors: evaluated in servers of
+    ``pool`` when given (``orch dev`` shares its own: one zygote holds the project's libraries
+    for the app and the daemon), else of a pool the loop starts and closes."""
     from .run_coordinator import QueuedRunCoordinator
     from .run_monitor import monitor_runs
 
@@ -178,7 +180,7 @@ def standard_loops(instance: Instance, target: WorkspaceTarget | None = None
 
         loops.append(DaemonLoop("MONITORING", monitoring.poll_interval_seconds, monitor))
     if target is not None:
-        evaluator = InstigatorPass(target, instance.root_dir, scheduler_clock())
+        evaluator = InstigatorPass(target, instance.root_dir, scheduler_clock(), pool=pool)
         loops.append(DaemonLoop("SCHEDULER", SCHEDULER_INTERVAL, evaluator,
                                 close=evaluator.close, align=True))
     return loops
@@ -212,14 +214,15 @@ class InstigatorPass:
     RETRY_FAILED_LOAD = 60.0
 
     def __init__(self, target: WorkspaceTarget, home: Path | None,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, pool: CodeServerPool | None = None):
         self.target = target
         self.home = home
         self.clock = clock
         self.server: CodeServer | None = None
         self.dirty = True
         self.failed_at: float | None = None
-        self._pool: CodeServerPool | None = None
+        self._pool = pool
+        self._owns_pool = pool is None  # a pool it was given is its giver's to close
         self._watcher: RepositoryWatcher | None = None
 
     def _changed(self, _paths: set[str]) -> None:
@@ -270,6 +273,7 @@ class InstigatorPass:
             if self.home is not None:
                 env["ORCH_HOME"] = str(self.home)
             self._pool = CodeServerPool(cwd=self.target.working_directory, env=env)
+        if self._watcher is None:
             self._watcher = RepositoryWatcher(self.target.root, self._changed).start()
         self._drop_server()
         self.dirty = False
@@ -292,7 +296,7 @@ class InstigatorPass:
         """Best effort, at shutdown: a supervisor's SIGTERM to the process group may have
         ended the server and the zygote already."""
         for step in (self._drop_server, getattr(self._watcher, "stop", None),
-                     getattr(self._pool, "close", None)):
+                     getattr(self._pool, "close", None) if self._owns_pool else None):
             if step is None:
                 continue
             try:

@@ -304,7 +304,10 @@ class OrchApp(App[int]):
         from orch.core.errors import DagsterError
 
         try:
-            loops = standard_loops(self.instance, getattr(self.launcher, "target", None))
+            # The launcher's pool: the daemon's code servers fork from the app's zygote
+            # (one process holds the project's libraries, not two).
+            loops = standard_loops(self.instance, getattr(self.launcher, "target", None),
+                                   pool=getattr(self.launcher, "pool", None))
         except DagsterError as e:
             self.notify(f"{e} The daemon is not started.", severity="error", timeout=10)
             return

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 from conftest import wait_for
@@ -680,6 +681,22 @@ SENSOR_REPO = textwrap.dedent('''
 ''')
 
 
+def _zygotes_of_this_process() -> list[int]:
+    """The code-server zygotes this process started (``workspace_server --zygote``)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (entry / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == os.getpid() and b"--zygote" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
 async def test_orch_dev_hosts_the_daemon_a_sensor_run_appears_and_a_failing_sensor_is_told_once(
         tmp_path, orch_home):
     from orch.core.daemon import lock_holder
@@ -700,6 +717,9 @@ async def test_orch_dev_hosts_the_daemon_a_sensor_run_appears_and_a_failing_sens
             (tmp_path / "drop" / "a.csv").touch()
             table = app.query_one("#runs")
             await wait_for(pilot, lambda: table.row_count == 1)
+            # The app's loads and runs and the daemon's sensor evaluations fork their code
+            # servers from one zygote (it was one each: the project's libraries held twice).
+            assert len(_zygotes_of_this_process()) == 1
             (tmp_path / "drop" / "bad").touch()
             await wait_for(pilot, lambda: any("cannot read the drop folder" in str(n.message)
                                               for n in app._notifications))
