@@ -137,6 +137,28 @@ async def test_space_turns_a_schedule_on_and_off_and_enter_opens_its_ticks(proje
             assert state is not None and state.status is InstigatorStatus.STOPPED
 
 
+async def test_a_file_whose_schedules_are_in_no_repository_is_told_where_they_belong(
+        project, orch_home):
+    # Its schedule and sensor lie beside the pipeline with no @repository to list them: the
+    # pipeline loads, they do not (as under Dagster), and the pane said nothing at all.
+    without = REPO[:REPO.index("@repository")]
+    (project / "repo.py").write_text(without)
+    with Instance.from_home(orch_home) as instance:
+        async with _app(project, instance, watch=True).run_test(size=SIZE) as pilot:
+            app = pilot.app
+            await wait_for(pilot, lambda: "files" in app.pipelines)
+            await pilot.press("6")
+            await wait_for(pilot, lambda: isinstance(app.screen, OrchestrationScreen))
+            hint = app.screen.query_one("#instigators-hint")
+            await wait_for(pilot, lambda: "No schedules or sensors in this code" in
+                           str(hint.render()))
+            assert "@repository" in str(hint.render())
+            (project / "repo.py").write_text(REPO)  # listed by a repository: found
+            await wait_for(pilot, lambda: app.screen.query_one("#instigators").row_count == 2,
+                           seconds=30)
+            await wait_for(pilot, lambda: str(hint.render()).startswith("space on/off"))
+
+
 async def test_p_previews_a_sensor_and_enter_launches_one_of_its_requests_once(
         project, orch_home):
     (project / "drop" / "a.csv").touch()

@@ -52,6 +52,12 @@ TICK_STYLES = {TickStatus.SUCCESS: "green", TickStatus.FAILURE: "red bold",
 BACKFILL_STYLES = {BulkActionStatus.REQUESTED: "yellow", BulkActionStatus.COMPLETED: "green",
                    BulkActionStatus.FAILED: "red bold", BulkActionStatus.CANCELED: "magenta"}
 REFRESH_SECONDS = 1.0
+INSTIGATORS_HINT = ("space on/off · enter or h tick history · p preview (a save previews the "
+                    "selected one again) · esc back")
+# Schedules and sensors load from a repository, as Dagster's do: a file of a pipeline and a
+# schedule beside it, without one, shows its pipeline and no schedule.
+NO_INSTIGATORS = ("No schedules or sensors in this code. They are found in a @repository that "
+                  "returns them with its pipelines, not beside a pipeline on their own.")
 
 
 class Previewer(Protocol):
@@ -150,8 +156,7 @@ class OrchestrationScreen(Screen[None]):
         with TabbedContent(id="orchestration-tabs"):
             with TabPane("Schedules & sensors", id="tab-instigators"), Vertical():
                 yield DataTable(id="instigators", cursor_type="row")
-                yield Label("space on/off · enter or h tick history · p preview (a save previews "
-                            "the selected one again) · esc back", classes="hint")
+                yield Label(INSTIGATORS_HINT, id="instigators-hint", classes="hint")
                 yield Label("", id="preview-title")
                 yield DataTable(id="preview", cursor_type="row")
                 yield Static("", id="preview-detail", markup=False)
@@ -253,9 +258,10 @@ class OrchestrationScreen(Screen[None]):
                                  _tick_cell(row.last_tick, state.now),
                                  (row.cursor or "")[:24])))
         self._fill("instigators", rows)
-        table = self.query_one("#instigators", DataTable)
-        table.border_title = f"{len(rows)} schedules and sensors" if rows else \
-            "No schedules or sensors in this repository"
+        hint = self.query_one("#instigators-hint", Label)
+        text = INSTIGATORS_HINT if rows else NO_INSTIGATORS
+        if hint.content != text:  # an update lays the screen out again: only on a change
+            hint.update(text)
 
     def _show_upcoming(self, state: OrchestrationState) -> None:
         width = max(24, self.size.width - 30)
