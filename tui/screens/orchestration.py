@@ -132,7 +132,7 @@ class OrchestrationScreen(Screen[None]):
     OrchestrationScreen #preview-title { color: $accent; padding: 0 1; margin-top: 1; }
     OrchestrationScreen #preview { height: auto; max-height: 10; }
     OrchestrationScreen #preview-detail { height: auto; max-height: 12; padding: 0 1; }
-    OrchestrationScreen .hint { color: $text-muted; padding: 0 1; }
+    OrchestrationScreen .hint { color: $text-muted; padding: 0 1; width: 100%; }
     OrchestrationScreen #timeline { height: auto; padding: 0 1; }
     """
     TABS = ("tab-instigators", "tab-upcoming", "tab-queue", "tab-backfills")
