@@ -82,7 +82,10 @@ class StepOutputTail:
     """New lines of each running step's stdout/stderr, read through the instance's
     compute-log manager once its LOGS_CAPTURED event is seen, from its STEP_START on (a retry
     appends to the same log). A step that has ended is read for a moment longer: what its
-    process writes after its outcome (a resource's teardown in a step process) still shows."""
+    process writes after its outcome (a resource's teardown in a step process) still shows;
+    once its capture is complete and read to the end, it is not read again (every ended step
+    was read at every poll for its linger: a run of fast steps had hundreds lingering, and
+    the follower took a core from the run)."""
 
     LINGER_SECONDS = 2.0
 
@@ -94,6 +97,7 @@ class StepOutputTail:
         self.partial: dict[tuple[str, str], bytes] = {}
         self.active: set[str] = set()
         self.ended: dict[str, float] = {}
+        self.complete: set[tuple[str, str]] = set()  # captures ended and read to the end
 
     def event(self, e: Any) -> list[tuple[str, str, str]]:
         """Track the event's step; the lines of a step that just ended."""
@@ -108,6 +112,7 @@ class StepOutputTail:
         elif key and t in ("STEP_START", "STEP_RESTARTED"):
             self.active.add(key)  # read from now on: its lines follow its START line
             self.ended.pop(key, None)
+            self.complete -= {(key, "stdout"), (key, "stderr")}  # a retry captures again
         elif key in self.active and t in _STEP_ENDS:
             self.active.discard(key)
             self.ended[key] = time.monotonic()
@@ -124,6 +129,9 @@ class StepOutputTail:
         lines: list[tuple[str, str, str]] = []
         for key in sorted(self.active | set(self.ended)):
             lines += self._read(key, final=key in self.ended)
+            if key in self.ended and all(where in self.complete for where in self.offsets
+                                         if where[0] == key):
+                del self.ended[key]  # nothing more can come
         return lines
 
     def close(self) -> list[tuple[str, str, str]]:
@@ -138,13 +146,15 @@ class StepOutputTail:
         lines: list[tuple[str, str, str]] = []
         for stream in ("stdout", "stderr"):
             where = (key, stream)
-            if where not in self.offsets:
+            if where not in self.offsets or where in self.complete:
                 continue
             try:
-                data, self.offsets[where], _ = self.logs.read(
+                data, self.offsets[where], complete = self.logs.read(
                     self.run_id, key, stream, self.offsets[where])
             except OSError:
                 continue
+            if complete:
+                self.complete.add(where)
             if not data and not final:
                 continue
             text = self.partial.pop(where, b"") + data

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import time
 
-from .conftest import runs, wait_for, write_repo
+import pytest
+
+from .conftest import instance_at, runs, wait_for, write_repo
 
 CHATTY = '''
 import sys
 import time
+
+import pytest
 from pathlib import Path
 
 from orch import ModeDefinition, fs_io_manager, pipeline, solid
@@ -151,3 +155,71 @@ def test_run_shows_what_resources_print_outside_steps(orch, tmp_path):
     multi = orch("run", "-f", str(repo), "--executor", "multiprocess")
     assert multi.returncode == 0, multi.stderr
     assert "  [use] stderr: conn: closed" in multi.stderr
+
+
+MANY = '''
+from orch import ModeDefinition, fs_io_manager, pipeline, solid
+
+
+def _step(i):
+    @solid(name=f"step_{i}")
+    def step(context, x: int) -> int:
+        print(f"line of step_{i}")
+        return x + 1
+    return step
+
+
+@solid
+def first(context) -> int:
+    print("line of first")
+    return 0
+
+
+STEPS = [_step(i) for i in range(30)]
+
+
+@pipeline(mode_defs=[ModeDefinition(resource_defs={"io_manager": fs_io_manager})])
+def many():
+    x = first()
+    for step in STEPS:
+        x = step(x)
+'''
+
+
+class _CountingLogs:
+    """A compute-log manager that counts the reads made through it."""
+
+    def __init__(self, logs):
+        self.logs, self.reads = logs, 0
+
+    def read(self, *args, **kwargs):
+        self.reads += 1
+        return self.logs.read(*args, **kwargs)
+
+
+@pytest.mark.parametrize("executor", ["in_process", "multiprocess"])
+def test_a_follower_stops_reading_a_step_whose_capture_is_complete(orch, home, tmp_path,
+                                                                   executor):
+    # orch run's follower read every step that had ended in the last two seconds at every
+    # poll (10 ms), in case its process still wrote: a run of fast steps had hundreds of them,
+    # and the follower took a core from the run. Once a step's capture is complete and read
+    # to the end, nothing more can come: it is read no more (its lines are all shown).
+    from orch.commands._follow import StepOutputTail
+
+    repo = write_repo(tmp_path, MANY, "many.py")
+    done = orch("run", "-f", str(repo), "--executor", executor)
+    assert done.returncode == 0, done.stderr
+    [run] = runs(home)
+    with instance_at(home) as instance:
+        logs = _CountingLogs(instance.compute_log_manager)
+        tail = StepOutputTail(logs, run.run_id)
+        lines = []
+        for event in instance.get_logs_for_run(run.run_id):
+            lines += tail.event(event)
+            lines += tail.poll()
+        followed = logs.reads
+        for _ in range(3):
+            lines += tail.poll()
+        assert logs.reads == followed  # the steps ended and their captures are complete
+    shown = [line for _, stream, line in lines if stream == "stdout"]
+    assert shown == ["line of first", *(f"line of step_{i}" for i in range(30))]
