@@ -297,8 +297,10 @@ async def test_quit_with_a_run_in_progress_asks_then_cancels_it(repo, instance):
 
 async def test_quit_and_leave_the_run_running(repo, instance):
     app = _app(repo, instance, pipeline="sleepy")
+    # Long enough to be still running when q is pressed on a loaded machine (with 1 s it had
+    # ended there, under pytest-xdist, and q quit without asking).
     app.launch_choices.set("sleepy", LaunchChoice(
-        run_config={"solids": {"nap": {"config": {"seconds": 1.0}}}}))
+        run_config={"solids": {"nap": {"config": {"seconds": 3.0}}}}))
     async with app.run_test(size=SIZE) as pilot:
         await _loaded(pilot, "sleepy")
         await pilot.press("r")
