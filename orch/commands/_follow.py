@@ -149,19 +149,20 @@ class StepOutputTail:
             if where not in self.offsets or where in self.complete:
                 continue
             try:
-                data, self.offsets[where], complete = self.logs.read(
+                data, self.offsets[where], ended = self.logs.read(
                     self.run_id, key, stream, self.offsets[where])
             except OSError:
                 continue
-            if complete:
+            if ended:  # the capture is over and read to its end: a last line needs no "\n"
                 self.complete.add(where)
-            if not data and not final:
+            last = final or ended
+            if not data and not last:
                 continue
             text = self.partial.pop(where, b"") + data
-            complete, _, rest = text.rpartition(b"\n") if not final else (text, b"", b"")
+            whole, _, rest = text.rpartition(b"\n") if not last else (text, b"", b"")
             if rest:
                 self.partial[where] = rest
-            for line in complete.decode(errors="replace").splitlines():
+            for line in whole.decode(errors="replace").splitlines():
                 lines.append((key, stream, line))
         return lines
 

@@ -223,3 +223,48 @@ def test_a_follower_stops_reading_a_step_whose_capture_is_complete(orch, home, t
         assert logs.reads == followed  # the steps ended and their captures are complete
     shown = [line for _, stream, line in lines if stream == "stdout"]
     assert shown == ["line of first", *(f"line of step_{i}" for i in range(30))]
+
+
+UNTERMINATED = '''
+import sys
+
+from orch import pipeline, solid
+
+
+@solid
+def talk(context) -> None:
+    print("first")
+    sys.stdout.write("last, with no newline")
+
+
+@pipeline
+def unterminated():
+    talk()
+'''
+
+
+@pytest.mark.parametrize("executor", ["in_process", "multiprocess"])
+def test_a_last_line_without_a_newline_is_shown_when_the_capture_ends_first(
+        orch, home, tmp_path, executor):
+    # The follower can read a step's log after its capture ended but before it has read the
+    # step's outcome: the last line, with no newline after it, is shown then (it was kept
+    # back as a partial line and, the capture being complete, never read again).
+    from orch.commands._follow import StepOutputTail
+
+    repo = write_repo(tmp_path, UNTERMINATED, "unterminated.py")
+    done = orch("run", "-f", str(repo), "--executor", executor)
+    assert done.returncode == 0, done.stderr
+    [run] = runs(home)
+    with instance_at(home) as instance:
+        events = instance.get_logs_for_run(run.run_id)
+        outcome = next(i for i, e in enumerate(events) if e.event_type_value == "STEP_SUCCESS")
+        tail = StepOutputTail(instance.compute_log_manager, run.run_id)
+        lines = []
+        for event in events[:outcome]:
+            lines += tail.event(event)
+        lines += tail.poll()  # the step is running as far as the follower knows
+        for event in events[outcome:]:
+            lines += tail.event(event)
+            lines += tail.poll()
+    assert [line for _, stream, line in lines if stream == "stdout"] == [
+        "first", "last, with no newline"]
