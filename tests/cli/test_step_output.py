@@ -12,8 +12,6 @@ from .conftest import instance_at, runs, wait_for, write_repo
 CHATTY = '''
 import sys
 import time
-
-import pytest
 from pathlib import Path
 
 from orch import ModeDefinition, fs_io_manager, pipeline, solid
