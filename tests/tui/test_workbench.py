@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import textwrap
 import time
-from pathlib import Path
 
 import pytest
 from conftest import wait_for
@@ -685,17 +684,15 @@ SENSOR_REPO = textwrap.dedent('''
 
 def _zygotes_of_this_process() -> list[int]:
     """The code-server zygotes this process started (``workspace_server --zygote``)."""
+    import psutil
+
     found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for child in psutil.Process().children():
         try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            cmdline = (entry / "cmdline").read_bytes()
-        except (OSError, ValueError, IndexError):
+            if "--zygote" in child.cmdline():
+                found.append(child.pid)
+        except psutil.Error:  # exited meanwhile
             continue
-        if ppid == os.getpid() and b"--zygote" in cmdline:
-            found.append(int(entry.name))
     return found
 
 
