@@ -129,8 +129,7 @@ class StepOutputTail:
         lines: list[tuple[str, str, str]] = []
         for key in sorted(self.active | set(self.ended)):
             lines += self._read(key, final=key in self.ended)
-            if key in self.ended and all(where in self.complete for where in self.offsets
-                                         if where[0] == key):
+            if key in self.ended and all(where in self.complete for where in self._streams(key)):
                 del self.ended[key]  # nothing more can come
         return lines
 
@@ -142,11 +141,15 @@ class StepOutputTail:
         self.ended.clear()
         return lines
 
+    def _streams(self, key: str) -> list[tuple[str, str]]:
+        """The step's captured streams (those its LOGS_CAPTURED named)."""
+        return [w for w in ((key, "stdout"), (key, "stderr")) if w in self.offsets]
+
     def _read(self, key: str, final: bool) -> list[tuple[str, str, str]]:
         lines: list[tuple[str, str, str]] = []
-        for stream in ("stdout", "stderr"):
-            where = (key, stream)
-            if where not in self.offsets or where in self.complete:
+        for where in self._streams(key):
+            stream = where[1]
+            if where in self.complete:
                 continue
             try:
                 data, self.offsets[where], ended = self.logs.read(
