@@ -611,7 +611,7 @@ class OrchApp(App[int]):
     @on(EventsBatch)
     def _events_batch(self, message: EventsBatch) -> None:
         view = self.run_view
-        if view is None or message.run_id != view.run_id or not self.query(EventLog):
+        if view is None or message.run_id != view.run_id or not self.is_running:
             return
         self._more_events = len(message.events) >= EVENT_BATCH
         if not message.events:
