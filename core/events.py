@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -246,6 +247,17 @@ class EventRecord:
     def from_json(cls, s: str) -> EventRecord:
         return cls.from_dict(json.loads(s))
 
+    def __reduce__(self) -> tuple[Callable[..., EventRecord], tuple[Any, ...]]:
+        """Pickled as its fields, the type by its value: a step process sends every event
+        to its run worker this way, and this takes half the time of the dataclass's own
+        state (no field objects or enum lookups walked, in a process that touches each
+        such page for the first time)."""
+        event_type = self.event_type
+        return (_event_record, (self.run_id, self.pipeline_name,
+                                None if event_type is None else event_type.value, self.message,
+                                self.step_key, self.level, self.timestamp, self.pid, self.data,
+                                self.storage_id))
+
     def console_line(self) -> str:
         """The one-line console form of LEGACY_API.md §4."""
         when = time.strftime("%Y-%m-%d %H:%M:%S %z", time.localtime(self.timestamp))
@@ -255,6 +267,18 @@ class EventRecord:
             f"{when} - orch - {self.level_name} - {self.pipeline_name} - {self.run_id} - "
             f"{self.pid} - {step}{kind}{self.message}"
         )
+
+
+_EVENT_TYPES_BY_VALUE: dict[str, EventType] = {t.value: t for t in EventType}
+
+
+def _event_record(run_id: str, pipeline_name: str, event_type: str | None, message: str,
+                  step_key: str | None, level: int, timestamp: float, pid: int,
+                  data: dict[str, Any], storage_id: int | None) -> EventRecord:
+    """An unpickled :class:`EventRecord` (see its ``__reduce__``)."""
+    return EventRecord(run_id, pipeline_name,
+                       None if event_type is None else _EVENT_TYPES_BY_VALUE[event_type],
+                       message, step_key, level, timestamp, pid, data, storage_id)
 
 
 def closing_step_failure(run_id: str, pipeline_name: str, step_key: str, what: str, *,

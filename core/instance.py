@@ -203,6 +203,7 @@ class Instance:
         self.recovered_on_open: list[str] = []  # runs failed when this instance was opened
         self.home_reason: str | None = None
         self._temp_dir: Path | None = None
+        self._storage_dir: Path | None = None
         self._cleanup: weakref.finalize | None = None
         self._run_coordinator: RunCoordinator | None = None
         self._run_launcher: RunLauncher | None = None
@@ -349,9 +350,13 @@ class Instance:
     @property
     def storage_dir(self) -> Path:
         """Where the fs IO manager keeps outputs: ``ORCH_HOME/storage``, or for the ephemeral
-        instance a temporary directory created on first access and removed with the instance."""
-        path = make_private_dir(self._base_dir() / "storage")
-        resolved_root(path)  # resolved once per process, and by a run worker before it forks
+        instance a temporary directory created on first access and removed with the instance.
+        Made and resolved once per instance: by a run worker before it forks step processes,
+        which find it ready."""
+        path = self._storage_dir
+        if path is None:
+            path = self._storage_dir = make_private_dir(self._base_dir() / "storage")
+            resolved_root(path)
         return path
 
     @property

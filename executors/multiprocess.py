@@ -645,6 +645,10 @@ class _ForkLauncher:
     # -- the step zygote ------------------------------------------------------------------
     def _fork_zygote(self) -> _Zygote | None:
         _prctl()
+        if self.compute_logs is not None:
+            from orch.core.storage.compute_logs import before_fork
+
+            before_fork()
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         pid = os.fork()
         if pid == 0:  # the zygote

@@ -31,6 +31,9 @@ class ResourceDefinition:
         self.version = version
         self.configured_value: Any = _NO_CONFIG
         self.configured_schema: Any = None  # the smaller schema a configured function takes
+        self._generator_of: Callable[[Any], Any] | None = None
+        self._is_generator = False
+        self.is_generator  # noqa: B018 - looked up now (see the property)
 
     @property
     def is_configured(self) -> bool:
@@ -89,7 +92,13 @@ class ResourceDefinition:
 
     @property
     def is_generator(self) -> bool:
-        return inspect.isgeneratorfunction(self.resource_fn)
+        """Whether ``resource_fn`` yields its resource (teardown after the ``yield``). Looked
+        up once per function, when the definition is made in the process that loads the code,
+        so a step process forked from it does not look again."""
+        fn = self.resource_fn
+        if self._generator_of is not fn:
+            self._generator_of, self._is_generator = fn, inspect.isgeneratorfunction(fn)
+        return self._is_generator
 
 
 def resource(

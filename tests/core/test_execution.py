@@ -1093,6 +1093,34 @@ def test_resource_teardown_in_reverse_init_order_even_when_a_step_fails():
     assert order == ["init a", "init b", "init c", "teardown c", "teardown b", "teardown a"]
 
 
+def test_a_resource_whose_function_is_replaced_is_built_the_new_way():
+    """Whether a resource's function yields is looked up when it is defined; a function set
+    on the definition afterwards is looked at again (its teardown runs, or there is none)."""
+    events: list[str] = []
+
+    @resource
+    def plain(_):
+        return "plain"
+
+    def yielding(_):
+        events.append("init")
+        yield "yielded"
+        events.append("teardown")
+
+    plain.resource_fn = yielding
+
+    @solid(required_resource_keys={"thing"})
+    def uses(context):
+        events.append(context.resources.thing)
+
+    @pipeline(mode_defs=[ModeDefinition(resource_defs={"thing": plain})])
+    def p():
+        uses()
+
+    assert run(p).success
+    assert events == ["init", "yielded", "teardown"]
+
+
 def test_resources_built_once_per_run_in_process():
     inits = []
 

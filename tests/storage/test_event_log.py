@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import os
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -12,6 +14,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from orch.core.events import EventRecord, EventType
 from orch.core.instance import Instance
 from orch.core.runs import PipelineRun, StepStatus
@@ -376,3 +380,34 @@ def test_an_isolated_outcome_is_committed_at_once(
         time.sleep(0.01)  # longer than the group-commit window since the last commit
         writer.write(event(run, EventType.STEP_SUCCESS, "a", "ok"))
         assert committed(home, run.run_id) == ["start", "ok"]
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    run_id=st.text(), pipeline_name=st.text(),
+    event_type=st.none() | st.sampled_from(list(EventType)), message=st.text(),
+    step_key=st.none() | st.text(), level=st.integers(), timestamp=st.floats(allow_nan=False),
+    pid=st.integers(), data=st.dictionaries(st.text(), _json_values, max_size=4),
+    storage_id=st.none() | st.integers(),
+)
+def test_an_event_crosses_a_process_boundary_whole(
+    run_id: str, pipeline_name: str, event_type: EventType | None, message: str,
+    step_key: str | None, level: int, timestamp: float, pid: int, data: dict,
+    storage_id: int | None,
+) -> None:
+    """Step processes pickle their events to the run worker: every field comes back, the type
+    as the same enum member, through pickle and through copy."""
+    original = EventRecord(run_id, pipeline_name, event_type, message, step_key, level,
+                           timestamp, pid, data, storage_id)
+    for back in (pickle.loads(pickle.dumps(original, protocol=pickle.HIGHEST_PROTOCOL)),
+                 pickle.loads(pickle.dumps(original, protocol=2)), copy.deepcopy(original)):
+        assert back == original
+        assert back.event_type is event_type
+    assert copy.copy(original).data is original.data  # shallow, as before
