@@ -104,7 +104,7 @@ from orch.core.execution.step import KEEP_PROCESSES_TAG, step_timeout
 from orch.core.execution.step_task import StepTask, open_step_task, step_task
 from orch.core.plan.plan import ExecutionStep
 from orch.core.plan.sources import StepOutputHandle
-from orch.core.storage.event_writer import unpoison
+from orch.core.storage.event_writer import forget_writers, unpoison
 from orch.core.storage.serde import dumps_compact, loads
 
 _HEADER = struct.Struct("!I")
@@ -672,6 +672,7 @@ class _ForkLauncher:
         neither running nor kept exited 0)."""
         status = 0
         try:
+            forget_writers()  # the zygote writes no events: its forks need not lock writers
             gc.freeze()  # what every step inherits is never walked by their collectors
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -390,6 +390,14 @@ def _after_fork_in_child() -> None:
     _forking.clear()
 
 
+def forget_writers() -> None:
+    """In a process that never writes events (a run worker's step zygote, forked once and
+    forking a process per step): stop tracking the writers it inherited. They were emptied
+    when it was forked; forgetting them spares every later fork their locks, and the pages
+    that taking them would copy."""
+    _live_writers.clear()
+
+
 def _close_all_at_exit() -> None:
     for w in list(_live_writers):
         try:
