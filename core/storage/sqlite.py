@@ -7,6 +7,7 @@ insert. ``SqliteStorage(":memory:")`` is the ephemeral instance's storage.
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 from pathlib import Path
@@ -86,7 +87,36 @@ class SqliteStorage(SqlStorage):
         }
 
     def _insert_rows(self, conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> int:
-        conn.executemany(_INSERT, rows)
+        """The rows in a few multi-row INSERTs (:func:`_chunks`). Each statement releases
+        the interpreter lock once; ``executemany`` released and took it back for every row,
+        so a commit on the writer's thread handed the lock back and forth with the thread
+        running steps ~20 times, and that thread then waited for it after each of its own
+        system calls (in-process chain_500 through ``orch run``: 0.84 -> 0.75 ms a step)."""
+        for start, size in _chunks(len(rows)):
+            conn.execute(_insert_of(size),
+                         [value for row in rows[start:start + size] for value in row])
         # One writer holds the lock for the whole transaction (BEGIN IMMEDIATE), so the
         # batch's ids are consecutive, end at last_insert_rowid() and commit in order.
         return int(conn.execute("SELECT last_insert_rowid()").fetchone()[0])
+
+
+_CHUNK_SIZES = (64, 16, 4, 1)  # rows per INSERT: four statements, each kept prepared
+
+
+def _chunks(count: int) -> list[tuple[int, int]]:
+    """(start, size) of the INSERTs for ``count`` rows: as many of the largest size as fit,
+    then of each smaller one (at most 3 + 3 + 3 statements beyond the 64-row ones)."""
+    chunks: list[tuple[int, int]] = []
+    start = 0
+    for size in _CHUNK_SIZES:
+        while count - start >= size:
+            chunks.append((start, size))
+            start += size
+    return chunks
+
+
+@functools.cache
+def _insert_of(rows: int) -> str:
+    """``event_log._INSERT`` with ``rows`` rows of VALUES (576 parameters at most)."""
+    head, values = _INSERT.split(" VALUES ")
+    return f"{head} VALUES {', '.join([values] * rows)}"

@@ -119,6 +119,24 @@ def test_storage_ids_are_set_and_increasing(instance: Instance, make_run: MakeRu
     assert [e.storage_id for e in instance.get_logs_for_run(run.run_id)] == ids
 
 
+@pytest.mark.parametrize("count", [1, 3, 4, 17, 63, 64, 65, 300])
+def test_a_batch_of_any_size_is_stored_whole_and_in_order(
+    instance: Instance, make_run: MakeRun, count: int
+) -> None:
+    """One commit of ``count`` events (SQLite writes them in multi-row INSERTs of 64, 16, 4
+    and 1): each comes back once, in order, with the storage id it was given."""
+    run = make_run()
+    events = [event(run, EventType.STEP_START if i % 7 == 0 else None, f"s{i % 5}", f"m{i}",
+                    data={"i": i}) for i in range(count)]
+    instance.storage.store_events(events)
+    stored = instance.get_logs_for_run(run.run_id)
+    assert [(e.message, e.step_key, e.event_type, e.data) for e in stored] == \
+        [(e.message, e.step_key, e.event_type, e.data) for e in events]
+    ids = [e.storage_id for e in stored]
+    assert ids == [e.storage_id for e in events]
+    assert ids == list(range(ids[0], ids[0] + count))
+
+
 def test_writer_rejects_other_runs_events(instance: Instance, make_run: MakeRun) -> None:
     a, b = make_run(), make_run()
     with instance.event_writer(a.run_id) as writer, pytest.raises(ValueError, match="writer"):
