@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
+import time
 from pathlib import Path
 
 
@@ -19,6 +20,16 @@ def _suites() -> list[str]:
         for m in pkgutil.iter_modules([str(here)])
         if m.name.startswith("bench_")
     )
+
+
+def _skip_reason(e: BaseException) -> str | None:
+    """Why a suite stopped when what it measures is not installed here: the test helpers that
+    start its servers (SeaweedFS, PostgreSQL ...) skip through pytest, whose skip exception is
+    no ``Exception``. None for any other error."""
+    pytest = sys.modules.get("pytest")
+    if pytest is not None and isinstance(e, pytest.skip.Exception):
+        return str(e)
+    return None
 
 
 def main(argv: list[str]) -> None:
@@ -34,13 +45,22 @@ def main(argv: list[str]) -> None:
     failed = []
     for name in wanted:
         print(f"\n=== {name}", flush=True)
+        started = time.monotonic()
         try:  # one suite's failure is reported, and the others still run
             importlib.import_module(f"benchmarks.bench_{name}").main(flags)
-        except (Exception, SystemExit) as e:
+        except KeyboardInterrupt:
+            raise
+        except BaseException as e:
             if isinstance(e, SystemExit) and e.code in (None, 0):
+                continue
+            reason = _skip_reason(e)
+            if reason is not None:
+                print(f"skipped: {reason}", flush=True)
                 continue
             failed.append(name)
             print(f"suite {name} failed: {type(e).__name__}: {e}", flush=True)
+        finally:
+            print(f"({name}: {time.monotonic() - started:.0f} s)", flush=True)
     if failed:
         sys.exit(f"failed suites: {', '.join(failed)}")
 

@@ -102,13 +102,15 @@ class Cluster:
         env = {**os.environ, "TMPDIR": str(scratch), "PYTHONPYCACHEPREFIX": str(scratch / "pyc")}
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env,
                  "cwd": scratch}
-        dask = str(bin_dir / "dask")
+        # ``python -m dask``: the interpreter's own, also in a venv that sees the system's
+        # packages (its bin/ has no ``dask`` script then)
+        dask = [str(bin_dir / "python"), "-m", "dask"]
         self.processes = [subprocess.Popen(
-            [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard",
+            [*dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard",
              "--no-show"], **quiet)]
         for i in range(n_workers):
             self.processes.append(subprocess.Popen(
-                [dask, "worker", self.address, "--nthreads", "1", "--no-nanny",
+                [*dask, "worker", self.address, "--nthreads", "1", "--no-nanny",
                  "--no-dashboard", "--host", "127.0.0.1", "--local-directory",
                  str(scratch / f"w{i}")], **quiet))
         self._wait(bin_dir / "python", n_workers)

@@ -88,9 +88,12 @@ def _run(root: Path, executor: str, steps: int, max_concurrent: int) -> dict:
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks spark")
-    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--steps", type=int, default=None, help="PySpark steps (default 20)")
     parser.add_argument("--max-concurrent", type=int, default=2)
+    parser.add_argument("--quick", action="store_true", help="2 steps")
     args = parser.parse_args(argv)
+    if args.steps is None:
+        args.steps = 2 if args.quick else 20
     with tempfile.TemporaryDirectory(prefix="orch-bench-spark-") as tmp:
         root = Path(tmp)
         (root / "repo.py").write_text(REPO)
