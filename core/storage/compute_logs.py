@@ -85,6 +85,12 @@ class CapturedLogs:
     def logs_captured_data(self) -> dict[str, Any]:
         return logs_captured_data([self.step_key], self.stdout_path, self.stderr_path)
 
+    def __reduce__(self) -> tuple[type[CapturedLogs], tuple[str, str, str | None, str | None]]:
+        """Pickled as its four fields: every step process unpickles one from its zygote's
+        request, and the frozen dataclass's own state goes through ``object.__setattr__``
+        field by field (pages a freshly forked process writes for the first time)."""
+        return (CapturedLogs, (self.run_id, self.step_key, self.stdout_path, self.stderr_path))
+
 
 class ComputeLogManager(ABC):
     """Captures and serves the stdout/stderr of steps."""
