@@ -8,13 +8,17 @@
   the next write wakes it, committing that write at once),
 * a run-level event (``PIPELINE_*``) is written: it is committed with everything before it, at
   once, on the writing thread;
-* a step outcome (``STEP_SUCCESS/FAILURE/SKIPPED``) or ``STEP_UP_FOR_RETRY`` is written: the
-  timer thread is woken to commit it with everything before it, at once, or ``group_commit``
-  seconds (2 ms) after the last commit when that was more recent, together with what came
-  meanwhile (group commit: a burst of fast steps costs one transaction, not one each, and one
-  wake-up of the timer per group). The writing thread — the one running steps in process, or
-  reading step processes' pipes — never waits on storage for an outcome: on a machine whose
-  commits take ~0.5 ms, committing inline took a third of an in-process chain step,
+* a step outcome (``STEP_SUCCESS/FAILURE/SKIPPED``) or ``STEP_UP_FOR_RETRY`` is written: it is
+  committed with everything before it on the writing thread when the previous outcome came
+  ``inline_after`` (20 ms) or longer before — steps of that length or more, for which the
+  commit is cheap beside the step, and whose outcome is then stored before the next step's
+  code runs (code that holds the interpreter lock for long, in C, would otherwise keep the
+  timer thread from committing it: seconds, measured); in a burst of faster steps the timer
+  thread is woken to commit it at once, or ``group_commit`` seconds (2 ms) after the last
+  commit, together with what came meanwhile (group commit: a burst costs one transaction and
+  one wake-up of the timer per group, not one each; and the thread running the steps never
+  waits on storage then — on a machine whose commits take ~0.5 ms, committing inline took a
+  third of an in-process chain step),
 * or ``flush``/``close`` is called (``close`` runs at interpreter exit for writers left open).
 
 So a process killed with SIGKILL loses at most the events of the last 50 ms window that had not
@@ -94,6 +98,7 @@ class EventWriter:
         flush_interval: float | None = 0.05,
         flush_on: frozenset[EventType] = FLUSH_NOW_TYPES,
         group_commit: float = 0.002,
+        inline_after: float = 0.02,
         observer: Callable[[EventRecord], None] | None = None,
     ) -> None:
         self.storage = storage
@@ -106,6 +111,7 @@ class EventWriter:
         self.flush_on = flush_on
         # Without a timer thread nothing could commit a deferred outcome: commit at once.
         self.group_commit = group_commit if flush_interval is not None else 0.0
+        self.inline_after = inline_after if flush_interval is not None else 0.0
         self._init_state()
         _live_writers.add(self)
 
@@ -119,6 +125,7 @@ class EventWriter:
         self._flush_lock = threading.Lock()  # one flush at a time, so batches commit in order
         self._closed = False
         self._last_commit = 0.0
+        self._last_outcome = 0.0  # when the last outcome (or completed capture) was written
         self._urgent = False  # a deferred outcome waits: the timer ticks after group_commit
         self._thread: threading.Thread | None = None
         # True while no timer ticks (no thread yet, or it sleeps after a quiet spell): the next
@@ -193,10 +200,14 @@ class EventWriter:
         return not closed
 
     def _commit_soon(self) -> None:
-        """Have the timer thread commit now, or ``group_commit`` after the last commit when
-        that was so recent (see the module docstring); a writer without a timer commits
-        here."""
-        if self.flush_interval is None:
+        """Commit here when the previous outcome came ``inline_after`` ago or more (always,
+        for a writer without a timer); else have the timer thread commit now, or
+        ``group_commit`` after the last commit when that was so recent (see the module
+        docstring)."""
+        now = time.monotonic()
+        in_burst = now - self._last_outcome < self.inline_after
+        self._last_outcome = now
+        if not in_burst:
             self.flush()
             return
         with self._lock:

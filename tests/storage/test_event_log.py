@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from orch.core.events import EventRecord, EventType
 from orch.core.instance import Instance
 from orch.core.runs import PipelineRun, StepStatus
+from orch.core.storage.event_writer import EventWriter
 
 from .factories import event, raw_query
 
@@ -390,11 +391,30 @@ def test_step_outcomes_in_a_burst_share_commits(
     assert commits < 100, commits
 
 
-def test_an_isolated_outcome_is_committed_at_once_by_the_writers_thread(
+def test_the_outcome_of_a_step_of_20_ms_or_more_is_committed_at_once(
     instance: Instance, make_run: MakeRun, home: Path
 ) -> None:
-    """An outcome wakes the writer's thread, which commits it at once (not at its next tick,
-    half a second away here); the thread that wrote it never waits on storage for it."""
+    """An outcome 20 ms or more after the previous one is stored before the write returns,
+    on the writing thread — before the next step's code can run, which may hold the
+    interpreter lock for seconds and keep the timer thread from committing — even when the
+    timer committed the step's other events just before."""
+    run = make_run()
+    with instance.event_writer(run.run_id, flush_interval=0.05) as writer:
+        writer.write(event(run, EventType.STEP_SUCCESS, "a", "a ok"))
+        writer.write(event(run, EventType.STEP_START, "b", "b start"))
+        time.sleep(0.03)  # step b runs
+        writer.write(event(run, None, "b", "b logs"))
+        writer.flush()  # as the timer's tick does, just before b's outcome
+        writer.write(event(run, EventType.STEP_SUCCESS, "b", "b ok"))
+        assert committed(home, run.run_id) == ["a ok", "b start", "b logs", "b ok"]
+
+
+def test_an_outcome_soon_after_a_commit_is_committed_by_the_writers_thread(
+    instance: Instance, make_run: MakeRun, home: Path
+) -> None:
+    """In a burst of fast steps an outcome wakes the writer's thread, which commits it at once
+    or 2 ms after the last commit (not at its next tick, half a second away here); the thread
+    that wrote it never waits on storage for it."""
     run = make_run()
     committing: list[threading.Thread] = []
     store = instance.storage.store_events
@@ -405,19 +425,21 @@ def test_an_isolated_outcome_is_committed_at_once_by_the_writers_thread(
 
     instance.storage.store_events = recording  # type: ignore[method-assign]
     try:
-        with instance.event_writer(run.run_id, flush_interval=0.5) as writer:
-            writer.write(event(run, EventType.STEP_START, "a", "start"))
-            time.sleep(0.01)  # longer than the group-commit window since the last commit
+        # inline_after 5 s: "soon" even if this test is descheduled for a while
+        with EventWriter(instance.storage, run.run_id, flush_interval=0.5,
+                         inline_after=5.0) as writer:
+            writer.write(event(run, EventType.STEP_SUCCESS, "a", "a ok"))  # commits here
+            assert committing == [threading.current_thread()]
+            writer.write(event(run, EventType.STEP_START, "b", "b start"))
             written = time.monotonic()
-            writer.write(event(run, EventType.STEP_SUCCESS, "a", "ok"))
-            while committed(home, run.run_id) != ["start", "ok"] \
-                    and time.monotonic() - written < 1.0:
+            writer.write(event(run, EventType.STEP_SUCCESS, "b", "b ok"))
+            while len(committed(home, run.run_id)) < 3 and time.monotonic() - written < 1.0:
                 time.sleep(0.001)
-            assert committed(home, run.run_id) == ["start", "ok"]
+            assert committed(home, run.run_id) == ["a ok", "b start", "b ok"]
             assert time.monotonic() - written < 0.25
     finally:
         instance.storage.store_events = store  # type: ignore[method-assign]
-    assert committing and threading.current_thread() not in committing
+    assert len(committing) == 2 and committing[1] is not threading.current_thread()
 
 
 _json_values = st.recursive(
