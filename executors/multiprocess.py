@@ -495,8 +495,7 @@ class _ForkLauncher:
 
     def start(self) -> Iterator[EventRecord]:
         instance = self.rc.instance
-        if getattr(instance, "storage_dir", None) is not None:
-            instance.storage_dir.mkdir(parents=True, exist_ok=True)  # before any fork
+        getattr(instance, "storage_dir", None)  # made and resolved once, before any fork
         if self.context is None and _zygote_wanted(self.rc):
             self.zygote = self._fork_zygote()
         zygote = f", forked by zygote {self.zygote.pid}" if self.zygote else ""
