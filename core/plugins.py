@@ -48,6 +48,11 @@ def find(group: str, name: str) -> Plugin | None:
     return everyones(group).get(name)
 
 
+def own(group: str) -> dict[str, Plugin]:
+    """orch's own entry points of ``group`` (no scan of other distributions)."""
+    return dict(_own().get(group, {}))
+
+
 def everyones(group: str) -> dict[str, Plugin]:
     """Every installed distribution's entry points of ``group``, orch's among them, by name
     (orch's win a clash)."""

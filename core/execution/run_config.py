@@ -14,6 +14,7 @@ accepted and ignored.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ..config import Any as ConfigAny
@@ -31,7 +32,7 @@ from ..config import String as ConfigString
 from ..definitions.dependency import Graph
 from ..definitions.pipeline import PipelineDefinition
 from ..errors import DagsterConfigMappingFunctionError
-from .executor import get_executor_def, registered_executor_names
+from .executor import executor_names_for, get_executor_def, registered_executor_names
 
 _OPTIONAL_ANY = Field(ConfigAny, is_required=False)
 
@@ -139,13 +140,24 @@ def _resource_fields(pipeline_def: PipelineDefinition, mode_def: Any) -> dict[st
     return fields
 
 
-def _executor_field(mode_def: Any) -> Field:
+def _executor_field(mode_def: Any, wanted: Sequence[str] | None) -> Field:
+    """``execution``: a choice of the mode's executors (every registered one when it names
+    none). ``wanted``: the names the run config being checked uses; then only those
+    executors (and a sole choice, whose defaults fill an absent section) are loaded for
+    their config schemas, the others offered by name (loading orch's multiprocess and Dask
+    executors imports the step machinery a run's CLI never runs: ~25 ms)."""
     if mode_def.executor_defs is not None:
         names = [getattr(d, "name", d) for d in mode_def.executor_defs]
-    else:
+    elif wanted is None:
         names = registered_executor_names()
+    else:
+        names = executor_names_for(wanted)
     options: dict[str, Field] = {}
     for name in names:
+        if mode_def.executor_defs is None and wanted is not None and name not in wanted \
+                and len(names) > 1:
+            options[name] = Field(Shape({"config": _OPTIONAL_ANY}))  # not chosen: unchecked
+            continue
         schema = get_executor_def(name, mode_def.executor_defs).config_schema
         options[name] = Field(Shape({
             "config": convert_potential_field(schema) if schema is not None else _OPTIONAL_ANY
@@ -169,8 +181,11 @@ def _logger_fields(mode_def: Any) -> dict[str, Field]:
     return fields
 
 
-def run_config_schema(pipeline_def: PipelineDefinition, mode_def: Any) -> Shape:
-    """The config type a run of ``pipeline_def`` (a subset, maybe) in ``mode_def`` accepts."""
+def run_config_schema(pipeline_def: PipelineDefinition, mode_def: Any,
+                      executors: Sequence[str] | None = None) -> Shape:
+    """The config type a run of ``pipeline_def`` (a subset, maybe) in ``mode_def`` accepts.
+    ``executors``: the names a run config's ``execution`` section uses, when the schema only
+    checks that config (every registered executor is offered otherwise)."""
     solid_fields = _solid_fields(pipeline_def.graph, set())
     root = pipeline_def.parent_pipeline
     if root is not None:  # config aimed at unselected solids is accepted and ignored
@@ -179,7 +194,7 @@ def run_config_schema(pipeline_def: PipelineDefinition, mode_def: Any) -> Shape:
     return Shape({
         "solids": Field(Shape(solid_fields)),
         "resources": Field(Shape(_resource_fields(pipeline_def, mode_def))),
-        "execution": _executor_field(mode_def),
+        "execution": _executor_field(mode_def, executors),
         "loggers": _optional_section(Shape(_logger_fields(mode_def))),
     })
 
@@ -216,7 +231,9 @@ def resolve_run_config(pipeline_def: PipelineDefinition, mode_def: Any,
                        run_config: dict[str, Any] | None) -> dict[str, Any]:
     """Validate ``run_config`` (every error at once) and return the processed config the
     engine reads: defaults filled, ``{env: VAR}`` resolved, composite config mapped."""
-    schema = run_config_schema(pipeline_def, mode_def)
+    execution = (run_config or {}).get("execution")
+    wanted = [str(name) for name in execution] if isinstance(execution, dict) else []
+    schema = run_config_schema(pipeline_def, mode_def, wanted)
     result = process_config(schema, run_config or {})
     if not result.success:
         raise DagsterInvalidConfigError(

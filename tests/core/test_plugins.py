@@ -3,9 +3,11 @@ importlib.metadata reads them, without importing importlib.metadata."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from importlib.metadata import EntryPoint, distribution
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -76,3 +78,68 @@ def _importlib_metadata_parse(text: str) -> list[EntryPoint]:
     for ep in InMemory().entry_points:
         last[(ep.group, ep.name)] = ep
     return list(last.values())
+
+
+_SCAN_LOG = """\
+import importlib.metadata, os
+_entry_points = importlib.metadata.entry_points
+def _logged(*args, **kwargs):
+    with open(os.environ["SCANS"], "a") as f:
+        f.write(f"{kwargs.get('group')}\\n")
+    return _entry_points(*args, **kwargs)
+importlib.metadata.entry_points = _logged
+"""
+_THIRD_PARTY = """\
+from orch.core.execution.executor import ExecutorDefinition
+from orch.executors.in_process import in_process_executor
+
+serial = ExecutorDefinition("serial", {"label": str}, in_process_executor.executor_creation_fn)
+"""
+
+
+def test_orch_run_reads_other_distributions_entry_points_only_for_an_executor_not_orchs(
+    tmp_path,
+):
+    """``orch run`` checks run config against a schema offering every executor. With a few
+    hundred packages installed, reading each one's entry points was ~20 ms of every run
+    (and loading all of orch's, more): a run naming one of orch's executors, or none, reads
+    no other distribution's; one naming a third party's finds it; an unknown name's error
+    lists every choice."""
+    site = tmp_path / "site"
+    (site / "serial_exec-1.0.dist-info").mkdir(parents=True)
+    (site / "serial_exec-1.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: serial-exec\nVersion: 1.0\n")
+    (site / "serial_exec-1.0.dist-info" / "entry_points.txt").write_text(
+        "[orch.executors]\nserial = serial_exec:serial\n")
+    (site / "serial_exec.py").write_text(_THIRD_PARTY)
+    (site / "sitecustomize.py").write_text(_SCAN_LOG)
+    (tmp_path / "one.py").write_text(
+        "from orch import pipeline, solid\n\n@solid\ndef hello(_):\n    print('hello ran')\n"
+        "\n@pipeline\ndef one():\n    hello()\n")
+    scans = tmp_path / "scans"
+    env = {**os.environ, "PYTHONPATH": str(site), "SCANS": str(scans),
+           "ORCH_HOME": str(tmp_path / "home")}
+
+    def orch_run(execution: str) -> subprocess.CompletedProcess[str]:
+        config = tmp_path / "run.yaml"
+        config.write_text(execution)
+        scans.write_text("")
+        orch = str(Path(sys.executable).parent / "orch")
+        return subprocess.run([orch, "run", "-f", "one.py", "-c", str(config)], cwd=tmp_path,
+                              env=env, capture_output=True, text=True, timeout=120)
+
+    for execution in ("{}\n", "execution: {in_process: {}}\n"):
+        done = orch_run(execution)
+        assert done.returncode == 0, done.stderr
+        assert "hello ran" in done.stdout + done.stderr
+        assert "orch.executors" not in scans.read_text()
+
+    done = orch_run("execution: {serial: {config: {label: x}}}\n")
+    assert done.returncode == 0, done.stderr
+    assert "hello ran" in done.stdout + done.stderr
+    assert "orch.executors" in scans.read_text()
+
+    done = orch_run("execution: {seriall: {}}\n")
+    assert done.returncode == 2, done.stdout + done.stderr
+    for choice in ("dask", "in_process", "multiprocess", "serial"):
+        assert choice in done.stderr + done.stdout
