@@ -10,6 +10,9 @@ Reported: medians of the wall times and their ratio, peak RSS of the largest pro
   default) and ``forkserver`` start methods. Dagster takes minutes per run here, so by default
   only chain_50, once (``--mp-all`` for every workload, ``--mp-repeats=N``).
 
+``--quick`` (``python -m benchmarks --quick`` with Dagster installed): in process only, once
+each (Dagster's multiprocess chain_50 alone takes ~2.5 min).
+
 Skipped (with the command to run it) unless ``ORCH_BENCH_DAGSTER_PYTHON`` names a Python with
 Dagster installed, e.g. ``python3 -m venv /work/peers/dagster &&
 /work/peers/dagster/bin/pip install dagster==1.13.29``.
@@ -58,9 +61,10 @@ def main(argv: list[str]) -> None:
     if version is None:
         print(f"skipped: cannot import dagster with {python}")
         return
-    repeats = _flag(argv, "--repeats", 3)
+    quick = "--quick" in argv
+    repeats = _flag(argv, "--repeats", 1 if quick else 3)
     mp_repeats = _flag(argv, "--mp-repeats", 1)
-    mp_names = MULTIPROCESS if "--mp-all" in argv else ("chain_50",)
+    mp_names = MULTIPROCESS if "--mp-all" in argv else () if quick else ("chain_50",)
     with tempfile.TemporaryDirectory(prefix="orch-bench-dagster-") as tmp:
         scratch = Path(tmp)
         orch = OrchHome(scratch / "orch")

@@ -8,7 +8,8 @@ workload, interleaved. ``engine ms/step`` is the run record's start → end over
 process costs. Three multiprocess rows a workload, interleaved with in process: steps forked
 by the run's zygote, each prepared while the step it waits for runs (the default); forked by
 the zygote only once ready (``ORCH_STEP_PREPARE=0``, as before preparing); and forked by the
-run worker itself (``ORCH_STEP_ZYGOTE=0``, as before the zygote).
+run worker itself (``ORCH_STEP_ZYGOTE=0``, as before the zygote); ``--quick`` shows the first
+only, and compares start methods on chain_50 alone.
 
 The floor, measured in this run (issue 13 item 4: isolation within 2x of it): ``os.fork`` of
 a process that has imported what a run worker imports, the child sending one small pickled
@@ -88,7 +89,15 @@ def fork_floor(rounds: int = 200) -> tuple[float, float]:
     return float(wall), float(cpu)
 
 
-def real_entry_point(repeats: int) -> None:
+ABLATIONS = {"unprepared": ("  ↳ unprep.", {"ORCH_STEP_PREPARE": "0"}),
+             "worker forks": ("  ↳ worker", {"ORCH_STEP_ZYGOTE": "0"})}
+
+
+def real_entry_point(repeats: int, ablations: bool = True) -> None:
+    """In process against multiprocess through ``orch run``; ``ablations``: also with the
+    next step not prepared ahead and with steps forked by the worker, not the zygote (the
+    two designs it replaced; the full run shows them, ``--quick`` does not)."""
+    variants = ("zygote", *ABLATIONS) if ablations else ("zygote",)
     with tempfile.TemporaryDirectory(prefix="orch-bench-mp-") as tmp:
         home = OrchHome(Path(tmp))
         floor_before = fork_floor()
@@ -104,24 +113,22 @@ def real_entry_point(repeats: int) -> None:
         for name in NAMES:
             runs = interleave({
                 "in_process": lambda name=name: home.orch_run(name),
-                "zygote": lambda name=name: home.orch_run(name, "multiprocess", MAX_CONCURRENT),
-                "unprepared": lambda name=name: home.orch_run(
-                    name, "multiprocess", MAX_CONCURRENT, env={"ORCH_STEP_PREPARE": "0"}),
-                "worker forks": lambda name=name: home.orch_run(
-                    name, "multiprocess", MAX_CONCURRENT, env={"ORCH_STEP_ZYGOTE": "0"}),
+                **{variant: lambda name=name, variant=variant: home.orch_run(
+                    name, "multiprocess", MAX_CONCURRENT,
+                    env=ABLATIONS[variant][1] if variant in ABLATIONS else None)
+                   for variant in variants},
             }, repeats)
             floors.append(fork_floor())
             floor_ms = statistics.median(f[0] for f in floors) * 1000
             floor_cpu_ms = statistics.median(f[1] for f in floors) * 1000
             single = summary(runs["in_process"])
-            for variant in ("zygote", "unprepared", "worker forks"):
+            for variant in variants:
                 multi = summary(runs[variant])
                 isolation = multi.engine_ms_per_step - single.engine_ms_per_step
                 ratio = isolation / floor_ms
                 cpu = (multi.cpu - single.cpu) / multi.steps * 1000 \
                     if multi.cpu is not None and single.cpu is not None else float("nan")
-                label = {"zygote": name, "unprepared": "  ↳ unprep.",
-                         "worker forks": "  ↳ worker"}[variant]
+                label = ABLATIONS[variant][0] if variant in ABLATIONS else name
                 print(f"  {label:<11} {multi.steps:>5} {multi.wall:>7.2f} "
                       f"{multi.engine_ms_per_step:>15.2f} {single.engine_ms_per_step:>16.2f} "
                       f"{isolation:>18.2f} {ratio:>7.1f}x {cpu:>12.2f} "
@@ -138,7 +145,9 @@ def real_entry_point(repeats: int) -> None:
 START_METHODS = ("fork", "forkserver", "spawn")
 
 
-def start_methods(repeats: int, names: tuple[str, ...]) -> None:
+def start_methods(repeats: int, names: tuple[str, ...], warm: str = "each") -> None:
+    """``warm``: as :meth:`OrchHome.orch_run` (``"home"``: one single-solid run per home, not
+    each command once more: spawn's chain_50 alone takes ~11 s)."""
     print(f"\nstart methods: `orch run -c start_method.yaml`, max_concurrent {MAX_CONCURRENT}, "
           f"medians of {repeats}, methods interleaved")
     print(f"  {'workload':<11} {'steps':>5} {'in-proc':>8} "
@@ -155,7 +164,7 @@ def start_methods(repeats: int, names: tuple[str, ...]) -> None:
         for name in names:
             runs = interleave({"in_process": lambda name=name: home.orch_run(name), **{
                 method: lambda name=name, method=method: home.orch_run(
-                    name, "multiprocess", MAX_CONCURRENT, extra=configs[method])
+                    name, "multiprocess", MAX_CONCURRENT, extra=configs[method], warm=warm)
                 for method in START_METHODS}}, repeats)
             single = summary(runs["in_process"])
             per_step = {m: summary(runs[m]).engine_ms_per_step for m in START_METHODS}
@@ -196,9 +205,9 @@ def engine_only(repeats: int) -> None:
 
 def main(argv: list[str]) -> None:
     quick = "--quick" in argv
-    real_entry_point(repeats=3 if quick else 5)
+    real_entry_point(repeats=3 if quick else 5, ablations=not quick)
     start_methods(repeats=1 if quick else 3,  # quick: spawn's fan-out alone took 36 s
-                  names=("chain_50",) if quick else NAMES)
+                  names=("chain_50",) if quick else NAMES, warm="home" if quick else "each")
     engine_only(repeats=1 if quick else 5)
 
 
