@@ -152,10 +152,12 @@ def _executor_field(mode_def: Any, wanted: Sequence[str] | None) -> Field:
         names = registered_executor_names()
     else:
         names = executor_names_for(wanted)
+    # A config naming an unknown executor gets every choice's real schema in its error.
+    lazy = mode_def.executor_defs is None and wanted is not None and len(names) > 1 \
+        and all(name in names for name in wanted)
     options: dict[str, Field] = {}
     for name in names:
-        if mode_def.executor_defs is None and wanted is not None and name not in wanted \
-                and len(names) > 1:
+        if lazy and name not in wanted:
             options[name] = Field(Shape({"config": _OPTIONAL_ANY}))  # not chosen: unchecked
             continue
         schema = get_executor_def(name, mode_def.executor_defs).config_schema

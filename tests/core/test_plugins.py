@@ -4,6 +4,7 @@ importlib.metadata reads them, without importing importlib.metadata."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from importlib.metadata import EntryPoint, distribution
@@ -142,4 +143,6 @@ def test_orch_run_reads_other_distributions_entry_points_only_for_an_executor_no
     done = orch_run("execution: {seriall: {}}\n")
     assert done.returncode == 2, done.stdout + done.stderr
     for choice in ("dask", "in_process", "multiprocess", "serial"):
-        assert choice in done.stderr + done.stdout
+        # each with its real config ({...}), not an unchecked placeholder
+        assert re.search(rf"\b{choice}\??: {{\.\.\.}}", done.stderr + done.stdout), choice
+    assert 'Did you mean "serial"?' in done.stderr + done.stdout
