@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from orch import execute_pipeline
@@ -58,3 +59,38 @@ SUCCESS_NO_INPUT = ["STEP_START", "STEP_OUTPUT", "HANDLED_OUTPUT", "STEP_SUCCESS
 SUCCESS_ONE_INPUT = [
     "STEP_START", "LOADED_INPUT", "STEP_INPUT", "STEP_OUTPUT", "HANDLED_OUTPUT", "STEP_SUCCESS",
 ]
+
+
+_SERIAL_EXECUTOR = """\
+import os
+with open(os.environ["IMPORT_LOG"], "a") as f:
+    f.write(f"serial_exec {os.getpid()}\\n")
+from orch.core.execution.executor import ExecutorDefinition
+from orch.executors.in_process import in_process_executor
+
+serial = ExecutorDefinition("serial", {"label": str}, in_process_executor.executor_creation_fn)
+"""
+_SCAN_LOG = """\
+import importlib.metadata, os
+_entry_points = importlib.metadata.entry_points
+def _logged(*args, **kwargs):
+    if kwargs.get("group") == "orch.executors":
+        with open(os.environ["IMPORT_LOG"], "a") as f:
+            f.write(f"scan {os.getpid()}\\n")
+    return _entry_points(*args, **kwargs)
+importlib.metadata.entry_points = _logged
+"""
+
+
+def install_serial_executor(site: Path) -> None:
+    """A third party's executor, ``serial`` (the in-process one under another name, config
+    ``{label: str}``), as an installed distribution in ``site`` (a PYTHONPATH entry), and a
+    ``sitecustomize`` there: every process on that path appends ``scan <pid>`` to the file
+    ``$IMPORT_LOG`` when it reads every distribution's ``orch.executors`` entry points, and
+    ``serial_exec <pid>`` when it imports the executor's module."""
+    info = site / "serial_exec-1.0.dist-info"
+    info.mkdir(parents=True, exist_ok=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: serial-exec\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[orch.executors]\nserial = serial_exec:serial\n")
+    (site / "serial_exec.py").write_text(_SERIAL_EXECUTOR)
+    (site / "sitecustomize.py").write_text(_SCAN_LOG)

@@ -10,6 +10,7 @@ import sys
 from importlib.metadata import EntryPoint, distribution
 from pathlib import Path
 
+from core_helpers import install_serial_executor
 from hypothesis import given
 from hypothesis import strategies as st
 from orch.core import plugins
@@ -81,22 +82,6 @@ def _importlib_metadata_parse(text: str) -> list[EntryPoint]:
     return list(last.values())
 
 
-_SCAN_LOG = """\
-import importlib.metadata, os
-_entry_points = importlib.metadata.entry_points
-def _logged(*args, **kwargs):
-    with open(os.environ["SCANS"], "a") as f:
-        f.write(f"{kwargs.get('group')}\\n")
-    return _entry_points(*args, **kwargs)
-importlib.metadata.entry_points = _logged
-"""
-_THIRD_PARTY = """\
-from orch.core.execution.executor import ExecutorDefinition
-from orch.executors.in_process import in_process_executor
-
-serial = ExecutorDefinition("serial", {"label": str}, in_process_executor.executor_creation_fn)
-"""
-
 
 def test_orch_run_reads_other_distributions_entry_points_only_for_an_executor_not_orchs(
     tmp_path,
@@ -107,18 +92,12 @@ def test_orch_run_reads_other_distributions_entry_points_only_for_an_executor_no
     no other distribution's; one naming a third party's finds it; an unknown name's error
     lists every choice."""
     site = tmp_path / "site"
-    (site / "serial_exec-1.0.dist-info").mkdir(parents=True)
-    (site / "serial_exec-1.0.dist-info" / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: serial-exec\nVersion: 1.0\n")
-    (site / "serial_exec-1.0.dist-info" / "entry_points.txt").write_text(
-        "[orch.executors]\nserial = serial_exec:serial\n")
-    (site / "serial_exec.py").write_text(_THIRD_PARTY)
-    (site / "sitecustomize.py").write_text(_SCAN_LOG)
+    install_serial_executor(site)
     (tmp_path / "one.py").write_text(
         "from orch import pipeline, solid\n\n@solid\ndef hello(_):\n    print('hello ran')\n"
         "\n@pipeline\ndef one():\n    hello()\n")
     scans = tmp_path / "scans"
-    env = {**os.environ, "PYTHONPATH": str(site), "SCANS": str(scans),
+    env = {**os.environ, "PYTHONPATH": str(site), "IMPORT_LOG": str(scans),
            "ORCH_HOME": str(tmp_path / "home")}
 
     def orch_run(execution: str) -> subprocess.CompletedProcess[str]:
@@ -133,12 +112,12 @@ def test_orch_run_reads_other_distributions_entry_points_only_for_an_executor_no
         done = orch_run(execution)
         assert done.returncode == 0, done.stderr
         assert "hello ran" in done.stdout + done.stderr
-        assert "orch.executors" not in scans.read_text()
+        assert "scan" not in scans.read_text()
 
     done = orch_run("execution: {serial: {config: {label: x}}}\n")
     assert done.returncode == 0, done.stderr
     assert "hello ran" in done.stdout + done.stderr
-    assert "orch.executors" in scans.read_text()
+    assert "scan" in scans.read_text()
 
     done = orch_run("execution: {seriall: {}}\n")
     assert done.returncode == 2, done.stdout + done.stderr

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from core_helpers import install_serial_executor
 from orch.core.instance import Instance
 from orch.core.runs import PipelineRunStatus
 from orch.core.watch import CodeServerPool
@@ -207,26 +208,6 @@ def test_the_zygote_uses_the_cli_bytecode_cache_but_user_code_sees_the_users_env
     assert not list(cache.rglob("probe*.pyc"))
 
 
-THIRD_PARTY_EXECUTOR = """\
-import os
-with open(os.environ["IMPORT_LOG"], "a") as f:
-    f.write(f"serial_exec {os.getpid()}\\n")
-from orch.core.execution.executor import ExecutorDefinition
-from orch.executors.in_process import in_process_executor
-
-serial = ExecutorDefinition("serial", {"label": str}, in_process_executor.executor_creation_fn)
-"""
-SCAN_LOG = """\
-import importlib.metadata, os
-_entry_points = importlib.metadata.entry_points
-def _logged(*args, **kwargs):
-    if kwargs.get("group") == "orch.executors":
-        with open(os.environ["IMPORT_LOG"], "a") as f:
-            f.write(f"scan {os.getpid()}\\n")
-    return _entry_points(*args, **kwargs)
-importlib.metadata.entry_points = _logged
-"""
-
 
 def _execution_choices(snapshot, pipeline: str) -> list[str]:
     schema = snapshot.pipelines[pipeline]["modes"][0]["run_config_schema"]
@@ -241,14 +222,7 @@ def test_every_executor_is_found_in_the_zygote_not_again_in_each_server(setup, t
     of the dev loop. A third party's executor (a distribution on PYTHONPATH) is among them."""
     pool, target, log, _ = setup
     pool.close()
-    site = tmp_path / "site"
-    (site / "serial_exec-1.0.dist-info").mkdir()
-    (site / "serial_exec-1.0.dist-info" / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: serial-exec\nVersion: 1.0\n")
-    (site / "serial_exec-1.0.dist-info" / "entry_points.txt").write_text(
-        "[orch.executors]\nserial = serial_exec:serial\n")
-    (site / "serial_exec.py").write_text(THIRD_PARTY_EXECUTOR)
-    (site / "sitecustomize.py").write_text(SCAN_LOG)
+    install_serial_executor(tmp_path / "site")
     pool = CodeServerPool(cwd=str(tmp_path / "repo"), env=pool.env)
     try:
         zygote_pid = pool.zygote.process.pid
