@@ -153,11 +153,12 @@ def _executor_field(mode_def: Any, wanted: Sequence[str] | None) -> Field:
     else:
         names = executor_names_for(wanted)
     # A config naming an unknown executor gets every choice's real schema in its error.
+    chosen = set(wanted or ())
     lazy = mode_def.executor_defs is None and wanted is not None and len(names) > 1 \
-        and all(name in names for name in wanted)
+        and chosen <= set(names)
     options: dict[str, Field] = {}
     for name in names:
-        if lazy and name not in wanted:
+        if lazy and name not in chosen:
             options[name] = Field(Shape({"config": _OPTIONAL_ANY}))  # not chosen: unchecked
             continue
         schema = get_executor_def(name, mode_def.executor_defs).config_schema
