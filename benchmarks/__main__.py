@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import signal
 import sys
 import time
 from pathlib import Path
@@ -32,7 +33,18 @@ def _skip_reason(e: BaseException) -> str | None:
     return None
 
 
+def _interruptible() -> None:
+    """Started in the background (``cmd &`` in a script, ``nohup``), this process and every
+    command it starts inherit SIGINT *ignored*: the suites' Ctrl-C to ``orch run --watch`` or
+    ``orch queue run`` then did nothing, and each waited out its timeout (~15 s a watch).
+    A handler here is reset to the default in each command it starts, as a user's shell
+    leaves it."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(argv: list[str]) -> None:
+    _interruptible()
     available = _suites()
     # Suite names come first; everything from the first flag on goes to the suites
     # (``reliability --runs 200``).

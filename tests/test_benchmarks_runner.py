@@ -70,3 +70,30 @@ def test_the_daemon_suite_waits_least_for_its_minute_tick() -> None:
     assert latency_first(now=12 * 60 + 40, window=30)  # the boundary 20 s away
     assert not latency_first(now=12 * 60 + 1, window=30)  # 59 s away
     assert latency_first(now=12 * 60 + 1, window=30, startup=20)  # a slow start: 59 s
+
+
+def test_commands_a_suite_starts_can_be_interrupted_when_the_runner_was_started_in_the_background(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``python -m benchmarks &`` inherits SIGINT ignored, and so would every ``orch`` command
+    its suites start and later stop with SIGINT (they waited out a 15 s timeout each)."""
+    import signal
+    import subprocess
+    import sys
+
+    seen: list[str] = []
+
+    def starts_a_command(argv: list[str]) -> None:
+        done = subprocess.run([sys.executable, "-c", "import signal; print(signal.getsignal("
+                               "signal.SIGINT) is signal.default_int_handler)"],
+                              capture_output=True, text=True, check=True)
+        seen.append(done.stdout.strip())
+
+    monkeypatch.setattr(runner, "_suites", lambda: ["cmd"])
+    monkeypatch.setattr(runner.importlib, "import_module", lambda name: _suite(starts_a_command))
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # as `&` in a script leaves it
+    try:
+        runner.main([])
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert seen == ["True"]
