@@ -458,7 +458,15 @@ class Latency:
     sensor: list[tuple[float, float | None]]
 
 
-def tick_latency(tmp: Path, ticks: int, drops: int, lead: float = 3.0) -> Latency:
+TICK_LEAD_S = 3.0  # no file is dropped, nor a tick waited for, closer than this to a minute
+
+
+def first_boundary(after: float, lead: float = TICK_LEAD_S) -> int:
+    """The first minute boundary more than ``lead`` seconds after ``after``."""
+    return (int(after + lead) // 60 + 1) * 60
+
+
+def tick_latency(tmp: Path, ticks: int, drops: int, lead: float = TICK_LEAD_S) -> Latency:
     """``orch daemon run`` on :func:`latency_repository`: ``drops`` files dropped one at a
     time (each after its run exists, at a random phase; none within ``lead`` seconds of a
     minute), and ``ticks`` minute boundaries after the daemon is ready."""
@@ -471,7 +479,7 @@ def tick_latency(tmp: Path, ticks: int, drops: int, lead: float = 3.0) -> Latenc
             wait_for(lambda: sensors_ticked(home), 90, "orch daemon run: the sensor ticked",
                      daemon.alive)
             ready = time.time()
-            first = (int(ready + lead) // 60 + 1) * 60
+            first = first_boundary(ready, lead)
             boundaries = [first + 60 * i for i in range(ticks)]
             for _ in range(drops):
                 time.sleep(random.uniform(0.2, 1.2))  # a random phase of the 1 s interval
@@ -542,19 +550,15 @@ def _print_latency(result: Latency) -> list[Row]:
 
 
 def latency_first(now: float, window: float, startup: float = 8.0,
-                  idle_overhead: float = 15.0, lead: float = 3.0) -> bool:
+                  idle_overhead: float = 15.0) -> bool:
     """Whether to measure the tick latency before the idle CPU, so that waiting for a minute
     boundary costs least. The latency part waits, once its daemon is up (``startup``), for
-    the first boundary more than ``lead`` seconds away (as :func:`tick_latency` does); the
+    the :func:`first_boundary` (as :func:`tick_latency` does); the
     idle part takes ``window`` plus ``idle_overhead`` to start its commands. The two never
     overlap: only their order changes."""
     idle_takes = window + idle_overhead
-
-    def boundary_after(t: float) -> float:
-        return (int(t + lead) // 60 + 1) * 60
-
-    latency_then_idle = boundary_after(now + startup) + idle_takes
-    idle_then_latency = boundary_after(now + idle_takes + startup)
+    latency_then_idle = first_boundary(now + startup) + idle_takes
+    idle_then_latency = first_boundary(now + idle_takes + startup)
     return latency_then_idle < idle_then_latency
 
 
