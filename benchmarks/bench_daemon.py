@@ -19,6 +19,13 @@
    (``minimum_interval_seconds=1``) watching a directory, one run per new file (run key: the
    file's name, which holds the moment it was dropped): from the drop to the run's creation,
    median and p90 over several drops, each at a random phase of the sensor's interval.
+
+The two run at once, each in a project and ``ORCH_HOME`` of its own: the latency part waits
+for a minute boundary (up to a minute of nothing), and the idle window fills that wait. Each
+figure is of its own process trees — the idle CPU is the CPU time of the idle commands'
+trees, not the machine's, and the latency daemon's runs are none of them — and the latency
+part's files are dropped and its tick waited for once every idle command has loaded its code
+(their start-up is the busy part), so neither part measures the other.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -340,10 +348,11 @@ COMMANDS = {  # what is measured idle: (arguments, in a terminal, hosts a daemon
 
 
 def idle_cpu(tmp: Path, window: float, schedules: int, sensors: int,
-             settle: float = 3.0) -> list[Idle]:
+             settle: float = 3.0, loaded: threading.Event | None = None) -> list[Idle]:
     """Each of :data:`COMMANDS` on a project of its own with every instigator on, measured
     over the same ``window`` once every daemon has loaded the code and ticked each sensor
-    once (``orch dev --no-daemon``, the app alone, shows what the daemon adds to it)."""
+    once (``orch dev --no-daemon``, the app alone, shows what the daemon adds to it).
+    ``loaded`` is set then (also if they fail to start)."""
     source = idle_repository(schedules, sensors, time.time())
     started: list[tuple[str, Path, Terminal | Headless]] = []
     try:
@@ -353,10 +362,14 @@ def idle_cpu(tmp: Path, window: float, schedules: int, sensors: int,
                 full = [orch_script(), *argv]
                 started.append((command, home, Terminal(full, env, repo.parent) if in_terminal
                                 else Headless(full, env, repo.parent)))
-        for command, home, proc in started:
-            if COMMANDS[command][2]:
-                wait_for(lambda h=home: sensors_ticked(h), 90,
-                         f"{command}: every sensor ticked", proc.alive)
+        try:
+            for command, home, proc in started:
+                if COMMANDS[command][2]:
+                    wait_for(lambda h=home: sensors_ticked(h), 90,
+                             f"{command}: every sensor ticked", proc.alive)
+        finally:
+            if loaded is not None:
+                loaded.set()
         time.sleep(settle)
         trees = [TreeCpu(proc.pid) for _, _, proc in started]
         drawn = [getattr(proc, "received", 0) for _, _, proc in started]
@@ -466,10 +479,12 @@ def first_boundary(after: float, lead: float = TICK_LEAD_S) -> int:
     return (int(after + lead) // 60 + 1) * 60
 
 
-def tick_latency(tmp: Path, ticks: int, drops: int, lead: float = TICK_LEAD_S) -> Latency:
+def tick_latency(tmp: Path, ticks: int, drops: int, lead: float = TICK_LEAD_S,
+                 after: threading.Event | None = None) -> Latency:
     """``orch daemon run`` on :func:`latency_repository`: ``drops`` files dropped one at a
     time (each after its run exists, at a random phase; none within ``lead`` seconds of a
-    minute), and ``ticks`` minute boundaries after the daemon is ready."""
+    minute), and ``ticks`` minute boundaries after the daemon is ready (and ``after`` is
+    set: the idle commands started beside it have loaded their code)."""
     watched = tmp / "latency" / "incoming"
     with project(tmp / "latency", latency_repository(watched)) as (home, repo, env):
         watched.mkdir()
@@ -478,6 +493,8 @@ def tick_latency(tmp: Path, ticks: int, drops: int, lead: float = TICK_LEAD_S) -
         try:
             wait_for(lambda: sensors_ticked(home), 90, "orch daemon run: the sensor ticked",
                      daemon.alive)
+            if after is not None:
+                after.wait(120)
             ready = time.time()
             first = first_boundary(ready, lead)
             boundaries = [first + 60 * i for i in range(ticks)]
@@ -549,19 +566,6 @@ def _print_latency(result: Latency) -> list[Row]:
     return rows
 
 
-def latency_first(now: float, window: float, startup: float = 8.0,
-                  idle_overhead: float = 15.0) -> bool:
-    """Whether to measure the tick latency before the idle CPU, so that waiting for a minute
-    boundary costs least. The latency part waits, once its daemon is up (``startup``), for
-    the :func:`first_boundary` (as :func:`tick_latency` does); the
-    idle part takes ``window`` plus ``idle_overhead`` to start its commands. The two never
-    overlap: only their order changes."""
-    idle_takes = window + idle_overhead
-    latency_then_idle = first_boundary(now + startup) + idle_takes
-    idle_then_latency = first_boundary(now + idle_takes + startup)
-    return latency_then_idle < idle_then_latency
-
-
 def _table(rows: list[Row]) -> None:
     width = max(len(name) for name, _, _ in rows)
     print(f"\n  {'figure':<{width}}  {'value':>22}  target")
@@ -582,21 +586,16 @@ def main(argv: list[str]) -> None:
     args, _ = parser.parse_known_args(argv)
     if args.quick:
         args.window, args.ticks, args.drops = min(args.window, 30.0), 1, 6
-    with scratch("orch-bench-daemon-") as tmp:
-        def idle() -> list[Row]:
-            print(f"idle: {args.schedules} schedules + {args.sensors} sensors on, the "
-                  f"commands at once, {args.window:g} s window; {load()}")
-            return _print_idle(idle_cpu(tmp, args.window, args.schedules, args.sensors),
-                               args.schedules, args.sensors)
-
-        def latency() -> list[Row]:
-            print(f"latency: orch daemon run, {args.ticks} minute tick(s), {args.drops} "
-                  f"drops; {load()}")
-            return _print_latency(tick_latency(tmp, args.ticks, args.drops))
-
-        first, second = (latency, idle) if latency_first(time.time(), args.window) \
-            else (idle, latency)
-        rows = first() + second()
+    print(f"idle: {args.schedules} schedules + {args.sensors} sensors on, the commands at "
+          f"once, {args.window:g} s window; beside it, latency: orch daemon run, {args.ticks} "
+          f"minute tick(s), {args.drops} drops; {load()}", flush=True)
+    with scratch("orch-bench-daemon-") as tmp, ThreadPoolExecutor(2) as both:
+        loaded = threading.Event()
+        idle = both.submit(idle_cpu, tmp, args.window, args.schedules, args.sensors,
+                           loaded=loaded)
+        latency = both.submit(tick_latency, tmp, args.ticks, args.drops, after=loaded)
+        rows = _print_idle(idle.result(), args.schedules, args.sensors)
+        rows += _print_latency(latency.result())
     _table(rows)
     print(f"  {load()}")
 

@@ -60,18 +60,6 @@ def test_every_suite_that_parses_its_arguments_takes_quick() -> None:
 
 
 
-def test_the_daemon_suite_waits_least_for_its_minute_tick() -> None:
-    """Its tick latency waits for a minute boundary once its daemon is up (~8 s); its idle
-    measurement takes ~45 s (a 30 s window). With the boundary ~20 s away the tick comes
-    first (the idle part would make it wait for the next one); with it 59 s away the idle
-    part fills the wait."""
-    from benchmarks.bench_daemon import latency_first
-
-    assert latency_first(now=12 * 60 + 40, window=30)  # the boundary 20 s away
-    assert not latency_first(now=12 * 60 + 1, window=30)  # 59 s away
-    assert latency_first(now=12 * 60 + 1, window=30, startup=20)  # a slow start: 59 s
-
-
 def test_commands_a_suite_starts_can_be_interrupted_when_the_runner_was_started_in_the_background(
     tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
