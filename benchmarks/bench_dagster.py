@@ -11,7 +11,8 @@ Reported: medians of the wall times and their ratio, peak RSS of the largest pro
   only chain_50, once (``--mp-all`` for every workload, ``--mp-repeats=N``).
 
 ``--quick`` (``python -m benchmarks --quick`` with Dagster installed): in process only, once
-each (Dagster's multiprocess chain_50 alone takes ~2.5 min).
+each, chain_1 and fanout_100 (Dagster's multiprocess chain_50 alone takes ~2.5 min, its
+wide_200 in process ~15 s).
 
 Skipped (with the command to run it) unless ``ORCH_BENCH_DAGSTER_PYTHON`` names a Python with
 Dagster installed, e.g. ``python3 -m venv /work/peers/dagster &&
@@ -31,6 +32,7 @@ from .dagster import DagsterHome, dagster_version
 from .entry import Measured, OrchHome, interleave, load, med
 
 IN_PROCESS = ("chain_1", "chain_50", "fanout_100", "wide_200")
+QUICK_IN_PROCESS = ("chain_1", "fanout_100")
 MULTIPROCESS = ("chain_50", "fanout_100", "wide_200")
 MAX_CONCURRENT = 2
 
@@ -74,7 +76,7 @@ def main(argv: list[str]) -> None:
               "interleaved; medians")
         print(f"  {'workload':<34} {'orch s':>8} {'Dagster s':>9} {'ratio':>7} "
               f"{'orch RSS':>8} {'Dagster RSS':>8}")
-        for name in IN_PROCESS:
+        for name in QUICK_IN_PROCESS if quick else IN_PROCESS:
             runs = interleave({
                 "orch": lambda name=name: orch.orch_run(name, quiet=False, warm="home"),
                 "dagster": lambda name=name: dagster.job_execute(name, "in_process"),

@@ -22,7 +22,8 @@ package for the last two), each as ``orch run -c`` with that method, on the same
 fans two steps overlap), ``isolation ms/step`` that minus in process.
 
 Then, labelled **engine only**: ``execute_pipeline`` with the multiprocess executor from a
-warm Python process holding the instance (no CLI, no run-worker start, no progress follower).
+warm Python process holding the instance (no CLI, no run-worker start, no progress follower);
+not in ``--quick``.
 
 The side-by-side with Dagster is its own suite: ``python -m benchmarks dagster``.
 
@@ -208,7 +209,10 @@ def main(argv: list[str]) -> None:
     real_entry_point(repeats=3 if quick else 5, ablations=not quick)
     start_methods(repeats=1 if quick else 3,  # quick: spawn's fan-out alone took 36 s
                   names=("chain_50",) if quick else NAMES, warm="home" if quick else "each")
-    engine_only(repeats=1 if quick else 5)
+    if quick:
+        print("\nengine only: the full run (`python -m benchmarks multiprocess`)")
+    else:
+        engine_only(repeats=5)
 
 
 if __name__ == "__main__":

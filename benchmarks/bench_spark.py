@@ -5,7 +5,10 @@ many times it was paid, with the proof that it is paid once per process: the dis
 (process, Spark application) pairs the steps ran in. In process: one session for all the
 steps. Under multiprocess: one per step process (each step is a process of its own).
 
-    python -m benchmarks spark [--steps N] [--max-concurrent N]
+``--quick``: 2 steps, in process only (the session's start cost, paid once); the full run
+adds multiprocess, which pays it once per step process.
+
+    python -m benchmarks spark [--steps N] [--max-concurrent N] [--quick]
 """
 
 from __future__ import annotations
@@ -90,7 +93,7 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks spark")
     parser.add_argument("--steps", type=int, default=None, help="PySpark steps (default 20)")
     parser.add_argument("--max-concurrent", type=int, default=2)
-    parser.add_argument("--quick", action="store_true", help="2 steps")
+    parser.add_argument("--quick", action="store_true", help="2 steps, in process only")
     args = parser.parse_args(argv)
     if args.steps is None:
         args.steps = 2 if args.quick else 20
@@ -105,13 +108,17 @@ def main(argv: list[str]) -> None:
             f"          local: {{dir: {root / 'spark'}}}\n")
         print(f"{args.steps} PySpark steps in one run, local[2]   {load()} (before)")
         results = {}
-        for executor in ("in_process", "multiprocess"):
+        for executor in ("in_process",) if args.quick else ("in_process", "multiprocess"):
             r = results[executor] = _run(root, executor, args.steps, args.max_concurrent)
             print(f"  {executor:<12} wall {r['wall']:6.1f} s   session starts {len(r['inits']):2d}"
                   f" (distinct process+application pairs over {r['steps']} steps: "
                   f"{r['sessions']})   start cost median {statistics.median(r['inits']):5.2f} s,"
                   f" total {sum(r['inits']):6.1f} s   step median (start to success) {r['step_median']:5.2f} s"
                   f"   {load()}")
+        if args.quick:
+            print("  (multiprocess, a session start per step process: the full run, "
+                  "`python -m benchmarks spark`)")
+            return
         inp, mp = results["in_process"], results["multiprocess"]
         print(f"  multiprocess pays the session start {len(mp['inits'])}x "
               f"({sum(mp['inits']):.1f} s of session starts, {mp['wall'] / inp['wall']:.1f}x the "
