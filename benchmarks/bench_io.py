@@ -164,4 +164,4 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     repeats = 1 if args.quick else args.repeats
     user_level(args.rows, repeats)
-    engine_only(args.rows, max(repeats, 3))
+    engine_only(args.rows, 1 if args.quick else max(repeats, 3))

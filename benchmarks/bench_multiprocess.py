@@ -9,7 +9,7 @@ process costs. Three multiprocess rows a workload, interleaved with in process: 
 by the run's zygote, each prepared while the step it waits for runs (the default); forked by
 the zygote only once ready (``ORCH_STEP_PREPARE=0``, as before preparing); and forked by the
 run worker itself (``ORCH_STEP_ZYGOTE=0``, as before the zygote); ``--quick`` shows the first
-only, and compares start methods on chain_50 alone.
+only, and compares start methods on chain_20 alone.
 
 The floor, measured in this run (issue 13 item 4: isolation within 2x of it): ``os.fork`` of
 a process that has imported what a run worker imports, the child sending one small pickled
@@ -207,8 +207,8 @@ def engine_only(repeats: int) -> None:
 def main(argv: list[str]) -> None:
     quick = "--quick" in argv
     real_entry_point(repeats=3 if quick else 5, ablations=not quick)
-    start_methods(repeats=1 if quick else 3,  # quick: spawn's fan-out alone took 36 s
-                  names=("chain_50",) if quick else NAMES, warm="home" if quick else "each")
+    start_methods(repeats=1 if quick else 3,  # quick: spawn's chain_50 alone takes ~11 s
+                  names=("chain_20",) if quick else NAMES, warm="home" if quick else "each")
     if quick:
         print("\nengine only: the full run (`python -m benchmarks multiprocess`)")
     else:

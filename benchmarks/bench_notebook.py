@@ -75,10 +75,10 @@ def _kernel_start() -> float:
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks notebook")
     parser.add_argument("--runs", type=int, default=None, help="runs of each (default 10)")
-    parser.add_argument("--quick", action="store_true", help="3 runs of each")
+    parser.add_argument("--quick", action="store_true", help="2 runs of each")
     args = parser.parse_args(argv)
     if args.runs is None:
-        args.runs = 3 if args.quick else 10
+        args.runs = 2 if args.quick else 10
     import papermill
     from jupyter_client.manager import start_new_kernel
     from orch.core.instance import Instance

@@ -6,7 +6,7 @@ injection run (the CI suite, tests/reliability/, runs small versions of the same
 * 8 concurrent runs in one instance with a reader polling SQLite;
 * M (default 10,000) run configs fuzzed with hypothesis through validation.
 
-``--quick`` (what ``python -m benchmarks --quick`` passes): N 20 and M 500 unless given.
+``--quick`` (what ``python -m benchmarks --quick`` passes): N 12 and M 500 unless given.
 
 Prints runs tried, integrity failures, committed events lost, runs left non-terminal, steps
 left IN_PROGRESS, orphan processes and non-config exceptions. Target: all zero.
@@ -32,7 +32,7 @@ def _option(argv: list[str], name: str, default: int) -> int:
 
 def main(argv: list[str]) -> None:
     quick = "--quick" in argv  # python -m benchmarks --quick: a shorter sweep, same attacks
-    runs = _option(argv, "--runs", 20 if quick else 200)
+    runs = _option(argv, "--runs", 12 if quick else 200)
     seed = _option(argv, "--seed", 11)
     configs = _option(argv, "--configs", 500 if quick else 10_000)
     total = Figures()
