@@ -390,6 +390,8 @@ class _SharedFiles:
         self.ranges_path = f"{base}.ranges"
         self.fds: tuple[int, int, int] | None = None
         self.written: dict[str, tuple[int, int]] = {}
+        # sys.stdout/sys.stderr for the steps, made once for the run, not twice a step.
+        self.streams: list[io.TextIOWrapper] = []
 
     def _open(self) -> tuple[int, int, int]:
         if self.fds is None:
@@ -416,7 +418,8 @@ class _SharedFiles:
         os.write(ranges_fd, f"start {step_key} {start[0]} {start[1]}\n".encode())
         try:
             with _redirected(out_fd, err_fd, (self.run_id, step_key),
-                             (start[0] - earlier[0], start[1] - earlier[1])):
+                             (start[0] - earlier[0], start[1] - earlier[1]),
+                             self._streams(out_fd, err_fd)):
                 yield
         finally:
             end = os.fstat(out_fd).st_size, os.fstat(err_fd).st_size
@@ -424,7 +427,23 @@ class _SharedFiles:
             self.written[step_key] = (earlier[0] + end[0] - start[0],
                                       earlier[1] + end[1] - start[1])
 
+    def _streams(self, out_fd: int, err_fd: int) -> tuple[io.TextIOWrapper, io.TextIOWrapper]:
+        """The run's text streams on the shared files (new ones if a step closed them)."""
+        if len(self.streams) != 2 or any(stream.closed for stream in self.streams):
+            self._close_streams()
+            self.streams = [_text_stream(out_fd), _text_stream(err_fd)]
+        return self.streams[0], self.streams[1]
+
+    def _close_streams(self) -> None:
+        for stream in self.streams:
+            try:
+                stream.close()
+            except (OSError, ValueError):
+                pass
+        self.streams = []
+
     def close(self) -> None:
+        self._close_streams()
         if self.fds is not None:
             for fd in self.fds:
                 os.close(fd)
@@ -634,9 +653,13 @@ def redirect_output(stdout_path: str | Path, stderr_path: str | Path,
 
 @contextmanager
 def _redirected(out_fd: int, err_fd: int, owner: tuple[str, str] | None,
-                base: tuple[int, int] = (0, 0)) -> Iterator[None]:
+                base: tuple[int, int] = (0, 0),
+                streams: tuple[io.TextIOWrapper, io.TextIOWrapper] | None = None
+                ) -> Iterator[None]:
     """fds 1 and 2 and ``sys.stdout``/``sys.stderr`` on ``out_fd``/``err_fd`` (which stay
-    open) for the body. ``base``: where the owner's output starts in them."""
+    open) for the body. ``base``: where the owner's output starts in them. ``streams``: the
+    text streams on them to use (flushed, and left open, afterwards); else new ones, closed
+    afterwards."""
     global _capturing, _capture_base
     _flush_std_streams()
     saved = {fd: _dup_or_none(fd) for fd in (1, 2)}
@@ -645,8 +668,8 @@ def _redirected(out_fd: int, err_fd: int, owner: tuple[str, str] | None,
     try:
         os.dup2(out_fd, 1)
         os.dup2(err_fd, 2)
-        sys.stdout = new_stdout = _text_stream(out_fd)
-        sys.stderr = new_stderr = _text_stream(err_fd)
+        new_stdout, new_stderr = streams or (_text_stream(out_fd), _text_stream(err_fd))
+        sys.stdout, sys.stderr = new_stdout, new_stderr
         _capturing, _capture_base = owner, base
         yield
     finally:
@@ -665,7 +688,7 @@ def _redirected(out_fd: int, err_fd: int, owner: tuple[str, str] | None,
             else:
                 os.dup2(copy, fd)
                 os.close(copy)
-        for stream in (new_stdout, new_stderr):
+        for stream in (new_stdout, new_stderr) if streams is None else ():
             if stream is not None:
                 try:
                     stream.close()

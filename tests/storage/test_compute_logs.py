@@ -127,6 +127,29 @@ def test_a_reader_of_a_step_that_just_ended_never_gets_the_next_steps_bytes(
     assert (data, offset) == (b"mine\n", 5)
 
 
+def test_a_runs_in_process_steps_print_through_one_stream_and_a_closed_one_is_replaced(
+        instance: Instance) -> None:
+    """The text streams on the run's shared files are made once for its steps (not two a
+    step); a step that closes ``sys.stdout`` loses nothing of the next step's output."""
+    manager = instance.compute_log_manager
+    streams = []
+    for key in ("a", "b"):
+        with manager.capture("run5", key):
+            print(f"{key} prints")
+            streams.append(sys.stdout)
+    assert streams[0] is streams[1]
+    with manager.capture("run5", "closer"):
+        print("closing stdout")
+        sys.stdout.close()
+    with manager.capture("run5", "after"):
+        print("still captured")
+        assert sys.stdout is not streams[0]
+    assert manager.read("run5", "b", "stdout")[0] == b"b prints\n"
+    assert manager.read("run5", "closer", "stdout")[0] == b"closing stdout\n"
+    assert manager.read("run5", "after", "stdout")[0] == b"still captured\n"
+    assert not sys.stdout.closed
+
+
 def test_capture_restores_everything_when_the_step_raises(instance: Instance) -> None:
     manager = instance.compute_log_manager
     stdout_before = sys.stdout
