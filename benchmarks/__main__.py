@@ -55,6 +55,7 @@ def main(argv: list[str]) -> None:
         sys.exit(f"unknown benchmark(s) {unknown}; available: {available}")
     flags = argv[first_flag:]
     failed = []
+    began = time.monotonic()
     for name in wanted:
         print(f"\n=== {name}", flush=True)
         started = time.monotonic()
@@ -73,6 +74,7 @@ def main(argv: list[str]) -> None:
             print(f"suite {name} failed: {type(e).__name__}: {e}", flush=True)
         finally:
             print(f"({name}: {time.monotonic() - started:.0f} s)", flush=True)
+    print(f"\n(all {len(wanted)} suites: {time.monotonic() - began:.0f} s)", flush=True)
     if failed:
         sys.exit(f"failed suites: {', '.join(failed)}")
 
