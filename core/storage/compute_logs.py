@@ -391,7 +391,7 @@ class _SharedFiles:
         self.fds: tuple[int, int, int] | None = None
         self.written: dict[str, tuple[int, int]] = {}
         # sys.stdout/sys.stderr for the steps, made once for the run, not twice a step.
-        self.streams: list[io.TextIOWrapper] = []
+        self.streams: tuple[io.TextIOWrapper, io.TextIOWrapper] | None = None
 
     def _open(self) -> tuple[int, int, int]:
         if self.fds is None:
@@ -429,18 +429,18 @@ class _SharedFiles:
 
     def _streams(self, out_fd: int, err_fd: int) -> tuple[io.TextIOWrapper, io.TextIOWrapper]:
         """The run's text streams on the shared files (new ones if a step closed them)."""
-        if len(self.streams) != 2 or any(stream.closed for stream in self.streams):
+        if self.streams is None or any(stream.closed for stream in self.streams):
             self._close_streams()
-            self.streams = [_text_stream(out_fd), _text_stream(err_fd)]
-        return self.streams[0], self.streams[1]
+            self.streams = _text_stream(out_fd), _text_stream(err_fd)
+        return self.streams
 
     def _close_streams(self) -> None:
-        for stream in self.streams:
+        for stream in self.streams or ():
             try:
                 stream.close()
             except (OSError, ValueError):
                 pass
-        self.streams = []
+        self.streams = None
 
     def close(self) -> None:
         self._close_streams()
