@@ -6,7 +6,7 @@ import errno
 import os
 import pickle
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from ..errors import DagsterInvariantViolationError
 from ..storage.paths import (
     FILE_MODE,
     NOFOLLOW,
+    DirectoriesAhead,
     OrchPathEscapeError,
     contained_file,
     make_private_dir,
@@ -30,6 +31,15 @@ class IOManager(ABC):
 
     @abstractmethod
     def load_input(self, context: Any) -> Any: ...
+
+    def prepare_outputs(self, run_id: str, outputs: Sequence[tuple[str, str]]
+                        ) -> Callable[[], None] | None:
+        """orch: the ``(step key, output name)`` pairs of run ``run_id`` that steps in this
+        process will store here, in the order they should run, told once before the first of
+        them (executors that initialise resources once a run). A manager may get ready for
+        them meanwhile; what it returns is called when those steps are done. The default does
+        nothing."""
+        return None
 
 
 class RootInputManager(ABC):
@@ -158,6 +168,27 @@ class PickledObjectFilesystemIOManager(IOManager):
 
     def __init__(self, base_dir: str | os.PathLike):
         self.base_dir = Path(base_dir)
+        self._ahead: DirectoriesAhead | None = None
+
+    def prepare_outputs(self, run_id: str, outputs: Sequence[tuple[str, str]]
+                        ) -> Callable[[], None] | None:
+        """Make the outputs' step directories in a thread while the first steps run (see
+        :class:`DirectoriesAhead`); none for a single output."""
+        if len(outputs) < 2 or self._ahead is not None:
+            return None
+        try:
+            steps = [os.path.dirname(contained_file(self.base_dir, run_id, step_key, name))
+                     for step_key, name in outputs]
+            directories = list(dict.fromkeys([os.path.dirname(steps[0]), *steps]))
+        except (OSError, DagsterInvariantViolationError):  # the step reports it when it runs
+            return None
+        self._ahead = ahead = DirectoriesAhead(directories)
+
+        def done() -> None:
+            self._ahead = None
+            ahead.close()
+
+        return done
 
     def _path(self, output_context: Any) -> str:
         """``base_dir/<run_id>/<step_key>/<output>`` (plus ``/<mapping_key>`` for dynamic)."""
@@ -165,7 +196,10 @@ class PickledObjectFilesystemIOManager(IOManager):
 
     def handle_output(self, context: Any, obj: Any) -> None:
         path = self._path(context)
-        make_private_dir(os.path.dirname(path))
+        directory = os.path.dirname(path)
+        if self._ahead is not None:
+            self._ahead.used(directory)
+        make_private_dir(directory)
         tmp = path + ".tmp"
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | NOFOLLOW, FILE_MODE)

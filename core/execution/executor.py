@@ -22,7 +22,7 @@ from ..events import EventRecord, EventType
 from ..plan.plan import ExecutionStep
 from ..plan.sources import StepOutputHandle
 from .context import Resources, RunContext
-from .resources import ResourceScope, required_resource_keys
+from .resources import ResourceScope, prepare_outputs, required_resource_keys
 from .scheduler import ActiveExecution, RunStep, StepLauncher, drive
 from .step import execute_step
 
@@ -54,12 +54,14 @@ def execute_plan(run_context: RunContext, active: ActiveExecution, executor: Exe
     to ``run_context.pending_logs``, which the run's event stream drains."""
     scope = ResourceScope()
     launcher: StepLauncher | None = None
+    prepared: list[Callable[[], None]] = []
     try:
         if executor.resources_per_step:
             run_step: RunStep = functools.partial(execute_step_with_resources, run_context)
         else:
-            keys = required_resource_keys(run_context, active.plan.executable_steps())
-            yield from scope.initialize(run_context, keys)
+            steps = active.plan.executable_steps()
+            yield from scope.initialize(run_context, required_resource_keys(run_context, steps))
+            prepared = prepare_outputs(run_context, steps, scope.resources)
             run_step = functools.partial(_execute_with, run_context, scope.resources)
         launcher = executor.launcher(run_context, run_step)
         yield from launcher.start()
@@ -67,12 +69,20 @@ def execute_plan(run_context: RunContext, active: ActiveExecution, executor: Exe
     except BaseException:
         if launcher is not None:
             run_context.pending_logs.extend(launcher.terminate())
+        _finish(prepared)
         run_context.pending_logs.extend(scope.teardown(run_context))
         raise
     finally:
         if launcher is not None:
             launcher.close()
+    _finish(prepared)
     yield from scope.teardown(run_context)
+
+
+def _finish(prepared: list[Callable[[], None]]) -> None:
+    """Call what the IO managers' ``prepare_outputs`` returned, each once."""
+    while prepared:
+        prepared.pop()()
 
 
 def _execute_with(run_context: RunContext, resources: Resources, step: ExecutionStep,

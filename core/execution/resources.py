@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ..definitions.types import solid_type_resource_keys
@@ -42,6 +42,28 @@ def required_resource_keys(run_context: RunContext, steps: Iterable[Any]) -> set
                 keys.add(dep)
                 pending.append(dep)
     return keys
+
+
+def prepare_outputs(run_context: RunContext, steps: Iterable[Any], resources: Resources
+                    ) -> list[Callable[[], None]]:
+    """Tell each IO manager the outputs ``steps`` will store through it, in plan order
+    (``IOManager.prepare_outputs``), once its resources are initialised for the run; what
+    they return is to be called when those steps are done."""
+    by_key: dict[str, list[tuple[str, str]]] = {}
+    for step in steps:
+        if not step.is_resolved:
+            continue
+        for out in step.solid_def.output_defs:
+            if not out.is_dynamic:
+                by_key.setdefault(out.io_manager_key, []).append((step.key, out.name))
+    values = resources._asdict()
+    finishers = []
+    for key, outputs in by_key.items():
+        prepare = getattr(values.get(key), "prepare_outputs", None)
+        done = prepare(run_context.run_id, outputs) if callable(prepare) else None
+        if done is not None:
+            finishers.append(done)
+    return finishers
 
 
 def output_io_manager_key(run_context: RunContext, handle: Any) -> str:

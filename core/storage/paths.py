@@ -17,6 +17,8 @@ import os
 import re
 import shutil
 import stat
+import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -178,6 +180,55 @@ def _remember(cache: set[str], path: str) -> None:
     if len(cache) >= _CACHE_LIMIT:
         cache.clear()
     cache.add(path)
+
+
+class DirectoriesAhead:
+    """Makes directories (:func:`make_private_dir`) in a thread of its own, in the order
+    given, ahead of the code that will write into them: a run's step directories while its
+    first steps run. Creating a directory can cost far more than a step's own work on a slow
+    disk (0.1-0.9 ms here: its inode and bitmap blocks are read, and it waits for the journal
+    while SQLite syncs), and the thread spends that time off the interpreter lock.
+
+    The writer still calls :func:`make_private_dir`, which returns at once for a directory
+    made here and makes it itself when it gets there first. :meth:`close` stops the thread
+    and removes the directories it made that no one :meth:`used` (and that are empty), so a
+    run that ends early leaves no directories for the steps it never ran."""
+
+    def __init__(self, paths: Sequence[str]) -> None:
+        self._paths = list(paths)
+        self._made: list[str] = []
+        self._used: set[str] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._make, name="orch-dirs-ahead", daemon=True)
+        self._thread.start()
+
+    def _make(self) -> None:
+        for path in self._paths:
+            if self._stop.is_set() or path in _made_dirs:
+                continue
+            try:
+                existed = os.path.isdir(path)
+                make_private_dir(path)
+            except OSError:  # the writer's own make_private_dir reports it
+                continue
+            if not existed:
+                self._made.append(path)
+
+    def used(self, path: str) -> None:
+        """``path`` holds (or will hold) something: :meth:`close` keeps it."""
+        self._used.add(path)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        for path in reversed(self._made):  # a run's directory after its steps'
+            if path not in self._used:
+                try:
+                    os.rmdir(path)  # refuses a directory that is not empty
+                except OSError:
+                    continue
+                _made_dirs.discard(path)
+                _plain_dirs.discard(path)
 
 
 def remove_tree(path: str | os.PathLike[str]) -> None:

@@ -146,11 +146,15 @@ def test_rich_progress_on_a_terminal(repo, env):
 
 
 FANOUT = """\
+import os
+
 from orch import ModeDefinition, fs_io_manager, pipeline, solid
 
 
 @solid
 def source(_):
+    if os.environ.get("SOURCE_FAILS"):
+        raise RuntimeError("no source today")
     return 1
 
 
@@ -162,7 +166,7 @@ def leaf(_, x: int) -> int:
 @pipeline(mode_defs=[ModeDefinition(resource_defs={"io_manager": fs_io_manager})])
 def fanout():
     x = source()
-    for i in range(400):
+    for i in range(LEAVES):
         leaf.alias(f"leaf_{i}")(x)
 """
 
@@ -200,7 +204,7 @@ def test_a_run_writes_no_sqlite_temporary_files(orch, home, tmp_path):
     """SQLite keeps its temporary tables and statement journals in memory: before, each of the
     event writer's commits created (and unlinked) a file in /var/tmp, a file-system create on
     a step's path (46-98 in a 500-step fan-out, with ~3,800 writes to them)."""
-    (tmp_path / "fanout.py").write_text(FANOUT)
+    (tmp_path / "fanout.py").write_text(FANOUT.replace("LEAVES", "400"))
     sqlite_tmp = tmp_path / "sqlite-tmp"
     sqlite_tmp.mkdir()
     done = []
@@ -211,3 +215,31 @@ def test_a_run_writes_no_sqlite_temporary_files(orch, home, tmp_path):
     assert run.status.value == "SUCCESS"
     assert sum(1 for e in events(home, run.run_id) if e.event_type_value == "STEP_SUCCESS") == 401
     assert created == []
+
+
+def test_step_directories_made_ahead_hold_every_output_and_none_is_left_empty(orch, home,
+                                                                                tmp_path):
+    """The fs IO manager's step directories are made in a thread while the first steps run:
+    every step's output is stored in its own private directory, and a run that stops early
+    leaves no directory for the steps it never ran."""
+    import pickle
+    import stat
+
+    (tmp_path / "fanout.py").write_text(FANOUT.replace("LEAVES", "30"))
+    done = orch("run", "-f", "fanout.py", "-q")
+    assert done.returncode == 0, done.stderr
+    [run] = runs(home)
+    run_dir = home / "storage" / run.run_id
+    steps = sorted(p.name for p in run_dir.iterdir())
+    assert steps == sorted(["source", *(f"leaf_{i}" for i in range(30))])
+    for name in steps:
+        assert stat.S_IMODE((run_dir / name).stat().st_mode) == 0o700
+        assert [p.name for p in (run_dir / name).iterdir()] == ["result"]
+    assert pickle.loads((run_dir / "leaf_7" / "result").read_bytes()) == 2
+
+    failed = orch("run", "-f", "fanout.py", env={"SOURCE_FAILS": "1"})
+    assert failed.returncode == 1, failed.stderr
+    assert "no source today" in failed.stderr
+    run = runs(home)[-1]
+    assert run.status.value == "FAILURE"
+    assert not (home / "storage" / run.run_id).exists()

@@ -7,6 +7,7 @@ import gc
 import logging
 import pickle
 import sys
+import threading
 import time
 
 import pytest
@@ -1165,6 +1166,8 @@ def test_fs_io_manager_writes_pickles_under_the_instance_storage_dir():
     assert sorted(p.name for p in base.iterdir()) == sorted(
         ["count", "fan_out", "times_two[k0]", "times_two[k1]", "sum_all", "emit_one",
          "add_two"])
+    # The steps' directories were made ahead by a thread of the run's; it ends with the run.
+    assert not [t for t in threading.enumerate() if t.name == "orch-dirs-ahead"]
 
 
 # -- retries and dynamic/optional outputs -------------------------------------------------------
