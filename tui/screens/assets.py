@@ -85,6 +85,8 @@ _UNKNOWN = ("", "", None)  # a materialization whose run or solid is not known
 
 
 class AssetsScreen(Screen[None]):
+    HIDES_MAIN_SCREEN_KEYS = True  # a full screen: the main screen's r, l, … do not apply
+
     BINDINGS = [
         Binding("escape,7", "close", "Back"),
         Binding("r", "rematerialize(False)", "Re-materialize"),

@@ -117,6 +117,8 @@ class OrchestrationScreen(Screen[None]):
     """Schedules and sensors (on/off, next tick, last tick, cursor), upcoming ticks, the
     queue and backfills."""
 
+    HIDES_MAIN_SCREEN_KEYS = True  # a full screen: the main screen's r, l, … do not apply
+
     BINDINGS = [
         Binding("escape,6", "close", "Back"),
         Binding("space", "toggle", "On/off"),
