@@ -61,8 +61,9 @@ Junit = Annotated[str | None, typer.Option(
 Verbose = Annotated[bool, typer.Option(
     "--verbose", "-v", help="Print every event as a log line instead of the progress view.",
     rich_help_panel="Output")]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.",
-                                     rich_help_panel="Output")]
+Quiet = Annotated[bool, typer.Option(
+    "--quiet", "-q", help="No progress on stderr; a run that fails still says which steps "
+    "failed, why and where.", rich_help_panel="Output")]
 Watch = Annotated[bool, typer.Option(
     "--watch", "-w", help="After the run, re-execute the selection on every save (Ctrl-C "
     "stops).", rich_help_panel="Watch")]
@@ -214,6 +215,10 @@ def run(
         result = follow_run(instance, stored, process, sinks, worker_output=worker_output,
                             worker_log=worker_log.fileno(),
                             wait_for_exit=False)
+    if output.quiet and result.exit_code not in (0, EXIT_INTERRUPTED):
+        from ._follow import outcome_lines
+
+        sys.stderr.write("\n".join(outcome_lines(result.tracker)) + "\n")
     _report(instance, result, output)
     instance.close()
     raise typer.Exit(result.exit_code)

@@ -105,6 +105,21 @@ def test_unknown_names_exit_2_listing_the_choices(orch, home, repo):
     assert runs(home) == []
 
 
+def test_quiet_still_says_what_failed(orch, repo):
+    """``-q`` drops the progress, not the failure: a CI log of a quiet run that failed names
+    the step, its error and the line of user code that raised it (and nothing on success)."""
+    done = orch("run", "-f", str(repo), "-p", "failing", "-q")
+    assert done.returncode == 1
+    line = next(i for i, text in enumerate(repo.read_text().splitlines(), 1)
+                if 'raise ValueError(f"bad value {x}")' in text)
+    failed = [text for text in done.stderr.splitlines() if text.lstrip().startswith("FAILED")]
+    assert failed == [f"  FAILED   boom: ValueError: bad value 1 (at repo.py:{line})"], \
+        done.stderr
+    assert "FAILURE" in done.stderr.splitlines()[0]
+    quiet = orch("run", "-f", str(repo), "-p", "etl", "-q")
+    assert quiet.returncode == 0 and quiet.stderr == ""
+
+
 def test_solid_selection_and_preset(orch, home, repo, tmp_path):
     done = orch("run", "-f", str(SAMPLE), "-p", "sales_report", "--preset", "sample_data", "-q")
     assert done.returncode == 0, done.stderr
