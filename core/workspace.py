@@ -47,6 +47,7 @@ from .errors import (
     frame_kind,
     serializable_error_info,
 )
+from .zygote_start import SERVER_MODULE
 
 DEFAULT_LOAD_TIMEOUT = 60.0
 SNAPSHOT_FORMAT = 1
@@ -681,7 +682,6 @@ def load_error_from_exception(exc: BaseException, target: WorkspaceTarget | None
 
 
 # -- loading in a subprocess -----------------------------------------------------------------
-SERVER_MODULE = "orch.core.workspace_server"
 # The server reports a timeout itself; these bound the wait for it (and for a server stuck in
 # C code, whose faulthandler dump arrives a second after the timeout).
 _REPORT_GRACE = 3.0
@@ -969,23 +969,15 @@ class CodeServerZygote:
 
     def __init__(self, cwd: str | None = None, env: dict[str, str] | None = None):
         import queue
-        import socket
-        import subprocess
         import threading
 
-        ours, theirs = socket.socketpair()
-        try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", SERVER_MODULE, "--zygote", str(theirs.fileno())],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                pass_fds=(theirs.fileno(),), cwd=cwd or None, env=_with_bytecode_cache(env),
-            )
-        except BaseException:
-            ours.close()
-            raise
-        finally:
-            theirs.close()
-        self._sock = ours
+        from orch.core import zygote_start
+
+        claimed = zygote_start.claim(cwd, env)  # orch dev's, started before its CLI loaded
+        if claimed is not None:
+            self.process, self._sock = claimed.process, claimed.sock
+        else:
+            self.process, self._sock = zygote_start.spawn(cwd, env)
         self._lock = threading.Lock()  # one fork request at a time
         self._forked: queue.Queue[int | None] = queue.Queue()
         self._exits: dict[int, int] = {}
@@ -994,6 +986,8 @@ class CodeServerZygote:
         self._reader = threading.Thread(target=self._read, name="orch-zygote-reader",
                                         daemon=True)
         self._reader.start()
+        if claimed is not None and claimed.env_updates:
+            self._send({"op": "env", "set": claimed.env_updates})
 
     @property
     def alive(self) -> bool:
@@ -1097,36 +1091,6 @@ class CodeServerZygote:
         except Exception:
             self.process.kill()
             self.process.wait()
-
-
-ZYGOTE_ENV_MARK = "ORCH_ZYGOTE_RESTORE_ENV"
-
-
-def _with_bytecode_cache(env: dict[str, str] | None) -> dict[str, str]:
-    """The zygote's environment: ``env``, and — when this process keeps bytecode in a cache
-    of its own (the ``orch`` CLI does where PYTHONDONTWRITEBYTECODE is set, see orch/cli.py)
-    — that cache, so the zygote does not compile orch and the libraries it imports (pandas:
-    0.8 s → 0.4 s here) from source on every start. The zygote puts the variables back as
-    they were before it forks anything (``ZYGOTE_ENV_MARK``), so user code sees ``env``."""
-    result = dict(os.environ if env is None else env)
-    prefix = sys.pycache_prefix
-    if prefix is None or "PYTHONPYCACHEPREFIX" in result:
-        return result
-    result[ZYGOTE_ENV_MARK] = "dontwrite" if "PYTHONDONTWRITEBYTECODE" in result else "write"
-    result.pop("PYTHONDONTWRITEBYTECODE", None)
-    result["PYTHONPYCACHEPREFIX"] = prefix
-    return result
-
-
-def restore_zygote_env() -> None:
-    """In the zygote: the environment its parent meant for user code (see
-    :func:`_with_bytecode_cache`); this process keeps using the cache."""
-    how = os.environ.pop(ZYGOTE_ENV_MARK, None)
-    if how is None:
-        return
-    os.environ.pop("PYTHONPYCACHEPREFIX", None)
-    if how == "dontwrite":
-        os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
 
 
 def _pid_running(pid: int) -> bool:

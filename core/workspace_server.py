@@ -48,6 +48,8 @@ server that serves them as above and imports only the user's modules: isolation 
 fork, not an interpreter start and a re-import of the libraries. The zygote answers
 ``{"forked": pid}`` and reports each server's end, ``{"exited": pid, "code": n}`` (n as
 ``Popen.returncode``); it exits when its socket closes, leaving running servers alone.
+``{"op": "env", "set": {...}}`` sets variables its servers inherit: ``orch dev`` starts its
+zygote before it knows the instance, and tells it ``ORCH_HOME`` (orch/core/zygote_start.py).
 """
 
 from __future__ import annotations
@@ -478,7 +480,7 @@ def _start() -> None:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) == 2 and args[0] == "--zygote" and args[1].isdigit():
-        from orch.core.workspace import restore_zygote_env
+        from orch.core.zygote_start import restore_zygote_env
 
         restore_zygote_env()
         _start()
@@ -567,6 +569,8 @@ class _Zygote:
     def _handle(self, request: dict[str, Any]) -> None:
         if request.get("op") == "preload":
             self._preload(request.get("modules") or [])
+        elif request.get("op") == "env":  # orch dev's early zygote, told its ORCH_HOME
+            os.environ.update({str(k): str(v) for k, v in (request.get("set") or {}).items()})
         elif request.get("op") == "fork":
             fds, self.fds = self.fds[:3], self.fds[3:]
             if len(fds) != 3:

@@ -36,6 +36,21 @@ def _bytecode_cache() -> None:
 
 _bytecode_cache()
 
+
+def _start_dev_zygote() -> None:
+    """``orch dev``: its code servers' zygote starts now, before typer and the rest of the
+    CLI are imported, and imports orch and the project's libraries meanwhile (the first DAG
+    waits for it; see orch/core/zygote_start.py)."""
+    args = sys.argv[1:]
+    if args[:1] == ["dev"] and os.path.basename(sys.argv[0]) == "orch" \
+            and not {"--help", "-h", "--web"} & set(args):
+        from orch.core.zygote_start import start_early
+
+        start_early()
+
+
+_start_dev_zygote()
+
 import typer  # noqa: E402  (after the bytecode cache is set up: it compiles what it imports)
 
 app = typer.Typer(

@@ -238,3 +238,63 @@ def test_every_executor_is_found_in_the_zygote_not_again_in_each_server(setup, t
                 "dask", "in_process", "multiprocess", "serial"]
     finally:
         pool.close()
+
+
+# -- orch dev's early zygote (orch/core/zygote_start.py) --------------------------------------
+def _early_started(setup, monkeypatch: pytest.MonkeyPatch, cwd: Path) -> int:
+    """A zygote started as ``orch dev`` starts it: from this process's directory and
+    environment (the setup's, less ORCH_HOME, which orch dev finds only later)."""
+    from orch.core import zygote_start
+
+    pool, *_ = setup
+    monkeypatch.chdir(cwd)
+    for key, value in pool.env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("ORCH_HOME")
+    zygote_start.start_early()
+    assert zygote_start._early is not None
+    return zygote_start._early.process.pid
+
+
+def test_the_early_zygote_is_claimed_and_told_its_orch_home(setup, monkeypatch):
+    _, target, _, home = setup
+    early = _early_started(setup, monkeypatch, Path(target.working_directory))
+    pool = CodeServerPool(cwd=target.working_directory, env={**os.environ,
+                                                             "ORCH_HOME": str(home)})
+    try:
+        assert pool.zygote is not None and pool.zygote.process.pid == early
+        server = pool.take()
+        server.load(target)
+        reply = server.launch("etl")  # the run is stored where ORCH_HOME says
+        assert server.process.wait(timeout=30) == 0
+        server.close()
+        with Instance.from_home(home) as instance:
+            assert instance.get_run(reply["run_id"]).status is PipelineRunStatus.SUCCESS
+    finally:
+        pool.close()
+    assert pool.zygote.process.returncode == 0
+
+
+def test_an_early_zygote_that_does_not_fit_is_stopped(setup, monkeypatch, tmp_path):
+    from orch.core import zygote_start
+
+    _, target, _, home = setup
+    early = _early_started(setup, monkeypatch, tmp_path)  # not the pool's directory
+    process = zygote_start._early.process
+    pool = CodeServerPool(cwd=target.working_directory, env={**os.environ,
+                                                             "ORCH_HOME": str(home)})
+    try:
+        assert process.returncode is not None  # stopped and reaped
+        assert pool.zygote is not None and pool.zygote.process.pid != early
+        assert zygote_start._early is None
+    finally:
+        pool.close()
+    # Another variable than ORCH_HOME differs: not claimed either.
+    _early_started(setup, monkeypatch, Path(target.working_directory))
+    process = zygote_start._early.process
+    other = CodeServerPool(cwd=target.working_directory, env={
+        **os.environ, "ORCH_HOME": str(home), "SOMETHING_ELSE": "1"})
+    try:
+        assert process.returncode is not None and other.zygote.process.pid != process.pid
+    finally:
+        other.close()

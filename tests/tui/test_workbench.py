@@ -411,21 +411,112 @@ async def test_palette_lists_orch_commands_first(repo, instance):
         await wait_for(pilot, lambda: app.screen.query("#config-editor"))
 
 
+def _processes_with(marker: str) -> list[int]:
+    """Live processes whose environment holds ``marker`` (``NAME=value``)."""
+    from pathlib import Path
+
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            state = next(line for line in (entry / "status").read_text().splitlines()
+                         if line.startswith("State:"))
+        except (OSError, StopIteration):
+            continue
+        if marker.encode() in environ and "zombie" not in state:
+            found.append(int(entry.name))
+    return found
+
+
 def test_orch_dev_rejects_preset_with_mode(repo, tmp_path):
+    """Bad options: exit 2, and the code servers' zygote orch dev starts before it parses
+    them is gone with it."""
     import subprocess
     import sys
     from pathlib import Path
 
     orch = str(Path(sys.executable).parent / "orch")
-    env = {**os.environ, "ORCH_HOME": str(tmp_path / "home")}
+    marker = f"ORCH_TEST_MARK={tmp_path.name}"
+    env = {**os.environ, "ORCH_HOME": str(tmp_path / "home"),
+           marker.split("=")[0]: marker.split("=")[1]}
     done = subprocess.run([orch, "dev", str(repo), "--preset", "loud", "--mode", "dev"],
                           capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 2
     assert "--preset" in done.stderr and "--mode" in done.stderr
+    assert _processes_with(marker) == []
     done = subprocess.run([orch, "dev", str(repo), "-c", str(tmp_path / "missing.yaml")],
                           capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 2
     assert "missing.yaml" in done.stderr
+    assert _processes_with(marker) == []
+
+
+def test_orch_dev_in_a_terminal_runs_and_quits_leaving_no_process(repo, tmp_path):
+    """`orch dev` as a person starts it: in a terminal (a pseudo-terminal, 100 x 30), the
+    DAG's solids drawn, `r` runs the pipeline, `q` quits with 0 and no process it started is
+    left. Its zygote was started before the command line was parsed, and told ORCH_HOME only
+    then: ORCH_HOME is not set here, so the run must be stored in the instance found beside
+    the code."""
+    import fcntl
+    import pty
+    import re
+    import select
+    import struct
+    import sys
+    import termios
+    from pathlib import Path
+
+    orch = str(Path(sys.executable).parent / "orch")
+    marker = f"ORCH_TEST_MARK={tmp_path.name}"
+    env = {k: v for k, v in os.environ.items() if k != "ORCH_HOME"}
+    env.update({"TERM": "xterm-256color", "ORCH_TEST_MARK": tmp_path.name})
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.chdir(repo.parent)
+        os.execve(orch, [orch, "dev", "-f", repo.name, "-p", "talk"], env)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    ansi = re.compile(rb"\x1b\[[0-9;?>$]*[A-Za-z~]|\x1b\][^\x07]*\x07")
+    screen, drawn, deadline = b"", False, time.monotonic() + 60
+    try:
+        while not drawn and time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.05)[0]:
+                screen += os.read(fd, 1 << 16)
+                text = ansi.sub(b"", screen)
+                drawn = all(name in text for name in (b"opener", b"chatty", b"quiet"))
+        assert drawn, ansi.sub(b"", screen)[-2000:]
+        assert _processes_with(marker)  # the app, its zygote, the daemon's code server
+        os.write(fd, b"r")
+        home = repo.parent / ".orch"
+        finished = None
+        while finished is None and time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.05)[0]:
+                os.read(fd, 1 << 16)
+            if (home / "index.db").exists() or home.is_dir():
+                with Instance.from_home(home) as stored:
+                    runs = stored.get_runs(pipeline_name="talk")
+                    if runs and runs[0].status in FINISHED_STATUSES:
+                        finished = runs[0].status
+        assert finished is PipelineRunStatus.SUCCESS
+        os.write(fd, b"q")
+        code = None
+        while code is None and time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.05)[0]:
+                try:
+                    os.read(fd, 1 << 16)
+                except OSError:
+                    pass
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                code = os.waitstatus_to_exitcode(status)
+    finally:
+        os.close(fd)
+    assert code == 0
+    left = time.monotonic() + 10
+    while _processes_with(marker) and time.monotonic() < left:
+        time.sleep(0.05)
+    assert _processes_with(marker) == []
 
 
 async def test_a_failed_step_shows_where_it_failed(repo, instance):
