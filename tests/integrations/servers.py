@@ -18,6 +18,19 @@ import pytest
 BIN = Path(sys.executable).parent
 
 
+def installed_script(name: str) -> Path:
+    """A server's command installed with its Python package: beside this interpreter, else
+    beside the base interpreter (a ``--system-site-packages`` virtualenv sees the base's
+    packages but not their scripts), else on PATH. ``BIN / name`` (missing) if none."""
+    import shutil
+
+    for where in (BIN, Path(sys.base_prefix) / "bin"):
+        if (where / name).exists():
+            return where / name
+    found = shutil.which(name)
+    return Path(found) if found else BIN / name
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -59,7 +72,7 @@ def fakesnow_server(tmp: Path) -> Iterator[dict[str, object]]:
     """fakesnow's HTTP server (Snowflake SQL on DuckDB) for the real Snowflake connector:
     yields the connection keys (``host``, ``port``, ``protocol``, any user/password/account,
     which fakesnow does not check)."""
-    exe = BIN / "fakesnow"
+    exe = installed_script("fakesnow")
     if not exe.exists():
         unavailable("fakesnow is not installed: pip install 'fakesnow[server]' "
                     "'snowflake-connector-python<5'")
