@@ -13,6 +13,12 @@ pickle, then s3fs's ``pipe_file`` in 50 MB parts; ``cat_file``, then ``pickle.lo
 same rounds, so one run compares before and after. Each large path's client CPU seconds (this
 process, all threads) are given too: on a loaded machine wall times swing with the server's
 share of the cores, while the CPU the client spends is what the path itself costs.
+
+First, as a user runs it: ``orch run`` of a fan-out of 100 solids whose outputs go to S3
+(``s3_pickle_io_manager`` and ``s3_resource`` on the server's endpoint), beside the same run
+with ``fs_io_manager``, interleaved, whole processes (persistent ORCH_HOME): the engine ms a
+step each costs, from the run record, and what S3 adds a step. The IO manager against boto3
+follows, labelled engine only.
 """
 
 from __future__ import annotations
@@ -100,6 +106,92 @@ def _large_round(manager: Any, client: Any, bucket: str, blob: bytes, tag: str
             PUT_GET: _timed_cpu(via_put), FILEOBJ: _timed_cpu(via_upload_fileobj)}
 
 
+FANOUT = """\
+from orch import ModeDefinition, fs_io_manager, pipeline, solid
+from orch.integrations.aws.s3 import s3_pickle_io_manager, s3_resource
+
+MODES = [ModeDefinition("s3", resource_defs={{"io_manager": s3_pickle_io_manager,
+                                              "s3": s3_resource}}),
+         ModeDefinition("fs", resource_defs={{"io_manager": fs_io_manager}})]
+
+
+@solid
+def source(context):
+    return list(range(100))
+
+
+def leaf(i):
+    @solid(name=f"leaf_{{i}}")
+    def _leaf(context, xs):
+        return xs[i] * 2
+    return _leaf
+
+
+@pipeline(mode_defs=MODES)
+def fanout():
+    xs = source()
+    for i in range({n}):
+        leaf(i)(xs)
+"""
+
+
+def real_entry_point(root: Path, endpoint: str, bucket: str, env: dict[str, str],
+                     repeats: int, leaves: int = 100) -> None:
+    """``orch run -p fanout --mode s3`` against ``--mode fs``, interleaved."""
+    from orch.core.instance import Instance
+
+    from .entry import (
+        Measured,
+        become_subreaper,
+        load,
+        orch_script,
+        reap,
+        timed_process,
+        timing_env,
+    )
+
+    become_subreaper()
+    home = root / "cli_home"
+    environment = {**timing_env(home), **env}
+    repo = root / "fanout.py"
+    repo.write_text(FANOUT.format(n=leaves))
+    config = root / "s3.yaml"
+    config.write_text(f"resources:\n  io_manager:\n    config:\n      s3_bucket: {bucket}\n"
+                      f"  s3:\n    config:\n      endpoint_url: {endpoint}\n"
+                      "      region_name: us-east-1\n")
+
+    def run(mode: str) -> Measured:
+        argv = [orch_script(), "run", "-f", str(repo), "-p", "fanout", "--mode", mode, "-q",
+                *(["-c", str(config)] if mode == "s3" else [])]
+        wall, rss, _ = timed_process(argv, environment, root)
+        measured = Measured(wall, max_rss_mb=rss)
+        with Instance.from_home(home) as instance:
+            record = instance.get_runs(limit=1)[0]
+            steps = sum(1 for e in instance.get_logs_for_run(record.run_id)
+                        if e.event_type_value == "STEP_SUCCESS")
+        assert record.status.value == "SUCCESS", record.status
+        reap(record.worker_pid)
+        measured.steps = steps
+        if record.start_time is not None and record.end_time is not None:
+            measured.engine = record.end_time - record.start_time
+        return measured
+
+    run("s3"), run("fs")  # warm: the instance, the bucket's connection pool, OS caches
+    runs: dict[str, list[Measured]] = {"s3": [], "fs": []}
+    for _ in range(repeats):
+        for mode in runs:
+            runs[mode].append(run(mode))
+    per_step = {mode: statistics.median(m.engine_ms_per_step for m in ms)
+                for mode, ms in runs.items()}
+    wall = {mode: statistics.median(m.wall for m in ms) for mode, ms in runs.items()}
+    print(f"as a user runs it: `orch run -p fanout` ({leaves + 1} steps, every output stored), "
+          f"whole process, median of {repeats}, interleaved   {load()}")
+    for mode, label in (("s3", "s3_pickle_io_manager"), ("fs", "fs_io_manager")):
+        print(f"  {label:<22} wall {wall[mode]:6.2f} s   engine {per_step[mode]:6.2f} ms a step")
+    print(f"  S3 adds {per_step['s3'] - per_step['fs']:+.2f} ms a step (a put and a get of each "
+          "output through SeaweedFS on loopback)\n")
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks s3")
     parser.add_argument("--small", type=int, default=1000, help="small outputs per round")
@@ -125,6 +217,9 @@ def main(argv: list[str]) -> None:
         client = S3Settings(endpoint_url=server.endpoint_url, region_name="us-east-1").client()
         bucket = "orch-bench"
         client.create_bucket(Bucket=bucket)
+        real_entry_point(Path(tmp), server.endpoint_url, bucket, server.env(),
+                         repeats=1 if args.quick else 3)
+        print("engine only: the IO manager against boto3, in this process")
         manager = PickledObjectS3IOManager(bucket, client)
         _small_round(manager, client, bucket, 20, "warm")  # connections, imports
 
