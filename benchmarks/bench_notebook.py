@@ -22,7 +22,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from .entry import Measured, become_subreaper, load, orch_script, reap, timed_process, timing_env
+from .entry import (
+    Measured,
+    become_subreaper,
+    load,
+    orch_script,
+    timed_process,
+    timing_env,
+    with_run_record,
+)
 
 NOTEBOOK_CELLS = [
     ("import orch.integrations.notebook as dagstermill", None),
@@ -91,8 +99,6 @@ def notebook_bench():
 def real_entry_point(root: Path, notebook: Path, plain: Path, runs: int) -> None:
     """``orch run`` of the notebook pipeline against ``python -m papermill``, whole processes,
     interleaved (one untimed run of each first)."""
-    from orch.core.instance import Instance
-
     become_subreaper()
     home = root / "cli_home"
     env = timing_env(home)
@@ -105,13 +111,8 @@ def real_entry_point(root: Path, notebook: Path, plain: Path, runs: int) -> None
                           "  crunch:\n    config:\n      factor: 2\n")
         wall, rss, _ = timed_process([orch_script(), "run", "-f", str(repo), "-p",
                                       "notebook_bench", "-c", str(config), "-q"], env, root)
-        measured = Measured(wall, max_rss_mb=rss)
-        with Instance.from_home(home) as instance:
-            run = instance.get_runs(limit=1)[0]
-        assert run.status.value == "SUCCESS", run.status
-        reap(run.worker_pid)
-        if run.start_time is not None and run.end_time is not None:
-            measured.engine = run.end_time - run.start_time
+        measured = with_run_record(home, Measured(wall, max_rss_mb=rss))
+        assert measured.status == "SUCCESS", measured.status
         return measured
 
     def papermill_cli(i: int) -> Measured:

@@ -138,16 +138,14 @@ def fanout():
 def real_entry_point(root: Path, endpoint: str, bucket: str, env: dict[str, str],
                      repeats: int, leaves: int = 100) -> None:
     """``orch run -p fanout --mode s3`` against ``--mode fs``, interleaved."""
-    from orch.core.instance import Instance
-
     from .entry import (
         Measured,
         become_subreaper,
         load,
         orch_script,
-        reap,
         timed_process,
         timing_env,
+        with_run_record,
     )
 
     become_subreaper()
@@ -164,16 +162,8 @@ def real_entry_point(root: Path, endpoint: str, bucket: str, env: dict[str, str]
         argv = [orch_script(), "run", "-f", str(repo), "-p", "fanout", "--mode", mode, "-q",
                 *(["-c", str(config)] if mode == "s3" else [])]
         wall, rss, _ = timed_process(argv, environment, root)
-        measured = Measured(wall, max_rss_mb=rss)
-        with Instance.from_home(home) as instance:
-            record = instance.get_runs(limit=1)[0]
-            steps = sum(1 for e in instance.get_logs_for_run(record.run_id)
-                        if e.event_type_value == "STEP_SUCCESS")
-        assert record.status.value == "SUCCESS", record.status
-        reap(record.worker_pid)
-        measured.steps = steps
-        if record.start_time is not None and record.end_time is not None:
-            measured.engine = record.end_time - record.start_time
+        measured = with_run_record(home, Measured(wall, max_rss_mb=rss))
+        assert measured.status == "SUCCESS", measured.status
         return measured
 
     run("s3"), run("fs")  # warm: the instance, the bucket's connection pool, OS caches

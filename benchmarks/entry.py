@@ -94,6 +94,7 @@ class Measured:
     events: int = 0
     max_rss_mb: float = 0.0
     run_id: str | None = None
+    status: str | None = None  # the run record's
     cpu: float | None = None  # user + system seconds of the command and all it started
 
     @property
@@ -239,18 +240,25 @@ class OrchHome:
         return measured
 
     def _with_run_record(self, measured: Measured) -> Measured:
-        from orch.core.instance import Instance
+        return with_run_record(self.home, measured)
 
-        with Instance.from_home(self.home) as instance:
-            run = instance.get_runs(limit=1)[0]
-            events = instance.get_logs_for_run(run.run_id)
-        measured.run_id = run.run_id
-        reap(run.worker_pid)
-        if run.start_time is not None and run.end_time is not None:
-            measured.engine = run.end_time - run.start_time
-        measured.events = len(events)
-        measured.steps = sum(1 for e in events if e.event_type_value == "STEP_SUCCESS")
-        return measured
+
+def with_run_record(home: Path, measured: Measured) -> Measured:
+    """``measured`` with the figures of the newest run in ``home`` (its engine time, events,
+    steps, status); its worker is reaped (see :func:`reap`)."""
+    from orch.core.instance import Instance
+
+    with Instance.from_home(home) as instance:
+        run = instance.get_runs(limit=1)[0]
+        events = instance.get_logs_for_run(run.run_id)
+    measured.run_id = run.run_id
+    measured.status = run.status.value
+    reap(run.worker_pid)
+    if run.start_time is not None and run.end_time is not None:
+        measured.engine = run.end_time - run.start_time
+    measured.events = len(events)
+    measured.steps = sum(1 for e in events if e.event_type_value == "STEP_SUCCESS")
+    return measured
 
 
 @contextmanager

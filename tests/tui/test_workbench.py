@@ -439,8 +439,7 @@ def test_orch_dev_rejects_preset_with_mode(repo, tmp_path):
 
     orch = str(Path(sys.executable).parent / "orch")
     marker = f"ORCH_TEST_MARK={tmp_path.name}"
-    env = {**os.environ, "ORCH_HOME": str(tmp_path / "home"),
-           marker.split("=")[0]: marker.split("=")[1]}
+    env = {**os.environ, "ORCH_HOME": str(tmp_path / "home"), "ORCH_TEST_MARK": tmp_path.name}
     done = subprocess.run([orch, "dev", str(repo), "--preset", "loud", "--mode", "dev"],
                           capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 2
