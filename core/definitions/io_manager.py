@@ -206,8 +206,10 @@ class PickledObjectFilesystemIOManager(IOManager):
         except OSError as exc:
             raise _refused_link(tmp, exc) from exc
         try:
-            with open(fd, "wb") as f:
-                pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+            try:
+                pickle.dump(obj, _FdWriter(fd), protocol=pickle.HIGHEST_PROTOCOL)
+            finally:
+                os.close(fd)
         except (pickle.PicklingError, TypeError, AttributeError) as exc:
             os.unlink(tmp)
             kind = type(obj)
@@ -232,8 +234,53 @@ class PickledObjectFilesystemIOManager(IOManager):
             ) from None
         except OSError as exc:
             raise _refused_link(path, exc) from exc
-        with open(fd, "rb") as f:
-            return pickle.load(f)
+        try:
+            size = os.fstat(fd).st_size
+            if size > READ_WHOLE_BYTES:  # unpickled as it is read, not held twice
+                with open(fd, "rb", closefd=False) as f:
+                    return pickle.load(f)
+            return pickle.loads(_read_exactly(fd, size))
+        finally:
+            os.close(fd)
+
+
+# Stored outputs up to this size are read in one call and unpickled from memory; larger ones
+# through a buffered file, so a large value is not held as bytes and as objects at once.
+READ_WHOLE_BYTES = 1 << 20
+
+
+class _FdWriter:
+    """The file ``pickle.dump`` writes an output to: straight to the descriptor. The pickler
+    already writes in frames of 64 KB (a large bytes-like value at once, uncopied), so a
+    buffered file would only copy each frame again, and cost a file object per output."""
+
+    __slots__ = ("fd",)
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        total = len(view)
+        while view:
+            view = view[os.write(self.fd, view):]
+        return total
+
+
+def _read_exactly(fd: int, size: int) -> bytes:
+    """``size`` bytes from ``fd`` (a complete stored output: its size no longer changes)."""
+    data = os.read(fd, size)
+    if len(data) == size:
+        return data
+    parts = [data]
+    left = size - len(data)
+    while left > 0:
+        chunk = os.read(fd, left)
+        if not chunk:
+            break
+        parts.append(chunk)
+        left -= len(chunk)
+    return b"".join(parts)
 
 
 def _refused_link(path: str, exc: OSError) -> Exception:

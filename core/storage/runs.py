@@ -18,7 +18,7 @@ from ..runs import IN_PROGRESS_STATUSES, PipelineRun, PipelineRunStatus, system_
 from .base import RunWorker
 from .paths import check_run_id
 from .recovery import process_start_token
-from .serde import canonical_json, content_id, dumps_compact, dumps_or_none, loads, loads_or_none
+from .serde import canonical_json, dumps_compact, dumps_or_none, loads, loads_or_none, text_id
 
 
 class DagsterRunAlreadyExists(DagsterError):
@@ -295,7 +295,7 @@ class SqlRunStorage:
     # -- snapshots ---------------------------------------------------------------------
     def add_snapshot(self, snapshot_type: str, body: dict[str, Any]) -> str:
         text = canonical_json(body)
-        snapshot_id = content_id(body)
+        snapshot_id = text_id(text)  # the text once: a large plan's is milliseconds
         with self.db.write() as conn:
             conn.execute(
                 "INSERT INTO snapshots (snapshot_id, snapshot_type, snapshot_body, create_timestamp) "

@@ -42,9 +42,14 @@ def canonical_json(obj: Any) -> str:
 
 def content_id(obj: Any) -> str:
     """The content address of a JSON value: sha256 of its canonical JSON."""
+    return text_id(canonical_json(obj))
+
+
+def text_id(text: str) -> str:
+    """The content address of a canonical JSON text (:func:`canonical_json`'s)."""
     import hashlib  # here: loading OpenSSL is ~3 ms of every command, most never hash
 
-    return hashlib.sha256(canonical_json(obj).encode()).hexdigest()
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def dumps_or_none(obj: Any) -> str | None:

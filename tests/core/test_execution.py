@@ -1170,6 +1170,48 @@ def test_fs_io_manager_writes_pickles_under_the_instance_storage_dir():
     assert not [t for t in threading.enumerate() if t.name == "orch-dirs-ahead"]
 
 
+
+def test_fs_io_manager_round_trips_outputs_small_and_larger_than_one_read(tmp_path):
+    """Outputs up to READ_WHOLE_BYTES are read in one call, larger ones through a buffered
+    file; a large bytes value is written by the pickler without a buffer between. Both
+    arrive whole downstream and on disk."""
+    from orch.core.definitions.io_manager import READ_WHOLE_BYTES
+
+    blob = bytes(range(256)) * (3 * READ_WHOLE_BYTES // 256 + 7)  # 3 MB, not a frame size
+    many = list(range(300_000))  # ~1.5 MB of pickle in 64 KB frames
+
+    @solid
+    def make_blob(_):
+        return blob
+
+    @solid
+    def make_many(_):
+        return many
+
+    @solid
+    def small(_):
+        return {"k": 1}
+
+    @solid
+    def check(_, b, m, s):
+        return (len(b), b == blob, m == many, s)
+
+    @pipeline(mode_defs=[ModeDefinition(resource_defs={"io_manager": fs_io_manager})])
+    def p():
+        check(make_blob(), make_many(), small())
+
+    instance = Instance.from_home(tmp_path)
+    result = execute_pipeline(p, instance=instance)
+    assert result.success
+    assert result.result_for_solid("check").output_value() == (len(blob), True, True,
+                                                               {"k": 1})
+    base = instance.storage_dir / result.run_id
+    assert (base / "make_blob" / "result").stat().st_size > READ_WHOLE_BYTES
+    assert (base / "make_many" / "result").stat().st_size > READ_WHOLE_BYTES
+    with open(base / "make_blob" / "result", "rb") as f:
+        assert pickle.load(f) == blob
+    assert not list(base.rglob("*.tmp"))
+
 # -- retries and dynamic/optional outputs -------------------------------------------------------
 
 
