@@ -13,6 +13,7 @@ once; under the queued one the submitter uses it when its run's turn comes
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -76,17 +77,44 @@ def _announce(instance: Instance, run: PipelineRun) -> str:
 
 class ForkedWorker:
     """A run worker forked from this process, with the part of ``subprocess.Popen``'s
-    interface a follower uses (``pid``, ``poll``, ``wait``, ``send_signal``, ``returncode``)."""
+    interface a follower uses (``pid``, ``poll``, ``wait``, ``send_signal``, ``returncode``),
+    and :meth:`pause`: a sleep that the worker cuts short when its run is over.
 
-    def __init__(self, pid: int):
+    ``done_fd`` is the read end of a pipe whose write end only the worker holds: it writes a
+    byte once its run's last event is committed, and the pipe reads as closed the moment it
+    exits however it ends (a crash, a signal). A follower can then wait long between polls of
+    storage — each poll wakes it, and on 2 cores those wake-ups take time from the run — and
+    still see the run's end at once."""
+
+    def __init__(self, pid: int, done_fd: int | None = None):
         self.pid = pid
         self.returncode: int | None = None
+        self._done_fd = done_fd
+        self.reported_done = done_fd is None  # nothing to wait on: as if said already
+
+    def pause(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less when the worker says its run is over (or exits)
+        meanwhile; once it has, a plain sleep."""
+        fd = self._done_fd
+        if fd is None:
+            time.sleep(seconds)
+            return
+        ready, _, _ = select.select([fd], [], [], seconds)
+        if ready:
+            self._close_done_fd()
+
+    def _close_done_fd(self) -> None:
+        if self._done_fd is not None:
+            os.close(self._done_fd)
+            self._done_fd = None
+        self.reported_done = True
 
     def poll(self) -> int | None:
         if self.returncode is None:
             pid, status = os.waitpid(self.pid, os.WNOHANG)
             if pid:
                 self.returncode = os.waitstatus_to_exitcode(status)
+                self._close_done_fd()
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
@@ -166,17 +194,21 @@ def fork_run(instance: Instance, run: PipelineRun, pipeline_def: Any, *, output:
     working_directory = _announce(instance, run)
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
+    done_read, done_write = os.pipe()  # see ForkedWorker
     pid = os.fork()
     if pid == 0:  # the run worker
+        os.close(done_read)
         _run_forked_worker(str(instance.root_dir), run.run_id, pipeline_def, output,
-                           working_directory, console)
+                           working_directory, console, done_write)
+    os.close(done_write)
     instance.storage.set_run_worker(run.run_id, pid)
-    return ForkedWorker(pid)
+    return ForkedWorker(pid, done_read)
 
 
 def _run_forked_worker(home: str, run_id: str, pipeline_def: Any, output: Any,
-                       working_directory: str, console: bool) -> None:
-    """The forked worker's whole life; never returns."""
+                       working_directory: str, console: bool, done_fd: int) -> None:
+    """The forked worker's whole life; never returns. Once the run is over and its instance
+    closed (every event committed), one byte on ``done_fd`` tells the caller."""
     code = 70
     try:
         import gc
@@ -201,6 +233,7 @@ def _run_forked_worker(home: str, run_id: str, pipeline_def: Any, output: Any,
         with Instance.from_home(home) as instance:
             code = execute_stored_run(instance, run_id, pipeline_def=pipeline_def,
                                       console=console)
+        _say_done(done_fd)
     except BaseException:
         import traceback
 
@@ -211,6 +244,14 @@ def _run_forked_worker(home: str, run_id: str, pipeline_def: Any, output: Any,
             sys.stderr.flush()
         finally:
             os._exit(code)
+
+
+def _say_done(fd: int) -> None:
+    """The run is over (see ForkedWorker); a caller that has gone away is no error."""
+    try:
+        os.write(fd, b"\n")
+    except OSError:
+        pass
 
 
 def _unbuffered_output() -> None:

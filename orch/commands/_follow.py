@@ -23,6 +23,12 @@ from orch.core.runs import PipelineRunStatus, StepStatus
 
 from ._common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK
 
+# How often the follower reads the run's new events: while a sink shows them (as often as the
+# app does), while nothing shows them (``-q``: only the run's end matters, and a forked worker
+# says when that is: ``ForkedWorker.pause``), and while watching for a newer save (watch mode:
+# a superseded run is canceled at once), or when the worker cannot say it is done.
+SHOW_POLL_SECONDS = 0.05
+QUIET_POLL_SECONDS = 0.25
 POLL_SECONDS = 0.01
 CANCEL_GRACE_SECONDS = 30.0
 STDERR_TAIL_LINES = 30
@@ -478,6 +484,8 @@ def follow_run(instance: Any, run: Any, process: Any, sinks: list[Sink], *,
                 instance.request_cancel(run.run_id)
             _signal_process(process, signal.SIGTERM)
 
+    pause = _pauser(process, POLL_SECONDS if should_stop is not None
+                    else SHOW_POLL_SECONDS if sinks else QUIET_POLL_SECONDS)
     try:
         while True:
             try:
@@ -495,8 +503,9 @@ def follow_run(instance: Any, run: Any, process: Any, sinks: list[Sink], *,
                 if cancel_deadline is not None and time.monotonic() > cancel_deadline:
                     _signal_process(process, signal.SIGKILL)
                 # Also after a poll that found events: a busy run commits every few ms, and
-                # a follower that polled again at once would take a core from the run.
-                time.sleep(POLL_SECONDS)
+                # a follower that polled again at once would take a core from the run. Once
+                # the worker said its run is over, only its last events and exit are awaited.
+                pause()
             except KeyboardInterrupt:
                 if interrupted:  # a second Ctrl-C: stop waiting
                     _signal_process(process, signal.SIGKILL)
@@ -527,6 +536,17 @@ def follow_run(instance: Any, run: Any, process: Any, sinks: list[Sink], *,
         exit_code = EXIT_FAILURE
     output = worker_output() if worker_output is not None else ""
     return FollowResult(final, tracker, exit_code, interrupted, superseded, output, code)
+
+
+def _pauser(process: Any, idle: float) -> Callable[[], None]:
+    """The follower's sleep between polls: ``idle`` seconds for a worker that will say when
+    its run is over (cut short then, and ``POLL_SECONDS`` from then on, for its last events
+    and its exit); ``POLL_SECONDS`` for any other."""
+    from orch.core.launcher import ForkedWorker
+
+    if not isinstance(process, ForkedWorker):
+        return lambda: time.sleep(POLL_SECONDS)
+    return lambda: process.pause(POLL_SECONDS if process.reported_done else idle)
 
 
 class TerminateAsInterrupt:

@@ -99,6 +99,52 @@ def test_a_run_whose_creator_died_before_launching_it_is_failed_on_next_open(
     assert "exited before launching it" in failure.message
 
 
+FOLLOW_A_FORK = """
+import json, os, signal, sys, time
+from pathlib import Path
+from orch.core.instance import Instance
+from orch.core.launcher import create_run, fork_run
+from orch import ReconstructablePipeline
+repo, name, kill = sys.argv[1], sys.argv[2], sys.argv[3] == "kill"
+target = ReconstructablePipeline(name, python_file=repo, attribute=name)
+with Instance.get() as instance:
+    run = create_run(instance, target)
+    worker = fork_run(instance, run, target.get_definition())
+    if kill:
+        napping = Path(repo).parent / "napping"
+        while not napping.exists():
+            time.sleep(0.01)
+        os.kill(worker.pid, signal.SIGKILL)
+    start = time.monotonic()
+    worker.pause(120)
+    waited = time.monotonic() - start
+    status = instance.get_run(run.run_id).status.value
+    print(json.dumps({"waited": waited, "status": status, "done": worker.reported_done,
+                      "exit": worker.wait(60)}))
+"""
+
+
+@pytest.mark.parametrize("how", ["ends", "kill"])
+def test_a_forked_worker_cuts_its_callers_pause_short_once_the_run_is_stored_or_it_died(
+        tmp_path, repo, env, how):
+    """``orch run -q`` sleeps long between polls of storage and relies on this: the pause
+    ends when the worker's run is over (its final status already committed) or when it
+    dies, not when the 120 s run out."""
+    import json
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", FOLLOW_A_FORK, str(repo), "slow", how],
+                         env={**env, "NAP": "0.5" if how == "ends" else "60"},
+                         capture_output=True, text=True, timeout=90, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen["waited"] < 60 and seen["done"]
+    if how == "ends":
+        assert (seen["status"], seen["exit"]) == ("SUCCESS", 0)
+    else:
+        assert seen["exit"] == -9  # recovery, not the worker, ends this run
+
+
 def test_the_run_fold_every_view_reads_agrees_that_a_finished_run_stays_finished():
     from orch.core.run_progress import RunProgress
 
