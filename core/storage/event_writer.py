@@ -13,18 +13,21 @@
   ``inline_after`` (20 ms) or longer before — steps of that length or more, for which the
   commit is cheap beside the step, and whose outcome is then stored before the next step's
   code runs (code that holds the interpreter lock for long, in C, would otherwise keep the
-  timer thread from committing it: seconds, measured); in a burst of faster steps the timer
-  thread is woken to commit it at once, or ``group_commit`` seconds (2 ms) after the last
-  commit, together with what came meanwhile (group commit: a burst costs one transaction and
-  one wake-up of the timer per group, not one each; and the thread running the steps never
-  waits on storage then — on a machine whose commits take ~0.5 ms, committing inline took a
-  third of an in-process chain step),
+  timer thread from committing it: seconds, measured); in a burst of faster steps it waits
+  for the timer's next tick, with everything else written meanwhile. A burst then costs one
+  transaction per tick, not one per step or per few steps: committing each outcome inline
+  took a third of an in-process chain step on a machine whose commits take ~0.5 ms, and
+  waking the timer 2 ms after each commit (this writer's policy until 2026-12-04) kept the
+  two threads handing the interpreter lock back and forth — the step thread waited for it
+  after each of its file-system calls (``fs_io_manager``, compute logs), and a warm chain or
+  fan-out step cost 0.4 to 0.5 ms where it costs 0.3 now,
 * or ``flush``/``close`` is called (``close`` runs at interpreter exit for writers left open).
 
 So a process killed with SIGKILL loses at most the events of the last 50 ms window that had not
-reached one of those points, and at most the step outcomes of the last 2 ms — a few ms more
-while a step's code keeps the interpreter busy, since the timer thread then runs within
-Python's switch interval (5 ms).
+reached one of those points — a few ms more while a step's code keeps the interpreter busy,
+since the timer thread then runs within Python's switch interval (5 ms). Step outcomes are in
+that window only for steps shorter than ``inline_after``: resuming the run after such a kill
+(``--from-failure``) executes again at most that window's worth of fast steps.
 
 Events reach the writer as they are emitted, log lines included: the run worker hands a
 step's ``context.log`` lines (and its ``log_event`` events, and the log lines of resources)
@@ -40,7 +43,7 @@ Compute-log index rows (``write_compute_log``: where a step's stdout/stderr file
 whether the capture has ended) ride in the same batches, committed in the same transaction as
 the events written before them (``Storage.store_batch``): a capture's first row lands with its
 ``LOGS_CAPTURED`` event, and a row that marks a capture complete is committed like a step
-outcome (at once, or within ``group_commit``) — unless it is written with
+outcome (at once, or at the timer's next tick) — unless it is written with
 ``write_compute_log_lazily``, as an executor whose steps run elsewhere does once the step's
 process is gone: then it rides with the next commit (the step's outcome, if that is still to
 be written, else the next step's events, or the timer's within ``flush_interval``), instead of
@@ -97,7 +100,6 @@ class EventWriter:
         batch_size: int = 1000,
         flush_interval: float | None = 0.05,
         flush_on: frozenset[EventType] = FLUSH_NOW_TYPES,
-        group_commit: float = 0.002,
         inline_after: float = 0.02,
         observer: Callable[[EventRecord], None] | None = None,
     ) -> None:
@@ -110,7 +112,6 @@ class EventWriter:
         self.flush_interval = flush_interval
         self.flush_on = flush_on
         # Without a timer thread nothing could commit a deferred outcome: commit at once.
-        self.group_commit = group_commit if flush_interval is not None else 0.0
         self.inline_after = inline_after if flush_interval is not None else 0.0
         self._init_state()
         _live_writers.add(self)
@@ -124,9 +125,8 @@ class EventWriter:
         self._cond = threading.Condition(self._lock)  # the timer thread sleeps on it
         self._flush_lock = threading.Lock()  # one flush at a time, so batches commit in order
         self._closed = False
-        self._last_commit = 0.0
         self._last_outcome = 0.0  # when the last outcome (or completed capture) was written
-        self._urgent = False  # a deferred outcome waits: the timer ticks after group_commit
+        self._urgent = False  # a full batch waits: the timer commits it without waiting
         self._thread: threading.Thread | None = None
         # True while no timer ticks (no thread yet, or it sleeps after a quiet spell): the next
         # write wakes it. Otherwise write() never signals the thread, which keeps the hot path
@@ -201,19 +201,13 @@ class EventWriter:
 
     def _commit_soon(self) -> None:
         """Commit here when the previous outcome came ``inline_after`` ago or more (always,
-        for a writer without a timer); else have the timer thread commit now, or
-        ``group_commit`` after the last commit when that was so recent (see the module
-        docstring)."""
+        for a writer without a timer); in a burst of faster ones, the timer's next tick
+        commits it (see the module docstring)."""
         now = time.monotonic()
         in_burst = now - self._last_outcome < self.inline_after
         self._last_outcome = now
         if not in_burst:
             self.flush()
-            return
-        with self._lock:
-            if not self._urgent:  # the first outcome of a group wakes the timer
-                self._urgent = True
-                self._cond.notify()
 
     def flush(self) -> None:
         """Commit everything written so far.
@@ -229,7 +223,7 @@ class EventWriter:
                 if not batch and not logs:
                     return
                 self._buf, self._logs = [], {}
-                self._urgent = False  # whatever was deferred is in this commit
+                self._urgent = False  # a full batch waiting is in this commit
             try:
                 self._store(batch, logs)
             except self.storage.transient_errors:
@@ -237,7 +231,6 @@ class EventWriter:
                 raise
             except (Exception, RecursionError):
                 self._store_unpoisoned(batch, logs)
-            self._last_commit = time.monotonic()
 
     def _store(self, batch: list[EventRecord], logs: dict[tuple[str, str], ComputeLogInfo]
                ) -> None:
@@ -324,10 +317,6 @@ class EventWriter:
                     self._cond.wait()
                 else:
                     self._cond.wait(interval)
-                if self._urgent:  # a deferred group: due group_commit after the last commit
-                    due = self._last_commit + self.group_commit - time.monotonic()
-                    if due > 0:
-                        self._cond.wait(due)
                 if self._closed:
                     return
                 queued = bool(self._buf or self._logs)
