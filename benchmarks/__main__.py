@@ -43,6 +43,17 @@ def _interruptible() -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+def _settle() -> None:
+    """Between suites: the last one's scratch directories are removed before the next starts,
+    so no suite is timed beside another's cleanup (tens of thousands of files after
+    ``scale``)."""
+    from .entry import settle
+
+    waited = settle()
+    if waited >= 0.5:
+        print(f"(waited {waited:.1f} s for its scratch files to be removed)", flush=True)
+
+
 def main(argv: list[str]) -> None:
     _interruptible()
     available = _suites()
@@ -74,6 +85,7 @@ def main(argv: list[str]) -> None:
             print(f"suite {name} failed: {type(e).__name__}: {e}", flush=True)
         finally:
             print(f"({name}: {time.monotonic() - started:.0f} s)", flush=True)
+            _settle()
     print(f"\n(all {len(wanted)} suites: {time.monotonic() - began:.0f} s)", flush=True)
     if failed:
         sys.exit(f"failed suites: {', '.join(failed)}")

@@ -261,16 +261,29 @@ def with_run_record(home: Path, measured: Measured) -> Measured:
     return measured
 
 
+_removals: list[subprocess.Popen] = []
+
+
 @contextmanager
 def scratch(prefix: str) -> Iterator[Path]:
     """A temporary directory, removed in the background afterwards: a 10,000-step run leaves
-    tens of thousands of files, and removing them would be timed as the next suite's load."""
+    tens of thousands of files, and removing them would be timed as this suite's figures.
+    The runner waits for the removals between suites (:func:`settle`), so they are not
+    timed as the next suite's either."""
     path = Path(tempfile.mkdtemp(prefix=prefix))
     try:
         yield path
     finally:
-        subprocess.Popen(["rm", "-rf", str(path)], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL, start_new_session=True)
+        _removals.append(subprocess.Popen(["rm", "-rf", str(path)], stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.DEVNULL, start_new_session=True))
+
+
+def settle() -> float:
+    """Wait for the scratch directories still being removed; the seconds waited."""
+    began = time.monotonic()
+    while _removals:
+        _removals.pop().wait()
+    return time.monotonic() - began
 
 
 def interleave(runs: dict[str, Callable[[], Measured]], repeats: int
