@@ -199,7 +199,7 @@ def main(argv: list[str]) -> None:
             groups = [
                 ("all", [lat for lat, _ in seen]),
                 (
-                    "outcomes (at once, or ≤ 50 ms in a burst)",
+                    "outcomes (≤ 50 ms)",
                     [lat for lat, t in seen if t in outcome],
                 ),
                 ("other (batched, ≤ 50 ms)", [lat for lat, t in seen if t not in outcome]),
