@@ -90,7 +90,11 @@ class ForkedWorker:
         self.pid = pid
         self.returncode: int | None = None
         self._done_fd = done_fd
-        self.reported_done = done_fd is None  # nothing to wait on: as if said already
+
+    @property
+    def reported_done(self) -> bool:
+        """The worker said its run is over, or exited (or there is no pipe to wait on)."""
+        return self._done_fd is None
 
     def pause(self, seconds: float) -> None:
         """Sleep ``seconds``, or less when the worker says its run is over (or exits)
@@ -107,7 +111,6 @@ class ForkedWorker:
         if self._done_fd is not None:
             os.close(self._done_fd)
             self._done_fd = None
-        self.reported_done = True
 
     def poll(self) -> int | None:
         if self.returncode is None:

@@ -23,13 +23,12 @@ from orch.core.runs import PipelineRunStatus, StepStatus
 
 from ._common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK
 
-# How often the follower reads the run's new events: while a sink shows them (as often as the
-# app does), while nothing shows them (``-q``: only the run's end matters, and a forked worker
-# says when that is: ``ForkedWorker.pause``), and while watching for a newer save (watch mode:
-# a superseded run is canceled at once), or when the worker cannot say it is done.
-SHOW_POLL_SECONDS = 0.05
-QUIET_POLL_SECONDS = 0.25
-POLL_SECONDS = 0.01
+# How often the follower reads the run's new events. A forked worker cuts the wait short when
+# its run is over (``ForkedWorker.pause``), so the two long ones never delay the run's end.
+SHOW_POLL_SECONDS = 0.05  # a sink shows them (as often as the app reads them)
+QUIET_POLL_SECONDS = 0.25  # nothing shows them (``-q``): only the run's end matters
+POLL_SECONDS = 0.01  # watch mode (a newer save cancels the run at once), a worker that is
+# not a fork (it cannot say when it is done), and a run whose worker said it is over
 CANCEL_GRACE_SECONDS = 30.0
 STDERR_TAIL_LINES = 30
 
